@@ -1,0 +1,83 @@
+/**
+ * A growable little-endian writer for fixed parts of messages. Large payloads (pixels, audio) are
+ * not written through it: they travel as separate iovecs next to the buffer it produces.
+ */
+export class Writer {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialSize = 64) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private ensure(n: number): number {
+    const need = this.pos + n;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    const at = this.pos;
+    this.pos = need;
+    return at;
+  }
+
+  u8(v: number): this {
+    this.buf[this.ensure(1)] = v & 0xff;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.buf.writeUInt16LE(v & 0xffff, this.ensure(2));
+    return this;
+  }
+
+  i16(v: number): this {
+    this.buf.writeInt16LE(v, this.ensure(2));
+    return this;
+  }
+
+  u32(v: number): this {
+    this.buf.writeUInt32LE(v >>> 0, this.ensure(4));
+    return this;
+  }
+
+  i32(v: number): this {
+    this.buf.writeInt32LE(v | 0, this.ensure(4));
+    return this;
+  }
+
+  u64(v: bigint | number): this {
+    this.buf.writeBigUInt64LE(BigInt(v), this.ensure(8));
+    return this;
+  }
+
+  i64(v: bigint | number): this {
+    this.buf.writeBigInt64LE(BigInt(v), this.ensure(8));
+    return this;
+  }
+
+  bytes(src: Uint8Array): this {
+    const at = this.ensure(src.length);
+    this.buf.set(src, at);
+    return this;
+  }
+
+  /** Reserve a u32 to patch later (e.g. a pointer or a size known only after the body). */
+  reserveU32(): number {
+    return this.ensure(4);
+  }
+
+  patchU32(at: number, v: number): void {
+    this.buf.writeUInt32LE(v >>> 0, at);
+  }
+
+  /** The bytes written so far, as a view (the writer must not be reused afterwards). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
