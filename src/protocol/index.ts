@@ -15,3 +15,4 @@ export * from './display.js';
 export * from './cursor.js';
 export * from './inputs.js';
 export * from './playback.js';
+export * from './scancode.js';

@@ -142,7 +142,8 @@ export function encodeLinkReply(reply: LinkReply): Buffer {
   }
   b.writeUInt32LE(reply.commonCaps.length, o + 166);
   b.writeUInt32LE(reply.channelCaps.length, o + 170);
-  b.writeUInt32LE(LINK_REPLY_SIZE, o + 174);
+  // spice-server leaves every field but `error` zero in an error reply, caps_offset included.
+  b.writeUInt32LE(reply.error === 0 ? LINK_REPLY_SIZE : 0, o + 174);
   encodeCaps(b, o + LINK_REPLY_SIZE, reply.commonCaps, reply.channelCaps);
   return b;
 }

@@ -1,0 +1,262 @@
+import { encodeDisconnecting, encodeSetAck, decodeCommonClientMessage, type CommonClientMessage } from '../protocol/common.js';
+import { channelName, LinkErr } from '../protocol/constants.js';
+import { hasCap } from '../protocol/caps.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
+import type { LinkMess } from '../protocol/link.js';
+import type { OutMessage } from '../protocol/message.js';
+import type { SpiceStream } from '../transport/stream.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import { AckWindow } from './ack-window.js';
+import { messageItem, Pipe, type PipeItem } from './pipe.js';
+
+/** What the link stage hands to a channel client once the ticket has been accepted. */
+export interface ChannelConnection {
+  stream: SpiceStream;
+  link: LinkMess;
+  miniHeader: boolean;
+  /** Bytes received after the ticket (a client may send its first messages at once). */
+  leftover: Buffer[];
+  log: Logger;
+}
+
+export interface ChannelClientOptions {
+  /** Largest client message accepted; anything larger is a protocol error. */
+  maxMessageSize: number;
+  /** Close a client that has data pending and makes no progress for this long. */
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = { maxMessageSize: 1 << 20, stallTimeoutMs: 30_000 };
+
+/**
+ * One client's connection to one channel (spice-server's RedChannelClient): a pipe of items, the
+ * ACK window, and a send loop that drains the pipe and flushes the stream when the pipe is empty
+ * or blocked. Subclasses decode and handle their channel's messages and fill the pipe.
+ */
+export abstract class ChannelClient {
+  readonly stream: SpiceStream;
+  readonly link: LinkMess;
+  readonly miniHeader: boolean;
+  readonly log: Logger;
+  readonly pipe = new Pipe();
+  protected readonly ack = new AckWindow();
+  private readonly decoder: FrameDecoder;
+  private serial = 0n;
+  private pushScheduled = false;
+  private closed = false;
+  private closeHandlers: ((reason: string) => void)[] = [];
+  private stallTimer: NodeJS.Timeout | undefined;
+  private lastBuffered = 0;
+  private lastProgress = Date.now();
+  /** Messages received from the client. */
+  received = 0;
+
+  constructor(conn: ChannelConnection, protected readonly options: ChannelClientOptions = DEFAULT_CLIENT_OPTIONS) {
+    this.stream = conn.stream;
+    this.link = conn.link;
+    this.miniHeader = conn.miniHeader;
+    this.log = conn.log;
+    this.decoder = new FrameDecoder(conn.miniHeader, options.maxMessageSize);
+    this.stream.onData((chunk) => this.onData(chunk));
+    this.stream.onClose((err) => this.onTransportClosed(err));
+    this.stallTimer = setInterval(() => this.checkStall(), Math.max(1000, options.stallTimeoutMs / 4));
+    this.stallTimer.unref();
+    for (const chunk of conn.leftover) this.onData(chunk);
+  }
+
+  get channelType(): number {
+    return this.link.channelType;
+  }
+
+  get channelId(): number {
+    return this.link.channelId;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  hasChannelCap(cap: number): boolean {
+    return hasCap(this.link.channelCaps, cap);
+  }
+
+  /** Called once the client is registered with its channel: send the initial messages. */
+  abstract start(): void;
+
+  /** Decode and handle one channel-specific message; throw ProtocolError for unknown types. */
+  protected abstract handleMessage(type: number, body: Buffer): void;
+
+  /** Hook for PONG (main channel measures round trips). */
+  protected onPong(_id: number, _timestamp: bigint): void {}
+
+  onClose(handler: (reason: string) => void): void {
+    this.closeHandlers.push(handler);
+  }
+
+  /** Queue an item and make sure the pipe is pushed soon (items added in one tick go together). */
+  push(item: PipeItem): void {
+    if (this.closed) return;
+    this.pipe.push(item);
+    this.schedulePush();
+  }
+
+  pushMessage(m: OutMessage): void {
+    this.push(messageItem(m));
+  }
+
+  pushUrgent(item: PipeItem): void {
+    if (this.closed) return;
+    this.pipe.pushUrgent(item);
+    this.schedulePush();
+  }
+
+  /** Turn on ACK-window flow control (display and cursor channels, like spice-server). */
+  protected startAckWindow(window: number): void {
+    const { generation } = this.ack.reset(window);
+    this.pushUrgent(messageItem(encodeSetAck(generation, window)));
+  }
+
+  protected schedulePush(): void {
+    if (this.pushScheduled || this.closed) return;
+    this.pushScheduled = true;
+    setImmediate(() => {
+      this.pushScheduled = false;
+      this.pushNow();
+    });
+  }
+
+  /** Drain the pipe while the client keeps up, then flush. */
+  private pushNow(): void {
+    if (this.closed) return;
+    let item: PipeItem | undefined;
+    while (this.pipe.length > 0) {
+      if (this.ack.blocked) break; // resumes on ACK
+      if (this.stream.congested) {
+        this.stream.whenWritable(() => this.schedulePush());
+        break;
+      }
+      item = this.pipe.shift();
+      if (item) this.send(item);
+    }
+    this.stream.flush();
+    this.onPipeDrained();
+  }
+
+  /** Hook: the pipe push loop has stopped (empty, blocked or congested). */
+  protected onPipeDrained(): void {}
+
+  private send(item: PipeItem): void {
+    const m = item.marshal();
+    let size = 0;
+    for (const p of m.parts) size += p.length;
+    this.serial++;
+    const header = encodeDataHeader(this.miniHeader, m.type, size, this.serial);
+    this.stream.writeMessage([header, ...m.parts]);
+    this.ack.onSent();
+    item.sent?.();
+  }
+
+  /** True when nothing is waiting to be sent to this client (pipe and stream both empty). */
+  get idle(): boolean {
+    return this.pipe.length === 0 && this.stream.buffered === 0;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastProgress = Date.now();
+    this.decoder.push(chunk);
+    try {
+      for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
+        this.received++;
+        this.dispatch(frame.type, frame.body);
+        if (this.closed) return;
+      }
+    } catch (err) {
+      this.fail(err instanceof ProtocolError ? `${err.code}: ${err.message}` : `error handling message: ${errorMessage(err)}`);
+    }
+  }
+
+  private dispatch(type: number, body: Buffer): void {
+    const common = decodeCommonClientMessage(type, body);
+    if (common) this.handleCommon(common);
+    else this.handleMessage(type, body);
+  }
+
+  private handleCommon(m: CommonClientMessage): void {
+    switch (m.kind) {
+      case 'ackSync':
+        this.ack.onAckSync(m.generation);
+        return;
+      case 'ack':
+        if (this.ack.onAck()) this.schedulePush();
+        return;
+      case 'pong':
+        this.onPong(m.id, m.timestamp);
+        return;
+      case 'disconnecting':
+        this.close(`client is disconnecting (reason ${m.reason})`);
+        return;
+      case 'migrateFlushMark':
+      case 'migrateData':
+        this.log.debug(`ignoring ${m.kind}: spiced does not migrate`);
+        return;
+    }
+  }
+
+  /** A client with data waiting that neither reads nor acknowledges for too long is closed. */
+  private checkStall(): void {
+    if (this.closed) return;
+    const buffered = this.stream.buffered;
+    const waiting = buffered > 0 || (this.pipe.length > 0 && this.ack.blocked);
+    if (!waiting || buffered < this.lastBuffered) this.lastProgress = Date.now();
+    this.lastBuffered = buffered;
+    const quiet = Date.now() - this.lastProgress;
+    if (waiting && quiet > this.options.stallTimeoutMs) {
+      this.fail(`client stalled: ${buffered} bytes unsent and ${this.pipe.length} messages queued for ${Math.round(quiet / 1000)} s`);
+    }
+  }
+
+  /**
+   * The one fatal path: log the reason with the peer, tell the client (DISCONNECTING) if it still
+   * listens, and tear the connection down. The server and every other client carry on.
+   */
+  fail(reason: string): void {
+    if (this.closed) return;
+    this.log.warn(`closing ${channelName(this.channelType)} connection from ${this.stream.peer}: ${reason}`);
+    this.pipe.clear();
+    this.send(messageItem(encodeDisconnecting(BigInt(Date.now()), LinkErr.Error)));
+    this.stream.end();
+    const timer = setTimeout(() => this.stream.destroy(), 1000);
+    timer.unref();
+    this.finish(reason);
+  }
+
+  /** Orderly close (server shutting down, session ending). */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.log.debug(`closing ${channelName(this.channelType)}: ${reason}`);
+    this.pipe.clear();
+    this.stream.end();
+    const timer = setTimeout(() => this.stream.destroy(), 1000);
+    timer.unref();
+    this.finish(reason);
+  }
+
+  private onTransportClosed(err?: Error): void {
+    if (this.closed) return;
+    const reason = err ? `connection error: ${err.message}` : 'client closed the connection';
+    this.log.info(`${channelName(this.channelType)} ${this.stream.peer}: ${reason}`);
+    this.pipe.clear();
+    this.stream.destroy();
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    this.closed = true;
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    const handlers = this.closeHandlers;
+    this.closeHandlers = [];
+    for (const h of handlers) h(reason);
+  }
+}

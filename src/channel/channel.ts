@@ -1,0 +1,36 @@
+import type { Logger } from '../util/log.js';
+import type { ChannelClient, ChannelClientOptions, ChannelConnection } from './channel-client.js';
+import type { Session } from './session.js';
+
+/**
+ * One channel type (spice-server's RedChannel): it advertises capabilities at link time and owns
+ * every client connected to it, across all sessions - spiced serves many viewers at once.
+ */
+export abstract class Channel<C extends ChannelClient = ChannelClient> {
+  readonly clients = new Set<C>();
+  abstract readonly type: number;
+  readonly id: number = 0;
+
+  constructor(
+    protected readonly log: Logger,
+    protected readonly clientOptions: ChannelClientOptions,
+  ) {}
+
+  /** Channel capability bits the server advertises in its link reply. */
+  abstract caps(): number[];
+
+  protected abstract createClient(conn: ChannelConnection, session: Session): C;
+
+  attach(conn: ChannelConnection, session: Session): C {
+    const client = this.createClient(conn, session);
+    this.clients.add(client);
+    client.onClose(() => this.clients.delete(client));
+    session.add(client, this.type === 1);
+    client.start();
+    return client;
+  }
+
+  closeAll(reason: string): void {
+    for (const c of [...this.clients]) c.close(reason);
+  }
+}

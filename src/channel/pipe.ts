@@ -1,0 +1,90 @@
+import type { OutMessage } from '../protocol/message.js';
+
+/**
+ * A pipe item: one message waiting to be sent to one client. It holds its payload by reference
+ * and is marshalled only when it leaves, so an item that is dropped (e.g. display damage merging)
+ * costs no encoding. Items shared between clients must not be mutated.
+ */
+export interface PipeItem {
+  marshal(): OutMessage;
+  /** Bytes this item keeps alive until sent (raw pixels for images); used for memory bounds. */
+  readonly weight: number;
+  /** Called once the message has been handed to the stream. */
+  sent?(): void;
+}
+
+/** An item for a message that is already encoded. */
+export function messageItem(m: OutMessage): PipeItem {
+  let weight = 0;
+  for (const p of m.parts) weight += p.length;
+  return { marshal: () => m, weight };
+}
+
+/** A FIFO with cheap shift and an urgent lane (urgent items leave first, in their own order). */
+export class Pipe<T extends PipeItem = PipeItem> {
+  private urgentItems: T[] = [];
+  private items: T[] = [];
+  private head = 0;
+  private bytes = 0;
+
+  get length(): number {
+    return this.urgentItems.length + this.items.length - this.head;
+  }
+
+  /** Sum of the weights of items still queued. */
+  get weight(): number {
+    return this.bytes;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    this.bytes += item.weight;
+  }
+
+  pushUrgent(item: T): void {
+    this.urgentItems.push(item);
+    this.bytes += item.weight;
+  }
+
+  shift(): T | undefined {
+    const item = this.urgentItems.length > 0 ? this.urgentItems.shift() : this.shiftNormal();
+    if (item) this.bytes -= item.weight;
+    return item;
+  }
+
+  private shiftNormal(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Remove (and return) every queued normal item matching `pred`, keeping the others in order. */
+  extract<U extends T>(pred: (item: T) => item is U): U[];
+  extract(pred: (item: T) => boolean): T[];
+  extract(pred: (item: T) => boolean): T[] {
+    const taken: T[] = [];
+    const kept: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if (pred(it)) {
+        taken.push(it);
+        this.bytes -= it.weight;
+      } else kept.push(it);
+    }
+    this.items = kept;
+    this.head = 0;
+    return taken;
+  }
+
+  clear(): void {
+    this.urgentItems = [];
+    this.items = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}

@@ -1,0 +1,59 @@
+import { MouseMode } from '../protocol/constants.js';
+import type { Logger } from '../util/log.js';
+import type { ChannelClient } from './channel-client.js';
+
+/**
+ * One viewer: the main channel connection and every channel it opened with the session id the
+ * main channel handed out. Closing the main channel ends the session.
+ */
+export class Session {
+  readonly clients = new Set<ChannelClient>();
+  main: ChannelClient | undefined;
+  mouseMode: number = MouseMode.Client;
+  private closed = false;
+  private readonly mouseModeListeners = new Set<(mode: number) => void>();
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  readonly startedAt = Date.now();
+
+  constructor(
+    readonly id: number,
+    readonly peer: string,
+    readonly log: Logger,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  add(client: ChannelClient, isMain = false): void {
+    this.clients.add(client);
+    if (isMain) this.main = client;
+    client.onClose((reason) => {
+      this.clients.delete(client);
+      if (client === this.main) this.close(`main channel closed (${reason})`);
+    });
+  }
+
+  setMouseMode(mode: number): void {
+    if (mode === this.mouseMode) return;
+    this.mouseMode = mode;
+    for (const l of this.mouseModeListeners) l(mode);
+  }
+
+  onMouseModeChange(l: (mode: number) => void): () => void {
+    this.mouseModeListeners.add(l);
+    return () => this.mouseModeListeners.delete(l);
+  }
+
+  onClose(l: (reason: string) => void): void {
+    this.closeListeners.add(l);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.info(`session ${this.id.toString(16)} from ${this.peer} ended: ${reason}`);
+    for (const c of [...this.clients]) c.close(reason);
+    for (const l of this.closeListeners) l(reason);
+  }
+}

@@ -1,0 +1,88 @@
+import { Channel } from '../channel/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
+import type { Session } from '../channel/session.js';
+import { unknownMessage } from '../protocol/common.js';
+import { ChannelType, CursorType } from '../protocol/constants.js';
+import { encodeCursorHide, encodeCursorInit, encodeCursorMove, encodeCursorSet, NO_CURSOR, type SpiceCursor } from '../protocol/cursor.js';
+import type { CursorCommand, CursorShape } from '../display/commands.js';
+import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
+import { packedImage } from '../display/pixels.js';
+import type { Logger } from '../util/log.js';
+
+/** A cursor shape as SPICE ALPHA cursor bytes (BGRA, straight alpha, packed rows). */
+export function spiceCursor(shape: CursorShape | undefined): SpiceCursor {
+  if (!shape) return NO_CURSOR;
+  const img = packedImage(shape.image);
+  return {
+    flags: 0,
+    header: { unique: BigInt(shape.id), type: CursorType.Alpha, width: img.width, height: img.height, hotSpotX: shape.hotX, hotSpotY: shape.hotY },
+    data: img.data.subarray(0, img.width * img.height * 4),
+  };
+}
+
+/** The cursor channel: INIT with the current shape, then SET / MOVE / HIDE as the desktop changes. */
+export class CursorChannel extends Channel<CursorChannelClient> implements DesktopListener {
+  readonly type = ChannelType.Cursor;
+
+  constructor(
+    log: Logger,
+    clientOptions: ChannelClientOptions,
+    readonly desktop: Desktop,
+    private readonly ackWindow = 20,
+  ) {
+    super(log, clientOptions);
+    desktop.addListener(this);
+  }
+
+  caps(): number[] {
+    return [];
+  }
+
+  protected createClient(conn: ChannelConnection, _session: Session): CursorChannelClient {
+    return new CursorChannelClient(conn, this.clientOptions, this.desktop, this.ackWindow);
+  }
+
+  onPrimaryUpdate(_u: PrimaryUpdate): void {}
+
+  onCursor(cmd: CursorCommand, state: CursorState): void {
+    for (const c of this.clients) c.update(cmd, state);
+  }
+}
+
+export class CursorChannelClient extends ChannelClient {
+  constructor(
+    conn: ChannelConnection,
+    options: ChannelClientOptions,
+    private readonly desktop: Desktop,
+    private readonly ackWindow: number,
+  ) {
+    super(conn, options);
+  }
+
+  start(): void {
+    this.startAckWindow(this.ackWindow);
+    const st = this.desktop.cursorState;
+    this.pushMessage(encodeCursorInit({ x: st.x, y: st.y }, st.visible && st.shape !== undefined, spiceCursor(st.shape)));
+  }
+
+  protected handleMessage(type: number, body: Buffer): void {
+    // The cursor channel has no client messages beyond the common ones.
+    throw unknownMessage('cursor', type, body.length);
+  }
+
+  update(cmd: CursorCommand, state: CursorState): void {
+    const pos = { x: state.x, y: state.y };
+    switch (cmd.kind) {
+      case 'cursorSet':
+      case 'cursorShow':
+        this.pushMessage(encodeCursorSet(pos, true, spiceCursor(state.shape)));
+        return;
+      case 'cursorMove':
+        this.pushMessage(encodeCursorMove(pos));
+        return;
+      case 'cursorHide':
+        this.pushMessage(encodeCursorHide());
+        return;
+    }
+  }
+}

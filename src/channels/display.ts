@@ -1,0 +1,178 @@
+import { Channel } from '../channel/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
+import { messageItem } from '../channel/pipe.js';
+import type { Session } from '../channel/session.js';
+import { unknownMessage } from '../protocol/common.js';
+import { ChannelType, DisplayCap } from '../protocol/constants.js';
+import { decodeDisplayClientMessage, encodeMark } from '../protocol/display.js';
+import { TileDamage } from '../display/damage.js';
+import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
+import type { Surface } from '../display/surface.js';
+import type { ImageCompression } from '../display/wire-image.js';
+import type { Logger } from '../util/log.js';
+import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem } from './display-items.js';
+
+export interface DisplayOptions {
+  compression: ImageCompression;
+  /** Raw pixel bytes a viewer may have queued before its updates turn into damage. */
+  maxQueuedBytes: number;
+  /** How long to wait for DISPLAY_INIT before sending the screen anyway. */
+  initTimeoutMs: number;
+  ackWindow: number;
+}
+
+export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'lz', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20 };
+
+/** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
+const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 3: 'lz', 6: 'lz' };
+
+/**
+ * The display channel: every change to the primary surface becomes draw messages for every
+ * viewer. Images are encoded once and shared. A viewer that falls behind stops receiving
+ * commands: its queued draws collapse into tile damage, re-sent as fresh images when it catches up.
+ */
+export class DisplayChannel extends Channel<DisplayChannelClient> implements DesktopListener {
+  readonly type = ChannelType.Display;
+
+  constructor(
+    log: Logger,
+    clientOptions: ChannelClientOptions,
+    readonly desktop: Desktop,
+    readonly options: DisplayOptions = DEFAULT_DISPLAY_OPTIONS,
+  ) {
+    super(log, clientOptions);
+    desktop.addListener(this);
+  }
+
+  caps(): number[] {
+    return [DisplayCap.MonitorsConfig, DisplayCap.PrefCompression];
+  }
+
+  protected createClient(conn: ChannelConnection, _session: Session): DisplayChannelClient {
+    return new DisplayChannelClient(conn, this.clientOptions, this);
+  }
+
+  onPrimaryUpdate(update: PrimaryUpdate): void {
+    // One SharedImage per copy, so all viewers share its encoding.
+    const shared = update.kind === 'copy' ? new SharedImage(update.image, update.src, update.rect) : undefined;
+    for (const c of this.clients) c.update(update, shared);
+  }
+
+  onCursor(_cmd: unknown, _state: CursorState): void {}
+}
+
+export class DisplayChannelClient extends ChannelClient {
+  private ready = false;
+  private initTimer: NodeJS.Timeout | undefined;
+  private compression: ImageCompression;
+  private damage: TileDamage | undefined;
+  private hasSurface = false;
+  /** Draw commands turned into damage because this viewer lagged (reported in stats). */
+  damagedCommands = 0;
+
+  constructor(
+    conn: ChannelConnection,
+    options: ChannelClientOptions,
+    private readonly channel: DisplayChannel,
+  ) {
+    super(conn, options);
+    this.compression = channel.options.compression;
+  }
+
+  private get surface(): Surface | undefined {
+    return this.channel.desktop.primary;
+  }
+
+  private readonly currentCompression = (): ImageCompression => this.compression;
+
+  start(): void {
+    this.startAckWindow(this.channel.options.ackWindow);
+    // spice-server waits for DISPLAY_INIT before the first surface; so do we, briefly.
+    this.initTimer = setTimeout(() => this.becomeReady(), this.channel.options.initTimeoutMs);
+    this.initTimer.unref();
+  }
+
+  protected handleMessage(type: number, body: Buffer): void {
+    const m = decodeDisplayClientMessage(type, body);
+    if (!m) throw unknownMessage('display', type, body.length);
+    switch (m.kind) {
+      case 'init':
+        this.becomeReady();
+        return;
+      case 'preferredCompression': {
+        const c = PREFERRED[m.compression];
+        this.log.debug(`viewer prefers image compression ${m.compression}${c ? ` (using ${c})` : ' (not offered; keeping ' + this.compression + ')'}`);
+        if (c) this.compression = c;
+        return;
+      }
+      case 'streamReport':
+      case 'glDrawDone':
+      case 'preferredVideoCodecType':
+        return;
+    }
+  }
+
+  private becomeReady(): void {
+    if (this.ready || this.isClosed) return;
+    this.ready = true;
+    if (this.initTimer) clearTimeout(this.initTimer);
+    const s = this.surface;
+    if (s) this.sendWholeSurface(s);
+  }
+
+  /** SURFACE_CREATE, the whole screen as one image, MONITORS_CONFIG, MARK (spice-wire.md §5.7). */
+  private sendWholeSurface(s: Surface): void {
+    if (this.hasSurface) this.push(surfaceDestroyItem());
+    this.push(surfaceCreateItem(s));
+    this.hasSurface = true;
+    this.push(snapshotItem(s, s.bounds, this.currentCompression));
+    if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
+    this.push(messageItem(encodeMark()));
+  }
+
+  update(u: PrimaryUpdate, shared: SharedImage | undefined): void {
+    if (!this.ready || this.isClosed) return;
+    switch (u.kind) {
+      case 'primaryCreated':
+        this.damage = undefined;
+        this.sendWholeSurface(u.surface);
+        return;
+      case 'primaryDestroyed':
+        this.damage = undefined;
+        if (this.hasSurface) this.push(surfaceDestroyItem());
+        this.hasSurface = false;
+        return;
+      default:
+        if (this.damage) {
+          this.damage.add(u.rect);
+          this.damagedCommands++;
+          return;
+        }
+        if (u.kind === 'fill') this.push(fillItem(u.rect, u.color));
+        else if (u.kind === 'copyBits') this.push(copyBitsItem(u.rect, u.src));
+        else this.push(copyItem(shared!, this.currentCompression));
+        if (this.pipe.weight > this.channel.options.maxQueuedBytes) this.collapseIntoDamage();
+    }
+  }
+
+  /** The viewer lags: queued draws become tile damage (memory stays bounded whatever it does). */
+  private collapseIntoDamage(): void {
+    const s = this.surface;
+    if (!s) return;
+    this.damage = new TileDamage(s.width, s.height);
+    const dropped = this.pipe.extract(isDrawItem);
+    for (const item of dropped) this.damage.add(item.rect);
+    this.damagedCommands += dropped.length;
+    this.log.debug(`viewer ${this.stream.peer} lags: ${dropped.length} queued draws collapsed into damage`);
+  }
+
+  /** When the pipe has drained, damage goes out as fresh images of the current surface. */
+  protected override onPipeDrained(): void {
+    if (!this.damage || this.pipe.length > 0 || this.stream.congested) return;
+    const s = this.surface;
+    const rects = this.damage.take();
+    this.damage = undefined;
+    if (!s) return;
+    for (const r of rects) this.push(snapshotItem(s, r, this.currentCompression));
+  }
+}

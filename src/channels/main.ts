@@ -1,0 +1,153 @@
+import { Channel } from '../channel/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
+import { messageItem } from '../channel/pipe.js';
+import type { Session } from '../channel/session.js';
+import { encodePing, unknownMessage } from '../protocol/common.js';
+import { ChannelType, MainCap, MouseMode } from '../protocol/constants.js';
+import {
+  decodeMainClientMessage,
+  encodeChannelsList,
+  encodeMainInit,
+  encodeMouseMode,
+  encodeMultiMediaTime,
+  encodeName,
+  encodeUuid,
+  type ChannelId,
+} from '../protocol/main.js';
+import type { Logger } from '../util/log.js';
+
+export interface MainChannelContext {
+  /** Channels a viewer may open, listed after ATTACH_CHANNELS. */
+  channels(): ChannelId[];
+  /** The multimedia clock in ms (audio and video timestamps use it). */
+  mmTime(): number;
+  name: string;
+  uuid: Buffer;
+  /** Seconds between latency PINGs (0 = only the first one). */
+  pingIntervalSeconds: number;
+}
+
+/** The main channel: session set-up, the channel list, mouse modes, latency pings. */
+export class MainChannel extends Channel<MainChannelClient> {
+  readonly type = ChannelType.Main;
+
+  constructor(
+    log: Logger,
+    clientOptions: ChannelClientOptions,
+    readonly context: MainChannelContext,
+  ) {
+    super(log, clientOptions);
+  }
+
+  caps(): number[] {
+    return [MainCap.NameAndUuid];
+  }
+
+  protected createClient(conn: ChannelConnection, session: Session): MainChannelClient {
+    return new MainChannelClient(conn, this.clientOptions, session, this.context);
+  }
+}
+
+const SUPPORTED_MOUSE_MODES = MouseMode.Server | MouseMode.Client;
+
+export class MainChannelClient extends ChannelClient {
+  private pingId = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly pingsInFlight = new Map<number, bigint>();
+  /** Latest and smallest round-trip times measured with PING/PONG, in ms. */
+  rttMs: number | undefined;
+  minRttMs: number | undefined;
+  attached = false;
+
+  constructor(
+    conn: ChannelConnection,
+    options: ChannelClientOptions,
+    readonly session: Session,
+    private readonly context: MainChannelContext,
+  ) {
+    super(conn, options);
+    this.onClose(() => {
+      if (this.pingTimer) clearInterval(this.pingTimer);
+    });
+  }
+
+  start(): void {
+    this.pushMessage(
+      encodeMainInit({
+        sessionId: this.session.id,
+        displayChannelsHint: 1,
+        supportedMouseModes: SUPPORTED_MOUSE_MODES,
+        currentMouseMode: this.session.mouseMode,
+        agentConnected: 0,
+        agentTokens: 0,
+        multiMediaTime: this.context.mmTime(),
+        ramHint: 0,
+      }),
+    );
+    if (this.hasChannelCap(MainCap.NameAndUuid)) {
+      this.pushMessage(encodeName(this.context.name));
+      this.pushMessage(encodeUuid(this.context.uuid));
+    }
+    this.ping();
+    if (this.context.pingIntervalSeconds > 0) {
+      this.pingTimer = setInterval(() => this.ping(), this.context.pingIntervalSeconds * 1000);
+      this.pingTimer.unref();
+    }
+  }
+
+  protected handleMessage(type: number, body: Buffer): void {
+    const m = decodeMainClientMessage(type, body);
+    if (!m) throw unknownMessage('main', type, body.length);
+    switch (m.kind) {
+      case 'attachChannels':
+        this.attached = true;
+        this.pushMessage(encodeChannelsList(this.context.channels()));
+        return;
+      case 'mouseModeRequest':
+        return this.onMouseModeRequest(m.mode);
+      case 'clientInfo':
+      case 'qualityIndicator':
+      case 'migration':
+        return;
+      case 'agentStart':
+      case 'agentData':
+      case 'agentToken':
+        // No guest agent here (INIT said agent_connected = 0); clients send AGENT_START anyway.
+        this.log.trace(`ignoring ${m.kind}: no agent`);
+        return;
+    }
+  }
+
+  private onMouseModeRequest(mode: number): void {
+    if (mode !== MouseMode.Server && mode !== MouseMode.Client) {
+      this.log.warn(`${this.stream.peer} asked for unknown mouse mode ${mode}`);
+    } else {
+      this.session.setMouseMode(mode);
+    }
+    this.pushMessage(encodeMouseMode(SUPPORTED_MOUSE_MODES, this.session.mouseMode));
+  }
+
+  /** Tell the viewer the multimedia time (audio/video clocks), e.g. when playback starts. */
+  sendMultiMediaTime(): void {
+    this.pushMessage(encodeMultiMediaTime(this.context.mmTime()));
+  }
+
+  private ping(): void {
+    const id = ++this.pingId;
+    const ts = process.hrtime.bigint();
+    this.pingsInFlight.set(id, ts);
+    this.push(messageItem(encodePing(id, ts)));
+  }
+
+  protected override onPong(id: number, timestamp: bigint): void {
+    const sent = this.pingsInFlight.get(id);
+    if (sent === undefined || sent !== timestamp) {
+      this.log.debug(`unexpected PONG ${id} from ${this.stream.peer}`);
+      return;
+    }
+    this.pingsInFlight.delete(id);
+    const rtt = Number(process.hrtime.bigint() - sent) / 1e6;
+    this.rttMs = rtt;
+    this.minRttMs = this.minRttMs === undefined ? rtt : Math.min(this.minRttMs, rtt);
+  }
+}

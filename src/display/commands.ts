@@ -1,0 +1,46 @@
+import type { Point, Rect } from '../protocol/geometry.js';
+import type { PixelImage } from './pixels.js';
+
+/*
+ * The display-command seam. Every source (demo desktop, X11, recordings) speaks only this; the
+ * server applies each command to its surfaces and turns it into draw messages for every viewer;
+ * recordings are taken here (docs/architecture.md). Commands are immutable once emitted: an image
+ * handed over in `copy` must not be modified afterwards (it is encoded lazily and shared between
+ * viewers).
+ *
+ * Colours are 0x00RRGGBB; rects are SPICE rects (top, left, bottom, right exclusive) in surface
+ * pixels and are clipped to the surface by the server.
+ */
+export type DisplayCommand =
+  /** Create (or replace) a surface. `primary` surfaces are what viewers see (one at a time). */
+  | { kind: 'surfaceCreate'; surfaceId: number; width: number; height: number; primary: boolean }
+  | { kind: 'surfaceDestroy'; surfaceId: number }
+  /** Solid fill of `rect`. */
+  | { kind: 'fill'; surfaceId: number; rect: Rect; color: number }
+  /** Copy `image` into `dest`; `src` is the top-left of the used area inside the image (default 0,0). */
+  | { kind: 'copy'; surfaceId: number; dest: Rect; image: PixelImage; src?: Point }
+  /** Copy a region of surface `srcSurfaceId` (at `src`) into `dest` of `surfaceId`. */
+  | { kind: 'blitSurface'; surfaceId: number; dest: Rect; srcSurfaceId: number; src: Point }
+  /** Move pixels inside one surface: the area at `src` (the size of `dest`) is copied to `dest`. */
+  | { kind: 'copyBits'; surfaceId: number; src: Point; dest: Rect };
+
+/** Cursor shapes: straight-alpha BGRA pixels (PixelImage whose X byte is alpha), at most 64x64 for html5. */
+export interface CursorShape {
+  /** Stable identity of the shape (the same id means the same pixels). */
+  readonly id: number;
+  readonly image: PixelImage;
+  readonly hotX: number;
+  readonly hotY: number;
+}
+
+export type CursorCommand =
+  | { kind: 'cursorSet'; shape: CursorShape }
+  | { kind: 'cursorMove'; x: number; y: number }
+  | { kind: 'cursorHide' }
+  | { kind: 'cursorShow' };
+
+/** Where sources deliver their output. */
+export interface DisplaySink {
+  display(cmd: DisplayCommand): void;
+  cursor(cmd: CursorCommand): void;
+}

@@ -1,0 +1,179 @@
+import { rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
+import type { InputEvent } from '../sources/types.js';
+import type { CursorCommand, CursorShape, DisplayCommand, DisplaySink } from './commands.js';
+import { cropImage, type PixelImage } from './pixels.js';
+import { Surface } from './surface.js';
+
+/**
+ * What viewers must see, after clipping: only operations on the primary surface reach the
+ * display channel, already clipped to it. Off-screen surfaces stay server-side; a blit from one
+ * into the primary arrives as a `copy` of the pixels captured at that moment.
+ */
+export type PrimaryUpdate =
+  | { kind: 'primaryCreated'; surface: Surface }
+  | { kind: 'primaryDestroyed' }
+  | { kind: 'fill'; rect: Rect; color: number }
+  | { kind: 'copy'; rect: Rect; image: PixelImage; src: Point }
+  | { kind: 'copyBits'; rect: Rect; src: Point };
+
+export interface CursorState {
+  shape: CursorShape | undefined;
+  visible: boolean;
+  x: number;
+  y: number;
+}
+
+export interface DesktopListener {
+  onPrimaryUpdate(update: PrimaryUpdate): void;
+  onCursor(cmd: CursorCommand, state: CursorState): void;
+}
+
+/**
+ * The server's model of the desktop: every surface a source created, the cursor, and the shared
+ * pointer. It is the DisplaySink sources draw into; it applies each command to its surfaces and
+ * tells the channels what changed on the primary surface.
+ */
+export class Desktop implements DisplaySink {
+  private readonly surfaces = new Map<number, Surface>();
+  private primaryId: number | undefined;
+  private readonly listeners = new Set<DesktopListener>();
+  readonly cursorState: CursorState = { shape: undefined, visible: true, x: 0, y: 0 };
+  /** Pointer position and buttons (shared by all viewers; server mouse mode moves it relatively). */
+  readonly pointer = { x: 0, y: 0, buttons: 0 };
+  /** Commands applied, by kind (exposed in stats). */
+  readonly applied: Record<DisplayCommand['kind'], number> = { surfaceCreate: 0, surfaceDestroy: 0, fill: 0, copy: 0, blitSurface: 0, copyBits: 0 };
+  /** Where input goes (the source). */
+  inputHandler: ((ev: InputEvent) => void) | undefined;
+
+  get primary(): Surface | undefined {
+    return this.primaryId === undefined ? undefined : this.surfaces.get(this.primaryId);
+  }
+
+  surface(id: number): Surface | undefined {
+    return this.surfaces.get(id);
+  }
+
+  addListener(l: DesktopListener): void {
+    this.listeners.add(l);
+  }
+
+  removeListener(l: DesktopListener): void {
+    this.listeners.delete(l);
+  }
+
+  private emit(update: PrimaryUpdate): void {
+    for (const l of this.listeners) l.onPrimaryUpdate(update);
+  }
+
+  display(cmd: DisplayCommand): void {
+    this.applied[cmd.kind]++;
+    switch (cmd.kind) {
+      case 'surfaceCreate':
+        return this.createSurface(cmd.surfaceId, cmd.width, cmd.height, cmd.primary);
+      case 'surfaceDestroy':
+        return this.destroySurface(cmd.surfaceId);
+      case 'fill': {
+        const s = this.surfaces.get(cmd.surfaceId);
+        if (!s) return;
+        const rect = s.fill(cmd.rect, cmd.color);
+        if (this.isPrimary(s) && !rectIsEmpty(rect)) this.emit({ kind: 'fill', rect, color: cmd.color });
+        return;
+      }
+      case 'copy': {
+        const s = this.surfaces.get(cmd.surfaceId);
+        if (!s) return;
+        const src = cmd.src ?? { x: 0, y: 0 };
+        const rect = s.putImage(cmd.dest, cmd.image, src);
+        if (this.isPrimary(s) && !rectIsEmpty(rect)) {
+          this.emit({ kind: 'copy', rect, image: cmd.image, src: { x: src.x + rect.left - cmd.dest.left, y: src.y + rect.top - cmd.dest.top } });
+        }
+        return;
+      }
+      case 'blitSurface':
+        return this.blitSurface(cmd.surfaceId, cmd.dest, cmd.srcSurfaceId, cmd.src);
+      case 'copyBits': {
+        const s = this.surfaces.get(cmd.surfaceId);
+        if (!s) return;
+        const rect = s.copyBits(cmd.src, cmd.dest);
+        if (this.isPrimary(s) && !rectIsEmpty(rect)) {
+          this.emit({ kind: 'copyBits', rect, src: { x: cmd.src.x + rect.left - cmd.dest.left, y: cmd.src.y + rect.top - cmd.dest.top } });
+        }
+        return;
+      }
+    }
+  }
+
+  private isPrimary(s: Surface): boolean {
+    return s.id === this.primaryId;
+  }
+
+  private createSurface(id: number, width: number, height: number, primary: boolean): void {
+    if (width <= 0 || height <= 0 || width > 16384 || height > 16384) throw new RangeError(`surface ${id}: bad size ${width}x${height}`);
+    if (primary && this.primaryId !== undefined && this.primaryId !== id) this.destroySurface(this.primaryId);
+    const s = new Surface(id, width, height);
+    this.surfaces.set(id, s);
+    if (primary) {
+      this.primaryId = id;
+      this.pointer.x = Math.min(this.pointer.x, width - 1);
+      this.pointer.y = Math.min(this.pointer.y, height - 1);
+      this.emit({ kind: 'primaryCreated', surface: s });
+    }
+  }
+
+  private destroySurface(id: number): void {
+    if (!this.surfaces.delete(id)) return;
+    if (id === this.primaryId) {
+      this.primaryId = undefined;
+      this.emit({ kind: 'primaryDestroyed' });
+    }
+  }
+
+  private blitSurface(id: number, dest: Rect, srcId: number, src: Point): void {
+    const s = this.surfaces.get(id);
+    const from = this.surfaces.get(srcId);
+    if (!s || !from) return;
+    if (s === from) {
+      this.display({ kind: 'copyBits', surfaceId: id, src, dest });
+      this.applied.copyBits--;
+      return;
+    }
+    const rect = s.blitFrom(from, src, dest);
+    if (this.isPrimary(s) && !rectIsEmpty(rect)) {
+      // Capture the blitted pixels now (from the primary itself, which now holds them): the
+      // off-screen source may change before the message leaves.
+      const image = cropImage(s, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
+      this.emit({ kind: 'copy', rect, image, src: { x: 0, y: 0 } });
+    }
+  }
+
+  cursor(cmd: CursorCommand): void {
+    const st = this.cursorState;
+    switch (cmd.kind) {
+      case 'cursorSet':
+        st.shape = cmd.shape;
+        st.visible = true;
+        break;
+      case 'cursorMove':
+        st.x = cmd.x;
+        st.y = cmd.y;
+        break;
+      case 'cursorHide':
+        st.visible = false;
+        break;
+      case 'cursorShow':
+        st.visible = true;
+        break;
+    }
+    for (const l of this.listeners) l.onCursor(cmd, st);
+  }
+
+  /** Deliver input to the source, keeping the shared pointer up to date. */
+  input(ev: InputEvent): void {
+    if (ev.kind === 'pointer' || ev.kind === 'button') {
+      this.pointer.x = ev.x;
+      this.pointer.y = ev.y;
+      this.pointer.buttons = ev.buttons;
+    }
+    this.inputHandler?.(ev);
+  }
+}

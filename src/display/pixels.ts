@@ -1,0 +1,72 @@
+/**
+ * Pixel images in SPICE's 32-bit surface layout: each pixel is a little-endian u32 0xXXRRGGBB, i.e.
+ * bytes B, G, R, X in memory, rows top-down, `stride` bytes apart (stride >= 4 * width).
+ * The X byte is alpha for images that carry one (cursors, RGBA bitmaps) and ignored otherwise.
+ */
+export interface PixelImage {
+  readonly width: number;
+  readonly height: number;
+  readonly stride: number;
+  /** At least stride * (height - 1) + 4 * width bytes. */
+  readonly data: Buffer;
+}
+
+export function allocImage(width: number, height: number): PixelImage {
+  return { width, height, stride: width * 4, data: Buffer.alloc(width * height * 4) };
+}
+
+/** View of a pixel's u32 value (0xXXRRGGBB). */
+export function pixelAt(img: PixelImage, x: number, y: number): number {
+  return img.data.readUInt32LE(y * img.stride + x * 4);
+}
+
+/** Copy a sub-rectangle into a new, tightly packed image (stride = 4 * width). */
+export function cropImage(img: PixelImage, x: number, y: number, width: number, height: number): PixelImage {
+  const out = allocImage(width, height);
+  const row = width * 4;
+  for (let j = 0; j < height; j++) {
+    const from = (y + j) * img.stride + x * 4;
+    img.data.copy(out.data, j * row, from, from + row);
+  }
+  return out;
+}
+
+/** A tightly packed copy (or the image itself when it already is one). */
+export function packedImage(img: PixelImage): PixelImage {
+  return img.stride === img.width * 4 && img.data.length === img.stride * img.height ? img : cropImage(img, 0, 0, img.width, img.height);
+}
+
+/** True when the RGB bytes of every pixel match (the X/alpha byte is ignored). */
+export function sameRgb(a: PixelImage, b: PixelImage): boolean {
+  if (a.width !== b.width || a.height !== b.height) return false;
+  for (let y = 0; y < a.height; y++) {
+    const ra = y * a.stride;
+    const rb = y * b.stride;
+    for (let x = 0; x < a.width; x++) {
+      const pa = ra + 4 * x;
+      const pb = rb + 4 * x;
+      if (a.data[pa] !== b.data[pb] || a.data[pa + 1] !== b.data[pb + 1] || a.data[pa + 2] !== b.data[pb + 2]) return false;
+    }
+  }
+  return true;
+}
+
+/** Count pixels whose RGB differs (for test diagnostics). */
+export function countRgbDifferences(a: PixelImage, b: PixelImage): number {
+  let n = 0;
+  const h = Math.min(a.height, b.height);
+  const w = Math.min(a.width, b.width);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const pa = y * a.stride + 4 * x;
+      const pb = y * b.stride + 4 * x;
+      if (a.data[pa] !== b.data[pb] || a.data[pa + 1] !== b.data[pb + 1] || a.data[pa + 2] !== b.data[pb + 2]) n++;
+    }
+  }
+  return n + Math.abs(a.width * a.height - b.width * b.height);
+}
+
+/** 0x00RRGGBB from components. */
+export function rgb(r: number, g: number, b: number): number {
+  return ((r & 0xff) << 16) | ((g & 0xff) << 8) | (b & 0xff);
+}

@@ -1,0 +1,85 @@
+import { intersectRect, rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
+import type { PixelImage } from './pixels.js';
+
+/**
+ * A server-side surface: 32-bit pixels (bytes B,G,R,X), tightly packed. It is the truth that every
+ * viewer's framebuffer must equal after its pipe drains.
+ */
+export class Surface implements PixelImage {
+  readonly stride: number;
+  readonly data: Buffer;
+  /** The same memory as u32 pixels (little-endian hosts: 0xXXRRGGBB). */
+  readonly pixels: Uint32Array;
+
+  constructor(
+    readonly id: number,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.stride = width * 4;
+    this.data = Buffer.alloc(this.stride * height);
+    this.pixels = new Uint32Array(this.data.buffer, this.data.byteOffset, width * height);
+  }
+
+  get bounds(): Rect {
+    return { top: 0, left: 0, bottom: this.height, right: this.width };
+  }
+
+  /** The part of `r` that lies on this surface (may be empty). */
+  clip(r: Rect): Rect {
+    return intersectRect(r, this.bounds);
+  }
+
+  fill(r: Rect, color: number): Rect {
+    const c = this.clip(r);
+    if (rectIsEmpty(c)) return c;
+    const value = color >>> 0;
+    for (let y = c.top; y < c.bottom; y++) this.pixels.fill(value, y * this.width + c.left, y * this.width + c.right);
+    return c;
+  }
+
+  /**
+   * Copy from `img` (area starting at `src`) into `dest`. Returns the destination rect actually
+   * written (clipped to both the surface and the image).
+   */
+  putImage(dest: Rect, img: PixelImage, src: Point = { x: 0, y: 0 }): Rect {
+    const c = this.clip(dest);
+    const sx0 = src.x + (c.left - dest.left);
+    const sy0 = src.y + (c.top - dest.top);
+    const w = Math.min(c.right - c.left, img.width - sx0);
+    const h = Math.min(c.bottom - c.top, img.height - sy0);
+    const out: Rect = { top: c.top, left: c.left, bottom: c.top + Math.max(0, h), right: c.left + Math.max(0, w) };
+    if (w <= 0 || h <= 0 || sx0 < 0 || sy0 < 0) return { ...out, bottom: out.top, right: out.left };
+    for (let j = 0; j < h; j++) {
+      const from = (sy0 + j) * img.stride + sx0 * 4;
+      img.data.copy(this.data, (c.top + j) * this.stride + c.left * 4, from, from + w * 4);
+    }
+    return out;
+  }
+
+  /**
+   * Move the area at `src` (of `dest`'s size) to `dest`, correct for overlapping areas (rows are
+   * walked bottom-up when moving down; Buffer.copy is memmove within a row).
+   */
+  copyBits(src: Point, dest: Rect): Rect {
+    // Clip destination and source together so both stay on the surface.
+    const dx = dest.left - src.x;
+    const dy = dest.top - src.y;
+    let c = this.clip(dest);
+    c = intersectRect(c, { top: dy, left: dx, bottom: this.height + dy, right: this.width + dx });
+    if (rectIsEmpty(c)) return c;
+    const rowBytes = (c.right - c.left) * 4;
+    const downwards = dy > 0;
+    for (let k = 0; k < c.bottom - c.top; k++) {
+      const y = downwards ? c.bottom - 1 - k : c.top + k;
+      const from = (y - dy) * this.stride + (c.left - dx) * 4;
+      this.data.copy(this.data, y * this.stride + c.left * 4, from, from + rowBytes);
+    }
+    return c;
+  }
+
+  /** Copy an area of another surface into `dest`. */
+  blitFrom(other: Surface, src: Point, dest: Rect): Rect {
+    return this.putImage(dest, other, src);
+  }
+}

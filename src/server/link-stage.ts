@@ -1,0 +1,190 @@
+import { hasCap } from '../protocol/caps.js';
+import { AuthMechanism, channelName, CommonCap, LinkErr, linkErrName } from '../protocol/constants.js';
+import { ByteQueue } from '../protocol/byte-queue.js';
+import { ProtocolError } from '../protocol/errors.js';
+import {
+  decodeLinkHeader,
+  decodeLinkMess,
+  encodeLinkErrorReply,
+  encodeLinkReply,
+  encodeU32,
+  LINK_HEADER_SIZE,
+  LINK_MESS_SIZE,
+  TICKET_SIZE,
+  type LinkMess,
+} from '../protocol/link.js';
+import type { Conduit } from '../transport/conduit.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import type { Ticketing, TicketKey } from './ticket.js';
+
+/** What the server decides about a link, given the client's link message. */
+export interface LinkAuthority {
+  readonly key: TicketKey;
+  readonly ticketing: Ticketing;
+  /** Common cap words the server advertises: AUTH_SELECTION + AUTH_SPICE + MINI_HEADER, never SASL. */
+  readonly commonCaps: number[];
+  channelCaps(channelType: number): number[];
+  /** NeedSecured when this channel type must arrive over TLS and `secure` is false; else Ok. */
+  securityCheck(channelType: number, secure: boolean): number;
+  /** After the ticket: BadConnectionId / ChannelNotAvailable / Ok. */
+  admit(mess: LinkMess): number;
+}
+
+export interface LinkResult {
+  mess: LinkMess;
+  miniHeader: boolean;
+  leftover: Buffer[];
+}
+
+type State = 'header' | 'mess' | 'auth' | 'ticket' | 'done';
+
+/**
+ * The link stage of one connection (spice-wire.md §1), as a resumable state machine over the
+ * conduit's bytes:
+ *
+ *   header (16) -> link mess (size) -> [reply] -> auth mechanism (4, if AUTH_SELECTION)
+ *   -> ticket (128) -> [u32 result] -> handed to a channel client
+ *
+ * Every failure sends its SpiceLinkErr where the protocol has a place for one, logs the peer and
+ * the reason, and closes only this connection. A link that stalls is closed after `timeoutMs`.
+ */
+export class LinkStage {
+  private readonly queue = new ByteQueue();
+  private state: State = 'header';
+  private messSize = 0;
+  private mess: LinkMess | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly conduit: Conduit,
+    private readonly authority: LinkAuthority,
+    private readonly log: Logger,
+    timeoutMs: number,
+    private readonly onLinked: (result: LinkResult) => void,
+    private readonly onFailed?: (reason: string, linkError: number | undefined) => void,
+  ) {
+    this.timer = setTimeout(() => this.fail(`link stage timed out in state ${this.state} after ${timeoutMs} ms`, undefined), timeoutMs);
+    this.timer.unref();
+    conduit.onData((chunk) => this.receive(chunk));
+    conduit.onClose((err) => {
+      if (this.state !== 'done') this.abandon(err ? `connection error during link: ${err.message}` : `peer closed during link (state ${this.state})`);
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.state === 'done') return;
+    this.queue.push(chunk);
+    try {
+      while (this.step()) {
+        /* keep stepping while input is available (step() is false once done) */
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) this.fail(`${err.code}: ${err.message}`, err.linkError ?? LinkErr.InvalidData, 'reply');
+      else this.fail(`link stage error: ${errorMessage(err)}`, LinkErr.Error, 'reply');
+    }
+  }
+
+  /** One state transition if its bytes are there; false when waiting for more. */
+  private step(): boolean {
+    switch (this.state) {
+      case 'header': {
+        const h = this.queue.take(LINK_HEADER_SIZE);
+        if (!h) return false;
+        this.messSize = decodeLinkHeader(h, LINK_MESS_SIZE).size;
+        this.state = 'mess';
+        return true;
+      }
+      case 'mess': {
+        const body = this.queue.take(this.messSize);
+        if (!body) return false;
+        this.onLinkMess(decodeLinkMess(body));
+        return true;
+      }
+      case 'auth': {
+        const b = this.queue.take(4);
+        if (!b) return false;
+        const mech = b.readUInt32LE(0);
+        if (mech !== AuthMechanism.Spice) {
+          this.fail(`unsupported auth mechanism ${mech}${mech === AuthMechanism.Sasl ? ' (SASL)' : ''}`, LinkErr.InvalidData, 'result');
+          return false;
+        }
+        this.state = 'ticket';
+        return true;
+      }
+      case 'ticket': {
+        const ticket = this.queue.take(TICKET_SIZE);
+        if (!ticket) return false;
+        this.onTicket(ticket);
+        return true;
+      }
+      case 'done':
+        return false;
+    }
+  }
+
+  private onLinkMess(mess: LinkMess): void {
+    this.mess = mess;
+    const what = `${channelName(mess.channelType)}:${mess.channelId}`;
+    const security = this.authority.securityCheck(mess.channelType, this.conduit.kind === 'tls');
+    if (security !== LinkErr.Ok) {
+      this.fail(`${what} must use TLS`, security, 'reply', 'info');
+      return;
+    }
+    const a = this.authority;
+    this.send(encodeLinkReply({ error: LinkErr.Ok, pubKey: a.key.publicDer, commonCaps: a.commonCaps, channelCaps: a.channelCaps(mess.channelType) }));
+    this.state = hasCap(mess.commonCaps, CommonCap.ProtocolAuthSelection) ? 'auth' : 'ticket';
+  }
+
+  private onTicket(ticket: Buffer): void {
+    const mess = this.mess!;
+    const what = `${channelName(mess.channelType)}:${mess.channelId}`;
+    const verdict = this.authority.ticketing.verify(this.authority.ticketing.required ? this.authority.key.decrypt(ticket) : undefined);
+    if (!verdict.ok) {
+      this.fail(`${what}: ${verdict.reason}`, LinkErr.PermissionDenied, 'result');
+      return;
+    }
+    const admitted = this.authority.admit(mess);
+    if (admitted !== LinkErr.Ok) {
+      this.fail(`${what}: connection id ${mess.connectionId} refused`, admitted, 'result');
+      return;
+    }
+    this.send(encodeU32(LinkErr.Ok));
+    this.state = 'done';
+    clearTimeout(this.timer);
+    const miniHeader = hasCap(mess.commonCaps, CommonCap.MiniHeader) && hasCap(this.authority.commonCaps, CommonCap.MiniHeader);
+    this.onLinked({ mess, miniHeader, leftover: this.queue.drain() });
+  }
+
+  private send(buf: Buffer): void {
+    this.conduit.submit([buf], () => {});
+  }
+
+  /**
+   * Refuse the link. Before the reply the error goes in a full SpiceLinkReply; after it, as the
+   * 4-byte link result the client is waiting for.
+   */
+  private fail(reason: string, linkError: number | undefined, where: 'reply' | 'result' = 'reply', level: 'warn' | 'info' = 'warn'): void {
+    if (this.state === 'done') return;
+    const answered = this.state === 'auth' || this.state === 'ticket';
+    this.state = 'done';
+    clearTimeout(this.timer);
+    const code = linkError !== undefined ? ` (${linkErrName(linkError)})` : '';
+    this.log.log(level, `link from ${this.conduit.peer} refused: ${reason}${code}`);
+    if (linkError !== undefined) {
+      this.send(where === 'result' || answered ? encodeU32(linkError) : encodeLinkErrorReply(linkError));
+      this.conduit.end();
+      const t = setTimeout(() => this.conduit.destroy(), 1000);
+      t.unref();
+    } else {
+      this.conduit.destroy();
+    }
+    this.onFailed?.(reason, linkError);
+  }
+
+  private abandon(reason: string): void {
+    this.state = 'done';
+    clearTimeout(this.timer);
+    this.log.info(`link from ${this.conduit.peer} abandoned: ${reason}`);
+    this.onFailed?.(reason, undefined);
+  }
+}

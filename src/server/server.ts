@@ -1,0 +1,220 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import net from 'node:net';
+import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
+import type { Channel } from '../channel/channel.js';
+import { Session } from '../channel/session.js';
+import { CursorChannel } from '../channels/cursor.js';
+import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '../channels/display.js';
+import { InputsChannel } from '../channels/inputs.js';
+import { MainChannel } from '../channels/main.js';
+import { Desktop } from '../display/desktop.js';
+import { capWords } from '../protocol/caps.js';
+import { channelName, ChannelType, CommonCap, LinkErr } from '../protocol/constants.js';
+import type { LinkMess } from '../protocol/link.js';
+import type { ChannelId } from '../protocol/main.js';
+import type { DisplaySource } from '../sources/types.js';
+import type { StreamCounters } from '../transport/counters.js';
+import { DEFAULT_POLICY, type StreamPolicy } from '../transport/policy.js';
+import { SpiceStream } from '../transport/stream.js';
+import { TcpConduit } from '../transport/tcp-conduit.js';
+import type { Conduit } from '../transport/conduit.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
+import { Ticketing, TicketKey } from './ticket.js';
+
+export interface SpiceServerOptions {
+  source: DisplaySource;
+  /** Address to bind (default 127.0.0.1). */
+  listen?: string;
+  /** Plain SPICE port; 0 picks a free one; null for none. */
+  port?: number | null;
+  password?: string;
+  disableTicketing?: boolean;
+  ticketExpirySeconds?: number;
+  policy?: StreamPolicy;
+  /** Channel types that must arrive over TLS (plain links get NEED_SECURED). */
+  secureChannels?: number[];
+  name?: string;
+  uuid?: Buffer;
+  log?: Logger;
+  linkTimeoutMs?: number;
+  pingIntervalSeconds?: number;
+  client?: Partial<ChannelClientOptions>;
+  display?: Partial<DisplayOptions>;
+  /** Called when a channel connection ends, with its stream counters (for --stats). */
+  onClientClosed?: (info: ClientReport) => void;
+}
+
+export interface ClientReport {
+  sessionId: number;
+  channel: string;
+  peer: string;
+  secure: boolean;
+  reason: string;
+  counters: StreamCounters;
+}
+
+/** Monotonic milliseconds, wrapped to u32 like spice-server's multimedia clock. */
+function monotonicMs(): number {
+  return Number((process.hrtime.bigint() / 1_000_000n) & 0xffffffffn);
+}
+
+/**
+ * A SPICE server for one desktop and any number of viewers. Each viewer is a session: its main
+ * channel plus the display, cursor and inputs connections that present the session's id.
+ */
+export class SpiceServer {
+  readonly desktop = new Desktop();
+  readonly log: Logger;
+  readonly key = new TicketKey();
+  readonly sessions = new Map<number, Session>();
+  readonly main: MainChannel;
+  readonly display: DisplayChannel;
+  readonly cursor: CursorChannel;
+  readonly inputs: InputsChannel;
+  private readonly channels = new Map<number, Channel>();
+  private readonly ticketing: Ticketing;
+  private readonly servers: net.Server[] = [];
+  private readonly conduits = new Set<Conduit>();
+  private readonly authority: LinkAuthority;
+  private started = false;
+
+  constructor(readonly options: SpiceServerOptions) {
+    this.log = options.log ?? silentLogger;
+    this.ticketing = new Ticketing({
+      password: options.password,
+      disabled: options.disableTicketing ?? options.password === undefined,
+      expirySeconds: options.ticketExpirySeconds,
+    });
+    const clientOptions = { ...DEFAULT_CLIENT_OPTIONS, ...options.client };
+    this.main = new MainChannel(this.log.child('main'), clientOptions, {
+      channels: () => this.channelList(),
+      mmTime: monotonicMs,
+      name: options.name ?? 'spiced',
+      uuid: options.uuid ?? randomBytes(16),
+      pingIntervalSeconds: options.pingIntervalSeconds ?? 15,
+    });
+    this.display = new DisplayChannel(this.log.child('display'), clientOptions, this.desktop, { ...DEFAULT_DISPLAY_OPTIONS, ...options.display });
+    this.cursor = new CursorChannel(this.log.child('cursor'), clientOptions, this.desktop);
+    this.inputs = new InputsChannel(this.log.child('inputs'), clientOptions, {
+      desktop: this.desktop,
+      modifiers: () => options.source.modifiers ?? 0,
+    });
+    for (const ch of [this.main, this.display, this.cursor, this.inputs] as Channel[]) this.channels.set(ch.type, ch);
+    this.authority = this.makeAuthority();
+  }
+
+  /** The channels viewers may open after ATTACH_CHANNELS. */
+  channelList(): ChannelId[] {
+    return [...this.channels.values()].filter((c) => c.type !== ChannelType.Main).map((c) => ({ type: c.type, id: c.id }));
+  }
+
+  /** Add a channel (playback, record) before start(). */
+  addChannel(channel: Channel): void {
+    this.channels.set(channel.type, channel);
+  }
+
+  private makeAuthority(): LinkAuthority {
+    const secure = new Set(this.options.secureChannels ?? []);
+    return {
+      key: this.key,
+      ticketing: this.ticketing,
+      commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
+      channelCaps: (type) => capWords(this.channels.get(type)?.caps() ?? []),
+      securityCheck: (type, isSecure) => (secure.has(type) && !isSecure ? LinkErr.NeedSecured : LinkErr.Ok),
+      admit: (mess) => this.admit(mess),
+    };
+  }
+
+  private admit(mess: LinkMess): number {
+    const ch = this.channels.get(mess.channelType);
+    if (mess.channelType === ChannelType.Main) return LinkErr.Ok;
+    if (!this.sessions.has(mess.connectionId)) return LinkErr.BadConnectionId;
+    if (!ch || ch.id !== mess.channelId) return LinkErr.ChannelNotAvailable;
+    return LinkErr.Ok;
+  }
+
+  /** Start the source and the listeners. Resolves once every port is listening. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('server already started');
+    this.started = true;
+    this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
+    await this.options.source.start(this.desktop);
+    if (this.options.port !== null) await this.listenPlain(this.options.port ?? 5900);
+  }
+
+  private listenPlain(port: number): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.acceptConduit(new TcpConduit(socket)));
+    return this.listenOn(server, port);
+  }
+
+  /** Bind a net.Server on the configured address; used by the TLS and WebSocket front ends too. */
+  listenOn(server: net.Server, port: number): Promise<void> {
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.listen ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
+        resolve();
+      });
+    });
+  }
+
+  /** The bound ports, in listening order. */
+  ports(): number[] {
+    return this.servers.map((s) => (s.address() as net.AddressInfo).port);
+  }
+
+  get port(): number {
+    return this.ports()[0]!;
+  }
+
+  /** A new connection: run the link stage, then hand it to its channel. */
+  acceptConduit(conduit: Conduit): void {
+    this.conduits.add(conduit);
+    conduit.onClose(() => this.conduits.delete(conduit));
+    const log = this.log.child(conduit.peer);
+    new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, (r) => this.onLinked(conduit, r, log));
+  }
+
+  private onLinked(conduit: Conduit, r: LinkResult, log: Logger): void {
+    const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY);
+    const conn: ChannelConnection = { stream, link: r.mess, miniHeader: r.miniHeader, leftover: r.leftover, log: log.child(channelName(r.mess.channelType)) };
+    const channel = this.channels.get(r.mess.channelType)!;
+    const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer) : this.sessions.get(r.mess.connectionId)!;
+    const client = channel.attach(conn, session);
+    log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
+    this.reportOnClose(client, session);
+  }
+
+  private newSession(peer: string): Session {
+    let id: number;
+    do id = randomInt(1, 0xffffffff);
+    while (this.sessions.has(id));
+    const session = new Session(id, peer, this.log.child(`session ${id.toString(16)}`));
+    this.sessions.set(id, session);
+    session.onClose(() => this.sessions.delete(id));
+    return session;
+  }
+
+  private reportOnClose(client: ChannelClient, session: Session): void {
+    const report = this.options.onClientClosed;
+    if (!report) return;
+    client.onClose((reason) =>
+      report({ sessionId: session.id, channel: channelName(client.channelType), peer: client.stream.peer, secure: client.stream.secure, reason, counters: client.stream.snapshot() }),
+    );
+  }
+
+  /** Every channel client currently connected. */
+  clients(): ChannelClient[] {
+    return [...this.channels.values()].flatMap((c) => [...c.clients]);
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.close('server shutting down');
+    for (const c of this.conduits) c.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await this.options.source.stop();
+  }
+}

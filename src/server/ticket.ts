@@ -1,0 +1,99 @@
+import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
+
+/** spice-gtk refuses longer passwords; the server does too. */
+export const MAX_PASSWORD_LENGTH = 60;
+
+/**
+ * SPICE ticket authentication (spice-wire.md §1.6): the client encrypts password + NUL with the
+ * server's RSA-1024 public key (OAEP, SHA-1). One key per server: generating a key per link, as
+ * spice-server does, costs ~10 ms a connection and buys nothing for a password check.
+ */
+export class TicketKey {
+  readonly publicDer: Buffer;
+  private readonly privateKey: KeyObject;
+
+  constructor() {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
+    this.publicDer = publicKey.export({ type: 'spki', format: 'der' });
+    if (this.publicDer.length !== PUB_KEY_SIZE) throw new Error(`unexpected SPKI size ${this.publicDer.length}`);
+    this.privateKey = privateKey;
+  }
+
+  /**
+   * Decrypt a 128-byte ticket to the password it carries (without the trailing NUL), or undefined.
+   * spice-html5 drops a leading zero byte of the ciphertext and pads at the end (about 1 link in
+   * 256); shifting the buffer right by one or two bytes recovers those tickets.
+   */
+  decrypt(ticket: Buffer): string | undefined {
+    if (ticket.length !== TICKET_SIZE) return undefined;
+    for (const shift of [0, 1, 2]) {
+      const plain = this.tryDecrypt(shiftRight(ticket, shift));
+      if (plain !== undefined) return plain;
+    }
+    return undefined;
+  }
+
+  private tryDecrypt(ciphertext: Buffer): string | undefined {
+    let plain: Buffer;
+    try {
+      plain = privateDecrypt({ key: this.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ciphertext);
+    } catch {
+      return undefined; // a wrong padding is the expected outcome for a shifted guess
+    }
+    const nul = plain.indexOf(0);
+    return plain.subarray(0, nul === -1 ? plain.length : nul).toString('utf8');
+  }
+}
+
+function shiftRight(buf: Buffer, n: number): Buffer {
+  if (n === 0) return buf;
+  const out = Buffer.alloc(buf.length);
+  buf.copy(out, n, 0, buf.length - n);
+  return out;
+}
+
+/** Compare without leaking the password's length or content through timing. */
+export function passwordsEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+export interface TicketingOptions {
+  /** undefined together with `disabled` = anyone may connect. */
+  password?: string | undefined;
+  disabled: boolean;
+  /** Seconds after which the password stops being accepted (spice-server's ticket expiry). */
+  expirySeconds?: number | undefined;
+}
+
+export type TicketVerdict = { ok: true } | { ok: false; reason: string };
+
+/** Decides whether a decrypted ticket opens the door. */
+export class Ticketing {
+  private readonly expiresAt: number | undefined;
+
+  constructor(
+    private readonly opts: TicketingOptions,
+    now: number = Date.now(),
+  ) {
+    if (opts.password !== undefined && Buffer.byteLength(opts.password) > MAX_PASSWORD_LENGTH) {
+      throw new Error(`password longer than ${MAX_PASSWORD_LENGTH} bytes (spice-gtk cannot send it)`);
+    }
+    this.expiresAt = opts.expirySeconds !== undefined ? now + opts.expirySeconds * 1000 : undefined;
+  }
+
+  get required(): boolean {
+    return !this.opts.disabled;
+  }
+
+  verify(decrypted: string | undefined, now: number = Date.now()): TicketVerdict {
+    if (this.opts.disabled) return { ok: true };
+    if (this.opts.password === undefined) return { ok: false, reason: 'ticketing is enabled but no password is set' };
+    if (decrypted === undefined) return { ok: false, reason: 'ticket could not be decrypted' };
+    if (this.expiresAt !== undefined && now > this.expiresAt) return { ok: false, reason: 'ticket expired' };
+    if (!passwordsEqual(decrypted, this.opts.password)) return { ok: false, reason: 'wrong password' };
+    return { ok: true };
+  }
+}

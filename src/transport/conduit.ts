@@ -1,0 +1,41 @@
+import type { WriteUnit } from './units.js';
+
+/**
+ * The byte transport under a SpiceStream: plain TCP, TLS, or WebSocket. It takes write units,
+ * delivers received bytes, and exposes the knobs the cork policies need. Each implementation owns
+ * exactly one socket.
+ */
+export interface Conduit {
+  readonly kind: 'tcp' | 'tls' | 'websocket';
+  /** "address:port" of the peer, for log lines. */
+  readonly peer: string;
+  /**
+   * True when a submitted unit has not yet reached the layer below. Over TLS another submit now
+   * would be merged into the same SSL_write by Node, so the stream waits (see stream.ts).
+   */
+  readonly busy: boolean;
+  /** Whether units must be submitted one at a time to keep their boundaries (TLS, WebSocket). */
+  readonly keepsUnitBoundaries: boolean;
+  /** Bytes accepted but still held in user space. */
+  readonly bufferedBytes: number;
+  submit(unit: WriteUnit, done: (err?: Error | null) => void): void;
+  /** Hold bytes in user space until uncork (Node cork on the socket that faces the kernel). */
+  cork(): void;
+  uncork(): void;
+  /** TCP_CORK on the descriptor; false when it cannot be done here. */
+  setKernelCork(on: boolean): boolean;
+  /** Descriptor of the TCP socket, when known (TCP_INFO, TCP_CORK). */
+  readonly fd: number | undefined;
+  /** Set the consumer of received bytes (one at a time: the link stage, then the channel). */
+  onData(cb: (chunk: Buffer) => void): void;
+  /** Called once when the connection is gone, with the error if it failed. */
+  onClose(cb: (err?: Error) => void): void;
+  /** Called when buffered bytes have been handed to the kernel after a backlog. */
+  onDrain(cb: () => void): void;
+  /** Counts of writes and TLS records this conduit has made so far. */
+  readonly stats: { writes: number; sslWrites: number; tlsRecords: number; wireBytes: number };
+  /** Close after pending writes. */
+  end(): void;
+  destroy(err?: Error): void;
+  readonly destroyed: boolean;
+}

@@ -1,0 +1,46 @@
+/** Per-stream counters, readable through the library API and printed by `spiced serve --stats`. */
+export interface StreamCounters {
+  /** Messages handed to the stream (header + body each). */
+  messages: number;
+  /** Iovecs in those messages. */
+  iovecs: number;
+  /** Plaintext bytes handed to the stream (headers included). */
+  plaintextBytes: number;
+  /** Pipe flushes (ends of a batch of messages). */
+  flushes: number;
+  /** Write units submitted to the transport (see units.ts). */
+  units: number;
+  /** Writes the transport made to the socket layer (each one writev system call at most). */
+  writes: number;
+  /** TLS only: SSL_write calls (write units reaching the TLS engine). */
+  sslWrites: number;
+  /** TLS only: records sent, counted from the ciphertext stream. */
+  tlsRecords: number;
+  /** Bytes leaving for the kernel: ciphertext over TLS, plaintext otherwise. */
+  wireBytes: number;
+  /** Bytes copied to gather small messages (the `small` policy's cost). */
+  gatheredBytes: number;
+  /** Times the transport was corked for a flush. */
+  corks: number;
+}
+
+export function newCounters(): StreamCounters {
+  return {
+    messages: 0,
+    iovecs: 0,
+    plaintextBytes: 0,
+    flushes: 0,
+    units: 0,
+    writes: 0,
+    sslWrites: 0,
+    tlsRecords: 0,
+    wireBytes: 0,
+    gatheredBytes: 0,
+    corks: 0,
+  };
+}
+
+export function addCounters(into: StreamCounters, from: StreamCounters): StreamCounters {
+  for (const k of Object.keys(into) as (keyof StreamCounters)[]) into[k] += from[k];
+  return into;
+}

@@ -1,0 +1,106 @@
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+
+/*
+ * setsockopt/getsockopt through koffi (an optional dependency with prebuilt binaries): Node has
+ * no API for TCP_CORK or TCP_INFO. Everything here degrades to "unavailable" with a reason when
+ * koffi cannot be loaded, and callers fall back (cork policy `kernel` -> `on`, no kernel counters).
+ */
+
+const IPPROTO_TCP = 6;
+const TCP_CORK = 3;
+const TCP_INFO = 11;
+const TCP_INFO_SIZE = 232;
+
+type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+type GetSockOpt = (fd: number, level: number, name: number, value: Buffer, len: Buffer) => number;
+
+interface Native {
+  setsockopt: SetSockOpt;
+  getsockopt: GetSockOpt;
+}
+
+let native: Native | null | undefined;
+let unavailableReason = '';
+
+function loadNative(): Native | null {
+  if (native !== undefined) return native;
+  try {
+    const require = createRequire(import.meta.url);
+    const koffi = require('koffi') as {
+      load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+    };
+    const libc = koffi.load('libc.so.6');
+    native = {
+      setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as SetSockOpt,
+      getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)') as unknown as GetSockOpt,
+    };
+  } catch (err) {
+    unavailableReason = `koffi could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+    native = null;
+  }
+  return native;
+}
+
+/** Why kernel socket options are unavailable, or '' when they are. */
+export function sockoptUnavailableReason(): string {
+  if (process.platform !== 'linux') return `TCP_CORK/TCP_INFO need Linux (this is ${process.platform})`;
+  loadNative();
+  return unavailableReason;
+}
+
+export function socketFd(socket: Socket): number | undefined {
+  const handle = (socket as unknown as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** Set or clear TCP_CORK. Returns false when it could not be done. */
+export function setTcpCork(fd: number, on: boolean): boolean {
+  const n = process.platform === 'linux' ? loadNative() : null;
+  if (!n) return false;
+  const v = Buffer.alloc(4);
+  v.writeInt32LE(on ? 1 : 0, 0);
+  return n.setsockopt(fd, IPPROTO_TCP, TCP_CORK, v, 4) === 0;
+}
+
+/** The parts of Linux `struct tcp_info` we report (offsets from linux/tcp.h). */
+export interface TcpInfo {
+  segsOut: number;
+  dataSegsOut: number;
+  segsIn: number;
+  bytesSent: number;
+  bytesRetrans: number;
+  bytesAcked: number;
+  totalRetrans: number;
+  sndMss: number;
+  rttUs: number;
+  notsentBytes: number;
+}
+
+export function decodeTcpInfo(b: Buffer): TcpInfo {
+  return {
+    sndMss: b.readUInt32LE(16),
+    rttUs: b.readUInt32LE(68),
+    totalRetrans: b.readUInt32LE(100),
+    bytesAcked: Number(b.readBigUInt64LE(120)),
+    segsOut: b.readUInt32LE(136),
+    segsIn: b.readUInt32LE(140),
+    notsentBytes: b.readUInt32LE(144),
+    dataSegsOut: b.readUInt32LE(156),
+    bytesSent: Number(b.readBigUInt64LE(200)),
+    bytesRetrans: Number(b.readBigUInt64LE(208)),
+  };
+}
+
+/** TCP_INFO of a connected socket, or undefined where it cannot be read. */
+export function getTcpInfo(fd: number): TcpInfo | undefined {
+  const n = process.platform === 'linux' ? loadNative() : null;
+  if (!n) return undefined;
+  const buf = Buffer.alloc(TCP_INFO_SIZE);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(TCP_INFO_SIZE, 0);
+  if (n.getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, len) !== 0) return undefined;
+  if (len.readUInt32LE(0) < 216) return undefined; // kernel too old for bytes_sent/bytes_retrans
+  return decodeTcpInfo(buf);
+}

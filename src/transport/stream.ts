@@ -1,0 +1,194 @@
+import type { Conduit } from './conduit.js';
+import { newCounters, type StreamCounters } from './counters.js';
+import { DEFAULT_POLICY, TLS_MAX_RECORD_PLAINTEXT, type StreamPolicy } from './policy.js';
+import { UnitBuilder, unitSize, type WriteUnit } from './units.js';
+
+/** Above this many bytes held in user space the stream reports congestion; below LOW it drains. */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
+
+/**
+ * The stream a channel client writes to (spice-server's RedStream, made policy-driven). Messages
+ * arrive as iovecs; a flush marks the end of a pipe batch. The stream groups iovecs into write
+ * units (TLS coalescing policy), submits them to the conduit one at a time where unit boundaries
+ * matter, and corks the transport around a flush (cork policy). It never concatenates except where
+ * the `small` policy asks for it.
+ */
+export class SpiceStream {
+  readonly counters: StreamCounters = newCounters();
+  readonly policy: StreamPolicy;
+  private readonly builder: UnitBuilder;
+  private readonly queue: WriteUnit[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private flushOpen = false;
+  private corked: 'no' | 'user' | 'kernel' = 'no';
+  private autoFlush: boolean;
+  private writableWaiters: (() => void)[] = [];
+  private failed: Error | undefined;
+
+  constructor(
+    readonly conduit: Conduit,
+    policy: StreamPolicy = DEFAULT_POLICY,
+  ) {
+    this.policy = policy;
+    this.builder = new UnitBuilder(policy.coalesce);
+    this.autoFlush = policy.cork === 'off';
+    conduit.onDrain(() => this.checkWritable());
+    conduit.onClose(() => this.releaseCork());
+  }
+
+  get peer(): string {
+    return this.conduit.peer;
+  }
+
+  get secure(): boolean {
+    return this.conduit.kind === 'tls';
+  }
+
+  /** spice-server's red_stream_set_auto_flush: with auto flush every message is its own flush. */
+  setAutoFlush(enabled: boolean): void {
+    this.autoFlush = enabled || this.policy.cork === 'off';
+    if (this.autoFlush) this.flush();
+  }
+
+  /** Bytes held in user space (ours and the conduit's). */
+  get buffered(): number {
+    return this.queuedBytes + this.conduit.bufferedBytes;
+  }
+
+  /** True when the peer does not keep up: producers should stop until `whenWritable` fires. */
+  get congested(): boolean {
+    return this.buffered > HIGH_WATER;
+  }
+
+  whenWritable(cb: () => void): void {
+    if (!this.congested) cb();
+    else this.writableWaiters.push(cb);
+  }
+
+  /** Queue one message: its data header and body iovecs, in order. */
+  writeMessage(iovecs: readonly Buffer[]): void {
+    if (this.failed || this.conduit.destroyed) return;
+    const c = this.counters;
+    c.messages++;
+    c.iovecs += iovecs.length;
+    c.plaintextBytes += unitSize(iovecs);
+    if (!this.flushOpen) this.beginFlush();
+    this.builder.addMessage(iovecs);
+    this.enqueue(this.builder.takeReady());
+    if (this.autoFlush) this.flush();
+    else this.pump();
+  }
+
+  /** End of a pipe batch: everything queued leaves, and the transport is uncorked once it has. */
+  flush(): void {
+    if (!this.flushOpen) return;
+    this.flushOpen = false;
+    this.counters.flushes++;
+    this.enqueue(this.builder.endFlush());
+    this.counters.gatheredBytes = this.builder.gatheredBytes;
+    this.pump();
+    this.maybeReleaseCork();
+  }
+
+  private beginFlush(): void {
+    this.flushOpen = true;
+    if (this.corked !== 'no' || this.policy.cork === 'off') return;
+    if (this.policy.cork === 'kernel' && this.conduit.setKernelCork(true)) {
+      this.corked = 'kernel';
+    } else {
+      this.conduit.cork();
+      this.corked = 'user';
+    }
+    this.counters.corks++;
+  }
+
+  private enqueue(units: WriteUnit[]): void {
+    for (const u of units) {
+      this.queue.push(u);
+      this.queuedBytes += unitSize(u);
+    }
+  }
+
+  private pump(): void {
+    const gated = this.conduit.keepsUnitBoundaries;
+    while (this.queue.length > 0 && !(gated && (this.inFlight > 0 || this.conduit.busy))) {
+      const unit = this.queue.shift()!;
+      this.queuedBytes -= unitSize(unit);
+      this.inFlight++;
+      this.counters.units++;
+      this.conduit.submit(unit, this.onUnitDone);
+    }
+  }
+
+  private readonly onUnitDone = (err?: Error | null): void => {
+    this.inFlight--;
+    if (err && !this.failed) this.failed = err;
+    this.pump();
+    this.maybeReleaseCork();
+    this.checkWritable();
+  };
+
+  /**
+   * Uncork once the flush is over and every unit has been submitted. Over TLS a unit's SSL_write
+   * must also have completed (units go one at a time); over plain TCP Node defers write callbacks
+   * while corked, so waiting for them would never end.
+   */
+  private maybeReleaseCork(): void {
+    if (this.corked === 'no' || this.flushOpen || this.queue.length > 0) return;
+    if (this.conduit.keepsUnitBoundaries && this.inFlight > 0) return;
+    if (this.corked === 'kernel' && !this.conduit.keepsUnitBoundaries && this.inFlight > 0) return;
+    this.releaseCork();
+  }
+
+  /** Always safe to call: a cork is released on flush end, on error and on close. */
+  private releaseCork(): void {
+    const was = this.corked;
+    this.corked = 'no';
+    if (was === 'user') this.conduit.uncork();
+    else if (was === 'kernel') this.conduit.setKernelCork(false);
+  }
+
+  private checkWritable(): void {
+    if (this.writableWaiters.length === 0 || this.buffered > LOW_WATER) return;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Counters including what the conduit measured underneath. */
+  snapshot(): StreamCounters {
+    const s = this.conduit.stats;
+    return { ...this.counters, writes: s.writes, sslWrites: s.sslWrites, tlsRecords: s.tlsRecords, wireBytes: s.wireBytes };
+  }
+
+  onData(cb: (chunk: Buffer) => void): void {
+    this.conduit.onData(cb);
+  }
+
+  onClose(cb: (err?: Error) => void): void {
+    this.conduit.onClose(cb);
+  }
+
+  /** Send what is queued, then close. */
+  end(): void {
+    this.flush();
+    this.releaseCork();
+    this.conduit.end();
+  }
+
+  destroy(err?: Error): void {
+    this.releaseCork();
+    this.conduit.destroy(err);
+  }
+
+  get destroyed(): boolean {
+    return this.conduit.destroyed;
+  }
+}
+
+/** Records a TLS write of n plaintext bytes makes with OpenSSL's default fragment size. */
+export function recordsFor(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / TLS_MAX_RECORD_PLAINTEXT));
+}

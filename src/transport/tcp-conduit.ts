@@ -1,0 +1,94 @@
+import type { Socket } from 'node:net';
+import type { Conduit } from './conduit.js';
+import { setTcpCork, socketFd } from './sockopt.js';
+import type { WriteUnit } from './units.js';
+import { meterWrites, type WriteMeter } from './write-meter.js';
+
+export function peerOf(socket: Socket): string {
+  const addr = socket.remoteAddress ?? '?';
+  return `${addr.includes(':') ? `[${addr}]` : addr}:${socket.remotePort ?? '?'}`;
+}
+
+/** Plain TCP. A unit becomes one writev (cork/uncork around its iovecs). */
+export class TcpConduit implements Conduit {
+  readonly kind = 'tcp' as const;
+  readonly keepsUnitBoundaries = false;
+  readonly peer: string;
+  readonly fd: number | undefined;
+  private readonly meter: WriteMeter;
+  private dataHandler: ((chunk: Buffer) => void) | undefined;
+
+  constructor(private readonly socket: Socket) {
+    this.peer = peerOf(socket);
+    this.fd = socketFd(socket);
+    socket.setNoDelay(true);
+    this.meter = meterWrites(socket);
+    socket.on('data', (chunk: Buffer) => this.dataHandler?.(chunk));
+  }
+
+  get busy(): boolean {
+    return false;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  get stats() {
+    return { writes: this.meter.calls, sslWrites: 0, tlsRecords: 0, wireBytes: this.meter.bytes };
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
+    writeUnit(this.socket, unit, done);
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  setKernelCork(on: boolean): boolean {
+    return this.fd !== undefined && setTcpCork(this.fd, on);
+  }
+
+  onData(cb: (chunk: Buffer) => void): void {
+    this.dataHandler = cb;
+  }
+
+  onClose(cb: (err?: Error) => void): void {
+    let failure: Error | undefined;
+    this.socket.on('error', (err) => (failure = err));
+    this.socket.once('close', () => cb(failure));
+  }
+
+  onDrain(cb: () => void): void {
+    this.socket.on('drain', cb);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(err?: Error): void {
+    this.socket.destroy(err);
+  }
+}
+
+/** Write a unit's buffers as one writev: Node merges writes made between cork and uncork. */
+export function writeUnit(socket: { cork(): void; uncork(): void; write(b: Buffer, cb?: (err?: Error | null) => void): boolean }, unit: WriteUnit, done: (err?: Error | null) => void): void {
+  if (unit.length === 1) {
+    socket.write(unit[0]!, done);
+    return;
+  }
+  socket.cork();
+  for (let i = 0; i < unit.length - 1; i++) socket.write(unit[i]!);
+  socket.write(unit[unit.length - 1]!, done);
+  socket.uncork();
+}

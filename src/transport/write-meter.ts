@@ -1,0 +1,39 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * Counts the writes a Node stream really makes: every call of its `_write` or `_writev` is one
+ * write to the layer below (one SSL_write for a TLS socket, one writev for a TCP socket), whatever
+ * Node merged on the way. Wrapping the instance's methods observes without changing behaviour.
+ */
+export interface WriteMeter {
+  calls: number;
+  bytes: number;
+}
+
+type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
+type WritevFn = (chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void) => void;
+
+export function meterWrites(stream: Writable, onWrite?: (bytes: number) => void): WriteMeter {
+  const meter: WriteMeter = { calls: 0, bytes: 0 };
+  const target = stream as unknown as { _write: WriteFn; _writev?: WritevFn };
+  const write = target._write;
+  const writev = target._writev;
+  const record = (n: number): void => {
+    meter.calls++;
+    meter.bytes += n;
+    onWrite?.(n);
+  };
+  target._write = function (this: unknown, chunk, encoding, cb) {
+    record(chunk.length);
+    return write.call(this, chunk, encoding, cb);
+  };
+  if (writev) {
+    target._writev = function (this: unknown, chunks, cb) {
+      let n = 0;
+      for (const c of chunks) n += c.chunk.length;
+      record(n);
+      return writev.call(this, chunks, cb);
+    };
+  }
+  return meter;
+}
