@@ -1,12 +1,13 @@
 import type { DisplaySink } from '../../src/display/commands.js';
-import { allocImage } from '../../src/display/pixels.js';
+import { allocImage, type PixelImage } from '../../src/display/pixels.js';
 import type { DisplaySource, InputEvent } from '../../src/sources/types.js';
 
-/** A deterministic test desktop: a gradient, some fills, and a key counter strip. */
+/** A deterministic test desktop: a gradient, a red box, a green bar per key press, and step(). */
 export class PatternSource implements DisplaySource {
   readonly name = 'pattern';
   readonly inputs: InputEvent[] = [];
   private sink: DisplaySink | undefined;
+  private steps = 0;
 
   constructor(
     readonly width = 320,
@@ -16,12 +17,9 @@ export class PatternSource implements DisplaySource {
   start(sink: DisplaySink): void {
     this.sink = sink;
     sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: this.width, height: this.height, primary: true });
-    const img = allocImage(this.width, this.height);
-    for (let y = 0; y < this.height; y++) {
-      for (let x = 0; x < this.width; x++) img.data.writeUInt32LE(((x * 255) / this.width) << 16 | ((y * 255) / this.height) << 8 | ((x ^ y) & 0xff), (y * this.width + x) * 4);
-    }
-    sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: this.height, right: this.width }, image: img });
+    sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: this.height, right: this.width }, image: gradient(this.width, this.height, 0) });
     sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 20, left: 20, bottom: 60, right: 120 }, color: 0xff0000 });
+    sink.cursor({ kind: 'cursorSet', shape: { id: 1, image: gradient(16, 16, 7), hotX: 1, hotY: 2 } });
   }
 
   stop(): void {}
@@ -33,4 +31,26 @@ export class PatternSource implements DisplaySource {
       this.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: this.height - 10, left: 0, bottom: this.height, right: Math.min(this.width, n * 10) }, color: 0x00ff00 });
     }
   }
+
+  /** One frame of activity: an image, a fill and a scroll, all different each step. */
+  step(): void {
+    const s = this.sink!;
+    const k = ++this.steps;
+    const x = (k * 13) % (this.width - 40);
+    const y = (k * 7) % (this.height - 40);
+    s.display({ kind: 'copy', surfaceId: 0, dest: { top: y, left: x, bottom: y + 32, right: x + 32 }, image: gradient(32, 32, k) });
+    s.display({ kind: 'fill', surfaceId: 0, rect: { top: 100, left: 150, bottom: 110, right: 150 + (k % 100) }, color: (k * 0x10203) & 0xffffff });
+    s.display({ kind: 'copyBits', surfaceId: 0, src: { x: 200, y: 130 }, dest: { top: 129, left: 200, bottom: 200, right: 300 } });
+  }
+}
+
+export function gradient(w: number, h: number, seed: number): PixelImage {
+  const img = allocImage(w, h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = (((x * 255) / w) << 16) | (((y * 255) / h) << 8) | ((x ^ y ^ seed) & 0xff);
+      img.data.writeUInt32LE((v | 0xff000000) >>> 0, (y * w + x) * 4);
+    }
+  }
+  return img;
 }

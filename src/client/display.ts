@@ -1,0 +1,95 @@
+import { Ropd } from '../protocol/constants.js';
+import type { DisplayBase, DisplayServerMessage } from '../protocol/display.js';
+import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
+import { Surface } from '../display/surface.js';
+import { decodeClientImage, type ImageCache } from './images.js';
+
+/**
+ * A viewer's framebuffer: applies display messages to client-side surfaces the way spice-gtk
+ * does for everything spiced sends (fills, copies, copy bits, clips, caches), and counts what it
+ * could not draw instead of guessing.
+ */
+export class ClientDisplay {
+  readonly surfaces = new Map<number, Surface>();
+  readonly cache: ImageCache = new Map();
+  marks = 0;
+  draws = 0;
+  readonly unsupported = new Map<string, number>();
+
+  get primary(): Surface | undefined {
+    return this.surfaces.get(0);
+  }
+
+  apply(m: DisplayServerMessage): void {
+    switch (m.kind) {
+      case 'surfaceCreate':
+        this.surfaces.set(m.surfaceId, new Surface(m.surfaceId, m.width, m.height));
+        return;
+      case 'surfaceDestroy':
+        this.surfaces.delete(m.surfaceId);
+        return;
+      case 'mark':
+        this.marks++;
+        return;
+      case 'reset':
+        this.marks = 0;
+        return;
+      case 'drawFill':
+        return this.fill(m);
+      case 'drawCopy':
+        return this.copy(m);
+      case 'copyBits': {
+        const s = this.surfaces.get(m.base.surfaceId);
+        if (!s) return this.skip('copyBits to unknown surface');
+        this.draws++;
+        for (const clip of this.clips(m.base)) {
+          const src = { x: m.srcPos.x + clip.left - m.base.box.left, y: m.srcPos.y + clip.top - m.base.box.top };
+          s.copyBits(src, clip);
+        }
+        return;
+      }
+      case 'invalList':
+        for (const r of m.resources) this.cache.delete(r.id);
+        return;
+      case 'invalAllPixmaps':
+        this.cache.clear();
+        return;
+      case 'monitorsConfig':
+      case 'invalPalette':
+      case 'invalAllPalettes':
+        return;
+      default:
+        return this.skip(m.kind === 'other' ? `message ${m.type}` : m.kind);
+    }
+  }
+
+  private skip(what: string): void {
+    this.unsupported.set(what, (this.unsupported.get(what) ?? 0) + 1);
+  }
+
+  /** The box intersected with each clip rect (one rect when unclipped). */
+  private clips(base: DisplayBase): Rect[] {
+    if (base.clip.type === 'none') return [base.box];
+    return base.clip.rects.map((r) => intersectRect(r, base.box)).filter((r) => !rectIsEmpty(r));
+  }
+
+  private fill(m: Extract<DisplayServerMessage, { kind: 'drawFill' }>): void {
+    const s = this.surfaces.get(m.base.surfaceId);
+    if (!s) return this.skip('fill to unknown surface');
+    if (m.brush.type !== 'solid' || m.ropd !== Ropd.OpPut || m.mask.bitmap) return this.skip('fill with pattern, ROP or mask');
+    this.draws++;
+    for (const r of this.clips(m.base)) s.fill(r, m.brush.color);
+  }
+
+  private copy(m: Extract<DisplayServerMessage, { kind: 'drawCopy' }>): void {
+    const s = this.surfaces.get(m.base.surfaceId);
+    if (!s || !m.image) return this.skip('copy to unknown surface or without image');
+    if (m.ropd !== Ropd.OpPut || m.mask.bitmap) return this.skip('copy with ROP or mask');
+    const box = m.base.box;
+    const sa = m.srcArea;
+    if (sa.right - sa.left !== box.right - box.left || sa.bottom - sa.top !== box.bottom - box.top) return this.skip('scaled copy');
+    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id));
+    this.draws++;
+    for (const r of this.clips(m.base)) s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });
+  }
+}

@@ -1,0 +1,67 @@
+import { BitmapFlags, BitmapFormat, ImageFlags, ImageType } from '../protocol/constants.js';
+import type { SpiceImage } from '../protocol/image.js';
+import { decodeLz } from '../display/lz-decode.js';
+import { allocImage, type PixelImage } from '../display/pixels.js';
+
+/** Images a client keeps because the server flagged them CACHE_ME (id -> pixels). */
+export type ImageCache = Map<bigint, PixelImage>;
+
+/** Decode a SpiceImage the way a viewer would, into 32-bit BGRX pixels. */
+export function decodeClientImage(img: SpiceImage, cache: ImageCache, surfaces: (id: number) => PixelImage | undefined): PixelImage {
+  const d = img.descriptor;
+  let out: PixelImage;
+  switch (img.kind) {
+    case 'bitmap':
+      out = decodeBitmap(img.format, img.bitmapFlags, img.width, img.height, img.stride, img.data, img.palette?.entries);
+      break;
+    case 'binary':
+      if (d.type !== ImageType.LzRgb) throw new Error(`image type ${d.type} is not decoded by this client`);
+      out = decodeLz(img.data).image;
+      break;
+    case 'fromCache': {
+      const cached = cache.get(d.id);
+      if (!cached) throw new Error(`image ${d.id} is not in the cache`);
+      return cached;
+    }
+    case 'surface': {
+      const s = surfaces(img.surfaceId);
+      if (!s) throw new Error(`image from unknown surface ${img.surfaceId}`);
+      return s;
+    }
+    default:
+      throw new Error(`image kind ${img.kind} is not decoded by this client`);
+  }
+  if (out.width !== d.width || out.height !== d.height) throw new Error(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
+  if (d.flags & ImageFlags.CacheMe) cache.set(d.id, out);
+  return out;
+}
+
+function decodeBitmap(format: number, flags: number, width: number, height: number, stride: number, data: Buffer, palette: Uint32Array | undefined): PixelImage {
+  const out = allocImage(width, height);
+  const topDown = (flags & BitmapFlags.TopDown) !== 0;
+  for (let y = 0; y < height; y++) {
+    const row = data.subarray((topDown ? y : height - 1 - y) * stride);
+    for (let x = 0; x < width; x++) out.data.writeUInt32LE(pixelOf(format, row, x, palette), (y * width + x) * 4);
+  }
+  return out;
+}
+
+function pixelOf(format: number, row: Buffer, x: number, palette: Uint32Array | undefined): number {
+  switch (format) {
+    case BitmapFormat.Bit32:
+      return row.readUInt32LE(4 * x) & 0xffffff;
+    case BitmapFormat.Rgba:
+      return row.readUInt32LE(4 * x) >>> 0;
+    case BitmapFormat.Bit24:
+      return row[3 * x]! | (row[3 * x + 1]! << 8) | (row[3 * x + 2]! << 16);
+    case BitmapFormat.Bit16: {
+      const v = row.readUInt16LE(2 * x);
+      const c5 = (c: number): number => (c << 3) | (c >> 2);
+      return (c5((v >> 10) & 31) << 16) | (c5((v >> 5) & 31) << 8) | c5(v & 31);
+    }
+    case BitmapFormat.Bit8:
+      return (palette?.[row[x]!] ?? 0) & 0xffffff;
+    default:
+      throw new Error(`bitmap format ${format} is not decoded by this client`);
+  }
+}

@@ -1,0 +1,191 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpiceClient } from '../src/client/client.js';
+import { LinkRefusedError } from '../src/client/link.js';
+import { ChannelClient } from '../src/channel/channel-client.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { ChannelType, LinkErr } from '../src/protocol/constants.js';
+import { encodeDataHeader } from '../src/protocol/header.js';
+import { encodeLinkMess } from '../src/protocol/link.js';
+import { SpiceServer } from '../src/server/server.js';
+import { memoryLogger } from '../src/util/log.js';
+import { exchange } from './helpers/net.js';
+import { PatternSource } from './helpers/pattern-source.js';
+
+const PASSWORD = 'open sesame';
+
+function linkBytes(channelType = ChannelType.Main, connectionId = 0): Buffer {
+  return encodeLinkMess({ connectionId, channelType, channelId: 0, commonCaps: [0x0b], channelCaps: [] });
+}
+
+describe('spiced server over loopback', () => {
+  const source = new PatternSource();
+  const { logger, records } = memoryLogger('debug');
+  const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, linkTimeoutMs: 1500, client: { stallTimeoutMs: 60_000 } });
+  let watcher: SpiceClient;
+
+  beforeAll(async () => {
+    await server.start();
+    // A viewer that stays connected through every bad-input test below and must keep up.
+    watcher = new SpiceClient({ port: server.port, password: PASSWORD });
+    await watcher.connect();
+    await watcher.waitFor(() => watcher.display.marks > 0, 5000, 'first frame');
+  });
+
+  afterAll(async () => {
+    watcher.close();
+    await server.stop();
+  });
+
+  async function watcherKeepsUp(): Promise<void> {
+    source.step();
+    const primary = server.desktop.primary!;
+    await watcher.waitFor(() => !!watcher.display.primary && sameRgb(watcher.display.primary, primary), 5000, 'the watcher to see the latest frame');
+  }
+
+  it('sends a viewer the whole screen, then only what changes', async () => {
+    expect(watcher.display.primary && sameRgb(watcher.display.primary, server.desktop.primary!)).toBe(true);
+    const before = watcher.channels.get(ChannelType.Display)!.stats.bytes;
+    await watcherKeepsUp();
+    const delta = watcher.channels.get(ChannelType.Display)!.stats.bytes - before;
+    expect(delta).toBeGreaterThan(0);
+    expect(delta).toBeLessThan(320 * 240); // a few rects, far less than a frame
+    expect(watcher.errors).toEqual([]);
+    expect(watcher.cursor.shape?.width).toBe(16);
+  });
+
+  it('serves two viewers at once; both see the desktop and both can type', async () => {
+    const second = new SpiceClient({ port: server.port, password: PASSWORD });
+    await second.connect();
+    await second.waitFor(() => second.display.marks > 0, 5000, 'second viewer frame');
+    const keysBefore = source.inputs.filter((e) => e.kind === 'key').length;
+    watcher.tapKey(0x1e);
+    second.tapKey(0x30);
+    await second.waitFor(() => source.inputs.filter((e) => e.kind === 'key').length >= keysBefore + 4, 5000, 'keys from both viewers');
+    await second.waitFor(() => sameRgb(second.display.primary!, server.desktop.primary!), 5000, 'second viewer in sync');
+    await watcher.waitFor(() => sameRgb(watcher.display.primary!, server.desktop.primary!), 5000, 'first viewer in sync');
+    expect(server.sessions.size).toBe(2);
+    second.close();
+  });
+
+  it('acknowledges mouse motion every fourth message', async () => {
+    for (let i = 0; i < 12; i++) watcher.sendInput({ kind: 'mousePosition', x: i, y: i, buttons: 0, displayId: 0 });
+    await watcher.waitFor(() => watcher.motionAcks >= 3, 3000, 'motion acks');
+    expect(server.desktop.pointer).toMatchObject({ x: 11, y: 11 });
+  });
+
+  it('refuses a wrong password with PERMISSION_DENIED', async () => {
+    const bad = new SpiceClient({ port: server.port, password: 'nope' });
+    await expect(bad.connect()).rejects.toMatchObject({ linkError: LinkErr.PermissionDenied, stage: 'result' });
+    expect(records.some((r) => /refused: main:0: wrong password \(SPICE_LINK_ERR_PERMISSION_DENIED\)/.test(r.message) && /127\.0\.0\.1:\d+/.test(r.message))).toBe(true);
+  });
+
+  it('answers random bytes with INVALID_MAGIC and closes', async () => {
+    const r = await exchange(server.port, Buffer.from('this is not SPICE at all, just junk bytes'));
+    expect(r.closedByServer).toBe(true);
+    expect(r.received.length).toBe(16 + 178);
+    expect(r.received.readUInt32LE(16)).toBe(LinkErr.InvalidMagic);
+    await watcherKeepsUp();
+  });
+
+  it('answers a wrong major version with VERSION_MISMATCH', async () => {
+    const b = linkBytes();
+    b.writeUInt32LE(1, 4);
+    const r = await exchange(server.port, b);
+    expect(r.received.readUInt32LE(16)).toBe(LinkErr.VersionMismatch);
+  });
+
+  it('answers an oversized link message with INVALID_DATA before reading it', async () => {
+    const b = linkBytes().subarray(0, 16);
+    b.writeUInt32LE(1 << 30, 12);
+    const r = await exchange(server.port, b);
+    expect(r.closedByServer).toBe(true);
+    expect(r.received.readUInt32LE(16)).toBe(LinkErr.InvalidData);
+  });
+
+  it('answers caps that overrun the link message with INVALID_DATA', async () => {
+    const b = linkBytes();
+    b.writeUInt32LE(500, 16 + 6);
+    const r = await exchange(server.port, b);
+    expect(r.received.readUInt32LE(16)).toBe(LinkErr.InvalidData);
+  });
+
+  it('closes a truncated link message after the link timeout, logging peer and reason', async () => {
+    const r = await exchange(server.port, linkBytes().subarray(0, 20), 4000);
+    expect(r.closedByServer).toBe(true);
+    expect(records.some((x) => /link from 127\.0\.0\.1:\d+ refused: link stage timed out in state mess/.test(x.message))).toBe(true);
+    await watcherKeepsUp();
+  });
+
+  it('refuses a secondary channel with an unknown connection id (BAD_CONNECTION_ID)', async () => {
+    const c = new SpiceClient({ port: server.port, password: PASSWORD });
+    const sock = net.connect(server.port, '127.0.0.1');
+    const { ClientChannel } = await import('../src/client/channel.js');
+    const ch = new ClientChannel(sock, { connectionId: 0x12345678, channelType: ChannelType.Display, channelId: 0, channelCaps: [], password: PASSWORD });
+    await expect(ch.linked).rejects.toMatchObject({ linkError: LinkErr.BadConnectionId });
+    c.close();
+  });
+
+  it('refuses an unknown channel type (CHANNEL_NOT_AVAILABLE)', async () => {
+    const sock = net.connect(server.port, '127.0.0.1');
+    const { ClientChannel } = await import('../src/client/channel.js');
+    const ch = new ClientChannel(sock, { connectionId: watcher.init!.sessionId, channelType: 42, channelId: 0, channelCaps: [], password: PASSWORD });
+    await expect(ch.linked).rejects.toBeInstanceOf(LinkRefusedError);
+    await expect(ch.linked).rejects.toMatchObject({ linkError: LinkErr.ChannelNotAvailable });
+  });
+
+  it('closes a channel whose client declares a huge message, and keeps serving', async () => {
+    const c = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Inputs] });
+    await c.connect();
+    const inputs = c.channels.get(ChannelType.Inputs)!;
+    const closed = new Promise((resolve) => inputs.socket.once('close', resolve));
+    inputs.socket.write(encodeDataHeader(true, 101, 0x7fffffff, 1n));
+    await closed;
+    expect(records.some((x) => /closing inputs connection from 127\.0\.0\.1:\d+: OVERSIZE/.test(x.message))).toBe(true);
+    c.close();
+    await watcherKeepsUp();
+  });
+
+  it('closes a channel that sends an unknown message type', async () => {
+    const c = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Inputs] });
+    await c.connect();
+    const inputs = c.channels.get(ChannelType.Inputs)!;
+    const closed = new Promise((resolve) => inputs.socket.once('close', resolve));
+    inputs.send({ type: 199, parts: [Buffer.alloc(3)] });
+    await closed;
+    expect(records.some((x) => /UNKNOWN_MESSAGE: unknown inputs message type 199/.test(x.message))).toBe(true);
+    c.close();
+  });
+
+  it('closes a channel that sends a truncated message body', async () => {
+    const c = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Inputs] });
+    await c.connect();
+    const inputs = c.channels.get(ChannelType.Inputs)!;
+    const closed = new Promise((resolve) => inputs.socket.once('close', resolve));
+    inputs.send({ type: 112, parts: [Buffer.alloc(3)] }); // MOUSE_POSITION needs 11 bytes
+    await closed;
+    expect(records.some((x) => /TRUNCATED/.test(x.message))).toBe(true);
+    c.close();
+    await watcherKeepsUp();
+  });
+
+  it('bounds memory for a viewer that stops acknowledging, and catches it up afterwards', async () => {
+    const slow = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Display] });
+    await slow.connect();
+    await slow.waitFor(() => slow.display.marks > 0, 5000, 'slow viewer first frame');
+    const display = slow.channels.get(ChannelType.Display)!;
+    display.socket.pause(); // stops reading: TCP fills, then the server's pipe grows
+    for (let i = 0; i < 3000; i++) source.step();
+    await new Promise((r) => setTimeout(r, 300));
+    const serverSide = [...server.display.clients].find((c) => c.stream.peer.endsWith(`:${(display.socket as net.Socket).localPort}`))!;
+    expect(serverSide).toBeInstanceOf(ChannelClient);
+    expect(serverSide.damagedCommands).toBeGreaterThan(0); // the lag turned draws into damage
+    expect(serverSide.pipe.weight).toBeLessThan(server.display.options.maxQueuedBytes + 64 * 1024);
+    expect(serverSide.stream.buffered).toBeLessThan(8 << 20);
+    display.socket.resume();
+    await slow.waitFor(() => sameRgb(slow.display.primary!, server.desktop.primary!), 15000, 'slow viewer catches up');
+    expect(slow.errors).toEqual([]);
+    slow.close();
+    await watcherKeepsUp();
+  });
+});
