@@ -21,7 +21,7 @@ function linkBytes(channelType = ChannelType.Main, connectionId = 0): Buffer {
 describe('spiced server over loopback', () => {
   const source = new PatternSource();
   const { logger, records } = memoryLogger('debug');
-  const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, linkTimeoutMs: 1500, client: { stallTimeoutMs: 60_000 } });
+  const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, linkTimeoutMs: 1500, client: { stallTimeoutMs: 60_000 }, display: { maxQueuedBytes: 2 << 20 } });
   let watcher: SpiceClient;
 
   beforeAll(async () => {

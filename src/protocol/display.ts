@@ -45,6 +45,16 @@ export interface MonitorHead {
   flags: number;
 }
 
+/** DRAW_COPY / DRAW_BLEND body after DisplayBase: u32 image ptr | Rect src_area | u16 ropd | u8 scale_mode | QMask */
+export interface CopyFields {
+  base: DisplayBase;
+  image: SpiceImage | null;
+  srcArea: Rect;
+  ropd: number;
+  scaleMode: number;
+  mask: QMask;
+}
+
 export type DisplayServerMessage =
   | { kind: 'mark' }
   | { kind: 'reset' }
@@ -57,7 +67,8 @@ export type DisplayServerMessage =
   | { kind: 'surfaceDestroy'; surfaceId: number }
   | { kind: 'monitorsConfig'; maxAllowed: number; heads: MonitorHead[] }
   | { kind: 'drawFill'; base: DisplayBase; brush: Brush; ropd: number; mask: QMask }
-  | { kind: 'drawCopy' | 'drawBlend'; base: DisplayBase; image: SpiceImage | null; srcArea: Rect; ropd: number; scaleMode: number; mask: QMask }
+  | ({ kind: 'drawCopy' } & CopyFields)
+  | ({ kind: 'drawBlend' } & CopyFields)
   | { kind: 'drawOpaque'; base: DisplayBase; image: SpiceImage | null; srcArea: Rect; brush: Brush; ropd: number; scaleMode: number; mask: QMask }
   | { kind: 'drawBlackness' | 'drawWhiteness' | 'drawInvers'; base: DisplayBase; mask: QMask }
   | { kind: 'other'; type: number; body: Buffer };
@@ -252,8 +263,8 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
       const ropd = r.u16();
       const scaleMode = r.u8();
       const mask = readMask(r, body);
-      const kind = type === DisplayMsg.DrawCopy ? 'drawCopy' : 'drawBlend';
-      return { kind, base, image: imageAt(body, ptr), srcArea, ropd, scaleMode, mask };
+      const fields: CopyFields = { base, image: imageAt(body, ptr), srcArea, ropd, scaleMode, mask };
+      return type === DisplayMsg.DrawCopy ? { kind: 'drawCopy', ...fields } : { kind: 'drawBlend', ...fields };
     }
     case DisplayMsg.DrawOpaque: {
       const base = readBase(r);
