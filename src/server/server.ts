@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
 import type { Channel } from '../channel/channel.js';
 import { Session } from '../channel/session.js';
@@ -17,6 +18,7 @@ import type { StreamCounters } from '../transport/counters.js';
 import { DEFAULT_POLICY, type StreamPolicy } from '../transport/policy.js';
 import { SpiceStream } from '../transport/stream.js';
 import { TcpConduit } from '../transport/tcp-conduit.js';
+import { secureContext, TlsConduit } from '../transport/tls-conduit.js';
 import type { Conduit } from '../transport/conduit.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
@@ -28,6 +30,10 @@ export interface SpiceServerOptions {
   listen?: string;
   /** Plain SPICE port; 0 picks a free one; null for none. */
   port?: number | null;
+  /** TLS port (TLS from the first byte, then the same protocol); needs `tls`. */
+  tlsPort?: number | null;
+  tls?: { cert: string; key: string };
+  tlsHandshakeTimeoutMs?: number;
   password?: string;
   disableTicketing?: boolean;
   ticketExpirySeconds?: number;
@@ -140,34 +146,54 @@ export class SpiceServer {
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
     await this.options.source.start(this.desktop);
-    if (this.options.port !== null) await this.listenPlain(this.options.port ?? 5900);
+    if (this.options.port !== null) this.plainPort = await this.listenPlain(this.options.port ?? 5900);
+    if (this.options.tlsPort !== undefined && this.options.tlsPort !== null) {
+      if (!this.options.tls) throw new Error('a TLS port needs a certificate and key');
+      this.tlsPort = await this.listenTls(this.options.tlsPort, secureContext(this.options.tls));
+    }
   }
 
-  private listenPlain(port: number): Promise<void> {
+  /** Bound plain and TLS ports (undefined when not listening). */
+  plainPort: number | undefined;
+  tlsPort: number | undefined;
+
+  private listenTls(port: number, context: SecureContext): Promise<number> {
+    const server = net.createServer({ noDelay: true }, (raw) => {
+      const conduit = new TlsConduit(raw, context);
+      conduit.handshake(this.options.tlsHandshakeTimeoutMs ?? 10_000).then(
+        () => this.acceptConduit(conduit),
+        (err: unknown) => {
+          this.log.warn(`TLS handshake from ${conduit.peer} failed: ${err instanceof Error ? err.message : String(err)}`);
+          conduit.destroy();
+        },
+      );
+    });
+    return this.listenOn(server, port);
+  }
+
+  private listenPlain(port: number): Promise<number> {
     const server = net.createServer({ noDelay: true }, (socket) => this.acceptConduit(new TcpConduit(socket)));
     return this.listenOn(server, port);
   }
 
-  /** Bind a net.Server on the configured address; used by the TLS and WebSocket front ends too. */
-  listenOn(server: net.Server, port: number): Promise<void> {
+  /** Bind a net.Server on the configured address; resolves with the bound port. */
+  private listenOn(server: net.Server, port: number): Promise<number> {
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, this.options.listen ?? '127.0.0.1', () => {
         server.off('error', reject);
         server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
-        resolve();
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
   }
 
-  /** The bound ports, in listening order. */
-  ports(): number[] {
-    return this.servers.map((s) => (s.address() as net.AddressInfo).port);
-  }
-
+  /** The plain port, or the TLS port when there is no plain one. */
   get port(): number {
-    return this.ports()[0]!;
+    const p = this.plainPort ?? this.tlsPort;
+    if (p === undefined) throw new Error('the server is not listening');
+    return p;
   }
 
   /** A new connection: run the link stage, then hand it to its channel. */

@@ -32,6 +32,8 @@ export interface Conduit {
   onClose(cb: (err?: Error) => void): void;
   /** Called when buffered bytes have been handed to the kernel after a backlog. */
   onDrain(cb: () => void): void;
+  /** Called each time the last submitted unit completes (busy turns false). */
+  onIdle(cb: () => void): void;
   /** Counts of writes and TLS records this conduit has made so far. */
   readonly stats: { writes: number; sslWrites: number; tlsRecords: number; wireBytes: number };
   /** Close after pending writes. */

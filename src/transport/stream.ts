@@ -35,6 +35,7 @@ export class SpiceStream {
     this.builder = new UnitBuilder(policy.coalesce);
     this.autoFlush = policy.cork === 'off';
     conduit.onDrain(() => this.checkWritable());
+    conduit.onIdle(() => this.pump());
     conduit.onClose(() => this.releaseCork());
   }
 
@@ -113,7 +114,7 @@ export class SpiceStream {
 
   private pump(): void {
     const gated = this.conduit.keepsUnitBoundaries;
-    while (this.queue.length > 0 && !(gated && (this.inFlight > 0 || this.conduit.busy))) {
+    while (this.queue.length > 0 && !(gated && this.conduit.busy)) {
       const unit = this.queue.shift()!;
       this.queuedBytes -= unitSize(unit);
       this.inFlight++;

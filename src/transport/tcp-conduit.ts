@@ -23,7 +23,7 @@ export class TcpConduit implements Conduit {
     this.fd = socketFd(socket);
     socket.setNoDelay(true);
     this.meter = meterWrites(socket);
-    socket.on('data', (chunk: Buffer) => this.dataHandler?.(chunk));
+    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
   }
 
   get busy(): boolean {
@@ -58,8 +58,19 @@ export class TcpConduit implements Conduit {
     return this.fd !== undefined && setTcpCork(this.fd, on);
   }
 
+  /** Bytes that arrived while no consumer was set (e.g. between TLS handshake and link stage). */
+  private early: Buffer[] = [];
+
+  private deliver(chunk: Buffer): void {
+    if (this.dataHandler) this.dataHandler(chunk);
+    else this.early.push(chunk);
+  }
+
   onData(cb: (chunk: Buffer) => void): void {
     this.dataHandler = cb;
+    const early = this.early;
+    this.early = [];
+    for (const c of early) cb(c);
   }
 
   onClose(cb: (err?: Error) => void): void {
@@ -71,6 +82,9 @@ export class TcpConduit implements Conduit {
   onDrain(cb: () => void): void {
     this.socket.on('drain', cb);
   }
+
+  /** Plain TCP is never busy: units need no serialising. */
+  onIdle(_cb: () => void): void {}
 
   end(): void {
     this.socket.end();
