@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { InvalidArgumentError } from 'commander';
+
+/** Parsers for commander options: each throws InvalidArgumentError with a message for the user. */
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  return n;
+}
+
+export function parseSize(value: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected WIDTHxHEIGHT, e.g. 1280x800');
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width < 64 || height < 64 || width > 8192 || height > 8192) throw new InvalidArgumentError('each side must be between 64 and 8192 pixels');
+  return { width, height };
+}
+
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+export function parseList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host.startsWith('::ffff:127.');
+  return false;
+}
+
+export interface PasswordSources {
+  password?: string | undefined;
+  passwordFile?: string | undefined;
+  env?: string | undefined;
+}
+
+/**
+ * --password, --password-file or $SPICE_PASSWORD, in that order of precedence; giving both
+ * flags is an error. A password file holds the password on its first line.
+ */
+export function resolvePassword(p: PasswordSources): string | undefined {
+  if (p.password !== undefined && p.passwordFile !== undefined) throw new Error('give either --password or --password-file, not both');
+  if (p.passwordFile !== undefined) {
+    const text = readFileSync(p.passwordFile, 'utf8');
+    const line = text.split(/\r?\n/)[0] ?? '';
+    if (line.length === 0) throw new Error(`password file ${p.passwordFile} is empty`);
+    return line;
+  }
+  if (p.password !== undefined) return p.password;
+  if (p.env !== undefined && p.env.length > 0) return p.env;
+  return undefined;
+}

@@ -1,0 +1,160 @@
+import { Command, Option } from 'commander';
+import { SpiceServer, type ClientReport } from '../server/server.js';
+import { DemoSource } from '../sources/demo/demo-source.js';
+import type { DisplaySource } from '../sources/types.js';
+import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
+import { parseImageCompression } from '../display/wire-image.js';
+import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
+import { isLoopback, parseList, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
+import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
+import { channelTypeByName } from '../protocol/constants.js';
+
+interface ServeOptions {
+  port: number;
+  tlsPort?: number;
+  tlsDir?: string;
+  secureChannels?: string[];
+  plain: boolean;
+  listen: string;
+  password?: string;
+  passwordFile?: string;
+  disableTicketing?: boolean;
+  ticketExpiry?: number;
+  still?: boolean;
+  size?: { width: number; height: number };
+  logLevel: string;
+  stats?: boolean;
+  cork: string;
+  tlsCoalesce: string;
+  imageCompression: string;
+  name: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve a desktop to SPICE viewers (remote-viewer, spicy, spice-html5); the built-in animated demo desktop by default')
+    .option('-p, --port <port>', 'plain SPICE port', parsePort, 5900)
+    .option('--tls-port <port>', 'TLS port (certificates from --tls-dir, or made once in a state directory)', parsePort)
+    .option('--tls-dir <dir>', 'directory with ca-cert.pem, server-cert.pem, server-key.pem (spice-server\'s names)')
+    .option('--secure-channels <list>', 'channels that must use TLS: all, or a list such as main,display,inputs', parseList)
+    .option('--no-plain', 'do not listen on the plain port (TLS only)')
+    .option('-l, --listen <address>', 'address to bind; anything but loopback needs a password or --disable-ticketing', '127.0.0.1')
+    .option('--password <password>', 'password viewers must give (also $SPICE_PASSWORD); visible in the process list, prefer --password-file')
+    .option('--password-file <file>', 'read the password from the first line of FILE')
+    .option('--disable-ticketing', 'accept viewers without a password (required to listen beyond loopback without one)')
+    .option('--ticket-expiry <seconds>', 'the password stops working SECONDS after start', parsePositive)
+    .option('--still', 'demo desktop: draw one deterministic frame and hold it (screenshots, tests); input still works')
+    .option('--size <WxH>', 'demo desktop size', parseSize)
+    .addOption(new Option('--image-compression <kind>', 'how images travel: lz (lossless SPICE LZ) or off (raw bitmaps)').choices(['lz', 'off']).default('lz'))
+    .addOption(new Option('--cork <policy>', 'when bytes reach the kernel: off (each message at once), on (cork around each pipe flush), kernel (TCP_CORK)').choices(['off', 'on', 'kernel']).default('on'))
+    .addOption(new Option('--tls-coalesce <policy>', 'plaintext per SSL_write: none (per iovec), small (messages <= 1024 B gathered), flush (whole flush)').choices(['none', 'small', 'flush']).default('flush'))
+    .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
+    .option('--stats', 'print each connection\'s stream counters when it closes')
+    .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spiced serve                              demo desktop on 127.0.0.1:5900, no password
+  spiced serve --still --size 800x600       one still frame, for screenshots
+  SPICE_PASSWORD=secret spiced serve -l 0.0.0.0
+  remote-viewer spice://127.0.0.1:5900      connect a viewer`,
+    )
+    .action(async (opts: ServeOptions) => {
+      await runServe(opts);
+    });
+}
+
+function makeLogger(level: string): Logger {
+  if (!isLogLevel(level)) throw new Error(`unknown log level "${level}" (error, warn, info, debug, trace)`);
+  return new Logger(level as LogLevel, stderrSink);
+}
+
+function formatReport(r: ClientReport): string {
+  const c = r.counters;
+  const tls = r.secure ? ` ssl_writes=${c.sslWrites} tls_records=${c.tlsRecords}` : '';
+  return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units} writes=${c.writes}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks} (${r.reason})`;
+}
+
+async function runServe(opts: ServeOptions): Promise<void> {
+  const log = makeLogger(opts.logLevel);
+  const password = resolvePassword({ password: opts.password, passwordFile: opts.passwordFile, env: process.env.SPICE_PASSWORD });
+  const loopback = isLoopback(opts.listen);
+  if (!loopback && password === undefined && !opts.disableTicketing) {
+    throw new Error(`refusing to serve ${opts.listen} without a password: give --password/--password-file/$SPICE_PASSWORD, or --disable-ticketing to accept anyone`);
+  }
+  if (!loopback && password === undefined) log.warn(`serving ${opts.listen} WITHOUT a password: anyone who can reach it can see and control this desktop`);
+  if (opts.ticketExpiry !== undefined && password === undefined) throw new Error('--ticket-expiry needs a password');
+  const policy: StreamPolicy = { cork: parseCorkPolicy(opts.cork), coalesce: parseCoalescePolicy(opts.tlsCoalesce) };
+  const tls = opts.tlsPort !== undefined ? await loadTls(opts.tlsDir, log) : undefined;
+  const secureChannels = parseSecureChannels(opts.secureChannels, opts.tlsPort !== undefined);
+  if (!opts.plain && opts.tlsPort === undefined) throw new Error('--no-plain needs --tls-port');
+  const source: DisplaySource = new DemoSource({ ...opts.size, still: opts.still ?? false });
+  const server = new SpiceServer({
+    source,
+    listen: opts.listen,
+    port: opts.plain ? opts.port : null,
+    tlsPort: opts.tlsPort ?? null,
+    tls: tls?.material,
+    secureChannels,
+    password,
+    disableTicketing: opts.disableTicketing ?? password === undefined,
+    ticketExpirySeconds: opts.ticketExpiry,
+    policy,
+    name: opts.name,
+    log,
+    display: { compression: parseImageCompression(opts.imageCompression) },
+    onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
+  });
+  await server.start();
+  const host = opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen;
+  log.info(`serving ${source.name} on ${host}${server.plainPort !== undefined ? ` port ${server.plainPort}` : ''}${server.tlsPort !== undefined ? ` TLS port ${server.tlsPort}` : ''}${password !== undefined ? ' (password required)' : ''}`);
+  process.stdout.write(`spiced: ${source.name} ready. Connect a viewer:\n  ${viewerCommand(host, server.plainPort, server.tlsPort, tls?.caPath, secureChannels.length > 0)}\n`);
+  installShutdown(server, log);
+}
+
+/** The remote-viewer command line that connects to this server. */
+function viewerCommand(host: string, port: number | undefined, tlsPort: number | undefined, caPath: string | undefined, secured: boolean): string {
+  if (tlsPort === undefined) return `remote-viewer spice://${host}:${port}`;
+  const q = port !== undefined ? `port=${port}&tls-port=${tlsPort}` : `tls-port=${tlsPort}`;
+  const all = secured || port === undefined ? ' --spice-secure-channels=all' : '';
+  return `remote-viewer --spice-ca-file=${caPath}${all} 'spice://${host}?${q}'`;
+}
+
+async function loadTls(dir: string | undefined, log: Logger): Promise<{ material: TlsMaterial; caPath: string }> {
+  if (dir !== undefined) return { material: await readCertificates(dir), caPath: tlsPaths(dir).ca };
+  const stateDir = defaultStateDir();
+  const { material, created } = await ensureCertificates(stateDir);
+  if (created) log.info(`made a CA and a server certificate in ${stateDir} (viewers need ${tlsPaths(stateDir).ca})`);
+  return { material, caPath: tlsPaths(stateDir).ca };
+}
+
+/** "all" or channel names -> channel types that must use TLS. */
+function parseSecureChannels(names: string[] | undefined, haveTls: boolean): number[] {
+  if (!names || names.length === 0) return [];
+  if (!haveTls) throw new Error('--secure-channels needs --tls-port');
+  if (names.includes('all')) return [1, 2, 3, 4, 5, 6];
+  return names.map((n) => {
+    const t = channelTypeByName(n);
+    if (t === undefined) throw new Error(`unknown channel "${n}" in --secure-channels (main, display, inputs, cursor, playback, record, all)`);
+    return t;
+  });
+}
+
+function installShutdown(server: SpiceServer, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

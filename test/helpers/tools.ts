@@ -1,0 +1,105 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { countRgbDifferences, type PixelImage } from '../../src/display/pixels.js';
+import { decodePng } from '../../src/util/png.js';
+import { decodePpm } from '../../src/util/ppm.js';
+
+/** True when `cmd` is on PATH (or an absolute path that exists and runs). */
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** The python that has GObject introspection (Debian's), for ../shared/peers/spice-client.py. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+export function hasSpiceGlib(): boolean {
+  return spawnSync(SYSTEM_PYTHON, ['-c', "import gi; gi.require_version('SpiceClientGLib', '2.0'); from gi.repository import SpiceClientGLib"], { stdio: 'ignore' }).status === 0;
+}
+
+/** A message for skipped tests: what is missing and how CI installs it. */
+export function missing(what: string, pkg: string): string {
+  return `skipped: ${what} not installed here (apt-get install ${pkg}; .ci/run installs it)`;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'spiced-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function readImage(path: string): PixelImage {
+  const data = readFileSync(path);
+  return path.endsWith('.png') ? decodePng(data) : decodePpm(data);
+}
+
+/** Pixels that differ in RGB (0 = identical); size mismatches count every missing pixel. */
+export function diffPixels(a: PixelImage, b: PixelImage): number {
+  return countRgbDifferences(a, b);
+}
+
+/** Start `node dist/src/cli/main.js ARGS` and resolve once it prints its viewer line. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const stop = (): Promise<void> =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+      });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`spiced did not start: ${out}`));
+    }, 20_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (/Connect a viewer/.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out, stop });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`spiced exited with ${code}: ${out}`));
+    });
+  });
+}
