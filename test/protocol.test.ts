@@ -289,3 +289,12 @@ describe('scancodes (XT set 1)', () => {
     expect(packKeyCode(0x1e, false)).toBe(0x9e);
   });
 });
+
+describe('Writer', () => {
+  it('keeps every byte when it grows in the middle of a write', async () => {
+    const { Writer } = await import('../src/protocol/writer.js');
+    const w = new Writer(4);
+    w.u8(1).u16(0x0302).u8(4).u32(0x08070605).u8(9).u64(0x1110_0f0e_0d0c_0b0an).i32(-1);
+    expect([...w.finish()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0xff, 0xff, 0xff, 0xff]);
+  });
+});

@@ -14,6 +14,7 @@ export class Writer {
     return this.pos;
   }
 
+  /** Grow if needed and return where the next n bytes go. Call it before reading `this.buf`. */
   private ensure(n: number): number {
     const need = this.pos + n;
     if (need > this.buf.length) {
@@ -27,37 +28,44 @@ export class Writer {
   }
 
   u8(v: number): this {
-    this.buf[this.ensure(1)] = v & 0xff;
+    const at = this.ensure(1);
+    this.buf[at] = v & 0xff;
     return this;
   }
 
   u16(v: number): this {
-    this.buf.writeUInt16LE(v & 0xffff, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeUInt16LE(v & 0xffff, at);
     return this;
   }
 
   i16(v: number): this {
-    this.buf.writeInt16LE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeInt16LE(v, at);
     return this;
   }
 
   u32(v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
 
   i32(v: number): this {
-    this.buf.writeInt32LE(v | 0, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeInt32LE(v | 0, at);
     return this;
   }
 
   u64(v: bigint | number): this {
-    this.buf.writeBigUInt64LE(BigInt(v), this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigUInt64LE(BigInt(v), at);
     return this;
   }
 
   i64(v: bigint | number): this {
-    this.buf.writeBigInt64LE(BigInt(v), this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigInt64LE(BigInt(v), at);
     return this;
   }
 
