@@ -1,0 +1,61 @@
+/*
+ * Runs an async job at most once per `minIntervalMs`, never overlapping: requests that arrive
+ * while it runs or waits are folded into the next run. This is the per-frame coalescing of damage
+ * (DamageNotify only says "something changed"; the frame collects everything since).
+ */
+export class FrameScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private wanted = false;
+  private lastStart = -Infinity;
+  private stopped = false;
+  private held = true;
+
+  constructor(
+    private readonly minIntervalMs: number,
+    private readonly job: () => Promise<void>,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Schedulers start held: requests are remembered until release() (e.g. after the first full frame). */
+  release(): void {
+    this.held = false;
+    if (this.wanted) {
+      this.wanted = false;
+      this.request();
+    }
+  }
+
+  request(): void {
+    if (this.stopped) return;
+    if (this.running || this.held) {
+      this.wanted = true;
+      return;
+    }
+    if (this.timer) return;
+    const delay = Math.max(0, this.lastStart + this.minIntervalMs - performance.now());
+    this.timer = setTimeout(() => this.fire(), delay);
+  }
+
+  /** Cancel what is scheduled and wait for a running job to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.lastStart = performance.now();
+    this.running = this.job()
+      .catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => {
+        this.running = null;
+        if (this.wanted) {
+          this.wanted = false;
+          this.request();
+        }
+      });
+  }
+}

@@ -1,0 +1,97 @@
+import type { DisplaySink } from '../../display/commands.js';
+import type { PixelImage } from '../../display/pixels.js';
+import type { Rect } from '../../protocol/geometry.js';
+import { bands, type Capture } from './capture.js';
+import { coalesceRects } from './rects.js';
+import { findVerticalScroll } from './scroll.js';
+import { Shadow, type RowRun } from './shadow.js';
+
+/*
+ * Turns "these rects may have changed" into display commands for one primary surface of a fixed
+ * size: coalesce, fetch the pixels (one pipelined round trip), drop rows equal to what was sent,
+ * detect vertical scrolls, emit copyBits + copy commands, and keep the shadow in step.
+ */
+
+export const PRIMARY_SURFACE = 0;
+const BAND_ROWS = 64;
+
+export interface UpdaterOptions {
+  readonly maxRects: number;
+  readonly detectScroll: boolean;
+}
+
+export interface UpdateStats {
+  frames: number;
+  rectsFetched: number;
+  pixelsFetched: number;
+  copies: number;
+  copyBits: number;
+}
+
+export class ScreenUpdater {
+  readonly shadow: Shadow;
+  readonly stats: UpdateStats = { frames: 0, rectsFetched: 0, pixelsFetched: 0, copies: 0, copyBits: 0 };
+
+  constructor(
+    private readonly sink: DisplaySink,
+    private readonly capture: Capture,
+    readonly width: number,
+    readonly height: number,
+    private readonly opts: UpdaterOptions,
+  ) {
+    this.shadow = new Shadow(width, height);
+  }
+
+  get bounds(): Rect {
+    return { top: 0, left: 0, bottom: this.height, right: this.width };
+  }
+
+  /** Create the primary surface and send every pixel, in bands. */
+  async sendFullScreen(): Promise<void> {
+    this.sink.display({ kind: 'surfaceCreate', surfaceId: PRIMARY_SURFACE, width: this.width, height: this.height, primary: true });
+    const rects = bands(this.bounds, BAND_ROWS);
+    const images = await this.capture.grab(rects);
+    rects.forEach((r, i) => {
+      const img = images[i]!;
+      this.emitCopy(r, img, r);
+      this.shadow.store(r, img);
+    });
+  }
+
+  /** Fetch and send whatever changed inside `rects`. */
+  async refresh(rects: readonly Rect[]): Promise<void> {
+    const fetch = coalesceRects(rects, { bounds: this.bounds, maxRects: this.opts.maxRects });
+    if (fetch.length === 0) return;
+    this.stats.frames++;
+    const images = await this.capture.grab(fetch);
+    fetch.forEach((r, i) => this.apply(r, images[i]!));
+  }
+
+  /** `img` is the current content of `rect`: send the difference from the shadow. */
+  apply(rect: Rect, img: PixelImage): void {
+    this.stats.rectsFetched++;
+    this.stats.pixelsFetched += (rect.right - rect.left) * (rect.bottom - rect.top);
+    if (this.opts.detectScroll) this.applyScroll(rect, img);
+    for (const run of this.shadow.changedRuns(rect, img)) {
+      this.emitCopy(rect, img, run);
+      this.shadow.store(rect, img, run);
+    }
+  }
+
+  private applyScroll(rect: Rect, img: PixelImage): void {
+    const move = findVerticalScroll(this.shadow, rect, img);
+    if (!move) return;
+    const dest: Rect = { top: move.top, bottom: move.bottom, left: rect.left, right: rect.right };
+    const src = { x: rect.left, y: move.top + move.dy };
+    this.sink.display({ kind: 'copyBits', surfaceId: PRIMARY_SURFACE, src, dest });
+    this.shadow.copyBits(src, dest);
+    this.stats.copyBits++;
+  }
+
+  /** Send rows `run` of `rect` from `img` (the image covers all of rect; no pixels are copied). */
+  private emitCopy(rect: Rect, img: PixelImage, run: RowRun): void {
+    const dest: Rect = { top: run.top, bottom: run.bottom, left: rect.left, right: rect.right };
+    this.sink.display({ kind: 'copy', surfaceId: PRIMARY_SURFACE, dest, image: img, src: { x: 0, y: run.top - rect.top } });
+    this.stats.copies++;
+  }
+}
