@@ -119,15 +119,25 @@ describe('TLS coalescing policies', () => {
     expect(conduit.maxInFlight).toBe(1);
   });
 
-  it('flush: the whole flush is one unit, handed over only at the flush', async () => {
+  it('flush: the flush is one unit plus its last message alone, handed over only at the flush', async () => {
     const { conduit, stream } = make('flush', 'on');
     for (let i = 0; i < 5; i++) stream.writeMessage(message(20, 100));
     await settle();
     expect(submits(conduit)).toEqual([]);
     stream.flush();
     await settle();
-    expect(submits(conduit)).toEqual([Array(5).fill([6, 20, 100]).flat()]);
-    expect(stream.snapshot()).toMatchObject({ messages: 5, iovecs: 15, flushes: 1, units: 1, plaintextBytes: 630 });
+    // The last message gets its own SSL_write so the flush's final record holds one message only.
+    expect(submits(conduit)).toEqual([Array(4).fill([6, 20, 100]).flat(), [6, 20, 100]]);
+    expect(stream.snapshot()).toMatchObject({ messages: 5, iovecs: 15, flushes: 1, units: 2, plaintextBytes: 630 });
+    expect(conduit.maxInFlight).toBe(1);
+  });
+
+  it('flush: a flush of one message is one unit', async () => {
+    const { conduit, stream } = make('flush', 'on');
+    stream.writeMessage(message(20, 5000));
+    stream.flush();
+    await settle();
+    expect(submits(conduit)).toEqual([[6, 20, 5000]]);
   });
 
   it('flush with cork off: each message is its own flush and its own unit', async () => {

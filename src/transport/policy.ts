@@ -12,7 +12,9 @@
  * - `none`: every iovec is its own SSL_write, so its own record (what spice-server does).
  * - `small`: the 2017 spice-devel proposal: a message of at most 1024 bytes is gathered (one copy)
  *   into one SSL_write; larger messages go iovec by iovec.
- * - `flush`: everything written in one flush is one SSL_write (records of at most 16 KiB).
+ * - `flush`: everything written in one flush goes in one SSL_write (records of at most 16 KiB),
+ *   except the flush's last message, which gets its own so that the final record holds only it
+ *   (spice-gtk does not read past a record's first message once its socket is drained).
  */
 export type CorkPolicy = 'off' | 'on' | 'kernel';
 export type CoalescePolicy = 'none' | 'small' | 'flush';

@@ -32,7 +32,8 @@ export class SpiceStream {
     policy: StreamPolicy = DEFAULT_POLICY,
   ) {
     this.policy = policy;
-    this.builder = new UnitBuilder(policy.coalesce);
+    // Without TLS there are no records: a flush (or, with cork off, a message) is one writev.
+    this.builder = conduit.kind === 'tls' ? new UnitBuilder(policy.coalesce, true) : new UnitBuilder('flush', false);
     this.autoFlush = policy.cork === 'off';
     conduit.onDrain(() => this.checkWritable());
     conduit.onIdle(() => this.pump());

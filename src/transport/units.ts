@@ -15,16 +15,26 @@ export function unitSize(unit: readonly Buffer[]): number {
 
 export class UnitBuilder {
   private open: Buffer[] = [];
+  /** Index in `open` where the flush's last message begins. */
+  private lastMessageAt = 0;
   private ready: WriteUnit[] = [];
   /** Copies made by gathering (the `small` policy's cost, counted so benchmarks can show it). */
   gatheredBytes = 0;
 
-  constructor(private readonly coalesce: CoalescePolicy) {}
+  /**
+   * @param splitLastMessage give a flush's last message its own unit (TLS: see endFlush); plain
+   * TCP has no records and needs no split.
+   */
+  constructor(
+    private readonly coalesce: CoalescePolicy,
+    private readonly splitLastMessage = true,
+  ) {}
 
   /** Add one message (its header and body iovecs, in order). */
   addMessage(iovecs: readonly Buffer[]): void {
     switch (this.coalesce) {
       case 'flush':
+        this.lastMessageAt = this.open.length;
         for (const b of iovecs) if (b.length > 0) this.open.push(b);
         return;
       case 'none':
@@ -50,11 +60,22 @@ export class UnitBuilder {
     return out;
   }
 
-  /** End of a flush: everything, including the open `flush` unit. */
+  /**
+   * End of a flush: everything, including the open `flush` unit. The flush's last message leaves
+   * in an SSL_write of its own, so the final TLS record of a flush never holds more than one
+   * message. spice-gtk reads a TLS channel only while its socket is readable: messages decrypted
+   * into OpenSSL's buffer behind the one it is reading stay unread until more bytes arrive, which
+   * after the last flush (or before an ACK the server waits for) is never.
+   */
   endFlush(): WriteUnit[] {
     if (this.open.length > 0) {
-      this.ready.push(this.open);
+      if (this.splitLastMessage && this.lastMessageAt > 0) {
+        this.ready.push(this.open.slice(0, this.lastMessageAt), this.open.slice(this.lastMessageAt));
+      } else {
+        this.ready.push(this.open);
+      }
       this.open = [];
+      this.lastMessageAt = 0;
     }
     return this.takeReady();
   }
