@@ -70,6 +70,9 @@ class FakeConduit implements Conduit {
   onIdle(cb: () => void): void {
     this.idleCbs.push(cb);
   }
+  tcpInfo(): undefined {
+    return undefined;
+  }
   end(): void {
     this.close();
   }

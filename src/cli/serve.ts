@@ -73,7 +73,9 @@ function makeLogger(level: string): Logger {
 function formatReport(r: ClientReport): string {
   const c = r.counters;
   const tls = r.secure ? ` ssl_writes=${c.sslWrites} tls_records=${c.tlsRecords}` : '';
-  return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units} writes=${c.writes}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks} (${r.reason})`;
+  const t = r.tcp;
+  const kernel = t ? ` | tcp: segs_out=${t.segsOut} data_segs_out=${t.dataSegsOut} bytes_sent=${t.bytesSent} bytes_retrans=${t.bytesRetrans} mss=${t.sndMss}` : '';
+  return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units} writes=${c.writes}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks}${kernel} (${r.reason})`;
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {

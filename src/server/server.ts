@@ -15,6 +15,7 @@ import type { LinkMess } from '../protocol/link.js';
 import type { ChannelId } from '../protocol/main.js';
 import type { DisplaySource } from '../sources/types.js';
 import type { StreamCounters } from '../transport/counters.js';
+import type { TcpInfo } from '../transport/sockopt.js';
 import { DEFAULT_POLICY, type StreamPolicy } from '../transport/policy.js';
 import { SpiceStream } from '../transport/stream.js';
 import { TcpConduit } from '../transport/tcp-conduit.js';
@@ -47,6 +48,8 @@ export interface SpiceServerOptions {
   pingIntervalSeconds?: number;
   client?: Partial<ChannelClientOptions>;
   display?: Partial<DisplayOptions>;
+  /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
+  recordBatches?: boolean;
   /** Called when a channel connection ends, with its stream counters (for --stats). */
   onClientClosed?: (info: ClientReport) => void;
 }
@@ -58,6 +61,8 @@ export interface ClientReport {
   secure: boolean;
   reason: string;
   counters: StreamCounters;
+  /** Kernel counters, where TCP_INFO can be read (Linux with koffi). */
+  tcp: TcpInfo | undefined;
 }
 
 /** Monotonic milliseconds, wrapped to u32 like spice-server's multimedia clock. */
@@ -205,7 +210,7 @@ export class SpiceServer {
   }
 
   private onLinked(conduit: Conduit, r: LinkResult, log: Logger): void {
-    const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY);
+    const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY, { recordBatches: this.options.recordBatches ?? false });
     const conn: ChannelConnection = { stream, link: r.mess, miniHeader: r.miniHeader, leftover: r.leftover, log: log.child(channelName(r.mess.channelType)) };
     const channel = this.channels.get(r.mess.channelType)!;
     const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer) : this.sessions.get(r.mess.connectionId)!;
@@ -228,7 +233,7 @@ export class SpiceServer {
     const report = this.options.onClientClosed;
     if (!report) return;
     client.onClose((reason) =>
-      report({ sessionId: session.id, channel: channelName(client.channelType), peer: client.stream.peer, secure: client.stream.secure, reason, counters: client.stream.snapshot() }),
+      report({ sessionId: session.id, channel: channelName(client.channelType), peer: client.stream.peer, secure: client.stream.secure, reason, counters: client.stream.snapshot(), tcp: client.stream.tcpInfo() }),
     );
   }
 

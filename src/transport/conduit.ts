@@ -1,3 +1,4 @@
+import type { TcpInfo } from './sockopt.js';
 import type { WriteUnit } from './units.js';
 
 /**
@@ -36,6 +37,8 @@ export interface Conduit {
   onIdle(cb: () => void): void;
   /** Counts of writes and TLS records this conduit has made so far. */
   readonly stats: { writes: number; sslWrites: number; tlsRecords: number; wireBytes: number };
+  /** Kernel counters of the TCP connection (live, or as last read before it closed). */
+  tcpInfo(): TcpInfo | undefined;
   /** Close after pending writes. */
   end(): void;
   destroy(err?: Error): void;

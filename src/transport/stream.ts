@@ -1,27 +1,40 @@
 import type { Conduit } from './conduit.js';
 import { newCounters, type StreamCounters } from './counters.js';
 import { DEFAULT_POLICY, TLS_MAX_RECORD_PLAINTEXT, type StreamPolicy } from './policy.js';
+import type { TcpInfo } from './sockopt.js';
 import { UnitBuilder, unitSize, type WriteUnit } from './units.js';
 
 /** Above this many bytes held in user space the stream reports congestion; below LOW it drains. */
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 
+interface QueuedUnit {
+  unit: WriteUnit;
+  size: number;
+  /** The pipe flush (batch) the unit belongs to, for per-flush wire accounting. */
+  batch: number;
+}
+
 /**
  * The stream a channel client writes to (spice-server's RedStream, made policy-driven). Messages
- * arrive as iovecs; a flush marks the end of a pipe batch. The stream groups iovecs into write
+ * arrive as iovecs; `flush()` marks the end of a pipe batch. The stream groups iovecs into write
  * units (TLS coalescing policy), submits them to the conduit one at a time where unit boundaries
- * matter, and corks the transport around a flush (cork policy). It never concatenates except where
- * the `small` policy asks for it.
+ * matter, and corks the transport around a batch (cork policy). It never concatenates except
+ * where the `small` policy asks for it.
  */
 export class SpiceStream {
   readonly counters: StreamCounters = newCounters();
   readonly policy: StreamPolicy;
+  /** Wire bytes of each pipe flush, when recording (measurements compute ideal packet counts). */
+  readonly batchWire: number[] | undefined;
+  /** Plaintext size of each write unit (SSL_write), when recording. */
+  readonly unitSizes: number[] | undefined;
   private readonly builder: UnitBuilder;
-  private readonly queue: WriteUnit[] = [];
+  private readonly queue: QueuedUnit[] = [];
   private queuedBytes = 0;
   private inFlight = 0;
-  private flushOpen = false;
+  private batchOpen = false;
+  private batch = 0;
   private corked: 'no' | 'user' | 'kernel' = 'no';
   private autoFlush: boolean;
   private writableWaiters: (() => void)[] = [];
@@ -30,9 +43,12 @@ export class SpiceStream {
   constructor(
     readonly conduit: Conduit,
     policy: StreamPolicy = DEFAULT_POLICY,
+    options: { recordBatches?: boolean } = {},
   ) {
     this.policy = policy;
-    // Without TLS there are no records: a flush (or, with cork off, a message) is one writev.
+    this.batchWire = options.recordBatches ? [] : undefined;
+    this.unitSizes = options.recordBatches ? [] : undefined;
+    // Without TLS there are no records: a batch (or, with cork off, a message) is one writev.
     this.builder = conduit.kind === 'tls' ? new UnitBuilder(policy.coalesce, true) : new UnitBuilder('flush', false);
     this.autoFlush = policy.cork === 'off';
     conduit.onDrain(() => this.checkWritable());
@@ -48,10 +64,11 @@ export class SpiceStream {
     return this.conduit.kind === 'tls';
   }
 
-  /** spice-server's red_stream_set_auto_flush: with auto flush every message is its own flush. */
+  /** spice-server's red_stream_set_auto_flush: with auto flush every message leaves at once. */
   setAutoFlush(enabled: boolean): void {
     this.autoFlush = enabled || this.policy.cork === 'off';
-    if (this.autoFlush) this.flush();
+    if (this.autoFlush) this.enqueue(this.builder.endFlush());
+    this.pump();
   }
 
   /** Bytes held in user space (ours and the conduit's). */
@@ -76,26 +93,27 @@ export class SpiceStream {
     c.messages++;
     c.iovecs += iovecs.length;
     c.plaintextBytes += unitSize(iovecs);
-    if (!this.flushOpen) this.beginFlush();
+    if (!this.batchOpen) this.beginBatch();
     this.builder.addMessage(iovecs);
-    this.enqueue(this.builder.takeReady());
-    if (this.autoFlush) this.flush();
-    else this.pump();
+    this.enqueue(this.autoFlush ? this.builder.endFlush() : this.builder.takeReady());
+    this.pump();
   }
 
   /** End of a pipe batch: everything queued leaves, and the transport is uncorked once it has. */
   flush(): void {
-    if (!this.flushOpen) return;
-    this.flushOpen = false;
+    if (!this.batchOpen) return;
+    this.batchOpen = false;
     this.counters.flushes++;
     this.enqueue(this.builder.endFlush());
     this.counters.gatheredBytes = this.builder.gatheredBytes;
+    this.batch++;
     this.pump();
     this.maybeReleaseCork();
   }
 
-  private beginFlush(): void {
-    this.flushOpen = true;
+  private beginBatch(): void {
+    this.batchOpen = true;
+    this.batchWire?.push(0);
     if (this.corked !== 'no' || this.policy.cork === 'off') return;
     if (this.policy.cork === 'kernel' && this.conduit.setKernelCork(true)) {
       this.corked = 'kernel';
@@ -107,44 +125,49 @@ export class SpiceStream {
   }
 
   private enqueue(units: WriteUnit[]): void {
-    for (const u of units) {
-      this.queue.push(u);
-      this.queuedBytes += unitSize(u);
+    for (const unit of units) {
+      const size = unitSize(unit);
+      this.queue.push({ unit, size, batch: this.batch });
+      this.queuedBytes += size;
     }
   }
 
   private pump(): void {
     const gated = this.conduit.keepsUnitBoundaries;
     while (this.queue.length > 0 && !(gated && this.conduit.busy)) {
-      const unit = this.queue.shift()!;
-      this.queuedBytes -= unitSize(unit);
+      const q = this.queue.shift()!;
+      this.queuedBytes -= q.size;
       this.inFlight++;
       this.counters.units++;
-      this.conduit.submit(unit, this.onUnitDone);
+      const before = this.conduit.stats.wireBytes;
+      this.conduit.submit(q.unit, (err) => this.onUnitDone(q, gated ? this.conduit.stats.wireBytes - before : q.size, err));
     }
   }
 
-  private readonly onUnitDone = (err?: Error | null): void => {
+  /** Units are serialised where boundaries matter, so the wire-byte delta is exactly this unit's. */
+  private onUnitDone(q: QueuedUnit, wire: number, err?: Error | null): void {
     this.inFlight--;
+    if (this.batchWire) this.batchWire[q.batch] = (this.batchWire[q.batch] ?? 0) + wire;
+    this.unitSizes?.push(q.size);
     if (err && !this.failed) this.failed = err;
     this.pump();
     this.maybeReleaseCork();
     this.checkWritable();
-  };
+  }
 
   /**
-   * Uncork once the flush is over and every unit has been submitted. Over TLS a unit's SSL_write
-   * must also have completed (units go one at a time); over plain TCP Node defers write callbacks
-   * while corked, so waiting for them would never end.
+   * Uncork once the batch is over and every unit has been submitted. Over TLS a unit's SSL_write
+   * must also have completed (units go one at a time); over plain TCP Node defers write
+   * callbacks while corked, so waiting for them would never end. A kernel cork waits for the
+   * last write to reach the kernel.
    */
   private maybeReleaseCork(): void {
-    if (this.corked === 'no' || this.flushOpen || this.queue.length > 0) return;
-    if (this.conduit.keepsUnitBoundaries && this.inFlight > 0) return;
-    if (this.corked === 'kernel' && !this.conduit.keepsUnitBoundaries && this.inFlight > 0) return;
+    if (this.corked === 'no' || this.batchOpen || this.queue.length > 0) return;
+    if ((this.conduit.keepsUnitBoundaries || this.corked === 'kernel') && this.inFlight > 0) return;
     this.releaseCork();
   }
 
-  /** Always safe to call: a cork is released on flush end, on error and on close. */
+  /** Always safe to call: a cork is released on batch end, on error and on close. */
   private releaseCork(): void {
     const was = this.corked;
     this.corked = 'no';
@@ -163,6 +186,11 @@ export class SpiceStream {
   snapshot(): StreamCounters {
     const s = this.conduit.stats;
     return { ...this.counters, writes: s.writes, sslWrites: s.sslWrites, tlsRecords: s.tlsRecords, wireBytes: s.wireBytes };
+  }
+
+  /** The kernel's view of this connection (Linux with koffi), or undefined. */
+  tcpInfo(): TcpInfo | undefined {
+    return this.conduit.tcpInfo();
   }
 
   onData(cb: (chunk: Buffer) => void): void {

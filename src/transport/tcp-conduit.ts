@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Conduit } from './conduit.js';
-import { setTcpCork, socketFd } from './sockopt.js';
+import { getTcpInfo, setTcpCork, socketFd, type TcpInfo } from './sockopt.js';
 import type { WriteUnit } from './units.js';
 import { meterWrites, type WriteMeter } from './write-meter.js';
 
@@ -17,6 +17,7 @@ export class TcpConduit implements Conduit {
   readonly fd: number | undefined;
   private readonly meter: WriteMeter;
   private dataHandler: ((chunk: Buffer) => void) | undefined;
+  private finalTcpInfo: TcpInfo | undefined;
 
   constructor(private readonly socket: Socket) {
     this.peer = peerOf(socket);
@@ -24,6 +25,7 @@ export class TcpConduit implements Conduit {
     socket.setNoDelay(true);
     this.meter = meterWrites(socket);
     socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    socket.on('end', () => this.keepTcpInfo());
   }
 
   get busy(): boolean {
@@ -86,11 +88,24 @@ export class TcpConduit implements Conduit {
   /** Plain TCP is never busy: units need no serialising. */
   onIdle(_cb: () => void): void {}
 
+  /** TCP_INFO now, or as last read before the descriptor closed. */
+  tcpInfo(): TcpInfo | undefined {
+    if (this.fd === undefined) return undefined;
+    return this.finalTcpInfo ?? getTcpInfo(this.fd);
+  }
+
+  /** Read TCP_INFO one last time while the descriptor is still open. */
+  private keepTcpInfo(): void {
+    if (this.fd !== undefined && this.finalTcpInfo === undefined && !this.socket.destroyed) this.finalTcpInfo = getTcpInfo(this.fd);
+  }
+
   end(): void {
+    this.keepTcpInfo();
     this.socket.end();
   }
 
   destroy(err?: Error): void {
+    this.keepTcpInfo();
     this.socket.destroy(err);
   }
 }

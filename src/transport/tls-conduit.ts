@@ -2,7 +2,7 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Conduit } from './conduit.js';
-import { setTcpCork, socketFd } from './sockopt.js';
+import { getTcpInfo, setTcpCork, socketFd, type TcpInfo } from './sockopt.js';
 import { peerOf, writeUnit } from './tcp-conduit.js';
 import { TlsRecordCounter } from './tls-records.js';
 import type { WriteUnit } from './units.js';
@@ -77,6 +77,7 @@ export class TlsConduit implements Conduit {
   private readonly sslMeter: WriteMeter;
   private readonly rawMeter: WriteMeter;
   private dataHandler: ((chunk: Buffer) => void) | undefined;
+  private finalTcpInfo: TcpInfo | undefined;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
   /**
@@ -84,6 +85,8 @@ export class TlsConduit implements Conduit {
    * tickets. Reported apart so steady-state TLS cost can be measured.
    */
   handshakeCost = { bytes: 0, records: 0, taken: false };
+  /** The kernel's counters at that moment: the handshake's packets and bytes. */
+  handshakeTcp: TcpInfo | undefined;
 
   constructor(
     private readonly raw: Socket,
@@ -97,6 +100,7 @@ export class TlsConduit implements Conduit {
     this.socket = new tls.TLSSocket(this.pipe as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
     this.sslMeter = meterWrites(this.socket);
     this.socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    raw.on('end', () => this.keepTcpInfo());
   }
 
   /** Resolves once the handshake is done; rejects on a handshake failure. */
@@ -138,7 +142,10 @@ export class TlsConduit implements Conduit {
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
-    if (!this.handshakeCost.taken) this.handshakeCost = { bytes: this.pipe.records.bytes, records: this.pipe.records.records, taken: true };
+    if (!this.handshakeCost.taken) {
+      this.handshakeCost = { bytes: this.pipe.records.bytes, records: this.pipe.records.records, taken: true };
+      this.handshakeTcp = this.fd === undefined ? undefined : getTcpInfo(this.fd);
+    }
     this.inFlight++;
     writeUnit(this.socket, unit, (err) => {
       this.inFlight--;
@@ -189,11 +196,24 @@ export class TlsConduit implements Conduit {
     this.raw.on('drain', cb);
   }
 
+  /** TCP_INFO now, or as last read before the descriptor closed. */
+  tcpInfo(): TcpInfo | undefined {
+    if (this.fd === undefined) return undefined;
+    return this.finalTcpInfo ?? getTcpInfo(this.fd);
+  }
+
+  /** Read TCP_INFO one last time while the descriptor is still open. */
+  private keepTcpInfo(): void {
+    if (this.fd !== undefined && this.finalTcpInfo === undefined && !this.raw.destroyed) this.finalTcpInfo = getTcpInfo(this.fd);
+  }
+
   end(): void {
+    this.keepTcpInfo();
     this.socket.end();
   }
 
   destroy(err?: Error): void {
+    this.keepTcpInfo();
     this.socket.destroy(err);
     this.raw.destroy();
   }

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { SpiceClient } from '../src/client/client.js';
+import type { ChannelClient } from '../src/channel/channel-client.js';
+import { sameRgb, countRgbDifferences } from '../src/display/pixels.js';
+import { ChannelType, channelName } from '../src/protocol/constants.js';
+import { makeCertificates } from '../src/server/certs.js';
+import { SpiceServer } from '../src/server/server.js';
+import { FeedSource } from '../src/sources/feed.js';
+import type { TcpInfo } from '../src/transport/sockopt.js';
+import { TlsConduit } from '../src/transport/tls-conduit.js';
+import { burstFrame, burstSetup } from './burst.js';
+import type { ChannelCounts, MeasureConfig, MeasureResult } from './types.js';
+
+/*
+ * One measurement, run in its own process (inside a network namespace when the runner can make
+ * one): start a server fed by FeedSource, connect the project's client, play the commands, wait
+ * until every byte is delivered and acknowledged, and print a MeasureResult as JSON on stdout.
+ */
+
+const CHANNELS: Record<string, number> = { display: ChannelType.Display, cursor: ChannelType.Cursor, playback: ChannelType.Playback };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The server's connection for a channel type (the client opens one of each). */
+function serverSide(server: SpiceServer, type: number): ChannelClient | undefined {
+  return server.clients().find((c) => c.channelType === type);
+}
+
+/** True when the client holds every byte the server's stream was given for this channel. */
+function delivered(server: SpiceServer, client: SpiceClient, type: number): boolean {
+  const s = serverSide(server, type);
+  const c = client.channels.get(type);
+  if (!s || !c) return true;
+  return s.pipe.length === 0 && s.stream.buffered === 0 && s.stream.counters.plaintextBytes === c.stats.bytes;
+}
+
+async function waitDelivered(server: SpiceServer, client: SpiceClient, types: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!types.every((t) => delivered(server, client, t))) {
+    if (Date.now() > deadline) throw new Error(`not delivered within ${timeoutMs} ms`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Wait until the kernel has nothing unsent or unacknowledged on every measured socket. */
+async function waitAcked(clients: ChannelClient[]): Promise<void> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const infos = clients.map((c) => c.stream.tcpInfo());
+    if (infos.every((t) => !t || (t.notsentBytes === 0 && t.bytesAcked === t.bytesSent))) return;
+    if (Date.now() > deadline) return;
+    await sleep(10);
+  }
+}
+
+function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
+  const s = c.stream.snapshot();
+  const conduit = c.stream.conduit;
+  const hs = conduit instanceof TlsConduit ? conduit.handshakeTcp : undefined;
+  const mss = t?.sndMss ?? 1448;
+  const packets = t ? t.segsOut - t.totalRetrans : 0;
+  const ideal = (c.stream.batchWire ?? []).reduce((n, b) => n + Math.ceil(b / mss), 0);
+  return {
+    packets,
+    dataPackets: t ? t.dataSegsOut - t.totalRetrans : 0,
+    payloadBytes: t ? t.bytesSent - t.bytesRetrans : s.wireBytes,
+    wireBytes: (t ? t.bytesSent - t.bytesRetrans : s.wireBytes) + 66 * packets,
+    retransmits: t?.totalRetrans ?? 0,
+    tlsRecords: s.tlsRecords,
+    idealPackets: ideal,
+    handshakePackets: hs ? hs.segsOut : 0,
+    handshakeBytes: hs ? hs.bytesSent : 0,
+    messages: s.messages,
+    iovecs: s.iovecs,
+    flushes: s.flushes,
+    units: s.units,
+    plaintextBytes: s.plaintextBytes,
+    mss,
+  };
+}
+
+async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, client: SpiceClient, types: number[]): Promise<number> {
+  if (cfg.source.kind !== 'burst') throw new Error(`source ${cfg.source.kind} is not supported yet`);
+  let n = 0;
+  for (let k = 1; k <= cfg.source.frames; k++) {
+    for (const cmd of burstFrame(k)) {
+      feed.push(cmd);
+      n++;
+    }
+    // The burst is paced by delivery: every frame is one pipe flush.
+    await waitDelivered(server, client, types, cfg.timeoutMs);
+  }
+  return n;
+}
+
+export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
+  const warnings: string[] = [];
+  const tls = cfg.mode === 'tls' ? await makeCertificates(['127.0.0.1']) : undefined;
+  const feed = new FeedSource('measure');
+  if (cfg.source.kind === 'burst') for (const c of burstSetup()) feed.push(c);
+  const server = new SpiceServer({
+    source: feed,
+    port: tls ? null : 0,
+    tlsPort: tls ? 0 : null,
+    tls,
+    policy: { cork: cfg.cork, coalesce: cfg.coalesce },
+    recordBatches: true,
+    pingIntervalSeconds: 0,
+    client: { stallTimeoutMs: cfg.timeoutMs },
+  });
+  await server.start();
+  const types = cfg.channels.map((c) => CHANNELS[c]!);
+  const client = new SpiceClient({ port: server.port, tls: tls ? { ca: tls.ca } : undefined, channels: types });
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  await client.connect();
+  // The display channel starts after DISPLAY_INIT: play only once the first frame (MARK) is in.
+  if (types.includes(ChannelType.Display)) await client.waitFor(() => client.display.marks > 0, cfg.timeoutMs, 'the first frame');
+  await waitDelivered(server, client, types, cfg.timeoutMs);
+  const commands = await play(cfg, feed, server, client, types);
+  await waitDelivered(server, client, types, cfg.timeoutMs);
+  const wallMs = Date.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const measured = server.clients();
+  await waitAcked(measured);
+  const channels: Record<string, ChannelCounts> = {};
+  for (const c of measured) channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo());
+  if (measured.some((c) => c.stream.tcpInfo() === undefined)) warnings.push('TCP_INFO unavailable (koffi not loaded): packet counts are missing');
+  const primary = server.desktop.primary;
+  const shown = client.display.primary;
+  const frameMatch = !!primary && !!shown && sameRgb(primary, shown) && client.errors.length === 0;
+  const frameDetail = frameMatch ? 'identical' : `${primary && shown ? countRgbDifferences(primary, shown) : 'missing'} pixels differ; client errors: ${client.errors.slice(0, 3).join('; ')}`;
+  const displayUnits = serverSide(server, ChannelType.Display)?.stream.unitSizes ?? [];
+  client.close();
+  await server.stop();
+  return { config: cfg, channels, frameMatch, frameDetail, commands, wallMs, serverCpuMs: (cpu.user + cpu.system) / 1000, displayUnits, warnings };
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (!arg) throw new Error('usage: worker.js CONFIG_JSON_OR_FILE');
+  const cfg = JSON.parse(arg.startsWith('{') ? arg : readFileSync(arg, 'utf8')) as MeasureConfig;
+  const result = await measure(cfg);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+if (import.meta.url === new URL(process.argv[1] ?? '', 'file://').href) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`measurement failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

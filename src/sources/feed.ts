@@ -1,0 +1,42 @@
+import type { CursorCommand, DisplayCommand, DisplaySink } from '../display/commands.js';
+import type { DisplaySource, InputEvent } from './types.js';
+
+/**
+ * A source driven from outside: whoever holds it pushes commands (a recording player, the
+ * replay measurements). Commands pushed before the server starts are kept and delivered then.
+ */
+export class FeedSource implements DisplaySource {
+  private sink: DisplaySink | undefined;
+  private early: (DisplayCommand | CursorCommand)[] = [];
+  readonly inputs: InputEvent[] = [];
+
+  constructor(readonly name = 'feed') {}
+
+  start(sink: DisplaySink): void {
+    this.sink = sink;
+    const early = this.early;
+    this.early = [];
+    for (const c of early) this.push(c);
+  }
+
+  stop(): void {
+    this.sink = undefined;
+  }
+
+  input(ev: InputEvent): void {
+    this.inputs.push(ev);
+  }
+
+  push(cmd: DisplayCommand | CursorCommand): void {
+    if (!this.sink) {
+      this.early.push(cmd);
+      return;
+    }
+    if (isCursorCommand(cmd)) this.sink.cursor(cmd);
+    else this.sink.display(cmd);
+  }
+}
+
+export function isCursorCommand(cmd: DisplayCommand | CursorCommand): cmd is CursorCommand {
+  return cmd.kind.startsWith('cursor');
+}
