@@ -3,6 +3,7 @@ import { SpiceServer, type ClientReport } from '../server/server.js';
 import { DemoSource } from '../sources/demo/demo-source.js';
 import type { DisplaySource } from '../sources/types.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
+import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
 import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
 import { isLoopback, parseList, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
@@ -88,6 +89,13 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (!loopback && password === undefined) log.warn(`serving ${opts.listen} WITHOUT a password: anyone who can reach it can see and control this desktop`);
   if (opts.ticketExpiry !== undefined && password === undefined) throw new Error('--ticket-expiry needs a password');
   const policy: StreamPolicy = { cork: parseCorkPolicy(opts.cork), coalesce: parseCoalescePolicy(opts.tlsCoalesce) };
+  if (policy.cork === 'kernel') {
+    const why = sockoptUnavailableReason();
+    if (why) {
+      log.warn(`--cork kernel: TCP_CORK cannot be set here (${why}); using --cork on`);
+      policy.cork = 'on';
+    }
+  }
   const tls = opts.tlsPort !== undefined ? await loadTls(opts.tlsDir, log) : undefined;
   const secureChannels = parseSecureChannels(opts.secureChannels, opts.tlsPort !== undefined);
   if (!opts.plain && opts.tlsPort === undefined) throw new Error('--no-plain needs --tls-port');
