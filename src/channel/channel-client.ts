@@ -147,14 +147,18 @@ export abstract class ChannelClient {
   protected onPipeDrained(): void {}
 
   private send(item: PipeItem): void {
-    const m = item.marshal();
+    const out = item.marshal();
+    for (const m of Array.isArray(out) ? (out as readonly OutMessage[]) : [out as OutMessage]) this.sendMessage(m);
+    item.sent?.();
+  }
+
+  private sendMessage(m: OutMessage): void {
     let size = 0;
     for (const p of m.parts) size += p.length;
     this.serial++;
     const header = encodeDataHeader(this.miniHeader, m.type, size, this.serial);
     this.stream.writeMessage([header, ...m.parts]);
     this.ack.onSent();
-    item.sent?.();
   }
 
   /** True when nothing is waiting to be sent to this client (pipe and stream both empty). */

@@ -6,7 +6,8 @@ import type { OutMessage } from '../protocol/message.js';
  * costs no encoding. Items shared between clients must not be mutated.
  */
 export interface PipeItem {
-  marshal(): OutMessage;
+  /** One message, or several that must leave together in this order (e.g. a cache eviction before a draw). */
+  marshal(): OutMessage | readonly OutMessage[];
   /** Bytes this item keeps alive until sent (raw pixels for images); used for memory bounds. */
   readonly weight: number;
   /** Called once the message has been handed to the stream. */

@@ -1,11 +1,14 @@
 import type { PipeItem } from '../channel/pipe.js';
-import { SurfaceFlags, SurfaceFormat } from '../protocol/constants.js';
-import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeMonitorsConfig, encodeSurfaceCreate, encodeSurfaceDestroy, type DisplayBase } from '../protocol/display.js';
+import { ImageFlags, ImageType, SurfaceFlags, SurfaceFormat } from '../protocol/constants.js';
+import { createHash } from 'node:crypto';
+import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeInvalList, encodeMonitorsConfig, encodeSurfaceCreate, encodeSurfaceDestroy, type DisplayBase } from '../protocol/display.js';
+import { encodeFromCacheImage } from '../protocol/image.js';
 import type { Point, Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
 import { cropImage, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
-import { encodeWireImage, imageRegion, type ImageCompression } from '../display/wire-image.js';
+import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImageCompression, type ImagePayload } from '../display/wire-image.js';
+import type { ViewerImageCache } from './image-cache.js';
 
 /** Pipe items of the display channel that draw into a rectangle of the primary surface. */
 export interface DrawItem extends PipeItem {
@@ -33,11 +36,14 @@ export function copyBitsItem(rect: Rect, src: Point): DrawItem {
 }
 
 /**
- * Encoded images shared by every viewer that sends the same update: the first client to send it
- * encodes, the others reuse the bytes.
+ * An image update shared by every viewer that sends it: the pixels are cropped, hashed and
+ * encoded once, on first use; each viewer only adds a descriptor with its own id and flags.
  */
 export class SharedImage {
-  private encoded = new Map<ImageCompression, Buffer[]>();
+  private region: PixelImage | undefined;
+  private payloads = new Map<ImageCompression, ImagePayload>();
+  private digest: string | undefined;
+  private uniform: number | null | undefined;
 
   constructor(
     private readonly image: PixelImage,
@@ -50,33 +56,101 @@ export class SharedImage {
     return w * h;
   }
 
-  parts(compression: ImageCompression): Buffer[] {
-    let parts = this.encoded.get(compression);
-    if (!parts) {
+  /** Exactly the box: spice-html5 ignores src_area and draws the whole image at the box. */
+  private pixelsOfBox(): PixelImage {
+    if (!this.region) {
       const { w, h } = rectSize(this.rect);
-      // spice-html5 ignores src_area and draws the whole image at the box: send exactly the box.
-      parts = encodeWireImage(imageRegion(this.image, this.src.x, this.src.y, w, h), compression);
-      this.encoded.set(compression, parts);
+      this.region = imageRegion(this.image, this.src.x, this.src.y, w, h);
     }
-    return parts;
+    return this.region;
+  }
+
+  payload(compression: ImageCompression): ImagePayload {
+    let p = this.payloads.get(compression);
+    if (!p) {
+      p = encodeImagePayload(this.pixelsOfBox(), compression);
+      this.payloads.set(compression, p);
+    }
+    return p;
+  }
+
+  /** Content key for viewer caches: size and every pixel's RGB (the fourth byte does not show). */
+  key(): string {
+    this.digest ??= contentKey(this.pixelsOfBox());
+    return this.digest;
+  }
+
+  /** The colour when every pixel is the same (then a fill says it in 47 bytes), else null. */
+  uniformColor(): number | null {
+    if (this.uniform === undefined) this.uniform = uniformRgb(this.pixelsOfBox());
+    return this.uniform;
   }
 }
 
-export function copyItem(shared: SharedImage, compression: () => ImageCompression): DrawItem {
+function contentKey(img: PixelImage): string {
+  const h = createHash('sha256');
+  const size = Buffer.allocUnsafe(8);
+  size.writeUInt32LE(img.width, 0);
+  size.writeUInt32LE(img.height, 4);
+  h.update(size);
+  const row = img.width * 4;
+  if (img.stride === row) h.update(img.data.subarray(0, row * img.height));
+  else for (let y = 0; y < img.height; y++) h.update(img.data.subarray(y * img.stride, y * img.stride + row));
+  return h.digest('base64');
+}
+
+function uniformRgb(img: PixelImage): number | null {
+  const first = img.data.readUInt32LE(0) & 0xffffff;
+  for (let y = 0; y < img.height; y++) {
+    const o = y * img.stride;
+    for (let x = 0; x < img.width; x++) if ((img.data.readUInt32LE(o + 4 * x) & 0xffffff) !== first) return null;
+  }
+  return first;
+}
+
+/** What an item needs from the viewer it is sent to, asked at send time. */
+export interface ViewerImaging {
+  compression(): ImageCompression;
+  cache(): ViewerImageCache | undefined;
+}
+
+/**
+ * DRAW_COPY of a shared image. At send time: a uniform image becomes DRAW_FILL; an image the
+ * viewer already caches goes as FROM_CACHE (a descriptor, no pixels); otherwise the pixels go with
+ * CACHE_ME, after an INVAL_LIST for whatever the viewer's cache must drop to make room.
+ */
+export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
   const rect = shared.rect;
   const { w, h } = rectSize(rect);
+  const area = { top: 0, left: 0, bottom: h, right: w };
   return {
     rect,
     weight: shared.pixels * 4,
-    marshal: () => encodeDrawCopy(base(rect), { top: 0, left: 0, bottom: h, right: w }, shared.parts(compression())),
+    marshal: (): OutMessage | OutMessage[] => {
+      const color = shared.uniformColor();
+      if (color !== null) return encodeDrawFill(base(rect), color);
+      const cache = viewer.cache();
+      if (!cache || !cache.accepts(shared.pixels)) {
+        return encodeDrawCopy(base(rect), area, imageParts(shared.payload(viewer.compression()), nextImageId(), 0));
+      }
+      const key = shared.key();
+      const cached = cache.lookup(key);
+      if (cached !== undefined) {
+        return encodeDrawCopy(base(rect), area, encodeFromCacheImage({ id: cached, type: ImageType.FromCache, flags: 0, width: w, height: h }));
+      }
+      const id = nextImageId();
+      const evicted = cache.insert(key, id, shared.pixels);
+      const draw = encodeDrawCopy(base(rect), area, imageParts(shared.payload(viewer.compression()), id, ImageFlags.CacheMe));
+      return evicted.length > 0 ? [encodeInvalList(evicted), draw] : draw;
+    },
   };
 }
 
 /** A fresh image of the surface's current pixels in `rect` (captured now, encoded when sent). */
-export function snapshotItem(surface: Surface, rect: Rect, compression: () => ImageCompression): DrawItem {
+export function snapshotItem(surface: Surface, rect: Rect, viewer: ViewerImaging): DrawItem {
   const { w, h } = rectSize(rect);
   const shared = new SharedImage(cropImage(surface, rect.left, rect.top, w, h), { x: 0, y: 0 }, rect);
-  return copyItem(shared, compression);
+  return copyItem(shared, viewer);
 }
 
 function fixedItem(m: OutMessage): PipeItem {

@@ -10,7 +10,8 @@ import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../di
 import type { Surface } from '../display/surface.js';
 import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
-import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem } from './display-items.js';
+import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
+import { ViewerImageCache } from './image-cache.js';
 
 export interface DisplayOptions {
   compression: ImageCompression;
@@ -19,9 +20,11 @@ export interface DisplayOptions {
   /** How long to wait for DISPLAY_INIT before sending the screen anyway. */
   initTimeoutMs: number;
   ackWindow: number;
+  /** Send repeated images from the viewer's cache (FROM_CACHE) instead of their pixels. */
+  imageCache: boolean;
 }
 
-export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'lz', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20 };
+export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'lz', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20, imageCache: true };
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
 const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 3: 'lz', 6: 'lz' };
@@ -65,6 +68,7 @@ export class DisplayChannelClient extends ChannelClient {
   private ready = false;
   private initTimer: NodeJS.Timeout | undefined;
   private compression: ImageCompression;
+  private imageCache: ViewerImageCache | undefined;
   private damage: TileDamage | undefined;
   private hasSurface = false;
   /** Draw commands turned into damage because this viewer lagged (reported in stats). */
@@ -79,11 +83,26 @@ export class DisplayChannelClient extends ChannelClient {
     this.compression = channel.options.compression;
   }
 
+  /** True once the viewer has sent DISPLAY_INIT (or the wait for it timed out). */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
   private get surface(): Surface | undefined {
     return this.channel.desktop.primary;
   }
 
-  private readonly currentCompression = (): ImageCompression => this.compression;
+  /** How this viewer wants images, asked by items when they leave. */
+  private readonly imaging: ViewerImaging = {
+    compression: () => this.compression,
+    cache: () => this.imageCache,
+  };
+
+  /** Cache statistics (hits = images sent as FROM_CACHE). */
+  get cacheStats(): { hits: number; misses: number; entries: number } | undefined {
+    const c = this.imageCache;
+    return c ? { hits: c.hits, misses: c.misses, entries: c.size } : undefined;
+  }
 
   start(): void {
     this.startAckWindow(this.channel.options.ackWindow);
@@ -97,6 +116,10 @@ export class DisplayChannelClient extends ChannelClient {
     if (!m) throw unknownMessage('display', type, body.length);
     switch (m.kind) {
       case 'init':
+        // The viewer tells how many pixels its image cache holds; spiced fills it (never beyond).
+        if (this.channel.options.imageCache && m.pixmapCacheSize > 0n) {
+          this.imageCache = new ViewerImageCache(Number(m.pixmapCacheSize > 1n << 40n ? 1n << 40n : m.pixmapCacheSize));
+        }
         this.becomeReady();
         return;
       case 'preferredCompression': {
@@ -125,7 +148,7 @@ export class DisplayChannelClient extends ChannelClient {
     if (this.hasSurface) this.push(surfaceDestroyItem());
     this.push(surfaceCreateItem(s));
     this.hasSurface = true;
-    this.push(snapshotItem(s, s.bounds, this.currentCompression));
+    this.push(snapshotItem(s, s.bounds, this.imaging));
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
     this.push(messageItem(encodeMark()));
   }
@@ -150,7 +173,7 @@ export class DisplayChannelClient extends ChannelClient {
         }
         if (u.kind === 'fill') this.push(fillItem(u.rect, u.color));
         else if (u.kind === 'copyBits') this.push(copyBitsItem(u.rect, u.src));
-        else this.push(copyItem(shared!, this.currentCompression));
+        else this.push(copyItem(shared!, this.imaging));
         if (this.pipe.weight > this.channel.options.maxQueuedBytes) this.collapseIntoDamage();
     }
   }
@@ -173,6 +196,6 @@ export class DisplayChannelClient extends ChannelClient {
     const rects = this.damage.take();
     this.damage = undefined;
     if (!s) return;
-    for (const r of rects) this.push(snapshotItem(s, r, this.currentCompression));
+    for (const r of rects) this.push(snapshotItem(s, r, this.imaging));
   }
 }

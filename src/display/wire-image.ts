@@ -1,5 +1,5 @@
-import { BitmapFormat, ImageType } from '../protocol/constants.js';
-import { encodeBinaryImage, encodeBitmapImage, type ImageDescriptor } from '../protocol/image.js';
+import { BitmapFlags, BitmapFormat, ImageType } from '../protocol/constants.js';
+import { encodeImageDescriptor, IMAGE_DESCRIPTOR_SIZE } from '../protocol/image.js';
 import { encodeLz } from './lz.js';
 import { cropImage, type PixelImage } from './pixels.js';
 
@@ -24,20 +24,50 @@ export function nextImageId(): bigint {
 
 /** The part of `img` starting at (sx, sy) of the given size, as a packed image (no copy if it already is). */
 export function imageRegion(img: PixelImage, sx: number, sy: number, width: number, height: number): PixelImage {
-  if (sx === 0 && sy === 0 && width === img.width && height === img.height) return img;
+  if (sx === 0 && sy === 0 && width === img.width && height === img.height && img.stride === width * 4) return img;
   return cropImage(img, sx, sy, width, height);
 }
 
-/** A SpiceImage for `img` as iovecs: [descriptor + header, payload]. */
-export function encodeWireImage(img: PixelImage, compression: ImageCompression): Buffer[] {
-  const id = nextImageId();
+/**
+ * An encoded image without its descriptor: the type-specific header (LZ: u32 data_size; BITMAP:
+ * format, flags, size, stride, palette ptr) and the payload. Shared between viewers, which each
+ * add a descriptor with their own id and cache flags.
+ */
+export interface ImagePayload {
+  type: number;
+  width: number;
+  height: number;
+  head: Buffer;
+  data: Buffer;
+}
+
+export function encodeImagePayload(img: PixelImage, compression: ImageCompression): ImagePayload {
   if (compression === 'lz') {
     const data = encodeLz(img);
-    const d: ImageDescriptor = { id, type: ImageType.LzRgb, flags: 0, width: img.width, height: img.height };
-    return encodeBinaryImage(d, data);
+    const head = Buffer.allocUnsafe(4);
+    head.writeUInt32LE(data.length, 0);
+    return { type: ImageType.LzRgb, width: img.width, height: img.height, head, data };
   }
   const packed = img.stride === img.width * 4 ? img : cropImage(img, 0, 0, img.width, img.height);
-  const d: ImageDescriptor = { id, type: ImageType.Bitmap, flags: 0, width: img.width, height: img.height };
-  const bytes = packed.data.subarray(0, packed.width * packed.height * 4);
-  return encodeBitmapImage(d, BitmapFormat.Bit32, packed.width * 4, bytes);
+  const head = Buffer.allocUnsafe(18);
+  head[0] = BitmapFormat.Bit32;
+  head[1] = BitmapFlags.TopDown;
+  head.writeUInt32LE(img.width, 2);
+  head.writeUInt32LE(img.height, 6);
+  head.writeUInt32LE(img.width * 4, 10);
+  head.writeUInt32LE(0, 14); // no palette
+  return { type: ImageType.Bitmap, width: img.width, height: img.height, head, data: packed.data.subarray(0, img.width * img.height * 4) };
+}
+
+/** A SpiceImage as iovecs: [descriptor + type header, payload]. */
+export function imageParts(p: ImagePayload, id: bigint, flags: number): Buffer[] {
+  const head = Buffer.allocUnsafe(IMAGE_DESCRIPTOR_SIZE + p.head.length);
+  encodeImageDescriptor(head, 0, { id, type: p.type, flags, width: p.width, height: p.height });
+  p.head.copy(head, IMAGE_DESCRIPTOR_SIZE);
+  return [head, p.data];
+}
+
+/** A SpiceImage for `img` with a fresh id and no cache flags. */
+export function encodeWireImage(img: PixelImage, compression: ImageCompression): Buffer[] {
+  return imageParts(encodeImagePayload(img, compression), nextImageId(), 0);
 }
