@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { decodePng } from '../src/util/png.js';
+import { readSpiceReplay as readRecording } from '../src/sources/recording/spice-replay/index.js';
 import { SpiceClient } from '../src/client/client.js';
 import type { ChannelClient } from '../src/channel/channel-client.js';
 import { sameRgb, countRgbDifferences } from '../src/display/pixels.js';
@@ -78,8 +80,33 @@ function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
   };
 }
 
+/**
+ * Feed a recording with the requested pacing. Targets are absolute (start + n x pace) so timer
+ * jitter does not accumulate; `asap` yields to the event loop every few commands so the server
+ * sends while it is being fed.
+ */
+async function playFile(path: string, pace: MeasureConfig['pace'], feed: FeedSource): Promise<number> {
+  let n = 0;
+  let first: bigint | undefined;
+  const start = performance.now();
+  for await (const { timeNs, command } of readRecording(path)) {
+    first ??= timeNs;
+    if (pace === 'realtime') await sleepUntil(start + Number(timeNs - first) / 1e6);
+    else if (typeof pace === 'number') await sleepUntil(start + n * pace);
+    else if (n % 16 === 15) await new Promise((r) => setImmediate(r));
+    feed.push(command);
+    n++;
+  }
+  return n;
+}
+
+async function sleepUntil(t: number): Promise<void> {
+  const wait = t - performance.now();
+  if (wait > 0) await sleep(wait);
+}
+
 async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, client: SpiceClient, types: number[]): Promise<number> {
-  if (cfg.source.kind !== 'burst') throw new Error(`source ${cfg.source.kind} is not supported yet`);
+  if (cfg.source.kind === 'file') return playFile(cfg.source.path, cfg.pace, feed);
   let n = 0;
   for (let k = 1; k <= cfg.source.frames; k++) {
     for (const cmd of burstFrame(k)) {
@@ -90,6 +117,32 @@ async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, c
     await waitDelivered(server, client, types, cfg.timeoutMs);
   }
   return n;
+}
+
+/** The screenshot spice-server recordings come with (FILE.spicerec[.xz] -> FILE.png). */
+function expectedPng(cfg: MeasureConfig): string | undefined {
+  if (cfg.source.kind !== 'file') return undefined;
+  const png = cfg.source.path.replace(/\.(spicerec|spiced)(\.(xz|gz))?$/, '.png');
+  return png !== cfg.source.path && existsSync(png) ? png : undefined;
+}
+
+/**
+ * The client's final framebuffer must equal the server's, and the server's must equal the
+ * recording's own final frame where one is known.
+ */
+function compareFrames(cfg: MeasureConfig, server: SpiceServer, client: SpiceClient): { frameMatch: boolean; frameDetail: string } {
+  const primary = server.desktop.primary;
+  const shown = client.display.primary;
+  if (!primary || !shown) return { frameMatch: false, frameDetail: `no ${primary ? 'client' : 'server'} frame` };
+  if (client.errors.length > 0) return { frameMatch: false, frameDetail: `client errors: ${client.errors.slice(0, 3).join('; ')}` };
+  if (!sameRgb(primary, shown)) return { frameMatch: false, frameDetail: `${countRgbDifferences(primary, shown)} pixels differ between client and server` };
+  const png = expectedPng(cfg);
+  if (png) {
+    const want = decodePng(readFileSync(png));
+    if (!sameRgb(want, primary)) return { frameMatch: false, frameDetail: `${countRgbDifferences(want, primary)} pixels differ from ${png}` };
+    return { frameMatch: true, frameDetail: `identical to ${png}` };
+  }
+  return { frameMatch: true, frameDetail: 'client identical to server' };
 }
 
 export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
@@ -113,8 +166,12 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   await client.connect();
-  // The display channel starts after DISPLAY_INIT: play only once the first frame (MARK) is in.
-  if (types.includes(ChannelType.Display)) await client.waitFor(() => client.display.marks > 0, cfg.timeoutMs, 'the first frame');
+  // The display channel starts after DISPLAY_INIT: play only once it is ready (and, when the
+  // burst drew a screen already, once that first frame is in).
+  if (types.includes(ChannelType.Display)) {
+    await client.waitFor(() => server.display.clients.size > 0 && [...server.display.clients].every((c) => c.isReady), cfg.timeoutMs, 'the display channel');
+    if (server.desktop.primary) await client.waitFor(() => client.display.marks > 0, cfg.timeoutMs, 'the first frame');
+  }
   await waitDelivered(server, client, types, cfg.timeoutMs);
   const commands = await play(cfg, feed, server, client, types);
   await waitDelivered(server, client, types, cfg.timeoutMs);
@@ -125,10 +182,7 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   const channels: Record<string, ChannelCounts> = {};
   for (const c of measured) channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo());
   if (measured.some((c) => c.stream.tcpInfo() === undefined)) warnings.push('TCP_INFO unavailable (koffi not loaded): packet counts are missing');
-  const primary = server.desktop.primary;
-  const shown = client.display.primary;
-  const frameMatch = !!primary && !!shown && sameRgb(primary, shown) && client.errors.length === 0;
-  const frameDetail = frameMatch ? 'identical' : `${primary && shown ? countRgbDifferences(primary, shown) : 'missing'} pixels differ; client errors: ${client.errors.slice(0, 3).join('; ')}`;
+  const { frameMatch, frameDetail } = compareFrames(cfg, server, client);
   const displayUnits = serverSide(server, ChannelType.Display)?.stream.unitSizes ?? [];
   client.close();
   await server.stop();

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { certCommand } from './cert.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 
 function version(): string {
@@ -14,6 +15,7 @@ const program = new Command('spiced')
   .version(version())
   .showHelpAfterError()
   .addCommand(serveCommand())
+  .addCommand(replayCommand())
   .addCommand(certCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -39,8 +39,22 @@ export type CursorCommand =
   | { kind: 'cursorHide' }
   | { kind: 'cursorShow' };
 
+/**
+ * Sound: 48 kHz stereo signed 16-bit PCM in 10 ms frames (960 interleaved samples), the one format
+ * every viewer can be served (Opus-encoded or raw by the playback channel).
+ */
+export type AudioCommand =
+  | { kind: 'audioStart' }
+  | { kind: 'audioFrame'; pcm: Int16Array }
+  | { kind: 'audioStop' };
+
 /** Where sources deliver their output. */
 export interface DisplaySink {
   display(cmd: DisplayCommand): void;
   cursor(cmd: CursorCommand): void;
+  /** Optional: sinks that do not carry sound ignore it. */
+  audio?(cmd: AudioCommand): void;
 }
+
+/** Any command of the seam (what recordings hold). */
+export type SeamCommand = DisplayCommand | CursorCommand | AudioCommand;
