@@ -2,8 +2,8 @@ import { Channel } from '../channel/channel.js';
 import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
 import { messageItem } from '../channel/pipe.js';
 import type { Session } from '../channel/session.js';
-import { encodePing, unknownMessage } from '../protocol/common.js';
-import { ChannelType, MainCap, MouseMode } from '../protocol/constants.js';
+import { encodeNotify, encodePing, unknownMessage } from '../protocol/common.js';
+import { ChannelType, MainCap, MouseMode, NotifySeverity, NotifyVisibility } from '../protocol/constants.js';
 import {
   decodeMainClientMessage,
   encodeChannelsList,
@@ -125,6 +125,11 @@ export class MainChannelClient extends ChannelClient {
       this.session.setMouseMode(mode);
     }
     this.pushMessage(encodeMouseMode(SUPPORTED_MOUSE_MODES, this.session.mouseMode));
+  }
+
+  /** A notice the viewer shows or logs (spice-gtk logs it; severity 0 info, 1 warn, 2 error). */
+  notify(message: string, severity: number = NotifySeverity.Error): void {
+    this.pushMessage(encodeNotify({ timeStamp: BigInt(Date.now()), severity, visibility: NotifyVisibility.High, what: 0, message }));
   }
 
   /** Tell the viewer the multimedia time (audio/video clocks), e.g. when playback starts. */

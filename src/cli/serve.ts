@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { SpiceServer, type ClientReport } from '../server/server.js';
 import { DemoSource } from '../sources/demo/demo-source.js';
+import { ResilientX11Source } from '../sources/x11/resilient.js';
+import { startXvfb } from '../sources/x11/xvfb.js';
 import type { DisplaySource } from '../sources/types.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
@@ -11,6 +13,9 @@ import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type T
 import { channelTypeByName } from '../protocol/constants.js';
 
 interface ServeOptions {
+  x11?: string;
+  xvfb?: boolean;
+  x11Retry?: boolean;
   port: number;
   tlsPort?: number;
   tlsDir?: string;
@@ -34,6 +39,10 @@ interface ServeOptions {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve a desktop to SPICE viewers (remote-viewer, spicy, spice-html5); the built-in animated demo desktop by default')
+    .argument('[command...]', 'with --xvfb: the program to run in the new X server (after --), e.g. -- xterm')
+    .option('--x11 <display>', 'share a running X display (e.g. :1) instead of the demo desktop')
+    .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it; both stop together')
+    .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('-p, --port <port>', 'plain SPICE port', parsePort, 5900)
     .option('--tls-port <port>', 'TLS port (certificates from --tls-dir, or made once in a state directory)', parsePort)
     .option('--tls-dir <dir>', 'directory with ca-cert.pem, server-cert.pem, server-key.pem (spice-server\'s names)')
@@ -45,7 +54,7 @@ export function serveCommand(): Command {
     .option('--disable-ticketing', 'accept viewers without a password (required to listen beyond loopback without one)')
     .option('--ticket-expiry <seconds>', 'the password stops working SECONDS after start', parsePositive)
     .option('--still', 'demo desktop: draw one deterministic frame and hold it (screenshots, tests); input still works')
-    .option('--size <WxH>', 'demo desktop size', parseSize)
+    .option('--size <WxH>', 'desktop size (demo desktop, --xvfb)', parseSize)
     .addOption(new Option('--image-compression <kind>', 'how images travel: lz (lossless SPICE LZ) or off (raw bitmaps)').choices(['lz', 'off']).default('lz'))
     .addOption(new Option('--cork <policy>', 'when bytes reach the kernel: off (each message at once), on (cork around each pipe flush), kernel (TCP_CORK)').choices(['off', 'on', 'kernel']).default('on'))
     .addOption(new Option('--tls-coalesce <policy>', 'plaintext per SSL_write: none (per iovec), small (messages <= 1024 B gathered), flush (whole flush)').choices(['none', 'small', 'flush']).default('flush'))
@@ -59,10 +68,12 @@ Examples:
   spiced serve                              demo desktop on 127.0.0.1:5900, no password
   spiced serve --still --size 800x600       one still frame, for screenshots
   SPICE_PASSWORD=secret spiced serve -l 0.0.0.0
+  spiced serve --x11 :1                     share a running X display
+  spiced serve --xvfb --size 1280x800 -- xterm
   remote-viewer spice://127.0.0.1:5900      connect a viewer`,
     )
-    .action(async (opts: ServeOptions) => {
-      await runServe(opts);
+    .action(async (command: string[], opts: ServeOptions) => {
+      await runServe(opts, command);
     });
 }
 
@@ -79,7 +90,34 @@ function formatReport(r: ClientReport): string {
   return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units} writes=${c.writes}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks}${kernel} (${r.reason})`;
 }
 
-async function runServe(opts: ServeOptions): Promise<void> {
+interface BuiltSource {
+  source: DisplaySource;
+  /** Stop what the source started (Xvfb and its command). */
+  cleanup: () => Promise<void>;
+  /** Resolves when the session should end by itself (the --xvfb command exited), with its exit code. */
+  ended?: Promise<number | null>;
+}
+
+/** The demo desktop, a running X display, or Xvfb with a command. */
+async function buildSource(opts: ServeOptions, command: string[], log: Logger, lost: (err: Error, retrying: boolean) => void): Promise<BuiltSource> {
+  if (opts.x11 !== undefined && opts.xvfb) throw new Error('give either --x11 DISPLAY or --xvfb, not both');
+  if (command.length > 0 && !opts.xvfb) throw new Error(`unexpected arguments "${command.join(' ')}" (a command runs only with --xvfb)`);
+  const x11Log = (level: string, msg: string): void => log.log(level === 'warn' || level === 'error' || level === 'info' ? level : 'debug', `x11: ${msg}`);
+  if (opts.xvfb) {
+    const size = opts.size ? `${opts.size.width}x${opts.size.height}` : '1280x800';
+    const xvfb = await startXvfb({ size, command });
+    log.info(`started Xvfb ${xvfb.display} (${size})${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
+    const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log });
+    return { source, cleanup: () => xvfb.stop(), ended: command.length > 0 ? xvfb.commandExited : undefined };
+  }
+  if (opts.x11 !== undefined) {
+    const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log });
+    return { source, cleanup: async () => {} };
+  }
+  return { source: new DemoSource({ ...opts.size, still: opts.still ?? false }), cleanup: async () => {} };
+}
+
+async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   const log = makeLogger(opts.logLevel);
   const password = resolvePassword({ password: opts.password, passwordFile: opts.passwordFile, env: process.env.SPICE_PASSWORD });
   const loopback = isLoopback(opts.listen);
@@ -99,8 +137,15 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsPort !== undefined ? await loadTls(opts.tlsDir, log) : undefined;
   const secureChannels = parseSecureChannels(opts.secureChannels, opts.tlsPort !== undefined);
   if (!opts.plain && opts.tlsPort === undefined) throw new Error('--no-plain needs --tls-port');
-  const source: DisplaySource = new DemoSource({ ...opts.size, still: opts.still ?? false });
-  const server = new SpiceServer({
+  let server: SpiceServer | undefined;
+  let shutdown: (reason: string, code: number) => void = () => {};
+  const built = await buildSource(opts, command, log, (err, retrying) => {
+    log.error(`${err.message}${retrying ? '; serving the last frame and trying to reconnect' : ''}`);
+    server?.notifyViewers(`spiced: ${err.message}${retrying ? ' (reconnecting)' : ''}`);
+    if (!retrying) shutdown(err.message, 1);
+  });
+  const source = built.source;
+  server = new SpiceServer({
     source,
     listen: opts.listen,
     port: opts.plain ? opts.port : null,
@@ -116,11 +161,17 @@ async function runServe(opts: ServeOptions): Promise<void> {
     display: { compression: parseImageCompression(opts.imageCompression) },
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await built.cleanup();
+    throw err;
+  }
+  shutdown = installShutdown(server, log, built.cleanup);
+  built.ended?.then((code) => shutdown(`${command[0]} exited with code ${code}`, code ?? 1));
   const host = opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen;
   log.info(`serving ${source.name} on ${host}${server.plainPort !== undefined ? ` port ${server.plainPort}` : ''}${server.tlsPort !== undefined ? ` TLS port ${server.tlsPort}` : ''}${password !== undefined ? ' (password required)' : ''}`);
   process.stdout.write(`spiced: ${source.name} ready. Connect a viewer:\n  ${viewerCommand(host, server.plainPort, server.tlsPort, tls?.caPath, secureChannels.length > 0)}\n`);
-  installShutdown(server, log);
 }
 
 /** The remote-viewer command line that connects to this server. */
@@ -151,20 +202,28 @@ function parseSecureChannels(names: string[] | undefined, haveTls: boolean): num
   });
 }
 
-function installShutdown(server: SpiceServer, log: Logger): void {
+/** Stop the server and what the source started, once, on a signal or when the source ends. */
+function installShutdown(server: SpiceServer, log: Logger, cleanup: () => Promise<void>): (reason: string, code: number) => void {
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (reason: string, code: number): void => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal}: shutting down`);
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exit(1);
-      },
-    );
+    log.info(`${reason}: shutting down`);
+    // Let a last NOTIFY reach the viewers before the sessions close.
+    setTimeout(() => {
+      server
+        .stop()
+        .then(cleanup)
+        .then(
+          () => process.exit(code),
+          (err: unknown) => {
+            log.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+            process.exit(1);
+          },
+        );
+    }, 100);
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  return stop;
 }

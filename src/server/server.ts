@@ -237,6 +237,11 @@ export class SpiceServer {
     );
   }
 
+  /** Send a notice to every viewer (main channel NOTIFY). */
+  notifyViewers(message: string, severity?: number): void {
+    for (const c of this.main.clients) c.notify(message, severity);
+  }
+
   /** Every channel client currently connected. */
   clients(): ChannelClient[] {
     return [...this.channels.values()].flatMap((c) => [...c.clients]);

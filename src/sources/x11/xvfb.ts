@@ -42,6 +42,8 @@ export interface XvfbHandle {
   readonly xauthority: string | undefined;
   /** Resolves when Xvfb exits (for whatever reason). */
   readonly exited: Promise<void>;
+  /** Resolves with the command's exit code (null when killed by a signal); never, without a command. */
+  readonly commandExited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -196,7 +198,10 @@ async function finishStart(n: number, xvfb: ChildProcess, command: string[] | un
       throw new Error(`cannot run ${command![0]} on ${display}: ${(err as Error).message}`);
     }
   }
-  return { display, displayNumber: n, xvfbPid: xvfb.pid!, commandPid: cmd?.pid, xauthority: auth?.file, exited: xvfbExit, stop };
+  const commandExited: Promise<number | null> = cmd
+    ? new Promise((resolve) => (cmd.exitCode !== null ? resolve(cmd.exitCode) : cmd.once('exit', (code) => resolve(code))))
+    : new Promise(() => {});
+  return { display, displayNumber: n, xvfbPid: xvfb.pid!, commandPid: cmd?.pid, xauthority: auth?.file, exited: xvfbExit, commandExited, stop };
 }
 
 function exitOf(child: ChildProcess): Promise<void> {
