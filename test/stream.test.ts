@@ -12,6 +12,7 @@ type Event = { op: 'submit'; sizes: number[] } | { op: 'cork' } | { op: 'uncork'
  */
 class FakeConduit implements Conduit {
   readonly kind: 'tcp' | 'tls';
+  readonly secure = false;
   readonly peer = 'fake:1';
   readonly fd = undefined;
   readonly keepsUnitBoundaries: boolean;
@@ -63,6 +64,7 @@ class FakeConduit implements Conduit {
     return true;
   }
   onData(): void {}
+  unread(): void {}
   onClose(cb: (err?: Error) => void): void {
     this.closeCbs.push(cb);
   }

@@ -29,6 +29,9 @@ interface ServeOptions {
   still?: boolean;
   size?: { width: number; height: number };
   logLevel: string;
+  web: boolean;
+  html5Dir?: string;
+  allowOrigin?: string[];
   stats?: boolean;
   cork: string;
   tlsCoalesce: string;
@@ -58,6 +61,9 @@ export function serveCommand(): Command {
     .addOption(new Option('--image-compression <kind>', 'how images travel: lz (lossless SPICE LZ) or off (raw bitmaps)').choices(['lz', 'off']).default('lz'))
     .addOption(new Option('--cork <policy>', 'when bytes reach the kernel: off (each message at once), on (cork around each pipe flush), kernel (TCP_CORK)').choices(['off', 'on', 'kernel']).default('on'))
     .addOption(new Option('--tls-coalesce <policy>', 'plaintext per SSL_write: none (per iovec), small (messages <= 1024 B gathered), flush (whole flush)').choices(['none', 'small', 'flush']).default('flush'))
+    .option('--no-web', 'refuse HTTP and WebSocket on the SPICE ports (no spice-html5 viewer)')
+    .option('--html5-dir <dir>', 'spice-html5 files to serve as the browser viewer (default /usr/share/spice-html5)')
+    .option('--allow-origin <list>', 'web origins besides the page\'s own that may open WebSockets (or *)', parseList)
     .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
     .option('--stats', 'print each connection\'s stream counters when it closes')
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
@@ -159,6 +165,7 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     name: opts.name,
     log,
     display: { compression: parseImageCompression(opts.imageCompression) },
+    web: opts.web ? { html5Dir: opts.html5Dir, allowOrigins: opts.allowOrigin ?? [] } : false,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
   });
   try {
@@ -172,6 +179,12 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   const host = opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen;
   log.info(`serving ${source.name} on ${host}${server.plainPort !== undefined ? ` port ${server.plainPort}` : ''}${server.tlsPort !== undefined ? ` TLS port ${server.tlsPort}` : ''}${password !== undefined ? ' (password required)' : ''}`);
   process.stdout.write(`spiced: ${source.name} ready. Connect a viewer:\n  ${viewerCommand(host, server.plainPort, server.tlsPort, tls?.caPath, secureChannels.length > 0)}\n`);
+  if (server.html5Dir) {
+    const page = server.plainPort !== undefined ? `http://${host}:${server.plainPort}/` : `https://${host}:${server.tlsPort}/`;
+    process.stdout.write(`  or open ${page} in a browser (spice-html5)${password !== undefined ? '; the page asks for the password' : ''}\n`);
+  } else if (opts.web) {
+    log.info('no browser viewer: spice-html5 is not installed (apt-get install spice-html5) or give --html5-dir');
+  }
 }
 
 /** The remote-viewer command line that connects to this server. */

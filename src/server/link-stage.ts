@@ -125,7 +125,7 @@ export class LinkStage {
   private onLinkMess(mess: LinkMess): void {
     this.mess = mess;
     const what = `${channelName(mess.channelType)}:${mess.channelId}`;
-    const security = this.authority.securityCheck(mess.channelType, this.conduit.kind === 'tls');
+    const security = this.authority.securityCheck(mess.channelType, this.conduit.secure);
     if (security !== LinkErr.Ok) {
       this.fail(`${what} must use TLS`, security, 'reply', 'info');
       return;

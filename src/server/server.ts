@@ -21,6 +21,8 @@ import { SpiceStream } from '../transport/stream.js';
 import { TcpConduit } from '../transport/tcp-conduit.js';
 import { secureContext, TlsConduit } from '../transport/tls-conduit.js';
 import type { Conduit } from '../transport/conduit.js';
+import { sniff } from './front-door.js';
+import { findHtml5Dir, WebFront, type WebOptions } from './web.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
 import { Ticketing, TicketKey } from './ticket.js';
@@ -48,6 +50,8 @@ export interface SpiceServerOptions {
   pingIntervalSeconds?: number;
   client?: Partial<ChannelClientOptions>;
   display?: Partial<DisplayOptions>;
+  /** HTTP and WebSocket on the same ports (spice-html5); false to refuse HTTP. */
+  web?: Partial<WebOptions> | false;
   /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
   recordBatches?: boolean;
   /** Called when a channel connection ends, with its stream counters (for --stats). */
@@ -88,6 +92,7 @@ export class SpiceServer {
   private readonly servers: net.Server[] = [];
   private readonly conduits = new Set<Conduit>();
   private readonly authority: LinkAuthority;
+  private readonly web: WebFront | undefined;
   private started = false;
 
   constructor(readonly options: SpiceServerOptions) {
@@ -113,6 +118,19 @@ export class SpiceServer {
     });
     for (const ch of [this.main, this.display, this.cursor, this.inputs] as Channel[]) this.channels.set(ch.type, ch);
     this.authority = this.makeAuthority();
+    if (options.web !== false) {
+      const w = options.web ?? {};
+      this.web = new WebFront(
+        { html5Dir: findHtml5Dir(w.html5Dir), allowOrigins: w.allowOrigins ?? [], maxMessageSize: w.maxMessageSize ?? clientOptions.maxMessageSize },
+        this.log.child('web'),
+        (conduit) => this.startLink(conduit),
+      );
+    }
+  }
+
+  /** Where the viewer page's files come from (undefined: no page). */
+  get html5Dir(): string | undefined {
+    return this.options.web === false ? undefined : findHtml5Dir(this.options.web?.html5Dir);
   }
 
   /** The channels viewers may open after ATTACH_CHANNELS. */
@@ -201,10 +219,29 @@ export class SpiceServer {
     return p;
   }
 
-  /** A new connection: run the link stage, then hand it to its channel. */
-  acceptConduit(conduit: Conduit): void {
+  /** A new connection on a port: SPICE goes to the link stage, HTTP to the web front. */
+  private acceptConduit(conduit: TcpConduit | TlsConduit): void {
+    this.track(conduit);
+    sniff(conduit, this.options.linkTimeoutMs ?? 10_000, this.log, (protocol) => {
+      if (protocol === 'spice') this.startLink(conduit);
+      else if (protocol === 'http') {
+        if (this.web) this.web.handle(conduit.release(), conduit);
+        else {
+          this.log.warn(`HTTP from ${conduit.peer} refused: the web viewer is disabled`);
+          conduit.destroy();
+        }
+      }
+    });
+  }
+
+  private track(conduit: Conduit): void {
     this.conduits.add(conduit);
     conduit.onClose(() => this.conduits.delete(conduit));
+  }
+
+  /** Run the link stage on a connection that speaks SPICE, then hand it to its channel. */
+  private startLink(conduit: Conduit): void {
+    if (conduit.kind === 'websocket') this.track(conduit);
     const log = this.log.child(conduit.peer);
     new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, (r) => this.onLinked(conduit, r, log));
   }
@@ -215,7 +252,7 @@ export class SpiceServer {
     const channel = this.channels.get(r.mess.channelType)!;
     const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer) : this.sessions.get(r.mess.connectionId)!;
     const client = channel.attach(conn, session);
-    log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
+    log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
     this.reportOnClose(client, session);
   }
 

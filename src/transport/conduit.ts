@@ -8,6 +8,8 @@ import type { WriteUnit } from './units.js';
  */
 export interface Conduit {
   readonly kind: 'tcp' | 'tls' | 'websocket';
+  /** Encrypted on the way (TLS, or WebSocket over TLS). */
+  readonly secure: boolean;
   /** "address:port" of the peer, for log lines. */
   readonly peer: string;
   /**
@@ -29,6 +31,8 @@ export interface Conduit {
   readonly fd: number | undefined;
   /** Set the consumer of received bytes (one at a time: the link stage, then the channel). */
   onData(cb: (chunk: Buffer) => void): void;
+  /** Give bytes back: the next consumer set with onData receives them first. */
+  unread(chunks: Buffer[]): void;
   /** Called once when the connection is gone, with the error if it failed. */
   onClose(cb: (err?: Error) => void): void;
   /** Called when buffered bytes have been handed to the kernel after a backlog. */

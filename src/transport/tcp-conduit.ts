@@ -13,6 +13,7 @@ export function peerOf(socket: Socket): string {
 export class TcpConduit implements Conduit {
   readonly kind = 'tcp' as const;
   readonly keepsUnitBoundaries = false;
+  readonly secure = false;
   readonly peer: string;
   readonly fd: number | undefined;
   private readonly meter: WriteMeter;
@@ -64,9 +65,34 @@ export class TcpConduit implements Conduit {
   private early: Buffer[] = [];
 
   private deliver(chunk: Buffer): void {
+    if (this.released) return;
     if (this.dataHandler) this.dataHandler(chunk);
     else this.early.push(chunk);
   }
+
+  unread(chunks: Buffer[]): void {
+    this.dataHandler = undefined;
+    this.early = [...chunks, ...this.early];
+  }
+
+  /**
+   * Hand the (plaintext) socket to someone else, e.g. the HTTP server for a WebSocket upgrade:
+   * the conduit stops reading it and pushes back what it had received but not delivered.
+   * Its counters, cork and TCP_INFO keep working underneath.
+   */
+  release(): Socket {
+    this.released = true;
+    this.dataHandler = undefined;
+    // Paused while the bytes go back, so none is emitted before the new owner listens; the new
+    // owner resumes the socket.
+    this.socket.pause();
+    const early = this.early;
+    this.early = [];
+    for (let i = early.length - 1; i >= 0; i--) this.socket.unshift(early[i]!);
+    return this.socket;
+  }
+
+  private released = false;
 
   onData(cb: (chunk: Buffer) => void): void {
     this.dataHandler = cb;

@@ -70,6 +70,7 @@ export function secureContext(o: { cert: string; key: string }): tls.SecureConte
 export class TlsConduit implements Conduit {
   readonly kind = 'tls' as const;
   readonly keepsUnitBoundaries = true;
+  readonly secure = true;
   readonly peer: string;
   readonly fd: number | undefined;
   readonly socket: tls.TLSSocket;
@@ -174,9 +175,34 @@ export class TlsConduit implements Conduit {
   private early: Buffer[] = [];
 
   private deliver(chunk: Buffer): void {
+    if (this.released) return;
     if (this.dataHandler) this.dataHandler(chunk);
     else this.early.push(chunk);
   }
+
+  unread(chunks: Buffer[]): void {
+    this.dataHandler = undefined;
+    this.early = [...chunks, ...this.early];
+  }
+
+  /**
+   * Hand the (plaintext) socket to someone else, e.g. the HTTP server for a WebSocket upgrade:
+   * the conduit stops reading it and pushes back what it had received but not delivered.
+   * Its counters, cork and TCP_INFO keep working underneath.
+   */
+  release(): tls.TLSSocket {
+    this.released = true;
+    this.dataHandler = undefined;
+    // Paused while the bytes go back, so none is emitted before the new owner listens; the new
+    // owner resumes the socket.
+    this.socket.pause();
+    const early = this.early;
+    this.early = [];
+    for (let i = early.length - 1; i >= 0; i--) this.socket.unshift(early[i]!);
+    return this.socket;
+  }
+
+  private released = false;
 
   onData(cb: (chunk: Buffer) => void): void {
     this.dataHandler = cb;

@@ -1,0 +1,48 @@
+import type { Conduit } from '../transport/conduit.js';
+import type { Logger } from '../util/log.js';
+
+/*
+ * One port, two protocols (spice-server does the same): the first bytes of a connection (after
+ * TLS, on the TLS port) decide. "REDQ" starts a SPICE link; an HTTP method is a browser asking for
+ * the viewer page or a WebSocket upgrade. Anything else is closed with a log line.
+ */
+
+export type Protocol = 'spice' | 'http' | 'unknown';
+
+const HTTP_METHODS = ['GET ', 'HEAD', 'POST', 'PUT ', 'OPTI', 'DELE', 'PATC', 'CONN', 'TRAC'];
+
+export function classify(first4: Buffer): Protocol {
+  const s = first4.toString('latin1');
+  if (s === 'REDQ') return 'spice';
+  if (HTTP_METHODS.includes(s)) return 'http';
+  return 'unknown';
+}
+
+/** Read the first four bytes of `conduit`, give them back, and say which protocol it speaks. */
+export function sniff(conduit: Conduit, timeoutMs: number, log: Logger, decided: (p: Protocol) => void): void {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  let done = false;
+  const timer = setTimeout(() => finish('unknown', `nothing recognisable within ${timeoutMs} ms`), timeoutMs);
+  timer.unref();
+  const finish = (p: Protocol, why?: string): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    conduit.unread(chunks);
+    if (p === 'unknown') {
+      log.warn(`connection from ${conduit.peer} closed: ${why ?? 'neither SPICE nor HTTP'}`);
+      conduit.destroy();
+    }
+    decided(p);
+  };
+  conduit.onClose(() => finish('unknown', 'closed before saying anything'));
+  conduit.onData((chunk) => {
+    chunks.push(chunk);
+    have += chunk.length;
+    if (have < 4) return;
+    const first = Buffer.concat(chunks).subarray(0, 4);
+    const p = classify(first);
+    finish(p, p === 'unknown' ? `neither SPICE nor HTTP (first bytes ${first.toString('hex')})` : undefined);
+  });
+}

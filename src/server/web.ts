@@ -1,0 +1,118 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../util/log.js';
+import { WsConduit, type BaseConduit } from '../transport/ws-conduit.js';
+
+export interface WebOptions {
+  /** Where spice-html5's files are (Debian: /usr/share/spice-html5); undefined = no viewer page. */
+  html5Dir: string | undefined;
+  /** Origins allowed to open WebSockets besides the page's own; '*' allows any. */
+  allowOrigins: string[];
+  /** Largest WebSocket message a viewer may send. */
+  maxMessageSize: number;
+}
+
+export const DEBIAN_HTML5_DIR = '/usr/share/spice-html5';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** Where spice-html5 is, if anywhere: the given directory, else Debian's. */
+export function findHtml5Dir(given?: string): string | undefined {
+  const dir = given ?? DEBIAN_HTML5_DIR;
+  return existsSync(join(dir, 'main.js')) ? dir : undefined;
+}
+
+/**
+ * HTTP on the SPICE ports: GET serves spice-html5 (its spice_auto.html at "/", which connects
+ * back to the port it came from and asks for the password itself when the server wants one: the
+ * server never puts a password in a URL), and WebSocket upgrades become SPICE connections.
+ */
+export class WebFront {
+  private readonly http = http.createServer((req, res) => this.serve(req, res));
+  private readonly wss: WebSocketServer;
+  private readonly bases = new WeakMap<Socket, BaseConduit>();
+
+  constructor(
+    private readonly options: WebOptions,
+    private readonly log: Logger,
+    private readonly onWebSocket: (conduit: WsConduit) => void,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageSize,
+      perMessageDeflate: false,
+      // spice-html5 asks for "binary" and browsers fail the handshake unless it is echoed.
+      handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+    });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
+    this.http.on('clientError', (err, socket) => {
+      this.log.warn(`bad HTTP request from ${(socket as Socket).remoteAddress ?? '?'}: ${err.message}`);
+      socket.destroy();
+    });
+  }
+
+  /** Take over a socket whose first bytes were an HTTP request (they were put back into it). */
+  handle(socket: Socket, base: BaseConduit): void {
+    this.bases.set(socket, base);
+    this.http.emit('connection', socket);
+    socket.resume();
+  }
+
+  private originAllowed(req: http.IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true; // not a browser: no cross-site risk
+    const allow = this.options.allowOrigins;
+    if (allow.includes('*') || allow.includes(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false; // an Origin that is not a URL is not our page
+    }
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    const base = this.bases.get(socket);
+    const peer = base?.peer ?? socket.remoteAddress ?? '?';
+    if (!base) {
+      socket.destroy();
+      return;
+    }
+    if (!this.originAllowed(req)) {
+      this.log.warn(`WebSocket from ${peer} refused: origin ${req.headers.origin} is not allowed (see --allow-origin)`);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.on('error', (err) => this.log.warn(`WebSocket from ${peer}: ${err.message}`));
+      this.onWebSocket(new WsConduit(ws, base));
+    });
+  }
+
+  private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const dir = this.options.html5Dir;
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');
+    if (!dir) return this.reply(res, 503, 'text/plain', 'spiced: no web viewer here; install spice-html5 (apt-get install spice-html5) or give --html5-dir\n');
+    const rel = url.pathname === '/' ? 'spice_auto.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const file = normalize(join(dir, rel));
+    if (!file.startsWith(normalize(dir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      return this.reply(res, 404, 'text/plain', 'not found\n');
+    }
+    this.reply(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', req.method === 'HEAD' ? '' : readFileSync(file));
+  }
+
+  private reply(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+  }
+}

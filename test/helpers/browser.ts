@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { decodePng } from '../../src/util/png.js';
+import type { PixelImage } from '../../src/display/pixels.js';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export function haveChromium(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+/** Debian's Chromium, headless, with the flags this closed network needs (no background traffic). */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-dev-shm-usage'],
+  });
+}
+
+/** The pixels of spice-html5's primary surface canvas, or undefined when it is not there yet. */
+export async function canvasPixels(page: Page): Promise<PixelImage | undefined> {
+  // A string: this code runs in the page, and the project is compiled without DOM types.
+  const data = (await page.evaluate(`(() => {
+    const c = document.querySelector('canvas#spice_surface_0');
+    return c ? c.toDataURL('image/png') : null;
+  })()`)) as string | null;
+  return data ? decodePng(Buffer.from(data.split(',')[1]!, 'base64')) : undefined;
+}
+
+/** Poll the canvas until `pred` holds for it (or time out with the last value). */
+export async function waitForCanvas(page: Page, pred: (img: PixelImage) => boolean, timeoutMs = 15_000): Promise<PixelImage | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last: PixelImage | undefined;
+  while (Date.now() < deadline) {
+    last = await canvasPixels(page);
+    if (last && pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return last;
+}

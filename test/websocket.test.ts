@@ -1,0 +1,99 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebSocketStream, WebSocket } from 'ws';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { ChannelType } from '../src/protocol/constants.js';
+import { makeCertificates, type TlsMaterial } from '../src/server/certs.js';
+import { SpiceServer } from '../src/server/server.js';
+import { memoryLogger } from '../src/util/log.js';
+import { PatternSource } from './helpers/pattern-source.js';
+import { exchange } from './helpers/net.js';
+
+/** A SPICE client whose every channel is a WebSocket (as spice-html5 does it). */
+function wsClient(url: string, opts: { ca?: string; origin?: string } = {}): SpiceClient {
+  return new SpiceClient({
+    port: 0,
+    channels: [ChannelType.Display, ChannelType.Inputs],
+    connect: () =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(url, 'binary', { ca: opts.ca, origin: opts.origin });
+        ws.once('open', () => resolve(createWebSocketStream(ws)));
+        ws.once('error', reject);
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      }),
+  });
+}
+
+describe('WebSocket on the SPICE ports', () => {
+  const { logger, records } = memoryLogger('info');
+  let tls: TlsMaterial;
+  let server: SpiceServer;
+
+  beforeAll(async () => {
+    tls = await makeCertificates(['127.0.0.1']);
+    server = new SpiceServer({ source: new PatternSource(), port: 0, tlsPort: 0, tls, log: logger, web: { maxMessageSize: 4096, allowOrigins: ['https://viewer.example'] } });
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('ws://: a full session over WebSockets, frames carrying raw SPICE bytes', async () => {
+    const c = wsClient(`ws://127.0.0.1:${server.plainPort}/websockify`);
+    await c.connect();
+    await c.waitFor(() => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!), 5000, 'frame over ws');
+    c.close();
+  });
+
+  it('wss:// on the TLS port, with the same SPICE inside', async () => {
+    const c = wsClient(`wss://127.0.0.1:${server.tlsPort}/`, { ca: tls.ca });
+    await c.connect();
+    await c.waitFor(() => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!), 5000, 'frame over wss');
+    expect(records.some((r) => /main:0 linked \(session [0-9a-f]+, wss\)/.test(r.message))).toBe(true);
+    c.close();
+  });
+
+  it('refuses a foreign Origin (403) and logs it; allows listed and same-origin pages', async () => {
+    await expect(wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://evil.example' }).connect()).rejects.toThrow(/403/);
+    expect(records.some((r) => /WebSocket from 127\.0\.0\.1:\d+ refused: origin https:\/\/evil\.example is not allowed/.test(r.message))).toBe(true);
+    const listed = wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://viewer.example' });
+    await listed.connect();
+    listed.close();
+    const same = wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: `http://127.0.0.1:${server.plainPort}` });
+    await same.connect();
+    same.close();
+  });
+
+  it('closes a WebSocket whose message exceeds the maximum size', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.plainPort}/`, 'binary');
+    await new Promise((r) => ws.once('open', r));
+    const code = await new Promise<number>((resolve) => {
+      ws.once('close', (c) => resolve(c));
+      ws.send(Buffer.alloc(64 * 1024));
+    });
+    expect(code).toBe(1009); // message too big
+  });
+
+  it('closes a connection that is neither SPICE nor HTTP, with a log line', async () => {
+    const r = await exchange(server.plainPort!, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+    expect(r.closedByServer).toBe(true);
+    expect(records.some((x) => /connection from 127\.0\.0\.1:\d+ closed: neither SPICE nor HTTP \(first bytes 16030102\)/.test(x.message))).toBe(true);
+  });
+
+  it('serves the viewer page over plain HTTP on the same port (or says how to get it)', async () => {
+    const res = await fetch(`http://127.0.0.1:${server.plainPort}/`);
+    if (server.html5Dir) {
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('SpiceMainConn');
+      const js = await fetch(`http://127.0.0.1:${server.plainPort}/main.js`);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect((await fetch(`http://127.0.0.1:${server.plainPort}/../../etc/passwd`)).status).toBe(404);
+    } else {
+      expect(res.status).toBe(503);
+      expect(await res.text()).toMatch(/spice-html5/);
+    }
+    // A SPICE client still links on the same port afterwards.
+    const sock = net.connect(server.plainPort!, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.destroy();
+  });
+});
