@@ -32,7 +32,7 @@ describe('WebSocket on the SPICE ports', () => {
 
   beforeAll(async () => {
     tls = await makeCertificates(['127.0.0.1']);
-    server = new SpiceServer({ source: new PatternSource(), port: 0, tlsPort: 0, tls, log: logger, web: { maxMessageSize: 4096, allowOrigins: ['https://viewer.example'] } });
+    server = new SpiceServer({ source: new PatternSource(), port: 0, tlsPort: 0, tls, log: logger, linkTimeoutMs: 1500, web: { maxMessageSize: 4096, allowOrigins: ['https://viewer.example'] } });
     await server.start();
   });
   afterAll(() => server.stop());
@@ -73,10 +73,18 @@ describe('WebSocket on the SPICE ports', () => {
     expect(code).toBe(1009); // message too big
   });
 
-  it('closes a connection that is neither SPICE nor HTTP, with a log line', async () => {
-    const r = await exchange(server.plainPort!, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+  it('answers a connection that is neither SPICE nor HTTP with INVALID_MAGIC and a log line', async () => {
+    const hello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]), Buffer.alloc(11)]); // a TLS ClientHello on the plain port
+    const r = await exchange(server.plainPort!, hello);
     expect(r.closedByServer).toBe(true);
-    expect(records.some((x) => /connection from 127\.0\.0\.1:\d+ closed: neither SPICE nor HTTP \(first bytes 16030102\)/.test(x.message))).toBe(true);
+    expect(r.received.readUInt32LE(16)).toBe(2); // SPICE_LINK_ERR_INVALID_MAGIC
+    expect(records.some((x) => /link from 127\.0\.0\.1:\d+ refused: BAD_MAGIC: bad link magic 0x02010316/.test(x.message))).toBe(true);
+  });
+
+  it('closes a connection that says nothing before the link timeout', async () => {
+    const r = await exchange(server.plainPort!, Buffer.from('RE'), 4000);
+    expect(r.closedByServer).toBe(true);
+    expect(records.some((x) => /connection from 127\.0\.0\.1:\d+ closed: nothing recognisable within/.test(x.message))).toBe(true);
   });
 
   it('serves the viewer page over plain HTTP on the same port (or says how to get it)', async () => {

@@ -3,19 +3,18 @@ import type { Logger } from '../util/log.js';
 
 /*
  * One port, two protocols (spice-server does the same): the first bytes of a connection (after
- * TLS, on the TLS port) decide. "REDQ" starts a SPICE link; an HTTP method is a browser asking for
- * the viewer page or a WebSocket upgrade. Anything else is closed with a log line.
+ * TLS, on the TLS port) decide. An HTTP method is a browser asking for the viewer page or a
+ * WebSocket upgrade; everything else goes to the SPICE link stage, which answers anything but
+ * "REDQ" with SPICE_LINK_ERR_INVALID_MAGIC, logs the peer and closes.
  */
 
+/** 'unknown': nothing (or too little) arrived before a timeout or close. */
 export type Protocol = 'spice' | 'http' | 'unknown';
 
 const HTTP_METHODS = ['GET ', 'HEAD', 'POST', 'PUT ', 'OPTI', 'DELE', 'PATC', 'CONN', 'TRAC'];
 
 export function classify(first4: Buffer): Protocol {
-  const s = first4.toString('latin1');
-  if (s === 'REDQ') return 'spice';
-  if (HTTP_METHODS.includes(s)) return 'http';
-  return 'unknown';
+  return HTTP_METHODS.includes(first4.toString('latin1')) ? 'http' : 'spice';
 }
 
 /** Read the first four bytes of `conduit`, give them back, and say which protocol it speaks. */
@@ -31,7 +30,7 @@ export function sniff(conduit: Conduit, timeoutMs: number, log: Logger, decided:
     clearTimeout(timer);
     conduit.unread(chunks);
     if (p === 'unknown') {
-      log.warn(`connection from ${conduit.peer} closed: ${why ?? 'neither SPICE nor HTTP'}`);
+      log.warn(`connection from ${conduit.peer} closed: ${why ?? 'nothing recognisable'}`);
       conduit.destroy();
     }
     decided(p);
@@ -42,7 +41,6 @@ export function sniff(conduit: Conduit, timeoutMs: number, log: Logger, decided:
     have += chunk.length;
     if (have < 4) return;
     const first = Buffer.concat(chunks).subarray(0, 4);
-    const p = classify(first);
-    finish(p, p === 'unknown' ? `neither SPICE nor HTTP (first bytes ${first.toString('hex')})` : undefined);
+    finish(classify(first));
   });
 }
