@@ -1,0 +1,275 @@
+/**
+ * SPICE QUIC decoder for the types spiced produces: RGB32 (and RGB24, whose stream is the same) and
+ * RGBA, into tightly packed BGRX pixels. The stream layout is described at the top of quic.ts; this
+ * is the mirror image of that encoder (quic_tmpl.c uncompress_row0_seg / uncompress_row_seg).
+ *
+ * Errors are ProtocolError('BAD_IMAGE'): bad magic/version/type, a size the data cannot hold, a
+ * stream that ends before the last pixel (the decoder reads one word ahead, like spice-gtk's), an
+ * escape codeword for a value above 255, or a run past the end of its row segment. Words after the
+ * last needed one are ignored, as spice-gtk does.
+ */
+import { endianness } from 'node:os';
+import { ProtocolError } from '../protocol/errors.js';
+import type { PixelImage } from './pixels.js';
+import { average, CodingState, ChannelModel, codeRowInSegments, type Plane } from './quic-model.js';
+import {
+  BPP_MASK,
+  GR_COUNT,
+  L2U,
+  NOT_GR_CODE_LENGTH,
+  NOT_GR_PREFIX_MASK,
+  NOT_GR_SUFFIX_LENGTH,
+  QUIC_HEADER_WORDS,
+  QUIC_MAGIC,
+  QUIC_MAX_PIXELS,
+  QUIC_VERSION,
+  QuicImageType,
+} from './quic-tables.js';
+
+export interface QuicDecoded {
+  /** QuicImageType from the header (3 RGB24, 4 RGB32, 5 RGBA). */
+  type: number;
+  width: number;
+  height: number;
+  /** Tightly packed BGRX, top-down; the 4th byte is alpha for RGBA and 0 otherwise. */
+  image: PixelImage;
+}
+
+
+const HOST_IS_LE = endianness() === 'LE';
+
+function bad(message: string): ProtocolError {
+  return new ProtocolError('BAD_IMAGE', `QUIC: ${message}`);
+}
+
+export function decodeQuic(data: Buffer): QuicDecoded {
+  if (data.length < (QUIC_HEADER_WORDS + 1) * 4) throw bad(`truncated: ${data.length} bytes, a stream needs at least ${(QUIC_HEADER_WORDS + 1) * 4}`);
+  if (data.length % 4 !== 0) throw bad(`${data.length} bytes is not a whole number of 32-bit words`);
+  const magic = data.readUInt32LE(0);
+  if (magic !== QUIC_MAGIC) throw bad(`bad magic 0x${magic.toString(16)}, expected 0x${QUIC_MAGIC.toString(16)}`);
+  const version = data.readUInt32LE(4);
+  if (version !== QUIC_VERSION) throw bad(`unsupported version 0x${version.toString(16)}`);
+  const type = data.readUInt32LE(8);
+  const width = data.readUInt32LE(12);
+  const height = data.readUInt32LE(16);
+  if (type !== QuicImageType.Rgb32 && type !== QuicImageType.Rgb24 && type !== QuicImageType.Rgba) {
+    throw bad(`unsupported image type ${type} (supported: 3 RGB24, 4 RGB32, 5 RGBA)`);
+  }
+  const withAlpha = type === QuicImageType.Rgba;
+  checkSize(width, height, withAlpha ? 4 : 3, (data.length / 4 - QUIC_HEADER_WORDS) * 32);
+  const pixels = new QuicDecoder(data).decode(width, height, withAlpha);
+  const bytes = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  if (!HOST_IS_LE) bytes.swap32(); // the words hold 0xAARRGGBB values; memory must be B,G,R,A
+  return { type, width, height, image: { width, height, stride: width * 4, data: bytes } };
+}
+
+/**
+ * Refuse sizes the data cannot describe before allocating the image: every symbol of row 0 and the
+ * first pixel of every later row take at least one bit per channel.
+ */
+function checkSize(width: number, height: number, channels: number, bits: number): void {
+  if (width === 0 || height === 0) throw bad(`empty image ${width}x${height}`);
+  if (width * height > QUIC_MAX_PIXELS) throw bad(`${width}x${height} is too large`);
+  const minBits = channels * (width + height - 1);
+  if (minBits > bits) throw bad(`truncated: ${width}x${height} needs at least ${minBits} bits, the stream has ${bits}`);
+}
+
+class QuicDecoder {
+  private readonly red = new ChannelModel();
+  private readonly green = new ChannelModel();
+  private readonly blue = new ChannelModel();
+  private readonly alpha = new ChannelModel();
+  /** The 32 bits at the read position, MSB first (quic.c io_word). */
+  private word: number;
+  /** The word the window ends in, of which `avail` low bits are not in the window yet. */
+  private next: number;
+  private avail = 0;
+  private nextIndex = QUIC_HEADER_WORDS + 1;
+  private readonly wordCount: number;
+
+  constructor(private readonly data: Buffer) {
+    this.wordCount = data.length / 4;
+    this.word = this.next = data.readUInt32LE(QUIC_HEADER_WORDS * 4);
+  }
+
+  decode(width: number, height: number, withAlpha: boolean): Uint32Array {
+    const out = new Uint32Array(width * height);
+    const rgb = plane([this.red, this.green, this.blue], width);
+    const alpha = withAlpha ? plane([this.alpha], width) : undefined;
+    for (let y = 0; y < height; y++) {
+      for (const p of alpha ? [rgb, alpha] : [rgb]) {
+        [p.prev, p.cur] = [p.cur, p.prev];
+        if (y > 0) for (const ch of p.channels) ch.startRow();
+      }
+      codeRowInSegments(rgb.state, width, y === 0 ? this.firstRowSegment : this.rowSegment, rgb);
+      if (alpha) codeRowInSegments(alpha.state, width, y === 0 ? this.firstRowSegment : this.rowSegment, alpha);
+      const row = y * width;
+      if (alpha) for (let x = 0; x < width; x++) out[row + x] = (rgb.cur[x]! | (alpha.cur[x]! << 24)) >>> 0;
+      else out.set(rgb.cur, row);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Row decoding: the same control flow as the encoder's, reading instead of writing.
+
+  private readonly firstRowSegment = (p: Plane, i: number, end: number, waitmask: number): void => {
+    const s = p.state;
+    const cur = p.cur;
+    let stop: number;
+    if (i === 0) {
+      cur[0] = this.decodePixel(p, 0, 0);
+      stop = ++i + this.pace(p, 0, waitmask);
+    } else {
+      stop = i + s.waitcnt;
+    }
+    while (stop < end) {
+      for (; i <= stop; i++) cur[i] = this.decodePixel(p, i, cur[i - 1]!);
+      this.updateModels(p, stop);
+      stop = i + (s.tabrand() & waitmask);
+    }
+    for (; i < end; i++) cur[i] = this.decodePixel(p, i, cur[i - 1]!);
+    s.waitcnt = stop - end;
+  };
+
+  private readonly rowSegment = (p: Plane, i: number, end: number, waitmask: number): void => {
+    const s = p.state;
+    const { cur, prev } = p;
+    let stop: number;
+    let runIndex = 0;
+    if (i === 0) {
+      cur[0] = this.decodePixel(p, 0, prev[0]!);
+      stop = ++i + this.pace(p, 0, waitmask);
+    } else {
+      stop = i + s.waitcnt;
+    }
+    for (;;) {
+      let run = false;
+      paced: while (stop < end) {
+        for (; i <= stop; i++) {
+          if (prev[i - 1] === prev[i] && runIndex !== i && i > 2 && cur[i - 1] === cur[i - 2]) {
+            run = true;
+            break paced;
+          }
+          cur[i] = this.decodePixel(p, i, average(cur[i - 1]!, prev[i]!));
+        }
+        this.updateModels(p, stop);
+        stop = i + (s.tabrand() & waitmask);
+      }
+      if (!run) {
+        for (; i < end; i++) {
+          if (prev[i - 1] === prev[i] && runIndex !== i && i > 2 && cur[i - 1] === cur[i - 2]) {
+            run = true;
+            break;
+          }
+          cur[i] = this.decodePixel(p, i, average(cur[i - 1]!, prev[i]!));
+        }
+        if (!run) {
+          s.waitcnt = stop - end;
+          return;
+        }
+      }
+      runIndex = i;
+      s.waitcnt = stop - i;
+      const length = this.decodeRun(s);
+      if (length > end - i) throw bad(`run of ${length} pixels at x=${i} overruns its row segment (ends at ${end})`);
+      cur.fill(cur[i - 1]!, i, i + length);
+      i += length;
+      if (i === end) return;
+      stop = i + s.waitcnt;
+    }
+  };
+
+  private pace(p: Plane, x: number, waitmask: number): number {
+    const s = p.state;
+    if (s.waitcnt) {
+      s.waitcnt--;
+    } else {
+      s.waitcnt = s.tabrand() & waitmask;
+      this.updateModels(p, x);
+    }
+    return s.waitcnt;
+  }
+
+  private updateModels(p: Plane, x: number): void {
+    for (const ch of p.channels) ch.updateAt(p.state, x);
+  }
+
+  /** Decode every channel of pixel x and add the prediction; returns the packed value. */
+  private decodePixel(p: Plane, x: number, predicted: number): number {
+    if (p.channels.length === 3) {
+      // Unrolled R, G, B: the hot path.
+      const r = (L2U[this.decodeSymbol(this.red, x)]! + (predicted >>> 16)) & 0xff;
+      const g = (L2U[this.decodeSymbol(this.green, x)]! + (predicted >>> 8)) & 0xff;
+      const b = (L2U[this.decodeSymbol(this.blue, x)]! + predicted) & 0xff;
+      return (r << 16) | (g << 8) | b;
+    }
+    return (L2U[this.decodeSymbol(this.alpha, x)]! + predicted) & 0xff;
+  }
+
+  /** One Golomb-Rice (or escape) codeword with the parameter chosen by the context of pixel x. */
+  private decodeSymbol(ch: ChannelModel, x: number): number {
+    const corr = ch.correlate;
+    const l = ch.bestByContext[corr[x]!]!;
+    const bits = this.word >>> 0;
+    let symbol: number;
+    let length: number;
+    if (bits > NOT_GR_PREFIX_MASK[l]!) {
+      const zeros = Math.clz32(bits);
+      length = zeros + 1 + l;
+      symbol = (zeros << l) | ((bits >>> (32 - length)) & BPP_MASK[l]!);
+    } else {
+      length = NOT_GR_CODE_LENGTH[l]!;
+      symbol = GR_COUNT[l]! + ((bits >>> (32 - length)) & BPP_MASK[NOT_GR_SUFFIX_LENGTH[l]!]!);
+      if (symbol > 0xff) throw bad(`escape codeword for value ${symbol} (above 255) near word ${this.nextIndex - 1}`);
+    }
+    corr[x + 1] = symbol;
+    this.eat(length);
+    return symbol;
+  }
+
+  /** MELCODE run length (quic.c decode_state_run): 1 bits, each worth melcOrder pixels, a 0, the remainder. */
+  private decodeRun(s: CodingState): number {
+    let length = 0;
+    for (;;) {
+      const ones = Math.min(8, Math.clz32(~this.word));
+      for (let hit = 0; hit < ones; hit++) {
+        length += s.melcOrder;
+        s.melcHit();
+      }
+      if (ones !== 8) {
+        this.eat(ones + 1);
+        break;
+      }
+      this.eat(8);
+    }
+    if (s.melcLen) {
+      length += this.word >>> (32 - s.melcLen);
+      this.eat(s.melcLen);
+    }
+    s.melcEnd();
+    return length;
+  }
+
+  /** Advance the window by `length` (1..31) bits, reading the next word when it runs out. */
+  private eat(length: number): void {
+    this.word <<= length;
+    const delta = this.avail - length;
+    if (delta >= 0) {
+      this.avail = delta;
+      this.word |= this.next >>> delta;
+      return;
+    }
+    this.word |= this.next << -delta;
+    if (this.nextIndex >= this.wordCount) throw bad(`truncated: the stream ends after ${this.wordCount} words, before the last pixel`);
+    this.next = this.data.readUInt32LE(this.nextIndex++ * 4);
+    this.avail = 32 + delta;
+    this.word |= this.next >>> this.avail;
+  }
+}
+
+function plane(channels: ChannelModel[], width: number): Plane {
+  for (const ch of channels) ch.reset(width);
+  return { state: new CodingState(), channels, prev: new Uint32Array(width), cur: new Uint32Array(width) };
+}
+
