@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { formatAudioResults, runAudioBench } from './audio.js';
 import { formatLzResults, runLzBench } from './lz.js';
 import { formatMessageResults, runMessageBench } from './messages.js';
+import { formatQuicResults, runQuicBench } from './quic.js';
 import { formatTlsResults, runTlsBench } from './tls.js';
 
 export interface MachineFacts {
@@ -83,6 +84,7 @@ function suite<R>(name: string, run: () => Promise<R[]>, format: (results: R[]) 
 
 const SUITES: readonly Suite[] = [
   suite('lz', runLzBench, formatLzResults),
+  suite('quic', runQuicBench, formatQuicResults),
   suite('messages', runMessageBench, formatMessageResults),
   suite('audio', runAudioBench, formatAudioResults),
   suite('tls', () => runTlsBench(), formatTlsResults),

@@ -85,7 +85,7 @@ describe.skipIf(!havePyClient)(`spice-gtk session through spice-client.py${haveP
     const out = join(dir, 'py.png');
     const r = await run(SYSTEM_PYTHON, [SPICE_CLIENT, '--uri', `spice://127.0.0.1:${server.port}`, '--out', out, '--type', 'hello', '--timeout', '20'], { timeoutMs: 40_000 });
     const report = JSON.parse(r.stdout) as { channels: { type: string }[]; captured: boolean; error: string | null; primary: { width: number } };
-    expect(report.channels.map((c) => c.type).sort()).toEqual(['cursor', 'display', 'inputs', 'main']);
+    expect(report.channels.map((c) => c.type).sort()).toEqual(['cursor', 'display', 'inputs', 'main', 'playback']);
     expect(report.captured).toBe(true);
     expect(report.error).toBeNull();
     const before = readImage(out);

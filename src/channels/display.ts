@@ -24,10 +24,10 @@ export interface DisplayOptions {
   imageCache: boolean;
 }
 
-export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'lz', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20, imageCache: true };
+export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'auto', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20, imageCache: true };
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
-const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 3: 'lz', 6: 'lz' };
+const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 2: 'auto', 3: 'auto', 4: 'quic', 6: 'lz' };
 
 /**
  * The display channel: every change to the primary surface becomes draw messages for every

@@ -58,7 +58,7 @@ export function serveCommand(): Command {
     .option('--ticket-expiry <seconds>', 'the password stops working SECONDS after start', parsePositive)
     .option('--still', 'demo desktop: draw one deterministic frame and hold it (screenshots, tests); input still works')
     .option('--size <WxH>', 'desktop size (demo desktop, --xvfb)', parseSize)
-    .addOption(new Option('--image-compression <kind>', 'how images travel: lz (lossless SPICE LZ) or off (raw bitmaps)').choices(['lz', 'off']).default('lz'))
+    .addOption(new Option('--image-compression <kind>', 'how images travel (all lossless): auto (QUIC for photos, LZ otherwise), lz, quic, or off (raw bitmaps)').choices(['auto', 'lz', 'quic', 'off']).default('auto'))
     .addOption(new Option('--cork <policy>', 'when bytes reach the kernel: off (each message at once), on (cork around each pipe flush), kernel (TCP_CORK)').choices(['off', 'on', 'kernel']).default('on'))
     .addOption(new Option('--tls-coalesce <policy>', 'plaintext per SSL_write: none (per iovec), small (messages <= 1024 B gathered), flush (whole flush)').choices(['none', 'small', 'flush']).default('flush'))
     .option('--no-web', 'refuse HTTP and WebSocket on the SPICE ports (no spice-html5 viewer)')

@@ -1,6 +1,7 @@
 import { BitmapFlags, BitmapFormat, ImageFlags, ImageType } from '../protocol/constants.js';
 import type { SpiceImage } from '../protocol/image.js';
 import { decodeLz } from '../display/lz-decode.js';
+import { decodeQuic } from '../display/quic-decode.js';
 import { allocImage, type PixelImage } from '../display/pixels.js';
 
 /** Images a client keeps because the server flagged them CACHE_ME (id -> pixels). */
@@ -15,8 +16,9 @@ export function decodeClientImage(img: SpiceImage, cache: ImageCache, surfaces: 
       out = decodeBitmap(img.format, img.bitmapFlags, img.width, img.height, img.stride, img.data, img.palette?.entries);
       break;
     case 'binary':
-      if (d.type !== ImageType.LzRgb) throw new Error(`image type ${d.type} is not decoded by this client`);
-      out = decodeLz(img.data).image;
+      if (d.type === ImageType.LzRgb) out = decodeLz(img.data).image;
+      else if (d.type === ImageType.Quic) out = decodeQuic(img.data).image;
+      else throw new Error(`image type ${d.type} is not decoded by this client`);
       break;
     case 'fromCache': {
       const cached = cache.get(d.id);

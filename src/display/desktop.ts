@@ -1,6 +1,6 @@
 import { rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
 import type { InputEvent } from '../sources/types.js';
-import type { CursorCommand, CursorShape, DisplayCommand, DisplaySink } from './commands.js';
+import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink } from './commands.js';
 import { cropImage, type PixelImage } from './pixels.js';
 import { Surface } from './surface.js';
 
@@ -26,6 +26,7 @@ export interface CursorState {
 export interface DesktopListener {
   onPrimaryUpdate(update: PrimaryUpdate): void;
   onCursor(cmd: CursorCommand, state: CursorState): void;
+  onAudio?(cmd: AudioCommand): void;
 }
 
 /**
@@ -165,6 +166,11 @@ export class Desktop implements DisplaySink {
         break;
     }
     for (const l of this.listeners) l.onCursor(cmd, st);
+  }
+
+  /** Sound goes straight through to the playback channel. */
+  audio(cmd: AudioCommand): void {
+    for (const l of this.listeners) l.onAudio?.(cmd);
   }
 
   /** Deliver input to the source, keeping the shared pointer up to date. */

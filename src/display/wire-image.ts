@@ -1,17 +1,23 @@
 import { BitmapFlags, BitmapFormat, ImageType } from '../protocol/constants.js';
 import { encodeImageDescriptor, IMAGE_DESCRIPTOR_SIZE } from '../protocol/image.js';
+import { choosePhotoCodec } from './image-choice.js';
 import { encodeLz } from './lz.js';
+import { encodeQuic } from './quic.js';
 import { cropImage, type PixelImage } from './pixels.js';
 
 /**
- * How images travel to viewers. `lz` (SPICE LZ, RGB32) is lossless and decoded by spice-gtk and
- * spice-html5 alike; `off` sends uncompressed 32-bit bitmaps (stride = 4 x width, as html5 needs).
+ * How images travel to viewers; all lossless and decoded by spice-gtk and spice-html5 alike.
+ * `auto` (the default) sends photographic images as QUIC and everything else as SPICE LZ, like
+ * spice-server's auto mode; `lz` and `quic` force one codec; `off` sends uncompressed 32-bit
+ * bitmaps (stride = 4 x width, as html5 needs).
  */
-export type ImageCompression = 'lz' | 'off';
+export type ImageCompression = 'auto' | 'lz' | 'quic' | 'off';
+
+export const IMAGE_COMPRESSIONS: readonly ImageCompression[] = ['auto', 'lz', 'quic', 'off'];
 
 export function parseImageCompression(s: string): ImageCompression {
-  if (s === 'lz' || s === 'off') return s;
-  throw new Error(`unknown image compression "${s}" (expected lz|off)`);
+  if ((IMAGE_COMPRESSIONS as readonly string[]).includes(s)) return s as ImageCompression;
+  throw new Error(`unknown image compression "${s}" (expected ${IMAGE_COMPRESSIONS.join('|')})`);
 }
 
 let lastImageId = 0;
@@ -41,13 +47,16 @@ export interface ImagePayload {
   data: Buffer;
 }
 
+function binaryPayload(type: number, img: PixelImage, data: Buffer): ImagePayload {
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32LE(data.length, 0);
+  return { type, width: img.width, height: img.height, head, data };
+}
+
 export function encodeImagePayload(img: PixelImage, compression: ImageCompression): ImagePayload {
-  if (compression === 'lz') {
-    const data = encodeLz(img);
-    const head = Buffer.allocUnsafe(4);
-    head.writeUInt32LE(data.length, 0);
-    return { type: ImageType.LzRgb, width: img.width, height: img.height, head, data };
-  }
+  const codec = compression === 'auto' ? choosePhotoCodec(img) : compression;
+  if (codec === 'quic') return binaryPayload(ImageType.Quic, img, encodeQuic(img));
+  if (codec === 'lz') return binaryPayload(ImageType.LzRgb, img, encodeLz(img));
   const packed = img.stride === img.width * 4 ? img : cropImage(img, 0, 0, img.width, img.height);
   const head = Buffer.allocUnsafe(18);
   head[0] = BitmapFormat.Bit32;

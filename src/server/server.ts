@@ -8,6 +8,7 @@ import { CursorChannel } from '../channels/cursor.js';
 import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '../channels/display.js';
 import { InputsChannel } from '../channels/inputs.js';
 import { MainChannel } from '../channels/main.js';
+import { PlaybackChannel } from '../channels/playback.js';
 import { Desktop } from '../display/desktop.js';
 import { capWords } from '../protocol/caps.js';
 import { channelName, ChannelType, CommonCap, LinkErr } from '../protocol/constants.js';
@@ -50,6 +51,8 @@ export interface SpiceServerOptions {
   pingIntervalSeconds?: number;
   client?: Partial<ChannelClientOptions>;
   display?: Partial<DisplayOptions>;
+  /** Offer the playback channel (default true). */
+  audio?: boolean;
   /** HTTP and WebSocket on the same ports (spice-html5); false to refuse HTTP. */
   web?: Partial<WebOptions> | false;
   /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
@@ -87,6 +90,7 @@ export class SpiceServer {
   readonly display: DisplayChannel;
   readonly cursor: CursorChannel;
   readonly inputs: InputsChannel;
+  readonly playback: PlaybackChannel | undefined;
   private readonly channels = new Map<number, Channel>();
   private readonly ticketing: Ticketing;
   private readonly servers: net.Server[] = [];
@@ -117,6 +121,15 @@ export class SpiceServer {
       modifiers: () => options.source.modifiers ?? 0,
     });
     for (const ch of [this.main, this.display, this.cursor, this.inputs] as Channel[]) this.channels.set(ch.type, ch);
+    if (options.audio !== false) {
+      const playback = new PlaybackChannel(this.log.child('playback'), clientOptions, { mmTime: monotonicMs });
+      playback.onStreamStart = () => {
+        for (const c of this.main.clients) c.sendMultiMediaTime();
+      };
+      this.desktop.addListener({ onPrimaryUpdate: () => {}, onCursor: () => {}, onAudio: (cmd) => playback.audio(cmd) });
+      this.channels.set(playback.type, playback);
+      this.playback = playback;
+    }
     this.authority = this.makeAuthority();
     if (options.web !== false) {
       const w = options.web ?? {};
@@ -289,5 +302,6 @@ export class SpiceServer {
     for (const c of this.conduits) c.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await this.options.source.stop();
+    this.playback?.close();
   }
 }

@@ -6,6 +6,7 @@ import { Desktop } from './background.js';
 import { ClockPanel, formatTime, type ClockTime } from './clock.js';
 import { Compositor, type WireStats } from './compositor.js';
 import { arrowCursor } from './cursor.js';
+import { DemoSound } from './sound.js';
 import { Keyboard, type KeyAction } from './keymap.js';
 import { computeLayout, TITLE_H, type DemoLayout } from './layout.js';
 import { valueNoise } from './noise.js';
@@ -71,6 +72,8 @@ export class DemoSource implements DisplaySource {
   private readonly taskbar: Taskbar;
   private readonly window: WelcomeWindow;
   private readonly keyboard = new Keyboard();
+  private readonly sound = new DemoSound();
+  private shownSecond = -1;
   private sink: DisplaySink | undefined;
   private timer: NodeJS.Timeout | undefined;
   private frame = 0;
@@ -155,11 +158,13 @@ export class DemoSource implements DisplaySource {
     this.compositor.repaintAll();
     sink.cursor({ kind: 'cursorSet', shape: arrowCursor() });
     if (!this.still && this.fps > 0) this.timer = setInterval(() => this.renderFrame(), 1000 / this.fps);
+    if (this.fps > 0) this.sound.start(sink);
   }
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.sound.stop();
     this.sink = undefined;
   }
 
@@ -226,12 +231,16 @@ export class DemoSource implements DisplaySource {
   }
 
   private showTime(time: ClockTime): void {
+    const second = time.h * 3600 + time.m * 60 + time.s;
+    if (this.shownSecond !== -1 && second !== this.shownSecond) this.sound.tick();
+    this.shownSecond = second;
     this.clock.setTime(this.compositor, time);
     this.taskbar.setStatus(this.compositor, formatTime(time), this.still ? 'still frame' : `frame ${this.frame}`);
   }
 
   private onKey(action: KeyAction | undefined): void {
     if (action === undefined) return;
+    this.sound.key();
     const host = this.compositor;
     // Typing keeps the caret solid; it starts blinking again from here.
     this.caretEpoch = this.now();
