@@ -1,0 +1,165 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { DisplaySink, SeamCommand } from '../../display/commands.js';
+import type { DisplaySource } from '../types.js';
+import { readRecording } from './read.js';
+import type { TimedSeamCommand } from './spiced-format/index.js';
+
+/**
+ * How fast a recording plays: 'asap' pushes commands back to back (yielding to the event loop
+ * every few so the server can send), 'realtime' follows the recorded timestamps, a number plays
+ * one command every that many milliseconds.
+ */
+export type RecordingPace = 'asap' | 'realtime' | number;
+
+/** Time for playback; tests substitute a fake one. */
+export interface PlaybackClock {
+  /** Milliseconds, any origin. */
+  now(): number;
+  /** Resolve after `ms` (reject with an AbortError when `signal` aborts). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface RecordingSourceOptions {
+  pace?: RecordingPace;
+  /** Start over at the end (the recording's first commands create the primary surface again). */
+  loop?: boolean;
+  /** Called once when playback ends: the recording is over (without loop), or it failed. */
+  onEnd?: (error?: Error) => void;
+  clock?: PlaybackClock;
+  /** 'asap' yields to the event loop after this many commands (default 32). */
+  yieldEvery?: number;
+}
+
+export const realClock: PlaybackClock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
+};
+
+/** Where a recording's commands come from: a fresh pass over the file each call. */
+export type CommandStream = () => AsyncIterable<TimedSeamCommand>;
+
+/**
+ * A DisplaySource that plays a recording into the server. Input from viewers is ignored (a
+ * recording cannot react to it).
+ */
+export class RecordingSource implements DisplaySource {
+  readonly name: string;
+  private readonly pace: RecordingPace;
+  private readonly clock: PlaybackClock;
+  private readonly yieldEvery: number;
+  private abort: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private count = 0;
+  private passes = 0;
+
+  /** `commands` defaults to reading `path` (either format) afresh for every pass. */
+  constructor(
+    readonly path: string,
+    private readonly options: RecordingSourceOptions = {},
+    private readonly commands: CommandStream = () => readRecording(path),
+  ) {
+    this.name = `recording ${path}`;
+    this.pace = options.pace ?? 'realtime';
+    this.clock = options.clock ?? realClock;
+    this.yieldEvery = Math.max(1, options.yieldEvery ?? 32);
+    if (typeof this.pace === 'number' && !(this.pace >= 0)) throw new RangeError(`pace must be 'asap', 'realtime' or a number of ms >= 0, got ${this.pace}`);
+  }
+
+  /** Commands delivered so far (over all passes). */
+  get played(): number {
+    return this.count;
+  }
+
+  /** Passes started (1 + the number of loops). */
+  get loops(): number {
+    return this.passes;
+  }
+
+  /** Resolves when playback has ended or been stopped. */
+  get done(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  start(sink: DisplaySink): void {
+    if (this.running) throw new Error(`${this.name} is already playing`);
+    const abort = new AbortController();
+    this.abort = abort;
+    this.running = this.play(sink, abort.signal).then(
+      () => this.end(abort.signal),
+      (err: unknown) => this.end(abort.signal, err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.running;
+    this.running = undefined;
+    this.abort = undefined;
+  }
+
+  private end(signal: AbortSignal, error?: Error): void {
+    // A stop() is not an end of the recording, and an abort surfaces as an AbortError: neither is reported.
+    if (signal.aborted) return;
+    if (this.options.onEnd) this.options.onEnd(error);
+    else if (error) console.error(`spiced: ${this.name}: playback failed: ${error.message}`);
+  }
+
+  private async play(sink: DisplaySink, signal: AbortSignal): Promise<void> {
+    do {
+      this.passes++;
+      const played = await this.playOnce(sink, signal);
+      // An empty recording would loop without ever awaiting anything.
+      if (played === 0) throw new Error(`${this.path} holds no commands`);
+    } while (this.options.loop && !signal.aborted);
+  }
+
+  /** One pass over the recording; returns the number of commands delivered. */
+  private async playOnce(sink: DisplaySink, signal: AbortSignal): Promise<number> {
+    const startedAt = this.clock.now();
+    let n = 0;
+    for await (const { timeNs, command } of this.commands()) {
+      if (signal.aborted) break;
+      const due = this.dueAt(startedAt, n, timeNs);
+      if (due !== undefined) {
+        const wait = due - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait, signal);
+      } else if (n % this.yieldEvery === 0) {
+        // Reading the file resolves through microtasks only: without this, 'asap' (and a short
+        // recording on loop) would never let the server run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (signal.aborted) break;
+      deliverCommand(sink, command);
+      n++;
+      this.count++;
+    }
+    return n;
+  }
+
+  /** When (clock ms) the n-th command of a pass is due, or undefined for 'asap'. */
+  private dueAt(startedAt: number, n: number, timeNs: bigint): number | undefined {
+    if (this.pace === 'asap' || this.pace === 0) return undefined;
+    if (this.pace === 'realtime') return startedAt + Number(timeNs / 1000n) / 1000;
+    // From the pass start rather than the previous command, so rounding never accumulates.
+    return startedAt + n * this.pace;
+  }
+}
+
+/** Hand one command to the sink method for its kind. */
+export function deliverCommand(sink: DisplaySink, command: SeamCommand): void {
+  switch (command.kind) {
+    case 'cursorSet':
+    case 'cursorMove':
+    case 'cursorHide':
+    case 'cursorShow':
+      sink.cursor(command);
+      return;
+    case 'audioStart':
+    case 'audioFrame':
+    case 'audioStop':
+      sink.audio?.(command);
+      return;
+    default:
+      sink.display(command);
+  }
+}

@@ -1,0 +1,86 @@
+import { Desktop } from '../../display/desktop.js';
+import type { PixelImage } from '../../display/pixels.js';
+import type { Surface } from '../../display/surface.js';
+import { containerOf, decompressedChunks, firstBytes, readHead, type Container } from './container.js';
+import { hasSpicedMagic, readSpicedRecording, type TimedSeamCommand } from './spiced-format/index.js';
+import { renderFinalFrame, SpiceReplayImporter } from './spice-replay/index.js';
+
+/*
+ * One way in for every recording spiced can play: its own format (spiced-format/) and
+ * spice-server's SPICE_REPLAY files (spice-replay/), plain, gzip'd or xz'd.
+ */
+
+export type RecordingFormat = 'spiced' | 'spice-replay';
+
+const REPLAY_MAGIC = Buffer.from('SPICE_REPLAY ', 'latin1');
+/** Enough bytes to tell the formats (and wrappers) apart. */
+const PROBE_BYTES = 64;
+
+export interface RecordingKind {
+  format: RecordingFormat;
+  /** How the file is wrapped (spiced recordings compress their own body and are always 'plain'). */
+  container: Container;
+}
+
+/** What kind of recording `path` holds, from its content (not its name). */
+export async function probeRecording(path: string): Promise<RecordingKind> {
+  const head = await readHead(path, PROBE_BYTES);
+  if (hasSpicedMagic(head)) return { format: 'spiced', container: 'plain' };
+  const container = containerOf(head);
+  const inner = container === 'plain' ? head : await firstBytes(decompressedChunks(path, container), PROBE_BYTES);
+  if (inner.subarray(0, REPLAY_MAGIC.length).equals(REPLAY_MAGIC)) return { format: 'spice-replay', container };
+  if (hasSpicedMagic(inner)) {
+    throw new Error(`${path}: a spiced recording inside ${container}: decompress it first (spiced recordings compress their own body)`);
+  }
+  const start = JSON.stringify(inner.subarray(0, 16).toString('latin1'));
+  throw new Error(`${path}: not a recording (starts with ${start}); expected a spiced recording or a SPICE_REPLAY file, plain, gzip or xz`);
+}
+
+export async function detectRecordingFormat(path: string): Promise<RecordingFormat> {
+  return (await probeRecording(path)).format;
+}
+
+/** The recording's timestamped commands, streamed, whichever format it is in. */
+export async function* readRecording(path: string): AsyncGenerator<TimedSeamCommand> {
+  const { format, container } = await probeRecording(path);
+  if (format === 'spiced') {
+    yield* readSpicedRecording(path);
+    return;
+  }
+  for await (const { timeNs, command } of new SpiceReplayImporter(decompressedChunks(path, container)).events()) yield { timeNs, command };
+}
+
+/**
+ * The recording's final frame: what the primary surface shows after the last command (or the
+ * last primary surface, if the recording ends by destroying it).
+ */
+export async function renderRecording(path: string): Promise<PixelImage> {
+  const { format, container } = await probeRecording(path);
+  if (format === 'spice-replay') return renderFinalFrame(decompressedChunks(path, container));
+  const desktop = new Desktop();
+  let last: Surface | undefined;
+  for await (const { command } of readSpicedRecording(path)) {
+    applyToDesktop(desktop, command);
+    last = desktop.primary ?? last;
+  }
+  if (!last) throw new Error(`${path}: the recording never creates a primary surface`);
+  return last;
+}
+
+/** Feed one command to the server's desktop model (sound has no effect on it). */
+export function applyToDesktop(desktop: Desktop, command: TimedSeamCommand['command']): void {
+  switch (command.kind) {
+    case 'cursorSet':
+    case 'cursorMove':
+    case 'cursorHide':
+    case 'cursorShow':
+      desktop.cursor(command);
+      return;
+    case 'audioStart':
+    case 'audioFrame':
+    case 'audioStop':
+      return;
+    default:
+      desktop.display(command);
+  }
+}
