@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { decodePng } from '../src/util/png.js';
-import { readSpiceReplay as readRecording } from '../src/sources/recording/spice-replay/index.js';
+import { readRecording } from '../src/sources/recording/index.js';
 import { SpiceClient } from '../src/client/client.js';
 import type { ChannelClient } from '../src/channel/channel-client.js';
 import { sameRgb, countRgbDifferences } from '../src/display/pixels.js';
@@ -122,7 +122,7 @@ async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, c
 /** The screenshot spice-server recordings come with (FILE.spicerec[.xz] -> FILE.png). */
 function expectedPng(cfg: MeasureConfig): string | undefined {
   if (cfg.source.kind !== 'file') return undefined;
-  const png = cfg.source.path.replace(/\.(spicerec|spiced)(\.(xz|gz))?$/, '.png');
+  const png = cfg.source.path.replace(/\.(spicerec|spicedrec)(\.(xz|gz))?$/, '.png');
   return png !== cfg.source.path && existsSync(png) ? png : undefined;
 }
 

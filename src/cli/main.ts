@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { certCommand } from './cert.js';
+import { recordCommand } from './record.js';
+import { renderCommand } from './render.js';
 import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 
@@ -16,6 +18,8 @@ const program = new Command('spiced')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(replayCommand())
+  .addCommand(recordCommand())
+  .addCommand(renderCommand())
   .addCommand(certCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

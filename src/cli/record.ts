@@ -1,3 +1,6 @@
+import { Command, Option } from 'commander';
+import { recordDemoSample } from '../sources/recording/samples.js';
+import { parsePositive, parseSize } from './options.js';
 import { writeRecording } from '../sources/recording/index.js';
 import { generateOfficeSession } from '../sources/synthetic/index.js';
 
@@ -31,4 +34,22 @@ function* withFirst<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T
   if (first.done) return;
   yield first.value;
   for (let r = rest.next(); !r.done; r = rest.next()) yield r.value;
+}
+
+/** `spiced record`: make a recording without serving it (synthetic office work or the demo desktop). */
+export function recordCommand(): Command {
+  return new Command('record')
+    .description('write a spiced session recording without serving it: synthetic office-like activity, or the demo desktop (to record a live session instead: spiced serve --record FILE)')
+    .requiredOption('-o, --output <file>', 'the recording to write (.spicedrec)')
+    .addOption(new Option('--source <kind>', 'what to record').choices(['synthetic', 'demo']).default('synthetic'))
+    .option('--seconds <n>', 'length of the session', (v) => parsePositive(v), 600)
+    .option('--seed <n>', 'synthetic: seed of its deterministic activity', (v) => Math.floor(Number(v)), 1)
+    .option('--size <WxH>', 'screen size', parseSize, { width: 1024, height: 768 })
+    .action(async (opts: { output: string; source: string; seconds: number; seed: number; size: { width: number; height: number } }) => {
+      const r =
+        opts.source === 'demo'
+          ? await recordDemoSample(opts.output, opts.seconds)
+          : await recordSynthetic({ output: opts.output, seconds: opts.seconds, seed: opts.seed, width: opts.size.width, height: opts.size.height });
+      process.stdout.write(`wrote ${opts.output}: ${r.commands ?? 'some'} commands, ${r.bytes} bytes\n`);
+    });
 }

@@ -1,3 +1,4 @@
+import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { renderRecording } from '../sources/recording/index.js';
 import { encodePng } from '../util/png.js';
@@ -9,4 +10,14 @@ import { encodePng } from '../util/png.js';
 export async function renderCommandAction(file: string, opts: { output: string }): Promise<void> {
   const frame = await renderRecording(file);
   await writeFile(opts.output, encodePng(frame));
+}
+
+export function renderCommand(): Command {
+  return new Command('render')
+    .description('write the final frame of a recording (spiced .spicedrec, or spice-server SPICE_REPLAY .spicerec[.xz]) as a PNG')
+    .argument('<file>', 'the recording')
+    .requiredOption('-o, --output <png>', 'the PNG to write')
+    .action(async (file: string, opts: { output: string }) => {
+      await renderCommandAction(file, opts);
+    });
 }

@@ -3,6 +3,11 @@ import { SpiceServer, type ClientReport } from '../server/server.js';
 import { DemoSource } from '../sources/demo/demo-source.js';
 import { ResilientX11Source } from '../sources/x11/resilient.js';
 import { startXvfb } from '../sources/x11/xvfb.js';
+import { WithAudio } from '../sources/with-audio.js';
+import { WavAudio } from '../sources/audio/wav-source.js';
+import { PulseAudio, pulseUnavailableReason } from '../sources/audio/pulse-source.js';
+import { WavWriter } from '../audio/wav.js';
+import { recordingSink, SessionRecorder } from '../sources/recording/spiced-format/index.js';
 import type { DisplaySource } from '../sources/types.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
@@ -13,6 +18,12 @@ import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type T
 import { channelTypeByName } from '../protocol/constants.js';
 
 interface ServeOptions {
+  record?: string;
+  audio?: string;
+  audioLoop?: boolean;
+  pulse?: boolean;
+  sound: boolean;
+  micOut?: string;
   x11?: string;
   xvfb?: boolean;
   x11Retry?: boolean;
@@ -46,6 +57,12 @@ export function serveCommand(): Command {
     .option('--x11 <display>', 'share a running X display (e.g. :1) instead of the demo desktop')
     .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it; both stop together')
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
+    .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
+    .option('--audio <file.wav>', 'play a WAV file to the viewers (any rate and channel count) instead of the demo\'s ticks')
+    .option('--audio-loop', 'with --audio: play the file over and over')
+    .option('--pulse', 'play what the desktop plays: capture the PulseAudio/PipeWire monitor with parec (pulseaudio-utils)')
+    .option('--no-sound', 'do not offer the playback channel')
+    .option('--mic-out <file.wav>', 'offer the record channel and write the viewers\' microphone to FILE (48 kHz stereo WAV)')
     .option('-p, --port <port>', 'plain SPICE port', parsePort, 5900)
     .option('--tls-port <port>', 'TLS port (certificates from --tls-dir, or made once in a state directory)', parsePort)
     .option('--tls-dir <dir>', 'directory with ca-cert.pem, server-cert.pem, server-key.pem (spice-server\'s names)')
@@ -120,7 +137,20 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log });
     return { source, cleanup: async () => {} };
   }
-  return { source: new DemoSource({ ...opts.size, still: opts.still ?? false }), cleanup: async () => {} };
+  const soundFromElsewhere = opts.audio !== undefined || opts.pulse === true;
+  return { source: new DemoSource({ ...opts.size, still: opts.still ?? false, sound: !soundFromElsewhere }), cleanup: async () => {} };
+}
+
+/** Sound from a WAV file or PulseAudio, layered over the display source. */
+function addSound(built: BuiltSource, opts: ServeOptions, log: Logger): BuiltSource {
+  if (opts.audio !== undefined && opts.pulse) throw new Error('give either --audio FILE or --pulse, not both');
+  if (opts.audio !== undefined) return { ...built, source: new WithAudio(built.source, new WavAudio(opts.audio, opts.audioLoop ?? false), opts.audio) };
+  if (opts.pulse) {
+    const why = pulseUnavailableReason();
+    if (why) throw new Error(why);
+    return { ...built, source: new WithAudio(built.source, new PulseAudio(log), 'PulseAudio') };
+  }
+  return built;
 }
 
 async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
@@ -145,11 +175,30 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   if (!opts.plain && opts.tlsPort === undefined) throw new Error('--no-plain needs --tls-port');
   let server: SpiceServer | undefined;
   let shutdown: (reason: string, code: number) => void = () => {};
-  const built = await buildSource(opts, command, log, (err, retrying) => {
+  if (!opts.sound && (opts.audio !== undefined || opts.pulse)) throw new Error('--no-sound contradicts --audio/--pulse');
+  const display = await buildSource(opts, command, log, (err, retrying) => {
     log.error(`${err.message}${retrying ? '; serving the last frame and trying to reconnect' : ''}`);
     server?.notifyViewers(`spiced: ${err.message}${retrying ? ' (reconnecting)' : ''}`);
     if (!retrying) shutdown(err.message, 1);
   });
+  const built = addSound(display, opts, log);
+  const recorder = opts.record !== undefined ? await SessionRecorder.open(opts.record, { source: built.source.name, ...opts.size }, { onError: (err) => log.error(`recording to ${opts.record} stopped: ${err.message}`) }) : undefined;
+  if (recorder) {
+    const cleanup = built.cleanup;
+    built.cleanup = async () => {
+      await recorder.close();
+      log.info(`recorded ${recorder.recordCount} commands to ${opts.record}`);
+      await cleanup();
+    };
+  }
+  const micOut = opts.micOut !== undefined ? await WavWriter.open(opts.micOut, { sampleRate: 48000, channels: 2 }) : undefined;
+  if (micOut) {
+    const cleanup = built.cleanup;
+    built.cleanup = async () => {
+      await micOut.close();
+      await cleanup();
+    };
+  }
   const source = built.source;
   server = new SpiceServer({
     source,
@@ -166,6 +215,9 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     log,
     display: { compression: parseImageCompression(opts.imageCompression) },
     web: opts.web ? { html5Dir: opts.html5Dir, allowOrigins: opts.allowOrigin ?? [] } : false,
+    audio: opts.sound,
+    micOut,
+    wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
   });
   try {

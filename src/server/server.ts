@@ -9,7 +9,10 @@ import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '..
 import { InputsChannel } from '../channels/inputs.js';
 import { MainChannel } from '../channels/main.js';
 import { PlaybackChannel } from '../channels/playback.js';
+import { RecordChannel } from '../channels/record.js';
+import type { WavWriter } from '../audio/wav.js';
 import { Desktop } from '../display/desktop.js';
+import type { DisplaySink } from '../display/commands.js';
 import { capWords } from '../protocol/caps.js';
 import { channelName, ChannelType, CommonCap, LinkErr } from '../protocol/constants.js';
 import type { LinkMess } from '../protocol/link.js';
@@ -51,8 +54,12 @@ export interface SpiceServerOptions {
   pingIntervalSeconds?: number;
   client?: Partial<ChannelClientOptions>;
   display?: Partial<DisplayOptions>;
+  /** Wrap what the source draws into (e.g. a recording tee for --record). */
+  wrapSink?: (desktop: DisplaySink) => DisplaySink;
   /** Offer the playback channel (default true). */
   audio?: boolean;
+  /** Offer the record channel and write the viewers' microphone to this WAV writer. */
+  micOut?: WavWriter;
   /** HTTP and WebSocket on the same ports (spice-html5); false to refuse HTTP. */
   web?: Partial<WebOptions> | false;
   /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
@@ -130,6 +137,7 @@ export class SpiceServer {
       this.channels.set(playback.type, playback);
       this.playback = playback;
     }
+    if (options.micOut) this.channels.set(ChannelType.Record, new RecordChannel(this.log.child('record'), clientOptions, options.micOut));
     this.authority = this.makeAuthority();
     if (options.web !== false) {
       const w = options.web ?? {};
@@ -181,7 +189,7 @@ export class SpiceServer {
     if (this.started) throw new Error('server already started');
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
-    await this.options.source.start(this.desktop);
+    await this.options.source.start(this.options.wrapSink ? this.options.wrapSink(this.desktop) : this.desktop);
     if (this.options.port !== null) this.plainPort = await this.listenPlain(this.options.port ?? 5900);
     if (this.options.tlsPort !== undefined && this.options.tlsPort !== null) {
       if (!this.options.tls) throw new Error('a TLS port needs a certificate and key');

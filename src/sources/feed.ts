@@ -1,4 +1,4 @@
-import type { CursorCommand, DisplayCommand, DisplaySink } from '../display/commands.js';
+import type { CursorCommand, DisplayCommand, DisplaySink, SeamCommand } from '../display/commands.js';
 import type { DisplaySource, InputEvent } from './types.js';
 
 /**
@@ -7,7 +7,7 @@ import type { DisplaySource, InputEvent } from './types.js';
  */
 export class FeedSource implements DisplaySource {
   private sink: DisplaySink | undefined;
-  private early: (DisplayCommand | CursorCommand)[] = [];
+  private early: SeamCommand[] = [];
   readonly inputs: InputEvent[] = [];
 
   constructor(readonly name = 'feed') {}
@@ -27,16 +27,23 @@ export class FeedSource implements DisplaySource {
     this.inputs.push(ev);
   }
 
-  push(cmd: DisplayCommand | CursorCommand): void {
+  push(cmd: SeamCommand): void {
     if (!this.sink) {
       this.early.push(cmd);
       return;
     }
     if (isCursorCommand(cmd)) this.sink.cursor(cmd);
+    else if (isAudioCommand(cmd)) this.sink.audio?.(cmd);
     else this.sink.display(cmd);
   }
 }
 
-export function isCursorCommand(cmd: DisplayCommand | CursorCommand): cmd is CursorCommand {
+export function isCursorCommand(cmd: SeamCommand): cmd is CursorCommand {
   return cmd.kind.startsWith('cursor');
 }
+
+export function isAudioCommand(cmd: SeamCommand): cmd is Extract<SeamCommand, { kind: 'audioStart' | 'audioFrame' | 'audioStop' }> {
+  return cmd.kind.startsWith('audio');
+}
+
+export type { DisplayCommand };

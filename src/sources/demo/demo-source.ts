@@ -26,6 +26,8 @@ export interface DemoOptions {
   fps?: number;
   /** Milliseconds clock (Date.now by default); the only source of time, for determinism. */
   now?: () => number;
+  /** Ticks and key blips on the playback channel (default true; off when sound comes from elsewhere). */
+  sound?: boolean;
 }
 
 /** What one renderFrame emitted. */
@@ -73,6 +75,7 @@ export class DemoSource implements DisplaySource {
   private readonly window: WelcomeWindow;
   private readonly keyboard = new Keyboard();
   private readonly sound = new DemoSound();
+  private readonly soundOn: boolean;
   private shownSecond = -1;
   private sink: DisplaySink | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -92,6 +95,7 @@ export class DemoSource implements DisplaySource {
     this.still = opts.still ?? false;
     this.fps = opts.fps ?? 30;
     this.now = opts.now ?? Date.now;
+    this.soundOn = opts.sound ?? true;
     const { width, height } = this.layout;
     this.compositor = new Compositor(width, height, (cmd) => this.sink?.display(cmd));
     this.desktop = new Desktop(this.layout);
@@ -158,7 +162,7 @@ export class DemoSource implements DisplaySource {
     this.compositor.repaintAll();
     sink.cursor({ kind: 'cursorSet', shape: arrowCursor() });
     if (!this.still && this.fps > 0) this.timer = setInterval(() => this.renderFrame(), 1000 / this.fps);
-    if (this.fps > 0) this.sound.start(sink);
+    if (this.fps > 0 && this.soundOn) this.sound.start(sink);
   }
 
   stop(): void {

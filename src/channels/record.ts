@@ -1,0 +1,88 @@
+import { Channel } from '../channel/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
+import type { Session } from '../channel/session.js';
+import { OpusDecoder } from '../audio/opus.js';
+import { CHANNELS, s16leToPcm, SAMPLE_RATE } from '../audio/pcm.js';
+import type { WavWriter } from '../audio/wav.js';
+import { unknownMessage } from '../protocol/common.js';
+import { AudioDataMode, AudioFormat, ChannelType, RecordCap } from '../protocol/constants.js';
+import { decodeRecordClientMessage, encodeRecordStart } from '../protocol/playback.js';
+import type { Logger } from '../util/log.js';
+
+/**
+ * The record channel: the viewer's microphone. Offered only when there is somewhere to put the
+ * sound (`--mic-out FILE`): on link the server asks the viewer to START capturing 48 kHz stereo,
+ * and every DATA packet (Opus or raw PCM, as the viewer's MODE says) is written to the WAV file.
+ */
+export class RecordChannel extends Channel<RecordChannelClient> {
+  readonly type = ChannelType.Record;
+  /** Samples (per channel) written so far. */
+  frames = 0;
+
+  constructor(
+    log: Logger,
+    clientOptions: ChannelClientOptions,
+    readonly out: WavWriter,
+  ) {
+    super(log, clientOptions);
+  }
+
+  caps(): number[] {
+    return [RecordCap.Opus, RecordCap.Volume];
+  }
+
+  protected createClient(conn: ChannelConnection, _session: Session): RecordChannelClient {
+    return new RecordChannelClient(conn, this.clientOptions, this);
+  }
+
+  write(pcm: Int16Array): void {
+    this.out.write(pcm);
+    this.frames += pcm.length / CHANNELS;
+  }
+}
+
+export class RecordChannelClient extends ChannelClient {
+  private mode: number = AudioDataMode.Invalid;
+  private opusDecoder: OpusDecoder | undefined;
+  /** DATA packets received. */
+  packets = 0;
+
+  constructor(
+    conn: ChannelConnection,
+    options: ChannelClientOptions,
+    private readonly channel: RecordChannel,
+  ) {
+    super(conn, options);
+    this.onClose(() => this.opusDecoder?.close());
+  }
+
+  start(): void {
+    this.pushMessage(encodeRecordStart(CHANNELS, AudioFormat.S16, SAMPLE_RATE));
+  }
+
+  protected handleMessage(type: number, body: Buffer): void {
+    const m = decodeRecordClientMessage(type, body);
+    if (!m) throw unknownMessage('record', type, body.length);
+    switch (m.kind) {
+      case 'mode':
+        if (m.mode !== AudioDataMode.Opus && m.mode !== AudioDataMode.Raw) throw new Error(`unsupported record mode ${m.mode}`);
+        this.mode = m.mode;
+        return;
+      case 'startMark':
+        return;
+      case 'data':
+        this.packets++;
+        this.channel.write(this.decode(m.data));
+        return;
+    }
+  }
+
+  private decode(data: Buffer): Int16Array {
+    if (this.mode === AudioDataMode.Opus) {
+      this.opusDecoder ??= new OpusDecoder();
+      return this.opusDecoder.decode(data);
+    }
+    if (this.mode === AudioDataMode.Raw) return s16leToPcm(data);
+    throw new Error('record DATA before MODE');
+  }
+}
