@@ -74,13 +74,16 @@ export class PlaybackChannel extends Channel<PlaybackChannelClient> {
     return this.playing;
   }
 
-  /** The time of the current stream's next frame: frame times advance by exactly 10 ms. */
-  private frameTime(): number {
+  /**
+   * The time of the stream's next frame: frame times advance by exactly 10 ms. When the source
+   * stalled (its frames fell more than 100 ms behind the multimedia clock) the count restarts from
+   * now; it never moves back, because spice-gtk warns about and spice-html5 mistimes frames whose
+   * time goes backwards. START carries this time too.
+   */
+  nextFrameTime(): number {
     const t = (this.streamStart + 10 * this.frames) >>> 0;
-    // Keep in step with the display clock: if the source ran late or early by more than 100 ms
-    // (a stalled source, a burst), restart the count from now.
     const now = this.context.mmTime();
-    if (Math.abs(((now - t) << 0)) > 100) {
+    if (((now - t) << 0) > 100) {
       this.streamStart = now;
       this.frames = 0;
       return now >>> 0;
@@ -105,7 +108,7 @@ export class PlaybackChannel extends Channel<PlaybackChannelClient> {
         return;
       case 'audioFrame': {
         if (!this.playing) this.audio({ kind: 'audioStart' });
-        const frame = new AudioFrame(cmd.pcm, this.frameTime(), this.opusEncoder);
+        const frame = new AudioFrame(cmd.pcm, this.nextFrameTime(), this.opusEncoder);
         this.frames++;
         for (const c of this.clients) c.frame(frame);
         return;
@@ -157,7 +160,7 @@ export class PlaybackChannelClient extends ChannelClient {
   }
 
   private begin(): void {
-    this.pushMessage(encodePlaybackStart(CHANNELS, AudioFormat.S16, SAMPLE_RATE, this.channel.context.mmTime()));
+    this.pushMessage(encodePlaybackStart(CHANNELS, AudioFormat.S16, SAMPLE_RATE, this.channel.nextFrameTime()));
   }
 
   /** Called by the channel when a stream starts (the viewer already had MODE). */

@@ -1,0 +1,136 @@
+import net from 'node:net';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dominantFrequency } from '../src/audio/analysis.js';
+import { OpusDecoder, OpusEncoder } from '../src/audio/opus.js';
+import { FRAME_SAMPLES, s16leToPcm } from '../src/audio/pcm.js';
+import { sineTone } from '../src/audio/tones.js';
+import { encodeWav, parseWav, WavWriter } from '../src/audio/wav.js';
+import { ClientChannel } from '../src/client/channel.js';
+import { SpiceClient } from '../src/client/client.js';
+import { AudioDataMode, ChannelType, PlaybackCap, RecordMsg } from '../src/protocol/constants.js';
+import { encodeRecordClientMessage, type PlaybackServerMessage } from '../src/protocol/playback.js';
+import { SpiceServer } from '../src/server/server.js';
+import { WavAudio } from '../src/sources/audio/wav-source.js';
+import { WithAudio } from '../src/sources/with-audio.js';
+import { PatternSource } from './helpers/pattern-source.js';
+import { hasSpiceGlib, missing, run, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
+
+const dir = tempDir('spiced-sound-');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A server playing a 440 Hz WAV file (11 s) over a test desktop. */
+async function toneServer(): Promise<SpiceServer> {
+  const wav = join(dir, 'tone-440.wav');
+  writeFileSync(wav, encodeWav(sineTone(440, 11_000, { amplitude: 0.5 }), { sampleRate: 48_000, channels: 2 }));
+  const server = new SpiceServer({ source: new WithAudio(new PatternSource(), new WavAudio(wav, true), 'tone'), port: 0 });
+  await server.start();
+  return server;
+}
+
+function playbackClient(port: number, caps: number[]): { client: SpiceClient; messages: { at: number; m: PlaybackServerMessage }[] } {
+  const client = new SpiceClient({ port, channels: [ChannelType.Playback], playbackCaps: caps });
+  const messages: { at: number; m: PlaybackServerMessage }[] = [];
+  client.on('playback', (m) => messages.push({ at: performance.now(), m }));
+  return { client, messages };
+}
+
+describe('playback channel', () => {
+  let server: SpiceServer;
+  beforeAll(async () => {
+    server = await toneServer();
+  });
+  afterAll(() => server.stop());
+
+  it('Opus: 10 s of a 440 Hz tone decode back to 440 Hz (within 2 Hz), with no gaps', async () => {
+    const { client, messages } = playbackClient(server.port, [PlaybackCap.Opus, PlaybackCap.Volume]);
+    await client.connect();
+    await sleep(10_200);
+    client.close();
+    const kinds = messages.map((x) => x.m.kind);
+    expect(kinds[0]).toBe('mode'); // MODE before START (spice-gtk needs it)
+    expect(kinds.indexOf('start')).toBeGreaterThan(0);
+    const mode = messages[0]!.m as Extract<PlaybackServerMessage, { kind: 'mode' }>;
+    expect(mode.mode).toBe(AudioDataMode.Opus);
+    const start = messages.find((x) => x.m.kind === 'start')!.m as Extract<PlaybackServerMessage, { kind: 'start' }>;
+    expect(start).toMatchObject({ channels: 2, format: 1, frequency: 48000 });
+    const data = messages.filter((x): x is { at: number; m: Extract<PlaybackServerMessage, { kind: 'data' }> } => x.m.kind === 'data');
+    expect(data.length).toBeGreaterThan(950); // about 100 packets a second
+    // Timestamps advance by exactly 10 ms; arrivals never pause long (timer jitter only).
+    for (let i = 1; i < data.length; i++) expect((data[i]!.m.time - data[i - 1]!.m.time) >>> 0).toBe(10);
+    const gaps = data.slice(1).map((d, i) => d.at - data[i]!.at);
+    expect(Math.max(...gaps)).toBeLessThan(250);
+    const decoder = new OpusDecoder();
+    const pcm = new Int16Array(data.length * FRAME_SAMPLES);
+    data.forEach((d, i) => pcm.set(decoder.decodeFrame(d.m.data), i * FRAME_SAMPLES));
+    decoder.close();
+    expect(Math.abs(dominantFrequency(pcm, { sampleRate: 48000, channels: 2 }) - 440)).toBeLessThan(2);
+  }, 30_000);
+
+  it('raw 16-bit PCM for a viewer without Opus', async () => {
+    const { client, messages } = playbackClient(server.port, []);
+    await client.connect();
+    await sleep(600);
+    client.close();
+    expect((messages[0]!.m as { mode: number }).mode).toBe(AudioDataMode.Raw);
+    const data = messages.filter((x) => x.m.kind === 'data').map((x) => (x.m as { data: Buffer }).data);
+    expect(data.length).toBeGreaterThan(20);
+    expect(data.every((d) => d.length === FRAME_SAMPLES * 2)).toBe(true);
+    const pcm = s16leToPcm(Buffer.concat(data));
+    expect(Math.abs(dominantFrequency(pcm, { sampleRate: 48000, channels: 2 }) - 440)).toBeLessThan(5);
+  });
+
+  it.skipIf(!hasSpiceGlib())(`spice-gtk's PlaybackChannel gets START 48000 Hz stereo and a steady flow of data${hasSpiceGlib() ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`, async () => {
+    const probe = join(__dirname, 'helpers', 'playback-probe.py');
+    const r = await run(SYSTEM_PYTHON, [probe, '127.0.0.1', String(server.port), '3'], { timeoutMs: 20_000 });
+    const st = JSON.parse(r.stdout) as { start: { channels: number; rate: number } | null; data_packets: number; max_gap_s: number };
+    expect(st.start, r.stderr).toMatchObject({ channels: 2, rate: 48000 });
+    expect(st.data_packets).toBeGreaterThan(150);
+    expect(st.max_gap_s).toBeLessThan(0.3);
+  });
+});
+
+describe('record channel (--mic-out)', () => {
+  it('writes what a viewer\'s microphone sends (Opus) to a WAV file', async () => {
+    const out = join(dir, 'mic.wav');
+    const writer = await WavWriter.open(out, { sampleRate: 48000, channels: 2 });
+    const server = new SpiceServer({ source: new PatternSource(), port: 0, micOut: writer });
+    await server.start();
+    const main = new SpiceClient({ port: server.port, channels: [] });
+    await main.connect();
+    expect(main.channelList.map((c) => c.type)).toContain(ChannelType.Record);
+    const sock = net.connect(server.port, '127.0.0.1');
+    const rec = new ClientChannel(sock, { connectionId: main.init!.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [2], password: '' });
+    const starts: number[] = [];
+    rec.on('message', (t) => starts.push(t));
+    await rec.linked;
+    await sleep(100);
+    expect(starts).toContain(RecordMsg.Start);
+    rec.send(encodeRecordClientMessage({ kind: 'mode', time: 0, mode: AudioDataMode.Opus, data: Buffer.alloc(0) }));
+    const tone = sineTone(1000, 2000, { amplitude: 0.5 });
+    const enc = new OpusEncoder();
+    for (let i = 0; i + FRAME_SAMPLES <= tone.length; i += FRAME_SAMPLES) {
+      rec.send(encodeRecordClientMessage({ kind: 'data', time: i / 96, data: enc.encode(tone.subarray(i, i + FRAME_SAMPLES)) }));
+    }
+    enc.close();
+    await sleep(300);
+    rec.close();
+    main.close();
+    await server.stop();
+    await writer.close();
+    const wav = parseWav(readFileSync(out));
+    expect(wav.format.sampleRate).toBe(48000);
+    expect(wav.samples.length).toBeGreaterThan(1.8 * 48000 * 2);
+    expect(Math.abs(dominantFrequency(wav.samples, { sampleRate: 48000, channels: 2 }) - 1000)).toBeLessThan(2);
+  });
+});
+
+describe('spiced serve --pulse', () => {
+  it('says clearly when parec is not installed', async () => {
+    const empty = tempDir('spiced-nopath-');
+    const r = await run(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0', '--pulse'], { env: { PATH: empty }, timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--pulse needs parec, which is not installed (apt-get install pulseaudio-utils)');
+  });
+});
