@@ -6,8 +6,12 @@ export interface MeasureConfig {
   mode: 'plain' | 'tls';
   coalesce: CoalescePolicy;
   cork: CorkPolicy;
-  /** asap: next command as soon as the server took the last; realtime: recorded timing; n: n ms apart. */
-  pace: 'asap' | 'realtime' | number;
+  /**
+   * asap: next command as soon as the server took the last; realtime: recorded timing; n: n ms
+   * apart; lockstep: next command once the client holds everything sent for the last (one command
+   * per flush whatever the timing: identical flushes in every mode, for exact comparisons).
+   */
+  pace: 'asap' | 'realtime' | 'lockstep' | number;
   /** Channels the client opens besides main. */
   channels: ('display' | 'cursor' | 'playback')[];
   timeoutMs: number;

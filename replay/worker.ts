@@ -85,7 +85,7 @@ function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
  * jitter does not accumulate; `asap` yields to the event loop every few commands so the server
  * sends while it is being fed.
  */
-async function playFile(path: string, pace: MeasureConfig['pace'], feed: FeedSource): Promise<number> {
+async function playFile(path: string, pace: MeasureConfig['pace'], feed: FeedSource, delivered: () => Promise<void>): Promise<number> {
   let n = 0;
   let first: bigint | undefined;
   const start = performance.now();
@@ -93,9 +93,10 @@ async function playFile(path: string, pace: MeasureConfig['pace'], feed: FeedSou
     first ??= timeNs;
     if (pace === 'realtime') await sleepUntil(start + Number(timeNs - first) / 1e6);
     else if (typeof pace === 'number') await sleepUntil(start + n * pace);
-    else if (n % 16 === 15) await new Promise((r) => setImmediate(r));
+    else if (pace === 'asap' && n % 16 === 15) await new Promise((r) => setImmediate(r));
     feed.push(command);
     n++;
+    if (pace === 'lockstep') await delivered();
   }
   return n;
 }
@@ -106,7 +107,7 @@ async function sleepUntil(t: number): Promise<void> {
 }
 
 async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, client: SpiceClient, types: number[]): Promise<number> {
-  if (cfg.source.kind === 'file') return playFile(cfg.source.path, cfg.pace, feed);
+  if (cfg.source.kind === 'file') return playFile(cfg.source.path, cfg.pace, feed, () => waitDelivered(server, client, types, cfg.timeoutMs));
   let n = 0;
   for (let k = 1; k <= cfg.source.frames; k++) {
     for (const cmd of burstFrame(k)) {

@@ -21,9 +21,9 @@ interface ReplayOptions {
 }
 
 function parsePace(v: string): ReplayPlan['pace'] {
-  if (v === 'asap' || v === 'realtime') return v;
+  if (v === 'asap' || v === 'realtime' || v === 'lockstep') return v;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected asap, realtime or a number of milliseconds');
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected asap, realtime, lockstep or a number of milliseconds');
   return n;
 }
 
@@ -65,7 +65,7 @@ export function replayCommand(): Command {
     .option('--tls-coalesce <list>', 'TLS coalescing policies to measure: none, small, flush', parseList, ['flush'])
     .option('--cork <list>', 'cork policies to measure: off, on, kernel', parseList, ['on'])
     .option('--runs <n>', 'runs per configuration', (v) => Math.max(1, Math.floor(parsePositive(v))), 3)
-    .option('--pace <asap|realtime|ms>', 'command pacing: as fast as the server takes them, recorded timing, or a fixed gap in ms', '5')
+    .option('--pace <asap|realtime|lockstep|ms>', 'command pacing: as fast as the server takes them, recorded timing, each delivered before the next (identical flushes in every mode), or a fixed gap in ms', '5')
     .option('--mtu <bytes>', 'MTU of the namespace loopback', (v) => Math.floor(parsePositive(v)), 1500)
     .option('--channels <list>', 'channels the client opens and the totals count', parseList, ['display', 'cursor'])
     .option('--json <file>', 'write {"runs": [...], "summary": [...]} to FILE')
