@@ -36,6 +36,8 @@ const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 2: '
  */
 export class DisplayChannel extends Channel<DisplayChannelClient> implements DesktopListener {
   readonly type = ChannelType.Display;
+  /** Called whenever a viewer's display becomes ready (DISPLAY_INIT received). */
+  onViewerReady: (() => void) | undefined;
 
   constructor(
     log: Logger,
@@ -139,6 +141,7 @@ export class DisplayChannelClient extends ChannelClient {
     if (this.ready || this.isClosed) return;
     this.ready = true;
     if (this.initTimer) clearTimeout(this.initTimer);
+    this.channel.onViewerReady?.();
     const s = this.surface;
     if (s) this.sendWholeSurface(s);
   }

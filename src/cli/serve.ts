@@ -4,6 +4,8 @@ import { DemoSource } from '../sources/demo/demo-source.js';
 import { ResilientX11Source } from '../sources/x11/resilient.js';
 import { startXvfb } from '../sources/x11/xvfb.js';
 import { WithAudio } from '../sources/with-audio.js';
+import { DeferredSource } from '../sources/deferred.js';
+import { RecordingSource } from '../sources/recording/player.js';
 import { WavAudio } from '../sources/audio/wav-source.js';
 import { PulseAudio, pulseUnavailableReason } from '../sources/audio/pulse-source.js';
 import { WavWriter } from '../audio/wav.js';
@@ -18,6 +20,10 @@ import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type T
 import { channelTypeByName } from '../protocol/constants.js';
 
 interface ServeOptions {
+  play?: string;
+  pace: string;
+  loop?: boolean;
+  waitForViewer?: boolean;
   record?: string;
   audio?: string;
   audioLoop?: boolean;
@@ -55,6 +61,10 @@ export function serveCommand(): Command {
     .description('serve a desktop to SPICE viewers (remote-viewer, spicy, spice-html5); the built-in animated demo desktop by default')
     .argument('[command...]', 'with --xvfb: the program to run in the new X server (after --), e.g. -- xterm')
     .option('--x11 <display>', 'share a running X display (e.g. :1) instead of the demo desktop')
+    .option('--play <recording>', 'serve a recorded session (spiced .spicedrec or spice-server .spicerec[.xz]) instead of the demo desktop')
+    .option('--pace <realtime|asap|ms>', 'with --play: recorded timing, as fast as the server takes it, or a fixed gap in ms between commands', 'realtime')
+    .option('--loop', 'with --play: start over at the end')
+    .option('--wait-for-viewer', 'with --play: start playing when the first viewer\'s display is up (as spice-server\'s replay does)')
     .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it; both stop together')
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
@@ -132,6 +142,14 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     log.info(`started Xvfb ${xvfb.display} (${size})${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
     const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log });
     return { source, cleanup: () => xvfb.stop(), ended: command.length > 0 ? xvfb.commandExited : undefined };
+  }
+  if (opts.play !== undefined) {
+    if (opts.x11 !== undefined || opts.xvfb) throw new Error('give one of --play, --x11, --xvfb');
+    const pace = opts.pace === 'realtime' || opts.pace === 'asap' ? opts.pace : Number(opts.pace);
+    if (typeof pace === 'number' && !(pace >= 0)) throw new Error(`--pace must be realtime, asap or a number of ms, not "${opts.pace}"`);
+    const file = opts.play;
+    const recording = new RecordingSource(file, { pace, loop: opts.loop ?? false, onEnd: (err) => (err ? log.error(`${file}: ${err.message}`) : log.info(`${file}: end of recording`)) });
+    return { source: opts.waitForViewer ? new DeferredSource(recording) : recording, cleanup: async () => {} };
   }
   if (opts.x11 !== undefined) {
     const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log });
@@ -220,6 +238,8 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
   });
+  const deferred = built.source instanceof DeferredSource ? built.source : undefined;
+  if (deferred) server.display.onViewerReady = () => void deferred.trigger();
   try {
     await server.start();
   } catch (err) {

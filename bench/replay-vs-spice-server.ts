@@ -1,0 +1,152 @@
+/**
+ * `asap` replay over TLS, spiced against spice-server, side by side in one run: each server runs
+ * as its own process, plays the same recording as fast as it can from the moment the viewer's
+ * display is up, and the same client (the project's, over TLS, display + cursor) waits for the
+ * recording's final frame. Reported: wall time from connect to the final frame, and the server
+ * process's CPU seconds over that span (from /proc/PID/stat).
+ *
+ *   node dist/bench/replay-vs-spice-server.js --spice-replay /tmp/anchor/build/spice-replay-anchor \
+ *       [--runs 3] FILE.spicerec.xz...
+ *
+ * spice-server's side is `spice-replay` from ../shared/peers (the patched build made by
+ * ../shared/peers/anchor-replay.sh) with `-c auto_lz` (QUIC for photos, LZ otherwise: what this
+ * client decodes; GLZ is spice-gtk only). Both read the same uncompressed copy of the recording
+ * and listen on 127.0.0.1 only.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb, type PixelImage } from '../src/display/pixels.js';
+import { ChannelType } from '../src/protocol/constants.js';
+import { makeCertificates, writeCertificates } from '../src/server/certs.js';
+import { decodePng } from '../src/util/png.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+export interface SideResult {
+  server: 'spiced' | 'spice-server';
+  file: string;
+  run: number;
+  wallMs: number;
+  cpuMs: number;
+  bytes: number;
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+let nextPort = 47100;
+
+/** utime + stime of a process, in ms. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const attempt = (): void => {
+      if (child.exitCode !== null) return reject(new Error(`server exited with ${child.exitCode}`));
+      const s = spawnSync('sh', ['-c', `ss -ltnH "( sport = :${port} )" | grep -q .`]);
+      if (s.status === 0) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`port ${port} never opened`));
+      setTimeout(attempt, 50);
+    };
+    attempt();
+  });
+}
+
+/** A plain copy of an .xz recording (spice-replay reads uncompressed files only). */
+function plainRecording(file: string, dir: string): string {
+  if (!file.endsWith('.xz')) return file;
+  const out = join(dir, file.split('/').pop()!.replace(/\.xz$/, ''));
+  if (!existsSync(out)) writeFileSync(out, spawnSync('xz', ['-dc', file], { maxBuffer: 1 << 30 }).stdout);
+  return out;
+}
+
+async function oneRun(side: SideResult['server'], file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string): Promise<SideResult> {
+  const port = nextPort++;
+  const tls = nextPort++;
+  const child =
+    side === 'spiced'
+      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
+      : spawn(spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)], { stdio: 'ignore' });
+  try {
+    await waitForPort(tls, child);
+    const cpu0 = cpuMsOf(child.pid!);
+    const t0 = performance.now();
+    const client = new SpiceClient({ port: tls, tls: { ca }, channels: [ChannelType.Display, ChannelType.Cursor] });
+    await client.connect();
+    await client.waitFor(() => !!client.display.primary && sameRgb(client.display.primary, expected), 120_000, `the final frame of ${file}`);
+    const wallMs = performance.now() - t0;
+    const cpuMs = cpuMsOf(child.pid!) - cpu0;
+    const bytes = [...client.channels.values()].reduce((n, c) => n + c.stats.bytes, 0);
+    client.close();
+    return { server: side, file: file.split('/').pop()!, run, wallMs, cpuMs, bytes };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export async function runReplayComparison(files: string[], spiceReplay: string, runs: number): Promise<SideResult[]> {
+  const tmp = mkdtempSync(join(tmpdir(), 'spiced-vs-'));
+  const certDir = join(tmp, 'certs');
+  const material = await makeCertificates(['127.0.0.1']);
+  await writeCertificates(certDir, material);
+  const out: SideResult[] = [];
+  for (const file of files) {
+    const png = file.replace(/\.(spicerec|spicedrec)(\.xz)?$/, '.png');
+    const expected = decodePng(readFileSync(png));
+    for (let run = 1; run <= runs; run++) {
+      // Alternate the order so neither side always runs on a warmer machine.
+      const order: SideResult['server'][] = run % 2 ? ['spiced', 'spice-server'] : ['spice-server', 'spiced'];
+      for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
+    }
+  }
+  return out;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+export function formatComparison(results: SideResult[]): string {
+  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording            server        wall ms   server CPU ms   bytes'];
+  for (const file of [...new Set(results.map((r) => r.file))]) {
+    for (const server of ['spiced', 'spice-server'] as const) {
+      const rs = results.filter((r) => r.file === file && r.server === server);
+      lines.push(`${file.padEnd(20)} ${server.padEnd(13)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    args.splice(i, 2);
+    return v;
+  };
+  const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
+  const runs = Number(flag('--runs') ?? 3);
+  if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it with ../shared/peers/anchor-replay.sh (see ../shared/peers/README.md) or give --spice-replay PATH`);
+  const files = args.length > 0 ? args : ['image', 'xterm-type'].map((n) => join(fileURLToPath(new URL('../../../shared/recordings/', import.meta.url)), `${n}.spicerec.xz`));
+  process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
