@@ -45,3 +45,27 @@ describe('repeated images over the wire', () => {
     await server.stop();
   });
 });
+
+describe('content keys of large images', () => {
+  it('a repeat hits, a copy differing in one pixel does not (keyed Poly1305 above 16 KiB, SHA-256 below)', async () => {
+    const feed = new FeedSource();
+    feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: 400, height: 300, primary: true });
+    const server = new SpiceServer({ source: feed, port: 0 });
+    await server.start();
+    const client = new SpiceClient({ port: server.port, channels: [2] });
+    await client.connect();
+    await client.waitFor(() => client.display.marks > 0, 5000, 'first frame');
+    const photo = gradient(160, 120, 5); // 76,800 bytes
+    const almost = gradient(160, 120, 5);
+    almost.data[4 * 1000] ^= 0x10; // one blue value
+    const at = (x: number) => ({ top: 0, left: x, bottom: 120, right: x + 160 });
+    feed.push({ kind: 'copy', surfaceId: 0, dest: at(0), image: photo });
+    feed.push({ kind: 'copy', surfaceId: 0, dest: at(200), image: photo });
+    feed.push({ kind: 'copy', surfaceId: 0, dest: { ...at(0), top: 150, bottom: 270 }, image: almost });
+    await client.waitFor(() => sameRgb(client.display.primary!, server.desktop.primary!), 5000, 'in sync');
+    const display = [...server.display.clients][0]!;
+    expect(display.cacheStats).toMatchObject({ hits: 1 });
+    client.close();
+    await server.stop();
+  });
+});

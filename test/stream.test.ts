@@ -137,6 +137,19 @@ describe('TLS coalescing policies', () => {
     expect(conduit.maxInFlight).toBe(1);
   });
 
+  it('flush: the open unit counts as buffered, so a producer sees congestion before it flushes', async () => {
+    const { conduit, stream } = make('flush', 'on');
+    stream.writeMessage(message(20, 600_000));
+    expect(stream.buffered).toBe(600_026);
+    expect(stream.congested).toBe(false);
+    stream.writeMessage(message(20, 600_000));
+    expect(stream.congested).toBe(true);
+    stream.flush();
+    await settle();
+    expect(submits(conduit)).toEqual([[6, 20, 600_000], [6, 20, 600_000]]);
+    expect(stream.buffered).toBe(0);
+  });
+
   it('flush: a flush of one message is one unit', async () => {
     const { conduit, stream } = make('flush', 'on');
     stream.writeMessage(message(20, 5000));

@@ -1,11 +1,11 @@
 import type { PipeItem } from '../channel/pipe.js';
 import { ImageFlags, ImageType, SurfaceFlags, SurfaceFormat } from '../protocol/constants.js';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeInvalList, encodeMonitorsConfig, encodeSurfaceCreate, encodeSurfaceDestroy, type DisplayBase } from '../protocol/display.js';
 import { encodeFromCacheImage } from '../protocol/image.js';
 import type { Point, Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
-import { cropImage, type PixelImage } from '../display/pixels.js';
+import { cropImage, packedImage, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
 import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImageCompression, type ImagePayload } from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
@@ -87,23 +87,68 @@ export class SharedImage {
   }
 }
 
+/**
+ * Images of at most this many bytes are keyed with SHA-256 (~2 to 4 us each: glyphs and
+ * icons, most repeats); larger ones with keyed Poly1305, whose setup costs more but which runs at
+ * ~0.09 ms/MB against SHA-256's ~0.6 (with SHA-NI) on the bench machine.
+ */
+const SHA_KEY_MAX_BYTES = 16 << 10;
+
+/**
+ * Poly1305 key of this process. The content key only has to tell our own images apart, not resist
+ * forgery by someone who sees the keys (nobody does: they never leave the process). Poly1305 is a
+ * universal hash: under a random key two different inputs of n 16-byte blocks collide with
+ * probability at most 8n/2^106 (about 2^-81 for 64 MiB), whatever the images.
+ */
+const POLY_KEY = randomBytes(32);
+const POLY_NONCE = Buffer.alloc(12);
+
+/** Poly1305 of `data` under POLY_KEY: Node's ChaCha20-Poly1305 with the data as AAD, nothing encrypted. */
+function poly1305(data: Buffer): Buffer {
+  const mac = createCipheriv('chacha20-poly1305', POLY_KEY, POLY_NONCE, { authTagLength: 16 });
+  mac.setAAD(data, { plaintextLength: 0 });
+  mac.final();
+  return mac.getAuthTag();
+}
+
+/** ChaCha20-Poly1305 is missing from FIPS builds of OpenSSL: there every key is SHA-256. */
+const POLY_AVAILABLE = ((): boolean => {
+  try {
+    return poly1305(Buffer.alloc(1)).length === 16;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Content key for viewer caches: the size, and a digest of every pixel's bytes. Different
+ * algorithms by size never mix up (the size is in the key). Rows are contiguous for every image
+ * the display channel keys (imageRegion crops into a packed copy); others are packed first.
+ */
 function contentKey(img: PixelImage): string {
-  const h = createHash('sha256');
-  const size = Buffer.allocUnsafe(8);
-  size.writeUInt32LE(img.width, 0);
-  size.writeUInt32LE(img.height, 4);
-  h.update(size);
-  const row = img.width * 4;
-  if (img.stride === row) h.update(img.data.subarray(0, row * img.height));
-  else for (let y = 0; y < img.height; y++) h.update(img.data.subarray(y * img.stride, y * img.stride + row));
-  return h.digest('base64');
+  const packed = packedImage(img);
+  const bytes = packed.data.subarray(0, packed.width * 4 * packed.height);
+  const size = `${img.width}x${img.height}:`;
+  if (bytes.length <= SHA_KEY_MAX_BYTES || !POLY_AVAILABLE) return size + createHash('sha256').update(bytes).digest('base64');
+  return size + poly1305(bytes).toString('base64');
 }
 
 function uniformRgb(img: PixelImage): number | null {
-  const first = img.data.readUInt32LE(0) & 0xffffff;
+  const d = img.data;
+  // Whole 32-bit words where the buffer allows it (4-byte aligned): 10x faster than readUInt32LE.
+  if (d.byteOffset % 4 === 0 && img.stride % 4 === 0) {
+    const words = new Uint32Array(d.buffer, d.byteOffset, (img.stride * (img.height - 1)) / 4 + img.width);
+    const first = words[0]! & 0xffffff;
+    const perRow = img.stride / 4;
+    for (let y = 0; y < img.height; y++) {
+      for (let i = y * perRow, end = i + img.width; i < end; i++) if ((words[i]! & 0xffffff) !== first) return null;
+    }
+    return first;
+  }
+  const first = d.readUInt32LE(0) & 0xffffff;
   for (let y = 0; y < img.height; y++) {
     const o = y * img.stride;
-    for (let x = 0; x < img.width; x++) if ((img.data.readUInt32LE(o + 4 * x) & 0xffffff) !== first) return null;
+    for (let x = 0; x < img.width; x++) if ((d.readUInt32LE(o + 4 * x) & 0xffffff) !== first) return null;
   }
   return first;
 }

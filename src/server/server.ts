@@ -23,7 +23,7 @@ import type { TcpInfo } from '../transport/sockopt.js';
 import { DEFAULT_POLICY, type StreamPolicy } from '../transport/policy.js';
 import { SpiceStream } from '../transport/stream.js';
 import { TcpConduit } from '../transport/tcp-conduit.js';
-import { secureContext, TlsConduit } from '../transport/tls-conduit.js';
+import { chooseTlsEngine, secureContext, TlsConduit } from '../transport/tls-conduit.js';
 import type { Conduit } from '../transport/conduit.js';
 import { sniff } from './front-door.js';
 import { findHtml5Dir, WebFront, type WebOptions } from './web.js';
@@ -202,8 +202,10 @@ export class SpiceServer {
   tlsPort: number | undefined;
 
   private listenTls(port: number, context: SecureContext): Promise<number> {
+    const { engine, reason } = chooseTlsEngine((this.options.policy ?? DEFAULT_POLICY).cork);
+    this.log.debug(`TLS port: ${engine} TLS engine (${reason})`);
     const server = net.createServer({ noDelay: true }, (raw) => {
-      const conduit = new TlsConduit(raw, context);
+      const conduit = new TlsConduit(raw, context, engine);
       conduit.handshake(this.options.tlsHandshakeTimeoutMs ?? 10_000).then(
         () => this.acceptConduit(conduit),
         (err: unknown) => {

@@ -10,13 +10,22 @@ export interface StreamCounters {
   flushes: number;
   /** Write units submitted to the transport (see units.ts). */
   units: number;
-  /** Writes the transport made to the socket layer (each one writev system call at most). */
+  /**
+   * Writes the transport made to the socket layer (each one writev system call at most). Native
+   * TLS: not observable from JS, reported as the SSL_write count.
+   */
   writes: number;
   /** TLS only: SSL_write calls (write units reaching the TLS engine). */
   sslWrites: number;
-  /** TLS only: records sent, counted from the ciphertext stream. */
+  /**
+   * TLS only: records sent, counted from the ciphertext (pipe engine) or computed from SSL_write
+   * sizes (native engine: OpenSSL cuts each into 16 KiB records; checked equal in tests).
+   */
   tlsRecords: number;
-  /** Bytes leaving for the kernel: ciphertext over TLS, plaintext otherwise. */
+  /**
+   * Bytes leaving for the kernel: ciphertext over TLS (native engine: plaintext plus the suite's
+   * per-record overhead, or what TCP_INFO saw for CBC suites), plaintext otherwise.
+   */
   wireBytes: number;
   /** Bytes copied to gather small messages (the `small` policy's cost). */
   gatheredBytes: number;

@@ -55,13 +55,15 @@ export function socketFd(socket: Socket): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
+/** setsockopt values, made once: TCP_CORK is set and cleared around every flush. */
+const CORK_ON = Buffer.from([1, 0, 0, 0]);
+const CORK_OFF = Buffer.alloc(4);
+
 /** Set or clear TCP_CORK. Returns false when it could not be done. */
 export function setTcpCork(fd: number, on: boolean): boolean {
   const n = process.platform === 'linux' ? loadNative() : null;
   if (!n) return false;
-  const v = Buffer.alloc(4);
-  v.writeInt32LE(on ? 1 : 0, 0);
-  return n.setsockopt(fd, IPPROTO_TCP, TCP_CORK, v, 4) === 0;
+  return n.setsockopt(fd, IPPROTO_TCP, TCP_CORK, on ? CORK_ON : CORK_OFF, 4) === 0;
 }
 
 /** The parts of Linux `struct tcp_info` we report (offsets from linux/tcp.h). */

@@ -5,7 +5,7 @@ import type { TcpInfo } from './sockopt.js';
 import { UnitBuilder, unitSize, type WriteUnit } from './units.js';
 
 /** Above this many bytes held in user space the stream reports congestion; below LOW it drains. */
-const HIGH_WATER = 1 << 20;
+export const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 
 interface QueuedUnit {
@@ -71,9 +71,13 @@ export class SpiceStream {
     this.pump();
   }
 
-  /** Bytes held in user space (ours and the conduit's). */
+  /**
+   * Bytes held in user space: the open `flush` unit, queued units and the conduit's. Counting the
+   * open unit bounds a flush: the channel client stops draining its pipe at HIGH_WATER and flushes,
+   * instead of gathering the whole pipe into one multi-megabyte SSL_write.
+   */
   get buffered(): number {
-    return this.queuedBytes + this.conduit.bufferedBytes;
+    return this.builder.openBytes + this.queuedBytes + this.conduit.bufferedBytes;
   }
 
   /** True when the peer does not keep up: producers should stop until `whenWritable` fires. */

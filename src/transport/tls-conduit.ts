@@ -1,56 +1,13 @@
-import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import { CipherPipe } from './cipher-pipe.js';
 import type { Conduit } from './conduit.js';
-import { getTcpInfo, setTcpCork, socketFd, type TcpInfo } from './sockopt.js';
+import type { CorkPolicy } from './policy.js';
+import { getTcpInfo, setTcpCork, sockoptUnavailableReason, socketFd, type TcpInfo } from './sockopt.js';
 import { peerOf, writeUnit } from './tcp-conduit.js';
-import { TlsRecordCounter } from './tls-records.js';
+import { recordOverhead, SslWriteLedger } from './tls-records.js';
 import type { WriteUnit } from './units.js';
 import { meterWrites, type WriteMeter } from './write-meter.js';
-
-/**
- * The ciphertext pipe between Node's TLS engine and the TCP socket. Node would otherwise write
- * each SSL_write's records straight to the kernel; going through this pipe lets the stream layer
- * cork the TCP socket around a whole flush while every SSL_write keeps its own boundary, and lets
- * it count records exactly. While the socket is corked writes are acknowledged at once (they only
- * queue in user space); otherwise once the socket has taken them.
- */
-class CipherPipe extends Duplex {
-  readonly records = new TlsRecordCounter();
-
-  constructor(private readonly raw: Socket) {
-    super();
-    raw.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) raw.pause();
-    });
-    raw.on('end', () => this.push(null));
-    raw.on('error', (err) => this.destroy(err));
-    raw.on('close', () => this.destroy());
-  }
-
-  override _read(): void {
-    this.raw.resume();
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.records.push(chunk);
-    if (this.raw.writableCorked > 0) {
-      this.raw.write(chunk);
-      cb();
-    } else {
-      this.raw.write(chunk, cb);
-    }
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    this.raw.end(cb);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.raw.destroy(err ?? undefined);
-    cb(err);
-  }
-}
 
 export interface TlsOptions {
   cert: string;
@@ -64,6 +21,189 @@ export function secureContext(o: { cert: string; key: string }): tls.SecureConte
 }
 
 /**
+ * How TLS reaches the TCP socket.
+ * - `native`: Node's TLS engine wraps the TCP handle itself (TLSWrap, as `tls.createServer` does):
+ *   ciphertext goes from OpenSSL's buffer to the kernel without touching JavaScript. The TCP socket
+ *   cannot be corked from JS any more, so a flush is packed into full segments with TCP_CORK;
+ *   records and ciphertext bytes are computed from SSL_write sizes.
+ * - `pipe`: Node's TLS engine writes into a JS Duplex that forwards to the TCP socket
+ *   (cipher-pipe.ts): the TCP socket can be corked in user space and records are counted from the
+ *   ciphertext, at 2 to 3 times the server CPU per byte.
+ */
+export type TlsEngine = 'native' | 'pipe';
+
+export interface TlsEngineChoice {
+  engine: TlsEngine;
+  /** Why, for the log line a server prints when it starts its TLS port. */
+  reason: string;
+}
+
+/**
+ * The engine for a server's TLS port. Cork `on` and `kernel` need the TCP socket corked around a
+ * flush: with TCP_CORK (koffi on Linux) the native engine does it in the kernel; without, only the
+ * pipe can cork in user space. Cork `off` needs no cork at all.
+ */
+export function chooseTlsEngine(cork: CorkPolicy, sockoptProblem: string = sockoptUnavailableReason()): TlsEngineChoice {
+  if (cork === 'off') return { engine: 'native', reason: 'cork off: nothing to cork under TLS' };
+  if (sockoptProblem === '') return { engine: 'native', reason: `cork ${cork}: flushes packed with TCP_CORK` };
+  return { engine: 'pipe', reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}` };
+}
+
+/** Ciphertext sent before the first unit of SPICE data, where it can be known. */
+export interface HandshakeCost {
+  /** Handshake plus TLS 1.3 session tickets; native: from TCP_INFO (undefined without it). */
+  bytes: number | undefined;
+  /** Counted by the pipe; undefined for the native engine, whose handshake never passes through JS. */
+  records: number | undefined;
+  taken: boolean;
+}
+
+/** Ciphertext the kernel has accepted on this connection: sent (less retransmissions) plus unsent. */
+function acceptedBytes(t: TcpInfo | undefined): number | undefined {
+  return t === undefined ? undefined : t.bytesSent - t.bytesRetrans + t.notsentBytes;
+}
+
+/**
+ * Per-record overhead assumed for a CBC suite where TCP_INFO cannot be read (cork off without
+ * koffi, and a peer that offers no AEAD suite): header, IV, SHA-256 MAC and average padding.
+ * An estimate; every AEAD suite is computed exactly.
+ */
+const CBC_OVERHEAD_ESTIMATE = 5 + 16 + 32 + 8;
+
+/** What differs between the engines: the TLS socket's construction, corking and accounting. */
+interface CipherPath {
+  readonly socket: tls.TLSSocket;
+  /** Records and ciphertext bytes so far (the pipe sees the handshake too; the conduit subtracts it). */
+  totals(): { records: number; bytes: number };
+  /** Writes of ciphertext to the TCP socket. */
+  tcpWrites(): number;
+  /** Bytes held in user space below the TLS socket. */
+  lowerBuffered(): number;
+  cork(): void;
+  uncork(): void;
+  /**
+   * What the handshake cost, once the first SPICE unit has reached the kernel: `atFirstSubmit` is
+   * what totals() said just before it was written, `dataWire` the ciphertext counted for it.
+   */
+  handshakeCost(atFirstSubmit: { records: number; bytes: number }, dataWire: number): HandshakeCost;
+  /** One SSL_write of n plaintext bytes was made. */
+  onSslWrite(n: number): void;
+}
+
+class PipePath implements CipherPath {
+  readonly socket: tls.TLSSocket;
+  private readonly pipe: CipherPipe;
+  private readonly rawMeter: WriteMeter;
+
+  constructor(
+    private readonly raw: Socket,
+    context: tls.SecureContext,
+  ) {
+    this.rawMeter = meterWrites(raw);
+    this.pipe = new CipherPipe(raw);
+    this.socket = new tls.TLSSocket(this.pipe as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
+  }
+
+  totals(): { records: number; bytes: number } {
+    return { records: this.pipe.records.records, bytes: this.pipe.records.bytes };
+  }
+
+  tcpWrites(): number {
+    return this.rawMeter.calls;
+  }
+
+  lowerBuffered(): number {
+    return this.raw.writableLength;
+  }
+
+  cork(): void {
+    this.raw.cork();
+  }
+
+  uncork(): void {
+    this.raw.uncork();
+  }
+
+  /** Counted: everything that went through the pipe before the first unit. */
+  handshakeCost(atFirstSubmit: { records: number; bytes: number }): HandshakeCost {
+    return { ...atFirstSubmit, taken: true };
+  }
+
+  onSslWrite(): void {}
+}
+
+class NativePath implements CipherPath {
+  readonly socket: tls.TLSSocket;
+  private readonly ledger = new SslWriteLedger();
+  /** Per-record overhead of the negotiated suite, known once the handshake is done. */
+  private overhead: number | undefined;
+
+  constructor(
+    raw: Socket,
+    context: tls.SecureContext,
+    private readonly fd: number | undefined,
+  ) {
+    this.socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, requestCert: false });
+    this.socket.once('secure', () => {
+      this.overhead = recordOverhead(this.socket.getProtocol(), this.socket.getCipher().name);
+    });
+  }
+
+  totals(): { records: number; bytes: number } {
+    return { records: this.ledger.records, bytes: this.wireBytes() };
+  }
+
+  /**
+   * AEAD suites: computed. Otherwise what the kernel accepted (TCP_INFO, handshake included: the
+   * conduit subtracts what it was at the first SPICE write), else an estimate.
+   */
+  private wireBytes(): number {
+    if (this.overhead !== undefined) return this.ledger.wireBytes(this.overhead);
+    const accepted = this.fd === undefined ? undefined : acceptedBytes(getTcpInfo(this.fd));
+    return accepted ?? this.ledger.wireBytes(CBC_OVERHEAD_ESTIMATE);
+  }
+
+  /**
+   * Not observable from JS: each SSL_write's records leave in one writev of OpenSSL's buffers
+   * (more when the kernel takes them in parts), so this is the SSL_write count.
+   */
+  tcpWrites(): number {
+    return this.ledger.sslWrites;
+  }
+
+  lowerBuffered(): number {
+    return 0;
+  }
+
+  /** TCP_CORK: the kernel holds partial segments until uncork, so a flush's SSL_writes pack. */
+  cork(): void {
+    this.setCork(true);
+  }
+
+  uncork(): void {
+    this.setCork(false);
+  }
+
+  /** Never on a closed socket: its descriptor number may already belong to another connection. */
+  private setCork(on: boolean): void {
+    if (this.fd !== undefined && !this.socket.destroyed) setTcpCork(this.fd, on);
+  }
+
+  /**
+   * Everything the kernel took but the first unit: the handshake, and the TLS 1.3 session tickets,
+   * which OpenSSL may still hold when the first unit is written (they then leave with it).
+   */
+  handshakeCost(_atFirstSubmit: unknown, dataWire: number): HandshakeCost {
+    const total = this.fd === undefined ? undefined : acceptedBytes(getTcpInfo(this.fd));
+    return { bytes: total === undefined ? undefined : total - dataWire, records: undefined, taken: true };
+  }
+
+  onSslWrite(n: number): void {
+    this.ledger.add(n);
+  }
+}
+
+/**
  * TLS over a TCP socket. A write unit becomes exactly one SSL_write: units are submitted one at
  * a time (Node merges writes queued behind a pending one into a single SSL_write).
  */
@@ -74,34 +214,41 @@ export class TlsConduit implements Conduit {
   readonly peer: string;
   readonly fd: number | undefined;
   readonly socket: tls.TLSSocket;
-  private readonly pipe: CipherPipe;
+  private readonly path: CipherPath;
   private readonly sslMeter: WriteMeter;
-  private readonly rawMeter: WriteMeter;
   private dataHandler: ((chunk: Buffer) => void) | undefined;
   private finalTcpInfo: TcpInfo | undefined;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
+  /** Records and bytes the path had seen at the first SPICE write (the pipe sees the handshake). */
+  private before = { records: 0, bytes: 0 };
+  private submitted = false;
   /**
-   * Ciphertext sent before the first unit of SPICE data: the handshake, plus TLS 1.3 session
-   * tickets. Reported apart so steady-state TLS cost can be measured.
+   * Ciphertext that is not SPICE data: the handshake, plus TLS 1.3 session tickets. Reported apart
+   * so steady-state TLS cost can be measured; known once the first unit has been written.
    */
-  handshakeCost = { bytes: 0, records: 0, taken: false };
-  /** The kernel's counters at that moment: the handshake's packets and bytes. */
+  handshakeCost: HandshakeCost = { bytes: 0, records: 0, taken: false };
+  /**
+   * The kernel's counters when the first unit is submitted: the handshake's packets and bytes
+   * (natively wrapped, TLS 1.3 session tickets still held by OpenSSL then are not in them).
+   */
   handshakeTcp: TcpInfo | undefined;
 
   constructor(
     private readonly raw: Socket,
     context: tls.SecureContext,
+    readonly engine: TlsEngine = 'pipe',
   ) {
     this.peer = peerOf(raw);
     this.fd = socketFd(raw);
     raw.setNoDelay(true);
-    this.rawMeter = meterWrites(raw);
-    this.pipe = new CipherPipe(raw);
-    this.socket = new tls.TLSSocket(this.pipe as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
-    this.sslMeter = meterWrites(this.socket);
+    this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new PipePath(raw, context);
+    this.socket = this.path.socket;
+    this.sslMeter = meterWrites(this.socket, (n) => this.path.onSslWrite(n));
     this.socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    // The pipe sees the TCP socket end; natively wrapped, only the TLS socket reports it.
     raw.on('end', () => this.keepTcpInfo());
+    this.socket.on('end', () => this.keepTcpInfo());
   }
 
   /** Resolves once the handshake is done; rejects on a handshake failure. */
@@ -128,14 +275,14 @@ export class TlsConduit implements Conduit {
   }
 
   get bufferedBytes(): number {
-    return this.socket.writableLength + this.raw.writableLength;
+    return this.socket.writableLength + this.path.lowerBuffered();
   }
 
   /** Counts after the handshake: SSL_writes, records and ciphertext of SPICE data only. */
   get stats() {
-    const r = this.pipe.records;
-    const h = this.handshakeCost.taken ? this.handshakeCost : { bytes: r.bytes, records: r.records };
-    return { writes: this.rawMeter.calls, sslWrites: this.sslMeter.calls, tlsRecords: r.records - h.records, wireBytes: r.bytes - h.bytes };
+    const t = this.path.totals();
+    const h = this.submitted ? this.before : t;
+    return { writes: this.path.tcpWrites(), sslWrites: this.sslMeter.calls, tlsRecords: t.records - h.records, wireBytes: t.bytes - h.bytes };
   }
 
   get destroyed(): boolean {
@@ -143,16 +290,22 @@ export class TlsConduit implements Conduit {
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
-    if (!this.handshakeCost.taken) {
-      this.handshakeCost = { bytes: this.pipe.records.bytes, records: this.pipe.records.records, taken: true };
-      this.handshakeTcp = this.fd === undefined ? undefined : getTcpInfo(this.fd);
-    }
+    const first = !this.submitted;
+    if (first) this.markFirstSubmit();
     this.inFlight++;
     writeUnit(this.socket, unit, (err) => {
       this.inFlight--;
+      if (first) this.handshakeCost = this.path.handshakeCost(this.before, this.stats.wireBytes);
       done(err);
       if (this.inFlight === 0) for (const h of this.idleHandlers) h();
     });
+  }
+
+  /** From here on, ciphertext is SPICE data (the handshake is behind). */
+  private markFirstSubmit(): void {
+    this.submitted = true;
+    this.handshakeTcp = this.fd === undefined ? undefined : getTcpInfo(this.fd);
+    this.before = this.path.totals();
   }
 
   onIdle(cb: () => void): void {
@@ -160,15 +313,15 @@ export class TlsConduit implements Conduit {
   }
 
   cork(): void {
-    this.raw.cork();
+    this.path.cork();
   }
 
   uncork(): void {
-    this.raw.uncork();
+    this.path.uncork();
   }
 
   setKernelCork(on: boolean): boolean {
-    return this.fd !== undefined && setTcpCork(this.fd, on);
+    return this.fd !== undefined && !this.socket.destroyed && setTcpCork(this.fd, on);
   }
 
   /** Bytes that arrived while no consumer was set (e.g. between TLS handshake and link stage). */
@@ -222,15 +375,15 @@ export class TlsConduit implements Conduit {
     this.raw.on('drain', cb);
   }
 
-  /** TCP_INFO now, or as last read before the descriptor closed. */
+  /** TCP_INFO now, or as last read before the descriptor closed (never from a reused descriptor). */
   tcpInfo(): TcpInfo | undefined {
-    if (this.fd === undefined) return undefined;
-    return this.finalTcpInfo ?? getTcpInfo(this.fd);
+    if (this.fd === undefined || this.finalTcpInfo || this.socket.destroyed) return this.finalTcpInfo;
+    return getTcpInfo(this.fd);
   }
 
   /** Read TCP_INFO one last time while the descriptor is still open. */
   private keepTcpInfo(): void {
-    if (this.fd !== undefined && this.finalTcpInfo === undefined && !this.raw.destroyed) this.finalTcpInfo = getTcpInfo(this.fd);
+    if (this.fd !== undefined && this.finalTcpInfo === undefined && !this.raw.destroyed && !this.socket.destroyed) this.finalTcpInfo = getTcpInfo(this.fd);
   }
 
   end(): void {
@@ -241,6 +394,7 @@ export class TlsConduit implements Conduit {
   destroy(err?: Error): void {
     this.keepTcpInfo();
     this.socket.destroy(err);
-    this.raw.destroy();
+    // Natively wrapped, the TLS socket owns (and closes) the TCP handle.
+    if (this.engine === 'pipe') this.raw.destroy();
   }
 }

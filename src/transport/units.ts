@@ -15,6 +15,8 @@ export function unitSize(unit: readonly Buffer[]): number {
 
 export class UnitBuilder {
   private open: Buffer[] = [];
+  /** Bytes in `open`: held in user space like queued units, so the stream counts them as buffered. */
+  openBytes = 0;
   /** Index in `open` where the flush's last message begins. */
   private lastMessageAt = 0;
   private ready: WriteUnit[] = [];
@@ -35,7 +37,11 @@ export class UnitBuilder {
     switch (this.coalesce) {
       case 'flush':
         this.lastMessageAt = this.open.length;
-        for (const b of iovecs) if (b.length > 0) this.open.push(b);
+        for (const b of iovecs) {
+          if (b.length === 0) continue;
+          this.open.push(b);
+          this.openBytes += b.length;
+        }
         return;
       case 'none':
         for (const b of iovecs) if (b.length > 0) this.ready.push([b]);
@@ -75,6 +81,7 @@ export class UnitBuilder {
         this.ready.push(this.open);
       }
       this.open = [];
+      this.openBytes = 0;
       this.lastMessageAt = 0;
     }
     return this.takeReady();

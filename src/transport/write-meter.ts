@@ -10,8 +10,13 @@ export interface WriteMeter {
   bytes: number;
 }
 
-type WriteFn = (chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
-type WritevFn = (chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void) => void;
+type WriteFn = (chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
+type WritevFn = (chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: (err?: Error | null) => void) => void;
+
+/** Bytes of a written chunk: the HTTP server (web viewer on the TLS port) writes strings too. */
+function chunkBytes(chunk: Buffer | string, encoding: BufferEncoding): number {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+}
 
 export function meterWrites(stream: Writable, onWrite?: (bytes: number) => void): WriteMeter {
   const meter: WriteMeter = { calls: 0, bytes: 0 };
@@ -24,13 +29,13 @@ export function meterWrites(stream: Writable, onWrite?: (bytes: number) => void)
     onWrite?.(n);
   };
   target._write = function (this: unknown, chunk, encoding, cb) {
-    record(chunk.length);
+    record(chunkBytes(chunk, encoding));
     return write.call(this, chunk, encoding, cb);
   };
   if (writev) {
     target._writev = function (this: unknown, chunks, cb) {
       let n = 0;
-      for (const c of chunks) n += c.chunk.length;
+      for (const c of chunks) n += chunkBytes(c.chunk, c.encoding);
       record(n);
       return writev.call(this, chunks, cb);
     };
