@@ -15,6 +15,7 @@ import { formatLzResults, runLzBench } from './lz.js';
 import { formatMessageResults, runMessageBench } from './messages.js';
 import { formatQuicResults, runQuicBench } from './quic.js';
 import { formatTlsResults, runTlsBench } from './tls.js';
+import { formatX11Results, runX11Bench } from './x11.js';
 
 export interface MachineFacts {
   node: string;
@@ -88,6 +89,7 @@ const SUITES: readonly Suite[] = [
   suite('messages', runMessageBench, formatMessageResults),
   suite('audio', runAudioBench, formatAudioResults),
   suite('tls', () => runTlsBench(), formatTlsResults),
+  suite('x11', () => runX11Bench(), formatX11Results),
 ];
 
 function parseArgs(argv: readonly string[]): { json: string | undefined } {

@@ -4,7 +4,7 @@
  * (DamageNotify only says "something changed"; the frame collects everything since).
  */
 export class FrameScheduler {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel(): void } | null = null;
   private running: Promise<void> | null = null;
   private wanted = false;
   private lastStart = -Infinity;
@@ -34,13 +34,20 @@ export class FrameScheduler {
     }
     if (this.timer) return;
     const delay = Math.max(0, this.lastStart + this.minIntervalMs - performance.now());
-    this.timer = setTimeout(() => this.fire(), delay);
+    // Node stretches setTimeout(0) to 1 ms: a frame that is due now runs on the next turn instead.
+    if (delay < 1) {
+      const immediate = setImmediate(() => this.fire());
+      this.timer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(() => this.fire(), delay);
+      this.timer = { cancel: () => clearTimeout(timeout) };
+    }
   }
 
   /** Cancel what is scheduled and wait for a running job to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.running;
   }
