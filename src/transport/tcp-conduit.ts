@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Conduit } from './conduit.js';
 import { getTcpInfo, setTcpCork, socketFd, type TcpInfo } from './sockopt.js';
+import { Inbox } from './inbox.js';
 import type { WriteUnit } from './units.js';
 import { meterWrites, type WriteMeter } from './write-meter.js';
 
@@ -17,7 +18,7 @@ export class TcpConduit implements Conduit {
   readonly peer: string;
   readonly fd: number | undefined;
   private readonly meter: WriteMeter;
-  private dataHandler: ((chunk: Buffer) => void) | undefined;
+  private readonly inbox = new Inbox();
   private finalTcpInfo: TcpInfo | undefined;
 
   constructor(private readonly socket: Socket) {
@@ -25,7 +26,7 @@ export class TcpConduit implements Conduit {
     this.fd = socketFd(socket);
     socket.setNoDelay(true);
     this.meter = meterWrites(socket);
-    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    socket.on('data', (chunk: Buffer) => this.inbox.deliver(chunk));
     socket.on('end', () => this.keepTcpInfo());
   }
 
@@ -61,18 +62,9 @@ export class TcpConduit implements Conduit {
     return this.fd !== undefined && setTcpCork(this.fd, on);
   }
 
-  /** Bytes that arrived while no consumer was set (e.g. between TLS handshake and link stage). */
-  private early: Buffer[] = [];
-
-  private deliver(chunk: Buffer): void {
-    if (this.released) return;
-    if (this.dataHandler) this.dataHandler(chunk);
-    else this.early.push(chunk);
-  }
 
   unread(chunks: Buffer[]): void {
-    this.dataHandler = undefined;
-    this.early = [...chunks, ...this.early];
+    this.inbox.unread(chunks);
   }
 
   /**
@@ -81,24 +73,11 @@ export class TcpConduit implements Conduit {
    * Its counters, cork and TCP_INFO keep working underneath.
    */
   release(): Socket {
-    this.released = true;
-    this.dataHandler = undefined;
-    // Paused while the bytes go back, so none is emitted before the new owner listens; the new
-    // owner resumes the socket.
-    this.socket.pause();
-    const early = this.early;
-    this.early = [];
-    for (let i = early.length - 1; i >= 0; i--) this.socket.unshift(early[i]!);
-    return this.socket;
+    return this.inbox.release(this.socket);
   }
 
-  private released = false;
-
   onData(cb: (chunk: Buffer) => void): void {
-    this.dataHandler = cb;
-    const early = this.early;
-    this.early = [];
-    for (const c of early) cb(c);
+    this.inbox.onData(cb);
   }
 
   onClose(cb: (err?: Error) => void): void {

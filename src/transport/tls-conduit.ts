@@ -6,6 +6,7 @@ import type { CorkPolicy } from './policy.js';
 import { getTcpInfo, setTcpCork, sockoptUnavailableReason, socketFd, type TcpInfo } from './sockopt.js';
 import { peerOf, writeUnit } from './tcp-conduit.js';
 import { recordOverhead, SslWriteLedger } from './tls-records.js';
+import { Inbox } from './inbox.js';
 import type { WriteUnit } from './units.js';
 import { meterWrites, type WriteMeter } from './write-meter.js';
 
@@ -216,7 +217,7 @@ export class TlsConduit implements Conduit {
   readonly socket: tls.TLSSocket;
   private readonly path: CipherPath;
   private readonly sslMeter: WriteMeter;
-  private dataHandler: ((chunk: Buffer) => void) | undefined;
+  private readonly inbox = new Inbox();
   private finalTcpInfo: TcpInfo | undefined;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
@@ -245,7 +246,7 @@ export class TlsConduit implements Conduit {
     this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new PipePath(raw, context);
     this.socket = this.path.socket;
     this.sslMeter = meterWrites(this.socket, (n) => this.path.onSslWrite(n));
-    this.socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    this.socket.on('data', (chunk: Buffer) => this.inbox.deliver(chunk));
     // The pipe sees the TCP socket end; natively wrapped, only the TLS socket reports it.
     raw.on('end', () => this.keepTcpInfo());
     this.socket.on('end', () => this.keepTcpInfo());
@@ -324,18 +325,9 @@ export class TlsConduit implements Conduit {
     return this.fd !== undefined && !this.socket.destroyed && setTcpCork(this.fd, on);
   }
 
-  /** Bytes that arrived while no consumer was set (e.g. between TLS handshake and link stage). */
-  private early: Buffer[] = [];
-
-  private deliver(chunk: Buffer): void {
-    if (this.released) return;
-    if (this.dataHandler) this.dataHandler(chunk);
-    else this.early.push(chunk);
-  }
 
   unread(chunks: Buffer[]): void {
-    this.dataHandler = undefined;
-    this.early = [...chunks, ...this.early];
+    this.inbox.unread(chunks);
   }
 
   /**
@@ -344,24 +336,11 @@ export class TlsConduit implements Conduit {
    * Its counters, cork and TCP_INFO keep working underneath.
    */
   release(): tls.TLSSocket {
-    this.released = true;
-    this.dataHandler = undefined;
-    // Paused while the bytes go back, so none is emitted before the new owner listens; the new
-    // owner resumes the socket.
-    this.socket.pause();
-    const early = this.early;
-    this.early = [];
-    for (let i = early.length - 1; i >= 0; i--) this.socket.unshift(early[i]!);
-    return this.socket;
+    return this.inbox.release(this.socket);
   }
 
-  private released = false;
-
   onData(cb: (chunk: Buffer) => void): void {
-    this.dataHandler = cb;
-    const early = this.early;
-    this.early = [];
-    for (const c of early) cb(c);
+    this.inbox.onData(cb);
   }
 
   onClose(cb: (err?: Error) => void): void {

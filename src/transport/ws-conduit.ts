@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Conduit } from './conduit.js';
 import type { TcpInfo } from './sockopt.js';
+import { Inbox } from './inbox.js';
 import type { WriteUnit } from './units.js';
 
 /** The conduit a WebSocket rides on: counters, cork and TCP_INFO come from it. */
@@ -17,8 +18,7 @@ export class WsConduit implements Conduit {
   readonly secure: boolean;
   readonly peer: string;
   readonly fd: number | undefined;
-  private dataHandler: ((chunk: Buffer) => void) | undefined;
-  private early: Buffer[] = [];
+  private readonly inbox = new Inbox();
   private closed = false;
 
   constructor(
@@ -34,7 +34,7 @@ export class WsConduit implements Conduit {
         this.destroy(new Error('text frame on a SPICE WebSocket'));
         return;
       }
-      this.deliver(data);
+      this.inbox.deliver(data);
     });
   }
 
@@ -52,11 +52,6 @@ export class WsConduit implements Conduit {
 
   get destroyed(): boolean {
     return this.closed || this.ws.readyState > 1;
-  }
-
-  private deliver(chunk: Buffer): void {
-    if (this.dataHandler) this.dataHandler(chunk);
-    else this.early.push(chunk);
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
@@ -81,15 +76,11 @@ export class WsConduit implements Conduit {
   }
 
   onData(cb: (chunk: Buffer) => void): void {
-    this.dataHandler = cb;
-    const early = this.early;
-    this.early = [];
-    for (const c of early) cb(c);
+    this.inbox.onData(cb);
   }
 
   unread(chunks: Buffer[]): void {
-    this.dataHandler = undefined;
-    this.early = [...chunks, ...this.early];
+    this.inbox.unread(chunks);
   }
 
   onClose(cb: (err?: Error) => void): void {
