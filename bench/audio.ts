@@ -8,6 +8,7 @@
  * the median of several runs after a warm-up. Bytes per second count raw Opus packets, without
  * the SPICE DATA header (4 bytes time + 6 bytes mini header per packet, i.e. +1000 B/s).
  */
+import { makeRandom, medianTime } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { dominantFrequency } from '../src/audio/analysis.js';
 import { DEFAULT_BITRATE, DEFAULT_COMPLEXITY, OpusDecoder, OpusEncoder, type OpusEncoderOptions } from '../src/audio/opus.js';
@@ -33,17 +34,6 @@ const SECONDS = 10;
 const WARMUP_RUNS = 1;
 const MEASURED_RUNS = 5;
 
-/** mulberry32, so every run benchmarks the same noise. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A chord plus quiet noise: dense enough that the encoder has real work in every band. */
 function musicLike(): Int16Array {
@@ -75,23 +65,8 @@ function toFrames(pcm: Int16Array): Int16Array[] {
   return frames;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-/** Median wall time in ms of `fn` over MEASURED_RUNS runs after WARMUP_RUNS unmeasured ones. */
-function timeMedian(fn: () => void): number {
-  for (let i = 0; i < WARMUP_RUNS; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < MEASURED_RUNS; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
+const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
 /** Encodes all frames with a fresh encoder (codec state carries over between packets). */
 function encodeAll(frames: readonly Int16Array[], options: OpusEncoderOptions): Buffer[] {

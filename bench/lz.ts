@@ -7,6 +7,7 @@
  * MB/s counts megabytes (10^6 bytes) of 32-bit input pixels (width * height * 4) per second, for both
  * directions, so the two figures are comparable. Each figure is the median of several runs after a warm-up.
  */
+import { makeRandom, medianTime } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { encodeLz } from '../src/display/lz.js';
 import { decodeLz } from '../src/display/lz-decode.js';
@@ -33,17 +34,6 @@ const HEIGHT = 768;
 const WARMUP_RUNS = 3;
 const MEASURED_RUNS = 11;
 
-/** mulberry32: a tiny deterministic PRNG, so every run benchmarks the same pixels. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function setPixel(img: PixelImage, x: number, y: number, rgb: number): void {
   img.data.writeUInt32LE(rgb >>> 0, y * img.stride + x * 4);
@@ -148,23 +138,8 @@ export function makeNoiseImage(width = WIDTH, height = HEIGHT, seed = 3): PixelI
   return img;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-/** Median wall time in ms of `fn` over MEASURED_RUNS runs after WARMUP_RUNS unmeasured ones. */
-function timeMedian(fn: () => void): number {
-  for (let i = 0; i < WARMUP_RUNS; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < MEASURED_RUNS; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
+const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
 function benchImage(name: string, img: PixelImage): BenchResult {
   const inputBytes = img.width * img.height * 4;

@@ -14,6 +14,7 @@
  *
  * Every figure is the median of several timed runs after warm-up runs, one core, wall time.
  */
+import { medianTime } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { spiceCursor } from '../src/channels/cursor.js';
 import { allocImage } from '../src/display/pixels.js';
@@ -49,22 +50,8 @@ const BIG_CHUNK = 64 << 10;
 /** Rounds of the mixed message sequence in the decoder's stream (~21 MB). */
 const DECODE_ROUNDS = 300;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-function timeMedian(fn: () => void): number {
-  for (let i = 0; i < WARMUP_RUNS; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < MEASURED_RUNS; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
+const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
 const BASE: DisplayBase = { surfaceId: 0, box: { top: 100, left: 200, bottom: 228, right: 328 }, clip: { type: 'none' } };
 /** 128x128 32-bit pixels: 64 KiB, the payload DRAW_COPY references. */

@@ -8,6 +8,7 @@
  * MB/s counts megabytes (10^6 bytes) of 32-bit input pixels (width * height * 4) per second, for both
  * directions, as bench/lz.ts does. Each figure is the median of several runs after a warm-up.
  */
+import { medianTime } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { choosePhotoCodec, type PhotoCodec } from '../src/display/image-choice.js';
 import { sameRgb, type PixelImage } from '../src/display/pixels.js';
@@ -40,23 +41,8 @@ export interface QuicBenchResult {
 const WARMUP_RUNS = 3;
 const MEASURED_RUNS = 11;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-/** Median wall time in ms of `fn` over MEASURED_RUNS runs after WARMUP_RUNS unmeasured ones. */
-function timeMedian(fn: () => void): number {
-  for (let i = 0; i < WARMUP_RUNS; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < MEASURED_RUNS; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
-}
+const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
 function benchImage(name: string, img: PixelImage, lz: BenchResult): QuicBenchResult {
   const inputBytes = img.width * img.height * 4;

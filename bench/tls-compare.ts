@@ -7,6 +7,7 @@
  *   npx tsc -p /tmp/spiced-old/tsconfig.build.json
  *   node dist/bench/tls-compare.js /tmp/spiced-old/dist --rounds 9 --only 'node tls (ceiling)' --only 'spiced on/flush'
  */
+import { median } from './common.js';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runTlsBench, type TlsBenchOptions, type TlsBenchResult } from './tls.js';
@@ -16,11 +17,6 @@ type RunBench = (options: TlsBenchOptions) => Promise<TlsBenchResult[]>;
 const DEFAULT_CASES = ['node tls (ceiling)', 'spiced on/flush', 'on/flush SpiceClient'];
 const NEW_CASES = ['on/flush SpiceClient', 'on/flush fresh images'];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** One line per build and case: medians over rounds, and every round's paired ratio. */
 function format(rows: Map<string, TlsBenchResult[]>): string {

@@ -18,6 +18,7 @@
  * other work on the machine spreads over every case; figures are medians. MB = 10^6 bytes of
  * plaintext (SPICE bytes with their headers, or raw bytes for node).
  */
+import { median } from './common.js';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
@@ -163,11 +164,6 @@ async function runSpiced(material: TlsMaterial, c: Case, pool: readonly PixelIma
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function summarise(c: Case, samples: Sample[]): TlsBenchResult {
   const perMB = (f: (s: Sample) => number): number => median(samples.map((s) => f(s) / (s.bytes / 1e6)));
