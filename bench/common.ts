@@ -18,14 +18,5 @@ export function medianTime(fn: () => void, warmup: number, measured: number): nu
   return median(times);
 }
 
-/** mulberry32: a tiny deterministic PRNG, so every run benchmarks the same data. */
-export function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the demo desktop's mulberry32), so every run benchmarks the same data. */
+export { seededRandom as makeRandom } from '../src/sources/demo/noise.js';
