@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
 
 /*
- * Recordings as byte streams, whatever they are wrapped in: SPICE_REPLAY files are often kept
+ * Recordings as bytes, whatever they are wrapped in: SPICE_REPLAY files are often kept
  * compressed (.xz by the project, .gz by spice-server's SPICE_WORKER_RECORD_FILTER=gzip). The
- * wrapper is recognised by its magic bytes, not by the file name.
+ * wrapper is recognised by its magic bytes, not by the file name. Streams serve probing;
+ * importing reads the whole (decompressed) file, which a synchronous parser then walks.
  */
 
 export type Container = 'plain' | 'gzip' | 'xz';
@@ -43,6 +47,111 @@ export function decompressedChunks(path: string, container: Container): AsyncIte
     case 'xz':
       return xzChunks(path);
   }
+}
+
+const gunzipBuffer = promisify(gunzipCallback);
+
+/**
+ * The file's whole decompressed content in one Buffer that belongs to the caller (nothing else
+ * holds or writes it, so views into it can be handed out as immutable data).
+ */
+export async function readDecompressed(path: string, container: Container): Promise<Buffer> {
+  switch (container) {
+    case 'plain':
+      return readWhole(path);
+    case 'gzip':
+      try {
+        // zlib runs on the thread pool, off the event loop, as the streaming gunzip did.
+        return await gunzipBuffer(await readWhole(path));
+      } catch (err) {
+        throw new Error(`gunzip ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    case 'xz':
+      return xzWhole(path);
+  }
+}
+
+/**
+ * `xz -dc` into one Buffer. xz writes 8 KB at a time, and taking ~1000 such chunks from a pipe
+ * costs this process more CPU than the rest of an import; so xz writes into a private temporary
+ * file instead, read back in one go. Without a usable temporary directory, a pipe it is.
+ */
+async function xzWhole(path: string): Promise<Buffer> {
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'spiced-xz-'));
+  } catch {
+    return runXz(path, 'pipe');
+  }
+  try {
+    const out = await open(join(dir, 'recording'), 'wx+', 0o600);
+    try {
+      await runXz(path, out.fd);
+      return await readAll(out);
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A whole file in one Buffer, read with one call where the system allows (not 512 KB at a time). */
+async function readWhole(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    return await readAll(fh);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readAll(fh: FileHandle): Promise<Buffer> {
+  const stat = await fh.stat();
+  // Pipes and devices have no size to read at once.
+  if (!stat.isFile()) return fh.readFile();
+  const size = stat.size;
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === size ? buf : buf.subarray(0, got);
+}
+
+/** Runs `xz -dc`, its output to `stdout` (a file descriptor) or collected from a pipe. */
+function runXz(path: string, stdout: number | 'pipe'): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', stdout, 'pipe'] });
+    const parts: Buffer[] = [];
+    let size = 0;
+    const stderr: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => {
+      parts.push(b);
+      size += b.length;
+    });
+    child.stderr?.on('data', (b: Buffer) => stderr.push(b));
+    child.once('error', (error) => reject(new Error(`cannot run xz to decompress ${path}: ${error.message}`)));
+    // 'close' comes after the pipes have ended, so every byte is in.
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve(Buffer.concat(parts, size));
+      const why = Buffer.concat(stderr).toString('utf8').trim();
+      reject(new Error(`xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`));
+    });
+  });
+}
+
+/** Every chunk of a stream in one fresh Buffer (a copy, so later changes to the chunks do not show). */
+export async function concatChunks(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    total += c.length;
+  }
+  return Buffer.concat(parts, total);
 }
 
 /** The first `n` decompressed bytes (fewer if the stream is shorter); stops the stream early. */

@@ -1,7 +1,7 @@
 import { Desktop } from '../../display/desktop.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { Surface } from '../../display/surface.js';
-import { containerOf, decompressedChunks, firstBytes, readHead, type Container } from './container.js';
+import { containerOf, decompressedChunks, firstBytes, readDecompressed, readHead, type Container } from './container.js';
 import { hasSpicedMagic, readSpicedRecording, type TimedSeamCommand } from './spiced-format/index.js';
 import { renderFinalFrame, SpiceReplayImporter } from './spice-replay/index.js';
 
@@ -28,12 +28,32 @@ export async function probeRecording(path: string): Promise<RecordingKind> {
   if (hasSpicedMagic(head)) return { format: 'spiced', container: 'plain' };
   const container = containerOf(head);
   const inner = container === 'plain' ? head : await firstBytes(decompressedChunks(path, container), PROBE_BYTES);
-  if (inner.subarray(0, REPLAY_MAGIC.length).equals(REPLAY_MAGIC)) return { format: 'spice-replay', container };
+  return { format: innerFormat(path, inner, container), container };
+}
+
+/** The format of decompressed bytes that are not a plain spiced recording; throws for anything else. */
+function innerFormat(path: string, inner: Buffer, container: Container): RecordingFormat {
+  if (inner.subarray(0, REPLAY_MAGIC.length).equals(REPLAY_MAGIC)) return 'spice-replay';
   if (hasSpicedMagic(inner)) {
     throw new Error(`${path}: a spiced recording inside ${container}: decompress it first (spiced recordings compress their own body)`);
   }
   const start = JSON.stringify(inner.subarray(0, 16).toString('latin1'));
   throw new Error(`${path}: not a recording (starts with ${start}); expected a spiced recording or a SPICE_REPLAY file, plain, gzip or xz`);
+}
+
+/**
+ * A SPICE_REPLAY recording's whole decompressed bytes (what the importer parses), or null for a
+ * spiced recording. Decompresses once: probing and importing share the bytes.
+ */
+async function loadReplay(path: string): Promise<Buffer | null> {
+  const head = await readHead(path, PROBE_BYTES);
+  if (hasSpicedMagic(head)) return null;
+  const container = containerOf(head);
+  // A plain file is judged by its head before it is read whole (it may be anything, and large).
+  if (container === 'plain') innerFormat(path, head, container);
+  const bytes = await readDecompressed(path, container);
+  innerFormat(path, bytes.subarray(0, PROBE_BYTES), container);
+  return bytes;
 }
 
 export async function detectRecordingFormat(path: string): Promise<RecordingFormat> {
@@ -42,12 +62,13 @@ export async function detectRecordingFormat(path: string): Promise<RecordingForm
 
 /** The recording's timestamped commands, streamed, whichever format it is in. */
 export async function* readRecording(path: string): AsyncGenerator<TimedSeamCommand> {
-  const { format, container } = await probeRecording(path);
-  if (format === 'spiced') {
+  const replay = await loadReplay(path);
+  if (!replay) {
     yield* readSpicedRecording(path);
     return;
   }
-  for await (const { timeNs, command } of new SpiceReplayImporter(decompressedChunks(path, container)).events()) yield { timeNs, command };
+  // Synchronous commands, yielded here: one async step per command instead of two.
+  for (const command of new SpiceReplayImporter(replay).commands()) yield command;
 }
 
 /**
@@ -55,8 +76,8 @@ export async function* readRecording(path: string): AsyncGenerator<TimedSeamComm
  * last primary surface, if the recording ends by destroying it).
  */
 export async function renderRecording(path: string): Promise<PixelImage> {
-  const { format, container } = await probeRecording(path);
-  if (format === 'spice-replay') return renderFinalFrame(decompressedChunks(path, container));
+  const replay = await loadReplay(path);
+  if (replay) return renderFinalFrame(replay);
   const desktop = new Desktop();
   let last: Surface | undefined;
   for await (const { command } of readSpicedRecording(path)) {

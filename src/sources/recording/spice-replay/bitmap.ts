@@ -90,16 +90,47 @@ export function bitmapToRaster(img: QxlBitmapImage, where: string): Raster {
   if (isPaletteFormat(img.format) && !img.palette) throw new Error(`${where}: ${bitmapFormatName(img.format)} bitmap without a palette`);
   const out = allocRaster(img.x, img.y, img.format === BitmapFormat.RGBA || img.format === BitmapFormat.EIGHT_BIT_A);
   const topDown = (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
-  const decodeRow = rowDecoder(img);
-  for (let row = 0; row < img.y; row++) {
-    const destY = topDown ? row : img.y - 1 - row;
-    decodeRow(row * img.stride, out.pixels, destY * out.stride);
+  if (is32Bit(img.format)) {
+    copyRows32(img, out, topDown);
+  } else {
+    const decodeRow = rowDecoder(img);
+    for (let row = 0; row < img.y; row++) {
+      const destY = topDown ? row : img.y - 1 - row;
+      decodeRow(row * img.stride, out.pixels, destY * out.stride);
+    }
   }
   // The guest says the unused top byte is all ones; the client sets it so (canvas_get_image).
   if (img.flags & ImageFlags.HIGH_BITS_SET && (img.format === BitmapFormat.THIRTY_TWO_BIT || img.format === BitmapFormat.TWENTY_FOUR_BIT)) {
     for (let i = 0; i < out.pixels.length; i++) out.pixels[i] = (out.pixels[i]! | 0xff000000) >>> 0;
   }
   return out;
+}
+
+/**
+ * A top-down 32-bit bitmap whose rows are already packed is, as it stands, the PixelImage that
+ * rasterAsImage(bitmapToRaster(img)) would copy out: then this is a view of the bitmap's bytes
+ * (recording data, which nothing writes). Null for every other bitmap.
+ */
+export function bitmapView(img: QxlBitmapImage): PixelImage | null {
+  const highBits = img.format === BitmapFormat.THIRTY_TWO_BIT && (img.flags & ImageFlags.HIGH_BITS_SET) !== 0;
+  const packed = img.stride === 4 * img.x && (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
+  if (!is32Bit(img.format) || !packed || highBits) return null;
+  return { width: img.x, height: img.y, stride: img.stride, data: img.data.subarray(0, img.stride * img.y) };
+}
+
+/** 32BIT and RGBA: u32 LE 0xXXRRGGBB / 0xAARRGGBB, the raster's own layout. */
+function is32Bit(format: number): boolean {
+  return format === BitmapFormat.THIRTY_TWO_BIT || format === BitmapFormat.RGBA;
+}
+
+/** Rows of a 32-bit bitmap copied as bytes (little-endian u32 in, the same u32 out). */
+function copyRows32(img: QxlBitmapImage, out: Raster, topDown: boolean): void {
+  const dest = Buffer.from(out.pixels.buffer, out.pixels.byteOffset, out.pixels.byteLength);
+  const rowBytes = 4 * img.x;
+  for (let row = 0; row < img.y; row++) {
+    const destY = topDown ? row : img.y - 1 - row;
+    img.data.copy(dest, destY * out.stride * 4, row * img.stride, row * img.stride + rowBytes);
+  }
 }
 
 type RowDecoder = (srcOffset: number, dest: Uint32Array, destOffset: number) => void;
@@ -148,11 +179,6 @@ function rowDecoder(img: QxlBitmapImage): RowDecoder {
           const o = s + 3 * x;
           dest[d + x] = (data[o + 2]! << 16) | (data[o + 1]! << 8) | data[o]!;
         }
-      };
-    case BitmapFormat.THIRTY_TWO_BIT:
-    case BitmapFormat.RGBA:
-      return (s, dest, d) => {
-        for (let x = 0; x < width; x++) dest[d + x] = data.readUInt32LE(s + 4 * x);
       };
     case BitmapFormat.EIGHT_BIT_A:
       return (s, dest, d) => {

@@ -1,145 +1,76 @@
-import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { concatChunks, readDecompressed } from '../container.js';
 
 /*
- * Byte sources for recordings: a plain file is streamed with fs; a `.xz` file is streamed through
- * `xz -dc`, so neither is ever held in memory as a whole. ByteReader turns the chunks into the
- * primitives the recording format needs (text lines, "read up to ':'", exact byte counts).
+ * Recordings are imported from memory: the whole file (a few MB, most of it the initial primary
+ * surface and bitmaps) is read or decompressed into one Buffer first, then walked synchronously
+ * with a plain offset. Parsing line by line over an async chunk stream cost more CPU in promises,
+ * look-ahead copies and garbage than everything else the importer did.
+ *
+ * ByteReader offers the primitives the careful reader (event-stream.ts) needs - text lines,
+ * "read up to ':'", exact byte counts - as positions in that Buffer.
  */
 
-const CHUNK_SIZE = 1 << 20;
-
-/** Chunks of a recording file, decompressed on the fly when the name ends in `.xz`. */
-export function openRecording(path: string): AsyncIterable<Buffer> {
-  return path.endsWith('.xz') ? xzChunks(path) : fileChunks(path);
+/**
+ * The recording's bytes: a path (".xz" names are decompressed with `xz -dc`, as before) or
+ * chunks, copied into one Buffer that nothing else writes.
+ */
+export async function loadRecording(input: string | AsyncIterable<Buffer>): Promise<Buffer> {
+  if (typeof input !== 'string') return concatChunks(input);
+  return readDecompressed(input, input.endsWith('.xz') ? 'xz' : 'plain');
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  const stream = createReadStream(path, { highWaterMark: CHUNK_SIZE });
-  try {
-    for await (const chunk of stream) yield chunk as Buffer;
-  } finally {
-    stream.destroy();
-  }
-}
-
-async function* xzChunks(path: string): AsyncGenerator<Buffer> {
-  const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: Buffer[] = [];
-  child.stderr.on('data', (b: Buffer) => stderr.push(b));
-  // Settles (never rejects) when xz has gone, so an abandoned generator leaves no unhandled rejection.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  let finished = false;
-  try {
-    for await (const chunk of child.stdout) yield chunk as Buffer;
-    finished = true;
-  } finally {
-    // The consumer may stop early (an error in a later event, or it only wanted a prefix).
-    if (!finished) child.kill('SIGTERM');
-  }
-  const { code, signal, error } = await exited;
-  if (error) throw new Error(`cannot run xz to decompress ${path}: ${error.message}`);
-  if (code !== 0) {
-    const why = Buffer.concat(stderr).toString('utf8').trim();
-    throw new Error(`xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`);
-  }
-}
-
-/** Pull-based reader over a chunk iterator with a small look-ahead buffer. */
+/** Synchronous reader over an in-memory recording. */
 export class ByteReader {
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private ended = false;
-  private readonly it: AsyncIterator<Buffer>;
-  /** Bytes consumed so far (for error messages). */
+  /** Bytes consumed so far: the position of the next unread byte (also for error messages). */
   offset = 0;
 
-  constructor(source: AsyncIterable<Buffer>) {
-    this.it = source[Symbol.asyncIterator]();
-  }
+  constructor(readonly buf: Buffer) {}
 
-  /** Stop the underlying source (kills xz when the caller gives up early). */
-  async close(): Promise<void> {
-    await this.it.return?.();
-  }
-
-  /** True when every byte has been consumed. */
-  async atEnd(): Promise<boolean> {
-    return !(await this.fill(1));
-  }
-
-  /** The next `n` bytes without consuming them (fewer at the end of the stream). */
-  async peek(n: number): Promise<Buffer> {
-    await this.fill(n);
-    return this.buf.subarray(this.pos, Math.min(this.buf.length, this.pos + n));
+  /** True when the unread bytes start with `prefix` (which is not consumed). */
+  startsWith(prefix: Buffer): boolean {
+    const at = this.offset;
+    if (this.buf.length - at < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (this.buf[at + i] !== prefix[i]) return false;
+    return true;
   }
 
   /**
-   * Bytes up to (not including) `delimiter`, which is consumed too. Null at the end of the stream;
-   * an error when the delimiter does not come within `maxLength` bytes.
+   * Consumes the bytes up to `delimiter` and the delimiter itself, and returns the delimiter's
+   * position (the bytes are buf[start, returned), start being the offset before the call).
+   * -1 at the end of the data; an error when the delimiter does not come within `maxLength` bytes.
    */
-  async readUntil(delimiter: number, maxLength: number): Promise<Buffer | null> {
-    let scanned = 0;
-    for (;;) {
-      const at = this.buf.indexOf(delimiter, this.pos + scanned);
-      if (at >= 0) {
-        const out = this.buf.subarray(this.pos, at);
-        this.consume(at + 1 - this.pos);
-        return out;
-      }
-      if (this.buf.length - this.pos > maxLength) {
-        throw new Error(`no ${JSON.stringify(String.fromCharCode(delimiter))} within ${maxLength} bytes at offset ${this.offset}`);
-      }
-      scanned = this.buf.length - this.pos;
-      if (!(await this.fill(this.buf.length - this.pos + 1))) {
-        if (this.buf.length === this.pos) return null;
-        throw new Error(`stream ends inside a line at offset ${this.offset}`);
-      }
+  readUntil(delimiter: number, maxLength: number): number {
+    const start = this.offset;
+    const remaining = this.buf.length - start;
+    if (remaining <= 0) return -1;
+    const at = this.buf.indexOf(delimiter, start);
+    if (at >= 0 && at - start <= maxLength) {
+      this.offset = at + 1;
+      return at;
     }
+    if (remaining > maxLength) {
+      throw new Error(`no ${JSON.stringify(String.fromCharCode(delimiter))} within ${maxLength} bytes at offset ${start}`);
+    }
+    throw new Error(`stream ends inside a line at offset ${start}`);
   }
 
-  /** Exactly `n` bytes, as a fresh Buffer that does not pin the read chunks. */
-  async readExact(n: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(n);
-    let got = 0;
-    while (got < n) {
-      if (this.pos === this.buf.length && !(await this.fill(1))) {
-        throw new Error(`stream ends after ${got} of ${n} bytes at offset ${this.offset}`);
-      }
-      const take = Math.min(n - got, this.buf.length - this.pos);
-      this.buf.copy(out, got, this.pos, this.pos + take);
-      got += take;
-      this.consume(take);
+  /**
+   * Exactly `n` bytes, as a view into the recording (no copy: the recording's Buffer is never
+   * written, so the view is as immutable as a copy would be).
+   */
+  readExact(n: number): Buffer {
+    const start = this.offset;
+    const have = this.buf.length - start;
+    if (have < n) {
+      this.offset = this.buf.length;
+      throw new Error(`stream ends after ${Math.max(0, have)} of ${n} bytes at offset ${this.offset}`);
     }
-    return out;
+    this.offset = start + n;
+    return this.buf.subarray(start, start + n);
   }
 
-  private consume(n: number): void {
-    this.pos += n;
-    this.offset += n;
-  }
-
-  /** Make at least `n` unread bytes available; false when the stream ends first. */
-  private async fill(n: number): Promise<boolean> {
-    if (this.buf.length - this.pos >= n) return true;
-    const parts: Buffer[] = [this.buf.subarray(this.pos)];
-    let have = parts[0]!.length;
-    while (have < n && !this.ended) {
-      const next = await this.it.next();
-      if (next.done) {
-        this.ended = true;
-        break;
-      }
-      parts.push(next.value);
-      have += next.value.length;
-    }
-    if (parts.length > 1) {
-      this.buf = parts.length === 2 && parts[0]!.length === 0 ? parts[1]! : Buffer.concat(parts);
-      this.pos = 0;
-    }
-    return have >= n;
+  /** buf[start, end) as text (Latin-1: every byte is one character, as the recorder wrote it). */
+  text(start: number, end: number): string {
+    return this.buf.toString('latin1', start, end);
   }
 }

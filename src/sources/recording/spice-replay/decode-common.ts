@@ -1,5 +1,5 @@
 import type { Rect } from '../../../protocol/geometry.js';
-import type { FieldCursor } from './event-stream.js';
+import type { FieldCursor } from './field-cursor.js';
 import {
   BitmapFlags,
   BrushType,

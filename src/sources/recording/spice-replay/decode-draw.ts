@@ -1,4 +1,4 @@
-import type { FieldCursor } from './event-stream.js';
+import type { FieldCursor } from './field-cursor.js';
 import { readBrush, readClip, readDataChunks, readImage, readMask, readSource } from './decode-common.js';
 import { DrawType, type QxlDrawOp, type QxlDrawable, type QxlString } from './qxl-types.js';
 

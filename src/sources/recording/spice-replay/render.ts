@@ -1,4 +1,4 @@
-import type { Rect } from '../../../protocol/geometry.js';
+import { rectIsEmpty, type Rect } from '../../../protocol/geometry.js';
 import { allocRaster, bitmapMaskBits, type Raster } from './bitmap.js';
 import { canvasScale, makeSampler, surfaceScale } from './pixel-ops.js';
 import { MaskFlags, ScaleMode, type QxlBrush, type QxlClip, type QxlDrawable, type QxlMask, type QxlSource } from './qxl-types.js';
@@ -26,9 +26,17 @@ import { resolveImage, UnsupportedDraw, type ShadowSurface } from './shadow.js';
 
 /** bbox ∩ surface bounds ∩ clip (canvas_clip_pixman). */
 export function clipRegion(target: ShadowSurface, bbox: Rect, clip: QxlClip): Region {
-  let region = intersectRegionRect(regionFromRect(bbox), target.surface.bounds);
+  // Most draws have no clip: one rect, exactly what the general path below would make of it.
+  if (clip.kind === 'none') return rectRegion(bbox, target.width, target.height);
+  let region = intersectRegionRect(regionFromRect(bbox), target.bounds);
   if (clip.kind === 'rects') region = intersectRegions(region, regionFromRects(clip.rects));
   return region;
+}
+
+/** bbox ∩ (0, 0, width, height) as a region: the intersection, or nothing when it is empty. */
+function rectRegion(bbox: Rect, width: number, height: number): Region {
+  const r = { top: Math.max(bbox.top, 0), left: Math.max(bbox.left, 0), bottom: Math.min(bbox.bottom, height), right: Math.min(bbox.right, width) };
+  return rectIsEmpty(r) ? [] : [r];
 }
 
 /** Region ∩ mask pixels (canvas_mask_pixman); the mask's pixel (pos) sits at the bbox's top-left. */

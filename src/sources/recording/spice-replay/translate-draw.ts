@@ -1,6 +1,7 @@
 import type { DisplayCommand } from '../../../display/commands.js';
 import type { Rect } from '../../../protocol/geometry.js';
-import { bitmapToRaster, cropRaster, rasterAsImage } from './bitmap.js';
+import { cropImage } from '../../../display/pixels.js';
+import { bitmapToRaster, bitmapView, cropRaster, rasterAsImage } from './bitmap.js';
 import { SurfaceFormat, type QxlDrawOp, type QxlDrawable, type QxlSource } from './qxl-types.js';
 import { copyOrder, intersectRegionRect, regionBounds, type Region } from './region.js';
 import { clipRegion, renderDrawable } from './render.js';
@@ -20,7 +21,8 @@ import { bump, type ImportStats } from './stats.js';
  *   COPY_BITS                                            -> copyBits per rect, in an order that
  *                                                           never reads already-moved pixels
  * Anything else is rendered into the shadow surface and sent as one copy of the changed bounds.
- * Exact commands are applied to the shadow with the same Surface methods the server uses.
+ * Exact commands are applied to the shadow with the same Surface methods the server uses (when
+ * its pixels are next needed: see shadow.ts).
  */
 
 export interface DrawContext {
@@ -47,7 +49,7 @@ function copyBits(target: ShadowSurface, d: QxlDrawable, srcPos: { x: number; y:
   const dy = d.bbox.top - srcPos.y;
   let region = clipRegion(target, d.bbox, d.clip);
   // Only where the source lies on the surface too (canvas_copy_bits).
-  region = intersectRegionRect(region, { top: dy, left: dx, bottom: dy + target.surface.height, right: dx + target.surface.width });
+  region = intersectRegionRect(region, { top: dy, left: dx, bottom: dy + target.height, right: dx + target.width });
   if (region.length === 0 || (dx === 0 && dy === 0)) {
     bump(ctx.stats.empty, 'copyBits');
     return [];
@@ -55,8 +57,8 @@ function copyBits(target: ShadowSurface, d: QxlDrawable, srcPos: { x: number; y:
   const out: DisplayCommand[] = [];
   for (const r of copyOrder(region, dx, dy)) {
     const src = { x: r.left - dx, y: r.top - dy };
-    target.surface.copyBits(src, r);
-    out.push({ kind: 'copyBits', surfaceId: target.surface.id, src, dest: { ...r } });
+    target.copyBits(src, r);
+    out.push({ kind: 'copyBits', surfaceId: target.id, src, dest: { ...r } });
   }
   bump(ctx.stats.exact, 'copyBits');
   return out;
@@ -71,8 +73,8 @@ function exactCommands(target: ShadowSurface, d: QxlDrawable, ctx: DrawContext):
     const color = op.brush.kind === 'solid' ? op.brush.color & 0xffffff : 0;
     bump(ctx.stats.exact, 'fill');
     return region.map((r) => {
-      target.surface.fill(r, color);
-      return { kind: 'fill', surfaceId: target.surface.id, rect: { ...r }, color };
+      target.fill(r, color);
+      return { kind: 'fill', surfaceId: target.id, rect: { ...r }, color };
     });
   }
   if (op.type === 'copy' && isPlainCopy(op, d, target)) {
@@ -102,7 +104,7 @@ function isPlainCopy(op: Extract<QxlDrawOp, { type: 'copy' | 'blend' }>, d: QxlD
   if (!img || op.mask.bitmap || ropdToRop(op.ropd, 'src', 'dest') !== Rop.COPY) return false;
   const a = op.src.area;
   if (a.right - a.left !== d.bbox.right - d.bbox.left || a.bottom - a.top !== d.bbox.bottom - d.bbox.top) return false;
-  if (img.kind === 'surface') return img.surfaceId !== target.surface.id;
+  if (img.kind === 'surface') return img.surfaceId !== target.id;
   return img.kind === 'bitmap';
 }
 
@@ -115,17 +117,18 @@ function clipToSource(r: Rect, offX: number, offY: number, width: number, height
 function copyCommands(target: ShadowSurface, bbox: Rect, src: QxlSource, region: Region, ctx: DrawContext): DisplayCommand[] {
   const img = src.image;
   if (img?.kind !== 'bitmap') throw new Error(`${ctx.where}: copy without a bitmap source`);
-  const raster = bitmapToRaster(img, ctx.where);
+  // Packed, and never written: handed out as is when a rect takes all of it.
+  const source = bitmapView(img) ?? rasterAsImage(bitmapToRaster(img, ctx.where));
   const offX = bbox.left - src.area.left;
   const offY = bbox.top - src.area.top;
   const out: DisplayCommand[] = [];
   for (const r of region) {
-    const c = clipToSource(r, offX, offY, raster.width, raster.height);
+    const c = clipToSource(r, offX, offY, source.width, source.height);
     if (!c) continue;
-    const whole = c.left === offX && c.top === offY && c.right - c.left === raster.width && c.bottom - c.top === raster.height;
-    const image = whole ? rasterAsImage(raster) : cropRaster(raster, c.left - offX, c.top - offY, c.right - c.left, c.bottom - c.top);
-    target.surface.putImage(c, image);
-    out.push({ kind: 'copy', surfaceId: target.surface.id, dest: c, image });
+    const whole = c.left === offX && c.top === offY && c.right - c.left === source.width && c.bottom - c.top === source.height;
+    const image = whole ? source : cropImage(source, c.left - offX, c.top - offY, c.right - c.left, c.bottom - c.top);
+    target.putImage(c, image);
+    out.push({ kind: 'copy', surfaceId: target.id, dest: c, image });
   }
   bump(out.length > 0 ? ctx.stats.exact : ctx.stats.empty, 'copy');
   return out;
@@ -141,11 +144,11 @@ function blitCommands(target: ShadowSurface, bbox: Rect, srcOp: QxlSource, srcId
   const offY = bbox.top - srcOp.area.top;
   const out: DisplayCommand[] = [];
   for (const r of region) {
-    const c = clipToSource(r, offX, offY, source.surface.width, source.surface.height);
+    const c = clipToSource(r, offX, offY, source.width, source.height);
     if (!c) continue;
     const src = { x: c.left - offX, y: c.top - offY };
-    target.surface.blitFrom(source.surface, src, c);
-    out.push({ kind: 'blitSurface', surfaceId: target.surface.id, dest: c, srcSurfaceId: srcId, src });
+    target.blitFrom(source, src, c);
+    out.push({ kind: 'blitSurface', surfaceId: target.id, dest: c, srcSurfaceId: srcId, src });
   }
   bump(out.length > 0 ? ctx.stats.exact : ctx.stats.empty, 'blitSurface');
   return out;
@@ -159,6 +162,8 @@ function rendered(target: ShadowSurface, d: QxlDrawable, ctx: DrawContext): Disp
     where: ctx.where,
     approximate: (kind) => bump(ctx.stats.approximate, `${opName}: ${kind}`),
   };
+  // Rendering draws into the pixels directly: they must be up to date first.
+  target.prepareWrite();
   // An op found unsupported half-way may already have drawn: restore the area so the shadow
   // stays equal to what viewers have.
   const saved = saveArea(target, d.bbox);
@@ -176,7 +181,7 @@ function rendered(target: ShadowSurface, d: QxlDrawable, ctx: DrawContext): Disp
   if (!bounds) return emptyDraw(ctx, opName);
   bump(ctx.stats.rendered, opName);
   const image = cropRaster(target.raster, bounds.left, bounds.top, bounds.right - bounds.left, bounds.bottom - bounds.top);
-  return [{ kind: 'copy', surfaceId: target.surface.id, dest: bounds, image }];
+  return [{ kind: 'copy', surfaceId: target.id, dest: bounds, image }];
 }
 
 /** With self_bitmap the server substitutes the surface's own pixels for a missing source image. */
@@ -196,7 +201,7 @@ function hasMissingSource(op: QxlDrawOp): boolean {
 
 /** A copy of the on-surface part of `area` that can be written back. */
 function saveArea(target: ShadowSurface, area: Rect): { restore(): void } | null {
-  const r = target.surface.clip(area);
+  const r = target.clip(area);
   if (r.right <= r.left || r.bottom <= r.top) return null;
   const copy = cropRaster(target.raster, r.left, r.top, r.right - r.left, r.bottom - r.top);
   return { restore: () => target.surface.putImage(r, copy) };

@@ -1,5 +1,5 @@
 import type { CursorCommand, DisplayCommand } from '../../../display/commands.js';
-import { cropRaster, type Raster } from './bitmap.js';
+import { allocImage } from '../../../display/pixels.js';
 import { convertCursor } from './cursor.js';
 import {
   SurfaceFlags,
@@ -13,7 +13,7 @@ import {
 } from './qxl-types.js';
 import { ShadowSurfaces } from './shadow.js';
 import { bump, emptyStats, type ImportStats } from './stats.js';
-import { translateDraw } from './translate-draw.js';
+import { translateDraw, type DrawContext } from './translate-draw.js';
 
 /*
  * Turns decoded recording events into timestamped seam commands, keeping shadow copies of all
@@ -38,9 +38,24 @@ export interface TimedCommand {
   readonly command: SeamCommand;
 }
 
+/** The context of the event being translated; `where` is only spelt out when a message needs it. */
+class EventContext implements DrawContext {
+  counter = 0;
+
+  constructor(
+    readonly surfaces: ShadowSurfaces,
+    readonly stats: ImportStats,
+  ) {}
+
+  get where(): string {
+    return `recording: event ${this.counter}`;
+  }
+}
+
 export class ReplayTranslator {
   readonly surfaces = new ShadowSurfaces();
   readonly stats: ImportStats = emptyStats();
+  private readonly context = new EventContext(this.surfaces, this.stats);
   private readonly cursorIds = new Map<bigint, number>();
   private nextCursorId = 1;
   private startNs: bigint | null = null;
@@ -49,19 +64,22 @@ export class ReplayTranslator {
     this.stats.events++;
     this.startNs ??= ev.timeNs;
     const timeNs = ev.timeNs - this.startNs;
-    const commands = this.commandsFor(ev, `recording: event ${ev.counter}`);
+    this.context.counter = ev.counter;
+    const commands = this.commandsFor(ev);
     this.stats.commands += commands.length;
-    return commands.map((command) => ({ timeNs, command }));
+    const out: TimedCommand[] = [];
+    for (const command of commands) out.push({ timeNs, command });
+    return out;
   }
 
-  private commandsFor(ev: ReplayEvent, where: string): SeamCommand[] {
+  private commandsFor(ev: ReplayEvent): SeamCommand[] {
     switch (ev.kind) {
       case 'draw':
-        return translateDraw(ev.drawable, { surfaces: this.surfaces, stats: this.stats, where });
+        return translateDraw(ev.drawable, this.context);
       case 'surface':
         return this.surfaceCommand(ev.cmd);
       case 'cursor':
-        return this.cursorCommand(ev.cmd, where);
+        return this.cursorCommand(ev.cmd, this.context.where);
       case 'createPrimary':
         return this.createPrimary(ev.surface);
       case 'device':
@@ -120,15 +138,18 @@ export class ReplayTranslator {
       bump(this.stats.skipped, `surfaceData: initial pixels of format ${format} not converted`);
       return [];
     }
-    const { width, height } = shadow.surface;
+    const { width, height } = shadow;
+    // Top-down rows over a cleared surface: what the shadow holds afterwards, sent whole.
+    const image = allocImage(width, height);
     const pitch = Math.abs(stride);
     for (let row = 0; row < height; row++) {
       const y = stride < 0 ? height - 1 - row : row;
-      data.copy(shadow.surface.data, y * width * 4, row * pitch, row * pitch + width * 4);
+      data.copy(image.data, y * width * 4, row * pitch, row * pitch + width * 4);
     }
-    const whole: Raster = shadow.raster;
+    const dest = { top: 0, left: 0, bottom: height, right: width };
+    shadow.putImage(dest, image);
     bump(this.stats.exact, 'surfaceData');
-    return [{ kind: 'copy', surfaceId: id, dest: { top: 0, left: 0, bottom: height, right: width }, image: cropRaster(whole, 0, 0, width, height) }];
+    return [{ kind: 'copy', surfaceId: id, dest: { ...dest }, image }];
   }
 
   private deviceMessage(message: number): SeamCommand[] {
