@@ -173,3 +173,18 @@ export function formatSummary(rows: SummaryRow[]): string {
   }
   return out.join('\n');
 }
+
+/** Per channel, per configuration: median packets and wire bytes (playback shows on its own line). */
+export function formatChannels(runs: RunRecord[]): string {
+  const out: string[] = ['configuration | channel | packets | data packets | wire bytes | payload | TLS records'];
+  const keys = [...new Set(runs.map((r) => configKey(r)))];
+  for (const key of keys) {
+    const group = runs.filter((r) => configKey(r) === key);
+    const channels = [...new Set(group.flatMap((r) => Object.keys(r.channels)))].sort();
+    for (const ch of channels) {
+      const s = (pick: (c: ChannelCounts) => number): string => fmtSpread(spread(group.map((r) => (r.channels[ch] ? pick(r.channels[ch]!) : 0))));
+      out.push([key, ch, s((c) => c.packets), s((c) => c.dataPackets), s((c) => c.wireBytes), s((c) => c.payloadBytes), s((c) => c.tlsRecords)].join(' | '));
+    }
+  }
+  return out.join('\n');
+}

@@ -7,6 +7,10 @@ import { sockoptUnavailableReason } from '../src/transport/sockopt.js';
 import { decodePng } from '../src/util/png.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { run, tempDir } from './helpers/tools.js';
+import { sineTone } from '../src/audio/tones.js';
+import { FRAME_SAMPLES } from '../src/audio/pcm.js';
+import type { SeamCommand } from '../src/display/commands.js';
+import { writeRecording } from '../src/sources/recording/index.js';
 
 const dir = tempDir('spiced-replay-');
 const SHARED = join(__dirname, '..', '..', 'shared', 'recordings');
@@ -49,4 +53,27 @@ describe.skipIf(why !== '')(`spiced replay end to end in a network namespace${wh
     expect(pick('tls', 'none', 'on').packets).toBeLessThan(pick('tls', 'none', 'off').packets);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg/);
   }, 200_000);
+
+  it('counts the playback channel of a recording with sound on its own line', async () => {
+    const file = join(dir, 'with-sound.spicedrec');
+    const tone = sineTone(440, 1000, { amplitude: 0.4 });
+    const commands: { timeNs: bigint; command: SeamCommand }[] = [
+      { timeNs: 0n, command: { kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 200, primary: true } },
+      { timeNs: 0n, command: { kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 200, right: 320 }, color: 0x204060 } },
+      { timeNs: 0n, command: { kind: 'audioStart' } },
+    ];
+    for (let i = 0; i < 100; i++) commands.push({ timeNs: BigInt(i * 10_000_000), command: { kind: 'audioFrame', pcm: tone.slice(i * FRAME_SAMPLES, (i + 1) * FRAME_SAMPLES) } });
+    commands.push({ timeNs: 1_000_000_000n, command: { kind: 'audioStop' } });
+    commands.push({ timeNs: 1_000_000_000n, command: { kind: 'fill', surfaceId: 0, rect: { top: 10, left: 10, bottom: 50, right: 50 }, color: 0xff8000 } });
+    await writeRecording(file, { source: 'test: a fill and a second of tone' }, commands);
+    const json = join(dir, 'sound.json');
+    const r = await run(process.execPath, [CLI, 'replay', file, '--mode', 'plain', '--runs', '1', '--pace', 'realtime', '--channels', 'display,cursor,playback', '--json', json], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/with-sound\.spicedrec plain\/cork-on \| playback \| \d+/);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { runs: RunRecord[] };
+    const playback = out.runs[0]!.channels.playback!;
+    expect(playback.messages).toBeGreaterThanOrEqual(100); // MODE, START, 100 DATA, STOP
+    expect(playback.payloadBytes).toBeGreaterThan(100 * 10);
+    expect(out.runs[0]!.frameMatch).toBe(true);
+  }, 90_000);
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { chartSvg } from '../../replay/chart.js';
-import { formatSummary, runLine, summarize, type RunRecord } from '../../replay/report.js';
+import { formatChannels, formatSummary, runLine, summarize, type RunRecord } from '../../replay/report.js';
 import { describe, runPlan, type PlannedRun, type ReplayPlan } from '../../replay/runner.js';
 import { parseCoalescePolicy, parseCorkPolicy } from '../transport/policy.js';
 import { parseList, parsePositive } from './options.js';
@@ -112,6 +112,7 @@ async function runReplay(files: string[], opts: ReplayOptions): Promise<boolean>
   bar.end();
   const summary = summarize(runs);
   process.stdout.write(`\nsummary (${opts.channels.join(' + ')}; median [min-max] over ${plan.runs} run(s), pace ${opts.pace}):\n${formatSummary(summary)}\n`);
+  process.stdout.write(`\nper channel (main included; handshakes included):\n${formatChannels(runs)}\n`);
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ runs, summary }, null, 1));
   if (opts.chart) writeFileSync(opts.chart, chartSvg(summary, `spiced replay: ${opts.channels.join(' + ')}, pace ${opts.pace}, MTU ${plan.mtu}`));
   const bad = runs.filter((r) => !r.frameMatch);
