@@ -65,8 +65,9 @@ export class SpiceClient extends EventEmitter<{
     if (o.connect) return o.connect();
     const host = o.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
+      // No Nagle on either kind: link messages are small writes that must not wait for an ACK.
       const sock: Duplex = o.tls
-        ? tls.connect({ host, port: o.port, ca: o.tls.ca, rejectUnauthorized: o.tls.rejectUnauthorized ?? true, servername: o.tls.servername ?? (net.isIP(host) ? undefined : host) }, () => resolve(sock))
+        ? tls.connect({ host, port: o.port, ca: o.tls.ca, rejectUnauthorized: o.tls.rejectUnauthorized ?? true, servername: o.tls.servername ?? (net.isIP(host) ? undefined : host) }, () => resolve(sock)).setNoDelay(true)
         : net.connect({ host, port: o.port, noDelay: true }, () => resolve(sock));
       sock.once('error', reject);
     });
