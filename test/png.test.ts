@@ -223,3 +223,26 @@ describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_
     expect(sameRgb(decodePpm(ppm), decodePng(png))).toBe(true);
   });
 });
+
+describe('sameRgb', () => {
+  /** The same 5x3 picture in a buffer starting `offset` bytes in, with X bytes set to `x`. */
+  function picture(offset: number, x: number, stride = 5 * 4): PixelImage {
+    const data = Buffer.alloc(offset + stride * 3).subarray(offset);
+    for (let y = 0; y < 3; y++) for (let i = 0; i < 5; i++) data.writeUInt32LE(((x << 24) | (y * 40 + i * 7)) >>> 0, y * stride + i * 4);
+    return { width: 5, height: 3, stride, data };
+  }
+
+  it('ignores the X byte, aligned (word path) or not (byte path), and finds one changed channel anywhere', () => {
+    for (const [oa, ob] of [[0, 0], [1, 0], [0, 3]] as const) {
+      const a = picture(oa, 0);
+      const b = picture(ob, 0xff);
+      expect(sameRgb(a, b)).toBe(true);
+      for (const byte of [0, 1, 2]) {
+        const c = picture(ob, 0xff);
+        c.data[2 * c.stride + 4 * 4 + byte]! ^= 1; // last pixel: the scan has to reach the end
+        expect(sameRgb(a, c)).toBe(false);
+      }
+    }
+    expect(sameRgb(picture(0, 0), picture(0, 0, 6 * 4))).toBe(true);
+  });
+});

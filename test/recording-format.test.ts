@@ -401,6 +401,31 @@ describe('RecordingSource pacing', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
+  it('preload decodes once and loops from memory; over budget it streams from the file', async () => {
+    let reads = 0;
+    const counted = (): AsyncGenerator<TimedSeamCommand> => {
+      reads++;
+      return stream(timed(7));
+    };
+    const loaded = new RecordingSource('mem', { pace: 'asap', loop: true }, counted);
+    expect(await loaded.preload(1 << 20)).toBe(true);
+    const inner = collectingSink();
+    loaded.start(inner);
+    while (loaded.loops < 3) await new Promise((r) => setImmediate(r));
+    await loaded.stop();
+    expect(reads).toBe(1);
+    expect(inner.got.slice(0, 14).map(normalize)).toEqual([...timed(7), ...timed(7)].map((c) => normalize(c.command)));
+
+    reads = 0;
+    const big = new RecordingSource('mem', { pace: 'asap' }, counted);
+    expect(await big.preload(3 * 128)).toBe(false); // 7 commands of ~128 bytes each do not fit
+    const out = collectingSink();
+    big.start(out);
+    await big.done;
+    expect(out.got.length).toBe(7);
+    expect(reads).toBe(2);
+  });
+
   it('an empty recording ends with an error instead of spinning', async () => {
     const errors: (Error | undefined)[] = [];
     const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: (e) => errors.push(e) }, () => stream([]));

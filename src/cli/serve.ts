@@ -131,6 +131,12 @@ interface BuiltSource {
   ended?: Promise<number | null>;
 }
 
+/**
+ * A recording whose decoded pixels fit in this is decoded before serving (RecordingSource.preload);
+ * larger ones stream from the file on every pass.
+ */
+const PRELOAD_BUDGET_BYTES = 256 << 20;
+
 /** The demo desktop, a running X display, or Xvfb with a command. */
 async function buildSource(opts: ServeOptions, command: string[], log: Logger, lost: (err: Error, retrying: boolean) => void): Promise<BuiltSource> {
   if (opts.x11 !== undefined && opts.xvfb) throw new Error('give either --x11 DISPLAY or --xvfb, not both');
@@ -149,6 +155,8 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     if (typeof pace === 'number' && !(pace >= 0)) throw new Error(`--pace must be realtime, asap or a number of ms, not "${opts.pace}"`);
     const file = opts.play;
     const recording = new RecordingSource(file, { pace, loop: opts.loop ?? false, onEnd: (err) => (err ? log.error(`${file}: ${err.message}`) : log.info(`${file}: end of recording`)) });
+    const inMemory = await recording.preload(PRELOAD_BUDGET_BYTES);
+    log.info(`${file}: ${inMemory ? 'decoded into memory' : `over ${PRELOAD_BUDGET_BYTES >> 20} MiB decoded, streaming from the file`}`);
     return { source: opts.waitForViewer ? new DeferredSource(recording) : recording, cleanup: async () => {} };
   }
   if (opts.x11 !== undefined) {

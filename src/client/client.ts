@@ -183,14 +183,23 @@ export class SpiceClient extends EventEmitter<{
     this.sendInput({ kind: 'keyUp', code: packKeyCode(scancode, false) });
   }
 
-  /** Resolve once `pred` holds (checked after every display message and every 50 ms). */
+  /** Resolve once `pred` holds (checked after each turn that brought display messages, and every 50 ms). */
   waitFor(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
     return new Promise((resolve, reject) => {
       if (pred()) return resolve();
+      let scheduled = false;
       const check = (): void => {
+        scheduled = false;
         if (!pred()) return;
         cleanup();
         resolve();
+      };
+      // Once per turn of the event loop, not per message: a predicate may compare whole frames,
+      // and a burst of small draws would otherwise spend the client's time comparing.
+      const onDisplay = (): void => {
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(check);
       };
       const timer = setInterval(check, 50);
       const deadline = setTimeout(() => {
@@ -200,9 +209,9 @@ export class SpiceClient extends EventEmitter<{
       const cleanup = (): void => {
         clearInterval(timer);
         clearTimeout(deadline);
-        this.off('display', check);
+        this.off('display', onDisplay);
       };
-      this.on('display', check);
+      this.on('display', onDisplay);
     });
   }
 

@@ -51,6 +51,8 @@ export class RecordingSource implements DisplaySource {
   private running: Promise<void> | undefined;
   private count = 0;
   private passes = 0;
+  /** One pass's commands, decoded ahead by preload() when they fit its budget. */
+  private loaded: TimedSeamCommand[] | undefined;
 
   /** `commands` defaults to reading `path` (either format) afresh for every pass. */
   constructor(
@@ -63,6 +65,25 @@ export class RecordingSource implements DisplaySource {
     this.clock = options.clock ?? realClock;
     this.yieldEvery = Math.max(1, options.yieldEvery ?? 32);
     if (typeof this.pace === 'number' && !(this.pace >= 0)) throw new RangeError(`pace must be 'asap', 'realtime' or a number of ms >= 0, got ${this.pace}`);
+  }
+
+  /**
+   * Decode the whole recording now, before anyone watches, and play every pass from memory: the
+   * first viewer then gets frames at the speed of the encoders rather than of the parser, and a
+   * looping recording is parsed once. Gives up (playback then streams from the file) as soon as
+   * the decoded commands would hold more than `budgetBytes` of pixels and samples. Returns whether
+   * the recording is now in memory.
+   */
+  async preload(budgetBytes: number): Promise<boolean> {
+    const commands: TimedSeamCommand[] = [];
+    let held = 0;
+    for await (const timed of this.commands()) {
+      held += heldBytes(timed.command);
+      if (held > budgetBytes) return false;
+      commands.push(timed);
+    }
+    this.loaded = commands;
+    return true;
   }
 
   /** Commands delivered so far (over all passes). */
@@ -117,7 +138,7 @@ export class RecordingSource implements DisplaySource {
   private async playOnce(sink: DisplaySink, signal: AbortSignal): Promise<number> {
     const startedAt = this.clock.now();
     let n = 0;
-    for await (const { timeNs, command } of this.commands()) {
+    for await (const { timeNs, command } of this.loaded ?? this.commands()) {
       if (signal.aborted) break;
       const due = this.dueAt(startedAt, n, timeNs);
       if (due !== undefined) {
@@ -142,6 +163,21 @@ export class RecordingSource implements DisplaySource {
     if (this.pace === 'realtime') return startedAt + Number(timeNs / 1000n) / 1000;
     // From the pass start rather than the previous command, so rounding never accumulates.
     return startedAt + n * this.pace;
+  }
+}
+
+/** Bytes of pixels or samples a decoded command keeps alive, plus a little for the object itself. */
+function heldBytes(command: SeamCommand): number {
+  const OBJECT_BYTES = 128;
+  switch (command.kind) {
+    case 'copy':
+      return OBJECT_BYTES + command.image.data.length;
+    case 'cursorSet':
+      return OBJECT_BYTES + command.shape.image.data.length;
+    case 'audioFrame':
+      return OBJECT_BYTES + command.pcm.byteLength;
+    default:
+      return OBJECT_BYTES;
   }
 }
 
