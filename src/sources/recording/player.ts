@@ -138,23 +138,39 @@ export class RecordingSource implements DisplaySource {
   private async playOnce(sink: DisplaySink, signal: AbortSignal): Promise<number> {
     const startedAt = this.clock.now();
     let n = 0;
-    for await (const { timeNs, command } of this.loaded ?? this.commands()) {
-      if (signal.aborted) break;
-      const due = this.dueAt(startedAt, n, timeNs);
-      if (due !== undefined) {
-        const wait = due - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait, signal);
-      } else if (n % this.yieldEvery === 0) {
-        // Reading the file resolves through microtasks only: without this, 'asap' (and a short
-        // recording on loop) would never let the server run.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.loaded) {
+      // Synchronous between waits: `for await` would cost a promise per command.
+      for (const { timeNs, command } of this.loaded) {
+        const wait = this.waitBefore(startedAt, n, timeNs, signal);
+        if (wait) await wait;
+        if (signal.aborted) break;
+        deliverCommand(sink, command);
+        n++;
+        this.count++;
       }
-      if (signal.aborted) break;
-      deliverCommand(sink, command);
-      n++;
-      this.count++;
+    } else {
+      for await (const { timeNs, command } of this.commands()) {
+        const wait = this.waitBefore(startedAt, n, timeNs, signal);
+        if (wait) await wait;
+        if (signal.aborted) break;
+        deliverCommand(sink, command);
+        n++;
+        this.count++;
+      }
     }
     return n;
+  }
+
+  /** What to wait for before the n-th command of a pass: its due time, or (asap) a turn of the event loop now and then. */
+  private waitBefore(startedAt: number, n: number, timeNs: bigint, signal: AbortSignal): Promise<void> | undefined {
+    if (signal.aborted) return undefined;
+    const due = this.dueAt(startedAt, n, timeNs);
+    if (due !== undefined) {
+      const wait = due - this.clock.now();
+      return wait > 0 ? this.clock.sleep(wait, signal) : undefined;
+    }
+    // Without this, 'asap' (and a short recording on loop) would never let the server send.
+    return n % this.yieldEvery === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined;
   }
 
   /** When (clock ms) the n-th command of a pass is due, or undefined for 'asap'. */
