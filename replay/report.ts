@@ -22,7 +22,7 @@ export interface RunRecord {
   frameMatch: boolean;
   frameDetail: string;
   wallMs: number;
-  serverCpuMs: number;
+  processCpuMs: number;
   commands: number;
   channels: Record<string, ChannelCounts>;
 }
@@ -50,7 +50,7 @@ export function toRunRecord(r: MeasureResult, run: number, channels: string[]): 
     frameMatch: r.frameMatch,
     frameDetail: r.frameDetail,
     wallMs: r.wallMs,
-    serverCpuMs: r.serverCpuMs,
+    processCpuMs: r.processCpuMs,
     commands: r.commands,
     channels: r.channels,
   };
@@ -73,7 +73,7 @@ export interface SummaryRow {
   handshakePackets: Spread;
   handshakeBytes: Spread;
   wallMs: Spread;
-  serverCpuMs: Spread;
+  processCpuMs: Spread;
   framesMatched: number;
   /** TLS minus plain (same file, cork), handshake taken out; undefined for plain rows. */
   tlsOverPlain?: { packetsPct: number; wireBytesPct: number; totalPacketsPct: number; totalWireBytesPct: number };
@@ -113,7 +113,7 @@ export function summarize(runs: RunRecord[]): SummaryRow[] {
       handshakePackets: s((r) => r.handshakePackets),
       handshakeBytes: s((r) => r.handshakeBytes),
       wallMs: s((r) => r.wallMs),
-      serverCpuMs: s((r) => r.serverCpuMs),
+      processCpuMs: s((r) => r.processCpuMs),
       framesMatched: g.filter((r) => r.frameMatch).length,
       aboveIdealPct: percentOver(spread(g.map((r) => r.dataPackets)).median, spread(g.map((r) => r.idealPackets)).median),
     });
@@ -166,7 +166,7 @@ export function formatSummary(rows: SummaryRow[]): string {
         r.mode === 'tls' ? fmtSpread(r.tlsRecords) : '-',
         r.mode === 'tls' ? `${fmtSpread(r.handshakePackets)}/${fmtSpread(r.handshakeBytes)}` : '-',
         tls,
-        r.corkSaving ? `${r.corkSaving.packetsPct.toFixed(1)}% fewer packets` : '-',
+        r.corkSaving && Number.isFinite(r.corkSaving.packetsPct) ? `${r.corkSaving.packetsPct.toFixed(1)}% fewer packets` : '-',
         `${r.framesMatched}/${r.runs}`,
       ].join(' | '),
     );

@@ -48,10 +48,11 @@ export interface MeasureResult {
   /** The client's final framebuffer equals the expected final frame. */
   frameMatch: boolean;
   frameDetail: string;
-  /** Commands fed, and those the importer rendered server-side (SPICE_REPLAY). */
+  /** Commands fed to the server. */
   commands: number;
   wallMs: number;
-  serverCpuMs: number;
+  /** CPU of the worker process: server and client together (they share it); the spice-server race measures the server alone. */
+  processCpuMs: number;
   /** Unit sizes (SSL_writes) of the display channel, for policy checks. */
   displayUnits: number[];
   warnings: string[];

@@ -426,6 +426,16 @@ describe('RecordingSource pacing', () => {
     expect(reads).toBe(2);
   });
 
+  it('a one-command loop in memory at a fixed pace still lets timers and I/O run', async () => {
+    // Every pass starts at n = 0, due at once: nothing ever waits, so playback must yield by itself.
+    const source = new RecordingSource('mem', { pace: 10, loop: true }, () => stream(timed(1)));
+    expect(await source.preload(1 << 20)).toBe(true);
+    source.start(collectingSink());
+    await new Promise((r) => setTimeout(r, 20));
+    await source.stop();
+    expect(source.loops).toBeGreaterThan(1);
+  });
+
   it('an empty recording ends with an error instead of spinning', async () => {
     const errors: (Error | undefined)[] = [];
     const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: (e) => errors.push(e) }, () => stream([]));

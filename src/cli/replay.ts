@@ -60,7 +60,7 @@ function progress(): { start(i: number, total: number, r: PlannedRun): void; don
 export function replayCommand(): Command {
   return new Command('replay')
     .description('feed recorded sessions (spiced recordings or spice-server SPICE_REPLAY files) through the server to the project\'s client and count server-to-client packets and bytes per configuration')
-    .argument('<file...>', 'recordings (.spiced, .spicerec, .spicerec.xz)')
+    .argument('<file...>', 'recordings (.spicedrec, .spicerec, .spicerec.xz)')
     .option('--mode <list>', 'plain, tls or both', parseList, ['plain', 'tls'])
     .option('--tls-coalesce <list>', 'TLS coalescing policies to measure: none, small, flush', parseList, ['flush'])
     .option('--cork <list>', 'cork policies to measure: off, on, kernel', parseList, ['on'])
@@ -89,7 +89,13 @@ Example:
     });
 }
 
+/** Channels the client opens on request; main is always open (and may be counted). */
+const OPENED: readonly string[] = ['display', 'cursor', 'playback'];
+type OpenedChannel = 'display' | 'cursor' | 'playback';
+
 async function runReplay(files: string[], opts: ReplayOptions): Promise<boolean> {
+  const unknown = opts.channels.filter((c) => c !== 'main' && !OPENED.includes(c));
+  if (unknown.length > 0) throw new Error(`--channels: unknown channel ${unknown.join(', ')} (choose from main, ${OPENED.join(', ')})`);
   const plan: ReplayPlan = {
     files,
     modes: parseModes(opts.mode),
@@ -98,7 +104,7 @@ async function runReplay(files: string[], opts: ReplayOptions): Promise<boolean>
     runs: opts.runs,
     pace: parsePace(opts.pace),
     mtu: opts.mtu,
-    channels: opts.channels.filter((c): c is 'display' | 'cursor' | 'playback' => ['display', 'cursor', 'playback'].includes(c)),
+    channels: opts.channels.filter((c): c is OpenedChannel => OPENED.includes(c)),
     countChannels: opts.channels,
     timeoutMs: opts.timeout * 1000,
     host: opts.host ?? false,

@@ -29,6 +29,11 @@ export class SpiceStream {
   readonly batchWire: number[] | undefined;
   /** Plaintext size of each write unit (SSL_write), when recording. */
   readonly unitSizes: number[] | undefined;
+  /**
+   * Data packets the connection had sent when this stream took it over (link stage, TLS
+   * handshake), when recording: not the stream's doing, so measurements add them to its ideal.
+   */
+  readonly dataPacketsBefore: number | undefined;
   private readonly builder: UnitBuilder;
   private readonly queue: QueuedUnit[] = [];
   private queuedBytes = 0;
@@ -48,6 +53,8 @@ export class SpiceStream {
     this.policy = policy;
     this.batchWire = options.recordBatches ? [] : undefined;
     this.unitSizes = options.recordBatches ? [] : undefined;
+    const t = options.recordBatches ? conduit.tcpInfo() : undefined;
+    this.dataPacketsBefore = t && t.dataSegsOut - t.totalRetrans;
     // Without TLS there are no records: a batch (or, with cork off, a message) is one writev.
     this.builder = conduit.kind === 'tls' ? new UnitBuilder(policy.coalesce, true) : new UnitBuilder('flush', false);
     this.autoFlush = policy.cork === 'off';
@@ -143,8 +150,9 @@ export class SpiceStream {
       this.queuedBytes -= q.size;
       this.inFlight++;
       this.counters.units++;
-      const before = this.conduit.stats.wireBytes;
-      this.conduit.submit(q.unit, (err) => this.onUnitDone(q, gated ? this.conduit.stats.wireBytes - before : q.size, err));
+      // Wire bytes per flush only matter when recording them (reading TLS counters costs).
+      const before = this.batchWire && gated ? this.conduit.stats.wireBytes : 0;
+      this.conduit.submit(q.unit, (err) => this.onUnitDone(q, this.batchWire && gated ? this.conduit.stats.wireBytes - before : q.size, err));
     }
   }
 

@@ -51,6 +51,8 @@ export class RecordingSource implements DisplaySource {
   private running: Promise<void> | undefined;
   private count = 0;
   private passes = 0;
+  /** Commands delivered since playback last waited (across passes: a short loop must yield too). */
+  private unwaited = 0;
   /** One pass's commands, decoded ahead by preload() when they fit its budget. */
   private loaded: TimedSeamCommand[] | undefined;
 
@@ -138,39 +140,43 @@ export class RecordingSource implements DisplaySource {
   private async playOnce(sink: DisplaySink, signal: AbortSignal): Promise<number> {
     const startedAt = this.clock.now();
     let n = 0;
-    if (this.loaded) {
-      // Synchronous between waits: `for await` would cost a promise per command.
-      for (const { timeNs, command } of this.loaded) {
-        const wait = this.waitBefore(startedAt, n, timeNs, signal);
-        if (wait) await wait;
-        if (signal.aborted) break;
-        deliverCommand(sink, command);
+    // A preloaded pass steps synchronously between waits: `for await` would cost a promise per command.
+    const commands: Iterator<TimedSeamCommand> | AsyncIterator<TimedSeamCommand> = this.loaded ? this.loaded[Symbol.iterator]() : this.commands()[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const step = commands.next();
+        const next = step instanceof Promise ? await step : step;
+        if (next.done || signal.aborted) break;
+        const wait = this.waitBefore(startedAt, n, next.value.timeNs, signal);
+        if (wait) {
+          await wait;
+          this.unwaited = 0;
+          if (signal.aborted) break;
+        } else {
+          this.unwaited++;
+        }
+        deliverCommand(sink, next.value.command);
         n++;
         this.count++;
       }
-    } else {
-      for await (const { timeNs, command } of this.commands()) {
-        const wait = this.waitBefore(startedAt, n, timeNs, signal);
-        if (wait) await wait;
-        if (signal.aborted) break;
-        deliverCommand(sink, command);
-        n++;
-        this.count++;
-      }
+    } finally {
+      // Closes the file of a streamed pass that stopped early.
+      await commands.return?.();
     }
     return n;
   }
 
-  /** What to wait for before the n-th command of a pass: its due time, or (asap) a turn of the event loop now and then. */
+  /**
+   * What to wait for before the n-th command of a pass: its due time, or a turn of the event loop
+   * after `yieldEvery` commands without one (asap, or a pace the machine cannot keep): decoded
+   * commands and file reads resolve through microtasks only, so the server would never send.
+   */
   private waitBefore(startedAt: number, n: number, timeNs: bigint, signal: AbortSignal): Promise<void> | undefined {
     if (signal.aborted) return undefined;
     const due = this.dueAt(startedAt, n, timeNs);
-    if (due !== undefined) {
-      const wait = due - this.clock.now();
-      return wait > 0 ? this.clock.sleep(wait, signal) : undefined;
-    }
-    // Without this, 'asap' (and a short recording on loop) would never let the server send.
-    return n % this.yieldEvery === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined;
+    const wait = due === undefined ? 0 : due - this.clock.now();
+    if (wait > 0) return this.clock.sleep(wait, signal);
+    return this.unwaited >= this.yieldEvery ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined;
   }
 
   /** When (clock ms) the n-th command of a pass is due, or undefined for 'asap'. */
