@@ -5,6 +5,7 @@ import { LinkRefusedError } from '../src/client/link.js';
 import { ChannelClient } from '../src/channel/channel-client.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { ChannelType, LinkErr } from '../src/protocol/constants.js';
+import { encodeAckSync } from '../src/protocol/common.js';
 import { encodeDataHeader } from '../src/protocol/header.js';
 import { encodeLinkMess } from '../src/protocol/link.js';
 import { SpiceServer } from '../src/server/server.js';
@@ -187,5 +188,43 @@ describe('spiced server over loopback', () => {
     expect(slow.errors).toEqual([]);
     slow.close();
     await watcherKeepsUp();
+  });
+});
+
+describe('a viewer that stops reading', () => {
+  it('is closed as stalled even while it keeps writing, and the other viewer carries on', async () => {
+    const source = new PatternSource();
+    const { logger, records } = memoryLogger('debug');
+    const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, client: { stallTimeoutMs: 1500 } });
+    await server.start();
+    const good = new SpiceClient({ port: server.port, password: PASSWORD });
+    const stuck = new SpiceClient({ port: server.port, password: PASSWORD });
+    try {
+      await good.connect();
+      await stuck.connect();
+      await stuck.waitFor(() => stuck.display.marks > 0, 5000, 'first frame');
+      const display = stuck.channels.get(ChannelType.Display)!;
+      display.socket.pause(); // reads (and so acknowledges) nothing more
+      // ...but keeps talking: input is not progress.
+      const chatter = setInterval(() => display.send(encodeAckSync(1)), 100);
+      try {
+        for (let i = 0; i < 60; i++) {
+          source.step();
+          await new Promise((r) => setImmediate(r));
+        }
+        const stalled = /closing display connection from 127\.0\.0\.1:\d+: client stalled/;
+        const deadline = Date.now() + 8000;
+        while (!records.some((r) => stalled.test(r.message)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(records.some((r) => stalled.test(r.message))).toBe(true);
+      } finally {
+        clearInterval(chatter);
+      }
+      source.step();
+      await good.waitFor(() => !!good.display.primary && sameRgb(good.display.primary, server.desktop.primary!), 5000, 'the other viewer to keep up');
+    } finally {
+      good.close();
+      stuck.close();
+      await server.stop();
+    }
   });
 });

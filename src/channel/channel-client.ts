@@ -44,10 +44,11 @@ export abstract class ChannelClient {
   private readonly decoder: FrameDecoder;
   private serial = 0n;
   private pushScheduled = false;
+  private awaitingWritable = false;
   private closed = false;
   private closeHandlers: ((reason: string) => void)[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
-  private lastBuffered = 0;
+  private lastDelivered = 0;
   private lastProgress = Date.now();
   /** Messages received from the client. */
   received = 0;
@@ -126,21 +127,37 @@ export abstract class ChannelClient {
     });
   }
 
-  /** Drain the pipe while the client keeps up, then flush. */
+  /**
+   * Drain the pipe while the client keeps up, then flush. An item that fails to marshal ends this
+   * client only (the fatal path), never the process.
+   */
   private pushNow(): void {
     if (this.closed) return;
-    let item: PipeItem | undefined;
-    while (this.pipe.length > 0) {
-      if (this.ack.blocked) break; // resumes on ACK
-      if (this.stream.congested) {
-        this.stream.whenWritable(() => this.schedulePush());
-        break;
+    try {
+      while (this.pipe.length > 0) {
+        if (this.ack.blocked) break; // resumes on ACK
+        if (this.stream.congested) {
+          this.resumeWhenWritable();
+          break;
+        }
+        const item = this.pipe.shift();
+        if (item) this.send(item);
       }
-      item = this.pipe.shift();
-      if (item) this.send(item);
+      this.stream.flush();
+      this.onPipeDrained();
+    } catch (err) {
+      this.fail(`error sending to the client: ${errorMessage(err)}`);
     }
-    this.stream.flush();
-    this.onPipeDrained();
+  }
+
+  /** One waiter at a time: pushes that find the stream congested again add none. */
+  private resumeWhenWritable(): void {
+    if (this.awaitingWritable) return;
+    this.awaitingWritable = true;
+    this.stream.whenWritable(() => {
+      this.awaitingWritable = false;
+      this.schedulePush();
+    });
   }
 
   /** Hook: the pipe push loop has stopped (empty, blocked or congested). */
@@ -168,7 +185,6 @@ export abstract class ChannelClient {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.lastProgress = Date.now();
     this.decoder.push(chunk);
     try {
       for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
@@ -193,6 +209,9 @@ export abstract class ChannelClient {
         this.ack.onAckSync(m.generation);
         return;
       case 'ack':
+        // Progress: the client has read `window` more messages. Other input is not (a client
+        // that writes but never reads must still count as stalled).
+        this.lastProgress = Date.now();
         if (this.ack.onAck()) this.schedulePush();
         return;
       case 'pong':
@@ -213,8 +232,9 @@ export abstract class ChannelClient {
     if (this.closed) return;
     const buffered = this.stream.buffered;
     const waiting = buffered > 0 || (this.pipe.length > 0 && this.ack.blocked);
-    if (!waiting || buffered < this.lastBuffered) this.lastProgress = Date.now();
-    this.lastBuffered = buffered;
+    const delivered = this.stream.deliveredBytes;
+    if (!waiting || delivered > this.lastDelivered) this.lastProgress = Date.now();
+    this.lastDelivered = delivered;
     const quiet = Date.now() - this.lastProgress;
     if (waiting && quiet > this.options.stallTimeoutMs) {
       this.fail(`client stalled: ${buffered} bytes unsent and ${this.pipe.length} messages queued for ${Math.round(quiet / 1000)} s`);

@@ -82,6 +82,18 @@ export class Pipe<T extends PipeItem = PipeItem> {
     return taken;
   }
 
+  /** Remove and return the oldest item that matches, leaving the others in order. */
+  extractFirst(pred: (item: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if (!pred(it)) continue;
+      this.items.splice(i, 1);
+      this.bytes -= it.weight;
+      return it;
+    }
+    return undefined;
+  }
+
   clear(): void {
     this.urgentItems = [];
     this.items = [];

@@ -177,8 +177,8 @@ export class PlaybackChannelClient extends ChannelClient {
   frame(f: { pcm: Int16Array; time: number; opusPacket(): Buffer }): void {
     if (this.dataItems >= MAX_QUEUED_FRAMES) {
       // Audio that arrives late is worse than a gap: drop the oldest queued frame.
-      const dropped = this.pipe.extract((it) => (it as AudioItem).audio === true).slice(0, 1);
-      if (dropped.length > 0) {
+      const dropped = this.pipe.extractFirst((it) => (it as AudioItem).audio === true);
+      if (dropped) {
         this.dataItems--;
         this.droppedFrames++;
       }

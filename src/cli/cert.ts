@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { defaultHosts, makeCertificates, tlsPaths, writeCertificates } from '../server/certs.js';
+import { parsePositive } from './options.js';
 import { existsSync } from 'node:fs';
 
 interface CertOptions {
@@ -14,7 +15,7 @@ export function certCommand(): Command {
     .description('make a CA and a server certificate (ECDSA P-256) for the TLS port: ca-cert.pem, server-cert.pem, server-key.pem')
     .requiredOption('-d, --dir <dir>', 'directory to write the three files to (created if missing)')
     .option('--host <name-or-ip...>', 'names and addresses viewers connect to (subjectAltName); default: localhost, 127.0.0.1, ::1 and this host name')
-    .option('--days <n>', 'validity of the server certificate in days', (v) => Number(v), 825)
+    .option('--days <n>', 'validity of the server certificate in days', (v) => parsePositive(v), 825)
     .option('-f, --force', 'overwrite existing files')
     .addHelpText(
       'after',

@@ -152,7 +152,14 @@ export class LinkStage {
     this.state = 'done';
     clearTimeout(this.timer);
     const miniHeader = hasCap(mess.commonCaps, CommonCap.MiniHeader) && hasCap(this.authority.commonCaps, CommonCap.MiniHeader);
-    this.onLinked({ mess, miniHeader, leftover: this.queue.drain() });
+    try {
+      this.onLinked({ mess, miniHeader, leftover: this.queue.drain() });
+    } catch (err) {
+      // The client already has its OK: no link error to send, so log and close.
+      this.log.error(`link from ${this.conduit.peer}: ${what} could not start: ${errorMessage(err)}`);
+      this.conduit.destroy();
+      this.onFailed?.(`${what} could not start`, undefined);
+    }
   }
 
   private send(buf: Buffer): void {

@@ -100,10 +100,14 @@ export class WebFront {
 
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     const dir = this.options.html5Dir;
-    const url = new URL(req.url ?? '/', 'http://x');
+    const path = requestPath(req.url);
+    if (path === undefined) {
+      this.log.warn(`HTTP request from ${req.socket.remoteAddress ?? '?'} refused: malformed path ${JSON.stringify((req.url ?? '').slice(0, 80))}`);
+      return this.reply(res, 400, 'text/plain', 'bad request\n');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');
     if (!dir) return this.reply(res, 503, 'text/plain', 'spiced: no web viewer here; install spice-html5 (apt-get install spice-html5) or give --html5-dir\n');
-    const rel = url.pathname === '/' ? 'spice_auto.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const rel = path === '/' ? 'spice_auto.html' : path.replace(/^\/+/, '');
     const file = normalize(join(dir, rel));
     if (!file.startsWith(normalize(dir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
       return this.reply(res, 404, 'text/plain', 'not found\n');
@@ -114,5 +118,15 @@ export class WebFront {
   private reply(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
     res.end(body);
+  }
+}
+
+/** The decoded path of a request target, or undefined when it is not a valid URL path (bad escapes). */
+function requestPath(target: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(target ?? '/', 'http://x').pathname);
+  } catch {
+    // URIError / TypeError: the request is malformed; the caller answers 400.
+    return undefined;
   }
 }

@@ -44,6 +44,7 @@ export class SpiceStream {
   private autoFlush: boolean;
   private writableWaiters: (() => void)[] = [];
   private failed: Error | undefined;
+  private delivered = 0;
 
   constructor(
     readonly conduit: Conduit,
@@ -63,12 +64,17 @@ export class SpiceStream {
     conduit.onClose(() => this.releaseCork());
   }
 
+  /** Plaintext bytes the transport has taken so far (grows while the peer reads). */
+  get deliveredBytes(): number {
+    return this.delivered;
+  }
+
   get peer(): string {
     return this.conduit.peer;
   }
 
   get secure(): boolean {
-    return this.conduit.kind === 'tls';
+    return this.conduit.secure;
   }
 
   /** spice-server's red_stream_set_auto_flush: with auto flush every message leaves at once. */
@@ -159,6 +165,7 @@ export class SpiceStream {
   /** Units are serialised where boundaries matter, so the wire-byte delta is exactly this unit's. */
   private onUnitDone(q: QueuedUnit, wire: number, err?: Error | null): void {
     this.inFlight--;
+    this.delivered += q.size;
     if (this.batchWire) this.batchWire[q.batch] = (this.batchWire[q.batch] ?? 0) + wire;
     this.unitSizes?.push(q.size);
     if (err && !this.failed) this.failed = err;

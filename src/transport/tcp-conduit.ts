@@ -58,8 +58,9 @@ export class TcpConduit implements Conduit {
     this.socket.uncork();
   }
 
+  /** Never on a closed socket: its descriptor number may already belong to another connection. */
   setKernelCork(on: boolean): boolean {
-    return this.fd !== undefined && setTcpCork(this.fd, on);
+    return this.fd !== undefined && !this.socket.destroyed && setTcpCork(this.fd, on);
   }
 
 
@@ -96,7 +97,8 @@ export class TcpConduit implements Conduit {
   /** TCP_INFO now, or as last read before the descriptor closed. */
   tcpInfo(): TcpInfo | undefined {
     if (this.fd === undefined) return undefined;
-    return this.finalTcpInfo ?? getTcpInfo(this.fd);
+    if (this.finalTcpInfo || this.socket.destroyed) return this.finalTcpInfo;
+    return getTcpInfo(this.fd);
   }
 
   /** Read TCP_INFO one last time while the descriptor is still open. */
