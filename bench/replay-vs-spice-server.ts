@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
   const runs = Number(flag('--runs') ?? 3);
   if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it with ../shared/peers/anchor-replay.sh (see ../shared/peers/README.md) or give --spice-replay PATH`);
-  const files = args.length > 0 ? args : ['image', 'xterm-type'].map((n) => join(fileURLToPath(new URL('../../../shared/recordings/', import.meta.url)), `${n}.spicerec.xz`));
+  const files = args.length > 0 ? args : ['image', 'xterm-type'].map((n) => join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`));
   process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
 }
 

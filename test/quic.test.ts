@@ -248,7 +248,7 @@ describe('QUIC decoder rejects bad streams', () => {
 // ---------------------------------------------------------------------------------------------
 // The classifier
 
-const RECORDINGS = fileURLToPath(new URL('../../shared/recordings', import.meta.url));
+const RECORDINGS = fileURLToPath(new URL('../recordings', import.meta.url));
 const recording = (name: string): PixelImage | undefined => {
   const path = `${RECORDINGS}/${name}.png`;
   return existsSync(path) ? decodePng(readFileSync(path)) : undefined;

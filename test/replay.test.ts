@@ -13,7 +13,7 @@ import type { SeamCommand } from '../src/display/commands.js';
 import { writeRecording } from '../src/sources/recording/index.js';
 
 const dir = tempDir('spiced-replay-');
-const SHARED = join(__dirname, '..', '..', 'shared', 'recordings');
+const SHARED = join(__dirname, '..', 'recordings');
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const ns = netnsSupport();
 const why = !ns.ok ? ns.reason : sockoptUnavailableReason();

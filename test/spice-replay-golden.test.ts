@@ -46,7 +46,7 @@ const GOLDEN: Record<string, Golden> = {
 const KITCHEN_SINK: StreamDigest = { commands: 30, sha256: 'd96638cf0f8517dd6bb333ea15ef711cae897429236113d1d8dff2950271fcc1' };
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const DIRS = [join(HERE, '..', '..', 'shared', 'recordings'), join(HERE, '..', 'recordings')];
+const DIRS = [join(HERE, '..', 'recordings')];
 const HAS_XZ = spawnSync('sh', ['-c', 'command -v xz'], { stdio: 'ignore' }).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'spiced-golden-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -75,7 +75,7 @@ describe('spice-replay importer output is unchanged (golden digests)', () => {
 
   it.skipIf(!HAS_XZ)('the same through a plain file and through uneven chunks', async () => {
     const path = locate('xterm-type.spicerec.xz');
-    if (!path) return;
+    expect(path, 'recordings/xterm-type.spicerec.xz').toBeDefined();
     const plain = join(tmp, 'xterm-type.spicerec');
     writeFileSync(plain, spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout);
     expect(await importerDigest(plain)).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);

@@ -61,7 +61,7 @@ function expectSame(buf: Buffer): void {
   expect(normalize(fast.events)).toEqual(normalize(careful.events));
 }
 
-const SHARED = fileURLToPath(new URL('../../shared/recordings/xterm-type.spicerec.xz', import.meta.url));
+const SHARED = fileURLToPath(new URL('../recordings/xterm-type.spicerec.xz', import.meta.url));
 
 describe('spice-replay readers: fast and careful agree', () => {
   it('on the synthetic recording with every kind of event', () => {

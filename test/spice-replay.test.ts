@@ -302,7 +302,7 @@ describe('spice-replay importer: synthetic recordings', () => {
   });
 });
 
-const SHARED = fileURLToPath(new URL('../../shared/recordings', import.meta.url));
+const SHARED = fileURLToPath(new URL('../recordings', import.meta.url));
 const recordings = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.spicerec.xz')) : [];
 
 describe('spice-replay importer: shared recordings', () => {
