@@ -1,4 +1,6 @@
 /** Small helpers every benchmark uses. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -20,3 +22,14 @@ export function medianTime(fn: () => void, warmup: number, measured: number): nu
 
 /** A seeded PRNG (the demo desktop's mulberry32), so every run benchmarks the same data. */
 export { seededRandom as makeRandom } from '../src/sources/demo/noise.js';
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system, ms) of another process so far, from /proc (10 ms resolution). */
+export function procCpuMs(pid: number): number {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}

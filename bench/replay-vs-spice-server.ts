@@ -22,11 +22,13 @@ import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates, writeCertificates } from '../src/server/certs.js';
 import { decodePng } from '../src/util/png.js';
+import { median, procCpuMs } from './common.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 export interface SideResult {
-  server: 'spiced' | 'spice-server';
+  /** spiced decoding the recording before the viewer comes, spiced reading it as it plays (as spice-replay does), or spice-server. */
+  server: 'spiced' | 'spiced (streaming)' | 'spice-server';
   file: string;
   run: number;
   wallMs: number;
@@ -35,15 +37,7 @@ export interface SideResult {
 }
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 let nextPort = 47100;
-
-/** utime + stime of a process, in ms. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -71,18 +65,18 @@ async function oneRun(side: SideResult['server'], file: string, run: number, exp
   const port = nextPort++;
   const tls = nextPort++;
   const child =
-    side === 'spiced'
-      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
+    side !== 'spice-server'
+      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced' ? '256' : '0', '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
       : spawn(spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)], { stdio: 'ignore' });
   try {
     await waitForPort(tls, child);
-    const cpu0 = cpuMsOf(child.pid!);
+    const cpu0 = procCpuMs(child.pid!);
     const t0 = performance.now();
     const client = new SpiceClient({ port: tls, tls: { ca }, channels: [ChannelType.Display, ChannelType.Cursor] });
     await client.connect();
     await client.waitFor(() => !!client.display.primary && sameRgb(client.display.primary, expected), 120_000, `the final frame of ${file}`);
     const wallMs = performance.now() - t0;
-    const cpuMs = cpuMsOf(child.pid!) - cpu0;
+    const cpuMs = procCpuMs(child.pid!) - cpu0;
     const bytes = [...client.channels.values()].reduce((n, c) => n + c.stats.bytes, 0);
     client.close();
     return { server: side, file: file.split('/').pop()!, run, wallMs, cpuMs, bytes };
@@ -102,24 +96,20 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
     const expected = decodePng(readFileSync(png));
     for (let run = 1; run <= runs; run++) {
       // Alternate the order so neither side always runs on a warmer machine.
-      const order: SideResult['server'][] = run % 2 ? ['spiced', 'spice-server'] : ['spice-server', 'spiced'];
+      const sides: SideResult['server'][] = ['spiced', 'spiced (streaming)', 'spice-server'];
+      const order = run % 2 ? sides : [...sides].reverse();
       for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
     }
   }
   return out;
 }
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
 export function formatComparison(results: SideResult[]): string {
-  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording            server        wall ms   server CPU ms   bytes'];
+  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording              server               wall ms   server CPU ms   bytes'];
   for (const file of [...new Set(results.map((r) => r.file))]) {
-    for (const server of ['spiced', 'spice-server'] as const) {
+    for (const server of ['spiced', 'spiced (streaming)', 'spice-server'] as const) {
       const rs = results.filter((r) => r.file === file && r.server === server);
-      lines.push(`${file.padEnd(20)} ${server.padEnd(13)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
+      lines.push(`${file.padEnd(22)} ${server.padEnd(18)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
     }
   }
   return lines.join('\n');

@@ -3,8 +3,6 @@
  * only, applying every message to its framebuffer (what a viewer does), plus the small helpers the
  * scenarios share (waiting for pixels, percentiles, a seeded PRNG, another process's CPU).
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { monoMs, type ServerProcess } from './x11-server.js';
@@ -17,16 +15,7 @@ export interface Rig {
   viewer: Viewer;
 }
 
-let clockTicks: number | undefined;
-
-/** CPU time (user + system, ms) of another process so far, from /proc (10 ms resolution). */
-export function procCpuMs(pid: number): number {
-  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-}
+export { procCpuMs } from './common.js';
 
 export interface Point {
   x: number;

@@ -74,8 +74,9 @@ describe('spice-replay importer output is unchanged (golden digests)', () => {
   }
 
   it.skipIf(!HAS_XZ)('the same through a plain file and through uneven chunks', async () => {
-    const path = locate('xterm-type.spicerec.xz');
-    expect(path, 'recordings/xterm-type.spicerec.xz').toBeDefined();
+    const found = locate('xterm-type.spicerec.xz');
+    expect(found, 'recordings/xterm-type.spicerec.xz').toBeDefined();
+    const path = found!;
     const plain = join(tmp, 'xterm-type.spicerec');
     writeFileSync(plain, spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout);
     expect(await importerDigest(plain)).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);

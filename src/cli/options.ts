@@ -25,6 +25,12 @@ export function parsePositive(value: string): number {
   return n;
 }
 
+export function parseNonNegative(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
 export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -15,7 +15,7 @@ import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../tran
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
 import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
-import { isLoopback, parseList, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
+import { isLoopback, parseList, parseNonNegative, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 
@@ -24,6 +24,7 @@ interface ServeOptions {
   pace: string;
   loop?: boolean;
   waitForViewer?: boolean;
+  preloadMb: number;
   record?: string;
   audio?: string;
   audioLoop?: boolean;
@@ -65,6 +66,7 @@ export function serveCommand(): Command {
     .option('--pace <realtime|asap|ms>', 'with --play: recorded timing, as fast as the server takes it, or a fixed gap in ms between commands', 'realtime')
     .option('--loop', 'with --play: start over at the end')
     .option('--wait-for-viewer', 'with --play: start playing when the first viewer\'s display is up (as spice-server\'s replay does)')
+    .option('--preload-mb <n>', 'with --play: decode the recording into memory before serving when its pixels fit in N MiB (0: always stream from the file)', (v) => parseNonNegative(v), 256)
     .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it; both stop together')
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
@@ -131,12 +133,6 @@ interface BuiltSource {
   ended?: Promise<number | null>;
 }
 
-/**
- * A recording whose decoded pixels fit in this is decoded before serving (RecordingSource.preload);
- * larger ones stream from the file on every pass.
- */
-const PRELOAD_BUDGET_BYTES = 256 << 20;
-
 /** The demo desktop, a running X display, or Xvfb with a command. */
 async function buildSource(opts: ServeOptions, command: string[], log: Logger, lost: (err: Error, retrying: boolean) => void): Promise<BuiltSource> {
   if (opts.x11 !== undefined && opts.xvfb) throw new Error('give either --x11 DISPLAY or --xvfb, not both');
@@ -155,8 +151,9 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     if (typeof pace === 'number' && !(pace >= 0)) throw new Error(`--pace must be realtime, asap or a number of ms, not "${opts.pace}"`);
     const file = opts.play;
     const recording = new RecordingSource(file, { pace, loop: opts.loop ?? false, onEnd: (err) => (err ? log.error(`${file}: ${err.message}`) : log.info(`${file}: end of recording`)) });
-    const inMemory = await recording.preload(PRELOAD_BUDGET_BYTES);
-    log.info(`${file}: ${inMemory ? 'decoded into memory' : `over ${PRELOAD_BUDGET_BYTES >> 20} MiB decoded, streaming from the file`}`);
+    const budget = opts.preloadMb * (1 << 20);
+    const inMemory = budget > 0 && (await recording.preload(budget));
+    log.info(`${file}: ${inMemory ? 'decoded into memory' : budget > 0 ? `over ${opts.preloadMb} MiB decoded, streaming from the file` : 'streaming from the file'}`);
     return { source: opts.waitForViewer ? new DeferredSource(recording) : recording, cleanup: async () => {} };
   }
   if (opts.x11 !== undefined) {
