@@ -12,7 +12,7 @@ import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, run
  */
 const haveScreenshot = hasCommand('spicy-screenshot');
 const havePyClient = hasSpiceGlib();
-const SPICE_CLIENT = join(__dirname, '..', '..', 'shared', 'peers', 'spice-client.py');
+const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
 const dir = tempDir();
 
 /** spicy-screenshot of a server; resolves with its exit code, stderr and the image path. */

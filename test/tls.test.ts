@@ -13,7 +13,7 @@ import { memoryLogger } from '../src/util/log.js';
 import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, run, startCli, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
 
 const dir = tempDir('spiced-tls-');
-const SPICE_CLIENT = join(__dirname, '..', '..', 'shared', 'peers', 'spice-client.py');
+const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
 let material: TlsMaterial;
 let caFile: string;
 

@@ -13,7 +13,7 @@ import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, run
  */
 const tools = ['Xvfb', 'xterm', 'xclock', 'xdotool', 'import', 'spicy-screenshot'];
 const lacking = tools.filter((t) => !hasCommand(t));
-const SPICE_CLIENT = join(__dirname, '..', '..', 'shared', 'peers', 'spice-client.py');
+const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(lacking.length > 0)(`spiced serve --xvfb with real clients${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb xterm x11-apps xdotool imagemagick spice-client-gtk')})` : ''}`, () => {

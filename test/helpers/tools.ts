@@ -12,7 +12,7 @@ export function hasCommand(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** The python that has GObject introspection (Debian's), for ../shared/peers/spice-client.py. */
+/** The python that has GObject introspection (Debian's), for helpers/spice-gtk-client.py and playback-probe.py. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
 export function hasSpiceGlib(): boolean {
