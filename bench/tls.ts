@@ -28,7 +28,7 @@ import { makeCertificates, type TlsMaterial } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import type { StreamPolicy } from '../src/transport/policy.js';
-import { recordsFor } from '../src/transport/stream.js';
+import { recordsOfWrite } from '../src/transport/tls-records.js';
 import { meterWrites } from '../src/transport/write-meter.js';
 import { Feeder, IMAGE_SIDE, makePool, SURFACE } from './tls-feeder.js';
 import { measurePeer, type Counts, type PeerConfig, type PeerSample } from './tls-peer.js';
@@ -109,7 +109,7 @@ function blast(socket: tls.TLSSocket, counts: Counts): void {
   socket.setNoDelay(true);
   meterWrites(socket, (n) => {
     counts.sslWrites++;
-    counts.tlsRecords += recordsFor(n);
+    counts.tlsRecords += recordsOfWrite(n);
   });
   const buf = Buffer.alloc(NODE_WRITE, 0x5a);
   const write = (): void => {

@@ -1,6 +1,6 @@
 import type { Conduit } from './conduit.js';
 import { newCounters, type StreamCounters } from './counters.js';
-import { DEFAULT_POLICY, TLS_MAX_RECORD_PLAINTEXT, type StreamPolicy } from './policy.js';
+import { DEFAULT_POLICY, type StreamPolicy } from './policy.js';
 import type { TcpInfo } from './sockopt.js';
 import { UnitBuilder, unitSize, type WriteUnit } from './units.js';
 
@@ -235,9 +235,4 @@ export class SpiceStream {
   get destroyed(): boolean {
     return this.conduit.destroyed;
   }
-}
-
-/** Records a TLS write of n plaintext bytes makes with OpenSSL's default fragment size. */
-export function recordsFor(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / TLS_MAX_RECORD_PLAINTEXT));
 }

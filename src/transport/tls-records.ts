@@ -1,3 +1,5 @@
+import { TLS_MAX_RECORD_PLAINTEXT } from './policy.js';
+
 /**
  * Counts TLS records in a ciphertext byte stream (5-byte header: u8 content type, u16 version,
  * u16 length big-endian). Resumable across chunks; used on the server-to-client direction so the
@@ -56,7 +58,7 @@ export function recordOverhead(protocol: string | null, cipher: string): number 
 
 /** Records OpenSSL makes for one SSL_write of n plaintext bytes (max_send_fragment 16 KiB). */
 export function recordsOfWrite(n: number): number {
-  return n > 0 ? Math.ceil(n / 16384) : 0;
+  return n > 0 ? Math.ceil(n / TLS_MAX_RECORD_PLAINTEXT) : 0;
 }
 
 /**

@@ -62,11 +62,6 @@ export class SpiceReplayImporter {
   }
 }
 
-/** The recording as timestamped seam commands (timeNs counts from the first event). */
-export async function* readSpiceReplay(path: string): AsyncGenerator<{ timeNs: bigint; command: SeamCommand }> {
-  yield* new SpiceReplayImporter(path).events();
-}
-
 /** Applies seam commands to plain Surfaces, as the server does; tracks which surface is primary. */
 export class CommandPlayer {
   readonly surfaces = new Map<number, Surface>();

@@ -1,8 +1,8 @@
 /*
- * spice-server recording import ("SPICE_REPLAY 1"): readSpiceReplay / SpiceReplayImporter stream
+ * spice-server recording import ("SPICE_REPLAY 1"): SpiceReplayImporter streams
  * a recording as seam commands, renderFinalFrame plays it to its last frame.
  */
-export { CommandPlayer, readSpiceReplay, renderFinalFrame, SpiceReplayImporter } from './importer.js';
+export { CommandPlayer, renderFinalFrame, SpiceReplayImporter } from './importer.js';
 export { RecordingWriter } from './record-writer.js';
 export type { ImportStats } from './stats.js';
 export type { SeamCommand, TimedCommand } from './translator.js';
