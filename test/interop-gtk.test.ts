@@ -75,7 +75,7 @@ describe.skipIf(!haveScreenshot)(`spicy-screenshot against spiced${haveScreensho
   });
 });
 
-describe.skipIf(!havePyClient)(`spice-gtk session through spice-client.py${havePyClient ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`, () => {
+describe.skipIf(!havePyClient)(`spice-gtk session through helpers/spice-gtk-client.py${havePyClient ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`, () => {
   const source = new DemoSource({ still: true });
   const server = new SpiceServer({ source, port: 0 });
   beforeAll(() => server.start());

@@ -57,10 +57,21 @@ describe('playback channel', () => {
     expect(start).toMatchObject({ channels: 2, format: 1, frequency: 48000 });
     const data = messages.filter((x): x is { at: number; m: Extract<PlaybackServerMessage, { kind: 'data' }> } => x.m.kind === 'data');
     expect(data.length).toBeGreaterThan(950); // about 100 packets a second
-    // Timestamps advance by exactly 10 ms; arrivals never pause long (timer jitter only).
-    for (let i = 1; i < data.length; i++) expect((data[i]!.m.time - data[i - 1]!.m.time) >>> 0).toBe(10);
+    // Timestamps advance by exactly 10 ms. The one allowed exception is by design: when this
+    // process stalls for more than 100 ms (a loaded CI machine), the server restarts the stream
+    // time from now instead of sending a late burst; such a jump must follow an arrival pause
+    // as long, and be rare.
+    const jumps: number[] = [];
+    for (let i = 1; i < data.length; i++) {
+      const step = (data[i]!.m.time - data[i - 1]!.m.time) >>> 0;
+      if (step === 10) continue;
+      jumps.push(step);
+      expect(step, `frame ${i}`).toBeGreaterThan(100);
+      expect(data[i]!.at - data[i - 1]!.at, `arrival pause before frame ${i}`).toBeGreaterThan(90);
+    }
+    expect(jumps.length, `time jumps ${jumps.join(', ')}`).toBeLessThanOrEqual(3);
     const gaps = data.slice(1).map((d, i) => d.at - data[i]!.at);
-    expect(Math.max(...gaps)).toBeLessThan(250);
+    expect(Math.max(...gaps)).toBeLessThan(1000);
     const decoder = new OpusDecoder();
     const pcm = new Int16Array(data.length * FRAME_SAMPLES);
     data.forEach((d, i) => pcm.set(decoder.decodeFrame(d.m.data), i * FRAME_SAMPLES));

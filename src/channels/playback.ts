@@ -175,14 +175,6 @@ export class PlaybackChannelClient extends ChannelClient {
   }
 
   frame(f: { pcm: Int16Array; time: number; opusPacket(): Buffer }): void {
-    if (this.dataItems >= MAX_QUEUED_FRAMES) {
-      // Audio that arrives late is worse than a gap: drop the oldest queued frame.
-      const dropped = this.pipe.extractFirst((it) => (it as AudioItem).audio === true);
-      if (dropped) {
-        this.dataItems--;
-        this.droppedFrames++;
-      }
-    }
     const item: AudioItem = {
       audio: true,
       weight: f.pcm.length * 2,
@@ -191,6 +183,19 @@ export class PlaybackChannelClient extends ChannelClient {
     };
     this.dataItems++;
     this.push(item);
+  }
+
+  /**
+   * The push loop stopped with frames still queued beyond the limit: the viewer does not keep up
+   * (its stream is congested or it does not acknowledge). Audio that arrives late is worse than a
+   * gap, so the oldest frames go. Judged here, after a send attempt, not when frames arrive: a
+   * source catching up after a stalled event loop hands over many frames at once, and they leave.
+   */
+  protected override onPipeDrained(): void {
+    while (this.dataItems > MAX_QUEUED_FRAMES && this.pipe.extractFirst((it) => (it as AudioItem).audio === true)) {
+      this.dataItems--;
+      this.droppedFrames++;
+    }
   }
 
   stop(): void {

@@ -159,6 +159,8 @@ def main():
         if not settled():
             return True
         capture()
+        if report['error']:
+            return False
         if len(done) < len(captures):
             type_text()
             return True
