@@ -52,6 +52,20 @@ describe('WebSocket on the SPICE ports', () => {
     c.close();
   });
 
+  it('closes a WebSocket that sends a text frame with 1008 and the reason, and logs it', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.plainPort}/`, 'binary');
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.send('REDQ as text');
+    expect(await closed).toEqual({ code: 1008, reason: 'text frame on a SPICE WebSocket' });
+    const logged = /link from 127\.0\.0\.1:\d+ abandoned: connection error during link: text frame on a SPICE WebSocket/;
+    for (let t = 0; t < 40 && !records.some((r) => logged.test(r.message)); t++) await new Promise((r) => setTimeout(r, 50));
+    expect(records.some((r) => logged.test(r.message))).toBe(true);
+  });
+
   it('refuses a foreign Origin (403) and logs it; allows listed and same-origin pages', async () => {
     await expect(wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://evil.example' }).connect()).rejects.toThrow(/403/);
     expect(records.some((r) => /WebSocket from 127\.0\.0\.1:\d+ refused: origin https:\/\/evil\.example is not allowed/.test(r.message))).toBe(true);

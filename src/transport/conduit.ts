@@ -17,7 +17,7 @@ export interface Conduit {
    * would be merged into the same SSL_write by Node, so the stream waits (see stream.ts).
    */
   readonly busy: boolean;
-  /** Whether units must be submitted one at a time to keep their boundaries (TLS, WebSocket). */
+  /** Whether units must be submitted one at a time to keep their boundaries (TLS: one SSL_write each). */
   readonly keepsUnitBoundaries: boolean;
   /** Bytes accepted but still held in user space. */
   readonly bufferedBytes: number;

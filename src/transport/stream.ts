@@ -20,7 +20,7 @@ interface QueuedUnit {
  * arrive as iovecs; `flush()` marks the end of a pipe batch. The stream groups iovecs into write
  * units (TLS coalescing policy), submits them to the conduit one at a time where unit boundaries
  * matter, and corks the transport around a batch (cork policy). It never concatenates except
- * where the `small` policy asks for it.
+ * where the `small` policy asks for it (the WebSocket conduit joins iovecs under 512 B).
  */
 export class SpiceStream {
   readonly counters: StreamCounters = newCounters();

@@ -7,10 +7,14 @@ import type { WriteUnit } from './units.js';
 /** The conduit a WebSocket rides on: counters, cork and TCP_INFO come from it. */
 export type BaseConduit = Pick<Conduit, 'peer' | 'fd' | 'secure' | 'stats' | 'cork' | 'uncork' | 'setKernelCork' | 'tcpInfo' | 'bufferedBytes' | 'onDrain'>;
 
+/** Iovecs below this size are joined by one copy before they go out (a fragment header costs 2-4 bytes). */
+const SMALL_FRAGMENT = 512;
+
 /**
- * SPICE over WebSocket (spice-html5): every write unit becomes one binary frame, the client's
- * frames arrive as raw SPICE bytes. spice-html5 reassembles server data across frames, so frame
- * boundaries need not match messages; one frame per flush keeps framing overhead to a few bytes.
+ * SPICE over WebSocket (spice-html5): every write unit (a flush) becomes one binary message, the
+ * client's messages arrive as raw SPICE bytes. The message is sent as fragments: payloads by
+ * reference, each its own fragment, small neighbours (headers, draw descriptors) joined, so a flush
+ * is never copied whole; the browser delivers the fragments as one message.
  */
 export class WsConduit implements Conduit {
   readonly kind = 'websocket' as const;
@@ -20,6 +24,8 @@ export class WsConduit implements Conduit {
   readonly fd: number | undefined;
   private readonly inbox = new Inbox();
   private closed = false;
+  /** Why the connection ended, for onClose: an error of the socket or the reason we closed it. */
+  private failure: Error | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -55,8 +61,13 @@ export class WsConduit implements Conduit {
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
-    const frame = unit.length === 1 ? unit[0]! : Buffer.concat(unit);
-    this.ws.send(frame, { binary: true, compress: false }, (err) => done(err ?? null));
+    const fragments = joinSmall(unit);
+    const last = fragments.length - 1;
+    if (last < 0) return done(null);
+    fragments.forEach((f, i) => {
+      if (i < last) this.ws.send(f, { binary: true, compress: false, fin: false });
+      else this.ws.send(f, { binary: true, compress: false, fin: true }, (err) => done(err ?? null));
+    });
   }
 
   cork(): void {
@@ -84,11 +95,10 @@ export class WsConduit implements Conduit {
   }
 
   onClose(cb: (err?: Error) => void): void {
-    let failure: Error | undefined;
-    this.ws.on('error', (err) => (failure = err));
+    this.ws.on('error', (err) => (this.failure ??= err));
     this.ws.once('close', () => {
       this.closed = true;
-      cb(failure);
+      cb(this.failure);
     });
   }
 
@@ -103,9 +113,35 @@ export class WsConduit implements Conduit {
     this.ws.close(1000);
   }
 
+  /** With a reason: a close frame that says it (policy violation), then the socket after 1 s at most. */
   destroy(err?: Error): void {
     this.closed = true;
-    if (err) this.ws.close(1008, err.message.slice(0, 120));
-    this.ws.terminate();
+    if (!err) {
+      this.ws.terminate();
+      return;
+    }
+    this.failure ??= err;
+    this.ws.close(1008, err.message.slice(0, 120));
+    setTimeout(() => this.ws.terminate(), 1000).unref();
   }
+}
+
+/** The unit's iovecs as fragments: runs of small ones joined by one copy, larger ones as they are. */
+function joinSmall(unit: WriteUnit): Buffer[] {
+  const out: Buffer[] = [];
+  let run: Buffer[] = [];
+  const endRun = (): void => {
+    if (run.length > 0) out.push(run.length === 1 ? run[0]! : Buffer.concat(run));
+    run = [];
+  };
+  for (const b of unit) {
+    if (b.length < SMALL_FRAGMENT) {
+      run.push(b);
+      continue;
+    }
+    endRun();
+    out.push(b);
+  }
+  endRun();
+  return out;
 }
