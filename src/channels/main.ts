@@ -27,6 +27,9 @@ export interface MainChannelContext {
   pingIntervalSeconds: number;
 }
 
+/** Unanswered PINGs remembered per viewer (older ones can no longer yield a round-trip time). */
+const MAX_PINGS_IN_FLIGHT = 16;
+
 /** The main channel: session set-up, the channel list, mouse modes, latency pings. */
 export class MainChannel extends Channel<MainChannelClient> {
   readonly type = ChannelType.Main;
@@ -141,6 +144,8 @@ export class MainChannelClient extends ChannelClient {
     const id = ++this.pingId;
     const ts = process.hrtime.bigint();
     this.pingsInFlight.set(id, ts);
+    // A viewer that never answers must not grow the map for the life of the connection.
+    if (this.pingsInFlight.size > MAX_PINGS_IN_FLIGHT) this.pingsInFlight.delete(this.pingsInFlight.keys().next().value!);
     this.push(messageItem(encodePing(id, ts)));
   }
 
