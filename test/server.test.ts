@@ -11,7 +11,9 @@ import { encodeLinkMess } from '../src/protocol/link.js';
 import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
 import { exchange } from './helpers/net.js';
-import { PatternSource } from './helpers/pattern-source.js';
+import { gradient, PatternSource } from './helpers/pattern-source.js';
+import type { DisplaySink } from '../src/display/commands.js';
+import type { DisplaySource } from '../src/sources/types.js';
 
 const PASSWORD = 'open sesame';
 
@@ -224,6 +226,50 @@ describe('a viewer that stops reading', () => {
     } finally {
       good.close();
       stuck.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('draws covered before they are sent', () => {
+  it('are dropped from a queue that waits, and the viewer still ends on the server frame', async () => {
+    let sink!: DisplaySink;
+    const source: DisplaySource = {
+      name: 'manual',
+      start: (s) => {
+        sink = s;
+        s.display({ kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 240, primary: true });
+        s.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: 240, right: 320 }, image: gradient(320, 240, 0) });
+      },
+      stop: () => undefined,
+    };
+    const server = new SpiceServer({ source, port: 0, password: PASSWORD });
+    await server.start();
+    const viewer = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Display] });
+    try {
+      await viewer.connect();
+      await viewer.waitFor(() => viewer.display.marks > 0, 5000, 'first frame');
+      const display = viewer.channels.get(ChannelType.Display)!;
+      const before = display.stats.messages;
+      display.socket.pause(); // no ACKs: after 40 messages the server queues
+      const whole = { top: 0, left: 0, bottom: 240, right: 320 };
+      for (let i = 1; i <= 200; i++) {
+        sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 10, left: 10, bottom: 20, right: 20 }, color: i }); // inside the next copy
+        sink.display({ kind: 'copy', surfaceId: 0, dest: whole, image: gradient(320, 240, i) });
+        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      sink.display({ kind: 'copyBits', surfaceId: 0, src: { x: 0, y: 0 }, dest: { top: 100, left: 100, bottom: 140, right: 180 } });
+      sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 240, right: 320 }, color: 0x123456 }); // may not drop behind the copy-bits
+      sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 50, left: 50, bottom: 90, right: 90 }, image: gradient(40, 40, 7) });
+      await new Promise((r) => setTimeout(r, 100));
+      const serverSide = [...server.display.clients][0]!;
+      expect(serverSide.coveredDraws).toBeGreaterThan(300);
+      display.socket.resume();
+      await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 10_000, 'the final frame');
+      expect(display.stats.messages - before).toBeLessThan(120); // of 403 draws
+      expect(viewer.errors).toEqual([]);
+    } finally {
+      viewer.close();
       await server.stop();
     }
   });

@@ -82,6 +82,24 @@ export class Pipe<T extends PipeItem = PipeItem> {
     return taken;
   }
 
+  /**
+   * Walk the normal lane from the newest item back (at most `limit` items): `visit` says whether
+   * to drop the item, keep it and go on, or stop. Returns how many were dropped.
+   */
+  dropFromTail(visit: (item: T) => 'drop' | 'keep' | 'stop', limit: number): number {
+    let dropped = 0;
+    for (let i = this.items.length - 1, seen = 0; i >= this.head && seen < limit; i--, seen++) {
+      const it = this.items[i]!;
+      const verdict = visit(it);
+      if (verdict === 'stop') break;
+      if (verdict === 'keep') continue;
+      this.items.splice(i, 1);
+      this.bytes -= it.weight;
+      dropped++;
+    }
+    return dropped;
+  }
+
   /** Remove and return the oldest item that matches, leaving the others in order. */
   extractFirst(pred: (item: T) => boolean): T | undefined {
     for (let i = this.head; i < this.items.length; i++) {

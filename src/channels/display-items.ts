@@ -10,9 +10,13 @@ import type { Surface } from '../display/surface.js';
 import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImageCompression, type ImagePayload } from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
 
-/** Pipe items of the display channel that draw into a rectangle of the primary surface. */
+/**
+ * Pipe items of the display channel that draw into a rectangle of the primary surface. Fills and
+ * copies set every pixel of it; copy-bits reads the surface too.
+ */
 export interface DrawItem extends PipeItem {
   readonly rect: Rect;
+  readonly kind: 'fill' | 'copy' | 'copyBits';
 }
 
 export function isDrawItem(item: PipeItem): item is DrawItem {
@@ -28,11 +32,11 @@ function rectSize(r: Rect): { w: number; h: number } {
 }
 
 export function fillItem(rect: Rect, color: number): DrawItem {
-  return { rect, weight: 64, marshal: () => encodeDrawFill(base(rect), color) };
+  return { rect, kind: 'fill', weight: 64, marshal: () => encodeDrawFill(base(rect), color) };
 }
 
 export function copyBitsItem(rect: Rect, src: Point): DrawItem {
-  return { rect, weight: 64, marshal: () => encodeCopyBits(base(rect), src) };
+  return { rect, kind: 'copyBits', weight: 64, marshal: () => encodeCopyBits(base(rect), src) };
 }
 
 /**
@@ -170,6 +174,7 @@ export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
   const area = { top: 0, left: 0, bottom: h, right: w };
   return {
     rect,
+    kind: 'copy',
     weight: shared.pixels * 4,
     marshal: (): OutMessage | OutMessage[] => {
       const color = shared.uniformColor();

@@ -5,6 +5,7 @@ import type { Session } from '../channel/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, DisplayCap } from '../protocol/constants.js';
 import { decodeDisplayClientMessage, encodeMark } from '../protocol/display.js';
+import { rectContains, type Rect } from '../protocol/geometry.js';
 import { TileDamage } from '../display/damage.js';
 import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import type { Surface } from '../display/surface.js';
@@ -75,6 +76,8 @@ export class DisplayChannelClient extends ChannelClient {
   private hasSurface = false;
   /** Draw commands turned into damage because this viewer lagged (reported in stats). */
   damagedCommands = 0;
+  /** Queued draws dropped unsent because a later fill or copy covered them. */
+  coveredDraws = 0;
 
   constructor(
     conn: ChannelConnection,
@@ -174,11 +177,24 @@ export class DisplayChannelClient extends ChannelClient {
           this.damagedCommands++;
           return;
         }
-        if (u.kind === 'fill') this.push(fillItem(u.rect, u.color));
-        else if (u.kind === 'copyBits') this.push(copyBitsItem(u.rect, u.src));
-        else this.push(copyItem(shared!, this.imaging));
+        if (u.kind === 'copyBits') {
+          this.push(copyBitsItem(u.rect, u.src));
+        } else {
+          this.dropCovered(u.rect);
+          this.push(u.kind === 'fill' ? fillItem(u.rect, u.color) : copyItem(shared!, this.imaging));
+        }
         if (this.pipe.weight > this.channel.options.maxQueuedBytes) this.collapseIntoDamage();
     }
+  }
+
+  /**
+   * A fill or copy about to be queued hides every queued fill or copy inside its rectangle: those
+   * go unsent (and unencoded), as spice-server drops covered drawables. Only back to the first
+   * copy-bits (it reads what is under it) or non-draw item, and 64 items at most.
+   */
+  private dropCovered(rect: Rect): void {
+    if (this.pipe.length === 0) return;
+    this.coveredDraws += this.pipe.dropFromTail((it) => (!isDrawItem(it) || it.kind === 'copyBits' ? 'stop' : rectContains(rect, it.rect) ? 'drop' : 'keep'), 64);
   }
 
   /** The viewer lags: queued draws become tile damage (memory stays bounded whatever it does). */
