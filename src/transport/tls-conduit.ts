@@ -3,10 +3,10 @@ import tls from 'node:tls';
 import { CipherPipe } from './cipher-pipe.js';
 import type { Conduit } from './conduit.js';
 import type { CorkPolicy } from './policy.js';
-import { getTcpInfo, setTcpCork, sockoptUnavailableReason, socketFd, type TcpInfo } from './sockopt.js';
-import { peerOf, writeUnit } from './tcp-conduit.js';
+import { getTcpInfo, setTcpCork, sockoptUnavailableReason, type TcpInfo } from './sockopt.js';
+import { SocketConduit } from './socket-conduit.js';
+import { writeUnit } from './tcp-conduit.js';
 import { recordOverhead, SslWriteLedger } from './tls-records.js';
-import { Inbox } from './inbox.js';
 import type { WriteUnit } from './units.js';
 import { meterWrites, type WriteMeter } from './write-meter.js';
 
@@ -208,17 +208,13 @@ class NativePath implements CipherPath {
  * TLS over a TCP socket. A write unit becomes exactly one SSL_write: units are submitted one at
  * a time (Node merges writes queued behind a pending one into a single SSL_write).
  */
-export class TlsConduit implements Conduit {
+export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit {
   readonly kind = 'tls' as const;
   readonly keepsUnitBoundaries = true;
   readonly secure = true;
-  readonly peer: string;
-  readonly fd: number | undefined;
   readonly socket: tls.TLSSocket;
   private readonly path: CipherPath;
   private readonly sslMeter: WriteMeter;
-  private readonly inbox = new Inbox();
-  private finalTcpInfo: TcpInfo | undefined;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
   /** Records and bytes the path had seen at the first SPICE write (the pipe sees the handshake). */
@@ -240,13 +236,11 @@ export class TlsConduit implements Conduit {
     context: tls.SecureContext,
     readonly engine: TlsEngine = 'pipe',
   ) {
-    this.peer = peerOf(raw);
-    this.fd = socketFd(raw);
-    raw.setNoDelay(true);
+    super(raw);
     this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new PipePath(raw, context);
     this.socket = this.path.socket;
     this.sslMeter = meterWrites(this.socket, (n) => this.path.onSslWrite(n));
-    this.socket.on('data', (chunk: Buffer) => this.inbox.deliver(chunk));
+    this.listen();
     // The pipe sees the TCP socket end; natively wrapped, only the TLS socket reports it.
     raw.on('end', () => this.keepTcpInfo());
     this.socket.on('end', () => this.keepTcpInfo());
@@ -286,10 +280,6 @@ export class TlsConduit implements Conduit {
     return { writes: this.path.tcpWrites(), sslWrites: this.sslMeter.calls, tlsRecords: t.records - h.records, wireBytes: t.bytes - h.bytes };
   }
 
-  get destroyed(): boolean {
-    return this.socket.destroyed;
-  }
-
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
     const first = !this.submitted;
     if (first) this.markFirstSubmit();
@@ -321,53 +311,14 @@ export class TlsConduit implements Conduit {
     this.path.uncork();
   }
 
-  setKernelCork(on: boolean): boolean {
-    return this.fd !== undefined && !this.socket.destroyed && setTcpCork(this.fd, on);
-  }
-
-
-  unread(chunks: Buffer[]): void {
-    this.inbox.unread(chunks);
-  }
-
-  /**
-   * Hand the (plaintext) socket to someone else, e.g. the HTTP server for a WebSocket upgrade:
-   * the conduit stops reading it and pushes back what it had received but not delivered.
-   * Its counters, cork and TCP_INFO keep working underneath.
-   */
-  release(): tls.TLSSocket {
-    return this.inbox.release(this.socket);
-  }
-
-  onData(cb: (chunk: Buffer) => void): void {
-    this.inbox.onData(cb);
-  }
-
-  onClose(cb: (err?: Error) => void): void {
-    let failure: Error | undefined;
-    this.socket.on('error', (err) => (failure = err));
-    this.socket.once('close', () => cb(failure));
-  }
-
   onDrain(cb: () => void): void {
     this.socket.on('drain', cb);
     this.raw.on('drain', cb);
   }
 
-  /** TCP_INFO now, or as last read before the descriptor closed (never from a reused descriptor). */
-  tcpInfo(): TcpInfo | undefined {
-    if (this.fd === undefined || this.finalTcpInfo || this.socket.destroyed) return this.finalTcpInfo;
-    return getTcpInfo(this.fd);
-  }
-
-  /** Read TCP_INFO one last time while the descriptor is still open. */
-  private keepTcpInfo(): void {
-    if (this.fd !== undefined && this.finalTcpInfo === undefined && !this.raw.destroyed && !this.socket.destroyed) this.finalTcpInfo = getTcpInfo(this.fd);
-  }
-
-  end(): void {
-    this.keepTcpInfo();
-    this.socket.end();
+  /** The TCP socket under the TLS one must be open too (the pipe engine keeps it apart). */
+  protected override descriptorOpen(): boolean {
+    return !this.raw.destroyed && !this.socket.destroyed;
   }
 
   destroy(err?: Error): void {
