@@ -67,13 +67,13 @@ async function importerDigest(input: string | AsyncIterable<Buffer>): Promise<St
 describe('spice-replay importer output is unchanged (golden digests)', () => {
   for (const [name, want] of Object.entries(GOLDEN)) {
     const path = locate(name);
-    it.skipIf(!path || !HAS_XZ)(`${name}: same commands, pixels, timestamps and stats`, async () => {
+    it.skipIf(!path || !HAS_XZ)(`${name}: same commands, pixels, timestamps and stats${!path ? ` (skipped: recordings/${name} missing)` : !HAS_XZ ? ' (skipped: xz not installed; apt-get install xz-utils)' : ''}`, async () => {
       expect(await importerDigest(path!)).toEqual(want.importer);
       expect(await streamDigest(readRecording(path!))).toEqual(want.readRecording);
     });
   }
 
-  it.skipIf(!HAS_XZ)('the same through a plain file and through uneven chunks', async () => {
+  it.skipIf(!HAS_XZ)(`the same through a plain file and through uneven chunks${HAS_XZ ? '' : ' (skipped: xz not installed; apt-get install xz-utils)'}`, async () => {
     const found = locate('xterm-type.spicerec.xz');
     expect(found, 'recordings/xterm-type.spicerec.xz').toBeDefined();
     const path = found!;

@@ -319,7 +319,7 @@ function typeText(source: X11Source, text: string): void {
   }
 }
 
-describe.skipIf(!HAVE_XVFB)('X11Source on Xvfb', () => {
+describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-test-'));
   const typed = join(tmp, 'typed.txt');
   let xvfb: XvfbHandle;
@@ -428,7 +428,7 @@ describe.skipIf(!HAVE_XVFB)('X11Source on Xvfb', () => {
   });
 });
 
-describe.skipIf(!HAVE_XVFB)('X11Source without DAMAGE, with a cookie, over GetImage', () => {
+describe.skipIf(!HAVE_XVFB)(`X11Source without DAMAGE, with a cookie, over GetImage${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`, () => {
   let xvfb: XvfbHandle;
   const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-poll-'));
   const typed = join(tmp, 'typed.txt');
