@@ -38,8 +38,10 @@ export class Feeder {
     private readonly pool: readonly PixelImage[],
     private readonly fresh: boolean,
   ) {
-    for (let y = 0; y + IMAGE_SIDE <= SURFACE.height; y += IMAGE_SIDE / 2) {
-      for (let x = 0; x + IMAGE_SIDE <= SURFACE.width; x += IMAGE_SIDE / 2) this.spots.push({ x, y });
+    // 15 distinct spots, more than PIPE_TARGET: no queued image is ever covered by a newer one
+    // (the display channel would drop it unsent, and the pipe would never fill).
+    for (let y = 0; y + IMAGE_SIDE <= SURFACE.height; y += IMAGE_SIDE / 4) {
+      for (let x = 0; x + IMAGE_SIDE <= SURFACE.width; x += IMAGE_SIDE / 4) this.spots.push({ x, y });
     }
   }
 
