@@ -1,4 +1,5 @@
 /** Small helpers every benchmark uses. */
+import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -32,4 +33,46 @@ export function procCpuMs(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+/** Size and speed of one lossless image codec on one image (what the lz and quic suites report). */
+export interface CodecFigures {
+  name: string;
+  width: number;
+  height: number;
+  inputBytes: number;
+  outputBytes: number;
+  /** inputBytes / outputBytes. */
+  ratio: number;
+  encodeMBps: number;
+  decodeMBps: number;
+  encodeMsMedian: number;
+  decodeMsMedian: number;
+  runs: number;
+}
+
+/**
+ * Encode and decode `img` with a codec, medians over `measured` timed runs after `warmup`. Checks the
+ * round trip first: a benchmark of a broken codec is worthless.
+ */
+export function measureCodec(codec: string, name: string, img: PixelImage, encode: (img: PixelImage) => Buffer, decode: (b: Buffer) => PixelImage, warmup: number, measured: number): CodecFigures & { encoded: Buffer } {
+  const inputBytes = img.width * img.height * 4;
+  const encoded = encode(img);
+  if (!sameRgb(decode(encoded), img)) throw new Error(`${codec} bench: ${name} does not round-trip`);
+  const encodeMs = medianTime(() => void encode(img), warmup, measured);
+  const decodeMs = medianTime(() => void decode(encoded), warmup, measured);
+  return {
+    name,
+    width: img.width,
+    height: img.height,
+    inputBytes,
+    outputBytes: encoded.length,
+    ratio: inputBytes / encoded.length,
+    encodeMBps: inputBytes / 1e6 / (encodeMs / 1000),
+    decodeMBps: inputBytes / 1e6 / (decodeMs / 1000),
+    encodeMsMedian: encodeMs,
+    decodeMsMedian: decodeMs,
+    runs: measured,
+    encoded,
+  };
 }

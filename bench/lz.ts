@@ -7,26 +7,14 @@
  * MB/s counts megabytes (10^6 bytes) of 32-bit input pixels (width * height * 4) per second, for both
  * directions, so the two figures are comparable. Each figure is the median of several runs after a warm-up.
  */
-import { makeRandom, medianTime } from './common.js';
+import { makeRandom, measureCodec, type CodecFigures } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { encodeLz } from '../src/display/lz.js';
 import { decodeLz } from '../src/display/lz-decode.js';
-import { allocImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
+import { allocImage, type PixelImage } from '../src/display/pixels.js';
 
-export interface BenchResult {
+export interface BenchResult extends CodecFigures {
   suite: 'lz';
-  name: string;
-  width: number;
-  height: number;
-  inputBytes: number;
-  outputBytes: number;
-  /** inputBytes / outputBytes. */
-  ratio: number;
-  encodeMBps: number;
-  decodeMBps: number;
-  encodeMsMedian: number;
-  decodeMsMedian: number;
-  runs: number;
 }
 
 const WIDTH = 1024;
@@ -139,30 +127,9 @@ export function makeNoiseImage(width = WIDTH, height = HEIGHT, seed = 3): PixelI
 }
 
 
-const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
-
 function benchImage(name: string, img: PixelImage): BenchResult {
-  const inputBytes = img.width * img.height * 4;
-  const encoded = encodeLz(img);
-  const decoded = decodeLz(encoded);
-  // A benchmark of a broken codec is worthless: check the round trip before timing anything.
-  if (!sameRgb(decoded.image, img)) throw new Error(`lz bench: ${name} does not round-trip`);
-  const encodeMs = timeMedian(() => void encodeLz(img));
-  const decodeMs = timeMedian(() => void decodeLz(encoded));
-  return {
-    suite: 'lz',
-    name,
-    width: img.width,
-    height: img.height,
-    inputBytes,
-    outputBytes: encoded.length,
-    ratio: inputBytes / encoded.length,
-    encodeMBps: inputBytes / 1e6 / (encodeMs / 1000),
-    decodeMBps: inputBytes / 1e6 / (decodeMs / 1000),
-    encodeMsMedian: encodeMs,
-    decodeMsMedian: decodeMs,
-    runs: MEASURED_RUNS,
-  };
+  const { encoded: _, ...figures } = measureCodec('lz', name, img, (i) => encodeLz(i), (b) => decodeLz(b).image, WARMUP_RUNS, MEASURED_RUNS);
+  return { suite: 'lz', ...figures };
 }
 
 export async function runLzBench(): Promise<BenchResult[]> {

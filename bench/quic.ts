@@ -8,28 +8,16 @@
  * MB/s counts megabytes (10^6 bytes) of 32-bit input pixels (width * height * 4) per second, for both
  * directions, as bench/lz.ts does. Each figure is the median of several runs after a warm-up.
  */
-import { medianTime } from './common.js';
+import { measureCodec, medianTime, type CodecFigures } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { choosePhotoCodec, type PhotoCodec } from '../src/display/image-choice.js';
-import { sameRgb, type PixelImage } from '../src/display/pixels.js';
+import type { PixelImage } from '../src/display/pixels.js';
 import { decodeQuic } from '../src/display/quic-decode.js';
 import { encodeQuic } from '../src/display/quic.js';
 import { makeDesktopImage, makeNoiseImage, makePhotoImage, runLzBench, type BenchResult } from './lz.js';
 
-export interface QuicBenchResult {
+export interface QuicBenchResult extends CodecFigures {
   suite: 'quic';
-  name: string;
-  width: number;
-  height: number;
-  inputBytes: number;
-  outputBytes: number;
-  /** inputBytes / outputBytes. */
-  ratio: number;
-  encodeMBps: number;
-  decodeMBps: number;
-  encodeMsMedian: number;
-  decodeMsMedian: number;
-  runs: number;
   /** The same image through SPICE LZ (bench/lz.ts). */
   lz: { outputBytes: number; ratio: number; encodeMBps: number; decodeMBps: number };
   /** What choosePhotoCodec picks, the codec that is actually smaller, and the classifier's median time. */
@@ -41,34 +29,15 @@ export interface QuicBenchResult {
 const WARMUP_RUNS = 3;
 const MEASURED_RUNS = 11;
 
-
-const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
-
 function benchImage(name: string, img: PixelImage, lz: BenchResult): QuicBenchResult {
-  const inputBytes = img.width * img.height * 4;
-  const encoded = encodeQuic(img);
-  // A benchmark of a broken codec is worthless: check the round trip before timing anything.
-  if (!sameRgb(decodeQuic(encoded).image, img)) throw new Error(`quic bench: ${name} does not round-trip`);
-  const encodeMs = timeMedian(() => void encodeQuic(img));
-  const decodeMs = timeMedian(() => void decodeQuic(encoded));
-  const classifyMs = timeMedian(() => void choosePhotoCodec(img));
+  const { encoded, ...figures } = measureCodec('quic', name, img, (i) => encodeQuic(i), (b) => decodeQuic(b).image, WARMUP_RUNS, MEASURED_RUNS);
   return {
     suite: 'quic',
-    name,
-    width: img.width,
-    height: img.height,
-    inputBytes,
-    outputBytes: encoded.length,
-    ratio: inputBytes / encoded.length,
-    encodeMBps: inputBytes / 1e6 / (encodeMs / 1000),
-    decodeMBps: inputBytes / 1e6 / (decodeMs / 1000),
-    encodeMsMedian: encodeMs,
-    decodeMsMedian: decodeMs,
-    runs: MEASURED_RUNS,
+    ...figures,
     lz: { outputBytes: lz.outputBytes, ratio: lz.ratio, encodeMBps: lz.encodeMBps, decodeMBps: lz.decodeMBps },
     choice: choosePhotoCodec(img),
     smaller: encoded.length < lz.outputBytes ? 'quic' : 'lz',
-    classifyMsMedian: classifyMs,
+    classifyMsMedian: medianTime(() => void choosePhotoCodec(img), WARMUP_RUNS, MEASURED_RUNS),
   };
 }
 

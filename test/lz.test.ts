@@ -3,8 +3,8 @@ import { describe, it, expect } from 'vitest';
 import { encodeLz, LZ_HEADER_SIZE, LZ_MAX_FAR_OFFSET, LZ_MAX_NEAR_OFFSET, LzImageType } from '../src/display/lz.js';
 import { decodeLz } from '../src/display/lz-decode.js';
 import { allocImage, countRgbDifferences, type PixelImage } from '../src/display/pixels.js';
-import { ProtocolError } from '../src/protocol/errors.js';
 import { makeDesktopImage, makeNoiseImage, makePhotoImage } from '../bench/lz.js';
+import { expectBadImage as expectBadImageOf } from './helpers/bad-image.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -84,18 +84,7 @@ function commandsOf(encoded: Buffer): Command[] {
   return cmds;
 }
 
-function expectBadImage(data: Buffer, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    decodeLz(data);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  const err = caught as ProtocolError;
-  expect(err.code).toBe('BAD_IMAGE');
-  expect(err.message).toMatch(pattern);
-}
+const expectBadImage = (data: Buffer, pattern: RegExp): void => expectBadImageOf(decodeLz, data, pattern);
 
 const A = 0x112233;
 const B = 0x445566;

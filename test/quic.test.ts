@@ -6,9 +6,9 @@ import { decodeQuic } from '../src/display/quic-decode.js';
 import { choosePhotoCodec, MIN_QUIC_PIXELS } from '../src/display/image-choice.js';
 import { encodeLz } from '../src/display/lz.js';
 import { allocImage, countRgbDifferences, cropImage, type PixelImage } from '../src/display/pixels.js';
-import { ProtocolError } from '../src/protocol/errors.js';
 import { decodePng } from '../src/util/png.js';
 import { makeDesktopImage, makeNoiseImage, makePhotoImage } from '../bench/lz.js';
+import { expectBadImage as expectBadImageOf } from './helpers/bad-image.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -57,18 +57,7 @@ function roundTrip(img: PixelImage, type: 'rgb32' | 'rgba' = 'rgb32'): Buffer {
   return encoded;
 }
 
-function expectBadImage(data: Buffer, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    decodeQuic(data);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  const err = caught as ProtocolError;
-  expect(err.code).toBe('BAD_IMAGE');
-  expect(err.message).toMatch(pattern);
-}
+const expectBadImage = (data: Buffer, pattern: RegExp): void => expectBadImageOf(decodeQuic, data, pattern);
 
 /** A hand-made stream: the five header words, then `bits` ("1"/"0", MSB first), padded, plus a zero word. */
 function handStream(type: number, width: number, height: number, bits: string): Buffer {

@@ -11,7 +11,7 @@
 import { endianness } from 'node:os';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
-import { average, CodingState, ChannelModel, codeRowInSegments, type Plane } from './quic-model.js';
+import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
 import {
   BPP_MASK,
   GR_COUNT,
@@ -119,13 +119,13 @@ class QuicDecoder {
     let stop: number;
     if (i === 0) {
       cur[0] = this.decodePixel(p, 0, 0);
-      stop = ++i + this.pace(p, 0, waitmask);
+      stop = ++i + paceSegmentStart(p, 0, waitmask);
     } else {
       stop = i + s.waitcnt;
     }
     while (stop < end) {
       for (; i <= stop; i++) cur[i] = this.decodePixel(p, i, cur[i - 1]!);
-      this.updateModels(p, stop);
+      updateModels(p, stop);
       stop = i + (s.tabrand() & waitmask);
     }
     for (; i < end; i++) cur[i] = this.decodePixel(p, i, cur[i - 1]!);
@@ -139,7 +139,7 @@ class QuicDecoder {
     let runIndex = 0;
     if (i === 0) {
       cur[0] = this.decodePixel(p, 0, prev[0]!);
-      stop = ++i + this.pace(p, 0, waitmask);
+      stop = ++i + paceSegmentStart(p, 0, waitmask);
     } else {
       stop = i + s.waitcnt;
     }
@@ -153,7 +153,7 @@ class QuicDecoder {
           }
           cur[i] = this.decodePixel(p, i, average(cur[i - 1]!, prev[i]!));
         }
-        this.updateModels(p, stop);
+        updateModels(p, stop);
         stop = i + (s.tabrand() & waitmask);
       }
       if (!run) {
@@ -180,20 +180,7 @@ class QuicDecoder {
     }
   };
 
-  private pace(p: Plane, x: number, waitmask: number): number {
-    const s = p.state;
-    if (s.waitcnt) {
-      s.waitcnt--;
-    } else {
-      s.waitcnt = s.tabrand() & waitmask;
-      this.updateModels(p, x);
-    }
-    return s.waitcnt;
-  }
 
-  private updateModels(p: Plane, x: number): void {
-    for (const ch of p.channels) ch.updateAt(p.state, x);
-  }
 
   /** Decode every channel of pixel x and add the prediction; returns the packed value. */
   private decodePixel(p: Plane, x: number, predicted: number): number {

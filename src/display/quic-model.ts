@@ -137,6 +137,26 @@ export interface Plane {
   cur: Uint32Array;
 }
 
+/** Update every channel's model of the plane at pixel x (quic.c's update_model for each channel). */
+export function updateModels(p: Plane, x: number): void {
+  for (const ch of p.channels) ch.updateAt(p.state, x);
+}
+
+/**
+ * After pixel 0 of a segment, the same on both sides: count the wait down or update the models
+ * and draw a new wait. Returns the wait.
+ */
+export function paceSegmentStart(p: Plane, x: number, waitmask: number): number {
+  const s = p.state;
+  if (s.waitcnt) {
+    s.waitcnt--;
+  } else {
+    s.waitcnt = s.tabrand() & waitmask;
+    updateModels(p, x);
+  }
+  return s.waitcnt;
+}
+
 /** Per-byte floor((a + b) / 2) of two packed values, without carries between bytes: the predictor. */
 export function average(a: number, b: number): number {
   return (a & b) + (((a ^ b) & 0xfefefe) >>> 1);

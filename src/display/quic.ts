@@ -30,7 +30,7 @@
  */
 import { endianness } from 'node:os';
 import type { PixelImage } from './pixels.js';
-import { average, CodingState, ChannelModel, codeRowInSegments, type Plane } from './quic-model.js';
+import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
 import {
   GOLOMB_CODE_LENGTH,
   QUIC_HEADER_WORDS,
@@ -111,13 +111,13 @@ class QuicEncoder {
     let stop: number;
     if (i === 0) {
       this.codePixel(p, 0, cur[0]!, 0);
-      stop = ++i + this.pace(p, 0, waitmask);
+      stop = ++i + paceSegmentStart(p, 0, waitmask);
     } else {
       stop = i + s.waitcnt;
     }
     while (stop < end) {
       for (; i <= stop; i++) this.codePixel(p, i, cur[i]!, cur[i - 1]!);
-      this.updateModels(p, stop);
+      updateModels(p, stop);
       stop = i + (s.tabrand() & waitmask);
     }
     for (; i < end; i++) this.codePixel(p, i, cur[i]!, cur[i - 1]!);
@@ -132,7 +132,7 @@ class QuicEncoder {
     let runIndex = 0;
     if (i === 0) {
       this.codePixel(p, 0, cur[0]!, prev[0]!);
-      stop = ++i + this.pace(p, 0, waitmask);
+      stop = ++i + paceSegmentStart(p, 0, waitmask);
     } else {
       stop = i + s.waitcnt;
     }
@@ -146,7 +146,7 @@ class QuicEncoder {
           }
           this.codePixel(p, i, cur[i]!, average(cur[i - 1]!, prev[i]!));
         }
-        this.updateModels(p, stop);
+        updateModels(p, stop);
         stop = i + (s.tabrand() & waitmask);
       }
       if (!run) {
@@ -180,21 +180,7 @@ class QuicEncoder {
     }
   };
 
-  /** After pixel 0 of a segment: count down the wait or update the models; returns the wait. */
-  private pace(p: Plane, x: number, waitmask: number): number {
-    const s = p.state;
-    if (s.waitcnt) {
-      s.waitcnt--;
-    } else {
-      s.waitcnt = s.tabrand() & waitmask;
-      this.updateModels(p, x);
-    }
-    return s.waitcnt;
-  }
 
-  private updateModels(p: Plane, x: number): void {
-    for (const ch of p.channels) ch.updateAt(p.state, x);
-  }
 
   /** Code every channel of pixel x: the residual against `predicted` (same packing as `value`). */
   private codePixel(p: Plane, x: number, value: number, predicted: number): void {
