@@ -14,6 +14,7 @@ import { exchange } from './helpers/net.js';
 import { gradient, PatternSource } from './helpers/pattern-source.js';
 import type { DisplaySink } from '../src/display/commands.js';
 import type { DisplaySource } from '../src/sources/types.js';
+import { DeferredSource } from '../src/sources/deferred.js';
 
 const PASSWORD = 'open sesame';
 
@@ -267,6 +268,33 @@ describe('draws covered before they are sent', () => {
       display.socket.resume();
       await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 10_000, 'the final frame');
       expect(display.stats.messages - before).toBeLessThan(120); // of 403 draws
+      expect(viewer.errors).toEqual([]);
+    } finally {
+      viewer.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('a source that starts when the first viewer is ready', () => {
+  it('draws straight into that viewer: one surface, one whole-screen image, no repeat', async () => {
+    let started = 0;
+    const inner = new PatternSource();
+    const deferred = new DeferredSource({ name: 'counted', start: (s) => { started++; inner.start(s); }, stop: () => undefined });
+    const server = new SpiceServer({ source: deferred, port: 0, password: PASSWORD });
+    server.display.onViewerReady = () => void deferred.trigger();
+    await server.start();
+    const viewer = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Display] });
+    const kinds: string[] = [];
+    viewer.on('display', (k) => kinds.push(k));
+    try {
+      await viewer.connect();
+      await viewer.waitFor(() => !!viewer.display.primary && sameRgb(viewer.display.primary, server.desktop.primary!), 5000, 'the first frame');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(started).toBe(1);
+      expect(kinds.filter((k) => k === 'surfaceCreate')).toHaveLength(1);
+      expect(kinds.filter((k) => k === 'surfaceDestroy')).toHaveLength(0);
+      expect(kinds.filter((k) => k === 'mark')).toHaveLength(1);
       expect(viewer.errors).toEqual([]);
     } finally {
       viewer.close();

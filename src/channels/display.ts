@@ -144,9 +144,12 @@ export class DisplayChannelClient extends ChannelClient {
     if (this.ready || this.isClosed) return;
     this.ready = true;
     if (this.initTimer) clearTimeout(this.initTimer);
-    this.channel.onViewerReady?.();
+    // The screen as it is first, then the news: a source that starts on this call (--wait-for-viewer)
+    // draws synchronously, and its primaryCreated already sends the whole surface to this viewer;
+    // sending it again afterwards would encode and ship a second full screen.
     const s = this.surface;
     if (s) this.sendWholeSurface(s);
+    this.channel.onViewerReady?.();
   }
 
   /** SURFACE_CREATE, the whole screen as one image, MONITORS_CONFIG, MARK (spice-wire.md §5.7). */
@@ -154,7 +157,8 @@ export class DisplayChannelClient extends ChannelClient {
     if (this.hasSurface) this.push(surfaceDestroyItem());
     this.push(surfaceCreateItem(s));
     this.hasSurface = true;
-    this.push(snapshotItem(s, s.bounds, this.imaging));
+    // A surface nothing has drawn on yet is all zeros: a fill says so without copying or scanning it.
+    this.push(s.blank ? fillItem(s.bounds, 0) : snapshotItem(s, s.bounds, this.imaging));
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
     this.push(messageItem(encodeMark()));
   }

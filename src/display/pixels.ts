@@ -23,12 +23,41 @@ export function pixelAt(img: PixelImage, x: number, y: number): number {
 /** Copy a sub-rectangle into a new, tightly packed image (stride = 4 * width). */
 export function cropImage(img: PixelImage, x: number, y: number, width: number, height: number): PixelImage {
   const out = allocImage(width, height);
-  const row = width * 4;
-  for (let j = 0; j < height; j++) {
-    const from = (y + j) * img.stride + x * 4;
-    img.data.copy(out.data, j * row, from, from + row);
-  }
+  copyRect(img, x, y, out, 0, 0, width, height);
   return out;
+}
+
+/**
+ * Rows narrower than this many pixels are copied a word at a time: Buffer.copy costs a few hundred
+ * ns per call in checks, more than moving 24 pixels (a 24x24 tile is 24 calls: recordings of
+ * QXL guests are full of them).
+ */
+const WORD_COPY_MAX_PIXELS = 64;
+
+/**
+ * Copy `width` x `height` pixels from (sx, sy) of `src` to (dx, dy) of `dst`; different images
+ * (or areas that do not overlap), every coordinate already clipped by the caller.
+ */
+export function copyRect(src: PixelImage, sx: number, sy: number, dst: PixelImage, dx: number, dy: number, width: number, height: number): void {
+  const a = src.data;
+  const b = dst.data;
+  if (width < WORD_COPY_MAX_PIXELS && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && src.stride % 4 === 0 && dst.stride % 4 === 0) {
+    const from = new Uint32Array(a.buffer, a.byteOffset, a.length >> 2);
+    const to = new Uint32Array(b.buffer, b.byteOffset, b.length >> 2);
+    const fs = src.stride >> 2;
+    const ts = dst.stride >> 2;
+    for (let j = 0; j < height; j++) {
+      const f = (sy + j) * fs + sx;
+      const t = (dy + j) * ts + dx;
+      for (let i = 0; i < width; i++) to[t + i] = from[f + i]!;
+    }
+    return;
+  }
+  const rowBytes = width * 4;
+  for (let j = 0; j < height; j++) {
+    const f = (sy + j) * src.stride + sx * 4;
+    a.copy(b, (dy + j) * dst.stride + dx * 4, f, f + rowBytes);
+  }
 }
 
 /** A tightly packed copy (or the image itself when it already is one). */

@@ -1,5 +1,5 @@
 import { intersectRect, rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
-import type { PixelImage } from './pixels.js';
+import { copyRect, type PixelImage } from './pixels.js';
 
 /**
  * A server-side surface: 32-bit pixels (bytes B,G,R,X), tightly packed. It is the truth that every
@@ -10,6 +10,8 @@ export class Surface implements PixelImage {
   readonly data: Buffer;
   /** The same memory as u32 pixels (little-endian hosts: 0xXXRRGGBB). */
   readonly pixels: Uint32Array;
+  /** True until something draws on it: every pixel is still 0 (then a viewer needs no image of it). */
+  blank = true;
 
   constructor(
     readonly id: number,
@@ -33,6 +35,7 @@ export class Surface implements PixelImage {
   fill(r: Rect, color: number): Rect {
     const c = this.clip(r);
     if (rectIsEmpty(c)) return c;
+    this.blank = false;
     const value = color >>> 0;
     for (let y = c.top; y < c.bottom; y++) this.pixels.fill(value, y * this.width + c.left, y * this.width + c.right);
     return c;
@@ -50,10 +53,8 @@ export class Surface implements PixelImage {
     const h = Math.min(c.bottom - c.top, img.height - sy0);
     const out: Rect = { top: c.top, left: c.left, bottom: c.top + Math.max(0, h), right: c.left + Math.max(0, w) };
     if (w <= 0 || h <= 0 || sx0 < 0 || sy0 < 0) return { ...out, bottom: out.top, right: out.left };
-    for (let j = 0; j < h; j++) {
-      const from = (sy0 + j) * img.stride + sx0 * 4;
-      img.data.copy(this.data, (c.top + j) * this.stride + c.left * 4, from, from + w * 4);
-    }
+    this.blank = false;
+    copyRect(img, sx0, sy0, this, c.left, c.top, w, h);
     return out;
   }
 
