@@ -27,14 +27,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 export interface SideResult {
-  /** spiced decoding the recording before the viewer comes, spiced reading it as it plays (as spice-replay does), or spice-server. */
-  server: 'spiced' | 'spiced (streaming)' | 'spice-server';
+  /**
+   * spiced decoding the recording before the viewer comes; the same without warming its display
+   * paths at start (the first frames then run in V8's interpreter); spiced reading the recording
+   * as it plays (as spice-replay does); or spice-server.
+   */
+  server: Side;
   file: string;
   run: number;
   wallMs: number;
   cpuMs: number;
   bytes: number;
 }
+
+const SIDES = ['spiced', 'spiced (no warm-up)', 'spiced (streaming)', 'spice-server'] as const;
+type Side = (typeof SIDES)[number];
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 let nextPort = 47100;
@@ -61,12 +68,12 @@ function plainRecording(file: string, dir: string): string {
   return out;
 }
 
-async function oneRun(side: SideResult['server'], file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string): Promise<SideResult> {
+async function oneRun(side: Side, file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string): Promise<SideResult> {
   const port = nextPort++;
   const tls = nextPort++;
   const child =
     side !== 'spice-server'
-      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced' ? '256' : '0', '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
+      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced (streaming)' ? '0' : '256', ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []), '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
       : spawn(spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)], { stdio: 'ignore' });
   try {
     await waitForPort(tls, child);
@@ -96,8 +103,7 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
     const expected = decodePng(readFileSync(png));
     for (let run = 1; run <= runs; run++) {
       // Alternate the order so neither side always runs on a warmer machine.
-      const sides: SideResult['server'][] = ['spiced', 'spiced (streaming)', 'spice-server'];
-      const order = run % 2 ? sides : [...sides].reverse();
+      const order = run % 2 ? [...SIDES] : [...SIDES].reverse();
       for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
     }
   }
@@ -107,9 +113,9 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
 export function formatComparison(results: SideResult[]): string {
   const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording              server               wall ms   server CPU ms   bytes'];
   for (const file of [...new Set(results.map((r) => r.file))]) {
-    for (const server of ['spiced', 'spiced (streaming)', 'spice-server'] as const) {
+    for (const server of SIDES) {
       const rs = results.filter((r) => r.file === file && r.server === server);
-      lines.push(`${file.padEnd(22)} ${server.padEnd(18)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
+      lines.push(`${file.padEnd(22)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
     }
   }
   return lines.join('\n');

@@ -7,6 +7,7 @@ import { Session } from '../channel/session.js';
 import { CursorChannel } from '../channels/cursor.js';
 import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '../channels/display.js';
 import { InputsChannel } from '../channels/inputs.js';
+import { warmUpDisplayPaths } from '../channels/warm-up.js';
 import { MainChannel } from '../channels/main.js';
 import { PlaybackChannel } from '../channels/playback.js';
 import { RecordChannel } from '../channels/record.js';
@@ -64,6 +65,11 @@ export interface SpiceServerOptions {
   web?: Partial<WebOptions> | false;
   /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
   recordBatches?: boolean;
+  /**
+   * Run the display paths once on a small desktop for nobody before listening (default true), so
+   * the first viewer does not pay V8's compile-on-use for its first screen (channels/warm-up.ts).
+   */
+  warmUp?: boolean;
   /** Called when a channel connection ends, with its stream counters (for --stats). */
   onClientClosed?: (info: ClientReport) => void;
 }
@@ -189,6 +195,11 @@ export class SpiceServer {
     if (this.started) throw new Error('server already started');
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
+    if (this.options.warmUp ?? true) {
+      const t0 = performance.now();
+      warmUpDisplayPaths();
+      this.log.debug(`display paths warmed up in ${(performance.now() - t0).toFixed(0)} ms`);
+    }
     await this.options.source.start(this.options.wrapSink ? this.options.wrapSink(this.desktop) : this.desktop);
     if (this.options.port !== null) this.plainPort = await this.listenPlain(this.options.port ?? 5900);
     if (this.options.tlsPort !== undefined && this.options.tlsPort !== null) {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { allocImage, copyRect, cropImage, pixelAt, type PixelImage } from '../src/display/pixels.js';
+import { Surface } from '../src/display/surface.js';
+import { warmUpDisplayPaths } from '../src/channels/warm-up.js';
+import { encodeImagePayload } from '../src/display/wire-image.js';
+
+function noise(w: number, h: number, seed: number, stride = w * 4): PixelImage {
+  const data = Buffer.alloc(stride * h);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) data[i] = s = (Math.imul(s, 1103515245) + 12345) >>> 24;
+  return { width: w, height: h, stride, data };
+}
+
+/** The obvious pixel-by-pixel copy the fast paths must agree with. */
+function referenceCopy(src: PixelImage, sx: number, sy: number, dst: PixelImage, dx: number, dy: number, w: number, h: number): void {
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) dst.data.writeUInt32LE(pixelAt(src, sx + x, sy + y), (dy + y) * dst.stride + (dx + x) * 4);
+}
+
+describe('copyRect', () => {
+  it('copies narrow (word loop) and wide (Buffer.copy) rectangles like a pixel-by-pixel copy', () => {
+    const src = noise(200, 90, 7, 200 * 4 + 12);
+    for (const [w, h] of [[1, 1], [24, 24], [63, 5], [64, 5], [150, 40]] as const) {
+      const a = noise(180, 80, 3);
+      const b = { ...a, data: Buffer.from(a.data) };
+      copyRect(src, 17, 9, a, 5, 11, w, h);
+      referenceCopy(src, 17, 9, b, 5, 11, w, h);
+      expect(a.data.equals(b.data), `${w}x${h}`).toBe(true);
+    }
+  });
+
+  it('takes the byte path for unaligned buffers', () => {
+    const backing = Buffer.alloc(4 * 40 * 10 + 1);
+    const src: PixelImage = { width: 40, height: 10, stride: 160, data: backing.subarray(1) };
+    noise(40, 10, 9).data.copy(src.data);
+    const out = cropImage(src, 3, 2, 20, 6);
+    const ref = allocImage(20, 6);
+    referenceCopy(src, 3, 2, ref, 0, 0, 20, 6);
+    expect(out.data.equals(ref.data)).toBe(true);
+  });
+});
+
+describe('Surface', () => {
+  it('is blank until something draws on it; moving its zeros keeps it blank', () => {
+    const s = new Surface(0, 64, 48);
+    expect(s.blank).toBe(true);
+    s.copyBits({ x: 0, y: 0 }, { top: 10, left: 10, bottom: 20, right: 20 });
+    expect(s.blank).toBe(true);
+    s.fill({ top: 100, left: 100, bottom: 110, right: 110 }, 0xff0000); // off the surface: nothing drawn
+    expect(s.blank).toBe(true);
+    s.putImage({ top: 0, left: 0, bottom: 4, right: 4 }, noise(4, 4, 1));
+    expect(s.blank).toBe(false);
+    const t = new Surface(1, 8, 8);
+    t.fill({ top: 0, left: 0, bottom: 1, right: 1 }, 0);
+    expect(t.blank).toBe(false);
+  });
+});
+
+describe('warming up the display paths', () => {
+  it('runs on its own and leaves the encoders producing the same bytes', () => {
+    const img = noise(90, 70, 5);
+    const before = encodeImagePayload(img, 'quic').data;
+    const lzBefore = encodeImagePayload(img, 'lz').data;
+    warmUpDisplayPaths(1);
+    expect(encodeImagePayload(img, 'quic').data.equals(before)).toBe(true);
+    expect(encodeImagePayload(img, 'lz').data.equals(lzBefore)).toBe(true);
+  });
+});
