@@ -111,11 +111,11 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
 }
 
 export function formatComparison(results: SideResult[]): string {
-  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording              server               wall ms   server CPU ms   bytes'];
+  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording                server               wall ms   server CPU ms   bytes'];
   for (const file of [...new Set(results.map((r) => r.file))]) {
     for (const server of SIDES) {
       const rs = results.filter((r) => r.file === file && r.server === server);
-      lines.push(`${file.padEnd(22)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
+      lines.push(`${file.padEnd(24)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
     }
   }
   return lines.join('\n');
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
   const runs = Number(flag('--runs') ?? 3);
   if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it with ../shared/peers/anchor-replay.sh (see ../shared/peers/README.md) or give --spice-replay PATH`);
-  const files = args.length > 0 ? args : ['image', 'xterm-type'].map((n) => join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`));
+  const files = args.length > 0 ? args : ['image', 'xterm-type', 'xterm-scroll', 'xclock-xeyes'].map((n) => join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`));
   process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
 }
 

@@ -31,7 +31,10 @@ export interface ChannelCounts {
   tlsRecords: number;
   /** The fewest data segments the same flushes could have used: sum of ceil(flush bytes / MSS). */
   idealPackets: number;
-  /** TLS handshake (and session tickets) before the first SPICE byte; 0 for plain. */
+  /**
+   * TLS handshake: the packets sent before the first SPICE byte, and every byte of ciphertext that
+   * is not SPICE data (handshake flight and the TLS 1.3 session tickets); 0 for plain.
+   */
   handshakePackets: number;
   handshakeBytes: number;
   messages: number;

@@ -57,7 +57,11 @@ async function waitAcked(clients: ChannelClient[]): Promise<void> {
 function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
   const s = c.stream.snapshot();
   const conduit = c.stream.conduit;
-  const hs = conduit instanceof TlsConduit ? conduit.handshakeTcp : undefined;
+  const tlsConduit = conduit instanceof TlsConduit ? conduit : undefined;
+  const hs = tlsConduit?.handshakeTcp;
+  // The handshake's bytes include the TLS 1.3 session tickets (handshake messages sent once per
+  // connection, often with the first SPICE data): the kernel's total less the data's own ciphertext.
+  const hsBytes = tlsConduit?.handshakeCost.bytes ?? hs?.bytesSent ?? 0;
   const mss = t?.sndMss ?? 1448;
   const packets = t ? t.segsOut - t.totalRetrans : 0;
   // The stream's flushes at their fewest packets, plus what the link stage had already sent.
@@ -71,7 +75,7 @@ function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
     tlsRecords: s.tlsRecords,
     idealPackets: ideal,
     handshakePackets: hs ? hs.segsOut : 0,
-    handshakeBytes: hs ? hs.bytesSent : 0,
+    handshakeBytes: hsBytes,
     messages: s.messages,
     iovecs: s.iovecs,
     flushes: s.flushes,
