@@ -13,7 +13,7 @@ import type { ImageCompression } from '../display/wire-image.js';
  * 19 ms against 6. This runs every display path a viewer's first frames take (surfaces, tiles,
  * blits, scrolls, codec choice, QUIC and LZ, uniform checks, content keys, the viewer cache, draw
  * messages) on content that exercises their branches: a photo with a flat band, and UI-like text.
- * It costs about 40 ms of CPU once, at start; `warmUp: false` skips it.
+ * It costs about 70 ms of CPU once, at start (4 rounds); `warmUp: false` skips it.
  */
 export function warmUpDisplayPaths(rounds = 4): void {
   for (let r = 0; r < rounds; r++) drawForNobody(r);
@@ -99,7 +99,7 @@ function text(w: number, h: number, seed: number): PixelImage {
     for (let x = 0; x < w; x++) {
       const cx = x % 8;
       const cy = y % 14;
-      const glyph = ((x >> 3) + (y / 14) * 7 + seed) % 5;
+      const glyph = ((x >> 3) + Math.floor(y / 14) * 7 + seed) % 5;
       const ink = cy > 2 && cy < 11 && cx > 0 && cx < 6 && ((cx * 3 + cy * glyph) % 4 === 0 || cx === glyph);
       const frame = x === 0 || y === 0 || x === w - 1 || y === h - 1;
       img.data.writeUInt32LE(frame ? 0x808080 : ink ? 0x101010 : 0xf0f0f0, (y * w + x) * 4);
