@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { allocImage, copyRect, cropImage, pixelAt, type PixelImage } from '../src/display/pixels.js';
 import { Surface } from '../src/display/surface.js';
+import { Desktop } from '../src/display/desktop.js';
 import { warmUpDisplayPaths } from '../src/channels/warm-up.js';
 import { encodeImagePayload } from '../src/display/wire-image.js';
+import { SharedImage } from '../src/channels/display-items.js';
 
 function noise(w: number, h: number, seed: number, stride = w * 4): PixelImage {
   const data = Buffer.alloc(stride * h);
@@ -63,5 +65,42 @@ describe('warming up the display paths', () => {
     warmUpDisplayPaths(1);
     expect(encodeImagePayload(img, 'quic').data.equals(before)).toBe(true);
     expect(encodeImagePayload(img, 'lz').data.equals(lzBefore)).toBe(true);
+  });
+});
+
+describe('uniform images, aligned or not', () => {
+  function shared(data: Buffer, w: number, h: number, stride: number): SharedImage {
+    return new SharedImage({ width: w, height: h, stride, data }, { x: 0, y: 0 }, { top: 0, left: 0, bottom: h, right: w });
+  }
+  for (const offset of [0, 1, 3]) {
+    it(`finds the colour of a uniform image at byte offset ${offset}, ignoring the fourth byte`, () => {
+      const w = 13, h = 7, stride = w * 4 + 8;
+      const backing = Buffer.alloc(offset + stride * h);
+      const data = backing.subarray(offset);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.writeUInt32LE(((x * y) << 24 | 0x123456) >>> 0, y * stride + x * 4);
+      expect(shared(data, w, h, stride).uniformColor()).toBe(0x123456);
+      data[3 * stride + 5 * 4 + 2] = 0x13; // one red byte differs
+      expect(shared(data, w, h, stride).uniformColor()).toBeNull();
+    });
+  }
+});
+
+describe('Desktop surface memory', () => {
+  it('recycles a destroyed small surface zeroed, and never the primary', () => {
+    const d = new Desktop();
+    d.display({ kind: 'surfaceCreate', surfaceId: 0, width: 32, height: 32, primary: true });
+    d.display({ kind: 'surfaceCreate', surfaceId: 5, width: 24, height: 24, primary: false });
+    d.display({ kind: 'fill', surfaceId: 5, rect: { top: 0, left: 0, bottom: 24, right: 24 }, color: 0xabcdef });
+    const old = d.surface(5)!.data;
+    d.display({ kind: 'surfaceDestroy', surfaceId: 5 });
+    d.display({ kind: 'surfaceCreate', surfaceId: 6, width: 24, height: 24, primary: false });
+    const s = d.surface(6)!;
+    expect(s.data.buffer).toBe(old.buffer); // the same memory again
+    expect(s.data.every((b) => b === 0)).toBe(true);
+    expect(s.blank).toBe(true);
+    const primary = d.primary!.data;
+    d.display({ kind: 'surfaceDestroy', surfaceId: 0 });
+    d.display({ kind: 'surfaceCreate', surfaceId: 7, width: 32, height: 32, primary: false });
+    expect(d.surface(7)!.data.buffer).not.toBe(primary.buffer);
   });
 });

@@ -149,12 +149,13 @@ function uniformRgb(img: PixelImage): number | null {
     }
     return first;
   }
-  const first = d.readUInt32LE(0) & 0xffffff;
+  const b0 = d[0]!;
+  const b1 = d[1]!;
+  const b2 = d[2]!;
   for (let y = 0; y < img.height; y++) {
-    const o = y * img.stride;
-    for (let x = 0; x < img.width; x++) if ((d.readUInt32LE(o + 4 * x) & 0xffffff) !== first) return null;
+    for (let o = y * img.stride, end = o + 4 * img.width; o < end; o += 4) if (d[o] !== b0 || d[o + 1] !== b1 || d[o + 2] !== b2) return null;
   }
-  return first;
+  return b0 | (b1 << 8) | (b2 << 16);
 }
 
 /** What an item needs from the viewer it is sent to, asked at send time. */

@@ -29,6 +29,10 @@ export interface DesktopListener {
   onAudio?(cmd: AudioCommand): void;
 }
 
+/** Surfaces up to this size have their memory recycled (see keepSpare). */
+const SPARE_MAX_BYTES = 256 << 10;
+const SPARE_PER_SIZE = 4;
+
 /**
  * The server's model of the desktop: every surface a source created, the cursor, and the shared
  * pointer. It is the DisplaySink sources draw into; it applies each command to its surfaces and
@@ -45,6 +49,8 @@ export class Desktop implements DisplaySink {
   readonly applied: Record<DisplayCommand['kind'], number> = { surfaceCreate: 0, surfaceDestroy: 0, fill: 0, copy: 0, blitSurface: 0, copyBits: 0 };
   /** Where input goes (the source). */
   inputHandler: ((ev: InputEvent) => void) | undefined;
+  /** Memory of destroyed small surfaces, by byte size, for the next surface of that size. */
+  private readonly spare = new Map<number, Buffer[]>();
 
   get primary(): Surface | undefined {
     return this.primaryId === undefined ? undefined : this.surfaces.get(this.primaryId);
@@ -111,7 +117,7 @@ export class Desktop implements DisplaySink {
   private createSurface(id: number, width: number, height: number, primary: boolean): void {
     if (width <= 0 || height <= 0 || width > 16384 || height > 16384) throw new RangeError(`surface ${id}: bad size ${width}x${height}`);
     if (primary && this.primaryId !== undefined && this.primaryId !== id) this.destroySurface(this.primaryId);
-    const s = new Surface(id, width, height);
+    const s = new Surface(id, width, height, this.takeSpare(width * height * 4));
     this.surfaces.set(id, s);
     if (primary) {
       this.primaryId = id;
@@ -122,11 +128,34 @@ export class Desktop implements DisplaySink {
   }
 
   private destroySurface(id: number): void {
-    if (!this.surfaces.delete(id)) return;
+    const s = this.surfaces.get(id);
+    if (!s) return;
+    this.surfaces.delete(id);
+    // Only off-screen memory is recycled: nothing outside the desktop ever holds it (a blit to the
+    // primary copies its pixels), whereas the primary is what channels read.
+    if (id !== this.primaryId) this.keepSpare(s.data);
     if (id === this.primaryId) {
       this.primaryId = undefined;
       this.emit({ kind: 'primaryDestroyed' });
     }
+  }
+
+  /**
+   * QXL guests create and destroy thousands of small off-screen surfaces (recordings/image: 1,220
+   * of 24x24 for 3,731 commands); a fresh zeroed ArrayBuffer for each cost more than drawing into
+   * it. Small memory is kept for reuse, a few per size, and zeroed again when it is taken.
+   */
+  private keepSpare(data: Buffer): void {
+    if (data.length > SPARE_MAX_BYTES) return;
+    const list = this.spare.get(data.length) ?? [];
+    if (list.length >= SPARE_PER_SIZE) return;
+    list.push(data);
+    this.spare.set(data.length, list);
+  }
+
+  private takeSpare(bytes: number): Buffer | undefined {
+    const data = this.spare.get(bytes)?.pop();
+    return data?.fill(0);
   }
 
   private blitSurface(id: number, dest: Rect, srcId: number, src: Point): void {

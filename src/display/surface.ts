@@ -13,13 +13,16 @@ export class Surface implements PixelImage {
   /** True until something draws on it: every pixel is still 0 (then a viewer needs no image of it). */
   blank = true;
 
+  /** `memory`, when given, must be exactly stride * height zero bytes (a recycled surface's). */
   constructor(
     readonly id: number,
     readonly width: number,
     readonly height: number,
+    memory?: Buffer,
   ) {
     this.stride = width * 4;
-    this.data = Buffer.alloc(this.stride * height);
+    if (memory && memory.length !== this.stride * height) throw new RangeError(`surface ${id}: ${memory.length} bytes of memory for ${width}x${height}`);
+    this.data = memory ?? Buffer.alloc(this.stride * height);
     this.pixels = new Uint32Array(this.data.buffer, this.data.byteOffset, width * height);
   }
 

@@ -109,13 +109,25 @@ export function bitmapToRaster(img: QxlBitmapImage, where: string): Raster {
 /**
  * A top-down 32-bit bitmap whose rows are already packed is, as it stands, the PixelImage that
  * rasterAsImage(bitmapToRaster(img)) would copy out: then this is a view of the bitmap's bytes
- * (recording data, which nothing writes). Null for every other bitmap.
+ * (recording data, which nothing writes), or a copy when those bytes do not start on a 4-byte
+ * boundary (most do not: the encoders, copies and uniform checks read whole 32-bit words, which
+ * a typed array can only do aligned; one memcpy here is cheaper than byte-wise reads there).
+ * Null for every other bitmap.
  */
 export function bitmapView(img: QxlBitmapImage): PixelImage | null {
   const highBits = img.format === BitmapFormat.THIRTY_TWO_BIT && (img.flags & ImageFlags.HIGH_BITS_SET) !== 0;
   const packed = img.stride === 4 * img.x && (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
   if (!is32Bit(img.format) || !packed || highBits) return null;
-  return { width: img.x, height: img.y, stride: img.stride, data: img.data.subarray(0, img.stride * img.y) };
+  const view = img.data.subarray(0, img.stride * img.y);
+  return { width: img.x, height: img.y, stride: img.stride, data: view.byteOffset % 4 === 0 ? view : alignedCopy(view) };
+}
+
+/** A copy whose first byte is 4-byte aligned (Node's buffer pool hands out 8-byte aligned slices). */
+function alignedCopy(b: Buffer): Buffer {
+  let out = Buffer.allocUnsafe(b.length);
+  if (out.byteOffset % 4 !== 0) out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out);
+  return out;
 }
 
 /** 32BIT and RGBA: u32 LE 0xXXRRGGBB / 0xAARRGGBB, the raster's own layout. */
