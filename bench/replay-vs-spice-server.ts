@@ -14,6 +14,7 @@
  * and listen on 127.0.0.1 only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,7 +45,6 @@ const SIDES = ['spiced', 'spiced (no warm-up)', 'spiced (streaming)', 'spice-ser
 type Side = (typeof SIDES)[number];
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-let nextPort = 47100;
 
 function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -68,15 +68,37 @@ function plainRecording(file: string, dir: string): string {
   return out;
 }
 
-async function oneRun(side: Side, file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string): Promise<SideResult> {
-  const port = nextPort++;
-  const tls = nextPort++;
-  const child =
+/** A port nothing listens on or connects from right now (the kernel's pick), so a server can bind it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** One side once; a server that exits before it listens (a port taken meanwhile) is started again, twice at most. */
+async function oneRun(side: Side, file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string, attempt = 1): Promise<SideResult> {
+  const port = await freePort();
+  const tls = await freePort();
+  const args =
     side !== 'spice-server'
-      ? spawn(process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced (streaming)' ? '0' : '256', ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []), '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn'], { stdio: 'ignore' })
-      : spawn(spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)], { stdio: 'ignore' });
+      ? [process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced (streaming)' ? '0' : '256', ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []), '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn']] as const
+      : [spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)]] as const;
+  const child = spawn(args[0], args[1], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
-    await waitForPort(tls, child);
+    try {
+      await waitForPort(tls, child);
+    } catch (err) {
+      if (child.exitCode === null || attempt >= 3) throw new Error(`${side} on ${file}: ${err instanceof Error ? err.message : String(err)}: ${stderr.trim()}`);
+      process.stderr.write(`${side} exited before listening (${stderr.trim()}); starting it again\n`);
+      return await oneRun(side, file, run, expected, certDir, ca, spiceReplay, tmp, attempt + 1);
+    }
     const cpu0 = procCpuMs(child.pid!);
     const t0 = performance.now();
     const client = new SpiceClient({ port: tls, tls: { ca }, channels: [ChannelType.Display, ChannelType.Cursor] });
