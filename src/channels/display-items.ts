@@ -5,7 +5,7 @@ import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeInvalList, encode
 import { encodeFromCacheImage } from '../protocol/image.js';
 import type { Point, Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
-import { cropImage, packedImage, type PixelImage } from '../display/pixels.js';
+import { cropImage, packedImage, pixelWords, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
 import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImageCompression, type ImagePayload } from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
@@ -138,10 +138,9 @@ function contentKey(img: PixelImage): string {
 }
 
 function uniformRgb(img: PixelImage): number | null {
-  const d = img.data;
-  // Whole 32-bit words where the buffer allows it (4-byte aligned): 10x faster than readUInt32LE.
-  if (d.byteOffset % 4 === 0 && img.stride % 4 === 0) {
-    const words = new Uint32Array(d.buffer, d.byteOffset, (img.stride * (img.height - 1)) / 4 + img.width);
+  // Whole 32-bit words where the buffer allows it (4-byte aligned): several times faster.
+  const words = pixelWords(img);
+  if (words) {
     const first = words[0]! & 0xffffff;
     const perRow = img.stride / 4;
     for (let y = 0; y < img.height; y++) {
@@ -149,6 +148,7 @@ function uniformRgb(img: PixelImage): number | null {
     }
     return first;
   }
+  const d = img.data;
   const b0 = d[0]!;
   const b1 = d[1]!;
   const b2 = d[2]!;

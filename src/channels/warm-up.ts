@@ -13,7 +13,9 @@ import type { ImageCompression } from '../display/wire-image.js';
  * 19 ms against 6. This runs every display path a viewer's first frames take (surfaces, tiles,
  * blits, scrolls, codec choice, QUIC and LZ, uniform checks, content keys, the viewer cache, draw
  * messages) on content that exercises their branches: a photo with a flat band, and UI-like text.
- * It costs about 70 ms of CPU once, at start (4 rounds); `warmUp: false` skips it.
+ * It costs about 70 ms of CPU once, at start (4 rounds); `warmUp: false` skips it. (The demo's own
+ * landscape and font made poorer content here: slower to draw, and xclock-xeyes's first frames
+ * still ran half cold.)
  */
 export function warmUpDisplayPaths(rounds = 4): void {
   for (let r = 0; r < rounds; r++) drawForNobody(r);

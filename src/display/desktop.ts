@@ -131,12 +131,13 @@ export class Desktop implements DisplaySink {
     const s = this.surfaces.get(id);
     if (!s) return;
     this.surfaces.delete(id);
-    // Only off-screen memory is recycled: nothing outside the desktop ever holds it (a blit to the
-    // primary copies its pixels), whereas the primary is what channels read.
-    if (id !== this.primaryId) this.keepSpare(s.data);
     if (id === this.primaryId) {
       this.primaryId = undefined;
       this.emit({ kind: 'primaryDestroyed' });
+    } else {
+      // Only off-screen memory is recycled: nothing outside the desktop ever holds it (a blit to
+      // the primary copies its pixels), whereas the primary is what channels read.
+      this.keepSpare(s.data);
     }
   }
 

@@ -22,7 +22,7 @@
  * of masked pixel values so that a comparison is one integer compare (the X byte never takes part).
  */
 import { endianness } from 'node:os';
-import type { PixelImage } from './pixels.js';
+import { pixelWords, type PixelImage } from './pixels.js';
 
 export const LZ_MAGIC = 0x20205a4c;
 export const LZ_VERSION = 0x00010001;
@@ -137,10 +137,8 @@ function writeHeader(out: Buffer, type: number, width: number, height: number, s
  */
 function gatherPixels(img: PixelImage, topDown: boolean, px: Uint32Array, shift: number, mask: number): void {
   const { width, height, stride, data } = img;
-  const aligned = HOST_IS_LE && data.byteOffset % 4 === 0 && stride % 4 === 0;
-  if (aligned) {
-    const words = (stride * (height - 1)) / 4 + width;
-    const src = new Uint32Array(data.buffer, data.byteOffset, words);
+  const src = HOST_IS_LE ? pixelWords(img) : undefined;
+  if (src) {
     const rowWords = stride / 4;
     for (let row = 0; row < height; row++) {
       const s = (topDown ? row : height - 1 - row) * rowWords;

@@ -39,11 +39,9 @@ const WORD_COPY_MAX_PIXELS = 64;
  * (or areas that do not overlap), every coordinate already clipped by the caller.
  */
 export function copyRect(src: PixelImage, sx: number, sy: number, dst: PixelImage, dx: number, dy: number, width: number, height: number): void {
-  const a = src.data;
-  const b = dst.data;
-  if (width < WORD_COPY_MAX_PIXELS && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && src.stride % 4 === 0 && dst.stride % 4 === 0) {
-    const from = new Uint32Array(a.buffer, a.byteOffset, a.length >> 2);
-    const to = new Uint32Array(b.buffer, b.byteOffset, b.length >> 2);
+  const from = width < WORD_COPY_MAX_PIXELS ? pixelWords(src) : undefined;
+  const to = from && pixelWords(dst);
+  if (from && to) {
     const fs = src.stride >> 2;
     const ts = dst.stride >> 2;
     for (let j = 0; j < height; j++) {
@@ -56,7 +54,7 @@ export function copyRect(src: PixelImage, sx: number, sy: number, dst: PixelImag
   const rowBytes = width * 4;
   for (let j = 0; j < height; j++) {
     const f = (sy + j) * src.stride + sx * 4;
-    a.copy(b, (dy + j) * dst.stride + dx * 4, f, f + rowBytes);
+    src.data.copy(dst.data, (dy + j) * dst.stride + dx * 4, f, f + rowBytes);
   }
 }
 
@@ -68,8 +66,8 @@ export function packedImage(img: PixelImage): PixelImage {
 /** True when the RGB bytes of every pixel match (the X/alpha byte is ignored). */
 export function sameRgb(a: PixelImage, b: PixelImage): boolean {
   if (a.width !== b.width || a.height !== b.height) return false;
-  const wa = words(a);
-  const wb = words(b);
+  const wa = pixelWords(a);
+  const wb = pixelWords(b);
   if (wa && wb) {
     // A word at a time (little-endian: the X byte is the top one); tests poll this on every frame.
     const sa = a.stride >> 2;
@@ -93,8 +91,8 @@ export function sameRgb(a: PixelImage, b: PixelImage): boolean {
   return true;
 }
 
-/** The pixels as 32-bit words, when the buffer and stride are aligned for it. */
-function words(img: PixelImage): Uint32Array | undefined {
+/** The pixels as 32-bit words (index y * stride / 4 + x), when the buffer and stride are aligned for it. */
+export function pixelWords(img: PixelImage): Uint32Array | undefined {
   const d = img.data;
   if (d.byteOffset % 4 !== 0 || img.stride % 4 !== 0) return undefined;
   return new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);

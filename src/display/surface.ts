@@ -10,8 +10,7 @@ export class Surface implements PixelImage {
   readonly data: Buffer;
   /** The same memory as u32 pixels (little-endian hosts: 0xXXRRGGBB). */
   readonly pixels: Uint32Array;
-  /** True until something draws on it: every pixel is still 0 (then a viewer needs no image of it). */
-  blank = true;
+  private drawn = false;
 
   /** `memory`, when given, must be exactly stride * height zero bytes (a recycled surface's). */
   constructor(
@@ -26,6 +25,11 @@ export class Surface implements PixelImage {
     this.pixels = new Uint32Array(this.data.buffer, this.data.byteOffset, width * height);
   }
 
+  /** True until something draws on it: every pixel is still 0 (then a viewer needs no image of it). */
+  get blank(): boolean {
+    return !this.drawn;
+  }
+
   get bounds(): Rect {
     return { top: 0, left: 0, bottom: this.height, right: this.width };
   }
@@ -38,7 +42,7 @@ export class Surface implements PixelImage {
   fill(r: Rect, color: number): Rect {
     const c = this.clip(r);
     if (rectIsEmpty(c)) return c;
-    this.blank = false;
+    this.drawn = true;
     const value = color >>> 0;
     for (let y = c.top; y < c.bottom; y++) this.pixels.fill(value, y * this.width + c.left, y * this.width + c.right);
     return c;
@@ -56,7 +60,7 @@ export class Surface implements PixelImage {
     const h = Math.min(c.bottom - c.top, img.height - sy0);
     const out: Rect = { top: c.top, left: c.left, bottom: c.top + Math.max(0, h), right: c.left + Math.max(0, w) };
     if (w <= 0 || h <= 0 || sx0 < 0 || sy0 < 0) return { ...out, bottom: out.top, right: out.left };
-    this.blank = false;
+    this.drawn = true;
     copyRect(img, sx0, sy0, this, c.left, c.top, w, h);
     return out;
   }
