@@ -24,7 +24,7 @@ import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates, writeCertificates } from '../src/server/certs.js';
 import { decodePng } from '../src/util/png.js';
 import { median, procCpuMs } from './common.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 export interface SideResult {
@@ -120,16 +120,21 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
   const material = await makeCertificates(['127.0.0.1']);
   await writeCertificates(certDir, material);
   const out: SideResult[] = [];
-  for (const file of files) {
-    const png = file.replace(/\.(spicerec|spicedrec)(\.xz)?$/, '.png');
-    const expected = decodePng(readFileSync(png));
-    for (let run = 1; run <= runs; run++) {
-      // Alternate the order so neither side always runs on a warmer machine.
-      const order = run % 2 ? [...SIDES] : [...SIDES].reverse();
-      for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
+  try {
+    for (const file of files) {
+      const png = file.replace(/\.(spicerec|spicedrec)(\.xz)?$/, '.png');
+      const expected = decodePng(readFileSync(png));
+      for (let run = 1; run <= runs; run++) {
+        // Alternate the order so neither side always runs on a warmer machine.
+        const order = run % 2 ? [...SIDES] : [...SIDES].reverse();
+        for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
+      }
     }
+    return out;
+  } finally {
+    // The uncompressed copies of the recordings are tens of MB.
+    rmSync(tmp, { recursive: true, force: true });
   }
-  return out;
 }
 
 export function formatComparison(results: SideResult[]): string {
