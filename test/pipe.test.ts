@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pipe, type PipeItem } from '../src/channel/pipe.js';
+import { Watch } from './helpers/gc.js';
 
 interface Tagged extends PipeItem {
   tag: string;
@@ -44,5 +45,47 @@ describe('Pipe', () => {
     expect(p.extract((it) => it.tag.startsWith('d')).map((it) => it.tag)).toEqual(['d1', 'd2']);
     expect(p.weight).toBe(20);
     expect(drain(p)).toEqual(['m', 'n']);
+  });
+});
+
+describe('Pipe releases what has left', () => {
+  /** An item whose payload (a 64 KiB buffer) is watched; the item itself holds it. */
+  function heavy(watch: Watch, tag: string): Tagged & { payload: Buffer } {
+    const payload = watch.add(tag, Buffer.alloc(1 << 16));
+    return { ...item(tag, payload.length), payload };
+  }
+
+  it('items shifted from either lane are collectable at once', async () => {
+    const watch = new Watch();
+    const p = new Pipe<Tagged>();
+    for (let i = 0; i < 8; i++) p.push(heavy(watch, `n${i}`));
+    p.pushUrgent(heavy(watch, 'u'));
+    p.push(item('kept')); // the pipe is not empty afterwards: no compaction does the work
+    for (let i = 0; i < 9; i++) p.shift();
+    expect(p.length).toBe(1);
+    expect(await watch.alive()).toEqual([]);
+    expect(drain(p)).toEqual(['kept']);
+  });
+
+  it('an emptied pipe holds nothing, below and above the compaction threshold', async () => {
+    for (const count of [3, 1500]) {
+      const watch = new Watch();
+      const p = new Pipe<Tagged>();
+      for (let i = 0; i < count; i++) p.push(heavy(watch, `n${i}`));
+      expect(drain(p)).toHaveLength(count);
+      expect(await watch.alive()).toEqual([]);
+    }
+  });
+
+  it('items taken by extract, extractFirst and dropFromTail are not kept by the pipe', async () => {
+    const watch = new Watch();
+    const p = new Pipe<Tagged>();
+    for (const t of ['sent', 'x1', 'a1', 'x2', 'd1', 'd2']) p.push(heavy(watch, t));
+    p.shift();
+    p.extract((it) => it.tag === 'x1' || it.tag === 'x2');
+    p.extractFirst((it) => it.tag === 'a1');
+    expect(p.dropFromTail(() => 'drop', 2)).toBe(2);
+    expect(p.length).toBe(0);
+    expect(await watch.alive()).toEqual([]);
   });
 });

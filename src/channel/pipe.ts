@@ -21,10 +21,15 @@ export function messageItem(m: OutMessage): PipeItem {
   return { marshal: () => m, weight };
 }
 
-/** A FIFO with cheap shift and an urgent lane (urgent items leave first, in their own order). */
+/**
+ * A FIFO with cheap shift and an urgent lane (urgent items leave first, in their own order).
+ * An item that has left is no longer referenced: items hold whole captured frames, and a sent slot
+ * that kept its item until the next compaction held up to 1024 of them (gigabytes during a drag).
+ */
 export class Pipe<T extends PipeItem = PipeItem> {
   private urgentItems: T[] = [];
-  private items: T[] = [];
+  /** Slots before `head` have left and hold undefined. */
+  private items: Array<T | undefined> = [];
   private head = 0;
   private bytes = 0;
 
@@ -56,8 +61,12 @@ export class Pipe<T extends PipeItem = PipeItem> {
   private shiftNormal(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head]!;
+    this.items[this.head] = undefined;
     this.head++;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
