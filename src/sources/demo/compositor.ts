@@ -4,7 +4,7 @@ import { Surface } from '../../display/surface.js';
 import { intersectRect, rectContains, rectIsEmpty, unionRect, type Rect } from '../../protocol/geometry.js';
 import type { Layer } from './layer.js';
 import { mix, pitch, pixelsOf } from './raster.js';
-import { mergeRects, subtractRect, translateRect, worthMerging } from './rects.js';
+import { MAX_RECTS, mergeRects, subtractRect, translateRect, worthMerging } from './rects.js';
 
 /** What scene parts may ask of the compositor when their pixels change. */
 export interface SceneHost {
@@ -83,8 +83,19 @@ export class Compositor implements SceneHost {
   }
 
   invalidateScreen(r: Rect): void {
-    const c = intersectRect(r, this.screen);
-    if (!rectIsEmpty(c)) this.dirty.push(c);
+    this.addDirty(intersectRect(r, this.screen));
+  }
+
+  /**
+   * Record damage, bounded: past MAX_RECTS rects the list becomes their bounding box, as flush would
+   * make it. Input comes in bursts between frames (one inputs message may hold any number of key
+   * presses) and each scroll adds a moved copy of the damage it carries, so an unbounded list
+   * doubled per scroll: 22 Enters in one message exhausted the heap.
+   */
+  private addDirty(r: Rect): void {
+    if (rectIsEmpty(r)) return;
+    this.dirty.push(r);
+    if (this.dirty.length > MAX_RECTS) this.dirty = mergeRects(this.dirty);
   }
 
   /** Put a layer somewhere else; uses copyBits when nothing lies above it. */
@@ -172,10 +183,7 @@ export class Compositor implements SceneHost {
     this.back.copyBits(src, dest);
     this.send({ kind: 'copyBits', surfaceId: this.surfaceId, src, dest });
     const from = translateRect(dest, -dx, -dy);
-    for (const d of this.dirty.slice()) {
-      const inside = intersectRect(d, from);
-      if (!rectIsEmpty(inside)) this.dirty.push(translateRect(inside, dx, dy));
-    }
+    for (const d of this.dirty.slice()) this.addDirty(translateRect(intersectRect(d, from), dx, dy));
     return dest;
   }
 

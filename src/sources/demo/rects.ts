@@ -41,7 +41,7 @@ export function worthMerging(a: Rect, b: Rect): boolean {
 }
 
 /** Above this many rects, merging pairwise costs more than repainting their bounding box. */
-const MAX_RECTS = 64;
+export const MAX_RECTS = 64;
 
 /** Coalesce a damage list into fewer rects; empty rects are dropped. */
 export function mergeRects(input: readonly Rect[]): Rect[] {
