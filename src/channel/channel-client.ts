@@ -25,9 +25,14 @@ export interface ChannelClientOptions {
   maxMessageSize: number;
   /** Close a client that has data pending and makes no progress for this long. */
   stallTimeoutMs: number;
+  /**
+   * Close a client whose pipe holds this many items (it sends requests but does not read the
+   * replies). The display channel has its own bound (lagging draws collapse into damage).
+   */
+  maxQueuedItems: number;
 }
 
-export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = { maxMessageSize: 1 << 20, stallTimeoutMs: 30_000 };
+export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = { maxMessageSize: 1 << 20, stallTimeoutMs: 30_000, maxQueuedItems: 1 << 16 };
 
 /**
  * One client's connection to one channel (spice-server's RedChannelClient): a pipe of items, the
@@ -97,7 +102,7 @@ export abstract class ChannelClient {
 
   /** Queue an item and make sure the pipe is pushed soon (items added in one tick go together). */
   push(item: PipeItem): void {
-    if (this.closed) return;
+    if (this.closed || this.overQueueLimit()) return;
     this.pipe.push(item);
     this.schedulePush();
   }
@@ -107,9 +112,24 @@ export abstract class ChannelClient {
   }
 
   pushUrgent(item: PipeItem): void {
-    if (this.closed) return;
+    if (this.closed || this.overQueueLimit()) return;
     this.pipe.pushUrgent(item);
     this.schedulePush();
+  }
+
+  /** Items this client's pipe may hold (subclasses with a bound of their own lift it). */
+  protected get queueLimit(): number {
+    return this.options.maxQueuedItems;
+  }
+
+  /**
+   * A peer that keeps asking (each ATTACH_CHANNELS, each fourth motion gets an answer) but never
+   * reads would grow the pipe for as long as the stall timeout lets it, at the speed it can send.
+   */
+  private overQueueLimit(): boolean {
+    if (this.pipe.length < this.queueLimit) return false;
+    this.fail(`client does not read: ${this.pipe.length} messages queued`);
+    return true;
   }
 
   /** Turn on ACK-window flow control (display and cursor channels, like spice-server). */

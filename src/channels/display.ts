@@ -88,6 +88,11 @@ export class DisplayChannelClient extends ChannelClient {
     this.compression = channel.options.compression;
   }
 
+  /** Not an item count: queued pixels are bounded (maxQueuedBytes), past which draws become damage. */
+  protected override get queueLimit(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   /** True once the viewer has sent DISPLAY_INIT (or the wait for it timed out). */
   get isReady(): boolean {
     return this.ready;
