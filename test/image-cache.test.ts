@@ -19,6 +19,16 @@ describe('viewer image cache model', () => {
     expect(c.accepts(125)).toBe(true); // up to an eighth of the cache per image
     expect(c.accepts(126)).toBe(false);
   });
+
+  it('remembers a bounded number of entries however large the announced capacity', () => {
+    const c = new ViewerImageCache(2 ** 40, 100);
+    const evicted: bigint[] = [];
+    for (let i = 0; i < 1000; i++) evicted.push(...c.insert(`k${i}`, BigInt(i), 1));
+    expect(c.size).toBe(100);
+    expect(evicted).toEqual(Array.from({ length: 900 }, (_, i) => BigInt(i))); // oldest first, each told to the viewer
+    expect(c.lookup('k999')).toBe(999n);
+    expect(c.lookup('k0')).toBeUndefined();
+  });
 });
 
 describe('repeated images over the wire', () => {

@@ -1,4 +1,11 @@
 /**
+ * Entries remembered per viewer whatever capacity it announces: the capacity is the viewer's
+ * choice (up to 2^40 pixels here), and tiny images would otherwise add an entry (a ~60-byte key)
+ * for every distinct image sent, for the life of the connection.
+ */
+export const MAX_CACHE_ENTRIES = 16384;
+
+/**
  * The server's model of one viewer's pixmap cache. spice-gtk never evicts on its own: the server
  * must keep the total under the size the viewer announced in DISPLAY_INIT (in pixels) and free
  * entries with INVAL_LIST. Least recently used entries go first.
@@ -9,7 +16,10 @@ export class ViewerImageCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacityPixels: number) {}
+  constructor(
+    readonly capacityPixels: number,
+    readonly maxEntries = MAX_CACHE_ENTRIES,
+  ) {}
 
   /** The id the viewer caches this content under, if any (and mark it recently used). */
   lookup(key: string): bigint | undefined {
@@ -33,7 +43,7 @@ export class ViewerImageCache {
   insert(key: string, id: bigint, pixels: number): bigint[] {
     const evicted: bigint[] = [];
     for (const [k, e] of this.entries) {
-      if (this.used + pixels <= this.capacityPixels) break;
+      if (this.used + pixels <= this.capacityPixels && this.entries.size < this.maxEntries) break;
       this.entries.delete(k);
       this.used -= e.pixels;
       evicted.push(e.id);
