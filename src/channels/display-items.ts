@@ -44,16 +44,24 @@ export function copyBitsItem(rect: Rect, src: Point): DrawItem {
  * encoded once, on first use; each viewer only adds a descriptor with its own id and flags.
  */
 export class SharedImage {
+  /** The source's image, until the box has been cropped out of it. */
+  private image: PixelImage | undefined;
   private region: PixelImage | undefined;
   private payloads = new Map<ImageCompression, ImagePayload>();
   private digest: string | undefined;
   private uniform: number | null | undefined;
 
   constructor(
-    private readonly image: PixelImage,
+    image: PixelImage,
     private readonly src: Point,
     readonly rect: Rect,
-  ) {}
+  ) {
+    this.image = image;
+    // Items are weighed by their box, so a queued item must not keep a much larger image alive: the
+    // X11 source hands whole captured rects and sends only the rows that changed (a lagging viewer's
+    // 32 MB of queued boxes could otherwise hold gigabytes of captures).
+    if (image.data.length > 2 * this.pixels * 4) this.pixelsOfBox();
+  }
 
   get pixels(): number {
     const { w, h } = rectSize(this.rect);
@@ -64,7 +72,8 @@ export class SharedImage {
   private pixelsOfBox(): PixelImage {
     if (!this.region) {
       const { w, h } = rectSize(this.rect);
-      this.region = imageRegion(this.image, this.src.x, this.src.y, w, h);
+      this.region = imageRegion(this.image!, this.src.x, this.src.y, w, h);
+      this.image = undefined; // the region holds all that is needed
     }
     return this.region;
   }
