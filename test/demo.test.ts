@@ -8,6 +8,7 @@ import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { drawText } from '../src/sources/demo/font.js';
 import { seededRandom } from '../src/sources/demo/noise.js';
 import { createImage } from '../src/sources/demo/raster.js';
+import { HISTORY_KEPT } from '../src/sources/demo/terminal.js';
 import { theme } from '../src/sources/demo/theme.js';
 
 /** Applies display commands to a Surface, like a viewer would. */
@@ -134,7 +135,7 @@ function expectInSync(sink: SurfaceSink, demo: DemoSource): void {
   expect(sameRgb(sink.surface, demo.render())).toBe(true);
 }
 
-const SCAN = { h: 0x23, e: 0x12, l: 0x26, o: 0x18, c: 0x2e, i: 0x17, space: 0x39, enter: 0x1c, lshift: 0x2a, backspace: 0x0e } as const;
+const SCAN = { up: 0x148, h: 0x23, e: 0x12, l: 0x26, o: 0x18, c: 0x2e, i: 0x17, space: 0x39, enter: 0x1c, lshift: 0x2a, backspace: 0x0e } as const;
 
 function typeKeys(demo: DemoSource, codes: readonly number[]): void {
   for (const scancode of codes) {
@@ -180,6 +181,17 @@ describe('demo desktop: still frame', () => {
     expect(containsImage(sink.surface, textImage('hello', theme.termText, theme.termBg), demo.terminalRect)).toBe(true);
     // Each key is a cell or two of pixels, not a repaint.
     expect(copyPixels(sink.take())).toBeLessThan(5 * 8 * 16 * 3);
+    expectInSync(sink, demo);
+  });
+
+  it('Up recalls the latest HISTORY_KEPT commands, no older ones (the history is bounded)', () => {
+    const { demo, sink } = startStill();
+    typeKeys(demo, [SCAN.h, SCAN.e, SCAN.l, SCAN.l, SCAN.o, SCAN.enter]);
+    for (let i = 0; i < HISTORY_KEPT; i++) typeKeys(demo, [SCAN.h, SCAN.i, SCAN.enter]);
+    typeKeys(demo, Array.from({ length: HISTORY_KEPT + 1 }, () => SCAN.up));
+    const prompt = (text: string): boolean => containsImage(sink.surface, textImage(`$ ${text}`, theme.termText, theme.termBg), demo.terminalRect);
+    expect(prompt('hello')).toBe(false);
+    expect(prompt('hi')).toBe(true);
     expectInSync(sink, demo);
   });
 

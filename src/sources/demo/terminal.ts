@@ -9,6 +9,8 @@ import { promptLine, runShell, type Line } from './shell.js';
 import { theme } from './theme.js';
 
 const PROMPT_LEN = promptLine('').reduce((n, s) => n + s.text.length, 0);
+/** Commands Up/Down can recall; older ones are forgotten (every viewer can type, forever). */
+export const HISTORY_KEPT = 100;
 
 /**
  * A terminal panel: a grid of text rows whose bottom row is the prompt. New lines scroll the rows
@@ -87,6 +89,7 @@ export class TerminalPanel {
   submit(host: SceneHost, time: string): void {
     const command = this.input;
     if (command.trim() !== '') this.history.push(command);
+    if (this.history.length > HISTORY_KEPT) this.history.shift();
     this.historyAt = this.history.length;
     const result = runShell(command, time, this.commands++);
     if (result.clear) {
