@@ -1,6 +1,9 @@
 import type { CursorCommand, DisplayCommand, DisplaySink, SeamCommand } from '../display/commands.js';
 import type { DisplaySource, InputEvent } from './types.js';
 
+/** Input events kept for inspection (the latest ones): every viewer's input would otherwise stay forever. */
+export const FEED_INPUTS_KEPT = 1024;
+
 /**
  * A source driven from outside: whoever holds it pushes commands (a recording player, the
  * replay measurements). Commands pushed before the server starts are kept and delivered then.
@@ -8,6 +11,7 @@ import type { DisplaySource, InputEvent } from './types.js';
 export class FeedSource implements DisplaySource {
   private sink: DisplaySink | undefined;
   private early: SeamCommand[] = [];
+  /** The latest input events (at most FEED_INPUTS_KEPT), oldest first. */
   readonly inputs: InputEvent[] = [];
 
   constructor(readonly name = 'feed') {}
@@ -25,6 +29,7 @@ export class FeedSource implements DisplaySource {
 
   input(ev: InputEvent): void {
     this.inputs.push(ev);
+    if (this.inputs.length > FEED_INPUTS_KEPT) this.inputs.splice(0, this.inputs.length - FEED_INPUTS_KEPT);
   }
 
   push(cmd: SeamCommand): void {
