@@ -15,6 +15,8 @@ import { SpiceServer } from '../src/server/server.js';
 import { WavAudio } from '../src/sources/audio/wav-source.js';
 import { WithAudio } from '../src/sources/with-audio.js';
 import { PatternSource } from './helpers/pattern-source.js';
+import { stallFileIo } from './helpers/threadpool.js';
+import { memoryLogger } from '../src/util/log.js';
 import { hasSpiceGlib, missing, run, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
 
 const dir = tempDir('spiced-sound-');
@@ -139,6 +141,37 @@ describe('record channel (--mic-out)', () => {
     expect(wav.format.sampleRate).toBe(48000);
     expect(wav.samples.length).toBeGreaterThan(1.8 * 48000 * 2);
     expect(Math.abs(dominantFrequency(wav.samples, { sampleRate: 48000, channels: 2 }) - 1000)).toBeLessThan(2);
+  });
+});
+
+describe('record channel bounds', () => {
+  it('closes a viewer whose microphone data comes faster than the file takes it, and keeps serving', async () => {
+    const writer = await WavWriter.open(join(dir, 'flood.wav'), { sampleRate: 48000, channels: 2 });
+    const { logger, records } = memoryLogger('debug');
+    const server = new SpiceServer({ source: new PatternSource(), port: 0, micOut: writer, log: logger });
+    await server.start();
+    const main = new SpiceClient({ port: server.port, channels: [] });
+    await main.connect();
+    const rec = new ClientChannel(net.connect(server.port, '127.0.0.1'), { connectionId: main.init!.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [], password: '' });
+    await rec.linked;
+    const stall = stallFileIo(dir); // the disk stops taking bytes
+    try {
+      rec.send(encodeRecordClientMessage({ kind: 'mode', time: 0, mode: AudioDataMode.Raw, data: Buffer.alloc(0) }));
+      // 6 MiB of raw PCM in 48 messages (a microphone sends 192 KB a second).
+      for (let i = 0; i < 48; i++) rec.send(encodeRecordClientMessage({ kind: 'data', time: i, data: Buffer.alloc(128 << 10, i) }));
+      const refused = (): boolean => records.some((r) => /closing record connection from 127\.0\.0\.1:\d+: microphone data comes faster than the file takes it/.test(r.message));
+      for (let t = 0; t < 100 && !refused(); t++) await sleep(50);
+      expect(refused()).toBe(true);
+      expect(writer.pendingBytes).toBeLessThanOrEqual((4 << 20) + (128 << 10));
+      expect(server.sessions.size).toBe(1); // the viewer's other channels stay
+    } finally {
+      await stall.release();
+    }
+    await writer.flush();
+    expect(writer.pendingBytes).toBe(0);
+    main.close();
+    await server.stop();
+    await writer.close();
   });
 });
 

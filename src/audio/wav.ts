@@ -203,6 +203,7 @@ function writerFormat(options: WavWriterOptions): { sampleRate: number; channels
 export class WavWriter {
   private queue: Promise<void> = Promise.resolve();
   private dataBytes = 0;
+  private pending = 0;
   private closed = false;
   private failure: Error | null = null;
 
@@ -230,6 +231,11 @@ export class WavWriter {
     return this.dataBytes / 2 / this.channels;
   }
 
+  /** Bytes accepted by write() and not yet in the file (held in memory until they are). */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
   /** The first write error, if any. */
   get error(): Error | null {
     return this.failure;
@@ -247,7 +253,8 @@ export class WavWriter {
     }
     const at = HEADER_BYTES + this.dataBytes;
     this.dataBytes += bytes.length;
-    this.enqueue(() => this.writeAt(bytes, at));
+    this.pending += bytes.length;
+    this.enqueue(() => this.writeAt(bytes, at), bytes.length);
   }
 
   /** Resolves once everything written so far is in the file. */
@@ -267,13 +274,14 @@ export class WavWriter {
   }
 
   /** Chains a step; after a failure later steps are skipped (the file is already inconsistent). */
-  private enqueue(step: () => Promise<void>): void {
+  private enqueue(step: () => Promise<void>, bytes = 0): void {
     this.queue = this.queue.then(async () => {
-      if (this.failure !== null) return;
       try {
-        await step();
+        if (this.failure === null) await step();
       } catch (err) {
         this.failure = err instanceof Error ? err : new Error(String(err));
+      } finally {
+        this.pending -= bytes;
       }
     });
   }

@@ -10,6 +10,12 @@ import { decodeRecordClientMessage, encodeRecordStart } from '../protocol/playba
 import type { Logger } from '../util/log.js';
 
 /**
+ * Microphone bytes that may wait for the file (about 20 s of 48 kHz stereo). A viewer may send DATA
+ * as fast as its link allows, and a slow or stalled disk would otherwise keep all of it in memory.
+ */
+const MAX_UNWRITTEN_BYTES = 4 << 20;
+
+/**
  * The record channel: the viewer's microphone. Offered only when there is somewhere to put the
  * sound (`--mic-out FILE`): on link the server asks the viewer to START capturing 48 kHz stereo,
  * and every DATA packet (Opus or raw PCM, as the viewer's MODE says) is written to the WAV file.
@@ -70,10 +76,15 @@ export class RecordChannelClient extends ChannelClient {
         return;
       case 'startMark':
         return;
-      case 'data':
+      case 'data': {
         this.packets++;
+        const waiting = this.channel.out.pendingBytes;
+        if (waiting > MAX_UNWRITTEN_BYTES) {
+          return this.fail(`microphone data comes faster than the file takes it: ${Math.round(waiting / 1024)} KiB not yet written`);
+        }
         this.channel.write(this.decode(m.data));
         return;
+      }
     }
   }
 
