@@ -6,7 +6,7 @@ import { ChannelType, MainMsgc } from '../src/protocol/constants.js';
 import { encodeDataHeader } from '../src/protocol/header.js';
 import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
-import { PatternSource } from './helpers/pattern-source.js';
+import { gradient, PatternSource } from './helpers/pattern-source.js';
 
 /*
  * Everything a peer can make the server queue has a bound. A viewer that asks and never reads the
@@ -56,4 +56,24 @@ describe('bounds on what a peer can make the server queue', () => {
     source.step();
     await watcher.waitFor(() => sameRgb(watcher.display.primary!, server.desktop.primary!), 5000, 'the other viewer to keep up');
   });
+
+  it('a cursor viewer that does not read holds a few cursor messages, and ends with the current cursor', async () => {
+    const before = new Set(server.clients());
+    const c = new SpiceClient({ port: server.port, channels: [ChannelType.Cursor] });
+    await c.connect();
+    await c.waitFor(() => c.cursor.messages > 0, 5000, 'cursor INIT');
+    const sock = c.channels.get(ChannelType.Cursor)!.socket;
+    sock.pause();
+    for (let i = 0; i < 5000; i++) {
+      if (i % 100 === 0) server.desktop.cursor({ kind: 'cursorSet', shape: { id: 100 + i, image: gradient(32, 32, i), hotX: 0, hotY: 0 } });
+      server.desktop.cursor({ kind: 'cursorMove', x: i % 300, y: i % 200 });
+    }
+    server.desktop.cursor({ kind: 'cursorMove', x: 123, y: 45 });
+    const cursorClient = server.clients().find((k) => k.channelType === ChannelType.Cursor && !before.has(k))!;
+    expect(cursorClient.pipe.length).toBeLessThanOrEqual(2);
+    sock.resume();
+    await c.waitFor(() => c.cursor.x === 123 && c.cursor.y === 45 && c.cursor.shape?.width === 32, 5000, 'the current cursor');
+    c.close();
+  });
 });
+

@@ -8,6 +8,8 @@ import type { CursorCommand, CursorShape } from '../display/commands.js';
 import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import { packedImage } from '../display/pixels.js';
 import type { Logger } from '../util/log.js';
+import { messageItem, type PipeItem } from '../channel/pipe.js';
+import type { OutMessage } from '../protocol/message.js';
 
 /** A cursor shape as SPICE ALPHA cursor bytes (BGRA, straight alpha, packed rows). */
 export function spiceCursor(shape: CursorShape | undefined): SpiceCursor {
@@ -75,14 +77,32 @@ export class CursorChannelClient extends ChannelClient {
     switch (cmd.kind) {
       case 'cursorSet':
       case 'cursorShow':
-        this.pushMessage(encodeCursorSet(pos, true, spiceCursor(state.shape)));
-        return;
+        return this.replaceQueued('state', encodeCursorSet(pos, true, spiceCursor(state.shape)));
       case 'cursorMove':
-        this.pushMessage(encodeCursorMove(pos));
-        return;
+        return this.replaceQueued('move', encodeCursorMove(pos));
       case 'cursorHide':
-        this.pushMessage(encodeCursorHide());
-        return;
+        return this.replaceQueued('state', encodeCursorHide());
     }
   }
+
+  /**
+   * Queue an update, dropping the queued ones it makes pointless: a SET or HIDE says everything
+   * (shape, visibility, position), a MOVE only the position. A viewer that does not read or
+   * acknowledge then holds a few cursor messages, not one per pointer event (each SET carries its
+   * whole shape).
+   */
+  private replaceQueued(kind: CursorItem['cursor'], m: OutMessage): void {
+    this.pipe.dropFromTail((it) => (!isCursorItem(it) ? 'stop' : kind === 'state' || it.cursor === 'move' ? 'drop' : 'stop'), 64);
+    const item: CursorItem = { ...messageItem(m), cursor: kind };
+    this.push(item);
+  }
+}
+
+/** A queued cursor update: 'state' (SET, HIDE) or 'move'. */
+interface CursorItem extends PipeItem {
+  readonly cursor: 'state' | 'move';
+}
+
+function isCursorItem(item: PipeItem): item is CursorItem {
+  return 'cursor' in item;
 }
