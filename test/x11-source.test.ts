@@ -405,6 +405,15 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
     await until('Caps Lock off in X', () => (source.modifiers === 0 ? true : undefined), 3000, 20);
   });
 
+  it('a burst of KEY_MODIFIERS ends with the lock state of the last one', async () => {
+    for (let i = 0; i < 200; i++) source.input({ kind: 'modifiers', modifiers: i % 2 === 0 ? 0 : 4 });
+    await until('Caps Lock on in X', () => (source.modifiers === 4 ? true : undefined), 3000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // and it stays on: no late taps
+    expect(source.modifiers).toBe(4);
+    source.input({ kind: 'modifiers', modifiers: 0 });
+    await until('Caps Lock off in X', () => (source.modifiers === 0 ? true : undefined), 3000, 20);
+  });
+
   it('creates a new surface when RandR changes the screen size', async (ctx) => {
     if (!onPath('xrandr')) ctx.skip('xrandr not installed (apt-get install x11-xserver-utils); RandR part skipped');
     // Xvfb 21.1 shrinks the screen on RRSetScreenSize, although xrandr then fails (and exits 1)

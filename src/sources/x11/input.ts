@@ -64,6 +64,9 @@ export class InputInjector {
   private readonly pressedButtons = new Set<number>();
   private x = -1;
   private y = -1;
+  /** Lock state the latest KEY_MODIFIERS asked for, not yet being synced. */
+  private locksWanted: number | undefined;
+  private locksBusy = false;
 
   constructor(
     private readonly conn: XConnection,
@@ -90,9 +93,7 @@ export class InputInjector {
         this.button(ev.button, ev.down);
         return;
       case 'modifiers':
-        void this.syncLocks(ev.modifiers).catch((err: unknown) => {
-          if (!this.conn.isClosed) this.log(`lock key sync failed: ${(err as Error).message}`);
-        });
+        this.wantLocks(ev.modifiers);
         return;
     }
   }
@@ -147,6 +148,27 @@ export class InputInjector {
     for (const [bit, xButton] of MASK_BUTTONS) {
       const want = (mask & bit) !== 0;
       if (want !== ((this.buttons & bit) !== 0)) this.button(xButton, want);
+    }
+  }
+
+  /**
+   * One lock sync at a time, for the latest wish: each sync asks X for the lock state and then taps
+   * what differs, so overlapping syncs all saw the same state and each tapped (a burst of
+   * KEY_MODIFIERS toggled Caps Lock once per message, and queued a round trip for each).
+   */
+  private wantLocks(flags: number): void {
+    this.locksWanted = flags;
+    if (this.locksBusy) return;
+    this.locksBusy = true;
+    void this.syncWantedLocks().finally(() => (this.locksBusy = false));
+  }
+
+  private async syncWantedLocks(): Promise<void> {
+    for (let flags = this.locksWanted; flags !== undefined && !this.conn.isClosed; flags = this.locksWanted) {
+      this.locksWanted = undefined;
+      await this.syncLocks(flags).catch((err: unknown) => {
+        if (!this.conn.isClosed) this.log(`lock key sync failed: ${(err as Error).message}`);
+      });
     }
   }
 
