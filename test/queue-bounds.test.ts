@@ -5,7 +5,7 @@ import { sameRgb } from '../src/display/pixels.js';
 import { ChannelType, MainMsgc } from '../src/protocol/constants.js';
 import { encodeDataHeader } from '../src/protocol/header.js';
 import { SpiceServer } from '../src/server/server.js';
-import { memoryLogger } from '../src/util/log.js';
+import { memoryLogger, type LogRecord } from '../src/util/log.js';
 import { gradient, PatternSource } from './helpers/pattern-source.js';
 
 /*
@@ -73,6 +73,17 @@ describe('bounds on what a peer can make the server queue', () => {
     expect(cursorClient.pipe.length).toBeLessThanOrEqual(2);
     sock.resume();
     await c.waitFor(() => c.cursor.x === 123 && c.cursor.y === 45 && c.cursor.shape?.width === 32, 5000, 'the current cursor');
+    c.close();
+  });
+
+  it('warns once about an unknown mouse mode however often a viewer asks for it', async () => {
+    const c = new SpiceClient({ port: server.port, channels: [] });
+    await c.connect();
+    const main = c.channels.get(ChannelType.Main)!;
+    for (let i = 0; i < 200; i++) main.send({ type: MainMsgc.MouseModeRequest, parts: [Buffer.from([7, 0])] });
+    const asked = (): LogRecord[] => records.filter((r) => /asked for unknown mouse mode 7/.test(r.message));
+    await c.waitFor(() => asked().length === 200, 5000, 'the requests');
+    expect(asked().filter((r) => r.level === 'warn')).toHaveLength(1);
     c.close();
   });
 });

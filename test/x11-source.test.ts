@@ -414,6 +414,11 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
     await until('Caps Lock off in X', () => (source.modifiers === 0 ? true : undefined), 3000, 20);
   });
 
+  it('logs an unusable button once, not once per event', () => {
+    for (let i = 0; i < 100; i++) source.input({ kind: 'button', button: 77, down: i % 2 === 0, x: 10, y: 10, buttons: 0 });
+    expect(logs.filter((l) => l.includes('unknown pointer button 77'))).toHaveLength(1);
+  });
+
   it('creates a new surface when RandR changes the screen size', async (ctx) => {
     if (!onPath('xrandr')) ctx.skip('xrandr not installed (apt-get install x11-xserver-utils); RandR part skipped');
     // Xvfb 21.1 shrinks the screen on RRSetScreenSize, although xrandr then fails (and exits 1)

@@ -61,6 +61,7 @@ export class MainChannelClient extends ChannelClient {
   rttMs: number | undefined;
   minRttMs: number | undefined;
   attached = false;
+  private warnedMouseMode = false;
 
   constructor(
     conn: ChannelConnection,
@@ -123,7 +124,9 @@ export class MainChannelClient extends ChannelClient {
 
   private onMouseModeRequest(mode: number): void {
     if (mode !== MouseMode.Server && mode !== MouseMode.Client) {
-      this.log.warn(`${this.stream.peer} asked for unknown mouse mode ${mode}`);
+      // Warned once per connection: a peer repeating the request must not flood the log.
+      this.log.log(this.warnedMouseMode ? 'debug' : 'warn', `${this.stream.peer} asked for unknown mouse mode ${mode}`);
+      this.warnedMouseMode = true;
     } else {
       this.session.setMouseMode(mode);
     }

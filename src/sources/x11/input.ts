@@ -64,6 +64,8 @@ export class InputInjector {
   private readonly pressedButtons = new Set<number>();
   private x = -1;
   private y = -1;
+  /** Scancodes (and, negated, buttons) already reported as unusable: each is logged once. */
+  private readonly reported = new Set<number>();
   /** Lock state the latest KEY_MODIFIERS asked for, not yet being synced. */
   private locksWanted: number | undefined;
   private locksBusy = false;
@@ -111,7 +113,7 @@ export class InputInjector {
   private key(scancode: number, down: boolean): void {
     const keycode = this.keys.keycode(scancode);
     if (keycode === undefined) {
-      this.log(`no X keycode for scancode 0x${scancode.toString(16)}; key ignored`);
+      this.logOnce(scancode, `no X keycode for scancode 0x${scancode.toString(16)}; key ignored`);
       return;
     }
     if (down) this.pressedKeys.add(keycode);
@@ -133,7 +135,7 @@ export class InputInjector {
   private button(spiceButton: number, down: boolean): void {
     const xButton = X_BUTTON[spiceButton];
     if (xButton === undefined || xButton === 0) {
-      this.log(`unknown pointer button ${spiceButton}; ignored`);
+      this.logOnce(-1 - spiceButton, `unknown pointer button ${spiceButton}; ignored`);
       return;
     }
     const bit = MASK_BUTTONS.find(([, b]) => b === xButton)?.[0] ?? 0;
@@ -141,6 +143,16 @@ export class InputInjector {
     if (down) this.pressedButtons.add(xButton);
     else this.pressedButtons.delete(xButton);
     fakeInput(this.conn, this.xtest, down ? FAKE_BUTTON_PRESS : FAKE_BUTTON_RELEASE, xButton);
+  }
+
+  /**
+   * Viewers send what they like as often as they like: one line per unusable key or button, not per
+   * event. The set is bounded by the scancode space (0 to 0x2ff) and SPICE's 8-bit button numbers.
+   */
+  private logOnce(what: number, message: string): void {
+    if (this.reported.has(what)) return;
+    this.reported.add(what);
+    this.log(message);
   }
 
   /** Motion events carry the button mask: press or release whatever differs from what X has. */
