@@ -1,7 +1,7 @@
 import { generateKeyPair } from 'node:crypto';
 import { TicketKey } from './ticket.js';
 
-/** Generate one ticket key on libuv's threadpool (RSA-1024, about 8 ms of one core). */
+/** Generate one ticket key on libuv's threadpool (RSA-1024, 8 to 11 ms of an idle core). */
 export function generateTicketKey(): Promise<TicketKey> {
   return new Promise((resolve, reject) => {
     generateKeyPair('rsa', { modulusLength: 1024, publicExponent: 65537 }, (err, publicKey, privateKey) => {
@@ -23,7 +23,7 @@ export interface KeyPoolOptions {
  * opens nothing later: it was encrypted for a key that is gone. Keys are generated ahead of time,
  * off the event loop, one at a time: a flood of links empties the pool but can keep at most one
  * threadpool thread busy, and a link that finds the pool empty waits for the next key (one
- * generation, ~8-10 ms; bench/link-keys.ts measures it).
+ * generation; bench/link-keys.ts measures the wait).
  */
 export class KeyPool {
   private readonly ready: TicketKey[] = [];
