@@ -11,7 +11,7 @@ import type { Conduit } from '../src/transport/conduit.js';
 import { silentLogger } from '../src/util/log.js';
 import { PatternSource } from './helpers/pattern-source.js';
 
-const key = new TicketKey();
+const key = TicketKey.generateSync();
 
 const publicKey = createPublicKey({ key: key.publicDer, format: 'der', type: 'spki' });
 
@@ -26,12 +26,29 @@ describe('tickets', () => {
     expect(key.decrypt(Buffer.alloc(128, 7))).toBeUndefined();
   });
 
-  it("tolerate spice-html5's shifted ticket (leading zero byte dropped, zero appended)", () => {
+  it("tolerate spice-html5's shifted ticket (leading zero byte dropped, zero appended) on WebSocket links", () => {
     let ct = ticket('pw');
     for (let i = 0; i < 5000 && ct[0] !== 0; i++) ct = ticket('pw'); // OAEP is randomised: 1 in 256
     expect(ct[0]).toBe(0);
     const shifted = Buffer.concat([ct.subarray(1), Buffer.from([0])]);
-    expect(key.decrypt(shifted)).toBe('pw');
+    expect(key.decrypt(shifted, true)).toBe('pw');
+    expect(key.decrypt(shifted, false)).toBeUndefined(); // spice-gtk never shifts
+  });
+
+  it('cost one decryption for garbage; a shift is tried only when the bytes it drops are zero', () => {
+    const count = (t: Buffer, html5: boolean): number => {
+      const before = key.decryptions;
+      expect(key.decrypt(t, html5)).toBeUndefined();
+      return key.decryptions - before;
+    };
+    const garbage = Buffer.alloc(128, 7);
+    expect(count(garbage, true)).toBe(1);
+    expect(count(garbage, false)).toBe(1);
+    garbage[127] = 0;
+    expect(count(garbage, true)).toBe(2);
+    expect(count(garbage, false)).toBe(1);
+    garbage[126] = 0;
+    expect(count(garbage, true)).toBe(3);
   });
 
   it('expire after --ticket-expiry seconds, and compare passwords whatever their lengths', () => {
@@ -81,8 +98,7 @@ function fakeConduit(): { conduit: Conduit; written: Buffer[]; feed(b: Buffer): 
 
 describe('link stage', () => {
   const authority: LinkAuthority = {
-    key,
-    ticketing: new Ticketing({ password: 'pw', disabled: false }),
+    ticketFor: () => ({ publicDer: key.publicDer, check: (t) => new Ticketing({ password: 'pw', disabled: false }).verify(key.decrypt(t)) }),
     commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
     channelCaps: () => [],
     securityCheck: () => LinkErr.Ok,

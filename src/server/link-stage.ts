@@ -15,12 +15,15 @@ import {
 } from '../protocol/link.js';
 import type { Conduit } from '../transport/conduit.js';
 import { errorMessage, type Logger } from '../util/log.js';
-import type { Ticketing, TicketKey } from './ticket.js';
+import type { LinkTicket } from './authenticator.js';
 
 /** What the server decides about a link, given the client's link message. */
 export interface LinkAuthority {
-  readonly key: TicketKey;
-  readonly ticketing: Ticketing;
+  /**
+   * The key offered to this link and the judge of its ticket (authenticator.ts); a promise when
+   * the link must wait for a fresh key. `websocket`: the client may be spice-html5.
+   */
+  ticketFor(peer: string, websocket: boolean): LinkTicket | Promise<LinkTicket>;
   /** Common cap words the server advertises: AUTH_SELECTION + AUTH_SPICE + MINI_HEADER, never SASL. */
   readonly commonCaps: number[];
   channelCaps(channelType: number): number[];
@@ -36,13 +39,13 @@ export interface LinkResult {
   leftover: Buffer[];
 }
 
-type State = 'header' | 'mess' | 'auth' | 'ticket' | 'done';
+type State = 'header' | 'mess' | 'key' | 'auth' | 'ticket' | 'done';
 
 /**
  * The link stage of one connection (spice-wire.md §1), as a resumable state machine over the
  * conduit's bytes:
  *
- *   header (16) -> link mess (size) -> [reply] -> auth mechanism (4, if AUTH_SELECTION)
+ *   header (16) -> link mess (size) -> (key) -> [reply] -> auth mechanism (4, if AUTH_SELECTION)
  *   -> ticket (128) -> [u32 result] -> handed to a channel client
  *
  * Every failure sends its SpiceLinkErr where the protocol has a place for one, logs the peer and
@@ -53,6 +56,7 @@ export class LinkStage {
   private state: State = 'header';
   private messSize = 0;
   private mess: LinkMess | undefined;
+  private ticketJudge: LinkTicket | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -74,6 +78,11 @@ export class LinkStage {
   private receive(chunk: Buffer): void {
     if (this.state === 'done') return;
     this.queue.push(chunk);
+    this.pump();
+  }
+
+  /** Step through what has arrived (again after waiting for a key). */
+  private pump(): void {
     try {
       while (this.step()) {
         /* keep stepping while input is available (step() is false once done) */
@@ -100,6 +109,8 @@ export class LinkStage {
         this.onLinkMess(decodeLinkMess(body));
         return true;
       }
+      case 'key':
+        return false; // bytes wait in the queue until the reply with the key has gone
       case 'auth': {
         const b = this.queue.take(4);
         if (!b) return false;
@@ -130,17 +141,35 @@ export class LinkStage {
       this.fail(`${what} must use TLS`, security, 'reply', 'info');
       return;
     }
+    const judge = this.authority.ticketFor(this.conduit.peer, this.conduit.kind === 'websocket');
+    if (!(judge instanceof Promise)) return this.offer(judge);
+    this.state = 'key';
+    judge.then(
+      (j) => {
+        if (this.state !== 'key') return; // the link ended while it waited
+        this.offer(j);
+        this.pump();
+      },
+      (err: unknown) => this.fail(errorMessage(err), LinkErr.Error, 'reply', 'warn'),
+    );
+  }
+
+  /** Send the reply with this link's key; the ticket is read next. */
+  private offer(judge: LinkTicket): void {
+    const mess = this.mess!;
+    this.ticketJudge = judge;
     const a = this.authority;
-    this.send(encodeLinkReply({ error: LinkErr.Ok, pubKey: a.key.publicDer, commonCaps: a.commonCaps, channelCaps: a.channelCaps(mess.channelType) }));
+    const channelCaps = a.channelCaps(mess.channelType);
+    this.send(encodeLinkReply({ error: LinkErr.Ok, pubKey: judge.publicDer, commonCaps: a.commonCaps, channelCaps }));
     this.state = hasCap(mess.commonCaps, CommonCap.ProtocolAuthSelection) ? 'auth' : 'ticket';
   }
 
   private onTicket(ticket: Buffer): void {
     const mess = this.mess!;
     const what = `${channelName(mess.channelType)}:${mess.channelId}`;
-    const verdict = this.authority.ticketing.verify(this.authority.ticketing.required ? this.authority.key.decrypt(ticket) : undefined);
+    const verdict = this.ticketJudge!.check(ticket);
     if (!verdict.ok) {
-      this.fail(`${what}: ${verdict.reason}`, LinkErr.PermissionDenied, 'result');
+      this.fail(`${what}: ${verdict.reason}`, LinkErr.PermissionDenied, 'result', verdict.reported ? 'debug' : 'warn');
       return;
     }
     const admitted = this.authority.admit(mess);
@@ -170,7 +199,7 @@ export class LinkStage {
    * Refuse the link. Before the reply the error goes in a full SpiceLinkReply; after it, as the
    * 4-byte link result the client is waiting for.
    */
-  private fail(reason: string, linkError: number | undefined, where: 'reply' | 'result' = 'reply', level: 'warn' | 'info' = 'warn'): void {
+  private fail(reason: string, linkError: number | undefined, where: 'reply' | 'result' = 'reply', level: 'warn' | 'info' | 'debug' = 'warn'): void {
     if (this.state === 'done') return;
     const answered = this.state === 'auth' || this.state === 'ticket';
     this.state = 'done';

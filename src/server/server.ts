@@ -30,7 +30,8 @@ import { sniff } from './front-door.js';
 import { findHtml5Dir, WebFront, type WebOptions } from './web.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
-import { Ticketing, TicketKey } from './ticket.js';
+import { Ticketing } from './ticket.js';
+import { Authenticator, DEFAULT_AUTH, type AuthenticatorOptions } from './authenticator.js';
 
 export interface SpiceServerOptions {
   source: DisplaySource;
@@ -45,6 +46,8 @@ export interface SpiceServerOptions {
   password?: string;
   disableTicketing?: boolean;
   ticketExpirySeconds?: number;
+  /** Key pool size, back-off and ceiling of ticket checks, log interval of refusals (authenticator.ts). */
+  auth?: Partial<AuthenticatorOptions>;
   policy?: StreamPolicy;
   /** Channel types that must arrive over TLS (plain links get NEED_SECURED). */
   secureChannels?: number[];
@@ -97,7 +100,7 @@ function monotonicMs(): number {
 export class SpiceServer {
   readonly desktop = new Desktop();
   readonly log: Logger;
-  readonly key = new TicketKey();
+  readonly auth: Authenticator;
   readonly sessions = new Map<number, Session>();
   readonly main: MainChannel;
   readonly display: DisplayChannel;
@@ -119,6 +122,7 @@ export class SpiceServer {
       disabled: options.disableTicketing ?? options.password === undefined,
       expirySeconds: options.ticketExpirySeconds,
     });
+    this.auth = new Authenticator(this.ticketing, this.log.child('auth'), { ...DEFAULT_AUTH, ...options.auth });
     const clientOptions = { ...DEFAULT_CLIENT_OPTIONS, ...options.client };
     this.main = new MainChannel(this.log.child('main'), clientOptions, {
       channels: () => this.channelList(),
@@ -173,8 +177,7 @@ export class SpiceServer {
   private makeAuthority(): LinkAuthority {
     const secure = new Set(this.options.secureChannels ?? []);
     return {
-      key: this.key,
-      ticketing: this.ticketing,
+      ticketFor: (peer, websocket) => this.auth.begin(peer, websocket),
       commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
       channelCaps: (type) => capWords(this.channels.get(type)?.caps() ?? []),
       securityCheck: (type, isSecure) => (secure.has(type) && !isSecure ? LinkErr.NeedSecured : LinkErr.Ok),
@@ -195,6 +198,7 @@ export class SpiceServer {
     if (this.started) throw new Error('server already started');
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
+    this.auth.start();
     if (this.options.warmUp ?? true) {
       const t0 = performance.now();
       warmUpDisplayPaths();
@@ -322,6 +326,7 @@ export class SpiceServer {
     for (const s of [...this.sessions.values()]) s.close('server shutting down');
     for (const c of this.conduits) c.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.auth.close();
     await this.options.source.stop();
     this.playback?.close();
   }

@@ -1,33 +1,45 @@
-import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
 
 /** spice-gtk refuses longer passwords; the server does too. */
 export const MAX_PASSWORD_LENGTH = 60;
 
 /**
- * SPICE ticket authentication (spice-wire.md §1.6): the client encrypts password + NUL with the
- * server's RSA-1024 public key (OAEP, SHA-1). One key per server: generating a key per link, as
- * spice-server does, costs ~10 ms a connection and buys nothing for a password check.
+ * One RSA-1024 key pair for SPICE ticket authentication (spice-wire.md §1.6): the client encrypts
+ * password + NUL with its public half (OAEP, SHA-1). The server uses a fresh one per link
+ * (key-pool.ts), so a captured ticket cannot be replayed.
  */
 export class TicketKey {
   readonly publicDer: Buffer;
-  private readonly privateKey: KeyObject;
+  /** Private-key operations made so far (a garbage ticket should cost one). */
+  decryptions = 0;
 
-  constructor() {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
+  constructor(
+    publicKey: KeyObject,
+    private readonly privateKey: KeyObject,
+  ) {
     this.publicDer = publicKey.export({ type: 'spki', format: 'der' });
     if (this.publicDer.length !== PUB_KEY_SIZE) throw new Error(`unexpected SPKI size ${this.publicDer.length}`);
-    this.privateKey = privateKey;
+  }
+
+  /** A key made on the spot, blocking the event loop ~8 ms (tests; the server's one key for no-password links). */
+  static generateSync(): TicketKey {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 65537 });
+    return new TicketKey(publicKey, privateKey);
   }
 
   /**
    * Decrypt a 128-byte ticket to the password it carries (without the trailing NUL), or undefined.
-   * spice-html5 drops a leading zero byte of the ciphertext and pads at the end (about 1 link in
-   * 256); shifting the buffer right by one or two bytes recovers those tickets.
+   * spice-html5 (`html5Quirk`: the link came over a WebSocket) drops a leading zero byte of the
+   * ciphertext and pads a zero at the end (about 1 link in 256); shifting the buffer right by one
+   * or two bytes recovers those tickets. A shift is only tried when the bytes it would drop are
+   * zero, so a garbage ticket costs one decryption (1 in 256 costs two).
    */
-  decrypt(ticket: Buffer): string | undefined {
+  decrypt(ticket: Buffer, html5Quirk = false): string | undefined {
     if (ticket.length !== TICKET_SIZE) return undefined;
     for (const shift of [0, 1, 2]) {
+      if (shift > 0 && !(html5Quirk && zeroTail(ticket, shift))) break;
       const plain = this.tryDecrypt(shiftRight(ticket, shift));
       if (plain !== undefined) return plain;
     }
@@ -35,15 +47,22 @@ export class TicketKey {
   }
 
   private tryDecrypt(ciphertext: Buffer): string | undefined {
+    this.decryptions++;
     let plain: Buffer;
     try {
-      plain = privateDecrypt({ key: this.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ciphertext);
+      const key = { key: this.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' };
+      plain = privateDecrypt(key, ciphertext);
     } catch {
-      return undefined; // a wrong padding is the expected outcome for a shifted guess
+      return undefined; // a wrong padding: a wrong key, garbage, or a shifted guess
     }
     const nul = plain.indexOf(0);
     return plain.subarray(0, nul === -1 ? plain.length : nul).toString('utf8');
   }
+}
+
+/** Whether the last n bytes are zero: what spice-html5's padding leaves when it shifted the ciphertext. */
+function zeroTail(buf: Buffer, n: number): boolean {
+  return buf.subarray(buf.length - n).every((b) => b === 0);
 }
 
 function shiftRight(buf: Buffer, n: number): Buffer {
@@ -68,7 +87,8 @@ export interface TicketingOptions {
   expirySeconds?: number | undefined;
 }
 
-export type TicketVerdict = { ok: true } | { ok: false; reason: string };
+/** `reported`: the refusal is already in the log's summary of failures (auth-log.ts), so the link logs it quietly. */
+export type TicketVerdict = { ok: true } | { ok: false; reason: string; reported?: boolean };
 
 /** Decides whether a decrypted ticket opens the door. */
 export class Ticketing {

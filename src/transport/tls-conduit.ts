@@ -17,9 +17,7 @@ export interface TlsOptions {
   context?: tls.SecureContext;
 }
 
-export function secureContext(o: { cert: string; key: string }): tls.SecureContext {
-  return tls.createSecureContext({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2' });
-}
+export { secureContext } from './tls-policy.js';
 
 /**
  * How TLS reaches the TCP socket.
