@@ -124,11 +124,15 @@ async function waitForXterm(display: string): Promise<void> {
 /** Run one drag with xdotool; resolves when it ends. */
 function drag(display: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('xdotool', args, { env: { ...process.env, DISPLAY: display }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, DISPLAY: display };
+    const child = spawn('xdotool', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xdotool drag exited ${code}: ${err.trim()}`))));
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`xdotool drag exited ${code}: ${err.trim()}`));
+    });
   });
 }
 
@@ -170,7 +174,9 @@ async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: n
 
 export async function runDragBench(seconds: number, rateHz: number): Promise<DragResult[] | string> {
   const lacking = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (lacking.length > 0) return `x11-drag skipped: ${lacking.join(', ')} not installed (apt-get install xvfb twm xterm xdotool)`;
+  if (lacking.length > 0) {
+    return `x11-drag skipped: ${lacking.join(', ')} not installed (apt-get install xvfb twm xterm xdotool)`;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'spiced-drag-'));
   const xvfb = await startXvfb({ size: SIZE, command: dragSession(dir) });
   try {
@@ -187,12 +193,21 @@ export async function runDragBench(seconds: number, rateHz: number): Promise<Dra
 
 export function formatDragResults(results: DragResult[] | string): string {
   if (typeof results === 'string') return results;
-  const head = '| capture | desktop updates/s | viewer updates/s | viewer / min(desktop, 60) | longest viewer gap | server CPU | server frames/s |';
-  const rows = results.map(
-    (r) =>
-      `| ${r.label} | ${r.desktopPerSec.toFixed(1)} | ${r.viewerPerSec.toFixed(1)} | ${(r.ratio * 100).toFixed(0)}% | ${r.viewerMaxGapMs.toFixed(0)} ms | ${r.serverCpuPct.toFixed(0)}% | ${(r.frames / r.seconds).toFixed(1)} |`,
+  const columns = ['capture', 'desktop updates/s', 'viewer updates/s', 'viewer / min(desktop, 60)'];
+  columns.push('longest viewer gap', 'server CPU', 'server frames/s');
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const rows = results.map((r) =>
+    row([
+      r.label,
+      r.desktopPerSec.toFixed(1),
+      r.viewerPerSec.toFixed(1),
+      `${(r.ratio * 100).toFixed(0)}%`,
+      `${r.viewerMaxGapMs.toFixed(0)} ms`,
+      `${r.serverCpuPct.toFixed(0)}%`,
+      (r.frames / r.seconds).toFixed(1),
+    ]),
   );
-  return [head, '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [row(columns), row(columns.map(() => '---')), ...rows].join('\n');
 }
 
 function parseArgs(argv: readonly string[]): { seconds: number; rate: number } {

@@ -27,7 +27,8 @@ function rssMb(pid: number): number {
 
 function xdotool(display: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('xdotool', args, { env: { ...process.env, DISPLAY: display }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, DISPLAY: display };
+    const child = spawn('xdotool', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', reject);
@@ -35,15 +36,21 @@ function xdotool(display: string, args: string[]): Promise<{ code: number | null
   });
 }
 
-describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s under spiced serve --xvfb${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb twm xterm xdotool')})` : ''}`, () => {
+const why = lacking.length ? ` (${missing(lacking.join(', '), 'xvfb twm xterm xdotool')})` : '';
+
+describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s under spiced serve --xvfb${why}`, () => {
   it(`keeps the server under ${RSS_BOUND_MB} MB resident`, async () => {
     const port = await freePort();
-    const cli = await startCli(['serve', '--xvfb', '--size', '1280x800', '--port', String(port), '--no-sound', '--', ...dragSession(tempDir('spiced-drag-'))]);
+    const session = dragSession(tempDir('spiced-drag-'));
+    const args = ['serve', '--xvfb', '--size', '1280x800', '--port', String(port), '--no-sound'];
+    const cli = await startCli([...args, '--', ...session]);
     const viewer = new SpiceClient({ port, channels: [ChannelType.Display] });
     try {
       const pid = cli.child.pid!;
       const display = /started Xvfb (:\d+)/.exec(cli.output())![1]!;
-      const search = (): string => spawnSync('xdotool', ['search', '--class', 'xterm'], { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
+      const env = { ...process.env, DISPLAY: display };
+      const search = (): string =>
+        spawnSync('xdotool', ['search', '--class', 'xterm'], { env, encoding: 'utf8' }).stdout;
       for (let i = 0; i < 100 && !hasWindow(search()); i++) await sleep(100);
       expect(hasWindow(search())).toBe(true);
       await viewer.connect();
@@ -55,7 +62,8 @@ describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s unde
       const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 200);
       let dragged: { code: number | null; stderr: string };
       try {
-        dragged = await xdotool(display, dragArgs({ from: TITLE_BAR, seconds: DRAG_SECONDS, rateHz: 60, stepPx: 4, spanPx: 400 }));
+        const plan = { from: TITLE_BAR, seconds: DRAG_SECONDS, rateHz: 60, stepPx: 4, spanPx: 400 };
+        dragged = await xdotool(display, dragArgs(plan));
       } finally {
         clearInterval(sampler);
       }
@@ -64,7 +72,8 @@ describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s unde
       // The drag reached the viewer: many updates, not a still screen.
       expect(viewer.display.draws - drawsBefore).toBeGreaterThan(100);
       expect(viewer.errors).toEqual([]);
-      expect(rssMax, `RSS ${rssBefore.toFixed(0)} MB before the drag, ${rssMax.toFixed(0)} MB at most during it`).toBeLessThan(RSS_BOUND_MB);
+      const said = `RSS ${rssBefore.toFixed(0)} MB before the drag, ${rssMax.toFixed(0)} MB at most during it`;
+      expect(rssMax, said).toBeLessThan(RSS_BOUND_MB);
     } finally {
       viewer.close();
       await cli.stop();

@@ -17,7 +17,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A released scheduler whose job counts runs into `count.frames`, paced by `pace`; one frame requested. */
 function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number }): FrameScheduler {
-  const scheduler = new FrameScheduler(0, async () => void count.frames++, (err) => { throw err; }, { pace, maxWaitMs });
+  const fail = (err: Error): never => {
+    throw err;
+  };
+  const scheduler = new FrameScheduler(0, async () => void count.frames++, fail, { pace, maxWaitMs });
   scheduler.release();
   scheduler.request();
   return scheduler;
@@ -55,7 +58,9 @@ describe('viewer pace', () => {
   /** The viewer stops reading; draws queue up behind the ACK window. */
   async function stallViewer(): Promise<ViewerPace> {
     viewer.channels.get(ChannelType.Display)!.socket.pause();
-    for (let i = 1; i <= 100; i++) sink.display({ kind: 'fill', surfaceId: 0, rect: { top: i, left: 0, bottom: i + 1, right: 320 }, color: i });
+    for (let i = 1; i <= 100; i++) {
+      sink.display({ kind: 'fill', surfaceId: 0, rect: { top: i, left: 0, bottom: i + 1, right: 320 }, color: i });
+    }
     await sleep(50);
     const pace = sink.pace!;
     expect(pace.caughtUp()).toBe(false);

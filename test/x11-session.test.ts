@@ -46,6 +46,7 @@ function leakySession(file: string, last: string): string[] {
 }
 
 const displayOf = (output: string): string => /started Xvfb (:\d+)/.exec(output)![1]!;
+const portOf = (output: string): number => Number(/spice:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
 
 async function firstFrame(port: number): Promise<void> {
   const c = new SpiceClient({ port, channels: [ChannelType.Display] });
@@ -63,16 +64,22 @@ function exitOf(cli: Awaited<ReturnType<typeof startCli>>): Promise<number | nul
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb util-linux')})` : ''}`, () => {
+const why = lacking.length ? ` (${missing(lacking.join(', '), 'xvfb util-linux')})` : '';
+
+/** `spiced serve --xvfb` with a small screen on a free port, and more arguments. */
+async function serveXvfb(...more: string[]): Promise<Awaited<ReturnType<typeof startCli>>> {
+  return startCli(['serve', '--xvfb', '--size', '320x240', '--port', String(await freePort()), '--no-sound', ...more]);
+}
+
+describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${why}`, () => {
   const dir = tempDir('spiced-x11-session-');
 
   it('two servers started at once get different displays and both serve', async () => {
-    const ports = [await freePort(), await freePort()];
-    const clis = await Promise.all(ports.map((p) => startCli(['serve', '--xvfb', '--size', '320x240', '--port', String(p), '--no-sound'])));
+    const clis = await Promise.all([serveXvfb(), serveXvfb()]);
     try {
       const displays = clis.map((c) => displayOf(c.output()));
       expect(displays[0]).not.toBe(displays[1]);
-      await Promise.all(ports.map((p) => firstFrame(p)));
+      await Promise.all(clis.map((c) => firstFrame(portOf(c.output()))));
     } finally {
       await Promise.all(clis.map((c) => c.stop()));
     }
@@ -81,13 +88,12 @@ describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${l
   it('--display :N is honoured, and refused while :N is in use', async () => {
     let n = 170;
     while (existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`)) n++;
-    const port = await freePort();
-    const cli = await startCli(['serve', '--xvfb', '--display', `:${n}`, '--size', '320x240', '--port', String(port), '--no-sound']);
+    const cli = await serveXvfb('--display', `:${n}`);
     try {
       expect(displayOf(cli.output())).toBe(`:${n}`);
       expect(existsSync(`/tmp/.X11-unix/X${n}`)).toBe(true);
-      await firstFrame(port);
-      const second = startCli(['serve', '--xvfb', '--display', String(n), '--port', String(await freePort()), '--no-sound']);
+      await firstFrame(portOf(cli.output()));
+      const second = serveXvfb('--display', String(n));
       await expect(second).rejects.toThrow(new RegExp(`display :${n} is in use`));
     } finally {
       await cli.stop();
@@ -97,7 +103,7 @@ describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${l
 
   it('ends every process of the session when it stops, also those that left the process group', async () => {
     const file = join(dir, 'stopped.pids');
-    const cli = await startCli(['serve', '--xvfb', '--size', '320x240', '--port', String(await freePort()), '--no-sound', '--', ...leakySession(file, 'exec sleep 1000')]);
+    const cli = await serveXvfb('--', ...leakySession(file, 'exec sleep 1000'));
     const pids = await pidsFrom(file, 2);
     expect(pids.every(running)).toBe(true);
     await cli.stop();
@@ -106,7 +112,7 @@ describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${l
 
   it('stops with the session command\'s exit code when it exits, ending what it left behind', async () => {
     const file = join(dir, 'exited.pids');
-    const cli = await startCli(['serve', '--xvfb', '--size', '320x240', '--port', String(await freePort()), '--no-sound', '--', ...leakySession(file, 'sleep 1; exit 3')]);
+    const cli = await serveXvfb('--', ...leakySession(file, 'sleep 1; exit 3'));
     const pids = await pidsFrom(file, 2);
     const code = await Promise.race([exitOf(cli), sleep(15_000).then(() => 'still running')]);
     expect(code).toBe(3);

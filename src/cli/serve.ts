@@ -15,7 +15,16 @@ import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../tran
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
 import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
-import { isLoopback, parseDisplayNumber, parseList, parseNonNegative, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
+import {
+  isLoopback,
+  parseDisplayNumber,
+  parseList,
+  parseNonNegative,
+  parsePort,
+  parsePositive,
+  parseSize,
+  resolvePassword,
+} from './options.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 
@@ -69,7 +78,11 @@ export function serveCommand(): Command {
     .option('--loop', 'with --play: start over at the end')
     .option('--wait-for-viewer', 'with --play: start playing when the first viewer\'s display is up (as spice-server\'s replay does)')
     .option('--preload-mb <n>', 'with --play: decode the recording into memory before serving when its pixels fit in N MiB (0: always stream from the file)', (v) => parseNonNegative(v), 256)
-    .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it (see "The --xvfb session" below)')
+    .option(
+      '--xvfb',
+      'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it ' +
+        '(see "The --xvfb session" below)',
+    )
     .option('--display <:N>', 'with --xvfb: use display :N instead of the first free one', parseDisplayNumber)
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
@@ -148,7 +161,9 @@ interface BuiltSource {
 /** The demo desktop, a running X display, or Xvfb with a command. */
 async function buildSource(opts: ServeOptions, command: string[], log: Logger, lost: (err: Error, retrying: boolean) => void): Promise<BuiltSource> {
   if (opts.x11 !== undefined && opts.xvfb) throw new Error('give either --x11 DISPLAY or --xvfb, not both');
-  if (opts.display !== undefined && !opts.xvfb) throw new Error('--display needs --xvfb (to share a running display, give --x11 :N)');
+  if (opts.display !== undefined && !opts.xvfb) {
+    throw new Error('--display needs --xvfb (to share a running display, give --x11 :N)');
+  }
   if (command.length > 0 && !opts.xvfb) throw new Error(`unexpected arguments "${command.join(' ')}" (a command runs only with --xvfb)`);
   const x11Log = (level: string, msg: string): void => log.log(level === 'warn' || level === 'error' || level === 'info' ? level : 'debug', `x11: ${msg}`);
   if (opts.xvfb) {

@@ -28,7 +28,11 @@ export interface Session {
 /** Run `command` in a new process group with `env` and the session token; rejects if it cannot start. */
 export async function startSession(command: readonly string[], env: NodeJS.ProcessEnv): Promise<Session> {
   const token = randomBytes(12).toString('hex');
-  const child = spawn(command[0]!, command.slice(1), { env: { ...env, [SESSION_ENV]: token }, stdio: 'ignore', detached: true });
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { ...env, [SESSION_ENV]: token },
+    stdio: 'ignore',
+    detached: true,
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);

@@ -171,7 +171,12 @@ export class X11Source implements DisplaySource {
       updater: this.newUpdater(sink, capture, width, height),
       hasher: null,
       watcher: null,
-      scheduler: new FrameScheduler(this.opts.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS, () => this.frame(run), (err) => this.frameFailed(run, err), this.pacing(sink)),
+      scheduler: new FrameScheduler(
+        this.opts.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS,
+        () => this.frame(run),
+        (err) => this.frameFailed(run, err),
+        this.pacing(sink),
+      ),
       pollTimer: null,
       cursor: null,
       injector: null,

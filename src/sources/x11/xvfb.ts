@@ -66,7 +66,9 @@ export async function startXvfb(opts: XvfbOptions = {}): Promise<XvfbHandle> {
   } catch (err) {
     if (auth) rmSync(auth.dir, { recursive: true, force: true });
     if (fixed !== undefined) rmSync(lockPath(fixed), { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('Xvfb is not installed (apt-get install xvfb)');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('Xvfb is not installed (apt-get install xvfb)');
+    }
     throw new Error(`could not start Xvfb${fixed !== undefined ? ` on :${fixed}` : ''}: ${(err as Error).message}`);
   }
   const { child: xvfb, n } = started;
@@ -128,8 +130,19 @@ function u16be(v: number): Buffer {
 }
 
 /** Start Xvfb on display `fixed`, or on the first free one; resolves once it accepts connections. */
-function launchXvfb(fixed: number | undefined, size: string, opts: XvfbOptions, auth: { file: string } | undefined, timeoutMs: number): Promise<{ child: ChildProcess; n: number }> {
-  const args = [...(fixed !== undefined ? [`:${fixed}`] : []), '-screen', '0', `${size}x${opts.depth ?? 24}`, '-nolisten', 'tcp', '-displayfd', '3', ...(auth ? ['-auth', auth.file] : []), ...(opts.extraArgs ?? [])];
+function launchXvfb(
+  fixed: number | undefined,
+  size: string,
+  opts: XvfbOptions,
+  auth: { file: string } | undefined,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; n: number }> {
+  const args = [
+    ...(fixed !== undefined ? [`:${fixed}`] : []),
+    ...['-screen', '0', `${size}x${opts.depth ?? 24}`, '-nolisten', 'tcp', '-displayfd', '3'],
+    ...(auth ? ['-auth', auth.file] : []),
+    ...(opts.extraArgs ?? []),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('Xvfb', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -155,7 +168,8 @@ function launchXvfb(fixed: number | undefined, size: string, opts: XvfbOptions, 
       const n = Number(announced.trim());
       if (/^\d+$/.test(announced.trim()) && (fixed === undefined || n === fixed)) return resolve({ child, n });
       child.kill('SIGKILL');
-      reject(new Error(`Xvfb announced display "${announced.trim()}"${fixed !== undefined ? `, expected ${fixed}` : ''}`));
+      const expected = fixed !== undefined ? `, expected ${fixed}` : '';
+      reject(new Error(`Xvfb announced display "${announced.trim()}"${expected}`));
     });
     child.once('error', (err) => {
       settle();
@@ -172,7 +186,12 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' / ') || 'no output';
 }
 
-async function finishStart(n: number, xvfb: ChildProcess, command: string[] | undefined, auth: CookieFile | undefined): Promise<XvfbHandle> {
+async function finishStart(
+  n: number,
+  xvfb: ChildProcess,
+  command: string[] | undefined,
+  auth: CookieFile | undefined,
+): Promise<XvfbHandle> {
   const display = `:${n}`;
   const xvfbExit = exitOf(xvfb);
   const stopXvfb = async (): Promise<void> => {
@@ -183,7 +202,8 @@ async function finishStart(n: number, xvfb: ChildProcess, command: string[] | un
   let session: Session | undefined;
   if (command && command.length > 0) {
     try {
-      session = await startSession(command, { ...process.env, DISPLAY: display, ...(auth ? { XAUTHORITY: auth.file } : {}) });
+      const env = { ...process.env, DISPLAY: display, ...(auth ? { XAUTHORITY: auth.file } : {}) };
+      session = await startSession(command, env);
     } catch (err) {
       await stopXvfb();
       throw new Error(`cannot run ${command[0]} on ${display}: ${(err as Error).message}`);
