@@ -5,7 +5,10 @@ import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';
 import type { DisplaySource } from '../src/sources/types.js';
+import { recordingSink, SessionRecorder } from '../src/sources/recording/spiced-format/index.js';
 import { gradient } from './helpers/pattern-source.js';
+import { tempDir } from './helpers/tools.js';
+import { join } from 'node:path';
 
 /*
  * Capture paced by the viewers (issue 18.2): the display channel tells a source whether its viewers
@@ -115,5 +118,16 @@ describe('viewer pace', () => {
     expect(count.frames).toBe(2);
     await scheduler.stop();
     await slow.stop();
+  });
+
+  it('reaches a source through a recording sink (serve --record) as well', async () => {
+    const recorder = await SessionRecorder.open(join(tempDir('spiced-pace-'), 'r.spicedrec'), { source: 'test' });
+    try {
+      const recorded = recordingSink(server.desktop, recorder);
+      expect(recorded.pace).toBe(server.desktop.pace);
+      expect(recorded.pace).toBeDefined();
+    } finally {
+      await recorder.close();
+    }
   });
 });
