@@ -22,6 +22,8 @@ export interface ServerConfig {
   display: string;
   /** X11Source frameIntervalMs; undefined for its default. */
   frameIntervalMs: number | undefined;
+  /** X11Source paceByViewers; undefined for its default (on). */
+  paceByViewers?: boolean;
 }
 
 /** Counters of the server process at one moment. */
@@ -144,6 +146,10 @@ class LoggingSink implements DisplaySink {
 
   constructor(private readonly inner: DisplaySink) {}
 
+  get pace(): DisplaySink['pace'] {
+    return this.inner.pace;
+  }
+
   display(cmd: DisplayCommand): void {
     if (this.logging && cmd.kind === 'copy') this.entries.push({ atMs: monoMs(), rect: cmd.dest });
     this.inner.display(cmd);
@@ -168,6 +174,7 @@ async function serve(cfg: ServerConfig): Promise<void> {
   const source = new X11Source({
     display: cfg.display,
     frameIntervalMs: cfg.frameIntervalMs,
+    paceByViewers: cfg.paceByViewers,
     xauthority: undefined,
     log: (level, msg) => (level === 'warn' || level === 'error' ? console.error(msg) : undefined),
   });

@@ -79,6 +79,19 @@ export class Viewer {
     });
   }
 
+  /** Call `listener` with the time of every display message that drew something; returns an unsubscribe. */
+  onDraw(listener: (atMs: number) => void): () => void {
+    const display = this.client.display;
+    let draws = display.draws;
+    const check = (): void => {
+      if (display.draws === draws) return;
+      draws = display.draws;
+      listener(monoMs());
+    };
+    this.client.on('display', check);
+    return () => this.client.off('display', check);
+  }
+
   /** Resolves once no display message has arrived for `quietMs`. */
   settle(quietMs: number): Promise<void> {
     return new Promise((resolve) => {

@@ -42,8 +42,6 @@ export const DEFAULT_X11_OPTIONS: X11BenchOptions = { samples: 200, changes: 40,
 const WIDTH = 1280;
 const HEIGHT = 800;
 const SIZE = `${WIDTH}x${HEIGHT}`;
-/** X display numbers from here on, clear of other work on the machine. */
-const FIRST_DISPLAY = 60;
 const GAP_MS = 50;
 const CHANGE_KINDS: readonly ChangeKind[] = ['solid', 'photo, 2 alternating', 'photo, each new'];
 /**
@@ -122,7 +120,7 @@ async function focusXterm(display: string): Promise<void> {
  * polling and all), then focused, blinking its cursor; `seconds` each, one server throughout.
  */
 async function runBlink(opts: X11BenchOptions): Promise<X11Result[]> {
-  const xvfb = await startXvfb({ size: SIZE, firstDisplay: FIRST_DISPLAY, command: XTERM });
+  const xvfb = await startXvfb({ size: SIZE, command: XTERM });
   try {
     await sleep(XTERM_STARTUP_MS); // xterm maps its window and draws its first screen
     return await withServer(xvfb, undefined, async (rig) => {
@@ -144,7 +142,7 @@ export async function runX11Bench(options: Partial<X11BenchOptions> = {}): Promi
   const photo = makePhotoImage(WIDTH, HEIGHT);
   const photos: readonly [PixelImage, PixelImage] = [photo, mirrored(photo)];
   const results: X11Result[] = [];
-  const xvfb = await startXvfb({ size: SIZE, firstDisplay: FIRST_DISPLAY });
+  const xvfb = await startXvfb({ size: SIZE });
   try {
     for (const [i, interval] of opts.intervals.entries()) results.push(...(await runInterval(xvfb, interval, opts, photos, i === 0)));
   } finally {

@@ -12,7 +12,7 @@ describe('spiced CLI', () => {
     const top = await run(process.execPath, [CLI, '--help']);
     for (const cmd of ['serve', 'replay', 'record', 'render', 'cert']) expect(top.stdout).toContain(cmd);
     const serve = await run(process.execPath, [CLI, 'serve', '--help']);
-    for (const opt of ['--port', '--listen', '--password', '--password-file', '--disable-ticketing', '--ticket-expiry', '--still', '--size', '--log-level', '--tls-port', '--tls-dir', '--secure-channels', '--cork', '--tls-coalesce', '--stats', '--x11', '--xvfb', '--x11-retry', '--play', '--record', '--audio', '--pulse', '--mic-out']) {
+    for (const opt of ['--port', '--listen', '--password', '--password-file', '--disable-ticketing', '--ticket-expiry', '--still', '--size', '--log-level', '--tls-port', '--tls-dir', '--secure-channels', '--cork', '--tls-coalesce', '--stats', '--x11', '--xvfb', '--display', '--x11-retry', '--play', '--record', '--audio', '--pulse', '--mic-out']) {
       expect(serve.stdout, opt).toContain(opt);
     }
     for (const cmd of ['replay', 'record', 'render', 'cert']) {

@@ -13,6 +13,7 @@ import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
 import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
+import { ViewerPaceTracker } from './viewer-pace.js';
 
 export interface DisplayOptions {
   compression: ImageCompression;
@@ -39,6 +40,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   readonly type = ChannelType.Display;
   /** Called whenever a viewer's display becomes ready (DISPLAY_INIT received). */
   onViewerReady: (() => void) | undefined;
+  /** Whether viewers keep up, for sources that pace their frames (desktop.pace). */
+  readonly pace = new ViewerPaceTracker(() => this.clients);
 
   constructor(
     log: Logger,
@@ -48,6 +51,7 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   ) {
     super(log, clientOptions);
     desktop.addListener(this);
+    desktop.pace = this.pace;
   }
 
   caps(): number[] {
@@ -55,7 +59,10 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   }
 
   protected createClient(conn: ChannelConnection, _session: Session): DisplayChannelClient {
-    return new DisplayChannelClient(conn, this.clientOptions, this);
+    const client = new DisplayChannelClient(conn, this.clientOptions, this);
+    // A viewer that leaves no longer holds the source back.
+    client.onClose(() => queueMicrotask(() => this.pace.progress()));
+    return client;
   }
 
   onPrimaryUpdate(update: PrimaryUpdate): void {
@@ -96,6 +103,11 @@ export class DisplayChannelClient extends ChannelClient {
   /** True once the viewer has sent DISPLAY_INIT (or the wait for it timed out). */
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Nothing waits in the pipe; a viewer not yet ready or lagging (damage) is served at its own pace. */
+  get keepsUp(): boolean {
+    return !this.ready || this.isClosed || this.damage !== undefined || this.pipe.length === 0;
   }
 
   private get surface(): Surface | undefined {
@@ -219,6 +231,7 @@ export class DisplayChannelClient extends ChannelClient {
 
   /** When the pipe has drained, damage goes out as fresh images of the current surface. */
   protected override onPipeDrained(): void {
+    this.channel.pace.progress();
     if (!this.damage || this.pipe.length > 0 || this.stream.congested) return;
     const s = this.surface;
     const rects = this.damage.take();

@@ -31,6 +31,13 @@ export function parseNonNegative(value: string): number {
   return n;
 }
 
+/** ":N" or "N" -> N (a local X display number). */
+export function parseDisplayNumber(value: string): number {
+  const m = /^:?(\d{1,5})$/.exec(value.trim());
+  if (!m || Number(m[1]) > 65535) throw new InvalidArgumentError('expected a local display such as :5');
+  return Number(m[1]);
+}
+
 export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -15,7 +15,16 @@ import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../tran
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
 import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
-import { isLoopback, parseList, parseNonNegative, parsePort, parsePositive, parseSize, resolvePassword } from './options.js';
+import {
+  isLoopback,
+  parseDisplayNumber,
+  parseList,
+  parseNonNegative,
+  parsePort,
+  parsePositive,
+  parseSize,
+  resolvePassword,
+} from './options.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 
@@ -33,6 +42,7 @@ interface ServeOptions {
   micOut?: string;
   x11?: string;
   xvfb?: boolean;
+  display?: number;
   x11Retry?: boolean;
   port: number;
   tlsPort?: number;
@@ -68,7 +78,12 @@ export function serveCommand(): Command {
     .option('--loop', 'with --play: start over at the end')
     .option('--wait-for-viewer', 'with --play: start playing when the first viewer\'s display is up (as spice-server\'s replay does)')
     .option('--preload-mb <n>', 'with --play: decode the recording into memory before serving when its pixels fit in N MiB (0: always stream from the file)', (v) => parseNonNegative(v), 256)
-    .option('--xvfb', 'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it; both stop together')
+    .option(
+      '--xvfb',
+      'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it ' +
+        '(see "The --xvfb session" below)',
+    )
+    .option('--display <:N>', 'with --xvfb: use display :N instead of the first free one', parseDisplayNumber)
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
     .option('--audio <file.wav>', 'play a WAV file to the viewers (any rate and channel count) instead of the demo\'s ticks')
@@ -107,7 +122,15 @@ Examples:
   SPICE_PASSWORD=secret spiced serve -l 0.0.0.0
   spiced serve --x11 :1                     share a running X display
   spiced serve --xvfb --size 1280x800 -- xterm
-  remote-viewer spice://127.0.0.1:5900      connect a viewer`,
+  spiced serve --xvfb --display :5 -- xfce4-session
+  remote-viewer spice://127.0.0.1:5900      connect a viewer
+
+The --xvfb session:
+  COMMAND runs in a process group of its own, marked with SPICED_SESSION in its environment, as does
+  everything it starts. When COMMAND exits (the user logged out), spiced tells the viewers, stops and
+  exits with COMMAND's exit code, as startx does. When spiced stops (SIGINT, SIGTERM, the X server
+  lost), every process of the session is ended, including daemons that left the group (ssh-agent,
+  gpg-agent): SIGTERM, then SIGKILL after 3 s; then Xvfb.`,
     )
     .action(async (command: string[], opts: ServeOptions) => {
       await runServe(opts, command);
@@ -138,11 +161,14 @@ interface BuiltSource {
 /** The demo desktop, a running X display, or Xvfb with a command. */
 async function buildSource(opts: ServeOptions, command: string[], log: Logger, lost: (err: Error, retrying: boolean) => void): Promise<BuiltSource> {
   if (opts.x11 !== undefined && opts.xvfb) throw new Error('give either --x11 DISPLAY or --xvfb, not both');
+  if (opts.display !== undefined && !opts.xvfb) {
+    throw new Error('--display needs --xvfb (to share a running display, give --x11 :N)');
+  }
   if (command.length > 0 && !opts.xvfb) throw new Error(`unexpected arguments "${command.join(' ')}" (a command runs only with --xvfb)`);
   const x11Log = (level: string, msg: string): void => log.log(level === 'warn' || level === 'error' || level === 'info' ? level : 'debug', `x11: ${msg}`);
   if (opts.xvfb) {
     const size = opts.size ? `${opts.size.width}x${opts.size.height}` : '1280x800';
-    const xvfb = await startXvfb({ size, command });
+    const xvfb = await startXvfb({ size, command, display: opts.display });
     log.info(`started Xvfb ${xvfb.display} (${size})${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
     const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log });
     return { source, cleanup: () => xvfb.stop(), ended: command.length > 0 ? xvfb.commandExited : undefined };
@@ -255,7 +281,10 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     throw err;
   }
   shutdown = installShutdown(server, log, built.cleanup);
-  built.ended?.then((code) => shutdown(`${command[0]} exited with code ${code}`, code ?? 1));
+  built.ended?.then((code) => {
+    server.notifyViewers(`spiced: the session (${command[0]}) ended`);
+    shutdown(`${command[0]} exited with code ${code}`, code ?? 1);
+  });
   const host = opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen;
   log.info(`serving ${source.name} on ${host}${server.plainPort !== undefined ? ` port ${server.plainPort}` : ''}${server.tlsPort !== undefined ? ` TLS port ${server.tlsPort}` : ''}${password !== undefined ? ' (password required)' : ''}`);
   process.stdout.write(`spiced: ${source.name} ready. Connect a viewer:\n  ${viewerCommand(host, server.plainPort, server.tlsPort, tls?.caPath, secureChannels.length > 0)}\n`);

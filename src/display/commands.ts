@@ -48,12 +48,26 @@ export type AudioCommand =
   | { kind: 'audioFrame'; pcm: Int16Array }
   | { kind: 'audioStop' };
 
+/**
+ * How viewers keep up with what is drawn. A source that chooses how often to draw (a screen
+ * capture) draws again when viewers have caught up, instead of on a fixed clock: as often as they
+ * take it, and less often, not into a growing queue, when they do not.
+ */
+export interface ViewerPace {
+  /** True when every viewer has sent on all it was given (nothing waits in its queue). */
+  caughtUp(): boolean;
+  /** Call `listener` once, the next time viewers catch up. Returns a function that cancels it. */
+  whenCaughtUp(listener: () => void): () => void;
+}
+
 /** Where sources deliver their output. */
 export interface DisplaySink {
   display(cmd: DisplayCommand): void;
   cursor(cmd: CursorCommand): void;
   /** Optional: sinks that do not carry sound ignore it. */
   audio?(cmd: AudioCommand): void;
+  /** Optional: sinks without viewers (a recording, a test) do not pace their sources. */
+  readonly pace?: ViewerPace;
 }
 
 /** Any command of the seam (what recordings hold). */

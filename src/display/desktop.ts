@@ -1,6 +1,6 @@
 import { rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
 import type { InputEvent } from '../sources/types.js';
-import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink } from './commands.js';
+import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink, ViewerPace } from './commands.js';
 import { cropImage, type PixelImage } from './pixels.js';
 import { Surface } from './surface.js';
 
@@ -47,6 +47,8 @@ export class Desktop implements DisplaySink {
   readonly pointer = { x: 0, y: 0, buttons: 0 };
   /** Commands applied, by kind (exposed in stats). */
   readonly applied: Record<DisplayCommand['kind'], number> = { surfaceCreate: 0, surfaceDestroy: 0, fill: 0, copy: 0, blitSurface: 0, copyBits: 0 };
+  /** How the viewers keep up (set by the display channel), for sources that pace themselves. */
+  pace: ViewerPace | undefined;
   /** Where input goes (the source). */
   inputHandler: ((ev: InputEvent) => void) | undefined;
   /** Memory of destroyed small surfaces, by byte size, for the next surface of that size. */

@@ -45,6 +45,8 @@ export interface DamageNotify {
   readonly level: number;
   readonly drawable: number;
   readonly damage: number;
+  /** X server time (ms) of the damage. */
+  readonly timestamp: number;
   readonly area: { x: number; y: number; width: number; height: number };
 }
 
@@ -57,6 +59,7 @@ export function decodeDamageNotify(data: Buffer): DamageNotify {
     level: data[1]! & 0x7f,
     drawable: data.readUInt32LE(4),
     damage: data.readUInt32LE(8),
+    timestamp: data.readUInt32LE(12),
     area: { x: data.readInt16LE(16), y: data.readInt16LE(18), width: data.readUInt16LE(20), height: data.readUInt16LE(22) },
   };
 }

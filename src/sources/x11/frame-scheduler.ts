@@ -1,8 +1,21 @@
+import type { ViewerPace } from '../../display/commands.js';
+
 /*
  * Runs an async job at most once per `minIntervalMs`, never overlapping: requests that arrive
  * while it runs or waits are folded into the next run. This is the per-frame coalescing of damage
  * (DamageNotify only says "something changed"; the frame collects everything since).
+ *
+ * With a `pace`, a frame that is due also waits until the viewers have sent on the previous one
+ * (at most `maxWaitMs`): capture runs as fast as viewers take it, up to one frame per
+ * `minIntervalMs`, and slower, with larger frames, when they fall behind, instead of queueing
+ * frames they would receive late.
  */
+export interface FramePacing {
+  readonly pace: ViewerPace;
+  /** Capture anyway after waiting this long for viewers to catch up. */
+  readonly maxWaitMs: number;
+}
+
 export class FrameScheduler {
   private timer: { cancel(): void } | null = null;
   private running: Promise<void> | null = null;
@@ -10,11 +23,14 @@ export class FrameScheduler {
   private lastStart = -Infinity;
   private stopped = false;
   private held = true;
+  /** Frames that waited for viewers to catch up (stats). */
+  pacedWaits = 0;
 
   constructor(
     private readonly minIntervalMs: number,
     private readonly job: () => Promise<void>,
     private readonly onError: (err: Error) => void,
+    private readonly pacing?: FramePacing,
   ) {}
 
   /** Schedulers start held: requests are remembered until release() (e.g. after the first full frame). */
@@ -36,10 +52,10 @@ export class FrameScheduler {
     const delay = Math.max(0, this.lastStart + this.minIntervalMs - performance.now());
     // Node stretches setTimeout(0) to 1 ms: a frame that is due now runs on the next turn instead.
     if (delay < 1) {
-      const immediate = setImmediate(() => this.fire());
+      const immediate = setImmediate(() => this.due());
       this.timer = { cancel: () => clearImmediate(immediate) };
     } else {
-      const timeout = setTimeout(() => this.fire(), delay);
+      const timeout = setTimeout(() => this.due(), delay);
       this.timer = { cancel: () => clearTimeout(timeout) };
     }
   }
@@ -50,6 +66,27 @@ export class FrameScheduler {
     this.timer?.cancel();
     this.timer = null;
     await this.running;
+  }
+
+  /** The interval has passed: run now, or once viewers have caught up. */
+  private due(): void {
+    this.timer = null;
+    const pacing = this.pacing;
+    if (!pacing || pacing.pace.caughtUp()) return this.fire();
+    this.pacedWaits++;
+    const go = (): void => {
+      this.timer?.cancel();
+      this.timer = null;
+      this.fire();
+    };
+    const timeout = setTimeout(go, pacing.maxWaitMs);
+    const cancelWait = pacing.pace.whenCaughtUp(go);
+    this.timer = {
+      cancel: () => {
+        clearTimeout(timeout);
+        cancelWait();
+      },
+    };
   }
 
   private fire(): void {

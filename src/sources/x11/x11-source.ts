@@ -9,7 +9,7 @@ import { BAD_MATCH, XConnectionLost, XError } from './errors.js';
 import { RR_SCREEN_CHANGE_NOTIFY, decodeScreenChangeNotify, randrQueryVersion, randrSelectInput } from './ext-randr.js';
 import { xfixesQueryVersion } from './ext-xfixes.js';
 import { xtestGetVersion } from './ext-xtest.js';
-import { FrameScheduler } from './frame-scheduler.js';
+import { FrameScheduler, type FramePacing } from './frame-scheduler.js';
 import { InputInjector, findLockKeys, locksFromMask, type LockKeys } from './input.js';
 import { KeyMapper } from './keymap.js';
 import { rootPixelLayout, type PixelLayout } from './pixel-format.js';
@@ -23,6 +23,11 @@ import { ScreenUpdater, type UpdateStats } from './updater.js';
  * injects the viewers' input; RandR size changes recreate the surface.
  */
 
+/** 60 frames a second at most: what displays refresh at. */
+const DEFAULT_FRAME_INTERVAL_MS = 1000 / 60;
+/** When viewers lag, still at least 10 frames a second (a lagging viewer's queue turns into damage). */
+const DEFAULT_MAX_PACE_WAIT_MS = 100;
+
 export type X11LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface X11SourceOptions {
@@ -35,8 +40,14 @@ export interface X11SourceOptions {
   log?: (level: X11LogLevel, msg: string) => void;
   /** Xauthority file (default $XAUTHORITY, else ~/.Xauthority). */
   xauthority?: string;
-  /** Minimum time between frames (default 33 ms: at most ~30 frames a second). */
+  /** Minimum time between frames (default 1000/60 ms: at most 60 frames a second). */
   frameIntervalMs?: number;
+  /**
+   * Wait for viewers to send on the previous frame before capturing the next (default true; the
+   * sink must offer `pace`), but never longer than `maxPaceWaitMs` (default 100).
+   */
+  paceByViewers?: boolean;
+  maxPaceWaitMs?: number;
   /** Pointer position poll interval (default 33 ms). */
   cursorPollMs?: number;
   /** Set false to capture with GetImage even where MIT-SHM works. */
@@ -160,7 +171,12 @@ export class X11Source implements DisplaySource {
       updater: this.newUpdater(sink, capture, width, height),
       hasher: null,
       watcher: null,
-      scheduler: new FrameScheduler(this.opts.frameIntervalMs ?? 33, () => this.frame(run), (err) => this.frameFailed(run, err)),
+      scheduler: new FrameScheduler(
+        this.opts.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS,
+        () => this.frame(run),
+        (err) => this.frameFailed(run, err),
+        this.pacing(sink),
+      ),
       pollTimer: null,
       cursor: null,
       injector: null,
@@ -184,6 +200,12 @@ export class X11Source implements DisplaySource {
     await this.setUpInput(run);
     await run.cursor.start();
     return run;
+  }
+
+  private pacing(sink: DisplaySink): FramePacing | undefined {
+    const pace = sink.pace;
+    if (!pace || this.opts.paceByViewers === false) return undefined;
+    return { pace, maxWaitMs: this.opts.maxPaceWaitMs ?? DEFAULT_MAX_PACE_WAIT_MS };
   }
 
   private newUpdater(sink: DisplaySink, capture: Capture, width: number, height: number): ScreenUpdater {

@@ -3,17 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endSession, startSession, type Session } from './session-processes.js';
 
 /*
- * A private Xvfb for tests and headless serving: claim a free display number, start
- * `Xvfb :N -screen 0 WxHx24 -nolisten tcp -displayfd 3` and wait until it writes N to fd 3 (it
- * does so once it accepts connections), then run an optional command on it.
+ * A private Xvfb for tests and headless serving. Xvfb picks a free display number itself
+ * (`-displayfd 3` without a display: it binds the first free socket from :0 and writes the number
+ * to fd 3 once it accepts connections), so two starters can never race for one number; `display`
+ * asks for a fixed number instead. Then an optional command runs on it as a session
+ * (session-processes.ts).
  *
- * With -displayfd, Xvfb (21.1) creates no /tmp/.X<n>-lock file, so two starters could pick the
- * same number. We therefore write the lock ourselves, atomically (O_EXCL), in the format X servers
- * use (PID right-aligned in 10 characters and a newline): other Xvfb/Xorg instances and other
- * startXvfb calls see the number as taken. stop() ends the command's process group, then Xvfb,
- * waits for both, and removes the lock and, if Xvfb could not (SIGKILL), its socket.
+ * With -displayfd, Xvfb (21.1) writes no /tmp/.X<n>-lock file. We write one (PID right-aligned in
+ * 10 characters and a newline, as X servers do) so that tools that probe lock files, such as
+ * xvfb-run, see the number as taken. stop() ends the session, then Xvfb, waits for both, and
+ * removes the lock and, if Xvfb could not (SIGKILL), its socket.
  */
 
 export interface XvfbOptions {
@@ -26,8 +28,8 @@ export interface XvfbOptions {
   extraArgs?: string[];
   /** Require MIT-MAGIC-COOKIE-1: write a fresh Xauthority file and start Xvfb with -auth. */
   auth?: boolean;
-  /** Lowest display number to try (default 40). */
-  firstDisplay?: number;
+  /** This display number instead of the first free one Xvfb finds. */
+  display?: number;
   /** How long to wait for Xvfb to get ready (default 10 s). */
   timeoutMs?: number;
 }
@@ -38,6 +40,8 @@ export interface XvfbHandle {
   readonly displayNumber: number;
   readonly xvfbPid: number;
   readonly commandPid: number | undefined;
+  /** SPICED_SESSION in the environment of every process of the command's session. */
+  readonly sessionToken: string | undefined;
   /** The Xauthority file when `auth` was requested. */
   readonly xauthority: string | undefined;
   /** Resolves when Xvfb exits (for whatever reason). */
@@ -47,49 +51,42 @@ export interface XvfbHandle {
   stop(): Promise<void>;
 }
 
-const ATTEMPTS = 20;
 const KILL_GRACE_MS = 3000;
 
 export async function startXvfb(opts: XvfbOptions = {}): Promise<XvfbHandle> {
   const size = opts.size ?? '1280x800';
   if (!/^\d+x\d+$/.test(size)) throw new Error(`bad Xvfb size "${size}" (want WxH)`);
-  const failures: string[] = [];
-  let n = (opts.firstDisplay ?? 40) - 1;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    n = claimDisplay(n + 1);
-    const auth = opts.auth ? writeCookieFile(n) : undefined;
-    let xvfb: ChildProcess;
-    try {
-      xvfb = await launchXvfb(n, size, opts, auth, opts.timeoutMs ?? 10_000);
-    } catch (err) {
-      if (auth) rmSync(auth.dir, { recursive: true, force: true });
-      rmSync(lockPath(n), { force: true });
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('Xvfb is not installed (apt-get install xvfb)');
-      // E.g. a server without a lock file of its own listens on this number already.
-      failures.push(`:${n}: ${(err as Error).message}`);
-      continue;
+  const fixed = opts.display;
+  if (fixed !== undefined) claimFixedDisplay(fixed);
+  // The cookie's display number is not known yet: the record matches any number until rewritten.
+  const auth = opts.auth ? writeCookieFile('') : undefined;
+  let started: { child: ChildProcess; n: number };
+  try {
+    started = await launchXvfb(fixed, size, opts, auth, opts.timeoutMs ?? 10_000);
+  } catch (err) {
+    if (auth) rmSync(auth.dir, { recursive: true, force: true });
+    if (fixed !== undefined) rmSync(lockPath(fixed), { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('Xvfb is not installed (apt-get install xvfb)');
     }
-    writeLock(n, xvfb.pid!, 'w');
-    return finishStart(n, xvfb, opts.command, auth);
+    throw new Error(`could not start Xvfb${fixed !== undefined ? ` on :${fixed}` : ''}: ${(err as Error).message}`);
   }
-  throw new Error(`could not start Xvfb (${failures.join('; ')})`);
+  const { child: xvfb, n } = started;
+  writeLock(n, xvfb.pid!, fixed !== undefined ? 'w' : 'wx');
+  if (auth) writeCookieFile(String(n), auth);
+  return finishStart(n, xvfb, opts.command, auth);
+}
+
+/** A fixed display number must be free: no lock file and no socket of another server. */
+function claimFixedDisplay(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`bad display number ${n}`);
+  if (existsSync(socketPath(n)) || !writeLock(n, process.pid, 'wx')) {
+    throw new Error(`display :${n} is in use (${existsSync(lockPath(n)) ? lockPath(n) : socketPath(n)} exists)`);
+  }
 }
 
 const lockPath = (n: number): string => `/tmp/.X${n}-lock`;
 const socketPath = (n: number): string => `/tmp/.X11-unix/X${n}`;
-
-function displayInUse(n: number): boolean {
-  return existsSync(lockPath(n)) || existsSync(socketPath(n));
-}
-
-/** Take the first number >= `from` whose lock we could create exclusively. */
-function claimDisplay(from: number): number {
-  for (let n = from; n < from + 1000; n++) {
-    if (displayInUse(n)) continue;
-    if (writeLock(n, process.pid, 'wx')) return n;
-  }
-  throw new Error(`no free X display number from ${from}`);
-}
 
 function writeLock(n: number, pid: number, flag: 'wx' | 'w'): boolean {
   try {
@@ -101,21 +98,29 @@ function writeLock(n: number, pid: number, flag: 'wx' | 'w'): boolean {
   }
 }
 
-function writeCookieFile(n: number): { dir: string; file: string } {
+interface CookieFile {
+  dir: string;
+  file: string;
+  cookie: Buffer;
+}
+
+/** Write (or, given `into`, rewrite with the same cookie) an Xauthority file for display `number`. */
+function writeCookieFile(number: string, into?: CookieFile): CookieFile {
   // Record: family u16 (256 = local), address, display number, auth name, auth data; all
-  // lengths u16 big-endian.
-  const dir = mkdtempSync(join(tmpdir(), 'spiced-xauth-'));
+  // lengths u16 big-endian. Xvfb reads the cookie at start (and reset), whatever the number.
+  const dir = into?.dir ?? mkdtempSync(join(tmpdir(), 'spiced-xauth-'));
   const file = join(dir, 'Xauthority');
+  const cookie = into?.cookie ?? randomBytes(16);
   const field = (b: Buffer): Buffer => Buffer.concat([u16be(b.length), b]);
   const record = Buffer.concat([
     u16be(256),
     field(Buffer.from(hostname(), 'latin1')),
-    field(Buffer.from(String(n), 'latin1')),
+    field(Buffer.from(number, 'latin1')),
     field(Buffer.from('MIT-MAGIC-COOKIE-1', 'latin1')),
-    field(randomBytes(16)),
+    field(cookie),
   ]);
   writeFileSync(file, record, { mode: 0o600 });
-  return { dir, file };
+  return { dir, file, cookie };
 }
 
 function u16be(v: number): Buffer {
@@ -124,8 +129,20 @@ function u16be(v: number): Buffer {
   return b;
 }
 
-function launchXvfb(n: number, size: string, opts: XvfbOptions, auth: { file: string } | undefined, timeoutMs: number): Promise<ChildProcess> {
-  const args = [`:${n}`, '-screen', '0', `${size}x${opts.depth ?? 24}`, '-nolisten', 'tcp', '-displayfd', '3', ...(auth ? ['-auth', auth.file] : []), ...(opts.extraArgs ?? [])];
+/** Start Xvfb on display `fixed`, or on the first free one; resolves once it accepts connections. */
+function launchXvfb(
+  fixed: number | undefined,
+  size: string,
+  opts: XvfbOptions,
+  auth: { file: string } | undefined,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; n: number }> {
+  const args = [
+    ...(fixed !== undefined ? [`:${fixed}`] : []),
+    ...['-screen', '0', `${size}x${opts.depth ?? 24}`, '-nolisten', 'tcp', '-displayfd', '3'],
+    ...(auth ? ['-auth', auth.file] : []),
+    ...(opts.extraArgs ?? []),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('Xvfb', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -148,8 +165,11 @@ function launchXvfb(n: number, size: string, opts: XvfbOptions, auth: { file: st
       if (!announced.includes('\n')) return;
       settle();
       // stderr keeps flowing into the pipe; keep draining it so Xvfb never blocks on a full pipe.
-      if (announced.trim() === String(n)) resolve(child);
-      else reject(new Error(`Xvfb announced display "${announced.trim()}", expected ${n}`));
+      const n = Number(announced.trim());
+      if (/^\d+$/.test(announced.trim()) && (fixed === undefined || n === fixed)) return resolve({ child, n });
+      child.kill('SIGKILL');
+      const expected = fixed !== undefined ? `, expected ${fixed}` : '';
+      reject(new Error(`Xvfb announced display "${announced.trim()}"${expected}`));
     });
     child.once('error', (err) => {
       settle();
@@ -166,42 +186,48 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' / ') || 'no output';
 }
 
-async function finishStart(n: number, xvfb: ChildProcess, command: string[] | undefined, auth: { dir: string; file: string } | undefined): Promise<XvfbHandle> {
+async function finishStart(
+  n: number,
+  xvfb: ChildProcess,
+  command: string[] | undefined,
+  auth: CookieFile | undefined,
+): Promise<XvfbHandle> {
   const display = `:${n}`;
   const xvfbExit = exitOf(xvfb);
-  let cmd: ChildProcess | undefined;
+  const stopXvfb = async (): Promise<void> => {
+    await terminate(xvfb, xvfbExit);
+    removeStaleFiles(n, xvfb.pid);
+    if (auth) rmSync(auth.dir, { recursive: true, force: true });
+  };
+  let session: Session | undefined;
   if (command && command.length > 0) {
-    const env = { ...process.env, DISPLAY: display, ...(auth ? { XAUTHORITY: auth.file } : {}) };
-    // Its own process group, so stop() also ends what the command started (xterm's shell...).
-    cmd = spawn(command[0]!, command.slice(1), { env, stdio: 'ignore', detached: true });
+    try {
+      const env = { ...process.env, DISPLAY: display, ...(auth ? { XAUTHORITY: auth.file } : {}) };
+      session = await startSession(command, env);
+    } catch (err) {
+      await stopXvfb();
+      throw new Error(`cannot run ${command[0]} on ${display}: ${(err as Error).message}`);
+    }
   }
-  const cmdExit = cmd ? exitOf(cmd) : Promise.resolve();
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (cmd) await terminate(cmd, cmdExit, true);
-      await terminate(xvfb, xvfbExit, false);
-      removeStaleFiles(n, xvfb.pid);
-      if (auth) rmSync(auth.dir, { recursive: true, force: true });
+      if (session) await endSession(session);
+      await stopXvfb();
     })();
     return stopping;
   };
-  if (cmd) {
-    const started = cmd;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        started.once('spawn', resolve);
-        started.once('error', reject);
-      });
-    } catch (err) {
-      await stop();
-      throw new Error(`cannot run ${command![0]} on ${display}: ${(err as Error).message}`);
-    }
-  }
-  const commandExited: Promise<number | null> = cmd
-    ? new Promise((resolve) => (cmd.exitCode !== null ? resolve(cmd.exitCode) : cmd.once('exit', (code) => resolve(code))))
-    : new Promise(() => {});
-  return { display, displayNumber: n, xvfbPid: xvfb.pid!, commandPid: cmd?.pid, xauthority: auth?.file, exited: xvfbExit, commandExited, stop };
+  return {
+    display,
+    displayNumber: n,
+    xvfbPid: xvfb.pid!,
+    commandPid: session?.child.pid,
+    sessionToken: session?.token,
+    xauthority: auth?.file,
+    exited: xvfbExit,
+    commandExited: session ? session.exited : new Promise(() => {}),
+    stop,
+  };
 }
 
 function exitOf(child: ChildProcess): Promise<void> {
@@ -213,21 +239,19 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-async function terminate(child: ChildProcess, exited: Promise<void>, group: boolean): Promise<void> {
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (!alive(child) || child.pid === undefined) return;
-  signal(child.pid, 'SIGTERM', group);
+  signal(child.pid, 'SIGTERM');
   const timedOut = await Promise.race([exited.then(() => false), delay(KILL_GRACE_MS).then(() => true)]);
   if (timedOut && alive(child)) {
-    signal(child.pid, 'SIGKILL', group);
+    signal(child.pid, 'SIGKILL');
     await exited;
   }
-  // The group may still hold processes that ignored SIGTERM after the leader exited.
-  if (group) signal(child.pid, 'SIGKILL', true);
 }
 
-function signal(pid: number, sig: NodeJS.Signals, group: boolean): void {
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
-    process.kill(group ? -pid : pid, sig);
+    process.kill(pid, sig);
   } catch (err) {
     // ESRCH: already gone, which is what we want.
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;

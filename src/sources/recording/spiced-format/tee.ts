@@ -28,6 +28,10 @@ export function recordingSink(inner: DisplaySink, recorder: SessionRecorder, clo
     }
   };
   return {
+    // The live session's viewers pace the source as if nothing recorded it.
+    get pace() {
+      return inner.pace;
+    },
     display(cmd: DisplayCommand): void {
       inner.display(cmd);
       record(cmd);

@@ -1,0 +1,235 @@
+/**
+ * Window drag through X11Source: how many updates a second the viewer gets while a window is
+ * dragged, against how many the desktop itself draws, and what the server's CPU pays for it.
+ *
+ * A private Xvfb 1280x800 runs twm and an xterm (bench/x11-drag-scene.ts); the server is a child
+ * process (bench/x11-server.ts, so its CPU is its own) with one viewer, the project's SpiceClient,
+ * in this process. xdotool drags the xterm's title bar back and forth. Counted, in bursts (events
+ * less than BURST_GAP_MS apart are one update):
+ *  - desktop updates: DAMAGE events on the root window, seen by our own X client (raw rectangles);
+ *  - viewer updates: display messages that drew something, at the viewer.
+ * Each capture configuration gets the same drag on the same desktop.
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/x11-drag.js [--seconds 10] [--rate 100]
+ *
+ * Skipped (with a message) when Xvfb, twm, xterm or xdotool is missing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { XConnection } from '../src/sources/x11/connection.js';
+import { DamageWatcher } from '../src/sources/x11/damage-watcher.js';
+import { DAMAGE_NOTIFY, decodeDamageNotify } from '../src/sources/x11/ext-damage.js';
+import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
+import { dragArgs, dragSession, hasWindow, TITLE_BAR } from './x11-drag-scene.js';
+import { monoMs, ServerProcess, type ServerConfig } from './x11-server.js';
+import { Viewer, sleep } from './x11-viewer.js';
+
+const SIZE = '1280x800';
+const BURST_GAP_MS = 3;
+const TOOLS = ['Xvfb', 'twm', 'xterm', 'xdotool'];
+
+interface DragCase {
+  label: string;
+  config: Omit<ServerConfig, 'display'>;
+}
+
+const CASES: readonly DragCase[] = [
+  { label: 'fixed 33 ms, unpaced (before)', config: { frameIntervalMs: 33, paceByViewers: false } },
+  { label: 'up to 60/s, paced by viewers (default)', config: { frameIntervalMs: undefined } },
+  { label: 'fixed 16.7 ms, unpaced', config: { frameIntervalMs: 1000 / 60, paceByViewers: false } },
+];
+
+export interface DragResult {
+  label: string;
+  seconds: number;
+  desktopPerSec: number;
+  viewerPerSec: number;
+  /** viewer / min(desktop, 60). */
+  ratio: number;
+  /** Longest pause between two viewer updates during the drag. */
+  viewerMaxGapMs: number;
+  serverCpuPct: number;
+  frames: number;
+}
+
+/** Counts bursts of events (an update) and the longest pause between bursts. */
+class BurstCounter {
+  bursts = 0;
+  maxGapMs = 0;
+  private last = -Infinity;
+
+  hit(atMs: number): void {
+    const gap = atMs - this.last;
+    if (gap >= BURST_GAP_MS) {
+      if (this.bursts > 0) this.maxGapMs = Math.max(this.maxGapMs, gap);
+      this.bursts++;
+    }
+    this.last = atMs;
+  }
+}
+
+interface DesktopWatch {
+  readonly counter: BurstCounter;
+  /** Count from now on (the first full frame's damage before does not count). */
+  start(): void;
+  close(): void;
+}
+
+/**
+ * Our own X client counting DAMAGE on the root window, by the X server's timestamps in the events
+ * (so a late read in this busy process does not merge updates).
+ */
+async function watchDesktop(display: string): Promise<DesktopWatch> {
+  const conn = await XConnection.connect(display, { xauthority: null });
+  const counter = new BurstCounter();
+  let counting = false;
+  const watcher = await DamageWatcher.open(conn, conn.screen.root, null, () => {});
+  const ext = await conn.extension('DAMAGE');
+  if (!watcher || !ext) throw new Error('x11-drag: the X server has no DAMAGE');
+  conn.onEvent((ev) => {
+    if (counting && ev.code === ext.firstEvent + DAMAGE_NOTIFY) counter.hit(decodeDamageNotify(ev.data).timestamp);
+  });
+  // Raw rectangles pile up in the watcher: empty it now and then.
+  const drain = setInterval(() => void watcher.takeRects(), 100);
+  return {
+    counter,
+    start: () => {
+      counting = true;
+    },
+    close: () => {
+      clearInterval(drain);
+      watcher.close();
+      conn.close();
+    },
+  };
+}
+
+function xdotool(display: string, args: string[], mayFail = false): string {
+  const r = spawnSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' });
+  if (r.status !== 0 && !mayFail) throw new Error(`xdotool ${args.slice(0, 3).join(' ')}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+async function waitForXterm(display: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (hasWindow(xdotool(display, ['search', '--class', 'xterm'], true))) return;
+    await sleep(100);
+  }
+  throw new Error('x11-drag: the xterm did not appear');
+}
+
+/** Run one drag with xdotool; resolves when it ends. */
+function drag(display: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, DISPLAY: display };
+    const child = spawn('xdotool', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`xdotool drag exited ${code}: ${err.trim()}`));
+    });
+  });
+}
+
+async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: number): Promise<DragResult> {
+  const server = await ServerProcess.start({ display: xvfb.display, ...c.config });
+  const viewer = await Viewer.connect(server.port);
+  const desktop = await watchDesktop(xvfb.display);
+  try {
+    // top redraws every 200 ms: a shorter quiet spell says the first frame is in.
+    await viewer.settle(100);
+    const seen = new BurstCounter();
+    const off = viewer.onDraw((at) => seen.hit(at));
+    const before = await server.snapshot();
+    const t0 = monoMs();
+    desktop.start();
+    await drag(xvfb.display, dragArgs({ from: TITLE_BAR, seconds, rateHz, stepPx: 4, spanPx: 400 }));
+    const wallMs = monoMs() - t0;
+    const after = await server.snapshot();
+    off();
+    const desktopPerSec = (desktop.counter.bursts * 1000) / wallMs;
+    const viewerPerSec = (seen.bursts * 1000) / wallMs;
+    if (viewer.errors.length > 0) throw new Error(`x11-drag: the viewer failed: ${viewer.errors[0]}`);
+    return {
+      label: c.label,
+      seconds: wallMs / 1000,
+      desktopPerSec,
+      viewerPerSec,
+      ratio: viewerPerSec / Math.min(desktopPerSec, 60),
+      viewerMaxGapMs: seen.maxGapMs,
+      serverCpuPct: ((after.cpuMs - before.cpuMs) * 100) / (after.atMs - before.atMs),
+      frames: after.frames - before.frames,
+    };
+  } finally {
+    desktop.close();
+    viewer.close();
+    await server.stop();
+  }
+}
+
+export async function runDragBench(seconds: number, rateHz: number): Promise<DragResult[] | string> {
+  const lacking = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (lacking.length > 0) {
+    return `x11-drag skipped: ${lacking.join(', ')} not installed (apt-get install xvfb twm xterm xdotool)`;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'spiced-drag-'));
+  const xvfb = await startXvfb({ size: SIZE, command: dragSession(dir) });
+  try {
+    await waitForXterm(xvfb.display);
+    await sleep(1000);
+    const out: DragResult[] = [];
+    for (const c of CASES) out.push(await runCase(xvfb, c, seconds, rateHz));
+    return out;
+  } finally {
+    await xvfb.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatDragResults(results: DragResult[] | string): string {
+  if (typeof results === 'string') return results;
+  const columns = ['capture', 'desktop updates/s', 'viewer updates/s', 'viewer / min(desktop, 60)'];
+  columns.push('longest viewer gap', 'server CPU', 'server frames/s');
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const rows = results.map((r) =>
+    row([
+      r.label,
+      r.desktopPerSec.toFixed(1),
+      r.viewerPerSec.toFixed(1),
+      `${(r.ratio * 100).toFixed(0)}%`,
+      `${r.viewerMaxGapMs.toFixed(0)} ms`,
+      `${r.serverCpuPct.toFixed(0)}%`,
+      (r.frames / r.seconds).toFixed(1),
+    ]),
+  );
+  return [row(columns), row(columns.map(() => '---')), ...rows].join('\n');
+}
+
+function parseArgs(argv: readonly string[]): { seconds: number; rate: number } {
+  const out = { seconds: 10, rate: 100 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = Number(argv[i + 1]);
+    if (!(value > 0)) throw new Error(`usage: x11-drag.js [--seconds N] [--rate HZ] (got ${argv[i]} ${argv[i + 1]})`);
+    if (argv[i] === '--seconds') out.seconds = value;
+    else if (argv[i] === '--rate') out.rate = value;
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  return out;
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  const { seconds, rate } = parseArgs(process.argv.slice(2));
+  runDragBench(seconds, rate).then(
+    (r) => console.log(formatDragResults(r)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
