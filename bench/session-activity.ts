@@ -49,11 +49,13 @@ const APPLICATIONS: Point = { x: 50, y: 12 };
 
 function startTerminal(display: string, args: string[]): ChildProcess {
   // Its own process group: stopTerminals() ends it and its shell by the group's id.
-  return spawn('xfce4-terminal', ['--disable-server', ...args], { env: { ...process.env, DISPLAY: display }, stdio: 'ignore', detached: true });
+  const env = { ...process.env, DISPLAY: display };
+  return spawn('xfce4-terminal', ['--disable-server', ...args], { env, stdio: 'ignore', detached: true });
 }
 
 export async function startTerminals(display: string): Promise<Terminals> {
-  const drag = startTerminal(display, ['--geometry', '60x12+40+80', '-x', 'sh', '-c', 'echo soak: this window is dragged; exec sleep 1000000']);
+  const banner = 'echo soak: this window is dragged; exec sleep 1000000';
+  const drag = startTerminal(display, ['--geometry', '60x12+40+80', '-x', 'sh', '-c', banner]);
   const type = startTerminal(display, ['--geometry', '70x16+500+330']);
   const dragId = await waitForWindow(display, drag.pid!, 30_000);
   const typeId = await waitForWindow(display, type.pid!, 30_000);
@@ -99,7 +101,8 @@ export class User {
     const { startMs, endMs } = await this.driver.drag(from, to, DRAG_STEPS, DRAG_STEP_MS);
     await sleep(150);
     const after = await windowBox(this.desktopDisplay, this.terms.dragId);
-    const moved = Math.abs(after.x - before.x - sign * DRAG_BY.x) <= 8 && Math.abs(after.y - before.y - sign * DRAG_BY.y) <= 8;
+    const off = (moved: number, wanted: number): boolean => Math.abs(moved - wanted) > 8;
+    const moved = !off(after.x - before.x, sign * DRAG_BY.x) && !off(after.y - before.y, sign * DRAG_BY.y);
     if (moved) this.there = !this.there;
     return { startMs, endMs, moved };
   }

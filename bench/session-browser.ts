@@ -19,14 +19,18 @@ export class BrowserViewer {
   /** Why there can be no browser viewer here (undefined: there can). */
   static unavailable(): string | undefined {
     if (!existsSync(CHROMIUM)) return `no browser viewer: ${CHROMIUM} is missing (apt-get install chromium)`;
-    if (findHtml5Dir() === undefined) return 'no browser viewer: spice-html5 is not installed (apt-get install spice-html5)';
+    if (findHtml5Dir() === undefined) {
+      return 'no browser viewer: spice-html5 is not installed (apt-get install spice-html5)';
+    }
     return undefined;
   }
 
   static async open(port: number): Promise<BrowserViewer> {
     const { chromium } = await import('playwright-core');
     // No background traffic: this machine talks to 127.0.0.1 only.
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const args = ['--no-sandbox', '--disable-gpu', '--no-first-run'];
+    args.push('--disable-background-networking', '--disable-component-update');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
     return new BrowserViewer(browser, page);

@@ -8,7 +8,13 @@ import type { PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { XConnection, type ExtensionInfo, type XEvent } from '../src/sources/x11/connection.js';
 import { getImage } from '../src/sources/x11/core.js';
-import { DAMAGE_NOTIFY, DAMAGE_REPORT_RAW_RECTANGLES, damageCreate, damageQueryVersion, decodeDamageNotify } from '../src/sources/x11/ext-damage.js';
+import {
+  DAMAGE_NOTIFY,
+  DAMAGE_REPORT_RAW_RECTANGLES,
+  damageCreate,
+  damageQueryVersion,
+  decodeDamageNotify,
+} from '../src/sources/x11/ext-damage.js';
 import { monoMs } from './x11-server.js';
 
 /** Something drawn: when (monotonic ms) and where. */
@@ -80,7 +86,9 @@ export class DesktopWatch {
   async screenshot(): Promise<PixelImage> {
     const { width, height } = this;
     const reply = await getImage(this.conn, this.conn.screen.root, 0, 0, width, height);
-    if (reply.data.length < width * height * 4) throw new Error(`session soak: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);
+    if (reply.data.length < width * height * 4) {
+      throw new Error(`session soak: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);
+    }
     // Copied: the reply buffer belongs to the connection's decoder.
     return { width, height, stride: width * 4, data: Buffer.from(reply.data.subarray(0, width * height * 4)) };
   }
@@ -94,6 +102,8 @@ export class DesktopWatch {
     const n = decodeDamageNotify(ev.data);
     if (n.damage !== this.damage) return;
     const a = n.area;
-    if (this.log.length < LOG_LIMIT) this.log.push({ atMs: xTimeToMono(ev.data.readUInt32LE(12), monoMs()), rect: { left: a.x, top: a.y, right: a.x + a.width, bottom: a.y + a.height } });
+    if (this.log.length >= LOG_LIMIT) return;
+    const rect = { left: a.x, top: a.y, right: a.x + a.width, bottom: a.y + a.height };
+    this.log.push({ atMs: xTimeToMono(ev.data.readUInt32LE(12), monoMs()), rect });
   }
 }

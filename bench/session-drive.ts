@@ -26,7 +26,10 @@ function runTool(cmd: string, args: string[], display: string): Promise<string> 
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')}... on ${display}: exit ${code}: ${err.trim()}`))));
+    child.once('close', (code) => {
+      if (code === 0) return resolve(out);
+      reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')}... on ${display}: exit ${code}: ${err.trim()}`));
+    });
   });
 }
 
@@ -59,7 +62,8 @@ export async function windowBox(display: string, id: string): Promise<WindowBox>
     if (!m) throw new Error(`session soak: xwininfo of ${id} has no "${name}"`);
     return Number(m[1]);
   };
-  return { id, x: field('Absolute upper-left X'), y: field('Absolute upper-left Y'), width: field('Width'), height: field('Height') };
+  const [x, y] = [field('Absolute upper-left X'), field('Absolute upper-left Y')];
+  return { id, x, y, width: field('Width'), height: field('Height') };
 }
 
 /** Drives the desktop through remote-viewer: desktop coordinates in, viewer coordinates out. */
@@ -97,7 +101,8 @@ export class Driver {
   async drag(from: Point, to: Point, steps: number, stepMs: number): Promise<{ startMs: number; endMs: number }> {
     const chain = ['mousemove', ...this.at(from), 'mousedown', '1', 'sleep', '0.1'];
     for (let i = 1; i <= steps; i++) {
-      const p = { x: Math.round(from.x + ((to.x - from.x) * i) / steps), y: Math.round(from.y + ((to.y - from.y) * i) / steps) };
+      const along = (a: number, b: number): number => Math.round(a + ((b - a) * i) / steps);
+      const p = { x: along(from.x, to.x), y: along(from.y, to.y) };
       chain.push('mousemove', ...this.at(p), 'sleep', (stepMs / 1000).toFixed(4));
     }
     chain.push('mouseup', '1');

@@ -34,7 +34,12 @@ const touches = (a: Rect, b: Rect): boolean => !rectIsEmpty(intersectRect(a, b))
  * the viewer has it with the first draw it applied, after the key, that covers part of it.
  * Undefined when either never came (the caller counts those).
  */
-export function glyphTime(keyAtMs: number, area: Rect, desktop: readonly Drawn[], viewer: readonly Drawn[]): GlyphTime | undefined {
+export function glyphTime(
+  keyAtMs: number,
+  area: Rect,
+  desktop: readonly Drawn[],
+  viewer: readonly Drawn[],
+): GlyphTime | undefined {
   const drawn = desktop.find((d) => d.atMs >= keyAtMs && touches(d.rect, area));
   if (!drawn) return undefined;
   const glyph = intersectRect(drawn.rect, area);

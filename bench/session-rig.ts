@@ -35,7 +35,8 @@ export class SoakServer {
   ) {}
 
   static async start(opts: ServerOptions): Promise<SoakServer> {
-    const args = ['dist/src/cli/main.js', 'serve', '--xvfb', '--size', opts.size, '-p', '0', '--stats-interval', String(opts.statsIntervalMs), '--', ...opts.session];
+    const args = ['dist/src/cli/main.js', 'serve', '--xvfb', '--size', opts.size, '-p', '0'];
+    args.push('--stats-interval', String(opts.statsIntervalMs), '--', ...opts.session);
     // Detached: its own process group, so stop() can end everything it started by the group's id.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let buffered = '';
@@ -49,7 +50,8 @@ export class SoakServer {
       for (const line of parts) lines?.(line);
     });
     const ready = new Promise<{ display: string; port: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`session soak: spiced did not start in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      const late = (): void => reject(new Error(`session soak: spiced did not start in ${START_TIMEOUT_MS} ms`));
+      const timer = setTimeout(late, START_TIMEOUT_MS);
       child.once('exit', (code) => reject(new Error(`session soak: spiced exited (code ${code}) while starting`)));
       lines = (line) => {
         if (line.startsWith('{')) return void pending.push(JSON.parse(line) as PeriodicStats);

@@ -57,7 +57,8 @@ function rssVerdict(rows: readonly MinuteRow[]): Verdict {
   // From the end of minute 1 on: every one-second sample of the later minutes.
   const lo = Math.min(rows[0]!.rssMb, ...later.map((r) => r.rssMinMb));
   const hi = Math.max(rows[0]!.rssMb, ...later.map((r) => r.rssMaxMb));
-  return { target, pass: hi - lo <= RSS_FLAT_MB, measured: `${lo.toFixed(0)} to ${hi.toFixed(0)} MB (spread ${(hi - lo).toFixed(1)} MB)` };
+  const measured = `${lo.toFixed(0)} to ${hi.toFixed(0)} MB (spread ${(hi - lo).toFixed(1)} MB)`;
+  return { target, pass: hi - lo <= RSS_FLAT_MB, measured };
 }
 
 function gcVerdict(rows: readonly MinuteRow[]): Verdict {
@@ -67,7 +68,9 @@ function gcVerdict(rows: readonly MinuteRow[]): Verdict {
   return {
     target: `no full GC storms (> ${STORM_FULL_GCS_PER_S} full collections in one second)`,
     pass: stormy.length === 0,
-    measured: `at most ${peak} full collections in a second, ${perMin} in a minute${stormy.length ? `; storms in minutes ${stormy.map((r) => r.minute).join(', ')}` : ''}`,
+    measured:
+      `at most ${peak} full collections in a second, ${perMin} in a minute` +
+      (stormy.length ? `; storms in minutes ${stormy.map((r) => r.minute).join(', ')}` : ''),
   };
 }
 
@@ -76,17 +79,21 @@ function keyVerdict(rows: readonly MinuteRow[]): Verdict {
   const target = `key-to-glyph within ${KEY_EXTRA_MS} ms of the desktop's own`;
   if (extra.length === 0) return { target, pass: false, measured: 'no key reached both the desktop and the viewer' };
   const m = median(extra);
-  return { target, pass: m <= KEY_EXTRA_MS, measured: `viewer later by ${m.toFixed(1)} ms (median of the minutes' medians; worst minute ${Math.max(...extra).toFixed(1)} ms)` };
+  const worst = Math.max(...extra).toFixed(1);
+  const measured = `viewer later by ${m.toFixed(1)} ms (median of the minutes' medians; worst minute ${worst} ms)`;
+  return { target, pass: m <= KEY_EXTRA_MS, measured };
 }
 
 function dragVerdict(rows: readonly MinuteRow[]): Verdict {
-  const measured = rows.filter((r) => !Number.isNaN(r.desktopRate) && !Number.isNaN(r.viewerRate));
+  const timed = rows.filter((r) => !Number.isNaN(r.desktopRate) && !Number.isNaN(r.viewerRate));
   const target = `drag: viewer updates >= ${DRAG_SHARE * 100}% of the desktop's own (up to ${MAX_RATE}/s)`;
-  if (measured.length === 0) return { target, pass: false, measured: 'no drag moved a window' };
-  const desk = median(measured.map((r) => Math.min(MAX_RATE, r.desktopRate)));
-  const view = median(measured.map((r) => r.viewerRate));
-  const worst = Math.min(...measured.map((r) => r.viewerRate / Math.min(MAX_RATE, r.desktopRate)));
-  return { target, pass: view >= DRAG_SHARE * desk, measured: `viewer ${view.toFixed(1)}/s vs desktop ${desk.toFixed(1)}/s (${((100 * view) / desk).toFixed(0)}%; worst minute ${(100 * worst).toFixed(0)}%)` };
+  if (timed.length === 0) return { target, pass: false, measured: 'no drag moved a window' };
+  const desk = median(timed.map((r) => Math.min(MAX_RATE, r.desktopRate)));
+  const view = median(timed.map((r) => r.viewerRate));
+  const worst = Math.min(...timed.map((r) => r.viewerRate / Math.min(MAX_RATE, r.desktopRate)));
+  const share = `${((100 * view) / desk).toFixed(0)}%; worst minute ${(100 * worst).toFixed(0)}%`;
+  const measured = `viewer ${view.toFixed(1)}/s vs desktop ${desk.toFixed(1)}/s (${share})`;
+  return { target, pass: view >= DRAG_SHARE * desk, measured };
 }
 
 export function verdicts(rows: readonly MinuteRow[]): Verdict[] {

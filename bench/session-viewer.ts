@@ -23,14 +23,16 @@ export class MeasuringViewer {
     // Timestamped after the draw is applied: that is when this viewer shows it.
     display.apply = (m: DisplayServerMessage): void => {
       apply(m);
-      if (DRAW_KINDS.has(m.kind) && 'base' in m && this.log.length < LOG_LIMIT) this.log.push({ atMs: monoMs(), rect: m.base.box });
+      if (!DRAW_KINDS.has(m.kind) || !('base' in m) || this.log.length >= LOG_LIMIT) return;
+      this.log.push({ atMs: monoMs(), rect: m.base.box });
     };
   }
 
   static async connect(port: number): Promise<MeasuringViewer> {
     const client = new SpiceClient({ port, channels: [ChannelType.Display] });
     await client.connect();
-    await client.waitFor(() => client.display.primary !== undefined && client.display.marks > 0, 15_000, 'the first frame');
+    const shown = (): boolean => client.display.primary !== undefined && client.display.marks > 0;
+    await client.waitFor(shown, 15_000, 'the first frame');
     return new MeasuringViewer(client);
   }
 

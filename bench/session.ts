@@ -64,7 +64,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const rig = await startRig(parts, opts);
     const rows = await soak(rig, opts);
     const finalDiff = await finalFrameDiff(rig.desktop, () => Promise.resolve(rig.viewer.primary), rig.viewer);
-    const browserDiff = rig.browser ? await finalFrameDiff(rig.desktop, () => rig.browser!.pixels(), rig.viewer) : undefined;
+    const browser = rig.browser;
+    const browserDiff = browser ? await finalFrameDiff(rig.desktop, () => browser.pixels(), rig.viewer) : undefined;
     const problems = rig.viewer.problems;
     const stuck = rows.reduce((n, r) => n + r.drags - r.dragsMoved, 0);
     if (stuck > 0) problems.push(`${stuck} drags did not move the window`);
@@ -82,7 +83,8 @@ async function startRig(parts: Partial<Rig>, opts: SoakOptions): Promise<Rig> {
   parts.terms = await startTerminals(server.display);
   parts.viewer = await MeasuringViewer.connect(server.port);
   parts.remote = await startRemoteViewer(server.port, server.display);
-  opts.print(`remote-viewer on ${parts.remote.xvfb.display}, desktop at +${parts.remote.map.dx}+${parts.remote.map.dy} in its screen`);
+  const { xvfb, map } = parts.remote;
+  opts.print(`remote-viewer on ${xvfb.display}, desktop at +${map.dx}+${map.dy} in its screen`);
   const noBrowser = opts.browser ? BrowserViewer.unavailable() : 'no browser viewer (--no-browser)';
   if (noBrowser) opts.print(noBrowser);
   else parts.browser = await BrowserViewer.open(server.port);
@@ -121,7 +123,8 @@ async function soak(rig: Rig, opts: SoakOptions): Promise<MinuteRow[]> {
     rig.viewer.take();
     const log: ActivityLog = { drags: [], keys: [] };
     while (monoMs() - startMs < 60_000) await user.cycle(log);
-    const row = minuteRow(minute, rig, log, statsFrom, (rig.viewer.bytes - viewerBytes) / ((monoMs() - startMs) / 1000));
+    const viewerBytesPerS = (rig.viewer.bytes - viewerBytes) / ((monoMs() - startMs) / 1000);
+    const row = minuteRow(minute, rig, log, statsFrom, viewerBytesPerS);
     rows.push(row);
     opts.print(formatRow(row));
     if (!rig.server.alive) throw new Error(`session soak: spiced exited during minute ${minute}: ${rig.server.log}`);
@@ -138,7 +141,8 @@ function minuteRow(minute: number, rig: Rig, log: ActivityLog, statsFrom: number
   const seconds = (last.t - first.t) / 1000;
   const window = stats.slice(statsFrom);
   const moved = log.drags.filter((d) => d.moved);
-  const glyphs = log.keys.map((k) => glyphTime(k.atMs, boxRect(rig.terms.typeBox), desktop, viewer)).filter((g) => g !== undefined);
+  const area = boxRect(rig.terms.typeBox);
+  const glyphs = log.keys.map((k) => glyphTime(k.atMs, area, desktop, viewer)).filter((g) => g !== undefined);
   return {
     minute,
     rssMb: last.rss / MB,
@@ -162,20 +166,42 @@ function minuteRow(minute: number, rig: Rig, log: ActivityLog, statsFrom: number
   };
 }
 
-const boxRect = (b: { x: number; y: number; width: number; height: number }): Rect => ({ left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height });
+function boxRect(b: { x: number; y: number; width: number; height: number }): Rect {
+  return { left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height };
+}
 
-const MINUTE_HEADER = 'min  RSS MB  heap MB  CPU %  full GC  GC ms  drag/s desk  drag/s view  key ms desk  key ms view  keys  server KB/s  viewer KB/s';
+const MINUTE_HEADER =
+  'min  RSS MB  heap MB  CPU %  full GC  GC ms  drag/s desk  drag/s view  key ms desk  key ms view  keys' +
+  '  server KB/s  viewer KB/s';
 
 function formatRow(r: MinuteRow): string {
   const f = (v: number, w: number, d = 1): string => (Number.isNaN(v) ? '-' : v.toFixed(d)).padStart(w);
-  return `${String(r.minute).padStart(3)} ${f(r.rssMb, 7)} ${f(r.heapMb, 8)} ${f(r.cpuPct, 6)} ${f(r.gcFull, 8, 0)} ${f(r.gcMs, 6, 0)} ${f(r.desktopRate, 12)} ${f(r.viewerRate, 12)} ${f(r.keyDesktopMs, 12)} ${f(r.keyViewerMs, 12)} ${`${r.keySamples}/${r.keysSent}`.padStart(5)} ${f(r.serverBytesPerS / 1024, 12, 0)} ${f(r.viewerBytesPerS / 1024, 12, 0)}`;
+  return [
+    String(r.minute).padStart(3),
+    f(r.rssMb, 7),
+    f(r.heapMb, 8),
+    f(r.cpuPct, 6),
+    f(r.gcFull, 8, 0),
+    f(r.gcMs, 6, 0),
+    f(r.desktopRate, 12),
+    f(r.viewerRate, 12),
+    f(r.keyDesktopMs, 12),
+    f(r.keyViewerMs, 12),
+    `${r.keySamples}/${r.keysSent}`.padStart(5),
+    f(r.serverBytesPerS / 1024, 12, 0),
+    f(r.viewerBytesPerS / 1024, 12, 0),
+  ].join(' ');
 }
 
 /**
  * Pixels where a viewer's frame differs from the desktop's own screen once everything is still.
  * The panel's clock may tick between the two reads, so a difference is read again a few times.
  */
-async function finalFrameDiff(desktop: DesktopWatch, frame: () => Promise<PixelImage | undefined>, viewer: MeasuringViewer): Promise<number> {
+async function finalFrameDiff(
+  desktop: DesktopWatch,
+  frame: () => Promise<PixelImage | undefined>,
+  viewer: MeasuringViewer,
+): Promise<number> {
   let diff = Number.POSITIVE_INFINITY;
   for (let attempt = 0; attempt < 5 && diff > 0; attempt++) {
     await viewer.settle(1500, 15_000);
@@ -203,7 +229,9 @@ async function main(): Promise<void> {
   const result = await runSoak({ ...parseArgs(process.argv.slice(2)), print: (line) => console.log(line) });
   console.log(`server alive at the end: ${result.serverAlive ? 'yes' : 'NO'}`);
   console.log(`final frame: measuring viewer vs the desktop's screen: ${result.finalDiff} pixels differ`);
-  if (result.browserDiff !== undefined) console.log(`final frame: spice-html5 canvas vs the desktop's screen: ${result.browserDiff} pixels differ`);
+  if (result.browserDiff !== undefined) {
+    console.log(`final frame: spice-html5 canvas vs the desktop's screen: ${result.browserDiff} pixels differ`);
+  }
   for (const p of result.problems) console.log(`problem: ${p}`);
   for (const v of result.verdicts) console.log(`${v.pass ? 'PASS' : 'FAIL'}  ${v.target}: ${v.measured}`);
 }

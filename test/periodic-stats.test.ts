@@ -10,13 +10,16 @@ import { startCli } from './helpers/tools.js';
 async function until(lines: PeriodicStats[], pred: (l: PeriodicStats[]) => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!pred(lines)) {
-    if (Date.now() > deadline) throw new Error(`no stats line with ${what} in 10 s: ${JSON.stringify(lines.slice(-2))}`);
+    if (Date.now() > deadline) {
+      throw new Error(`no stats line with ${what} in 10 s: ${JSON.stringify(lines.slice(-2))}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 describe('periodic stats (serve --stats-interval)', () => {
-  const server = new SpiceServer({ source: new DemoSource({ width: 320, height: 240 }), port: 0, audio: false, web: false });
+  const source = new DemoSource({ width: 320, height: 240 });
+  const server = new SpiceServer({ source, port: 0, audio: false, web: false });
   const lines: PeriodicStats[] = [];
   let stop: () => void = () => {};
 
@@ -37,7 +40,12 @@ describe('periodic stats (serve --stats-interval)', () => {
     const client = new SpiceClient({ port: server.port });
     await client.connect();
     await client.waitFor(() => client.display.marks > 0, 5000, 'first frame');
-    await until(lines, (l) => l[l.length - 1]!.viewers === 1 && l[l.length - 1]!.bytesSent >= client.channels.get(ChannelType.Display)!.stats.bytes, 'the viewer and its bytes');
+    const displayBytes = client.channels.get(ChannelType.Display)!.stats.bytes;
+    const counted = (l: PeriodicStats[]): boolean => {
+      const last = l[l.length - 1]!;
+      return last.viewers === 1 && last.bytesSent >= displayBytes;
+    };
+    await until(lines, counted, 'the viewer and its bytes');
     const last = lines[lines.length - 1]!;
     expect(last.rss).toBeGreaterThan(last.heapUsed);
     expect(last.cpuMs).toBeGreaterThan(0);
@@ -59,8 +67,9 @@ describe('serve --stats-interval', () => {
     const cli = await startCli(['serve', '--still', '-p', '0', '--no-sound', '--stats-interval', '100']);
     try {
       const deadline = Date.now() + 10_000;
-      while (cli.output().split('\n').filter((l) => l.startsWith('{"type":"stats"')).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const stats = cli.output().split('\n').filter((l) => l.startsWith('{"type":"stats"')).map((l) => JSON.parse(l) as PeriodicStats);
+      const statsLines = (): string[] => cli.output().split('\n').filter((l) => l.startsWith('{"type":"stats"'));
+      while (statsLines().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const stats = statsLines().map((l) => JSON.parse(l) as PeriodicStats);
       expect(stats.length).toBeGreaterThanOrEqual(3);
       expect(stats[2]!.t - stats[1]!.t).toBeGreaterThan(50);
       expect(stats[2]!.rss).toBeGreaterThan(0);
