@@ -27,6 +27,7 @@ import {
 } from './options.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
+import { startPeriodicStats } from '../server/periodic-stats.js';
 
 interface ServeOptions {
   play?: string;
@@ -61,6 +62,7 @@ interface ServeOptions {
   html5Dir?: string;
   allowOrigin?: string[];
   stats?: boolean;
+  statsInterval?: number;
   warmUp: boolean;
   cork: string;
   tlsCoalesce: string;
@@ -111,6 +113,7 @@ export function serveCommand(): Command {
     .option('--allow-origin <list>', 'web origins besides the page\'s own that may open WebSockets (or *)', parseList)
     .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
     .option('--stats', 'print each connection\'s stream counters when it closes')
+    .option('--stats-interval <ms>', 'every MS, one JSON line on stderr: RSS, heap, CPU, collections, viewers, bytes sent (soak runs)', parsePositive)
     .option('--no-warm-up', 'skip drawing a small desktop for nobody at start (~70 ms) that spares the first viewer V8\'s compile-on-use')
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
     .addHelpText(
@@ -281,6 +284,10 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     throw err;
   }
   shutdown = installShutdown(server, log, built.cleanup);
+  if (opts.statsInterval !== undefined) {
+    startPeriodicStats(server, opts.statsInterval, (line) => process.stderr.write(`${line}
+`));
+  }
   built.ended?.then((code) => {
     server.notifyViewers(`spiced: the session (${command[0]}) ended`);
     shutdown(`${command[0]} exited with code ${code}`, code ?? 1);

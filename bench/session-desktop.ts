@@ -1,0 +1,109 @@
+/**
+ * The desktop's own side of the session soak: an X client on the desktop's display (our own X
+ * protocol code from src/sources/x11, as a second client next to the server's) that timestamps
+ * every DAMAGE rectangle drawn on the screen, and reads the screen itself for the final check.
+ * What the desktop drew, and when, is the reference the viewers are measured against.
+ */
+import type { PixelImage } from '../src/display/pixels.js';
+import type { Rect } from '../src/protocol/geometry.js';
+import { XConnection, type ExtensionInfo, type XEvent } from '../src/sources/x11/connection.js';
+import { getImage } from '../src/sources/x11/core.js';
+import {
+  DAMAGE_NOTIFY,
+  DAMAGE_REPORT_RAW_RECTANGLES,
+  damageCreate,
+  damageQueryVersion,
+  decodeDamageNotify,
+} from '../src/sources/x11/ext-damage.js';
+import { monoMs } from './x11-server.js';
+
+/** Something drawn: when (monotonic ms) and where. */
+export interface Drawn {
+  atMs: number;
+  rect: Rect;
+}
+
+/** At most this many damage events are kept (a minute of a busy desktop is far fewer). */
+const LOG_LIMIT = 500_000;
+
+const U32 = 2 ** 32;
+
+/**
+ * An X server timestamp (ms of its CLOCK_MONOTONIC, cut to 32 bits; DamageNotify carries the time
+ * the drawing request was dispatched) as monotonic ms of this machine, given the time now. The
+ * event's own time is used, not its arrival here: this process also decodes the measuring viewer's
+ * images, and a busy moment would otherwise bunch many drawings into one.
+ */
+export function xTimeToMono(xMs: number, nowMs: number): number {
+  const now = Math.floor(nowMs);
+  let behind = (now - xMs) % U32;
+  if (behind < 0) behind += U32;
+  // A time a little ahead (the two clocks are read at different ms boundaries) wraps to ~2^32.
+  if (behind > U32 / 2) behind -= U32;
+  return now - behind;
+}
+
+export class DesktopWatch {
+  /** Every damage rectangle since the last take(), oldest first. */
+  private log: Drawn[] = [];
+
+  private constructor(
+    private readonly conn: XConnection,
+    private readonly damageExt: ExtensionInfo,
+    private readonly damage: number,
+  ) {}
+
+  /** Watch `display` (no Xauthority: the server's Xvfb has none). */
+  static async open(display: string): Promise<DesktopWatch> {
+    const conn = await XConnection.connect(display, { xauthority: null });
+    const ext = await conn.extension('DAMAGE');
+    if (!ext) throw new Error(`session soak: X display ${display} has no DAMAGE extension`);
+    await damageQueryVersion(conn, ext);
+    const damage = conn.allocId();
+    const watch = new DesktopWatch(conn, ext, damage);
+    conn.onEvent((ev) => watch.onEvent(ev));
+    // Raw rectangles: one event per drawing request, each timestamped on arrival.
+    await damageCreate(conn, ext, damage, conn.screen.root, DAMAGE_REPORT_RAW_RECTANGLES);
+    return watch;
+  }
+
+  get width(): number {
+    return this.conn.screen.width;
+  }
+
+  get height(): number {
+    return this.conn.screen.height;
+  }
+
+  /** The damage log since the last call (emptied). */
+  take(): Drawn[] {
+    const out = this.log;
+    this.log = [];
+    return out;
+  }
+
+  /** The screen as the X server holds it (the desktop's own screenshot). */
+  async screenshot(): Promise<PixelImage> {
+    const { width, height } = this;
+    const reply = await getImage(this.conn, this.conn.screen.root, 0, 0, width, height);
+    if (reply.data.length < width * height * 4) {
+      throw new Error(`session soak: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);
+    }
+    // Copied: the reply buffer belongs to the connection's decoder.
+    return { width, height, stride: width * 4, data: Buffer.from(reply.data.subarray(0, width * height * 4)) };
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  private onEvent(ev: XEvent): void {
+    if (ev.code !== this.damageExt.firstEvent + DAMAGE_NOTIFY) return;
+    const n = decodeDamageNotify(ev.data);
+    if (n.damage !== this.damage) return;
+    const a = n.area;
+    if (this.log.length >= LOG_LIMIT) return;
+    const rect = { left: a.x, top: a.y, right: a.x + a.width, bottom: a.y + a.height };
+    this.log.push({ atMs: xTimeToMono(ev.data.readUInt32LE(12), monoMs()), rect });
+  }
+}
