@@ -220,13 +220,15 @@ export class SpiceServer {
     if (this.started) throw new Error('server already started');
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
+    // Before the source starts: loading koffi here takes tens of ms, which a source's clock (the
+    // tone of the playback tests, a recording's pace) would see as a stall.
+    this.descriptors.start();
     if (this.options.warmUp ?? true) {
       const t0 = performance.now();
       warmUpDisplayPaths();
       this.log.debug(`display paths warmed up in ${(performance.now() - t0).toFixed(0)} ms`);
     }
     await this.options.source.start(this.options.wrapSink ? this.options.wrapSink(this.desktop) : this.desktop);
-    this.descriptors.start();
     if (this.options.port !== null) this.plainPort = await this.listenPlain(this.options.port ?? 5900);
     if (this.options.tlsPort !== undefined && this.options.tlsPort !== null) {
       if (!this.options.tls) throw new Error('a TLS port needs a certificate and key');
