@@ -7,7 +7,7 @@
  * the server closes is opened again M ms later (a connection-rate flood rather than a held one).
  *
  *   npm run build && node dist/bench/half-open.js [--n 10000] [--addresses 8] [--viewers 5] [--refill-ms 50]
- *     [-- serve options]
+ *     [--server-fd-limit 1024] [-- serve options]
  *
  * Options after `--` go to `spiced serve` (e.g. `-- --max-pre-auth 100000 --max-pre-auth-per-address 100000`
  * to see the server without its caps). The server runs with --pre-auth-timeout 300 unless told
@@ -29,6 +29,8 @@ interface Args {
   addresses: number;
   viewers: number;
   refillMs: number;
+  /** The server's descriptor limit (soft and hard), 0 to leave it as inherited. */
+  serverFdLimit: number;
   serveArgs: string[];
 }
 
@@ -44,6 +46,7 @@ function parseArgs(argv: string[]): Args {
     addresses: value('addresses', 8),
     viewers: value('viewers', 5),
     refillMs: value('refill-ms', 0),
+    serverFdLimit: value('server-fd-limit', 0),
     serveArgs: dash < 0 ? [] : argv.slice(dash + 1),
   };
 }
@@ -72,13 +75,17 @@ interface Server {
   log: () => string;
 }
 
-async function startServer(dir: string, extra: string[]): Promise<Server> {
+async function startServer(dir: string, extra: string[], fdLimit: number): Promise<Server> {
   await writeCertificates(dir, await makeCertificates(['127.0.0.1']));
   const main = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
   const args = [main, 'serve', '--port', '0', '--tls-port', '0', '--tls-dir', dir, '--still', '--no-sound'];
   const timeout = extra.includes('--pre-auth-timeout') ? [] : ['--pre-auth-timeout', '300'];
   const all = [...args, '--no-warm-up', ...timeout, '--log-level', 'warn', ...extra];
-  const child = spawn(process.execPath, all, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // sh's ulimit -n sets the soft and the hard limit, so the server cannot raise it again.
+  const script = `ulimit -n ${fdLimit} && exec "$0" "$@"`;
+  const limited = fdLimit > 0 ? ['sh', ['-c', script, process.execPath, ...all]] : undefined;
+  const [command, argv] = (limited ?? [process.execPath, all]) as [string, string[]];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
@@ -174,7 +181,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const limit = raiseFdLimit();
   const dir = mkdtempSync(join(tmpdir(), 'spiced-half-open-'));
-  const server = await startServer(dir, args.serveArgs);
+  const server = await startServer(dir, args.serveArgs, args.serverFdLimit);
   const sources = Array.from({ length: args.addresses }, (_, i) => `127.0.0.${i + 2}`);
   const perKind = Math.ceil(args.n / KINDS.length);
   const flood = new Flood(server.ports, sources, perKind, args.refillMs);
