@@ -23,7 +23,10 @@ export interface ChannelConnection {
 export interface ChannelClientOptions {
   /** Largest client message accepted; anything larger is a protocol error. */
   maxMessageSize: number;
-  /** Close a client that has data pending and makes no progress for this long. */
+  /**
+   * Close a client whose socket has had unsent data and not drained any of it for this long,
+   * whatever else it sends; or that has left the ACK window full this long.
+   */
   stallTimeoutMs: number;
   /**
    * Close a client whose pipe holds this many items (it sends requests but does not read the
@@ -53,8 +56,10 @@ export abstract class ChannelClient {
   private closed = false;
   private closeHandlers: ((reason: string) => void)[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
-  private lastDelivered = 0;
-  private lastProgress = Date.now();
+  /** Bytes the client has taken so far (see drainMark), and since when that has not changed. */
+  private lastDrainMark = -1;
+  private lastDrain = Date.now();
+  private lastAck = Date.now();
   /** Messages received from the client. */
   received = 0;
 
@@ -229,9 +234,9 @@ export abstract class ChannelClient {
         this.ack.onAckSync(m.generation);
         return;
       case 'ack':
-        // Progress: the client has read `window` more messages. Other input is not (a client
-        // that writes but never reads must still count as stalled).
-        this.lastProgress = Date.now();
+        // Progress for the ACK window only: a client can send ACKs without reading, so they do
+        // not count as its socket draining.
+        this.lastAck = Date.now();
         if (this.ack.onAck()) this.schedulePush();
         return;
       case 'pong':
@@ -247,17 +252,31 @@ export abstract class ChannelClient {
     }
   }
 
-  /** A client with data waiting that neither reads nor acknowledges for too long is closed. */
+  /**
+   * Two ways a client stops taking what it is sent, each closed after `stallTimeoutMs`:
+   * its socket holds unsent bytes (ours or the kernel's) and none of them drain, whatever it sends;
+   * or nothing is unsent but the pipe waits on an ACK that does not come.
+   */
   private checkStall(): void {
     if (this.closed) return;
-    const buffered = this.stream.buffered;
-    const waiting = buffered > 0 || (this.pipe.length > 0 && this.ack.blocked);
-    const delivered = this.stream.deliveredBytes;
-    if (!waiting || delivered > this.lastDelivered) this.lastProgress = Date.now();
-    this.lastDelivered = delivered;
-    const quiet = Date.now() - this.lastProgress;
-    if (waiting && quiet > this.options.stallTimeoutMs) {
-      this.fail(`client stalled: ${buffered} bytes unsent and ${this.pipe.length} messages queued for ${Math.round(quiet / 1000)} s`);
+    const now = Date.now();
+    const tcp = this.stream.tcpInfo();
+    const unsent = this.stream.buffered + (tcp?.notsentBytes ?? 0);
+    // Bytes handed to the kernel plus bytes the peer acknowledged at TCP level: either moves
+    // when the peer reads.
+    const mark = this.stream.deliveredBytes + (tcp?.bytesAcked ?? 0);
+    if (unsent === 0 || mark !== this.lastDrainMark) this.lastDrain = now;
+    this.lastDrainMark = mark;
+    const ackWait = unsent === 0 && this.pipe.length > 0 && this.ack.blocked;
+    if (!ackWait) this.lastAck = now; // the ACK clock runs only while the pipe waits on one
+    const limit = this.options.stallTimeoutMs;
+    const seconds = (since: number): number => Math.round((now - since) / 1000);
+    if (unsent > 0 && now - this.lastDrain > limit) {
+      const quiet = seconds(this.lastDrain);
+      this.fail(`client stalled: socket not drained, ${unsent} bytes unsent and none taken for ${quiet} s`);
+    } else if (ackWait && now - this.lastAck > limit) {
+      const quiet = seconds(this.lastAck);
+      this.fail(`client stalled: ${this.pipe.length} messages wait for an ACK that has not come for ${quiet} s`);
     }
   }
 

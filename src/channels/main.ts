@@ -25,6 +25,11 @@ export interface MainChannelContext {
   uuid: Buffer;
   /** Seconds between latency PINGs (0 = only the first one). */
   pingIntervalSeconds: number;
+  /**
+   * Seconds a PING may stay unanswered before the viewer is taken for dead and closed (0 = never):
+   * a viewer whose machine vanished, or one that stopped reading, never answers.
+   */
+  pingTimeoutSeconds: number;
 }
 
 /** Unanswered PINGs remembered per viewer (older ones can no longer yield a round-trip time). */
@@ -56,7 +61,10 @@ const SUPPORTED_MOUSE_MODES = MouseMode.Server | MouseMode.Client;
 export class MainChannelClient extends ChannelClient {
   private pingId = 0;
   private pingTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
   private readonly pingsInFlight = new Map<number, bigint>();
+  /** When the oldest PING not yet answered was sent (hrtime ns); undefined when all are answered. */
+  private unansweredSince: bigint | undefined;
   /** Latest and smallest round-trip times measured with PING/PONG, in ms. */
   rttMs: number | undefined;
   minRttMs: number | undefined;
@@ -72,6 +80,7 @@ export class MainChannelClient extends ChannelClient {
     super(conn, options);
     this.onClose(() => {
       if (this.pingTimer) clearInterval(this.pingTimer);
+      if (this.pongTimer) clearInterval(this.pongTimer);
     });
   }
 
@@ -97,6 +106,20 @@ export class MainChannelClient extends ChannelClient {
       this.pingTimer = setInterval(() => this.ping(), this.context.pingIntervalSeconds * 1000);
       this.pingTimer.unref();
     }
+    const timeoutMs = this.context.pingTimeoutSeconds * 1000;
+    if (timeoutMs > 0) {
+      this.pongTimer = setInterval(() => this.checkPong(timeoutMs), Math.max(100, timeoutMs / 4));
+      this.pongTimer.unref();
+    }
+  }
+
+  /** The connectivity check: a PING unanswered for `timeoutMs` closes the viewer. */
+  private checkPong(timeoutMs: number): void {
+    if (this.unansweredSince === undefined) return;
+    const waited = Number(process.hrtime.bigint() - this.unansweredSince) / 1e6;
+    if (waited <= timeoutMs) return;
+    const limit = timeoutMs / 1000;
+    this.fail(`no PONG for ${(waited / 1000).toFixed(1)} s (limit ${limit} s): the viewer is gone or not reading`);
   }
 
   protected handleMessage(type: number, body: Buffer): void {
@@ -147,6 +170,7 @@ export class MainChannelClient extends ChannelClient {
     const id = ++this.pingId;
     const ts = process.hrtime.bigint();
     this.pingsInFlight.set(id, ts);
+    this.unansweredSince ??= ts;
     // A viewer that never answers must not grow the map for the life of the connection.
     if (this.pingsInFlight.size > MAX_PINGS_IN_FLIGHT) this.pingsInFlight.delete(this.pingsInFlight.keys().next().value!);
     this.push(messageItem(encodePing(id, ts)));
@@ -158,7 +182,12 @@ export class MainChannelClient extends ChannelClient {
       this.log.debug(`unexpected PONG ${id} from ${this.stream.peer}`);
       return;
     }
-    this.pingsInFlight.delete(id);
+    // Viewers answer in order: the PINGs before this one will not be answered any more.
+    for (const older of this.pingsInFlight.keys()) {
+      if (older > id) break;
+      this.pingsInFlight.delete(older);
+    }
+    this.unansweredSince = this.pingsInFlight.values().next().value;
     const rtt = Number(process.hrtime.bigint() - sent) / 1e6;
     this.rttMs = rtt;
     this.minRttMs = this.minRttMs === undefined ? rtt : Math.min(this.minRttMs, rtt);

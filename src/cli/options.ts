@@ -38,6 +38,23 @@ export function parseDisplayNumber(value: string): number {
   return Number(m[1]);
 }
 
+export function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number > 0');
+  return n;
+}
+
+/** --keepalive: "off", or IDLE,INTERVAL,COUNT in seconds, seconds and probes (e.g. 30,10,3). */
+export function parseKeepAlive(value: string): { idleS: number; intervalS: number; count: number } | false {
+  if (value === 'off') return false;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new InvalidArgumentError('expected off or IDLE,INTERVAL,COUNT (whole numbers > 0, e.g. 30,10,3)');
+  }
+  const [idleS, intervalS, count] = parts as [number, number, number];
+  return { idleS, intervalS, count };
+}
+
 export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }

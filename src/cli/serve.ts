@@ -25,6 +25,8 @@ import {
   parseSize,
   resolvePassword,
 } from './options.js';
+import { addConnectionOptions } from './connection-options.js';
+import { raiseFdLimit } from '../util/fd-limit.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 import { startPeriodicStats } from '../server/periodic-stats.js';
@@ -61,6 +63,14 @@ interface ServeOptions {
   web: boolean;
   html5Dir?: string;
   allowOrigin?: string[];
+  publicHost?: string[];
+  preAuthTimeout: number;
+  maxPreAuth: number;
+  maxPreAuthPerAddress: number;
+  pingInterval: number;
+  pingTimeout: number;
+  drainTimeout: number;
+  keepalive: { idleS: number; intervalS: number; count: number } | false;
   stats?: boolean;
   statsInterval?: number;
   warmUp: boolean;
@@ -71,7 +81,7 @@ interface ServeOptions {
 }
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  return addConnectionOptions(new Command('serve'))
     .description('serve a desktop to SPICE viewers (remote-viewer, spicy, spice-html5); the built-in animated demo desktop by default')
     .argument('[command...]', 'with --xvfb: the program to run in the new X server (after --), e.g. -- xterm')
     .option('--x11 <display>', 'share a running X display (e.g. :1) instead of the demo desktop')
@@ -111,6 +121,7 @@ export function serveCommand(): Command {
     .option('--no-web', 'refuse HTTP and WebSocket on the SPICE ports (no spice-html5 viewer)')
     .option('--html5-dir <dir>', 'spice-html5 files to serve as the browser viewer (default /usr/share/spice-html5)')
     .option('--allow-origin <list>', 'web origins besides the page\'s own that may open WebSockets (or *)', parseList)
+    .option('--public-host <names>', 'names of this machine for browsers, besides localhost and its IPs', parseList)
     .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
     .option('--stats', 'print each connection\'s stream counters when it closes')
     .option('--stats-interval <ms>', 'every MS, one JSON line on stderr: RSS, heap, CPU, collections, viewers, bytes sent (soak runs)', parsePositive)
@@ -209,6 +220,7 @@ function addSound(built: BuiltSource, opts: ServeOptions, log: Logger): BuiltSou
 
 async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   const log = makeLogger(opts.logLevel);
+  logFdLimit(log);
   const password = resolvePassword({ password: opts.password, passwordFile: opts.passwordFile, env: process.env.SPICE_PASSWORD });
   const loopback = isLoopback(opts.listen);
   if (!loopback && password === undefined && !opts.disableTicketing) {
@@ -269,7 +281,14 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     log,
     warmUp: opts.warmUp,
     display: { compression: parseImageCompression(opts.imageCompression) },
-    web: opts.web ? { html5Dir: opts.html5Dir, allowOrigins: opts.allowOrigin ?? [] } : false,
+    web: opts.web && { html5Dir: opts.html5Dir, allowOrigins: opts.allowOrigin ?? [], publicHosts: opts.publicHost },
+    linkTimeoutMs: opts.preAuthTimeout * 1000,
+    tlsHandshakeTimeoutMs: opts.preAuthTimeout * 1000,
+    preAuth: { total: opts.maxPreAuth, perAddress: opts.maxPreAuthPerAddress },
+    keepAlive: opts.keepalive,
+    pingIntervalSeconds: opts.pingInterval,
+    pingTimeoutSeconds: opts.pingTimeout,
+    client: { stallTimeoutMs: opts.drainTimeout * 1000 },
     audio: opts.sound,
     micOut,
     wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
@@ -301,6 +320,14 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   } else if (opts.web) {
     log.info('no browser viewer: spice-html5 is not installed (apt-get install spice-html5) or give --html5-dir');
   }
+}
+
+/** Raise the descriptor limit as far as allowed and say what it is (each connection takes one). */
+function logFdLimit(log: Logger): void {
+  const limit = raiseFdLimit();
+  if (typeof limit === 'string') log.info(`descriptor limit unknown: ${limit}`);
+  else if (limit.before !== limit.soft) log.info(`descriptor limit raised from ${limit.before} to ${limit.soft}`);
+  else log.info(`descriptor limit ${limit.soft}`);
 }
 
 /** The remote-viewer command line that connects to this server. */

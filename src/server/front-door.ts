@@ -1,5 +1,5 @@
 import type { Conduit } from '../transport/conduit.js';
-import type { Logger } from '../util/log.js';
+import type { ThrottledLog } from '../util/throttled-log.js';
 
 /*
  * One port, two protocols (spice-server does the same): the first bytes of a connection (after
@@ -17,8 +17,11 @@ export function classify(first4: Buffer): Protocol {
   return HTTP_METHODS.includes(first4.toString('latin1')) ? 'http' : 'spice';
 }
 
-/** Read the first four bytes of `conduit`, give them back, and say which protocol it speaks. */
-export function sniff(conduit: Conduit, timeoutMs: number, log: Logger, decided: (p: Protocol) => void): void {
+/**
+ * Read the first four bytes of `conduit`, give them back, and say which protocol it speaks. What
+ * closes a connection here is logged once per source address per interval (a flood is one line).
+ */
+export function sniff(conduit: Conduit, timeoutMs: number, log: ThrottledLog, decided: (p: Protocol) => void): void {
   const chunks: Buffer[] = [];
   let have = 0;
   let done = false;
@@ -30,7 +33,8 @@ export function sniff(conduit: Conduit, timeoutMs: number, log: Logger, decided:
     clearTimeout(timer);
     conduit.unread(chunks);
     if (p === 'unknown') {
-      log.warn(`connection from ${conduit.peer} closed: ${why ?? 'nothing recognisable'}`);
+      const address = conduit.peer.replace(/:\d+$/, '');
+      log.emit('warn', `sniff ${address}`, `connection from ${conduit.peer} closed: ${why ?? 'nothing recognisable'}`);
       conduit.destroy();
     }
     decided(p);

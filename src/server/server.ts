@@ -27,6 +27,11 @@ import { TcpConduit } from '../transport/tcp-conduit.js';
 import { chooseTlsEngine, secureContext, TlsConduit } from '../transport/tls-conduit.js';
 import type { Conduit } from '../transport/conduit.js';
 import { sniff } from './front-door.js';
+import { addressKey, DEFAULT_PRE_AUTH_LIMITS, PreAuthGate, type PreAuthLimits, type PreAuthSlot } from './pre-auth.js';
+import { applyKeepAlive, DEFAULT_KEEPALIVE, type KeepAlive } from '../transport/keepalive.js';
+import { peerOf } from '../transport/socket-conduit.js';
+import { DescriptorWatch } from './descriptors.js';
+import { ThrottledLog } from '../util/throttled-log.js';
 import { findHtml5Dir, WebFront, type WebOptions } from './web.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
@@ -54,8 +59,15 @@ export interface SpiceServerOptions {
   name?: string;
   uuid?: Buffer;
   log?: Logger;
+  /** Deadline of sniffing the protocol and of the link stage, each (default 10 s). */
   linkTimeoutMs?: number;
+  /** Connections not yet authenticated: caps per source address and in total (pre-auth.ts). */
+  preAuth?: Partial<PreAuthLimits>;
+  /** TCP keepalive on every accepted socket (default: dead after about 60 s of silence); false: off. */
+  keepAlive?: Partial<KeepAlive> | false;
   pingIntervalSeconds?: number;
+  /** Close a viewer whose main channel leaves a PING unanswered this long (default 30 s; 0: never). */
+  pingTimeoutSeconds?: number;
   client?: Partial<ChannelClientOptions>;
   display?: Partial<DisplayOptions>;
   /** Wrap what the source draws into (e.g. a recording tee for --record). */
@@ -113,10 +125,18 @@ export class SpiceServer {
   private readonly conduits = new Set<Conduit>();
   private readonly authority: LinkAuthority;
   private readonly web: WebFront | undefined;
+  private readonly throttled: ThrottledLog;
+  private readonly gate: PreAuthGate;
+  private readonly keepAlive: KeepAlive | undefined;
+  private readonly descriptors: DescriptorWatch;
   private started = false;
 
   constructor(readonly options: SpiceServerOptions) {
     this.log = options.log ?? silentLogger;
+    this.throttled = new ThrottledLog(this.log);
+    this.gate = new PreAuthGate({ ...DEFAULT_PRE_AUTH_LIMITS, ...options.preAuth }, this.throttled);
+    this.descriptors = new DescriptorWatch(this.gate, this.throttled, () => this.conduits.size);
+    this.keepAlive = options.keepAlive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepAlive };
     this.ticketing = new Ticketing({
       password: options.password,
       disabled: options.disableTicketing ?? options.password === undefined,
@@ -130,6 +150,7 @@ export class SpiceServer {
       name: options.name ?? 'spiced',
       uuid: options.uuid ?? randomBytes(16),
       pingIntervalSeconds: options.pingIntervalSeconds ?? 15,
+      pingTimeoutSeconds: options.pingTimeoutSeconds ?? 30,
     });
     this.display = new DisplayChannel(this.log.child('display'), clientOptions, this.desktop, { ...DEFAULT_DISPLAY_OPTIONS, ...options.display });
     this.cursor = new CursorChannel(this.log.child('cursor'), clientOptions, this.desktop);
@@ -151,11 +172,15 @@ export class SpiceServer {
     this.authority = this.makeAuthority();
     if (options.web !== false) {
       const w = options.web ?? {};
-      this.web = new WebFront(
-        { html5Dir: findHtml5Dir(w.html5Dir), allowOrigins: w.allowOrigins ?? [], maxMessageSize: w.maxMessageSize ?? clientOptions.maxMessageSize },
-        this.log.child('web'),
-        (conduit) => this.startLink(conduit),
-      );
+      const web: WebOptions = {
+        html5Dir: findHtml5Dir(w.html5Dir),
+        allowOrigins: w.allowOrigins ?? [],
+        maxMessageSize: w.maxMessageSize ?? clientOptions.maxMessageSize,
+        listen: options.listen ?? '127.0.0.1',
+        publicHosts: w.publicHosts ?? [],
+        requestTimeoutMs: w.requestTimeoutMs ?? options.linkTimeoutMs ?? 10_000,
+      };
+      this.web = new WebFront(web, this.log.child('web'), (conduit, slot) => this.startLink(conduit, slot));
     }
   }
 
@@ -199,6 +224,9 @@ export class SpiceServer {
     this.started = true;
     this.desktop.inputHandler = (ev) => this.options.source.input?.(ev);
     this.auth.start();
+    // Before the source starts: loading koffi here takes tens of ms, which a source's clock (the
+    // tone of the playback tests, a recording's pace) would see as a stall.
+    this.descriptors.start();
     if (this.options.warmUp ?? true) {
       const t0 = performance.now();
       warmUpDisplayPaths();
@@ -220,9 +248,11 @@ export class SpiceServer {
     const { engine, reason } = chooseTlsEngine((this.options.policy ?? DEFAULT_POLICY).cork);
     this.log.debug(`TLS port: ${engine} TLS engine (${reason})`);
     const server = net.createServer({ noDelay: true }, (raw) => {
-      const conduit = new TlsConduit(raw, context, engine);
+      const admitted = this.admitSocket(raw, () => new TlsConduit(raw, context, engine));
+      if (!admitted) return;
+      const { conduit, slot } = admitted;
       conduit.handshake(this.options.tlsHandshakeTimeoutMs ?? 10_000).then(
-        () => this.acceptConduit(conduit),
+        () => this.acceptConduit(conduit, slot),
         (err: unknown) => {
           this.log.warn(`TLS handshake from ${conduit.peer} failed: ${err instanceof Error ? err.message : String(err)}`);
           conduit.destroy();
@@ -233,8 +263,45 @@ export class SpiceServer {
   }
 
   private listenPlain(port: number): Promise<number> {
-    const server = net.createServer({ noDelay: true }, (socket) => this.acceptConduit(new TcpConduit(socket)));
+    const server = net.createServer({ noDelay: true }, (socket) => {
+      const admitted = this.admitSocket(socket, () => new TcpConduit(socket));
+      if (admitted) this.acceptConduit(admitted.conduit, admitted.slot);
+    });
     return this.listenOn(server, port);
+  }
+
+  /**
+   * A socket just accepted: counted, keepalive on, and given a place among the connections
+   * waiting to authenticate (whose deadline or eviction closes it), or refused (closed) when its
+   * address already holds too many.
+   */
+  private admitSocket<C extends TcpConduit | TlsConduit>(
+    raw: net.Socket,
+    make: () => C,
+  ): { conduit: C; slot: PreAuthSlot } | undefined {
+    const closed = this.descriptors.accepted(raw);
+    const peer = peerOf(raw);
+    const address = raw.remoteAddress;
+    if (address === undefined) {
+      raw.destroy(); // gone before we got to it
+      return undefined;
+    }
+    const slot = this.gate.enter(address, peer, () => conduit.destroy());
+    if (typeof slot === 'string') {
+      this.throttled.emit('warn', `refuse ${addressKey(address)}`, `connection from ${peer} refused: ${slot}`);
+      raw.destroy();
+      return undefined;
+    }
+    if (this.keepAlive) applyKeepAlive(raw, this.keepAlive);
+    const conduit = make();
+    // The raw socket may not report its close once TLS has taken its handle over: both are heard.
+    const gone = (): void => {
+      slot.leave();
+      closed();
+    };
+    raw.once('close', gone);
+    conduit.onClose(gone);
+    return { conduit, slot };
   }
 
   /** Bind a net.Server on the configured address; resolves with the bound port. */
@@ -244,10 +311,16 @@ export class SpiceServer {
       server.once('error', reject);
       server.listen(port, this.options.listen ?? '127.0.0.1', () => {
         server.off('error', reject);
-        server.on('error', (err) => this.log.error(`listener error: ${err.message}`));
+        server.on('error', (err) => this.onListenerError(err));
         resolve((server.address() as net.AddressInfo).port);
       });
     });
+  }
+
+  /** Out of descriptors, accept fails (when libuv cannot absorb it itself: descriptors.ts). */
+  private onListenerError(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') this.descriptors.outOfDescriptors(err.code);
+    else this.log.error(`listener error: ${err.message}`);
   }
 
   /** The plain port, or the TLS port when there is no plain one. */
@@ -258,12 +331,12 @@ export class SpiceServer {
   }
 
   /** A new connection on a port: SPICE goes to the link stage, HTTP to the web front. */
-  private acceptConduit(conduit: TcpConduit | TlsConduit): void {
+  private acceptConduit(conduit: TcpConduit | TlsConduit, slot: PreAuthSlot): void {
     this.track(conduit);
-    sniff(conduit, this.options.linkTimeoutMs ?? 10_000, this.log, (protocol) => {
-      if (protocol === 'spice') this.startLink(conduit);
+    sniff(conduit, this.options.linkTimeoutMs ?? 10_000, this.throttled, (protocol) => {
+      if (protocol === 'spice') this.startLink(conduit, slot);
       else if (protocol === 'http') {
-        if (this.web) this.web.handle(conduit.release(), conduit);
+        if (this.web) this.web.handle(conduit.release(), conduit, slot);
         else {
           this.log.warn(`HTTP from ${conduit.peer} refused: the web viewer is disabled`);
           conduit.destroy();
@@ -278,10 +351,13 @@ export class SpiceServer {
   }
 
   /** Run the link stage on a connection that speaks SPICE, then hand it to its channel. */
-  private startLink(conduit: Conduit): void {
+  private startLink(conduit: Conduit, slot: PreAuthSlot): void {
     if (conduit.kind === 'websocket') this.track(conduit);
     const log = this.log.child(conduit.peer);
-    new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, (r) => this.onLinked(conduit, r, log));
+    new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, (r) => {
+      slot.leave(); // authenticated: no longer held to the pre-auth caps
+      this.onLinked(conduit, r, log);
+    });
   }
 
   private onLinked(conduit: Conduit, r: LinkResult, log: Logger): void {
@@ -323,6 +399,7 @@ export class SpiceServer {
   }
 
   async stop(): Promise<void> {
+    this.descriptors.stop();
     for (const s of [...this.sessions.values()]) s.close('server shutting down');
     for (const c of this.conduits) c.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -5,6 +5,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../util/log.js';
 import { WsConduit, type BaseConduit } from '../transport/ws-conduit.js';
+import { hostnameOf, isKnownHost } from './host-check.js';
+import type { PreAuthSlot } from './pre-auth.js';
 
 export interface WebOptions {
   /** Where spice-html5's files are (Debian: /usr/share/spice-html5); undefined = no viewer page. */
@@ -13,6 +15,21 @@ export interface WebOptions {
   allowOrigins: string[];
   /** Largest WebSocket message a viewer may send. */
   maxMessageSize: number;
+  /** The address the server listens on: a Host naming it is accepted (see host-check.ts). */
+  listen: string;
+  /** Further Host names the server is known by (--public-host). */
+  publicHosts: string[];
+  /**
+   * Time a connection has for each HTTP request to arrive whole (and, kept alive, for the next
+   * one to start); the response gets three times as long.
+   */
+  requestTimeoutMs: number;
+}
+
+/** What the web front keeps per socket it was handed. */
+interface Handed {
+  base: BaseConduit;
+  slot: PreAuthSlot;
 }
 
 export const DEBIAN_HTML5_DIR = '/usr/share/spice-html5';
@@ -40,12 +57,12 @@ export function findHtml5Dir(given?: string): string | undefined {
 export class WebFront {
   private readonly http = http.createServer((req, res) => this.serve(req, res));
   private readonly wss: WebSocketServer;
-  private readonly bases = new WeakMap<Socket, BaseConduit>();
+  private readonly handed = new WeakMap<Socket, Handed>();
 
   constructor(
     private readonly options: WebOptions,
     private readonly log: Logger,
-    private readonly onWebSocket: (conduit: WsConduit) => void,
+    private readonly onWebSocket: (conduit: WsConduit, slot: PreAuthSlot) => void,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -61,13 +78,25 @@ export class WebFront {
     });
   }
 
-  /** Take over a socket whose first bytes were an HTTP request (they were put back into it). */
-  handle(socket: Socket, base: BaseConduit): void {
-    this.bases.set(socket, base);
+  /**
+   * Take over a socket whose first bytes were an HTTP request (they were put back into it). Node's
+   * own header and request timeouts only run on a server that listen()s, which this one never
+   * does (it is handed sockets), so each request's deadline comes from the pre-auth gate.
+   */
+  handle(socket: Socket, base: BaseConduit, slot: PreAuthSlot): void {
+    this.handed.set(socket, { base, slot });
+    slot.deadline('HTTP request', this.options.requestTimeoutMs);
     this.http.emit('connection', socket);
     socket.resume();
   }
 
+  /** The Host name when the server is known by it, else undefined (DNS rebinding; host-check.ts). */
+  private knownHost(req: http.IncomingMessage): string | undefined {
+    const host = hostnameOf(req.headers.host ?? '');
+    return host !== undefined && isKnownHost(host, this.options) ? host : undefined;
+  }
+
+  /** Origins: none (not a browser), listed with --allow-origin, or the page's own (same Host). */
   private originAllowed(req: http.IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (origin === undefined) return true; // not a browser: no cross-site risk
@@ -80,11 +109,25 @@ export class WebFront {
     }
   }
 
+  /** Log and say why a request's Host is refused (a page of a rebound name, or a missing name). */
+  private hostRefusal(req: http.IncomingMessage, peer: string, what: string): string {
+    const host = JSON.stringify((req.headers.host ?? '').slice(0, 80));
+    this.log.warn(`${what} from ${peer} refused: Host ${host} is not a name of this server (see --public-host)`);
+    return `spiced: Host ${host} is not a name of this server; start it with --public-host NAME to use that name\n`;
+  }
+
   private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
-    const base = this.bases.get(socket);
-    const peer = base?.peer ?? socket.remoteAddress ?? '?';
-    if (!base) {
+    const handed = this.handed.get(socket);
+    if (!handed) {
       socket.destroy();
+      return;
+    }
+    const { base, slot } = handed;
+    const peer = base.peer;
+    if (this.knownHost(req) === undefined) {
+      const body = this.hostRefusal(req, peer, 'WebSocket');
+      const head = 'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Type: text/plain\r\n';
+      socket.end(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
     if (!this.originAllowed(req)) {
@@ -92,17 +135,33 @@ export class WebFront {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    slot.disarm(); // the link stage keeps its own deadline
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', (err) => this.log.warn(`WebSocket from ${peer}: ${err.message}`));
-      this.onWebSocket(new WsConduit(ws, base));
+      this.onWebSocket(new WsConduit(ws, base), slot);
     });
   }
 
+  /** Each request's response, then the next request, gets its deadline. */
+  private pace(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const slot = this.handed.get(req.socket)?.slot;
+    if (!slot) return;
+    const ms = this.options.requestTimeoutMs;
+    slot.deadline('HTTP response', 3 * ms);
+    res.once('finish', () => slot.deadline('next HTTP request', ms));
+  }
+
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.pace(req, res);
     const dir = this.options.html5Dir;
     const path = requestPath(req.url);
+    const peer = this.handed.get(req.socket)?.base.peer ?? req.socket.remoteAddress ?? '?';
+    if (this.knownHost(req) === undefined) {
+      return this.reply(res, 421, 'text/plain', this.hostRefusal(req, peer, 'HTTP request'));
+    }
     if (path === undefined) {
-      this.log.warn(`HTTP request from ${req.socket.remoteAddress ?? '?'} refused: malformed path ${JSON.stringify((req.url ?? '').slice(0, 80))}`);
+      const target = JSON.stringify((req.url ?? '').slice(0, 80));
+      this.log.warn(`HTTP request from ${peer} refused: malformed path ${target}`);
       return this.reply(res, 400, 'text/plain', 'bad request\n');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');

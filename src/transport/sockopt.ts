@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import { libcUnavailableReason, loadLibc } from '../util/libc.js';
 
 /*
  * setsockopt/getsockopt through koffi (an optional dependency with prebuilt binaries): Node has
@@ -9,7 +9,11 @@ import type { Socket } from 'node:net';
 
 const IPPROTO_TCP = 6;
 const TCP_CORK = 3;
+const TCP_KEEPIDLE = 4;
+const TCP_KEEPINTVL = 5;
+const TCP_KEEPCNT = 6;
 const TCP_INFO = 11;
+const TCP_USER_TIMEOUT = 18;
 const TCP_INFO_SIZE = 232;
 
 type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, len: number) => number;
@@ -21,32 +25,23 @@ interface Native {
 }
 
 let native: Native | null | undefined;
-let unavailableReason = '';
 
 function loadNative(): Native | null {
   if (native !== undefined) return native;
-  try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as {
-      load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-    };
-    const libc = koffi.load('libc.so.6');
-    native = {
-      setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as SetSockOpt,
-      getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)') as unknown as GetSockOpt,
-    };
-  } catch (err) {
-    unavailableReason = `koffi could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
-    native = null;
-  }
+  const libc = loadLibc();
+  native = libc && {
+    setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as SetSockOpt,
+    getsockopt: libc.func(
+      'int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)',
+    ) as unknown as GetSockOpt,
+  };
   return native;
 }
 
 /** Why kernel socket options are unavailable, or '' when they are. */
 export function sockoptUnavailableReason(): string {
   if (process.platform !== 'linux') return `TCP_CORK/TCP_INFO need Linux (this is ${process.platform})`;
-  loadNative();
-  return unavailableReason;
+  return libcUnavailableReason();
 }
 
 export function socketFd(socket: Socket): number | undefined {
@@ -64,6 +59,44 @@ export function setTcpCork(fd: number, on: boolean): boolean {
   const n = process.platform === 'linux' ? loadNative() : null;
   if (!n) return false;
   return n.setsockopt(fd, IPPROTO_TCP, TCP_CORK, on ? CORK_ON : CORK_OFF, 4) === 0;
+}
+
+function setIntOption(n: Native, fd: number, name: number, value: number): boolean {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(value, 0);
+  return n.setsockopt(fd, IPPROTO_TCP, name, b, 4) === 0;
+}
+
+/**
+ * What Node's setKeepAlive cannot set: seconds between keepalive probes, how many go unanswered
+ * before the connection is dropped, and TCP_USER_TIMEOUT (ms that sent data may stay unacknowledged
+ * before the kernel gives up; keepalive alone never fires while data is in flight). False when
+ * any could not be set.
+ */
+export function setKeepAliveProbes(fd: number, intervalS: number, count: number, userTimeoutMs: number): boolean {
+  const n = process.platform === 'linux' ? loadNative() : null;
+  if (!n) return false;
+  const a = setIntOption(n, fd, TCP_KEEPINTVL, intervalS);
+  const b = setIntOption(n, fd, TCP_KEEPCNT, count);
+  const c = setIntOption(n, fd, TCP_USER_TIMEOUT, userTimeoutMs);
+  return a && b && c;
+}
+
+/** Read an int TCP option (tests check what was set). */
+const INT_OPTIONS = {
+  keepidle: TCP_KEEPIDLE,
+  keepintvl: TCP_KEEPINTVL,
+  keepcnt: TCP_KEEPCNT,
+  user_timeout: TCP_USER_TIMEOUT,
+};
+
+export function getTcpIntOption(fd: number, name: keyof typeof INT_OPTIONS): number | undefined {
+  const n = process.platform === 'linux' ? loadNative() : null;
+  if (!n) return undefined;
+  const buf = Buffer.alloc(4);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(4, 0);
+  return n.getsockopt(fd, IPPROTO_TCP, INT_OPTIONS[name], buf, len) === 0 ? buf.readInt32LE(0) : undefined;
 }
 
 /** The parts of Linux `struct tcp_info` we report (offsets from linux/tcp.h). */
