@@ -25,7 +25,18 @@ export class Session {
     return this.closed;
   }
 
+  /**
+   * A session holds one connection per channel (type and id). A second link of a channel the
+   * session already has replaces the first, which is closed: a viewer relinking a channel whose
+   * old connection has not timed out yet gets in, and nobody holding the session id can pile up
+   * connections that each receive every frame.
+   */
   add(client: ChannelClient, isMain = false): void {
+    for (const old of this.clients) {
+      if (old.channelType === client.channelType && old.channelId === client.channelId) {
+        old.close(`replaced by a new connection of the same channel from ${client.stream.peer}`);
+      }
+    }
     this.clients.add(client);
     if (isMain) this.main = client;
     client.onClose((reason) => {
