@@ -112,6 +112,12 @@ const mutators: Record<string, Mutator> = {
 
 const names = Object.keys(mutators);
 
+/**
+ * Longest case: repeats of repeats would otherwise grow to gigabytes and stall the fuzzer itself
+ * (its own event loop then makes healthy viewers late, which would be reported as a server hang).
+ */
+export const MAX_CASE_BYTES = 256 * 1024;
+
 /** One to three mutations of `bytes` (data messages from `linkEnd`), deterministic in `rng`. */
 export function mutate(rng: Rng, bytes: Buffer, linkEnd: number, donor: Buffer): Mutation {
   const applied: string[] = [];
@@ -120,6 +126,7 @@ export function mutate(rng: Rng, bytes: Buffer, linkEnd: number, donor: Buffer):
     const name = pick(rng, names);
     applied.push(name);
     out = mutators[name]!(rng, out, linkEnd, donor);
+    if (out.length > MAX_CASE_BYTES) out = out.subarray(0, MAX_CASE_BYTES);
   }
   return { name: applied.join('+'), bytes: out };
 }

@@ -26,6 +26,8 @@ export interface FuzzOptions {
   /** Where crash and hang candidates are written (a directory); undefined keeps them in memory. */
   crashDir?: string;
   log?: (line: string) => void;
+  /** Called once the servers run (tests use it to kill one). */
+  onStart?: (targets: ServerTarget[]) => void;
   /** Called every few seconds with the figures so far. */
   onProgress?: (r: FuzzReport) => void;
 }
@@ -102,6 +104,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     log(`${arena.name} server on port ${arena.target.port} (pid ${arena.target.pid}): ${arena.seeds.length} channels recorded (${arena.seeds.map((s) => `${channelName(s.channelType)}:${s.bytes.length}B`).join(', ')})`);
   }
 
+  o.onStart?.(arenas.map((a) => a.target));
   const started = performance.now();
   const until = started + o.seconds * 1000;
   const running = (): boolean => performance.now() < until;
