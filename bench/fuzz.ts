@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { runFuzz, type FuzzReport } from './fuzz/run.js';
+import { loadIncident, replayCases } from './fuzz/replay.js';
 
 const program = new Command('fuzz')
   .option('--minutes <n>', 'how long to fuzz', '1')
@@ -13,14 +14,22 @@ const program = new Command('fuzz')
   .option('--concurrency <n>', 'cases in flight at once', '16')
   .option('--deadline <ms>', 'healthy viewer deadline', '10000')
   .option('--crash-dir <dir>', 'where crash and hang candidates are written', 'fuzz-crashes')
+  .option('--replay <file>', 'replay a saved incident case by case on fresh servers instead of fuzzing')
   .parse();
-const opts = program.opts<{ minutes: string; seconds?: string; seed: string; concurrency: string; deadline: string; crashDir: string }>();
+const opts = program.opts<{ minutes: string; seconds?: string; seed: string; concurrency: string; deadline: string; crashDir: string; replay?: string }>();
+
+if (opts.replay) {
+  const incident = loadIncident(opts.replay);
+  const v = await replayCases(incident.cases, Number(opts.deadline));
+  console.log(`${opts.replay} (${incident.kind}, ${incident.cases.length} cases): ${v.what === 'none' ? 'the servers survived every case' : `${v.what} after case ${v.failedAt}: ${v.detail.slice(-2000)}`}`);
+  process.exit(v.what === 'none' ? 0 : 1);
+}
 
 const seconds = opts.seconds !== undefined ? Number(opts.seconds) : Number(opts.minutes) * 60;
 const line = (r: FuzzReport): string =>
   `${r.seconds.toFixed(0)} s: ${r.cases} cases (${(r.cases / Math.max(1, r.seconds)).toFixed(0)}/s), ` +
   `${r.crashes} crashes, ${r.hangs} hangs, worst healthy viewer ${r.worstHealthyMs.toFixed(0)} ms ` +
-  `(${r.healthChecks} checks), peak RSS ${(r.maxRssBytes / 2 ** 20).toFixed(1)} MB`;
+  `(${r.healthChecks} checks, ${r.slowChecks} slow), peak RSS ${(r.maxRssBytes / 2 ** 20).toFixed(1)} MB`;
 
 const report = await runFuzz({
   seconds,

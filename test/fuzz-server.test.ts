@@ -27,10 +27,11 @@ describe('mutation fuzzer against running servers', () => {
   }, (SECONDS + 120) * 1000);
 
   it('counts a server that dies as a crash, saves the recent cases and goes on with a new one', async () => {
-    let targets: ServerTarget[] = [];
-    const dir = tempDir('spiced-fuzz-');
-    const killer = setTimeout(() => process.kill(targets[0]!.pid!, 'SIGKILL'), 4000);
-    const report = await runFuzz({ seconds: 10, seed: 3, concurrency: 4, healthDeadlineMs: 15_000, crashDir: dir, onStart: (t) => (targets = t) });
+    let killer: NodeJS.Timeout | undefined;
+    const killFirst = (targets: ServerTarget[]): void => {
+      killer = setTimeout(() => process.kill(targets[0]!.pid!, 'SIGKILL'), 3000);
+    };
+    const report = await runFuzz({ seconds: 10, seed: 3, concurrency: 4, healthDeadlineMs: 15_000, crashDir: tempDir('spiced-fuzz-'), onStart: killFirst });
     clearTimeout(killer);
     expect(report.crashes).toBe(1);
     expect(report.hangs).toBe(0);

@@ -28,6 +28,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The password of the fuzzer's second server (and of its replays). */
+export const FUZZ_PASSWORD = 'fuzz-secret';
+
 export interface TargetOptions {
   /** Viewers must give this password; undefined serves without one. */
   password?: string;
