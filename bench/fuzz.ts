@@ -16,12 +16,25 @@ const program = new Command('fuzz')
   .option('--crash-dir <dir>', 'where crash and hang candidates are written', 'fuzz-crashes')
   .option('--replay <file>', 'replay a saved incident case by case on fresh servers instead of fuzzing')
   .parse();
-const opts = program.opts<{ minutes: string; seconds?: string; seed: string; concurrency: string; deadline: string; crashDir: string; replay?: string }>();
+const opts = program.opts<{
+  minutes: string;
+  seconds?: string;
+  seed: string;
+  concurrency: string;
+  deadline: string;
+  crashDir: string;
+  replay?: string;
+}>();
 
 if (opts.replay) {
   const incident = loadIncident(opts.replay);
   const v = await replayCases(incident.cases, Number(opts.deadline));
-  console.log(`${opts.replay} (${incident.kind}, ${incident.cases.length} cases): ${v.what === 'none' ? 'the servers survived every case' : `${v.what} after case ${v.failedAt}: ${v.detail.slice(-2000)}`}`);
+  console.log(
+    `${opts.replay} (${incident.kind}, ${incident.cases.length} cases): ` +
+      (v.what === 'none'
+        ? 'the servers survived every case'
+        : `${v.what} after case ${v.failedAt}: ${v.detail.slice(-2000)}`),
+  );
   process.exit(v.what === 'none' ? 0 : 1);
 }
 
@@ -41,6 +54,10 @@ const report = await runFuzz({
   onProgress: (r) => console.log(line(r)),
 });
 console.log(`\nfuzz done: ${line(report)}`);
-console.log(`cases by delivery: ${Object.entries(report.byMode).map(([k, v]) => `${k} ${v}`).join(', ')}; closed by the server: ${report.closedByServer}`);
+console.log(
+  `cases by delivery: ${Object.entries(report.byMode)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}; closed by the server: ${report.closedByServer}`,
+);
 if (report.incidents.length > 0) console.log(`incidents: ${report.incidents.join(', ')}`);
 process.exit(report.crashes + report.hangs > 0 ? 1 : 0);

@@ -33,7 +33,13 @@ server.onExit((e) => {
   console.log(`the server exited (code ${e.code}, signal ${e.signal}):\n${e.output.slice(-3000)}`);
 });
 await server.start();
-const endpoint: Endpoint = { port: server.port, tlsPort, ca: readFileSync(join(state, 'spiced', 'tls', 'ca-cert.pem')), width: WIDTH, height: HEIGHT };
+const endpoint: Endpoint = {
+  port: server.port,
+  tlsPort,
+  ca: readFileSync(join(state, 'spiced', 'tls', 'ca-cert.pem')),
+  width: WIDTH,
+  height: HEIGHT,
+};
 
 const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
@@ -49,7 +55,19 @@ const row = (): void => {
   const t = (performance.now() - start) / 1000;
   const r = { t, rss: server.rss(), fds: fds(server.pid!) };
   rows.push(r);
-  console.log(`${t.toFixed(0).padStart(6)}  ${mb(r.rss).padStart(6)}  ${String(r.fds).padStart(3)}  ${String(stats.live).padStart(12)}  ${String(stats.started).padStart(7)}  ${String(stats.connected).padStart(9)}  ${String(stats.failed).padStart(6)}`);
+  console.log(
+    [
+      [t.toFixed(0), 6],
+      [mb(r.rss), 6],
+      [String(r.fds), 3],
+      [String(stats.live), 12],
+      [String(stats.started), 7],
+      [String(stats.connected), 9],
+      [String(stats.failed), 6],
+    ]
+      .map(([v, w]) => String(v).padStart(Number(w)))
+      .join('  '),
+  );
 };
 row();
 const timer = setInterval(row, Number(opts.every) * 1000);
@@ -78,8 +96,10 @@ const growth = last.rss - first.rss;
 const perMin = growth / Math.max(1 / 60, (last.t - first.t) / 60);
 const flat = !crashed && growth < 20 * 2 ** 20;
 console.log(
-  `\nverdict: RSS over the last half ${mb(first.rss)} -> ${mb(last.rss)} MB (${growth >= 0 ? '+' : ''}${mb(growth)} MB, ${mb(perMin)} MB/min), ` +
-    `descriptors ${first.fds} -> ${last.fds}, ${stats.connected} viewers served, ${stats.failed} failed: ${flat ? 'FLAT' : crashed ? 'SERVER EXITED' : 'GROWING'}`,
+  `\nverdict: RSS over the last half ${mb(first.rss)} -> ${mb(last.rss)} MB ` +
+    `(${growth >= 0 ? '+' : ''}${mb(growth)} MB, ${mb(perMin)} MB/min), descriptors ${first.fds} -> ${last.fds}, ` +
+    `${stats.connected} viewers served, ${stats.failed} failed: ` +
+    (flat ? 'FLAT' : crashed ? 'SERVER EXITED' : 'GROWING'),
 );
 await server.stop();
 rmSync(state, { recursive: true, force: true });

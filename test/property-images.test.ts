@@ -32,7 +32,12 @@ function quicStream(type: number, width: number, height: number, body: Buffer): 
 
 /** A small picture with runs, gradients and noise, so the codecs take every path. */
 const picture: fc.Arbitrary<PixelImage> = fc
-  .tuple(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 8 }), fc.nat())
+  .tuple(
+    fc.integer({ min: 1, max: 24 }),
+    fc.integer({ min: 1, max: 12 }),
+    fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 8 }),
+    fc.nat(),
+  )
   .map(([w, h, palette, seed]) => {
     const img = allocImage(w, h);
     let s = seed;
@@ -44,7 +49,9 @@ const picture: fc.Arbitrary<PixelImage> = fc
   });
 
 const lzCase = fc.oneof(
-  fc.tuple(fc.integer({ min: 0, max: 12 }), dims, dims, fc.integer({ min: 0, max: 1 }), anyBytes(300)).map(([t, w, h, td, b]) => lzStream(t, w, h, td, b)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 12 }), dims, dims, fc.integer({ min: 0, max: 1 }), anyBytes(300))
+    .map(([t, w, h, td, b]) => lzStream(t, w, h, td, b)),
   mutated(picture.map((img) => encodeLz(img))),
   anyBytes(),
 );
@@ -74,7 +81,7 @@ describe('image decoders take any bytes', () => {
     });
   });
 
-  it('both refuse a size above the caller\'s limit before decoding a pixel', () => {
+  it("both refuse a size above the caller's limit before decoding a pixel", () => {
     check(fc.tuple(picture, fc.integer({ min: 1, max: 300 })), ([img, maxPixels]) => {
       for (const [data, decode] of [
         [encodeLz(img), (d: Buffer) => decodeLz(d, { maxPixels })],
@@ -89,36 +96,51 @@ describe('image decoders take any bytes', () => {
 
   it('QUIC: a header claiming more rows than the stream has bits for is refused', () => {
     // Every row after the first codes at least three pixels of every channel before a run can start.
-    check(fc.tuple(fc.integer({ min: 3, max: 2000 }), fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 1, max: 64 })), ([w, h, words]) => {
-      const bits = words * 32;
-      const data = quicStream(4, w, h, Buffer.alloc(words * 4, 0xff));
-      const r = valueOrProtocolError(() => decodeQuic(data));
-      if (3 * (w + 3 * (h - 1)) > bits) {
-        expect(r).toBeInstanceOf(ProtocolError);
-        expect((r as ProtocolError).message).toMatch(/needs at least/);
-      }
-    });
+    check(
+      fc.tuple(fc.integer({ min: 3, max: 2000 }), fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 1, max: 64 })),
+      ([w, h, words]) => {
+        const bits = words * 32;
+        const data = quicStream(4, w, h, Buffer.alloc(words * 4, 0xff));
+        const r = valueOrProtocolError(() => decodeQuic(data));
+        if (3 * (w + 3 * (h - 1)) > bits) {
+          expect(r).toBeInstanceOf(ProtocolError);
+          expect((r as ProtocolError).message).toMatch(/needs at least/);
+        }
+      },
+    );
   });
 });
 
 describe('round trips', () => {
   it('LZ and QUIC give the picture back', () => {
-    check(fc.tuple(picture, fc.boolean()), ([img, alpha]) => {
-      const type = alpha ? 'rgba' : 'rgb32';
-      const mask = alpha ? 0xffffffff : 0xffffff;
-      for (const decoded of [decodeLz(encodeLz(img, { type })).image, decodeQuic(encodeQuic(img, { type })).image]) {
-        for (let i = 0; i < img.width * img.height; i++) {
-          expect((decoded.data.readUInt32LE(4 * i) & mask) >>> 0).toBe((img.data.readUInt32LE(4 * i) & mask) >>> 0);
+    check(
+      fc.tuple(picture, fc.boolean()),
+      ([img, alpha]) => {
+        const type = alpha ? 'rgba' : 'rgb32';
+        const mask = alpha ? 0xffffffff : 0xffffff;
+        for (const decoded of [decodeLz(encodeLz(img, { type })).image, decodeQuic(encodeQuic(img, { type })).image]) {
+          for (let i = 0; i < img.width * img.height; i++) {
+            expect((decoded.data.readUInt32LE(4 * i) & mask) >>> 0).toBe((img.data.readUInt32LE(4 * i) & mask) >>> 0);
+          }
         }
-      }
-    }, 300);
+      },
+      300,
+    );
   });
 });
 
 describe('the client draws any display message or refuses it with a ProtocolError', () => {
   const types = fc.constantFrom(
-    DisplayMsg.SurfaceCreate, DisplayMsg.SurfaceDestroy, DisplayMsg.DrawFill, DisplayMsg.DrawCopy, DisplayMsg.CopyBits,
-    DisplayMsg.InvalList, DisplayMsg.InvalAllPixmaps, DisplayMsg.Mark, DisplayMsg.Reset, DisplayMsg.DrawOpaque,
+    DisplayMsg.SurfaceCreate,
+    DisplayMsg.SurfaceDestroy,
+    DisplayMsg.DrawFill,
+    DisplayMsg.DrawCopy,
+    DisplayMsg.CopyBits,
+    DisplayMsg.InvalList,
+    DisplayMsg.InvalAllPixmaps,
+    DisplayMsg.Mark,
+    DisplayMsg.Reset,
+    DisplayMsg.DrawOpaque,
   );
   /** A surface 0 of at most 64x64 first, so draws have something to land on. */
   function display(): ClientDisplay {
@@ -140,7 +162,15 @@ describe('the client draws any display message or refuses it with a ProtocolErro
   });
 
   it('copies carrying any image header and any image bytes', () => {
-    const copy = fc.tuple(fc.integer({ min: 0, max: 120 }), u32, u32, fc.integer({ min: 0, max: 3 }), fc.oneof(lzCase, quicCase, anyBytes(200)), fc.boolean())
+    const copy = fc
+      .tuple(
+        fc.integer({ min: 0, max: 120 }),
+        u32,
+        u32,
+        fc.integer({ min: 0, max: 3 }),
+        fc.oneof(lzCase, quicCase, anyBytes(200)),
+        fc.boolean(),
+      )
       .map(([type, w, h, fmt, data, cacheMe]) => copyMessage(type, w, h, fmt, data, cacheMe));
     check(fc.array(copy, { minLength: 1, maxLength: 4 }), (bodies) => {
       const d = display();
@@ -155,7 +185,14 @@ describe('the client draws any display message or refuses it with a ProtocolErro
 });
 
 /** A DRAW_COPY to surface 0, box = src area = the image's claimed size, the image after the fixed part. */
-function copyMessage(imageType: number, width: number, height: number, bitmapFormat: number, data: Buffer, cacheMe: boolean): Buffer {
+function copyMessage(
+  imageType: number,
+  width: number,
+  height: number,
+  bitmapFormat: number,
+  data: Buffer,
+  cacheMe: boolean,
+): Buffer {
   const fixed = Buffer.alloc(4 + 16 + 1 + 4 + 16 + 2 + 1 + 13);
   let o = 4;
   for (const v of [0, 0, Math.min(height, 0x7fffffff), Math.min(width, 0x7fffffff)]) o = fixed.writeInt32LE(v, o);

@@ -27,23 +27,30 @@ describe('spiced records', () => {
   it('any tag and payload: a command, undefined or a RecordingFormatError', () => {
     const record = fc.oneof(
       fc.tuple(fc.integer({ min: 0, max: 40 }), anyBytes(200)),
-      fc.tuple(fc.constantFrom(...encoded), fc.nat()).chain(([r]) => mutated(fc.constant(r.payload)).map((p) => [r.tag, p] as const)),
+      fc
+        .tuple(fc.constantFrom(...encoded), fc.nat())
+        .chain(([r]) => mutated(fc.constant(r.payload)).map((p) => [r.tag, p] as const)),
     );
     check(fc.array(record, { maxLength: 5 }), (records) => {
       const d = new RecordDecoder();
-      for (const [tag, payload] of records) returnsOrThrows(() => d.decode(tag, payload, 'fuzz'), [RecordingFormatError], true);
+      for (const [tag, payload] of records)
+        returnsOrThrows(() => d.decode(tag, payload, 'fuzz'), [RecordingFormatError], true);
     });
   });
 
   it('decode(encode(command)) == command, images stored raw or as LZ', () => {
-    check(fc.tuple(fc.constantFrom<'raw' | 'lz'>('raw', 'lz'), fc.shuffledSubarray(everyKind(), { minLength: 1 })), ([storage, commands]) => {
-      const enc = new RecordEncoder(storage);
-      const dec = new RecordDecoder();
-      for (const cmd of commands) {
-        const { tag, payload } = enc.encode(cmd);
-        expect(normalize(dec.decode(tag, Buffer.from(payload), 'round trip')!)).toEqual(normalize(cmd));
-      }
-    }, 200);
+    check(
+      fc.tuple(fc.constantFrom<'raw' | 'lz'>('raw', 'lz'), fc.shuffledSubarray(everyKind(), { minLength: 1 })),
+      ([storage, commands]) => {
+        const enc = new RecordEncoder(storage);
+        const dec = new RecordDecoder();
+        for (const cmd of commands) {
+          const { tag, payload } = enc.encode(cmd);
+          expect(normalize(dec.decode(tag, Buffer.from(payload), 'round trip')!)).toEqual(normalize(cmd));
+        }
+      },
+      200,
+    );
   });
 });
 
@@ -62,15 +69,21 @@ describe('SPICE_REPLAY recordings', () => {
     expect(importAll(sink)).toBeGreaterThan(10);
   });
 
-  it('mutated recordings import or fail with the importer\'s own errors', () => {
+  it("mutated recordings import or fail with the importer's own errors", () => {
     // Mutations mostly land in the body: cut, overwrite a few bytes or splice in random ones.
     const mutant = fc.oneof(
       mutated(fc.constant(sink)),
-      fc.tuple(fc.nat({ max: sink.length }), anyBytes(64)).map(([at, junk]) => Buffer.concat([sink.subarray(0, at), junk, sink.subarray(at)])),
+      fc
+        .tuple(fc.nat({ max: sink.length }), anyBytes(64))
+        .map(([at, junk]) => Buffer.concat([sink.subarray(0, at), junk, sink.subarray(at)])),
       anyBytes(300).map((b) => Buffer.concat([Buffer.from('SPICE_REPLAY 1\n'), b])),
     );
-    check(mutant, (bytes) => {
-      returnsOrThrows(() => importAll(bytes), [Error, UnsupportedDraw], true);
-    }, 1500);
+    check(
+      mutant,
+      (bytes) => {
+        returnsOrThrows(() => importAll(bytes), [Error, UnsupportedDraw], true);
+      },
+      1500,
+    );
   });
 });

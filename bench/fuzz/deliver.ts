@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { ClientLink } from '../../src/client/link.js';
+import { ClientLink, LinkRefusedError } from '../../src/client/link.js';
+import { ProtocolError } from '../../src/protocol/errors.js';
 import type { Rng } from './mutate.js';
 
 /*
@@ -25,10 +26,17 @@ const SETTLE_MS = 40;
 /** A linked display channel keeps receiving frames: no case lasts longer than this. */
 const CASE_MS = 1000;
 
-function connect(port: number): Promise<net.Socket> {
+/**
+ * A connection, or undefined when the server is not listening (it exited or is restarting: the
+ * crash monitor reports that). Other errors are the fuzzer's own and are thrown.
+ */
+function connect(port: number): Promise<net.Socket | undefined> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') resolve(undefined);
+      else reject(err);
+    });
   });
 }
 
@@ -53,7 +61,11 @@ function sendAndSettle(sock: net.Socket, bytes: Buffer, rng: Rng): Promise<CaseO
       clearTimeout(timer);
       timer = setTimeout(() => finish(false), SETTLE_MS);
     });
-    const cuts = [0, ...Array.from({ length: Math.floor(rng() * 3) }, () => Math.floor(rng() * bytes.length)).sort((a, b) => a - b), bytes.length];
+    const cuts = [
+      0,
+      ...Array.from({ length: Math.floor(rng() * 3) }, () => Math.floor(rng() * bytes.length)).sort((a, b) => a - b),
+      bytes.length,
+    ];
     for (let i = 1; i < cuts.length; i++) if (cuts[i]! > cuts[i - 1]!) sock.write(bytes.subarray(cuts[i - 1], cuts[i]));
     sock.write(Buffer.alloc(0), () => {
       if (!done) timer = setTimeout(() => finish(false), SETTLE_MS);
@@ -62,13 +74,8 @@ function sendAndSettle(sock: net.Socket, bytes: Buffer, rng: Rng): Promise<CaseO
 }
 
 export async function deliverTcp(port: number, bytes: Buffer, rng: Rng): Promise<CaseOutcome> {
-  let sock: net.Socket;
-  try {
-    sock = await connect(port);
-  } catch {
-    // Refused at connect: the server is not listening (it exited); the crash monitor reports it.
-    return { closedByServer: true };
-  }
+  const sock = await connect(port);
+  if (!sock) return { closedByServer: true };
   return sendAndSettle(sock, bytes, rng);
 }
 
@@ -91,7 +98,12 @@ export function wsFrames(payload: Buffer, rng: Rng): Buffer {
   for (let at = 0; at < payload.length || (at === 0 && payload.length === 0); at += step) {
     const data = payload.subarray(at, at + step);
     const n = data.length;
-    const head = n < 126 ? Buffer.from([0x82, 0x80 | n]) : n < 65536 ? Buffer.from([0x82, 0x80 | 126, n >> 8, n & 0xff]) : longHeader(n);
+    const head =
+      n < 126
+        ? Buffer.from([0x82, 0x80 | n])
+        : n < 65536
+          ? Buffer.from([0x82, 0x80 | 126, n >> 8, n & 0xff])
+          : longHeader(n);
     const mask = randomBytes(4);
     const masked = Buffer.from(data);
     for (let i = 0; i < n; i++) masked[i]! ^= mask[i & 3]!;
@@ -110,23 +122,29 @@ function longHeader(n: number): Buffer {
 }
 
 /** Link a channel for real (right session id and password), then send the mutated data messages. */
-export async function deliverLinked(port: number, channelType: number, connectionId: number, password: string, data: Buffer, rng: Rng): Promise<CaseOutcome> {
-  let sock: net.Socket;
-  try {
-    sock = await connect(port);
-  } catch {
-    return { closedByServer: true };
-  }
+export async function deliverLinked(
+  port: number,
+  channelType: number,
+  connectionId: number,
+  password: string,
+  data: Buffer,
+  rng: Rng,
+): Promise<CaseOutcome> {
+  const sock = await connect(port);
+  if (!sock) return { closedByServer: true };
   const linked = await new Promise<boolean>((resolve) => {
-    const link = new ClientLink({ connectionId, channelType, channelId: 0, channelCaps: [], password }, (b) => sock.write(b));
+    const link = new ClientLink({ connectionId, channelType, channelId: 0, channelCaps: [], password }, (b) =>
+      sock.write(b),
+    );
     const onData = (d: Buffer): void => {
       try {
         if (link.receive(d)) {
           cleanup();
           resolve(true);
         }
-      } catch {
+      } catch (err) {
         // Refused (the session went away, or a second channel of this type was not accepted).
+        if (!(err instanceof LinkRefusedError || err instanceof ProtocolError)) throw err;
         cleanup();
         resolve(false);
       }

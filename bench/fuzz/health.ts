@@ -13,7 +13,11 @@ export interface HealthResult {
   error?: string;
 }
 
-export async function checkHealth(port: number, password: string | undefined, deadlineMs: number): Promise<HealthResult> {
+export async function checkHealth(
+  port: number,
+  password: string | undefined,
+  deadlineMs: number,
+): Promise<HealthResult> {
   const start = performance.now();
   const client = new SpiceClient({ port, password: password ?? '' });
   let timer: NodeJS.Timeout | undefined;
@@ -21,8 +25,12 @@ export async function checkHealth(port: number, password: string | undefined, de
     timer = setTimeout(() => reject(new Error(`no frame within ${deadlineMs} ms`)), deadlineMs);
   });
   try {
-    await Promise.race([client.connect().then(() => client.waitFor(() => client.display.draws > 0, deadlineMs, 'a first frame')), deadline]);
-    if (client.errors.length > 0) return { ok: false, ms: performance.now() - start, error: `display errors: ${client.errors[0]}` };
+    await Promise.race([
+      client.connect().then(() => client.waitFor(() => client.display.draws > 0, deadlineMs, 'a first frame')),
+      deadline,
+    ]);
+    if (client.errors.length > 0)
+      return { ok: false, ms: performance.now() - start, error: `display errors: ${client.errors[0]}` };
     return { ok: true, ms: performance.now() - start };
   } catch (err) {
     return { ok: false, ms: performance.now() - start, error: err instanceof Error ? err.message : String(err) };

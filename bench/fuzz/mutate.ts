@@ -54,7 +54,8 @@ const mutators: Record<string, Mutator> = {
   byteReplace(rng, b) {
     const out = Buffer.from(b);
     const interesting = [0, 0xff, 0x7f, 0x80, 1];
-    for (let i = 1 + int(rng, 6); i > 0 && out.length > 0; i--) out[int(rng, out.length)] = rng() < 0.5 ? pick(rng, interesting) : int(rng, 256);
+    for (let i = 1 + int(rng, 6); i > 0 && out.length > 0; i--)
+      out[int(rng, out.length)] = rng() < 0.5 ? pick(rng, interesting) : int(rng, 256);
     return out;
   },
   truncate(rng, b) {
@@ -64,7 +65,11 @@ const mutators: Record<string, Mutator> = {
     const at = int(rng, b.length + 1);
     const from = int(rng, donor.length + 1);
     const piece = donor.subarray(from, from + int(rng, 200));
-    return Buffer.concat([b.subarray(0, at), piece, b.subarray(rng() < 0.5 ? at : Math.min(b.length, at + piece.length))]);
+    return Buffer.concat([
+      b.subarray(0, at),
+      piece,
+      b.subarray(rng() < 0.5 ? at : Math.min(b.length, at + piece.length)),
+    ]);
   },
   linkField(rng, b) {
     const out = Buffer.from(b);

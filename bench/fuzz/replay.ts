@@ -18,7 +18,10 @@ interface SavedCase extends Omit<FuzzCase, 'bytes'> {
 
 export function loadIncident(file: string): { kind: string; cases: FuzzCase[] } {
   const doc = JSON.parse(readFileSync(file, 'utf8')) as { kind: string; cases: SavedCase[] };
-  return { kind: doc.kind, cases: doc.cases.map((c) => ({ ...c, mode: c.mode as DeliveryMode, bytes: Buffer.from(c.bytes, 'base64') })) };
+  return {
+    kind: doc.kind,
+    cases: doc.cases.map((c) => ({ ...c, mode: c.mode as DeliveryMode, bytes: Buffer.from(c.bytes, 'base64') })),
+  };
 }
 
 export interface ReplayVerdict {
@@ -28,13 +31,32 @@ export interface ReplayVerdict {
   detail: string;
 }
 
-export async function replayCases(cases: readonly FuzzCase[], healthDeadlineMs = 10_000, checkEvery = 1): Promise<ReplayVerdict> {
-  const verdict = await replayOn('open', cases.filter((c) => c.target === 'open'), healthDeadlineMs, checkEvery);
+export async function replayCases(
+  cases: readonly FuzzCase[],
+  healthDeadlineMs = 10_000,
+  checkEvery = 1,
+): Promise<ReplayVerdict> {
+  const verdict = await replayOn(
+    'open',
+    cases.filter((c) => c.target === 'open'),
+    healthDeadlineMs,
+    checkEvery,
+  );
   if (verdict.what !== 'none') return verdict;
-  return replayOn('password', cases.filter((c) => c.target === 'password'), healthDeadlineMs, checkEvery);
+  return replayOn(
+    'password',
+    cases.filter((c) => c.target === 'password'),
+    healthDeadlineMs,
+    checkEvery,
+  );
 }
 
-async function replayOn(which: 'open' | 'password', cases: readonly FuzzCase[], deadlineMs: number, checkEvery: number): Promise<ReplayVerdict> {
+async function replayOn(
+  which: 'open' | 'password',
+  cases: readonly FuzzCase[],
+  deadlineMs: number,
+  checkEvery: number,
+): Promise<ReplayVerdict> {
   if (cases.length === 0) return { failedAt: -1, what: 'none', detail: '' };
   const password = which === 'password' ? FUZZ_PASSWORD : undefined;
   const target = new ServerTarget({ password });

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChannelType, channelName } from '../../src/protocol/index.js';
-import { deliverLinked, deliverTcp, wsFrames, wsHandshake, DELIVERY_MODES, type CaseOutcome, type DeliveryMode } from './deliver.js';
+import {
+  deliverLinked,
+  deliverTcp,
+  wsFrames,
+  wsHandshake,
+  DELIVERY_MODES,
+  type CaseOutcome,
+  type DeliveryMode,
+} from './deliver.js';
 import { AnchorSession, checkHealth, type HealthResult } from './health.js';
 import { makeRng, mutate, pick, type Rng } from './mutate.js';
 import { recordSession, type RecordedChannel } from './session.js';
@@ -72,11 +80,34 @@ interface Arena {
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const log = o.log ?? (() => {});
-  const report: FuzzReport = { cases: 0, byMode: {}, closedByServer: 0, crashes: 0, hangs: 0, healthChecks: 0, slowChecks: 0, worstHealthyMs: 0, maxRssBytes: 0, incidents: [], seconds: 0 };
+  const report: FuzzReport = {
+    cases: 0,
+    byMode: {},
+    closedByServer: 0,
+    crashes: 0,
+    hangs: 0,
+    healthChecks: 0,
+    slowChecks: 0,
+    worstHealthyMs: 0,
+    maxRssBytes: 0,
+    incidents: [],
+    seconds: 0,
+  };
   const arenas: Arena[] = [];
-  for (const [name, password] of [['open', undefined], ['password', FUZZ_PASSWORD]] as const) {
+  for (const [name, password] of [
+    ['open', undefined],
+    ['password', FUZZ_PASSWORD],
+  ] as const) {
     const target = new ServerTarget({ password });
-    const arena: Arena = { name, target, password, seeds: [], anchor: new AnchorSession(() => target.port, password), recent: [], restarting: undefined };
+    const arena: Arena = {
+      name,
+      target,
+      password,
+      seeds: [],
+      anchor: new AnchorSession(() => target.port, password),
+      recent: [],
+      restarting: undefined,
+    };
     target.onExit((e) => {
       report.crashes++;
       log(`CRASH of the ${name} server (code ${e.code}, signal ${e.signal}):\n${e.output.slice(-3000)}`);
@@ -103,7 +134,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   for (const arena of arenas) {
     await arena.target.start();
     arena.seeds = await recordSession(arena.target.port, arena.password);
-    log(`${arena.name} server on port ${arena.target.port} (pid ${arena.target.pid}): ${arena.seeds.length} channels recorded (${arena.seeds.map((s) => `${channelName(s.channelType)}:${s.bytes.length}B`).join(', ')})`);
+    log(
+      `${arena.name} server on port ${arena.target.port} (pid ${arena.target.pid}): ` +
+        `${arena.seeds.length} channels recorded (${seedList(arena.seeds)})`,
+    );
   }
 
   o.onStart?.(arenas.map((a) => a.target));
@@ -204,9 +238,16 @@ async function makeCase(arena: Arena, rng: Rng): Promise<FuzzCase> {
     return { target: arena.name, mode, channelType: seed.channelType, mutation: m.name, bytes: m.bytes };
   }
   const m = mutate(rng, seed.bytes, seed.linkEnd, donor);
-  if (mode === 'tcp') return { target: arena.name, mode, channelType: seed.channelType, mutation: m.name, bytes: m.bytes };
+  if (mode === 'tcp')
+    return { target: arena.name, mode, channelType: seed.channelType, mutation: m.name, bytes: m.bytes };
   if (mode === 'ws') {
-    return { target: arena.name, mode, channelType: seed.channelType, mutation: m.name, bytes: Buffer.concat([wsHandshake(arena.target.port), wsFrames(m.bytes, rng)]) };
+    return {
+      target: arena.name,
+      mode,
+      channelType: seed.channelType,
+      mutation: m.name,
+      bytes: Buffer.concat([wsHandshake(arena.target.port), wsFrames(m.bytes, rng)]),
+    };
   }
   // ws-frames: the handshake and framing themselves are mutated.
   const wrapped = Buffer.concat([wsHandshake(arena.target.port), wsFrames(seed.bytes, rng)]);
@@ -219,7 +260,13 @@ function deliverCase(arena: Arena, c: FuzzCase, rng: Rng): Promise<CaseOutcome> 
 }
 
 /** Send one case to the server on `port` (linked cases present the anchor's session id). */
-export async function deliverTo(port: number, anchor: AnchorSession, password: string | undefined, c: FuzzCase, rng: Rng): Promise<CaseOutcome> {
+export async function deliverTo(
+  port: number,
+  anchor: AnchorSession,
+  password: string | undefined,
+  c: FuzzCase,
+  rng: Rng,
+): Promise<CaseOutcome> {
   if (c.mode !== 'linked') return deliverTcp(port, c.bytes, rng);
   const session = c.channelType === ChannelType.Main ? 0 : await anchor.sessionId();
   if (session === undefined) return { closedByServer: true, linkFailed: true };
@@ -227,13 +274,21 @@ export async function deliverTo(port: number, anchor: AnchorSession, password: s
 }
 
 function saveCandidates(dir: string | undefined, kind: string, cases: readonly FuzzCase[], detail: string): string {
-  const doc = { kind, detail: detail.slice(-4000), cases: cases.map((c) => ({ ...c, bytes: c.bytes.toString('base64') })) };
+  const doc = {
+    kind,
+    detail: detail.slice(-4000),
+    cases: cases.map((c) => ({ ...c, bytes: c.bytes.toString('base64') })),
+  };
   const text = JSON.stringify(doc, null, 1);
   const name = `${kind}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.json`;
   if (!dir) return name;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, name), text);
   return join(dir, name);
+}
+
+function seedList(seeds: readonly RecordedChannel[]): string {
+  return seeds.map((s) => `${channelName(s.channelType)}:${s.bytes.length}B`).join(', ');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

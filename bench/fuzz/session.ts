@@ -80,11 +80,18 @@ export async function recordSession(port: number, password: string | undefined):
     await sleep(100);
     proxy.close();
   }
-  return proxy.recorded.map((chunks) => Buffer.concat(chunks)).filter((b) => b.length >= LINK_HEADER_SIZE).map(describeChannel);
+  return proxy.recorded
+    .map((chunks) => Buffer.concat(chunks))
+    .filter((b) => b.length >= LINK_HEADER_SIZE)
+    .map(describeChannel);
 }
 
 function describeChannel(bytes: Buffer): RecordedChannel {
   const messEnd = LINK_HEADER_SIZE + bytes.readUInt32LE(12);
   // Our client announces auth selection: a u32 mechanism, then the 128-byte RSA ticket.
-  return { channelType: bytes[LINK_HEADER_SIZE + 4]!, bytes, linkEnd: Math.min(bytes.length, messEnd + 4 + TICKET_SIZE) };
+  return {
+    channelType: bytes[LINK_HEADER_SIZE + 4]!,
+    bytes,
+    linkEnd: Math.min(bytes.length, messEnd + 4 + TICKET_SIZE),
+  };
 }

@@ -71,7 +71,16 @@ export class ServerTarget {
   async start(): Promise<void> {
     this.port = await freePort();
     this.output = '';
-    const args = [cliPath(), 'serve', '--port', String(this.port), '--no-warm-up', '--log-level', 'warn', ...(this.options.args ?? ['--still', '--size', '640x400'])];
+    const args = [
+      cliPath(),
+      'serve',
+      '--port',
+      String(this.port),
+      '--no-warm-up',
+      '--log-level',
+      'warn',
+      ...(this.options.args ?? ['--still', '--size', '640x400']),
+    ];
     const env: NodeJS.ProcessEnv = { ...process.env, SPICE_PASSWORD: this.options.password ?? '' };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;

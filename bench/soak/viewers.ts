@@ -52,7 +52,11 @@ function clientFor(t: Transport, e: Endpoint, sockets: Duplex[], webSockets: Web
         }),
     });
   }
-  const c = new SpiceClient({ port: t === 'tls' ? e.tlsPort : e.port, channels, tls: t === 'tls' ? { ca: e.ca, servername: 'localhost' } : undefined });
+  const c = new SpiceClient({
+    port: t === 'tls' ? e.tlsPort : e.port,
+    channels,
+    tls: t === 'tls' ? { ca: e.ca, servername: 'localhost' } : undefined,
+  });
   return c;
 }
 
@@ -66,7 +70,14 @@ async function work(c: SpiceClient, e: Endpoint, rng: Rng, ms: number): Promise<
       const y = Math.round(e.height * 0.22) + 8;
       c.sendInput({ kind: 'mousePosition', x, y, buttons: 0, displayId: 0 });
       c.sendInput({ kind: 'mousePress', button: 1, buttons: 1 });
-      for (let i = 1; i <= 5; i++) c.sendInput({ kind: 'mousePosition', x: x + i * Math.round((rng() - 0.5) * 40), y: y + i * 5, buttons: 1, displayId: 0 });
+      for (let i = 1; i <= 5; i++)
+        c.sendInput({
+          kind: 'mousePosition',
+          x: x + i * Math.round((rng() - 0.5) * 40),
+          y: y + i * 5,
+          buttons: 1,
+          displayId: 0,
+        });
       c.sendInput({ kind: 'mouseRelease', button: 1, buttons: 0 });
     }
     await sleep(100 + rng() * 200);
@@ -78,7 +89,14 @@ function closedAll(c: SpiceClient): boolean {
 }
 
 /** One viewer's life: connect, then behave until its time is up. */
-export async function viewerLife(t: Transport, b: Behaviour, e: Endpoint, rng: Rng, lifeMs: number, stats: ViewerStats): Promise<void> {
+export async function viewerLife(
+  t: Transport,
+  b: Behaviour,
+  e: Endpoint,
+  rng: Rng,
+  lifeMs: number,
+  stats: ViewerStats,
+): Promise<void> {
   const sockets: Duplex[] = [];
   const webSockets: WebSocket[] = [];
   const c = clientFor(t, e, sockets, webSockets);

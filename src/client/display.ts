@@ -100,7 +100,8 @@ export class ClientDisplay {
     const sa = m.srcArea;
     if (sa.right - sa.left !== box.right - box.left || sa.bottom - sa.top !== box.bottom - box.top) return this.skip('scaled copy');
     // An image bigger than the surface it is drawn on is never needed: that is the cap on its size.
-    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), { maxPixels: s.width * s.height });
+    const limits = { maxPixels: s.width * s.height };
+    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), limits);
     this.draws++;
     for (const r of this.clips(m.base)) s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });
   }

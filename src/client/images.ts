@@ -49,12 +49,20 @@ export function decodeClientImage(
     default:
       throw bad(`image kind ${img.kind} is not decoded by this client`);
   }
-  if (out.width !== d.width || out.height !== d.height) throw bad(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
+  if (out.width !== d.width || out.height !== d.height) {
+    throw bad(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
+  }
   if (d.flags & ImageFlags.CacheMe) cache.set(d.id, out);
   return out;
 }
 
-const DECODED_FORMATS: readonly number[] = [BitmapFormat.Bit32, BitmapFormat.Rgba, BitmapFormat.Bit24, BitmapFormat.Bit16, BitmapFormat.Bit8];
+const DECODED_FORMATS: readonly number[] = [
+  BitmapFormat.Bit32,
+  BitmapFormat.Rgba,
+  BitmapFormat.Bit24,
+  BitmapFormat.Bit16,
+  BitmapFormat.Bit8,
+];
 
 function decodeBitmap(format: number, flags: number, width: number, height: number, stride: number, data: Buffer, palette: Uint32Array | undefined): PixelImage {
   // Before the allocation: a 1-bit bitmap's data backs 32 times fewer bytes than its pixels take.

@@ -15,7 +15,13 @@ export interface ImageDecodeLimits {
 export const MAX_DECODED_PIXELS = 16384 * 16384;
 
 /** Throws BAD_IMAGE when `width` x `height` is above the caller's limit. */
-export function checkPixelLimit(codec: string, width: number, height: number, limits: ImageDecodeLimits | undefined): void {
+export function checkPixelLimit(
+  codec: string,
+  width: number,
+  height: number,
+  limits: ImageDecodeLimits | undefined,
+): void {
   const max = limits?.maxPixels ?? MAX_DECODED_PIXELS;
-  if (width * height > max) throw new ProtocolError('BAD_IMAGE', `${codec}: ${width}x${height} is above the limit of ${max} pixels`);
+  if (width * height > max)
+    throw new ProtocolError('BAD_IMAGE', `${codec}: ${width}x${height} is above the limit of ${max} pixels`);
 }

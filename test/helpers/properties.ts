@@ -21,7 +21,11 @@ export function check<T>(arb: fc.Arbitrary<T>, predicate: (v: T) => void, numRun
  * `exact`, so a plain Error does not pass for its subclasses TypeError or RangeError). Anything
  * else is rethrown so fast-check shrinks the input and reports it.
  */
-export function returnsOrThrows<R>(decode: () => R, allowed: readonly (abstract new (...args: never[]) => Error)[], exact = false): R | Error {
+export function returnsOrThrows<R>(
+  decode: () => R,
+  allowed: readonly (abstract new (...args: never[]) => Error)[],
+  exact = false,
+): R | Error {
   try {
     return decode();
   } catch (err) {
@@ -43,7 +47,13 @@ export const anyBytes = (maxLength = 512): fc.Arbitrary<Buffer> =>
 /** A valid prefix with random bytes overwritten, cut or extended: reaches past the first checks. */
 export function mutated(valid: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
   return fc
-    .tuple(valid, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(), anyBytes(64), fc.boolean())
+    .tuple(
+      valid,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+      fc.nat(),
+      anyBytes(64),
+      fc.boolean(),
+    )
     .map(([base, edits, cut, tail, extend]) => {
       const b = Buffer.from(base);
       for (const [at, v] of edits) if (b.length > 0) b[at % b.length] = v;
