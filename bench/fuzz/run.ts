@@ -168,7 +168,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       } else if (arena.target.running) {
         report.hangs++;
         log(`HANG of the ${arena.name} server: healthy viewer failed twice (${h.error})`);
-        incident(arena, 'hang', h.error ?? '');
+        incident(arena, 'hang', `${h.error ?? ''}\nserver output:\n${arena.target.recentOutput()}`);
       }
     }
   };

@@ -64,6 +64,11 @@ export class ServerTarget {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The tail of what the server printed (its refusals and warnings). */
+  recentOutput(): string {
+    return this.output;
+  }
+
   onExit(listener: (e: TargetExit) => void): void {
     this.exitListeners.push(listener);
   }
