@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RecordingFormatError } from '../src/sources/recording/spiced-format/bytes.js';
+import { allocImage } from '../src/display/pixels.js';
+import { encodeLz } from '../src/display/lz.js';
+import { ByteCursor, ByteWriter, RecordingFormatError } from '../src/sources/recording/spiced-format/bytes.js';
+import { ImageCoding, readImage } from '../src/sources/recording/spiced-format/images.js';
 import { RecordDecoder, RecordEncoder } from '../src/sources/recording/spiced-format/records.js';
 import { ReplayEvents } from '../src/sources/recording/spice-replay/replay-events.js';
 import { ReplayTranslator } from '../src/sources/recording/spice-replay/translator.js';
@@ -50,6 +53,17 @@ describe('spiced records', () => {
         }
       },
       200,
+    );
+  });
+});
+
+describe('a spiced record\'s image', () => {
+  it('is refused before decoding when its LZ header claims more pixels than the record', () => {
+    // 2000x2000 of one colour: a few hundred bytes of LZ that would decode to 16 MB.
+    const lz = encodeLz(allocImage(2000, 2000));
+    const w = new ByteWriter(64).u8(ImageCoding.LzRgb32).uvarint(1, 'w').uvarint(1, 'h').uvarint(lz.length, 'n').bytes(lz);
+    expect(() => readImage(new ByteCursor(Buffer.from(w.view()), 'test'), 'test')).toThrow(
+      /above the limit of 1 pixels/,
     );
   });
 });
