@@ -60,6 +60,8 @@ export interface FuzzReport {
   slowChecks: number;
   worstHealthyMs: number;
   maxRssBytes: number;
+  /** Each server's RSS once a minute (bytes; 0 while restarting): growth shows here, not in the peak. */
+  rssTimeline: { seconds: number; open: number; password: number }[];
   /** Saved candidate files (crash or hang), one per incident. */
   incidents: string[];
   seconds: number;
@@ -90,6 +92,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     slowChecks: 0,
     worstHealthyMs: 0,
     maxRssBytes: 0,
+    rssTimeline: [],
     incidents: [],
     seconds: 0,
   };
@@ -148,6 +151,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const sampler = setInterval(() => {
     for (const a of arenas) report.maxRssBytes = Math.max(report.maxRssBytes, a.target.rss());
   }, 500);
+  const timeline = (): void => {
+    const [open, password] = arenas.map((a) => a.target.rss());
+    report.rssTimeline.push({ seconds: (performance.now() - started) / 1000, open: open!, password: password! });
+  };
+  timeline();
+  const minutely = setInterval(timeline, 60_000);
   const progress = setInterval(() => {
     report.seconds = (performance.now() - started) / 1000;
     o.onProgress?.(report);
@@ -211,6 +220,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   for (const a of arenas) await a.restarting;
   clearInterval(sampler);
   clearInterval(progress);
+  clearInterval(minutely);
+  timeline();
   for (const a of arenas) report.maxRssBytes = Math.max(report.maxRssBytes, a.target.rss());
   report.seconds = (performance.now() - started) / 1000;
 

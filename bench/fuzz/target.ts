@@ -89,6 +89,12 @@ export class ServerTarget {
     const env: NodeJS.ProcessEnv = { ...process.env, SPICE_PASSWORD: this.options.password ?? '' };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    // If the fuzzer or soak itself dies, its servers must not live on as orphans.
+    const orphanGuard = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
     const keep = (d: Buffer): void => {
       // The tail only: a fuzzer makes the server log a refusal per case.
       this.output = (this.output + d.toString()).slice(-8000);
