@@ -3,6 +3,16 @@ import type { DisplayBase, DisplayServerMessage } from '../protocol/display.js';
 import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
 import { Surface } from '../display/surface.js';
 import { decodeClientImage, type ImageCache } from './images.js';
+import { ProtocolError } from '../protocol/errors.js';
+
+/** The largest surface spiced creates (desktop.ts): a bigger one is refused before allocation. */
+const MAX_SURFACE_SIDE = 16384;
+
+function checkSurfaceSize(id: number, width: number, height: number): void {
+  if (width < 1 || height < 1 || width > MAX_SURFACE_SIDE || height > MAX_SURFACE_SIDE) {
+    throw new ProtocolError('BAD_MESSAGE', `surface ${id} of ${width}x${height} (limit ${MAX_SURFACE_SIDE} a side)`);
+  }
+}
 
 /**
  * A viewer's framebuffer: applies display messages to client-side surfaces the way spice-gtk
@@ -23,6 +33,7 @@ export class ClientDisplay {
   apply(m: DisplayServerMessage): void {
     switch (m.kind) {
       case 'surfaceCreate':
+        checkSurfaceSize(m.surfaceId, m.width, m.height);
         this.surfaces.set(m.surfaceId, new Surface(m.surfaceId, m.width, m.height));
         return;
       case 'surfaceDestroy':
@@ -88,7 +99,9 @@ export class ClientDisplay {
     const box = m.base.box;
     const sa = m.srcArea;
     if (sa.right - sa.left !== box.right - box.left || sa.bottom - sa.top !== box.bottom - box.top) return this.skip('scaled copy');
-    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id));
+    // An image bigger than the surface it is drawn on is never needed: that is the cap on its size.
+    const limits = { maxPixels: s.width * s.height };
+    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), limits);
     this.draws++;
     for (const r of this.clips(m.base)) s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });
   }

@@ -3,42 +3,70 @@ import type { SpiceImage } from '../protocol/image.js';
 import { decodeLz } from '../display/lz-decode.js';
 import { decodeQuic } from '../display/quic-decode.js';
 import { allocImage, type PixelImage } from '../display/pixels.js';
+import { checkPixelLimit, type ImageDecodeLimits } from '../display/decode-limits.js';
+import { ProtocolError } from '../protocol/errors.js';
 
 /** Images a client keeps because the server flagged them CACHE_ME (id -> pixels). */
 export type ImageCache = Map<bigint, PixelImage>;
 
-/** Decode a SpiceImage the way a viewer would, into 32-bit BGRX pixels. */
-export function decodeClientImage(img: SpiceImage, cache: ImageCache, surfaces: (id: number) => PixelImage | undefined): PixelImage {
+/** What the server sent and this client cannot draw: a peer's fault, so a ProtocolError. */
+function bad(message: string): ProtocolError {
+  return new ProtocolError('BAD_IMAGE', message);
+}
+
+/**
+ * Decode a SpiceImage the way a viewer would, into 32-bit BGRX pixels; `limits` caps the size of
+ * a decoded image (the caller passes what its target surface can show).
+ */
+export function decodeClientImage(
+  img: SpiceImage,
+  cache: ImageCache,
+  surfaces: (id: number) => PixelImage | undefined,
+  limits?: ImageDecodeLimits,
+): PixelImage {
   const d = img.descriptor;
   let out: PixelImage;
   switch (img.kind) {
     case 'bitmap':
+      checkPixelLimit('bitmap', img.width, img.height, limits);
       out = decodeBitmap(img.format, img.bitmapFlags, img.width, img.height, img.stride, img.data, img.palette?.entries);
       break;
     case 'binary':
-      if (d.type === ImageType.LzRgb) out = decodeLz(img.data).image;
-      else if (d.type === ImageType.Quic) out = decodeQuic(img.data).image;
-      else throw new Error(`image type ${d.type} is not decoded by this client`);
+      if (d.type === ImageType.LzRgb) out = decodeLz(img.data, limits).image;
+      else if (d.type === ImageType.Quic) out = decodeQuic(img.data, limits).image;
+      else throw bad(`image type ${d.type} is not decoded by this client`);
       break;
     case 'fromCache': {
       const cached = cache.get(d.id);
-      if (!cached) throw new Error(`image ${d.id} is not in the cache`);
+      if (!cached) throw bad(`image ${d.id} is not in the cache`);
       return cached;
     }
     case 'surface': {
       const s = surfaces(img.surfaceId);
-      if (!s) throw new Error(`image from unknown surface ${img.surfaceId}`);
+      if (!s) throw bad(`image from unknown surface ${img.surfaceId}`);
       return s;
     }
     default:
-      throw new Error(`image kind ${img.kind} is not decoded by this client`);
+      throw bad(`image kind ${img.kind} is not decoded by this client`);
   }
-  if (out.width !== d.width || out.height !== d.height) throw new Error(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
+  if (out.width !== d.width || out.height !== d.height) {
+    throw bad(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
+  }
   if (d.flags & ImageFlags.CacheMe) cache.set(d.id, out);
   return out;
 }
 
+const DECODED_FORMATS: readonly number[] = [
+  BitmapFormat.Bit32,
+  BitmapFormat.Rgba,
+  BitmapFormat.Bit24,
+  BitmapFormat.Bit16,
+  BitmapFormat.Bit8,
+];
+
 function decodeBitmap(format: number, flags: number, width: number, height: number, stride: number, data: Buffer, palette: Uint32Array | undefined): PixelImage {
+  // Before the allocation: a 1-bit bitmap's data backs 32 times fewer bytes than its pixels take.
+  if (!DECODED_FORMATS.includes(format)) throw bad(`bitmap format ${format} is not decoded by this client`);
   const out = allocImage(width, height);
   const topDown = (flags & BitmapFlags.TopDown) !== 0;
   for (let y = 0; y < height; y++) {
@@ -64,6 +92,6 @@ function pixelOf(format: number, row: Buffer, x: number, palette: Uint32Array | 
     case BitmapFormat.Bit8:
       return (palette?.[row[x]!] ?? 0) & 0xffffff;
     default:
-      throw new Error(`bitmap format ${format} is not decoded by this client`);
+      throw bad(`bitmap format ${format} is not decoded by this client`);
   }
 }

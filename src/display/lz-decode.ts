@@ -9,6 +9,7 @@
 import { endianness } from 'node:os';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
+import { checkPixelLimit, type ImageDecodeLimits } from './decode-limits.js';
 import { LZ_HEADER_SIZE, LZ_MAGIC, LZ_VERSION, LzImageType } from './lz.js';
 
 export interface LzDecoded {
@@ -39,7 +40,7 @@ function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_IMAGE', `LZ: ${message}`);
 }
 
-export function decodeLz(data: Buffer): LzDecoded {
+export function decodeLz(data: Buffer, limits?: ImageDecodeLimits): LzDecoded {
   if (data.length < LZ_HEADER_SIZE) throw bad(`truncated header: ${data.length} bytes, need ${LZ_HEADER_SIZE}`);
   const magic = data.readUInt32BE(0);
   if (magic !== LZ_MAGIC) throw bad(`bad magic 0x${magic.toString(16)}, expected 0x${LZ_MAGIC.toString(16)}`);
@@ -53,6 +54,7 @@ export function decodeLz(data: Buffer): LzDecoded {
   const n = width * height;
   if (n === 0) throw bad(`empty image ${width}x${height}`);
   checkPlausibleSize(n, data.length - LZ_HEADER_SIZE, passes.length);
+  checkPixelLimit('LZ', width, height, limits);
 
   const pixels = new Uint32Array(n);
   let pos = LZ_HEADER_SIZE;

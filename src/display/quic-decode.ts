@@ -11,6 +11,7 @@
 import { endianness } from 'node:os';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
+import { checkPixelLimit, type ImageDecodeLimits } from './decode-limits.js';
 import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
 import {
   BPP_MASK,
@@ -42,7 +43,7 @@ function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_IMAGE', `QUIC: ${message}`);
 }
 
-export function decodeQuic(data: Buffer): QuicDecoded {
+export function decodeQuic(data: Buffer, limits?: ImageDecodeLimits): QuicDecoded {
   if (data.length < (QUIC_HEADER_WORDS + 1) * 4) throw bad(`truncated: ${data.length} bytes, a stream needs at least ${(QUIC_HEADER_WORDS + 1) * 4}`);
   if (data.length % 4 !== 0) throw bad(`${data.length} bytes is not a whole number of 32-bit words`);
   const magic = data.readUInt32LE(0);
@@ -57,6 +58,7 @@ export function decodeQuic(data: Buffer): QuicDecoded {
   }
   const withAlpha = type === QuicImageType.Rgba;
   checkSize(width, height, withAlpha ? 4 : 3, (data.length / 4 - QUIC_HEADER_WORDS) * 32);
+  checkPixelLimit('QUIC', width, height, limits);
   const pixels = new QuicDecoder(data).decode(width, height, withAlpha);
   const bytes = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   if (!HOST_IS_LE) bytes.swap32(); // the words hold 0xAARRGGBB values; memory must be B,G,R,A
@@ -64,13 +66,14 @@ export function decodeQuic(data: Buffer): QuicDecoded {
 }
 
 /**
- * Refuse sizes the data cannot describe before allocating the image: every symbol of row 0 and the
- * first pixel of every later row take at least one bit per channel.
+ * Refuse sizes the data cannot describe before allocating the image: every symbol of row 0, and the
+ * first three pixels of every later row (a run can only start at the fourth), take at least one bit
+ * per channel.
  */
 function checkSize(width: number, height: number, channels: number, bits: number): void {
   if (width === 0 || height === 0) throw bad(`empty image ${width}x${height}`);
   if (width * height > QUIC_MAX_PIXELS) throw bad(`${width}x${height} is too large`);
-  const minBits = channels * (width + height - 1);
+  const minBits = channels * (width + (height - 1) * Math.min(width, 3));
   if (minBits > bits) throw bad(`truncated: ${width}x${height} needs at least ${minBits} bits, the stream has ${bits}`);
 }
 

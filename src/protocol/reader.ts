@@ -12,6 +12,11 @@ export class Reader {
     start = 0,
     private readonly end = buf.length,
   ) {
+    // A start before the body (a pointer computed from peer fields) would read through Buffer's own
+    // range checks and surface as a RangeError instead of a ProtocolError.
+    if (!Number.isInteger(start) || start < 0 || end > buf.length) {
+      throw new ProtocolError('TRUNCATED', `offset ${start} outside a ${buf.length}-byte body`);
+    }
     this.pos = start;
   }
 

@@ -72,7 +72,8 @@ export function readImage(c: ByteCursor, where: string): PixelImage {
 function decodeLzImage(data: Buffer, coding: number, width: number, height: number, where: string): PixelImage {
   let decoded;
   try {
-    decoded = decodeLz(data);
+    // The record's own size caps the allocation (the LZ header must agree with it anyway).
+    decoded = decodeLz(data, { maxPixels: width * height });
   } catch (err) {
     throw new RecordingFormatError(`${where}: bad LZ image: ${err instanceof Error ? err.message : String(err)}`);
   }
