@@ -27,12 +27,27 @@ const SETTLE_MS = 40;
 const CASE_MS = 1000;
 
 /**
+ * Cases come from 16 loopback addresses of their own (127.0.1.1-16, round robin), the healthy
+ * viewer and the anchor session from 127.0.0.1: the server judges addresses (pre-auth connections
+ * per address, the ticket back-off), and the question is whether an attacker's addresses can stop
+ * a viewer at another address from being served. A single attacking address would mostly meet its
+ * own per-address limits; sixteen get past them to the decoders.
+ */
+const ATTACKER_ADDRESSES = 16;
+let nextAttacker = 0;
+function attackerAddress(): string {
+  nextAttacker = (nextAttacker % ATTACKER_ADDRESSES) + 1;
+  return `127.0.1.${nextAttacker}`;
+}
+
+/**
  * A connection, or undefined when the server is not listening (it exited or is restarting: the
  * crash monitor reports that). Other errors are the fuzzer's own and are thrown.
  */
 function connect(port: number): Promise<net.Socket | undefined> {
+  const localAddress = attackerAddress();
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
+    const s = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') resolve(undefined);
       else reject(err);
