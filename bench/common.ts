@@ -2,6 +2,19 @@
 import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+/** A port nothing listens on or connects from right now (the kernel's pick on 127.0.0.1), for a server to bind. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -14,7 +14,6 @@
  * and listen on 127.0.0.1 only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,7 +22,7 @@ import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates, writeCertificates } from '../src/server/certs.js';
 import { decodePng } from '../src/util/png.js';
-import { median, procCpuMs } from './common.js';
+import { freePort, median, procCpuMs } from './common.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -66,18 +65,6 @@ function plainRecording(file: string, dir: string): string {
   const out = join(dir, file.split('/').pop()!.replace(/\.xz$/, ''));
   if (!existsSync(out)) writeFileSync(out, spawnSync('xz', ['-dc', file], { maxBuffer: 1 << 30 }).stdout);
   return out;
-}
-
-/** A port nothing listens on or connects from right now (the kernel's pick), so a server can bind it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** One side once; a server that exits before it listens (a port taken meanwhile) is started again, twice at most. */

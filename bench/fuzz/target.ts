@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,17 +15,9 @@ export function cliPath(): string {
   return join(root, 'dist', 'src', 'cli', 'main.js');
 }
 
-/** A TCP port the kernel just handed out on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../common.js';
+
+export { freePort };
 
 /** The password of the fuzzer's second server (and of its replays). */
 export const FUZZ_PASSWORD = 'fuzz-secret';
