@@ -6,6 +6,7 @@ import { SpiceServer } from '../src/server/server.js';
 import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';
 import type { DisplaySource } from '../src/sources/types.js';
 import { recordingSink, SessionRecorder } from '../src/sources/recording/spiced-format/index.js';
+import { sameRgb } from '../src/display/pixels.js';
 import { gradient } from './helpers/pattern-source.js';
 import { tempDir } from './helpers/tools.js';
 import { join } from 'node:path';
@@ -118,6 +119,36 @@ describe('viewer pace', () => {
     expect(count.frames).toBe(2);
     await scheduler.stop();
     await slow.stop();
+  });
+
+  it('follows the fastest viewer: a stalled one holds nobody back, and is still served in the end', async () => {
+    const fast = new SpiceClient({ port: server.port, channels: [ChannelType.Display] });
+    try {
+      await fast.connect();
+      await fast.waitFor(() => fast.display.marks > 0, 5000, 'first frame of the second viewer');
+      viewer.channels.get(ChannelType.Display)!.socket.pause();
+      for (let i = 1; i <= 100; i++) {
+        sink.display({ kind: 'fill', surfaceId: 0, rect: { top: i, left: 0, bottom: i + 1, right: 320 }, color: i });
+      }
+      const inSync = (c: SpiceClient): boolean => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!);
+      await fast.waitFor(() => inSync(fast), 5000, 'the fills at the fast viewer');
+      const pace = sink.pace!;
+      // The stalled viewer still has draws queued, but the fast one has sent on everything.
+      expect(server.display.clients.size).toBe(2);
+      expect([...server.display.clients].some((c) => !c.keepsUp)).toBe(true);
+      expect(pace.caughtUp()).toBe(true);
+      const count = { frames: 0 };
+      const scheduler = pacedFrame(pace, 60_000, count);
+      await sleep(50);
+      expect(count.frames).toBe(1);
+      expect(scheduler.pacedWaits).toBe(0);
+      await scheduler.stop();
+      // Once it reads again, the stalled viewer ends on the server's frame too.
+      viewer.channels.get(ChannelType.Display)!.socket.resume();
+      await viewer.waitFor(() => inSync(viewer), 5000, 'the stalled viewer catching up');
+    } finally {
+      fast.close();
+    }
   });
 
   it('reaches a source through a recording sink (serve --record) as well', async () => {

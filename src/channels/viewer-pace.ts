@@ -7,10 +7,12 @@ export interface PacedViewer {
 }
 
 /**
- * The display channel's answer to "may the source draw another frame": yes when every viewer that
- * receives draws has an empty queue. Viewers call progress() when their queue drains, which wakes
- * the waiting source. A viewer whose draws have collapsed into damage counts as keeping up: it is
- * already served at its own pace, and must not hold back the others.
+ * The display channel's answer to "may the source draw another frame": yes when at least one viewer
+ * that receives draws has an empty queue (or there is none). The fastest viewer sets the pace, so
+ * a slow one (a thin link, a phone, a busy browser) costs the others nothing: its queue keeps only
+ * the newest of the draws that cover each other, and past its pixel bound collapses into damage
+ * served at its own pace. With one viewer this is plain pacing: no frame while it is behind.
+ * Viewers call progress() when their queue drains, which wakes the waiting source.
  */
 export class ViewerPaceTracker implements ViewerPace {
   private listeners = new Set<() => void>();
@@ -18,8 +20,12 @@ export class ViewerPaceTracker implements ViewerPace {
   constructor(private readonly viewers: () => Iterable<PacedViewer>) {}
 
   caughtUp(): boolean {
-    for (const v of this.viewers()) if (!v.keepsUp) return false;
-    return true;
+    let any = false;
+    for (const v of this.viewers()) {
+      if (v.keepsUp) return true;
+      any = true;
+    }
+    return !any;
   }
 
   whenCaughtUp(listener: () => void): () => void {
