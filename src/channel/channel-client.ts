@@ -55,6 +55,8 @@ export abstract class ChannelClient {
   private awaitingWritable = false;
   private closed = false;
   private closeHandlers: ((reason: string) => void)[] = [];
+  /** Why the client closed, once it has. */
+  private closeReason: string | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   /** Bytes the client has taken so far (see drainMark), and since when that has not changed. */
   private lastDrainMark = -1;
@@ -101,8 +103,15 @@ export abstract class ChannelClient {
   /** Hook for PONG (main channel measures round trips). */
   protected onPong(_id: number, _timestamp: bigint): void {}
 
+  /**
+   * `handler` once the client has closed. A client can close before everyone has subscribed: the
+   * bytes that came with its link are handled in its constructor, and a malformed one closes it
+   * there. A late handler is called at once with the reason, or the channel would keep the client
+   * and the session would never end (the fuzzer found hundreds of such sessions a minute).
+   */
   onClose(handler: (reason: string) => void): void {
-    this.closeHandlers.push(handler);
+    if (this.closeReason !== undefined) handler(this.closeReason);
+    else this.closeHandlers.push(handler);
   }
 
   /** Queue an item and make sure the pipe is pushed soon (items added in one tick go together). */
@@ -317,6 +326,7 @@ export abstract class ChannelClient {
 
   private finish(reason: string): void {
     this.closed = true;
+    this.closeReason = reason;
     if (this.stallTimer) clearInterval(this.stallTimer);
     const handlers = this.closeHandlers;
     this.closeHandlers = [];

@@ -26,7 +26,8 @@ export abstract class Channel<C extends ChannelClient = ChannelClient> {
     this.clients.add(client);
     client.onClose(() => this.clients.delete(client));
     session.add(client, this.type === 1);
-    client.start();
+    // The bytes that came with the link may already have closed it (a malformed message).
+    if (!client.isClosed) client.start();
     return client;
   }
 

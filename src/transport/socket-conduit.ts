@@ -62,7 +62,18 @@ export abstract class SocketConduit<S extends Socket> {
     this.inbox.onData(cb);
   }
 
+  /**
+   * `cb` once the socket has closed, with its error if it had one. A listener that comes after the
+   * close (the peer sent its link and vanished while the link was being judged) is called on the
+   * next turn: otherwise its channel client would wait forever for a close that has happened, and
+   * the session it belongs to would never end.
+   */
   onClose(cb: (err?: Error) => void): void {
+    if (this.socket.closed) {
+      const failure = this.socket.errored ?? undefined;
+      setImmediate(() => cb(failure));
+      return;
+    }
     let failure: Error | undefined;
     this.socket.on('error', (err) => (failure = err));
     this.socket.once('close', () => cb(failure));

@@ -94,7 +94,13 @@ export class WsConduit implements Conduit {
     this.inbox.unread(chunks);
   }
 
+  /** `cb` once the WebSocket has closed; a listener that comes after the close is called on the next turn. */
   onClose(cb: (err?: Error) => void): void {
+    if (this.ws.readyState === this.ws.CLOSED) {
+      this.closed = true;
+      setImmediate(() => cb(this.failure));
+      return;
+    }
     this.ws.on('error', (err) => (this.failure ??= err));
     this.ws.once('close', () => {
       this.closed = true;
