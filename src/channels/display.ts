@@ -19,6 +19,12 @@ export interface DisplayOptions {
   compression: ImageCompression;
   /** Raw pixel bytes a viewer may have queued before its updates turn into damage. */
   maxQueuedBytes: number;
+  /**
+   * Draws a viewer may have queued before they turn into damage, whatever their pixels: fills and
+   * copy-bits weigh next to nothing, so without a count a lagging viewer could hold half a million
+   * small items (some 100 MB of heap) before reaching `maxQueuedBytes`.
+   */
+  maxQueuedDraws: number;
   /** How long to wait for DISPLAY_INIT before sending the screen anyway. */
   initTimeoutMs: number;
   ackWindow: number;
@@ -26,7 +32,14 @@ export interface DisplayOptions {
   imageCache: boolean;
 }
 
-export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = { compression: 'auto', maxQueuedBytes: 32 << 20, initTimeoutMs: 1000, ackWindow: 20, imageCache: true };
+export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
+  compression: 'auto',
+  maxQueuedBytes: 32 << 20,
+  maxQueuedDraws: 8192,
+  initTimeoutMs: 1000,
+  ackWindow: 20,
+  imageCache: true,
+};
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
 const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 2: 'auto', 3: 'auto', 4: 'quic', 6: 'lz' };
@@ -95,7 +108,7 @@ export class DisplayChannelClient extends ChannelClient {
     this.compression = channel.options.compression;
   }
 
-  /** Not an item count: queued pixels are bounded (maxQueuedBytes), past which draws become damage. */
+  /** Not the generic item count: queued draws are bounded by pixels and count, past which they become damage. */
   protected override get queueLimit(): number {
     return Number.POSITIVE_INFINITY;
   }
@@ -204,7 +217,8 @@ export class DisplayChannelClient extends ChannelClient {
           this.dropCovered(u.rect);
           this.push(u.kind === 'fill' ? fillItem(u.rect, u.color) : copyItem(shared!, this.imaging));
         }
-        if (this.pipe.weight > this.channel.options.maxQueuedBytes) this.collapseIntoDamage();
+        const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
+        if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
     }
   }
 
