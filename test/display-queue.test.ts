@@ -1,12 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
-import type { DisplaySink } from '../src/display/commands.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer } from '../src/server/server.js';
-import type { DisplaySource } from '../src/sources/types.js';
-import { gradient } from './helpers/pattern-source.js';
+import { ManualSource } from './helpers/pattern-source.js';
 
 /*
  * A lagging display viewer's queue is bounded by count as well as by pixels: 1-pixel fills weigh
@@ -16,17 +14,8 @@ import { gradient } from './helpers/pattern-source.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('display queue of a viewer that stops reading', () => {
-  let sink!: DisplaySink;
+  const source = new ManualSource();
   let server: SpiceServer;
-  const source: DisplaySource = {
-    name: 'manual',
-    start: (s) => {
-      sink = s;
-      s.display({ kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 240, primary: true });
-      s.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: 240, right: 320 }, image: gradient(320, 240, 0) });
-    },
-    stop: () => undefined,
-  };
   beforeAll(async () => {
     server = new SpiceServer({ source, port: 0, audio: false, web: false, warmUp: false, display: { maxQueuedDraws: 2000 } });
     await server.start();
@@ -43,7 +32,7 @@ describe('display queue of a viewer that stops reading', () => {
     for (let i = 0; i < 20_000; i++) {
       const x = i % 320;
       const y = Math.floor(i / 320) % 240;
-      sink.display({ kind: 'fill', surfaceId: 0, rect: { top: y, left: x, bottom: y + 1, right: x + 1 }, color: (i * 2654435761) >>> 8 });
+      source.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: y, left: x, bottom: y + 1, right: x + 1 }, color: (i * 2654435761) >>> 8 });
       if (i % 1000 === 0) await sleep(1);
     }
     const serverSide = [...server.display.clients][0]!;

@@ -11,9 +11,7 @@ import { encodeLinkMess } from '../src/protocol/link.js';
 import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
 import { exchange } from './helpers/net.js';
-import { gradient, PatternSource } from './helpers/pattern-source.js';
-import type { DisplaySink } from '../src/display/commands.js';
-import type { DisplaySource } from '../src/sources/types.js';
+import { gradient, ManualSource, PatternSource } from './helpers/pattern-source.js';
 import { DeferredSource } from '../src/sources/deferred.js';
 
 const PASSWORD = 'open sesame';
@@ -234,18 +232,10 @@ describe('a viewer that stops reading', () => {
 
 describe('draws covered before they are sent', () => {
   it('are dropped from a queue that waits, and the viewer still ends on the server frame', async () => {
-    let sink!: DisplaySink;
-    const source: DisplaySource = {
-      name: 'manual',
-      start: (s) => {
-        sink = s;
-        s.display({ kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 240, primary: true });
-        s.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: 240, right: 320 }, image: gradient(320, 240, 0) });
-      },
-      stop: () => undefined,
-    };
+    const source = new ManualSource();
     const server = new SpiceServer({ source, port: 0, password: PASSWORD });
     await server.start();
+    const sink = source.sink;
     const viewer = new SpiceClient({ port: server.port, password: PASSWORD, channels: [ChannelType.Display] });
     try {
       await viewer.connect();

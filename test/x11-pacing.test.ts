@@ -4,10 +4,9 @@ import type { DisplaySink, ViewerPace } from '../src/display/commands.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';
-import type { DisplaySource } from '../src/sources/types.js';
 import { recordingSink, SessionRecorder } from '../src/sources/recording/spiced-format/index.js';
 import { sameRgb } from '../src/display/pixels.js';
-import { gradient } from './helpers/pattern-source.js';
+import { ManualSource } from './helpers/pattern-source.js';
 import { tempDir } from './helpers/tools.js';
 import { join } from 'node:path';
 
@@ -30,25 +29,16 @@ function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number
   return scheduler;
 }
 
-const WHOLE = { top: 0, left: 0, bottom: 240, right: 320 };
-
 describe('viewer pace', () => {
   let sink!: DisplaySink;
   let server: SpiceServer;
   let viewer: SpiceClient;
-  const source: DisplaySource = {
-    name: 'manual',
-    start: (s) => {
-      sink = s;
-      s.display({ kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 240, primary: true });
-      s.display({ kind: 'copy', surfaceId: 0, dest: WHOLE, image: gradient(320, 240, 0) });
-    },
-    stop: () => undefined,
-  };
+  const source = new ManualSource();
 
   beforeEach(async () => {
     server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', audio: false, web: false });
     await server.start();
+    sink = source.sink;
     viewer = new SpiceClient({ port: server.port, channels: [ChannelType.Display] });
     await viewer.connect();
     await viewer.waitFor(() => viewer.display.marks > 0, 5000, 'first frame');

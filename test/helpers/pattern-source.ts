@@ -54,3 +54,22 @@ export function gradient(w: number, h: number, seed: number): PixelImage {
   }
   return img;
 }
+
+/** A gradient screen whose sink the test drives by hand (`source.sink` once the server started). */
+export class ManualSource implements DisplaySource {
+  readonly name = 'manual';
+  sink!: DisplaySink;
+
+  constructor(
+    readonly width = 320,
+    readonly height = 240,
+  ) {}
+
+  start(sink: DisplaySink): void {
+    this.sink = sink;
+    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: this.width, height: this.height, primary: true });
+    sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: this.height, right: this.width }, image: gradient(this.width, this.height, 0) });
+  }
+
+  stop(): void {}
+}
