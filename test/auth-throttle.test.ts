@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthThrottle, DEFAULT_THROTTLE, throttleKey } from '../src/server/auth-throttle.js';
+import { AuthThrottle, DEFAULT_THROTTLE } from '../src/server/auth-throttle.js';
+import { peerAddressKey as throttleKey } from '../src/util/address.js';
 
 /* The back-off policy on its own clock (times in ms); auth.test.ts checks it over real sockets. */
 

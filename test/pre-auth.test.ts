@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addressKey } from '../src/server/pre-auth.js';
+import { addressKey } from '../src/util/address.js';
 import { SpiceServer, type SpiceServerOptions } from '../src/server/server.js';
 import { memoryLogger, type LogRecord } from '../src/util/log.js';
 import { closedWithin, halfOpen, logged, viewerGetsFrame } from './helpers/half-open.js';

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 
 /** Parsers for commander options: each throws InvalidArgumentError with a message for the user. */
@@ -57,14 +56,6 @@ export function parseKeepAlive(value: string): { idleS: number; intervalS: numbe
 
 export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1' || host.startsWith('::ffff:127.');
-  return false;
 }
 
 export interface PasswordSources {

@@ -16,7 +16,6 @@ import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
 import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
 import {
-  isLoopback,
   parseDisplayNumber,
   parseList,
   parseNonNegative,
@@ -27,6 +26,7 @@ import {
 } from './options.js';
 import { addConnectionOptions } from './connection-options.js';
 import { raiseFdLimit } from '../util/fd-limit.js';
+import { isLoopback } from '../util/address.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 import { startPeriodicStats } from '../server/periodic-stats.js';

@@ -48,25 +48,6 @@ interface AddressState {
   trustedUntil: number;
 }
 
-/** The address a throttle counts by: "a.b.c.d" for IPv4 (also when IPv4-mapped), the /64 for IPv6. */
-export function throttleKey(peer: string): string {
-  const bracketed = peer.startsWith('[');
-  const addr = bracketed ? peer.slice(1, peer.indexOf(']')) : peer.slice(0, Math.max(0, peer.lastIndexOf(':'))) || peer;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (mapped) return mapped[1]!;
-  if (!addr.includes(':')) return addr;
-  return `${expandIpv6(addr).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (a zone id is dropped). */
-function expandIpv6(addr: string): string[] {
-  const [head = '', tail] = addr.split('%')[0]!.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((g) => (parseInt(g, 16) || 0).toString(16));
-}
-
 /** A token bucket: `rate` tokens a second, at most `burst` saved up. */
 class TokenBucket {
   private tokens: number;

@@ -1,6 +1,7 @@
 import type { Logger } from '../util/log.js';
 import { AuthLog } from './auth-log.js';
-import { AuthThrottle, DEFAULT_THROTTLE, throttleKey, type ThrottleOptions } from './auth-throttle.js';
+import { peerAddressKey } from '../util/address.js';
+import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.js';
 import { generateTicketKey, KeyPool } from './key-pool.js';
 import { TicketKey, type Ticketing, type TicketVerdict } from './ticket.js';
 
@@ -63,7 +64,7 @@ export class Authenticator {
   begin(peer: string, websocket: boolean): LinkTicket | Promise<LinkTicket> {
     const fixed = this.fixedKey.publicDer;
     if (!this.ticketing.required) return { publicDer: fixed, check: () => this.ticketing.verify(undefined) };
-    const address = throttleKey(peer);
+    const address = peerAddressKey(peer);
     const early = this.throttle.peek(address);
     if (early !== 'ok') return { publicDer: fixed, check: () => this.unchecked(address, early) };
     const key = this.pool.take();

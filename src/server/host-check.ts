@@ -1,3 +1,4 @@
+import { isLoopback } from '../util/address.js';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
@@ -24,10 +25,6 @@ export function hostnameOf(authority: string): string | undefined {
   return name === undefined ? undefined : name.toLowerCase().replace(/\.$/, '');
 }
 
-function isLoopbackAddress(ip: string): boolean {
-  return isIP(ip) === 4 ? ip.startsWith('127.') : ip === '::1' || /^::ffff:127\./i.test(ip);
-}
-
 function isWildcard(address: string): boolean {
   return address === '' || address === '0.0.0.0' || address === '::' || address === '[::]';
 }
@@ -49,7 +46,7 @@ export function isKnownHost(hostname: string, known: KnownHosts): boolean {
   if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
   if (known.publicHosts.some((h) => hostnameOf(h) === hostname)) return true;
   if (isIP(hostname) === 0) return false;
-  if (isLoopbackAddress(hostname)) return true;
+  if (isLoopback(hostname)) return true;
   const listen = hostnameOf(known.listen) ?? known.listen;
   return isWildcard(listen) ? isOwnAddress(hostname) : listen.toLowerCase() === hostname;
 }

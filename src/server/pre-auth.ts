@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { addressKey } from '../util/address.js';
 import type { ThrottledLog } from '../util/throttled-log.js';
 
 /*
@@ -38,26 +38,6 @@ interface Entry {
   readonly peer: string;
   readonly close: (reason: string) => void;
   timer: NodeJS.Timeout | undefined;
-}
-
-/**
- * The key connections from one source share: the IPv4 address (also when IPv4-mapped), or the
- * /64 of an IPv6 address (one host usually holds a whole /64).
- */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (isIP(address) !== 6) return address;
-  return expandIpv6(address).slice(0, 4).join(':') + '::/64';
-}
-
-/** The eight 16-bit groups of an IPv6 address, as hex without leading zeros. */
-function expandIpv6(address: string): string[] {
-  const [head, tail] = address.split('%')[0]!.split('::') as [string, string | undefined];
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const fill = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...fill, ...right].map((g) => parseInt(g, 16).toString(16));
 }
 
 export class PreAuthGate {
