@@ -12,6 +12,7 @@ import { ClientLink } from '../src/client/link.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
+import { median } from './common.js';
 
 /** Milliseconds from connect() to the link result OK. */
 function linkOnce(port: number): Promise<number> {
@@ -37,7 +38,7 @@ function linkOnce(port: number): Promise<number> {
 function summary(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
   const at = (q: number): string => s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(1);
-  return `median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (${s.length} links)`;
+  return `median ${median(s).toFixed(1)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (${s.length} links)`;
 }
 
 async function withServer<T>(keyPoolSize: number, run: (port: number, server: SpiceServer) => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ import { ClientChannel } from '../src/client/channel.js';
 import { SpiceClient } from '../src/client/client.js';
 import { AudioDataMode, ChannelType, PlaybackCap, RecordMsg } from '../src/protocol/constants.js';
 import { encodeRecordClientMessage, type PlaybackServerMessage } from '../src/protocol/playback.js';
-import { SpiceServer } from '../src/server/server.js';
+import { monotonicMs, SpiceServer } from '../src/server/server.js';
 import { WavAudio } from '../src/sources/audio/wav-source.js';
 import { WithAudio } from '../src/sources/with-audio.js';
 import { PatternSource } from './helpers/pattern-source.js';
@@ -31,12 +31,9 @@ async function toneServer(): Promise<SpiceServer> {
   return server;
 }
 
-/** The server's multimedia clock (server.ts monotonicMs): client and server share this process. */
-const mmNow = (): number => Number((process.hrtime.bigint() / 1_000_000n) & 0xffffffffn);
-
 interface Arrival {
   at: number;
-  /** Arrival on the server's multimedia clock, the clock frame times are stamped with. */
+  /** Arrival on the server's multimedia clock (client and server share this process). */
   mm: number;
   m: PlaybackServerMessage;
 }
@@ -44,7 +41,7 @@ interface Arrival {
 function playbackClient(port: number, caps: number[]): { client: SpiceClient; messages: Arrival[] } {
   const client = new SpiceClient({ port, channels: [ChannelType.Playback], playbackCaps: caps });
   const messages: Arrival[] = [];
-  client.on('playback', (m) => messages.push({ at: performance.now(), mm: mmNow(), m }));
+  client.on('playback', (m) => messages.push({ at: performance.now(), mm: monotonicMs(), m }));
   return { client, messages };
 }
 

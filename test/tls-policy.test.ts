@@ -61,7 +61,9 @@ for (const engine of ['native', 'pipe'] as const) {
     let port: number;
     beforeAll(async () => (port = await echoPort(engine)));
 
-    const refused = ['AES128-SHA', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES128-CCM8'];
+    // Static-RSA suites (AES128-SHA) are not listed: with spiced's ECDSA certificate they could
+    // never be agreed whatever the policy, so refusing them would prove nothing.
+    const refused = ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES128-CCM8'];
     for (const cipher of [...refused, 'ECDHE-ECDSA-ARIA128-GCM-SHA256']) {
       it(`refuses a TLS 1.2 client that offers only ${cipher}`, async () => {
         const r = await tryConnect(port, { ...TLS12, ciphers: cipher });

@@ -53,10 +53,13 @@ export abstract class ChannelClient {
   private serial = 0n;
   private pushScheduled = false;
   private awaitingWritable = false;
-  private closed = false;
   private closeHandlers: ((reason: string) => void)[] = [];
   /** Why the client closed, once it has. */
   private closeReason: string | undefined;
+
+  private get closed(): boolean {
+    return this.closeReason !== undefined;
+  }
   private stallTimer: NodeJS.Timeout | undefined;
   /** Bytes the client has taken so far (see drainMark), and since when that has not changed. */
   private lastDrainMark = -1;
@@ -325,7 +328,6 @@ export abstract class ChannelClient {
   }
 
   private finish(reason: string): void {
-    this.closed = true;
     this.closeReason = reason;
     if (this.stallTimer) clearInterval(this.stallTimer);
     const handlers = this.closeHandlers;

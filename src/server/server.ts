@@ -102,7 +102,7 @@ export interface ClientReport {
 }
 
 /** Monotonic milliseconds, wrapped to u32 like spice-server's multimedia clock. */
-function monotonicMs(): number {
+export function monotonicMs(): number {
   return Number((process.hrtime.bigint() / 1_000_000n) & 0xffffffffn);
 }
 
