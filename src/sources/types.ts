@@ -1,4 +1,5 @@
 import type { DisplaySink } from '../display/commands.js';
+import type { DesktopClipboard, DesktopResize } from './desktop-agent.js';
 
 /*
  * Input as sources receive it, after the inputs channel has decoded it. Keys are PC/XT set-1
@@ -22,4 +23,8 @@ export interface DisplaySource {
   input?(event: InputEvent): void;
   /** Lock-key state the source wants viewers to show (KeyModifier flags). */
   readonly modifiers?: number;
+  /** The desktop's clipboard, for the agent spiced plays (src/sources/desktop-agent.ts). */
+  readonly clipboard?: DesktopClipboard;
+  /** Present when the desktop can follow the viewer's window size. */
+  readonly resizer?: DesktopResize;
 }
