@@ -1,15 +1,16 @@
-import { BrushType, ClipType, DisplayMsg, DisplayMsgc, Ropd, ScaleMode } from './constants.js';
+import { BrushType, DisplayMsg, DisplayMsgc, Ropd, ScaleMode } from './constants.js';
+import { readClip, writeClip, type Clip } from './clip.js';
 import { decodeWaits, type ChannelWait } from './common.js';
 import { readPoint, readRect, writePoint, writeRect, type Point, type Rect } from './geometry.js';
 import { decodeImage, type SpiceImage } from './image.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
-import { ProtocolError } from './errors.js';
 import { Reader } from './reader.js';
+import { decodeStreamReport, decodeStreamServerMessage, type StreamReport, type StreamServerMessage } from './stream.js';
 import { Writer } from './writer.js';
 
 /* Display channel (type 2), spice-wire.md §5. */
 
-export type Clip = { type: 'none' } | { type: 'rects'; rects: Rect[] };
+export type { Clip } from './clip.js';
 
 /** DisplayBase: u32 surface_id | Rect box | Clip (u8 type [| u32 n | Rect[n]]) */
 export interface DisplayBase {
@@ -71,12 +72,13 @@ export type DisplayServerMessage =
   | ({ kind: 'drawBlend' } & CopyFields)
   | { kind: 'drawOpaque'; base: DisplayBase; image: SpiceImage | null; srcArea: Rect; brush: Brush; ropd: number; scaleMode: number; mask: QMask }
   | { kind: 'drawBlackness' | 'drawWhiteness' | 'drawInvers'; base: DisplayBase; mask: QMask }
+  | StreamServerMessage
   | { kind: 'other'; type: number; body: Buffer };
 
 export type DisplayClientMessage =
   /** u8 pixmap_cache_id | i64 pixmap_cache_size | u8 glz_dictionary_id | i32 glz_dictionary_window_size */
   | { kind: 'init'; pixmapCacheId: number; pixmapCacheSize: bigint; glzDictionaryId: number; glzWindowSize: number }
-  | { kind: 'streamReport'; streamId: number; uniqueId: number; startFrameMmTime: number; endFrameMmTime: number; numFrames: number; numDrops: number; lastFrameDelay: number; audioDelay: number }
+  | ({ kind: 'streamReport' } & StreamReport)
   | { kind: 'preferredCompression'; compression: number } // u8
   | { kind: 'glDrawDone' }
   | { kind: 'preferredVideoCodecType'; codecs: number[] }; // u8 n | u8[n]
@@ -84,12 +86,7 @@ export type DisplayClientMessage =
 function writeBase(w: Writer, base: DisplayBase): void {
   w.u32(base.surfaceId);
   writeRect(w, base.box);
-  if (base.clip.type === 'none') {
-    w.u8(ClipType.None);
-  } else {
-    w.u8(ClipType.Rects).u32(base.clip.rects.length);
-    for (const r of base.clip.rects) writeRect(w, r);
-  }
+  writeClip(w, base.clip);
 }
 
 function writeEmptyMask(w: Writer): void {
@@ -177,16 +174,6 @@ export function encodeInvalList(ids: readonly bigint[]): OutMessage {
 
 export function encodeInvalAllPixmaps(): OutMessage {
   return outMessage(DisplayMsg.InvalAllPixmaps, Buffer.from([0]));
-}
-
-function readClip(r: Reader): Clip {
-  const type = r.u8();
-  if (type === ClipType.None) return { type: 'none' };
-  const n = r.u32();
-  if (n > r.remaining / 16) throw new ProtocolError('BAD_MESSAGE', `clip of ${n} rects overruns the message`);
-  const rects: Rect[] = [];
-  for (let i = 0; i < n; i++) rects.push(readRect(r));
-  return { type: 'rects', rects };
 }
 
 function readBase(r: Reader): DisplayBase {
@@ -283,9 +270,12 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
       const base = readBase(r);
       return { kind, base, mask: readMask(r, body) };
     }
-    default:
+    default: {
+      const stream = decodeStreamServerMessage(type, body);
+      if (stream) return stream;
       if (type >= 101 && type <= 322) return { kind: 'other', type, body };
       return undefined;
+    }
   }
 }
 
@@ -304,17 +294,7 @@ export function decodeDisplayClientMessage(type: number, body: Buffer): DisplayC
     case DisplayMsgc.Init:
       return { kind: 'init', pixmapCacheId: r.u8(), pixmapCacheSize: r.i64(), glzDictionaryId: r.u8(), glzWindowSize: r.i32() };
     case DisplayMsgc.StreamReport:
-      return {
-        kind: 'streamReport',
-        streamId: r.u32(),
-        uniqueId: r.u32(),
-        startFrameMmTime: r.u32(),
-        endFrameMmTime: r.u32(),
-        numFrames: r.u32(),
-        numDrops: r.u32(),
-        lastFrameDelay: r.i32(),
-        audioDelay: r.u32(),
-      };
+      return { kind: 'streamReport', ...decodeStreamReport(body) };
     case DisplayMsgc.PreferredCompression:
       return { kind: 'preferredCompression', compression: r.u8() };
     case DisplayMsgc.GlDrawDone:

@@ -16,3 +16,4 @@ export * from './cursor.js';
 export * from './inputs.js';
 export * from './playback.js';
 export * from './scancode.js';
+export * from './stream.js';
