@@ -22,7 +22,8 @@ export function pixelAt(img: PixelImage, x: number, y: number): number {
 
 /** Copy a sub-rectangle into a new, tightly packed image (stride = 4 * width). */
 export function cropImage(img: PixelImage, x: number, y: number, width: number, height: number): PixelImage {
-  const out = allocImage(width, height);
+  // Every byte is written by the copy: no need to zero the buffer first.
+  const out: PixelImage = { width, height, stride: width * 4, data: Buffer.allocUnsafe(width * height * 4) };
   copyRect(img, x, y, out, 0, 0, width, height);
   return out;
 }

@@ -11,16 +11,22 @@ import { createSharedSegment, type SharedSegment } from './sysv-shm.js';
  * Reading pixels of the root window. Two ways:
  *  - MIT-SHM: ShmGetImage writes into a SysV segment shared with the server, so the pixels skip
  *    the socket (the X server's write, the kernel copy and our reassembly of a multi-megabyte
- *    reply). We still copy each rect out of the segment once, because emitted images must stay
- *    immutable while the segment is reused. Works only when the server shares our IPC namespace
- *    (same host, same container) and koffi can call shmget/shmat.
+ *    reply). The images are views of the segment, lent until the next grab: the caller compares
+ *    them with what it sent and copies out only what changed (one copy of the changed pixels per
+ *    frame, not a copy of every fetched rect; during a window drag that halves the bytes
+ *    allocated per frame, and with them how often V8 runs a full collection for external memory).
+ *    Works only when the server shares our IPC namespace (same host, same container) and koffi
+ *    can call shmget/shmat.
  *  - core GetImage (ZPixmap): always works, also over TCP. Replies become images without a copy.
  * Requests for all rects of a frame are pipelined: one round trip per frame, not per rect.
  */
 
 export interface Capture {
   readonly method: 'mit-shm' | 'get-image';
-  /** Pixels of each rect (inside the root window), in order. */
+  /**
+   * Pixels of each rect (inside the root window), in order. The images are lent: they may view a
+   * buffer that the next grab overwrites, so a caller copies out what it keeps before grabbing again.
+   */
   grab(rects: readonly Rect[]): Promise<PixelImage[]>;
   /** The root window changed size. */
   resize(width: number, height: number): Promise<void>;
@@ -91,8 +97,9 @@ class ShmCapture implements Capture {
       const bytes = zpixmapStride(this.layout, w) * h;
       if (bytes > this.segment.size) throw new Error(`rect ${w}x${h} is larger than the shared segment`);
       if (offset + bytes > this.segment.size) {
-        // The segment is full: collect this batch before reusing it from the start.
-        out.push(...(await Promise.all(batch)));
+        // The segment is full (rects plus alignment exceed a screen): this batch must survive the
+        // next one's use of the segment, so its images are copied out.
+        out.push(...(await Promise.all(batch)).map(ownedImage));
         batch = [];
         offset = 0;
       }
@@ -105,9 +112,7 @@ class ShmCapture implements Capture {
 
   private async grabAt(r: Rect, w: number, h: number, offset: number, bytes: number): Promise<PixelImage> {
     await shmGetImage(this.conn, this.ext, this.root, r.left, r.top, w, h, this.shmseg, offset);
-    // Copy out now: the segment region is reused by the next batch.
-    const data = Buffer.from(this.segment.bytes.subarray(offset, offset + bytes));
-    return zpixmapToImage(this.layout, data, w, h);
+    return zpixmapToImage(this.layout, this.segment.bytes.subarray(offset, offset + bytes), w, h);
   }
 
   async resize(width: number, height: number): Promise<void> {
@@ -130,6 +135,11 @@ class ShmCapture implements Capture {
       this.segment.detach();
     }
   }
+}
+
+/** A copy that no longer views the segment. */
+function ownedImage(img: PixelImage): PixelImage {
+  return { width: img.width, height: img.height, stride: img.stride, data: Buffer.from(img.data) };
 }
 
 async function attachSegment(

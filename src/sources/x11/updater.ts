@@ -1,5 +1,5 @@
 import type { DisplaySink } from '../../display/commands.js';
-import type { PixelImage } from '../../display/pixels.js';
+import { cropImage, type PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
 import { bands, type Capture } from './capture.js';
 import { coalesceRects } from './rects.js';
@@ -10,6 +10,8 @@ import { Shadow, type RowRun } from './shadow.js';
  * Turns "these rects may have changed" into display commands for one primary surface of a fixed
  * size: coalesce, fetch the pixels (one pipelined round trip), drop rows equal to what was sent,
  * detect vertical scrolls, emit copyBits + copy commands, and keep the shadow in step.
+ * Captured images are lent (they may view the capture's shared segment until the next grab): what
+ * is sent is copied out of them, exactly the changed rows, into images the sink may keep.
  */
 
 export const PRIMARY_SURFACE = 0;
@@ -53,8 +55,8 @@ export class ScreenUpdater {
     const images = await this.capture.grab(rects);
     rects.forEach((r, i) => {
       const img = images[i]!;
-      this.emitCopy(r, img, r);
       this.shadow.store(r, img);
+      this.emitCopy(r, img, r);
     });
   }
 
@@ -73,8 +75,8 @@ export class ScreenUpdater {
     this.stats.pixelsFetched += (rect.right - rect.left) * (rect.bottom - rect.top);
     if (this.opts.detectScroll) this.applyScroll(rect, img);
     for (const run of this.shadow.changedRuns(rect, img)) {
-      this.emitCopy(rect, img, run);
       this.shadow.store(rect, img, run);
+      this.emitCopy(rect, img, run);
     }
   }
 
@@ -88,10 +90,11 @@ export class ScreenUpdater {
     this.stats.copyBits++;
   }
 
-  /** Send rows `run` of `rect` from `img` (the image covers all of rect; no pixels are copied). */
+  /** Send rows `run` of `rect` from the lent `img` (which covers all of rect) as an image of its own. */
   private emitCopy(rect: Rect, img: PixelImage, run: RowRun): void {
     const dest: Rect = { top: run.top, bottom: run.bottom, left: rect.left, right: rect.right };
-    this.sink.display({ kind: 'copy', surfaceId: PRIMARY_SURFACE, dest, image: img, src: { x: 0, y: run.top - rect.top } });
+    const image = cropImage(img, 0, run.top - rect.top, rect.right - rect.left, run.bottom - run.top);
+    this.sink.display({ kind: 'copy', surfaceId: PRIMARY_SURFACE, dest, image });
     this.stats.copies++;
   }
 }
