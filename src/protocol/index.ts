@@ -17,3 +17,4 @@ export * from './inputs.js';
 export * from './playback.js';
 export * from './scancode.js';
 export * from './stream.js';
+export * from './agent.js';
