@@ -13,7 +13,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DisplayCommand, DisplaySink } from '../src/display/commands.js';
+import type { DisplayCommand, DisplaySink } from '../src/seam/index.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { X11Source } from '../src/sources/x11/x11-source.js';

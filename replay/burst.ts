@@ -1,4 +1,4 @@
-import type { DisplayCommand } from '../src/display/commands.js';
+import type { DisplayCommand } from '../src/seam/index.js';
 import { allocImage, type PixelImage } from '../src/display/pixels.js';
 
 /*

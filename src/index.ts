@@ -9,8 +9,8 @@
 export { SpiceServer, type ClientReport, type SpiceServerOptions } from './server/server.js';
 export { makeCertificates, readCertificates, writeCertificates, ensureCertificates, type TlsMaterial } from './server/certs.js';
 export { DEFAULT_POLICY, type CoalescePolicy, type CorkPolicy, type StreamPolicy } from './transport/policy.js';
-export type { DisplaySource, InputEvent } from './sources/types.js';
-export type { DisplaySink, SeamCommand, CursorShape } from './display/commands.js';
+export type { DisplaySource, InputEvent } from './seam/index.js';
+export type { DisplaySink, SeamCommand, CursorShape } from './seam/index.js';
 export type { PixelImage } from './display/pixels.js';
 export { Desktop } from './display/desktop.js';
 export { DemoSource, type DemoOptions } from './sources/demo/index.js';

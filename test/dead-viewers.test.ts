@@ -1,11 +1,10 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
-import type { DisplaySink } from '../src/display/commands.js';
+import type { DisplaySink, DisplaySource } from '../src/seam/index.js';
 import { encodeAck } from '../src/protocol/common.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer, type SpiceServerOptions } from '../src/server/server.js';
-import type { DisplaySource } from '../src/sources/types.js';
 import { getTcpIntOption, sockoptUnavailableReason } from '../src/transport/sockopt.js';
 import { memoryLogger } from '../src/util/log.js';
 import { logged } from './helpers/half-open.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/display/commands.js';
+import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/seam/index.js';
 import { cropImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { Surface } from '../src/display/surface.js';
 import { rectContains, type Rect } from '../src/protocol/geometry.js';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DisplaySink, SeamCommand } from '../src/display/commands.js';
+import type { DisplaySink, SeamCommand } from '../src/seam/index.js';
 import { Desktop } from '../src/display/desktop.js';
 import { countRgbDifferences } from '../src/display/pixels.js';
 import {

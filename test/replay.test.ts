@@ -9,7 +9,7 @@ import { sameRgb } from '../src/display/pixels.js';
 import { run, tempDir } from './helpers/tools.js';
 import { sineTone } from '../src/audio/tones.js';
 import { FRAME_SAMPLES } from '../src/audio/pcm.js';
-import type { SeamCommand } from '../src/display/commands.js';
+import type { SeamCommand } from '../src/seam/index.js';
 import { writeRecording } from '../src/sources/recording/index.js';
 
 const dir = tempDir('spiced-replay-');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CursorCommand, DisplayCommand } from '../src/display/commands.js';
+import type { CursorCommand, DisplayCommand } from '../src/seam/index.js';
 import { countRgbDifferences, pixelAt, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { CommandPlayer, renderFinalFrame, SpiceReplayImporter, type ImportStats } from '../src/sources/recording/spice-replay/index.js';

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SeamCommand } from '../src/display/commands.js';
+import { deliverCommand, type SeamCommand } from '../src/seam/index.js';
 import { Desktop } from '../src/display/desktop.js';
 import { packedImage, type PixelImage } from '../src/display/pixels.js';
 import { rectContains, rectIsEmpty, type Rect } from '../src/protocol/geometry.js';
-import { applyToDesktop, readSpicedRecording, renderRecording, writeRecording } from '../src/sources/recording/index.js';
+import { readSpicedRecording, renderRecording, writeRecording } from '../src/sources/recording/index.js';
 import { generateOfficeSession, type TimedCommand } from '../src/sources/synthetic/index.js';
 import { recordSynthetic } from '../src/cli/record.js';
 
@@ -117,7 +117,7 @@ describe('generateOfficeSession', () => {
       n++;
       kinds.set(command.kind, (kinds.get(command.kind) ?? 0) + 1);
       if (command.kind === 'cursorSet') shapes.add(command.shape.id);
-      applyToDesktop(desktop, command);
+      deliverCommand(desktop, command);
     }
     const ms = performance.now() - t0;
     console.log(`synthetic 10 min (seed 1): ${n} commands generated and applied in ${Math.round(ms)} ms; ${JSON.stringify(Object.fromEntries(kinds))}`);

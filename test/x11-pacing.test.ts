@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
-import type { DisplaySink, ViewerPace } from '../src/display/commands.js';
+import type { DisplaySink, ViewerPace } from '../src/seam/index.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/display/commands.js';
+import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/seam/index.js';
 import type { PixelImage } from '../src/display/pixels.js';
 import { Surface } from '../src/display/surface.js';
 import { XStreamDecoder, expandSequence } from '../src/sources/x11/codec.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/display/commands.js';
+import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/seam/index.js';
 import { allocImage, cropImage, type PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import type { Capture } from '../src/sources/x11/capture.js';

@@ -4,8 +4,8 @@ import type { Session } from '../channel/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, CursorType } from '../protocol/constants.js';
 import { encodeCursorHide, encodeCursorInit, encodeCursorMove, encodeCursorSet, NO_CURSOR, type SpiceCursor } from '../protocol/cursor.js';
-import type { CursorCommand, CursorShape } from '../display/commands.js';
-import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
+import type { CursorCommand, CursorShape } from '../seam/index.js';
+import type { CursorState, Desktop, DesktopListener } from '../display/desktop.js';
 import { packedImage } from '../display/pixels.js';
 import type { Logger } from '../util/log.js';
 import { messageItem, type PipeItem } from '../channel/pipe.js';
@@ -43,8 +43,6 @@ export class CursorChannel extends Channel<CursorChannelClient> implements Deskt
   protected createClient(conn: ChannelConnection, _session: Session): CursorChannelClient {
     return new CursorChannelClient(conn, this.clientOptions, this.desktop, this.ackWindow);
   }
-
-  onPrimaryUpdate(_u: PrimaryUpdate): void {}
 
   onCursor(cmd: CursorCommand, state: CursorState): void {
     for (const c of this.clients) c.update(cmd, state);

@@ -7,7 +7,7 @@ import { ChannelType, DisplayCap } from '../protocol/constants.js';
 import { decodeDisplayClientMessage, encodeMark } from '../protocol/display.js';
 import { rectContains, type Rect } from '../protocol/geometry.js';
 import { TileDamage } from '../display/damage.js';
-import type { CursorState, Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
+import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import type { Surface } from '../display/surface.js';
 import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
@@ -83,8 +83,6 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     const shared = update.kind === 'copy' ? new SharedImage(update.image, update.src, update.rect) : undefined;
     for (const c of this.clients) c.update(update, shared);
   }
-
-  onCursor(_cmd: unknown, _state: CursorState): void {}
 }
 
 export class DisplayChannelClient extends ChannelClient {

@@ -4,7 +4,7 @@ import type { PipeItem } from '../channel/pipe.js';
 import type { Session } from '../channel/session.js';
 import { OpusEncoder } from '../audio/opus.js';
 import { CHANNELS, pcmToS16le, SAMPLE_RATE } from '../audio/pcm.js';
-import type { AudioCommand } from '../display/commands.js';
+import type { AudioCommand } from '../seam/index.js';
 import { unknownMessage } from '../protocol/common.js';
 import { AudioDataMode, AudioFormat, ChannelType, PlaybackCap } from '../protocol/constants.js';
 import { encodePlaybackData, encodePlaybackMode, encodePlaybackMute, encodePlaybackStart, encodePlaybackStop, encodePlaybackVolume } from '../protocol/playback.js';

@@ -1,4 +1,4 @@
-import type { ViewerPace } from '../display/commands.js';
+import type { ViewerPace } from '../seam/index.js';
 
 /** What the pace needs to know of one viewer. */
 export interface PacedViewer {

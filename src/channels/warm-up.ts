@@ -4,6 +4,7 @@ import type { Rect } from '../protocol/geometry.js';
 import { copyBitsItem, copyItem, fillItem, SharedImage, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
 import type { ImageCompression } from '../display/wire-image.js';
+import { unreachable } from '../seam/index.js';
 
 /**
  * Why a fresh server draws a small desktop for nobody before it listens: V8 runs new code in its
@@ -32,7 +33,6 @@ function drawForNobody(seed: number): void {
     onPrimaryUpdate: (u) => {
       for (const v of viewers) marshalFor(u, v);
     },
-    onCursor: () => undefined,
   });
   desktop.display({ kind: 'surfaceCreate', surfaceId: 0, width: WIDTH, height: HEIGHT, primary: true });
   desktop.display({ kind: 'fill', surfaceId: 0, rect: rect(0, 0, WIDTH, HEIGHT), color: 0x303030 });
@@ -71,8 +71,12 @@ function marshalFor(u: PrimaryUpdate, viewer: ViewerImaging): void {
     case 'copyBits':
       copyBitsItem(u.rect, u.src).marshal();
       return;
-    default:
+    case 'primaryCreated':
+    case 'primaryDestroyed':
+      // Nothing to marshal: surface messages are few and cheap; the draws above are what is warmed.
       return;
+    default:
+      unreachable(u);
   }
 }
 

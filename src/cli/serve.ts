@@ -10,7 +10,7 @@ import { WavAudio } from '../sources/audio/wav-source.js';
 import { PulseAudio, pulseUnavailableReason } from '../sources/audio/pulse-source.js';
 import { WavWriter } from '../audio/wav.js';
 import { recordingSink, SessionRecorder } from '../sources/recording/spiced-format/index.js';
-import type { DisplaySource } from '../sources/types.js';
+import type { DisplaySource } from '../seam/index.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';

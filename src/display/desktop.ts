@@ -1,6 +1,5 @@
 import { rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
-import type { InputEvent } from '../sources/types.js';
-import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink, ViewerPace } from './commands.js';
+import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink, InputEvent, ViewerPace } from '../seam/index.js';
 import { cropImage, type PixelImage } from './pixels.js';
 import { Surface } from './surface.js';
 
@@ -23,9 +22,10 @@ export interface CursorState {
   y: number;
 }
 
+/** What the channels hear from the desktop; each implements only the parts it carries. */
 export interface DesktopListener {
-  onPrimaryUpdate(update: PrimaryUpdate): void;
-  onCursor(cmd: CursorCommand, state: CursorState): void;
+  onPrimaryUpdate?(update: PrimaryUpdate): void;
+  onCursor?(cmd: CursorCommand, state: CursorState): void;
   onAudio?(cmd: AudioCommand): void;
 }
 
@@ -71,7 +71,7 @@ export class Desktop implements DisplaySink {
   }
 
   private emit(update: PrimaryUpdate): void {
-    for (const l of this.listeners) l.onPrimaryUpdate(update);
+    for (const l of this.listeners) l.onPrimaryUpdate?.(update);
   }
 
   display(cmd: DisplayCommand): void {
@@ -197,7 +197,7 @@ export class Desktop implements DisplaySink {
         st.visible = true;
         break;
     }
-    for (const l of this.listeners) l.onCursor(cmd, st);
+    for (const l of this.listeners) l.onCursor?.(cmd, st);
   }
 
   /** Sound goes straight through to the playback channel. */

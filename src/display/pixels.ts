@@ -1,15 +1,7 @@
-/**
- * Pixel images in SPICE's 32-bit surface layout: each pixel is a little-endian u32 0xXXRRGGBB, i.e.
- * bytes B, G, R, X in memory, rows top-down, `stride` bytes apart (stride >= 4 * width).
- * The X byte is alpha for images that carry one (cursors, RGBA bitmaps) and ignored otherwise.
- */
-export interface PixelImage {
-  readonly width: number;
-  readonly height: number;
-  readonly stride: number;
-  /** At least stride * (height - 1) + 4 * width bytes. */
-  readonly data: Buffer;
-}
+import type { PixelImage } from '../seam/pixel-image.js';
+
+// Re-exported: the codecs and tests that work on pixels take the type from here with the operations.
+export type { PixelImage };
 
 export function allocImage(width: number, height: number): PixelImage {
   return { width, height, stride: width * 4, data: Buffer.alloc(width * height * 4) };

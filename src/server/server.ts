@@ -13,12 +13,11 @@ import { PlaybackChannel } from '../channels/playback.js';
 import { RecordChannel } from '../channels/record.js';
 import type { WavWriter } from '../audio/wav.js';
 import { Desktop } from '../display/desktop.js';
-import type { DisplaySink } from '../display/commands.js';
+import type { DisplaySink, DisplaySource } from '../seam/index.js';
 import { capWords } from '../protocol/caps.js';
 import { channelName, ChannelType, CommonCap, LinkErr } from '../protocol/constants.js';
 import type { LinkMess } from '../protocol/link.js';
 import type { ChannelId } from '../protocol/main.js';
-import type { DisplaySource } from '../sources/types.js';
 import type { StreamCounters } from '../transport/counters.js';
 import type { TcpInfo } from '../transport/sockopt.js';
 import { DEFAULT_POLICY, type StreamPolicy } from '../transport/policy.js';
@@ -165,7 +164,7 @@ export class SpiceServer {
       playback.onStreamStart = () => {
         for (const c of this.main.clients) c.sendMultiMediaTime();
       };
-      this.desktop.addListener({ onPrimaryUpdate: () => {}, onCursor: () => {}, onAudio: (cmd) => playback.audio(cmd) });
+      this.desktop.addListener({ onAudio: (cmd) => playback.audio(cmd) });
       this.channels.set(playback.type, playback);
       this.playback = playback;
     }

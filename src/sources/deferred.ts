@@ -1,5 +1,4 @@
-import type { DisplaySink } from '../display/commands.js';
-import type { DisplaySource, InputEvent } from './types.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
 
 /**
  * A source that starts only when told to, e.g. a recording that should begin when the first

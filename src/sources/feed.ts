@@ -1,5 +1,4 @@
-import type { CursorCommand, DisplayCommand, DisplaySink, SeamCommand } from '../display/commands.js';
-import type { DisplaySource, InputEvent } from './types.js';
+import { deliverCommand, type DisplaySink, type DisplaySource, type InputEvent, type SeamCommand } from '../seam/index.js';
 
 /** Input events kept for inspection (the latest ones): every viewer's input would otherwise stay forever. */
 export const FEED_INPUTS_KEPT = 1024;
@@ -37,18 +36,6 @@ export class FeedSource implements DisplaySource {
       this.early.push(cmd);
       return;
     }
-    if (isCursorCommand(cmd)) this.sink.cursor(cmd);
-    else if (isAudioCommand(cmd)) this.sink.audio?.(cmd);
-    else this.sink.display(cmd);
+    deliverCommand(this.sink, cmd);
   }
 }
-
-export function isCursorCommand(cmd: SeamCommand): cmd is CursorCommand {
-  return cmd.kind.startsWith('cursor');
-}
-
-export function isAudioCommand(cmd: SeamCommand): cmd is Extract<SeamCommand, { kind: 'audioStart' | 'audioFrame' | 'audioStop' }> {
-  return cmd.kind.startsWith('audio');
-}
-
-export type { DisplayCommand };

@@ -1,5 +1,4 @@
-import type { DisplaySink } from '../display/commands.js';
-import type { DisplaySource, InputEvent } from './types.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
 
 /** Something that only makes sound. */
 export interface AudioProducer {

@@ -1,6 +1,5 @@
-import type { DisplaySink } from '../../src/display/commands.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../../src/seam/index.js';
 import { allocImage, type PixelImage } from '../../src/display/pixels.js';
-import type { DisplaySource, InputEvent } from '../../src/sources/types.js';
 
 /** A deterministic test desktop: a gradient, a red box, a green bar per key press, and step(). */
 export class PatternSource implements DisplaySource {

@@ -1,4 +1,4 @@
-import type { CursorShape, DisplaySink, SeamCommand } from '../../src/display/commands.js';
+import { deliverCommand, type CursorShape, type DisplaySink, type SeamCommand } from '../../src/seam/index.js';
 import { packedImage, type PixelImage } from '../../src/display/pixels.js';
 import type { TimedSeamCommand } from '../../src/sources/recording/index.js';
 
@@ -78,10 +78,6 @@ export function collectingSink(): DisplaySink & { got: SeamCommand[] } {
 }
 
 export function sendAll(sink: DisplaySink, commands: readonly SeamCommand[]): void {
-  for (const c of commands) {
-    if (c.kind.startsWith('cursor')) sink.cursor(c as Extract<SeamCommand, { kind: `cursor${string}` }>);
-    else if (c.kind.startsWith('audio')) sink.audio?.(c as Extract<SeamCommand, { kind: `audio${string}` }>);
-    else sink.display(c as Extract<SeamCommand, { kind: 'fill' }>);
-  }
+  for (const c of commands) deliverCommand(sink, c);
 }
 

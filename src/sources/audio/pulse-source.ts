@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { FrameChunker, s16leToPcm } from '../../audio/pcm.js';
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink } from '../../seam/index.js';
 import type { Logger } from '../../util/log.js';
 
 /** Why `--pulse` cannot work here, or '' when parec is installed. */

@@ -1,6 +1,6 @@
 import { FramePacer } from '../../audio/timeline.js';
 import { FRAME_SAMPLES } from '../../audio/pcm.js';
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink } from '../../seam/index.js';
 
 /** How often frames that have come due are sent: a few 10 ms frames at a time. */
 const PUMP_MS = 20;

@@ -1,5 +1,5 @@
 import { readWavFile } from '../../audio/wav.js';
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink } from '../../seam/index.js';
 import { FramePump, framesOf } from './pump.js';
 
 /** `--audio FILE.wav`: plays a WAV file (any rate and channel count, resampled to 48 kHz stereo). */

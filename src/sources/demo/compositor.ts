@@ -1,4 +1,4 @@
-import type { DisplayCommand } from '../../display/commands.js';
+import type { DisplayCommand } from '../../seam/index.js';
 import { allocImage, cropImage, type PixelImage } from '../../display/pixels.js';
 import { Surface } from '../../display/surface.js';
 import { intersectRect, rectContains, rectIsEmpty, unionRect, type Rect } from '../../protocol/geometry.js';

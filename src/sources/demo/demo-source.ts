@@ -1,7 +1,6 @@
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
-import type { DisplaySource, InputEvent } from '../types.js';
 import { Desktop } from './background.js';
 import { ClockPanel, formatTime, type ClockTime } from './clock.js';
 import { Compositor, type WireStats } from './compositor.js';

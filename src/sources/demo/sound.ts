@@ -1,6 +1,6 @@
 import { AudioTimeline } from '../../audio/timeline.js';
 import { keyBlip, tick } from '../../audio/tones.js';
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink } from '../../seam/index.js';
 
 /** How often the mixer is pumped; each pump emits every 10 ms frame that has come due. */
 const PUMP_MS = 20;

@@ -3,8 +3,8 @@
  * (spice-replay/), and the unified entry points that read, render and play either.
  */
 export type { Container } from './container.js';
-export { deliverCommand, RecordingSource, realClock, type CommandStream, type PlaybackClock, type RecordingPace, type RecordingSourceOptions } from './player.js';
-export { applyToDesktop, detectRecordingFormat, probeRecording, readRecording, renderRecording, type RecordingFormat, type RecordingKind } from './read.js';
+export { RecordingSource, realClock, type CommandStream, type PlaybackClock, type RecordingPace, type RecordingSourceOptions } from './player.js';
+export { detectRecordingFormat, probeRecording, readRecording, renderRecording, type RecordingFormat, type RecordingKind } from './read.js';
 export {
   monotonicClock,
   readSpicedHeader,

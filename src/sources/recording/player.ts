@@ -1,6 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { DisplaySink, SeamCommand } from '../../display/commands.js';
-import type { DisplaySource } from '../types.js';
+import { deliverCommand, type DisplaySink, type DisplaySource, type SeamCommand } from '../../seam/index.js';
 import { readRecording } from './read.js';
 import type { TimedSeamCommand } from './spiced-format/index.js';
 
@@ -200,24 +199,5 @@ function heldBytes(command: SeamCommand): number {
       return OBJECT_BYTES + command.pcm.byteLength;
     default:
       return OBJECT_BYTES;
-  }
-}
-
-/** Hand one command to the sink method for its kind. */
-export function deliverCommand(sink: DisplaySink, command: SeamCommand): void {
-  switch (command.kind) {
-    case 'cursorSet':
-    case 'cursorMove':
-    case 'cursorHide':
-    case 'cursorShow':
-      sink.cursor(command);
-      return;
-    case 'audioStart':
-    case 'audioFrame':
-    case 'audioStop':
-      sink.audio?.(command);
-      return;
-    default:
-      sink.display(command);
   }
 }

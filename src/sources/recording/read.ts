@@ -1,4 +1,5 @@
 import { Desktop } from '../../display/desktop.js';
+import { deliverCommand } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { Surface } from '../../display/surface.js';
 import { containerOf, decompressedChunks, firstBytes, readDecompressed, readHead, type Container } from './container.js';
@@ -81,27 +82,9 @@ export async function renderRecording(path: string): Promise<PixelImage> {
   const desktop = new Desktop();
   let last: Surface | undefined;
   for await (const { command } of readSpicedRecording(path)) {
-    applyToDesktop(desktop, command);
+    deliverCommand(desktop, command);
     last = desktop.primary ?? last;
   }
   if (!last) throw new Error(`${path}: the recording never creates a primary surface`);
   return last;
-}
-
-/** Feed one command to the server's desktop model (sound has no effect on it). */
-export function applyToDesktop(desktop: Desktop, command: TimedSeamCommand['command']): void {
-  switch (command.kind) {
-    case 'cursorSet':
-    case 'cursorMove':
-    case 'cursorHide':
-    case 'cursorShow':
-      desktop.cursor(command);
-      return;
-    case 'audioStart':
-    case 'audioFrame':
-    case 'audioStop':
-      return;
-    default:
-      desktop.display(command);
-  }
 }

@@ -5,7 +5,7 @@ import { Desktop } from '../../display/desktop.js';
 import { encodePng } from '../../util/png.js';
 import { DemoSource } from '../demo/index.js';
 import { generateOfficeSession } from '../synthetic/index.js';
-import { deliverCommand } from './player.js';
+import { deliverCommand } from '../../seam/index.js';
 import { recordingSink, SessionRecorder } from './spiced-format/index.js';
 
 /*

@@ -1,4 +1,4 @@
-import type { CursorShape } from '../../display/commands.js';
+import type { CursorShape } from '../../seam/index.js';
 import { allocImage } from '../../display/pixels.js';
 import { arrowCursor } from '../demo/cursor.js';
 

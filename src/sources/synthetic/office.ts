@@ -1,4 +1,4 @@
-import type { SeamCommand } from '../../display/commands.js';
+import type { SeamCommand } from '../../seam/index.js';
 import { Compositor } from '../demo/compositor.js';
 import { drawText } from '../demo/font.js';
 import { Layer } from '../demo/layer.js';

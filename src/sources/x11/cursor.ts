@@ -1,4 +1,4 @@
-import type { CursorShape, DisplaySink } from '../../display/commands.js';
+import type { CursorShape, DisplaySink } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { ExtensionInfo, XConnection, XEvent } from './connection.js';
 import { queryPointer, type PointerState } from './core.js';

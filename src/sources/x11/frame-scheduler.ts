@@ -1,4 +1,4 @@
-import type { ViewerPace } from '../../display/commands.js';
+import type { ViewerPace } from '../../seam/index.js';
 
 /*
  * Runs an async job at most once per `minIntervalMs`, never overlapping: requests that arrive

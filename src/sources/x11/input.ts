@@ -1,4 +1,4 @@
-import type { InputEvent } from '../types.js';
+import type { InputEvent } from '../../seam/index.js';
 import type { ExtensionInfo, XConnection } from './connection.js';
 import { getModifierMapping, queryPointer } from './core.js';
 import {

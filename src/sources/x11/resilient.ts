@@ -1,5 +1,4 @@
-import type { DisplaySink } from '../../display/commands.js';
-import type { DisplaySource, InputEvent } from '../types.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
 import { X11Source, type X11SourceOptions } from './x11-source.js';
 
 export interface ResilientX11Options extends Omit<X11SourceOptions, 'onLost'> {

@@ -1,4 +1,4 @@
-import type { DisplaySink } from '../../display/commands.js';
+import type { DisplaySink } from '../../seam/index.js';
 import { cropImage, type PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
 import { bands, type Capture } from './capture.js';

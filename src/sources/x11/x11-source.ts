@@ -1,5 +1,4 @@
-import type { DisplaySink } from '../../display/commands.js';
-import type { DisplaySource, InputEvent } from '../types.js';
+import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
 import { openCapture, type Capture } from './capture.js';
 import { XConnection, type ExtensionInfo, type XEvent } from './connection.js';
 import { getGeometry, getKeyboardMapping, type PointerState } from './core.js';

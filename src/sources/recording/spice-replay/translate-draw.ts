@@ -1,4 +1,4 @@
-import type { DisplayCommand } from '../../../display/commands.js';
+import type { DisplayCommand } from '../../../seam/index.js';
 import type { Rect } from '../../../protocol/geometry.js';
 import { cropImage } from '../../../display/pixels.js';
 import { bitmapToRaster, bitmapView, cropRaster, rasterAsImage } from './bitmap.js';

@@ -1,4 +1,4 @@
-import type { CursorCommand, DisplayCommand } from '../../../display/commands.js';
+import type { CursorCommand, DisplayCommand } from '../../../seam/index.js';
 import { allocImage } from '../../../display/pixels.js';
 import { convertCursor } from './cursor.js';
 import {

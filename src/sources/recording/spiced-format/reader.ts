@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { constants as zlibConstants, createBrotliDecompress, createGunzip } from 'node:zlib';
-import type { SeamCommand } from '../../../display/commands.js';
+import type { SeamCommand } from '../../../seam/index.js';
 import { peekUvarint, RecordingFormatError } from './bytes.js';
 import { parseHeaderJson, parsePreamble, PREAMBLE_SIZE, type BodyCompression, type RecordingHeader } from './header.js';
 import { decodeEnd, RecordDecoder, Tag } from './records.js';

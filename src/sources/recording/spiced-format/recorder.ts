@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { finished, type Writable } from 'node:stream';
 import { constants as zlibConstants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
-import type { SeamCommand } from '../../../display/commands.js';
+import type { SeamCommand } from '../../../seam/index.js';
 import { ByteWriter } from './bytes.js';
 import { encodePreamble, FORMAT_MAJOR, FORMAT_MINOR, spicedVersion, type BodyCompression, type RecordingHeader, type RecordingMeta } from './header.js';
 import type { ImageStorage } from './images.js';

@@ -1,4 +1,4 @@
-import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, SeamCommand } from '../../../display/commands.js';
+import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, SeamCommand } from '../../../seam/index.js';
 import type { Point, Rect } from '../../../protocol/geometry.js';
 import { ByteCursor, ByteWriter, RecordingFormatError } from './bytes.js';
 import { readImage, writeImage, type ImageStorage } from './images.js';

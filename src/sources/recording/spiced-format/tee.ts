@@ -1,4 +1,4 @@
-import type { AudioCommand, CursorCommand, DisplayCommand, DisplaySink, SeamCommand } from '../../../display/commands.js';
+import type { AudioCommand, CursorCommand, DisplayCommand, DisplaySink, SeamCommand } from '../../../seam/index.js';
 import type { SessionRecorder } from './recorder.js';
 
 /** Nanoseconds since the start of the recording. */

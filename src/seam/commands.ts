@@ -1,5 +1,5 @@
 import type { Point, Rect } from '../protocol/geometry.js';
-import type { PixelImage } from './pixels.js';
+import type { PixelImage } from './pixel-image.js';
 
 /*
  * The display-command seam. Every source (demo desktop, X11, recordings) speaks only this; the
