@@ -39,6 +39,9 @@ export function copyBitsItem(rect: Rect, src: Point): DrawItem {
   return { rect, kind: 'copyBits', weight: 64, marshal: () => encodeCopyBits(base(rect), src) };
 }
 
+/** Images encoded for viewers in this process, and the time it took (stats and tests: encode once). */
+export const encodeStats = { images: 0, ms: 0 };
+
 /**
  * An image update shared by every viewer that sends it: the pixels are cropped, hashed and
  * encoded once, on first use; each viewer only adds a descriptor with its own id and flags.
@@ -81,7 +84,10 @@ export class SharedImage {
   payload(compression: ImageCompression): ImagePayload {
     let p = this.payloads.get(compression);
     if (!p) {
+      const start = performance.now();
       p = encodeImagePayload(this.pixelsOfBox(), compression);
+      encodeStats.ms += performance.now() - start;
+      encodeStats.images++;
       this.payloads.set(compression, p);
     }
     return p;

@@ -13,6 +13,7 @@ import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
 import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
+import { ScreenBands } from './screen-bands.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
 
 export interface DisplayOptions {
@@ -55,6 +56,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   onViewerReady: (() => void) | undefined;
   /** Whether viewers keep up, for sources that pace their frames (desktop.pace). */
   readonly pace = new ViewerPaceTracker(() => this.clients);
+  /** The current screen, encoded once for every viewer that joins while it holds still. */
+  readonly screen = new ScreenBands();
 
   constructor(
     log: Logger,
@@ -79,6 +82,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   }
 
   onPrimaryUpdate(update: PrimaryUpdate): void {
+    if (update.kind === 'primaryCreated' || update.kind === 'primaryDestroyed') this.screen.reset();
+    else this.screen.invalidate(update.rect);
     // One SharedImage per copy, so all viewers share its encoding.
     const shared = update.kind === 'copy' ? new SharedImage(update.image, update.src, update.rect) : undefined;
     for (const c of this.clients) c.update(update, shared);
@@ -180,13 +185,14 @@ export class DisplayChannelClient extends ChannelClient {
     this.channel.onViewerReady?.();
   }
 
-  /** SURFACE_CREATE, the whole screen as one image, MONITORS_CONFIG, MARK (spice-wire.md §5.7). */
+  /** SURFACE_CREATE, the whole screen (shared bands), MONITORS_CONFIG, MARK. */
   private sendWholeSurface(s: Surface): void {
     if (this.hasSurface) this.push(surfaceDestroyItem());
     this.push(surfaceCreateItem(s));
     this.hasSurface = true;
     // A surface nothing has drawn on yet is all zeros: a fill says so without copying or scanning it.
-    this.push(s.blank ? fillItem(s.bounds, 0) : snapshotItem(s, s.bounds, this.imaging));
+    if (s.blank) this.push(fillItem(s.bounds, 0));
+    else for (const band of this.channel.screen.take(s)) this.push(copyItem(band, this.imaging));
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
     this.push(messageItem(encodeMark()));
   }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { encodeStats } from '../src/channels/display-items.js';
+import { BAND_ROWS } from '../src/channels/screen-bands.js';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { ChannelType } from '../src/protocol/constants.js';
+import { SpiceServer } from '../src/server/server.js';
+import { gradient, ManualSource } from './helpers/pattern-source.js';
+
+/*
+ * Issue 15: a viewer that joins gets the whole current screen, and that screen is encoded once for
+ * all of them (per unchanged band), not once per viewer (about 40 ms of server CPU per joiner at
+ * 1024x768 before).
+ */
+describe('the screen a joining viewer gets', () => {
+  async function join(port: number, server: SpiceServer): Promise<SpiceClient> {
+    const c = new SpiceClient({ port, channels: [ChannelType.Display] });
+    await c.connect();
+    await c.waitFor(() => c.display.marks > 0 && sameRgb(c.display.primary!, server.desktop.primary!), 5000, 'screen');
+    return c;
+  }
+
+  it('is encoded once for every viewer while it holds still, and again only where it changed', async () => {
+    const source = new ManualSource(320, 4 * BAND_ROWS);
+    const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false });
+    await server.start();
+    const viewers: SpiceClient[] = [];
+    try {
+      const before = encodeStats.images;
+      viewers.push(await join(server.port, server));
+      const first = encodeStats.images - before;
+      expect(first).toBeGreaterThan(0);
+      for (let i = 0; i < 4; i++) viewers.push(await join(server.port, server));
+      expect(encodeStats.images - before).toBe(first);
+
+      // A change in the second band: the next joiner costs that band, and everyone ends on the new screen.
+      const mid = encodeStats.images;
+      source.sink.display({ kind: 'copy', surfaceId: 0, dest: { top: BAND_ROWS + 4, left: 10, bottom: BAND_ROWS + 36, right: 42 }, image: gradient(32, 32, 9) });
+      viewers.push(await join(server.port, server));
+      for (const v of viewers) await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'changed screen');
+      // The copy itself (sent to the five viewers) and the band it touched, not four bands again.
+      expect(encodeStats.images - mid).toBeLessThanOrEqual(2);
+    } finally {
+      for (const v of viewers) v.close();
+      await server.stop();
+    }
+  });
+});
