@@ -38,7 +38,10 @@ export class SoakServer {
     const args = ['dist/src/cli/main.js', 'serve', '--xvfb', '--size', opts.size, '-p', '0'];
     args.push('--stats-interval', String(opts.statsIntervalMs), '--', ...opts.session);
     // Detached: its own process group, so stop() can end everything it started by the group's id.
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    const extra = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const { openSync } = await import('node:fs');
+    const out = openSync('/tmp/soak-gc.log', 'w');
+    const child = spawn(process.execPath, [...extra, ...args], { stdio: ['ignore', out, 'pipe'], detached: true });
     let buffered = '';
     let display: string | undefined;
     const pending: PeriodicStats[] = [];

@@ -38,7 +38,8 @@ interface DragCase {
 
 const CASES: readonly DragCase[] = [
   { label: 'fixed 33 ms, unpaced (before)', config: { frameIntervalMs: 33, paceByViewers: false } },
-  { label: 'up to 60/s, paced by viewers (default)', config: { frameIntervalMs: undefined } },
+  { label: 'up to 60/s, paced, spaced 16.7 ms (burst 1)', config: { frameIntervalMs: undefined, frameBurst: 1 } },
+  { label: 'up to 60/s, paced, bursts of 3 (default)', config: { frameIntervalMs: undefined } },
   { label: 'fixed 16.7 ms, unpaced', config: { frameIntervalMs: 1000 / 60, paceByViewers: false } },
 ];
 

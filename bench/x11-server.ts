@@ -24,6 +24,8 @@ export interface ServerConfig {
   frameIntervalMs: number | undefined;
   /** X11Source paceByViewers; undefined for its default (on). */
   paceByViewers?: boolean;
+  /** X11Source frameBurst; undefined for its default. */
+  frameBurst?: number;
 }
 
 /** Counters of the server process at one moment. */
@@ -175,6 +177,7 @@ async function serve(cfg: ServerConfig): Promise<void> {
     display: cfg.display,
     frameIntervalMs: cfg.frameIntervalMs,
     paceByViewers: cfg.paceByViewers,
+    frameBurst: cfg.frameBurst,
     xauthority: undefined,
     log: (level, msg) => (level === 'warn' || level === 'error' ? console.error(msg) : undefined),
   });

@@ -1,13 +1,20 @@
 import type { ViewerPace } from '../../seam/index.js';
 
 /*
- * Runs an async job at most once per `minIntervalMs`, never overlapping: requests that arrive
- * while it runs or waits are folded into the next run. This is the per-frame coalescing of damage
- * (DamageNotify only says "something changed"; the frame collects everything since).
+ * Runs an async job at most once per `intervalMs` on average, never overlapping: requests that
+ * arrive while it runs or waits are folded into the next run. This is the per-frame coalescing of
+ * damage (DamageNotify only says "something changed"; the frame collects everything since).
+ *
+ * The rate is a budget, not a spacing: up to `burst` frames may run back to back after a quiet
+ * moment, and only then does each wait an interval (a cell-rate rule). A desktop draws in small
+ * bursts (a terminal erases its cursor, then draws the glyph; a window manager paints the frame,
+ * then the client its contents): with a fixed minimum spacing the second part of a burst waited a
+ * whole interval behind the first, adding up to one interval to a keystroke and folding drag steps
+ * that fell in different display frames into one. The average stays at one frame per interval.
  *
  * With a `pace`, a frame that is due also waits until the viewers have sent on the previous one
  * (at most `maxWaitMs`): capture runs as fast as viewers take it, up to one frame per
- * `minIntervalMs`, and slower, with larger frames, when they fall behind, instead of queueing
+ * `intervalMs`, and slower, with larger frames, when they fall behind, instead of queueing
  * frames they would receive late.
  */
 export interface FramePacing {
@@ -20,17 +27,19 @@ export class FrameScheduler {
   private timer: { cancel(): void } | null = null;
   private running: Promise<void> | null = null;
   private wanted = false;
-  private lastStart = -Infinity;
+  /** Cell-rate state: when the budget is back to full if nothing else runs (ms, performance.now()). */
+  private theoreticalStart = -Infinity;
   private stopped = false;
   private held = true;
   /** Frames that waited for viewers to catch up (stats). */
   pacedWaits = 0;
 
   constructor(
-    private readonly minIntervalMs: number,
+    private readonly intervalMs: number,
     private readonly job: () => Promise<void>,
     private readonly onError: (err: Error) => void,
     private readonly pacing?: FramePacing,
+    private readonly burst = 1,
   ) {}
 
   /** Schedulers start held: requests are remembered until release() (e.g. after the first full frame). */
@@ -49,7 +58,7 @@ export class FrameScheduler {
       return;
     }
     if (this.timer) return;
-    const delay = Math.max(0, this.lastStart + this.minIntervalMs - performance.now());
+    const delay = Math.max(0, this.theoreticalStart - (this.burst - 1) * this.intervalMs - performance.now());
     // Node stretches setTimeout(0) to 1 ms: a frame that is due now runs on the next turn instead.
     if (delay < 1) {
       const immediate = setImmediate(() => this.due());
@@ -91,7 +100,7 @@ export class FrameScheduler {
 
   private fire(): void {
     this.timer = null;
-    this.lastStart = performance.now();
+    this.theoreticalStart = Math.max(this.theoreticalStart, performance.now()) + this.intervalMs;
     this.running = this.job()
       .catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))))
       .finally(() => {

@@ -24,6 +24,12 @@ import { ScreenUpdater, type UpdateStats } from './updater.js';
 
 /** 60 frames a second at most: what displays refresh at. */
 const DEFAULT_FRAME_INTERVAL_MS = 1000 / 60;
+/**
+ * Frames that may follow each other without waiting an interval (the desktop's bursts: see
+ * frame-scheduler.ts); three cover an erase-then-draw and a frame-then-contents without letting a
+ * busy screen exceed the average rate for long.
+ */
+const FRAME_BURST = 3;
 /** When viewers lag, still at least 10 frames a second (a lagging viewer's queue turns into damage). */
 const DEFAULT_MAX_PACE_WAIT_MS = 100;
 
@@ -39,8 +45,10 @@ export interface X11SourceOptions {
   log?: (level: X11LogLevel, msg: string) => void;
   /** Xauthority file (default $XAUTHORITY, else ~/.Xauthority). */
   xauthority?: string;
-  /** Minimum time between frames (default 1000/60 ms: at most 60 frames a second). */
+  /** Average time between frames (default 1000/60 ms: at most 60 frames a second). */
   frameIntervalMs?: number;
+  /** Frames that may run back to back after a quiet moment before the interval applies (default 3). */
+  frameBurst?: number;
   /**
    * Wait for viewers to send on the previous frame before capturing the next (default true; the
    * sink must offer `pace`), but never longer than `maxPaceWaitMs` (default 100).
@@ -175,6 +183,7 @@ export class X11Source implements DisplaySource {
         () => this.frame(run),
         (err) => this.frameFailed(run, err),
         this.pacing(sink),
+        this.opts.frameBurst ?? FRAME_BURST,
       ),
       pollTimer: null,
       cursor: null,
