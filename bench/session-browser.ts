@@ -32,7 +32,7 @@ export class BrowserViewer {
     args.push('--disable-background-networking', '--disable-component-update');
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`http://127.0.0.1:${port}/spice-html5/`);
     return new BrowserViewer(browser, page);
   }
 

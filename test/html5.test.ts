@@ -40,7 +40,7 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
 
   it('over ws: the canvas is pixel-identical to the server framebuffer', async () => {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.plainPort}/`);
+    await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
     const shown = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!));
     expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
     expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, ws\)/.test(r.message))).toBe(true);
@@ -50,7 +50,7 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
   it('over wss (the page from the TLS port): pixel-identical too', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`https://127.0.0.1:${server.tlsPort}/`);
+    await page.goto(`https://127.0.0.1:${server.tlsPort}/spice-html5/`);
     const shown = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!));
     expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
     expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, wss\)/.test(r.message))).toBe(true);
@@ -60,7 +60,7 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
   it('asks for the password in the page: the right one connects', async () => {
     const page = await browser.newPage();
     page.on('dialog', (d) => void d.accept('letmein'));
-    await page.goto(`http://127.0.0.1:${locked.plainPort}/`);
+    await page.goto(`http://127.0.0.1:${locked.plainPort}/spice-html5/`);
     const shown = await waitForCanvas(page, (img) => sameRgb(img, locked.desktop.primary!));
     expect(shown && countRgbDifferences(shown, locked.desktop.primary!)).toBe(0);
     await page.close();
@@ -79,7 +79,7 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
     // Refusals are logged at once or, when one was logged within the interval, in its summary line.
     const refusals = (): number => records.filter((r) => WRONG_TICKET.test(r.message)).length;
     const before = refusals();
-    await page.goto(`http://127.0.0.1:${locked.plainPort}/`);
+    await page.goto(`http://127.0.0.1:${locked.plainPort}/spice-html5/`);
     const deadline = Date.now() + 10_000;
     while (prompts < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     // Asked, refused, asked again (spice_auto.html prompts again after every refusal).
@@ -92,7 +92,7 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
 
   it('keys typed in the browser page change the demo desktop', async () => {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.plainPort}/`);
+    await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
     await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!));
     const before = Buffer.from(server.desktop.primary!.data);
     await page.click('canvas#spice_surface_0', { position: { x: 300, y: 600 } });

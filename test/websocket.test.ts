@@ -102,31 +102,50 @@ describe('WebSocket on the SPICE ports', () => {
   });
 
   it('serves the viewer page over plain HTTP on the same port (or says how to get it)', async () => {
-    const res = await fetch(`http://127.0.0.1:${server.plainPort}/`);
-    if (server.html5Dir) {
+    const base = `http://127.0.0.1:${server.plainPort}`;
+    const res = await fetch(`${base}/`);
+    if (server.viewerDir) {
       expect(res.status).toBe(200);
-      expect(await res.text()).toContain('SpiceMainConn');
-      const js = await fetch(`http://127.0.0.1:${server.plainPort}/main.js`);
-      expect(js.headers.get('content-type')).toMatch(/javascript/);
-      expect((await fetch(`http://127.0.0.1:${server.plainPort}/../../etc/passwd`)).status).toBe(404);
+      expect(await res.text()).toContain('viewer.js');
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.plainPort} wss://127.0.0.1:${server.plainPort}`);
+      expect((await fetch(`${base}/viewer.js`)).headers.get('content-type')).toMatch(/javascript/);
+      expect((await fetch(`${base}/meta.json`)).status).toBe(404); // the build's metafile stays private
     } else {
       expect(res.status).toBe(503);
-      expect(await res.text()).toMatch(/spice-html5/);
+      expect(await res.text()).toMatch(/npm run build/);
+    }
+    const html5 = await fetch(`${base}/spice-html5/`);
+    if (server.html5Dir) {
+      expect(html5.status).toBe(200);
+      expect(await html5.text()).toContain('SpiceMainConn');
+      expect((await fetch(`${base}/spice-html5/main.js`)).headers.get('content-type')).toMatch(/javascript/);
+      expect(await rawGet(server.plainPort!, '/spice-html5/..%2f..%2f..%2fetc/passwd')).toMatch(/^HTTP\/1\.1 404/);
+    } else {
+      expect(html5.status).toBe(404);
+      expect(await html5.text()).toMatch(/apt-get install spice-html5/);
     }
     // A path with a bad escape is refused with 400 and a log line; the server keeps serving.
-    const bad = net.connect(server.plainPort!, '127.0.0.1');
-    bad.write('GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
-    const answer = await new Promise<string>((resolve) => {
-      let got = '';
-      bad.on('data', (d: Buffer) => (got += d.toString('latin1')));
-      bad.on('close', () => resolve(got));
-    });
+    const answer = await rawGet(server.plainPort!, '/%zz');
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
     expect(records.some((x) => /HTTP request from 127\.0\.0\.1:\d+ refused: malformed path "\/%zz"/.test(x.message))).toBe(true);
-    expect((await fetch(`http://127.0.0.1:${server.plainPort}/`)).status).toBe(server.html5Dir ? 200 : 503);
+    expect((await fetch(`${base}/`)).status).toBe(server.viewerDir ? 200 : 503);
     // A SPICE client still links on the same port afterwards.
     const sock = net.connect(server.plainPort!, '127.0.0.1');
     await new Promise((r) => sock.once('connect', r));
     sock.destroy();
   });
 });
+
+/** A GET with the target exactly as given (fetch would normalise it), and the whole answer. */
+function rawGet(port: number, target: string): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  return new Promise<string>((resolve) => {
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    sock.on('close', () => resolve(got));
+  });
+}

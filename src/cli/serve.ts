@@ -118,8 +118,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--image-compression <kind>', 'how images travel (all lossless): auto (QUIC for photos, LZ otherwise), lz, quic, or off (raw bitmaps)').choices(['auto', 'lz', 'quic', 'off']).default('auto'))
     .addOption(new Option('--cork <policy>', 'when bytes reach the kernel: off (each message at once), on (cork around each pipe flush), kernel (TCP_CORK)').choices(['off', 'on', 'kernel']).default('on'))
     .addOption(new Option('--tls-coalesce <policy>', 'plaintext per SSL_write: none (per iovec), small (messages <= 1024 B gathered), flush (whole flush)').choices(['none', 'small', 'flush']).default('flush'))
-    .option('--no-web', 'refuse HTTP and WebSocket on the SPICE ports (no spice-html5 viewer)')
-    .option('--html5-dir <dir>', 'spice-html5 files to serve as the browser viewer (default /usr/share/spice-html5)')
+    .option('--no-web', 'refuse HTTP and WebSocket on the SPICE ports (no browser viewer)')
+    .option('--html5-dir <dir>', 'spice-html5 files to serve at /spice-html5/ (default /usr/share/spice-html5)')
     .option('--allow-origin <list>', 'web origins besides the page\'s own that may open WebSockets (or *)', parseList)
     .option('--public-host <names>', 'names of this machine for browsers, besides localhost and its IPs', parseList)
     .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
@@ -314,12 +314,11 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   const host = opts.listen.includes(':') ? `[${opts.listen}]` : opts.listen;
   log.info(`serving ${source.name} on ${host}${server.plainPort !== undefined ? ` port ${server.plainPort}` : ''}${server.tlsPort !== undefined ? ` TLS port ${server.tlsPort}` : ''}${password !== undefined ? ' (password required)' : ''}`);
   process.stdout.write(`spiced: ${source.name} ready. Connect a viewer:\n  ${viewerCommand(host, server.plainPort, server.tlsPort, tls?.caPath, secureChannels.length > 0)}\n`);
-  if (server.html5Dir) {
-    const page = server.plainPort !== undefined ? `http://${host}:${server.plainPort}/` : `https://${host}:${server.tlsPort}/`;
-    process.stdout.write(`  or open ${page} in a browser (spice-html5)${password !== undefined ? '; the page asks for the password' : ''}\n`);
-  } else if (opts.web) {
-    log.info('no browser viewer: spice-html5 is not installed (apt-get install spice-html5) or give --html5-dir');
-  }
+  const page = server.plainPort !== undefined ? `http://${host}:${server.plainPort}/` : `https://${host}:${server.tlsPort}/`;
+  const asks = password !== undefined ? '; the page asks for the password' : '';
+  if (server.viewerDir) process.stdout.write(`  or open ${page} in a browser${asks}\n`);
+  else if (opts.web) log.warn('no browser viewer: it is not built here (npm run build)');
+  if (server.html5Dir) process.stdout.write(`  (spice-html5: ${page}spice-html5/)\n`);
 }
 
 /** Raise the descriptor limit as far as allowed and say what it is (each connection takes one). */

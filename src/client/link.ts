@@ -1,8 +1,8 @@
-import { constants, publicEncrypt } from 'node:crypto';
 import { ByteQueue } from '../protocol/byte-queue.js';
 import { capWords, hasCap } from '../protocol/caps.js';
 import { AuthMechanism, CommonCap, LinkErr, linkErrName } from '../protocol/constants.js';
 import { decodeLinkHeader, decodeLinkReply, encodeLinkMess, encodeU32, LINK_HEADER_SIZE, LINK_REPLY_SIZE, type LinkReply } from '../protocol/link.js';
+import { sealTicket } from './ticket-seal.js';
 
 /** A link refused by the server, with the SpiceLinkErr it sent. */
 export class LinkRefusedError extends Error {
@@ -29,7 +29,10 @@ export interface ClientLinkResult {
   leftover: Buffer[];
 }
 
-/** Bytes in, bytes out: the client side of the link stage, resumable over any byte stream. */
+/**
+ * Bytes in, bytes out: the client side of the link stage, resumable over any byte stream. Pure
+ * (no Node module), so the browser viewer links with the same code.
+ */
 export class ClientLink {
   private readonly queue = new ByteQueue();
   private state: 'header' | 'reply' | 'result' | 'done' = 'header';
@@ -83,9 +86,7 @@ export class ClientLink {
    * for the server's delayed ACK of the first (40 ms per channel, seen on the wire over TLS).
    */
   private sendTicket(reply: LinkReply): void {
-    const plain = Buffer.from(this.params.password + '\0', 'utf8');
-    const key = { key: reply.pubKey, format: 'der' as const, type: 'spki' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' };
-    const ticket = publicEncrypt(key, plain);
+    const ticket = sealTicket(reply.pubKey, this.params.password);
     const selectAuth = hasCap(reply.commonCaps, CommonCap.ProtocolAuthSelection);
     this.send(selectAuth ? Buffer.concat([encodeU32(AuthMechanism.Spice), ticket]) : ticket);
   }

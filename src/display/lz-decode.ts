@@ -6,7 +6,7 @@
  * match reaching before the first pixel, a stream that ends early, and any byte after the last pixel.
  * The header's stride is not checked for RGB types: spice-common's decoder does not read it either.
  */
-import { endianness } from 'node:os';
+import { HOST_IS_LE } from './host-endian.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
 import { checkPixelLimit, type ImageDecodeLimits } from './decode-limits.js';
@@ -33,8 +33,6 @@ const PassKind = {
   Alpha: 2,
 } as const;
 type PassKind = (typeof PassKind)[keyof typeof PassKind];
-
-const HOST_IS_LE = endianness() === 'LE';
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_IMAGE', `LZ: ${message}`);

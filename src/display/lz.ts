@@ -21,7 +21,7 @@
  * pixels looked up in a table of their most recent position. Everything works on a packed Uint32Array
  * of masked pixel values so that a comparison is one integer compare (the X byte never takes part).
  */
-import { endianness } from 'node:os';
+import { HOST_IS_LE } from './host-endian.js';
 import { pixelWords, type PixelImage } from './pixels.js';
 
 export const LZ_MAGIC = 0x20205a4c;
@@ -60,8 +60,6 @@ const ALPHA_PASS: PassFormat = { bytesPerPixel: 1, lengthBias: 2, minFarMatch: 5
 const MIN_MATCH = 3;
 const MIN_HASH_BITS = 10;
 const MAX_HASH_BITS = 16;
-
-const HOST_IS_LE = endianness() === 'LE';
 
 // Scratch space reused across calls: encodeLz is synchronous, so no two calls share it at once, and
 // reusing it keeps a 60 fps encoder from allocating megabytes per frame.

@@ -8,7 +8,7 @@
  * escape codeword for a value above 255, or a run past the end of its row segment. Words after the
  * last needed one are ignored, as spice-gtk does.
  */
-import { endianness } from 'node:os';
+import { HOST_IS_LE } from './host-endian.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
 import { checkPixelLimit, type ImageDecodeLimits } from './decode-limits.js';
@@ -35,9 +35,6 @@ export interface QuicDecoded {
   /** Tightly packed BGRX, top-down; the 4th byte is alpha for RGBA and 0 otherwise. */
   image: PixelImage;
 }
-
-
-const HOST_IS_LE = endianness() === 'LE';
 
 function bad(message: string): ProtocolError {
   return new ProtocolError('BAD_IMAGE', `QUIC: ${message}`);
@@ -182,8 +179,6 @@ class QuicDecoder {
       stop = i + s.waitcnt;
     }
   };
-
-
 
   /** Decode every channel of pixel x and add the prediction; returns the packed value. */
   private decodePixel(p: Plane, x: number, predicted: number): number {

@@ -28,7 +28,7 @@
  * The decoder (quic-decode.ts) and spice-html5's quic.js replay the same model, so every detail of
  * the pacing (including quic.c's quirks, e.g. contexts left stale by runs) is reproduced exactly.
  */
-import { endianness } from 'node:os';
+import { HOST_IS_LE } from './host-endian.js';
 import type { PixelImage } from './pixels.js';
 import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
 import {
@@ -47,8 +47,6 @@ export interface QuicEncodeOptions {
   /** 'rgb32' (default) ignores the X byte; 'rgba' also codes it as alpha (QUIC type 5). */
   type?: 'rgb32' | 'rgba';
 }
-
-const HOST_IS_LE = endianness() === 'LE';
 
 /**
  * Worst case bits per pixel: the longest codeword per channel, plus run codes per plane. A run's 1 bits
@@ -179,8 +177,6 @@ class QuicEncoder {
       stop = i + s.waitcnt;
     }
   };
-
-
 
   /** Code every channel of pixel x: the residual against `predicted` (same packing as `value`). */
   private codePixel(p: Plane, x: number, value: number, predicted: number): void {

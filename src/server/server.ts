@@ -32,7 +32,7 @@ import { applyKeepAlive, DEFAULT_KEEPALIVE, type KeepAlive } from '../transport/
 import { peerOf } from '../transport/socket-conduit.js';
 import { DescriptorWatch } from './descriptors.js';
 import { ThrottledLog } from '../util/throttled-log.js';
-import { findHtml5Dir, WebFront, type WebOptions } from './web.js';
+import { findHtml5Dir, findViewerDir, WebFront, type WebOptions } from './web.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
 import { Ticketing } from './ticket.js';
@@ -173,6 +173,7 @@ export class SpiceServer {
     if (options.web !== false) {
       const w = options.web ?? {};
       const web: WebOptions = {
+        viewerDir: findViewerDir(),
         html5Dir: findHtml5Dir(w.html5Dir),
         allowOrigins: w.allowOrigins ?? [],
         maxMessageSize: w.maxMessageSize ?? clientOptions.maxMessageSize,
@@ -184,9 +185,14 @@ export class SpiceServer {
     }
   }
 
-  /** Where the viewer page's files come from (undefined: no page). */
+  /** Where spice-html5's files come from (undefined: not served). */
   get html5Dir(): string | undefined {
     return this.options.web === false ? undefined : findHtml5Dir(this.options.web?.html5Dir);
+  }
+
+  /** Where spiced's own viewer page comes from (undefined: not built, or no web front). */
+  get viewerDir(): string | undefined {
+    return this.options.web === false ? undefined : findViewerDir();
   }
 
   /** The channels viewers may open after ATTACH_CHANNELS. */

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../util/log.js';
 import { WsConduit, type BaseConduit } from '../transport/ws-conduit.js';
@@ -9,7 +10,9 @@ import { hostnameOf, isKnownHost } from './host-check.js';
 import type { PreAuthSlot } from './pre-auth.js';
 
 export interface WebOptions {
-  /** Where spice-html5's files are (Debian: /usr/share/spice-html5); undefined = no viewer page. */
+  /** Where spiced's own viewer was built (dist/web, see findViewerDir); undefined = not built. */
+  viewerDir: string | undefined;
+  /** Where spice-html5's files are (Debian: /usr/share/spice-html5), served under /spice-html5/. */
   html5Dir: string | undefined;
   /** Origins allowed to open WebSockets besides the page's own; '*' allows any. */
   allowOrigins: string[];
@@ -43,6 +46,47 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** The files of spiced's own viewer that the web front serves (the build's metafile stays private). */
+const VIEWER_FILES = new Set(['index.html', 'viewer.js', 'viewer.js.map', 'viewer.css']);
+
+/** Where spice-html5 lives on the SPICE ports. */
+export const HTML5_PREFIX = '/spice-html5/';
+
+/**
+ * Where `npm run build` put the browser viewer (dist/web beside package.json), if it did: found
+ * from this module's own place, which is src/server under tests and dist/src/server when built.
+ */
+export function findViewerDir(): string | undefined {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      const web = join(dir, 'dist', 'web');
+      return existsSync(join(web, 'index.html')) && existsSync(join(web, 'viewer.js')) ? web : undefined;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * The viewer page's Content-Security-Policy: its own scripts, styles and workers only (no inline
+ * code, no CDN), WebSockets back to the host it came from, cursor shapes as data: images.
+ */
+export function viewerCsp(host: string | undefined): string {
+  // The Host was checked against the server's names (host-check.ts); anything odd is left out.
+  const sockets = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${sockets}`,
+    "worker-src 'self'",
+    "media-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
 /** Where spice-html5 is, if anywhere: the given directory, else Debian's. */
 export function findHtml5Dir(given?: string): string | undefined {
   const dir = given ?? DEBIAN_HTML5_DIR;
@@ -50,9 +94,11 @@ export function findHtml5Dir(given?: string): string | undefined {
 }
 
 /**
- * HTTP on the SPICE ports: GET serves spice-html5 (its spice_auto.html at "/", which connects
- * back to the port it came from and asks for the password itself when the server wants one: the
- * server never puts a password in a URL), and WebSocket upgrades become SPICE connections.
+ * HTTP on the SPICE ports: GET serves spiced's own viewer at "/" (built by `npm run build` into
+ * dist/web, with a strict Content-Security-Policy) and, when installed, spice-html5 under
+ * /spice-html5/ (its spice_auto.html there). Both connect back to the port they came from and ask
+ * for the password in the page: the server never puts a password in a URL. WebSocket upgrades,
+ * on any path, become SPICE connections.
  */
 export class WebFront {
   private readonly http = http.createServer((req, res) => this.serve(req, res));
@@ -153,7 +199,6 @@ export class WebFront {
 
   private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.pace(req, res);
-    const dir = this.options.html5Dir;
     const path = requestPath(req.url);
     const peer = this.handed.get(req.socket)?.base.peer ?? req.socket.remoteAddress ?? '?';
     if (this.knownHost(req) === undefined) {
@@ -165,8 +210,28 @@ export class WebFront {
       return this.reply(res, 400, 'text/plain', 'bad request\n');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');
-    if (!dir) return this.reply(res, 503, 'text/plain', 'spiced: no web viewer here; install spice-html5 (apt-get install spice-html5) or give --html5-dir\n');
-    const rel = path === '/' ? 'spice_auto.html' : path.replace(/^\/+/, '');
+    if (path === HTML5_PREFIX.slice(0, -1) || path.startsWith(HTML5_PREFIX)) return this.serveHtml5(req, res, path);
+    this.serveViewer(req, res, path);
+  }
+
+  private serveViewer(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+    const dir = this.options.viewerDir;
+    const name = path === '/' ? 'index.html' : path.slice(1);
+    if (!VIEWER_FILES.has(name)) return this.reply(res, 404, 'text/plain', 'not found\n');
+    if (!dir) {
+      const html5 = this.options.html5Dir ? ` (spice-html5 is at ${HTML5_PREFIX})` : '';
+      return this.reply(res, 503, 'text/plain', `spiced: the web viewer is not built here: run npm run build${html5}\n`);
+    }
+    const body = req.method === 'HEAD' ? '' : readFileSync(join(dir, name));
+    const csp: Record<string, string> = name === 'index.html' ? { 'Content-Security-Policy': viewerCsp(req.headers.host) } : {};
+    this.reply(res, 200, TYPES[extname(name)] ?? 'application/octet-stream', body, csp);
+  }
+
+  private serveHtml5(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+    const dir = this.options.html5Dir;
+    if (!dir) return this.reply(res, 404, 'text/plain', 'spiced: spice-html5 is not installed here (apt-get install spice-html5, or give --html5-dir)\n');
+    if (path === HTML5_PREFIX.slice(0, -1)) return this.redirect(res, HTML5_PREFIX);
+    const rel = path === HTML5_PREFIX ? 'spice_auto.html' : path.slice(HTML5_PREFIX.length);
     const file = normalize(join(dir, rel));
     if (!file.startsWith(normalize(dir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
       return this.reply(res, 404, 'text/plain', 'not found\n');
@@ -174,8 +239,14 @@ export class WebFront {
     this.reply(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', req.method === 'HEAD' ? '' : readFileSync(file));
   }
 
-  private reply(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
-    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+  private redirect(res: http.ServerResponse, location: string): void {
+    res.writeHead(301, { Location: location, 'Content-Length': 0 });
+    res.end();
+  }
+
+  private reply(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+    const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', ...extra };
+    res.writeHead(status, headers);
     res.end(body);
   }
 }

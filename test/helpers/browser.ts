@@ -19,22 +19,27 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** The pixels of spice-html5's primary surface canvas, or undefined when it is not there yet. */
-export async function canvasPixels(page: Page): Promise<PixelImage | undefined> {
+/** spice-html5's primary surface canvas. */
+export const HTML5_CANVAS = 'canvas#spice_surface_0';
+/** spiced's own viewer's canvas. */
+export const VIEWER_CANVAS = 'canvas#display';
+
+/** The pixels of a canvas (spice-html5's by default), or undefined when it is not there yet. */
+export async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
   // A string: this code runs in the page, and the project is compiled without DOM types.
   const data = (await page.evaluate(`(() => {
-    const c = document.querySelector('canvas#spice_surface_0');
+    const c = document.querySelector(${JSON.stringify(selector)});
     return c ? c.toDataURL('image/png') : null;
   })()`)) as string | null;
   return data ? decodePng(Buffer.from(data.split(',')[1]!, 'base64')) : undefined;
 }
 
 /** Poll the canvas until `pred` holds for it (or time out with the last value). */
-export async function waitForCanvas(page: Page, pred: (img: PixelImage) => boolean, timeoutMs = 15_000): Promise<PixelImage | undefined> {
+export async function waitForCanvas(page: Page, pred: (img: PixelImage) => boolean, timeoutMs = 15_000, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last: PixelImage | undefined;
   while (Date.now() < deadline) {
-    last = await canvasPixels(page);
+    last = await canvasPixels(page, selector);
     if (last && pred(last)) return last;
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -1,0 +1,95 @@
+import type { DisplayServerMessage } from '../protocol/display.js';
+import { intersectRect, rectIsEmpty, unionRect, type Rect } from '../protocol/geometry.js';
+import type { Surface } from '../display/surface.js';
+
+/** Past this many pending rects a frame repaints their bounding box instead (fewer, larger copies). */
+const MAX_PENDING_RECTS = 32;
+
+/**
+ * Shows the primary surface of a ClientDisplay on a canvas. Draws are applied to the surface's
+ * memory as they arrive (exact, the same code as the Node client); the canvas copies the changed
+ * rectangles once per animation frame, converting B,G,R,X to the canvas's R,G,B,A.
+ */
+export class CanvasView {
+  private readonly ctx: CanvasRenderingContext2D;
+  private pending: Rect[] = [];
+  private scheduled = false;
+  private surface: Surface | undefined;
+  /** Frames painted (the overlay's frames/s) and the draws they held. */
+  frames = 0;
+  /** Called after each paint with the time the oldest draw in it waited (ms). */
+  onPaint: ((waitedMs: number) => void) | undefined;
+  private oldest = 0;
+
+  constructor(readonly canvas: HTMLCanvasElement) {
+    const ctx = canvas.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('this browser gives no 2D canvas');
+    this.ctx = ctx;
+  }
+
+  /** Note what a display message changed on `primary` (already applied to it). */
+  update(m: DisplayServerMessage, primary: Surface | undefined): void {
+    if (primary !== this.surface) {
+      this.surface = primary;
+      if (!primary) return;
+      this.canvas.width = primary.width;
+      this.canvas.height = primary.height;
+      this.invalidate(primary.bounds);
+      return;
+    }
+    if (!primary) return;
+    switch (m.kind) {
+      case 'drawFill':
+      case 'drawCopy':
+      case 'copyBits':
+        if (m.base.surfaceId === 0) this.invalidate(primary.clip(m.base.box));
+        return;
+      case 'surfaceCreate':
+        if (m.surfaceId === 0) this.invalidate(primary.bounds);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private invalidate(r: Rect): void {
+    if (rectIsEmpty(r)) return;
+    if (this.pending.length === 0) this.oldest = performance.now();
+    this.pending.push(r);
+    if (this.pending.length > MAX_PENDING_RECTS) this.pending = [this.pending.reduce(unionRect)];
+    if (!this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => this.paint());
+    }
+  }
+
+  private paint(): void {
+    this.scheduled = false;
+    const s = this.surface;
+    const rects = this.pending;
+    this.pending = [];
+    if (!s) return;
+    for (const r of rects) this.copyOut(s, intersectRect(r, s.bounds));
+    this.frames++;
+    this.onPaint?.(performance.now() - this.oldest);
+  }
+
+  /** BGRX surface pixels to an RGBA ImageData of the rect, opaque. */
+  private copyOut(s: Surface, r: Rect): void {
+    if (rectIsEmpty(r)) return;
+    const w = r.right - r.left;
+    const h = r.bottom - r.top;
+    const img = this.ctx.createImageData(w, h);
+    const out = new Uint32Array(img.data.buffer);
+    const px = s.pixels;
+    for (let y = 0; y < h; y++) {
+      let i = (r.top + y) * s.width + r.left;
+      let o = y * w;
+      for (let x = 0; x < w; x++, i++, o++) {
+        const v = px[i]!; // 0xXXRRGGBB; ImageData on a little-endian host wants 0xAABBGGRR
+        out[o] = 0xff000000 | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff);
+      }
+    }
+    this.ctx.putImageData(img, r.left, r.top);
+  }
+}

@@ -1,0 +1,146 @@
+import { MouseMode } from '../protocol/constants.js';
+import { Backoff } from './backoff.js';
+import { CanvasView } from './canvas-view.js';
+import { CursorView } from './cursor-view.js';
+import { InputController } from './input.js';
+import { SPECIAL_COMBOS } from './keymap.js';
+import { diagnose } from './link-errors.js';
+import { WebSession } from './session.js';
+
+/* The page: one session at a time on the port the page came from, its canvas, controls and overlay. */
+
+function element<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+}
+
+const query = new URLSearchParams(location.search);
+const viewOnly = query.has('view-only') && query.get('view-only') !== '0';
+const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/`;
+
+const canvas = element<HTMLCanvasElement>('display');
+const status = element<HTMLElement>('status');
+const login = element<HTMLFormElement>('login');
+const passwordInput = element<HTMLInputElement>('password');
+const loginError = element<HTMLElement>('login-error');
+const overlay = element<HTMLElement>('overlay');
+
+const view = new CanvasView(canvas);
+const cursor = new CursorView(canvas, element<HTMLImageElement>('sprite'));
+const backoff = new Backoff();
+let session: WebSession | undefined;
+let password = '';
+let gavePassword = false;
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+const input = viewOnly
+  ? undefined
+  : new InputController(canvas, {
+      send: (m) => session?.sendInput(m),
+      get mouseMode() {
+        return session?.mouseMode ?? MouseMode.Client;
+      },
+    });
+
+function setStatus(text: string, state: string): void {
+  status.textContent = text;
+  document.body.dataset.state = state;
+}
+
+function connect(): void {
+  clearTimeout(retryTimer);
+  setStatus('Connecting…', 'connecting');
+  const s = new WebSession({ url, password, viewOnly }, {
+    display: (m) => view.update(m, s.display.primary),
+    cursor: (m) => cursor.apply(m),
+    mouseMode: (mode) => cursor.setMouseMode(mode),
+    ready: () => {
+      backoff.reset();
+      login.hidden = true;
+      setStatus(viewOnly ? 'Connected (view only)' : 'Connected', 'connected');
+      if (!viewOnly) canvas.focus();
+    },
+    closed: (err) => onClosed(s, err),
+  });
+  session = s;
+  s.connect();
+}
+
+function onClosed(s: WebSession, err: Error | undefined): void {
+  if (session !== s || !err) return;
+  session = undefined;
+  input?.releaseAll();
+  const d = diagnose(err, gavePassword);
+  if (d.askPassword) {
+    setStatus(d.message, 'password');
+    loginError.textContent = gavePassword ? d.message : '';
+    login.hidden = false;
+    passwordInput.value = '';
+    passwordInput.focus();
+    return;
+  }
+  if (!d.retry) return setStatus(d.message, 'failed');
+  const ms = backoff.next();
+  setStatus(`${d.message}. Reconnecting in ${(ms / 1000).toFixed(1)} s…`, 'reconnecting');
+  retryTimer = setTimeout(connect, ms);
+}
+
+login.addEventListener('submit', (e) => {
+  e.preventDefault();
+  password = passwordInput.value;
+  gavePassword = true;
+  login.hidden = true;
+  connect();
+});
+
+function setUpControls(): void {
+  const keys = element<HTMLSelectElement>('keys');
+  for (const [i, c] of SPECIAL_COMBOS.entries()) keys.add(new Option(c.label, String(i)));
+  keys.addEventListener('change', () => {
+    const combo = SPECIAL_COMBOS[Number(keys.value)];
+    if (combo) input?.combo(combo.codes);
+    keys.value = '';
+    canvas.focus();
+  });
+  if (viewOnly) for (const e of document.querySelectorAll<HTMLElement>('.input-only')) e.hidden = true;
+  const scale = element<HTMLInputElement>('scale');
+  scale.addEventListener('change', () => document.body.classList.toggle('fit', scale.checked));
+  element<HTMLButtonElement>('fullscreen').addEventListener('click', () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void element<HTMLElement>('screen').requestFullscreen();
+  });
+  const statsButton = element<HTMLButtonElement>('stats-toggle');
+  statsButton.addEventListener('click', () => {
+    overlay.hidden = !overlay.hidden;
+  });
+}
+
+/** frames/s, bytes/s and round-trip time, once a second. */
+function runOverlay(): void {
+  let frames = view.frames;
+  let bytes = 0;
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const seconds = (now - last) / 1000;
+    const received = session?.bytesReceived ?? 0;
+    const fps = (view.frames - frames) / seconds;
+    const bps = Math.max(received - bytes, 0) / seconds;
+    const rtt = session?.rttMs;
+    overlay.textContent = `${fps.toFixed(0)} frames/s · ${formatBytes(bps)}/s · RTT ${rtt === undefined ? '–' : `${rtt.toFixed(0)} ms`}`;
+    frames = view.frames;
+    bytes = received;
+    last = now;
+  }, 1000);
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} KiB`;
+  return `${n.toFixed(0)} B`;
+}
+
+setUpControls();
+runOverlay();
+connect();

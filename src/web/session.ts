@@ -1,0 +1,170 @@
+import { ChannelType, DisplayCap, MainCap, MouseMode } from '../protocol/constants.js';
+import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
+import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
+import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
+import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
+import { ClientDisplay } from '../client/display.js';
+import { WsChannel } from './ws-channel.js';
+
+export interface SessionOptions {
+  /** ws:// or wss:// URL of the SPICE port the page came from. */
+  url: string;
+  password: string;
+  /** No inputs channel: the page only watches. */
+  viewOnly: boolean;
+}
+
+export interface SessionHandlers {
+  /** A display message was applied to `session.display` (the canvas follows). */
+  display(m: DisplayServerMessage): void;
+  cursor(m: CursorServerMessage): void;
+  mouseMode(mode: number): void;
+  /** Every channel the page wants is linked. */
+  ready(): void;
+  /** The session is over: `err` says why unless it was closed on purpose. */
+  closed(err: Error | undefined): void;
+}
+
+/** Channels this viewer links besides main, in the order it opens them. */
+const WANTED = [ChannelType.Display, ChannelType.Cursor, ChannelType.Inputs];
+
+/**
+ * One viewer session in the browser: the main channel, then display, cursor and inputs, each over
+ * its own WebSocket, as spice-gtk links them over TCP. Display messages are applied to the same
+ * ClientDisplay (surfaces, image decoders, cache) the Node client uses.
+ */
+export class WebSession {
+  readonly display = new ClientDisplay();
+  readonly channels = new Map<number, WsChannel>();
+  init: MainInit | undefined;
+  mouseMode: number = MouseMode.Server;
+  /** Round trip of the main link (request to reply), then of pointer motion to its acknowledgement. */
+  rttMs: number | undefined;
+  /** Display messages that failed to decode or draw (each logged in the console). */
+  errors = 0;
+  private ended = false;
+  /** When each unacknowledged motion left (bounded: a server that never acknowledges costs nothing). */
+  private motionSent: number[] = [];
+  private readonly linkedHooks = new Map<number, () => void>();
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly handlers: SessionHandlers,
+  ) {}
+
+  connect(): void {
+    const started = performance.now();
+    this.linkedHooks.set(ChannelType.Main, () => (this.rttMs = performance.now() - started));
+    const main = this.open(ChannelType.Main, 0, [MainCap.NameAndUuid], (type, body) => this.onMain(main, type, body));
+  }
+
+  /** Bytes received on every channel so far. */
+  get bytesReceived(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) n += ch.received;
+    return n;
+  }
+
+  sendInput(m: InputsClientMessage): void {
+    const ch = this.channels.get(ChannelType.Inputs);
+    if (!ch) return;
+    if (m.kind === 'mouseMotion' || m.kind === 'mousePosition') {
+      this.motionSent.push(performance.now());
+      if (this.motionSent.length > 64) this.motionSent.splice(0, 4);
+    }
+    ch.send(encodeInputsClientMessage(m));
+  }
+
+  requestMouseMode(mode: number): void {
+    this.channels.get(ChannelType.Main)?.send(encodeMouseModeRequest(mode));
+  }
+
+  close(): void {
+    this.end(undefined);
+  }
+
+  private open(type: number, connectionId: number, caps: number[], onMessage: (type: number, body: Buffer) => void): WsChannel {
+    const ch = new WsChannel(this.options.url, { connectionId, channelType: type, channelId: 0, channelCaps: caps, password: this.options.password }, {
+      linked: () => this.onLinked(type),
+      message: onMessage,
+      closed: (err) => this.end(err),
+    });
+    this.channels.set(type, ch);
+    return ch;
+  }
+
+  private onLinked(type: number): void {
+    this.linkedHooks.get(type)?.();
+    const wanted = this.wanted();
+    if (type !== ChannelType.Main && wanted.every((t) => this.channels.get(t)?.core.isLinked)) this.handlers.ready();
+  }
+
+  private wanted(): number[] {
+    return WANTED.filter((t) => !(this.options.viewOnly && t === ChannelType.Inputs));
+  }
+
+  private onMain(main: WsChannel, type: number, body: Buffer): void {
+    const m = decodeMainServerMessage(type, body);
+    if (m?.kind === 'init') {
+      this.init = m;
+      this.setMouseMode(m.currentMouseMode);
+      main.send(encodeAttachChannels());
+      if (m.currentMouseMode !== MouseMode.Client && (m.supportedMouseModes & MouseMode.Client) !== 0) {
+        main.send(encodeMouseModeRequest(MouseMode.Client));
+      }
+    } else if (m?.kind === 'channelsList') {
+      this.openSecondary(m.channels);
+    } else if (m?.kind === 'mouseMode') {
+      this.setMouseMode(m.current);
+    }
+  }
+
+  private setMouseMode(mode: number): void {
+    this.mouseMode = mode;
+    this.handlers.mouseMode(mode);
+  }
+
+  private openSecondary(list: ChannelId[]): void {
+    const sessionId = this.init!.sessionId;
+    const offered = this.wanted().filter((t) => list.some((c) => c.type === t && c.id === 0));
+    for (const type of offered) {
+      if (type === ChannelType.Display) {
+        const ch = this.open(type, sessionId, [DisplayCap.MonitorsConfig], (t, body) => this.onDisplay(t, body));
+        this.linkedHooks.set(type, () => ch.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 })));
+      } else if (type === ChannelType.Cursor) {
+        this.open(type, sessionId, [], (t, body) => {
+          const m = decodeCursorServerMessage(t, body);
+          if (m) this.handlers.cursor(m);
+        });
+      } else if (type === ChannelType.Inputs) {
+        this.open(type, sessionId, [], (t, body) => this.onInputs(t, body));
+      }
+    }
+  }
+
+  /** The server acknowledges every 4th motion message: the time since that one is a round trip. */
+  private onInputs(type: number, body: Buffer): void {
+    if (decodeInputsServerMessage(type, body)?.kind !== 'mouseMotionAck') return;
+    const sent = this.motionSent.splice(0, 4);
+    if (sent.length === 4) this.rttMs = performance.now() - sent[3]!;
+  }
+
+  private onDisplay(type: number, body: Buffer): void {
+    try {
+      const m = decodeDisplayServerMessage(type, body);
+      if (!m) throw new Error(`unknown display message ${type}`);
+      this.display.apply(m);
+      this.handlers.display(m);
+    } catch (err) {
+      this.errors++;
+      console.error('spiced viewer: display message', type, err);
+    }
+  }
+
+  private end(err: Error | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const ch of this.channels.values()) ch.close();
+    this.handlers.closed(err);
+  }
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { makeCertificates } from '../src/server/certs.js';
+import { SpiceServer } from '../src/server/server.js';
+import { findViewerDir } from '../src/server/web.js';
+import { DemoSource } from '../src/sources/demo/demo-source.js';
+import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pixels.js';
+import { memoryLogger } from '../src/util/log.js';
+import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { PatternSource } from './helpers/pattern-source.js';
+import { missing } from './helpers/tools.js';
+
+/*
+ * spiced's own viewer (src/web, bundled into dist/web by npm run build) in Debian's headless
+ * Chromium, driven by playwright-core. Skipped with a message where Chromium or the build is missing.
+ */
+const WRONG_TICKET = /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
+const ready = haveChromium() && findViewerDir() !== undefined;
+const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
+
+function shows(page: Page, truth: () => PixelImage, timeoutMs = 15_000): Promise<PixelImage | undefined> {
+  return waitForCanvas(page, (img) => sameRgb(img, truth()), timeoutMs, VIEWER_CANVAS);
+}
+
+async function until(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why})`}`, () => {
+  let browser: Browser;
+  const { logger, records } = memoryLogger('info');
+  let demo: SpiceServer;
+  let locked: SpiceServer;
+  let pattern: SpiceServer;
+  const source = new PatternSource(320, 240);
+
+  beforeAll(async () => {
+    const tls = await makeCertificates(['127.0.0.1']);
+    demo = new SpiceServer({ source: new DemoSource({ still: true }), port: 0, tlsPort: 0, tls, log: logger });
+    locked = new SpiceServer({ source: new DemoSource({ still: true, width: 640, height: 480 }), port: 0, password: 'letmein', log: logger, auth: { logIntervalMs: 1000 } });
+    pattern = new SpiceServer({ source, port: 0, log: logger });
+    await Promise.all([demo.start(), locked.start(), pattern.start()]);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([demo?.stop(), locked?.stop(), pattern?.stop()]);
+  });
+
+  it('over ws: the canvas is pixel-identical to the server framebuffer', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${demo.plainPort}/`);
+    const shown = await shows(page, () => demo.desktop.primary!);
+    expect(shown && countRgbDifferences(shown, demo.desktop.primary!)).toBe(0);
+    expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, ws\)/.test(r.message))).toBe(true);
+    expect(await page.textContent('#status')).toBe('Connected');
+    await page.close();
+  });
+
+  it('over wss (the page from the TLS port): pixel-identical too', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`https://127.0.0.1:${demo.tlsPort}/`);
+    const shown = await shows(page, () => demo.desktop.primary!);
+    expect(shown && countRgbDifferences(shown, demo.desktop.primary!)).toBe(0);
+    expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, wss\)/.test(r.message))).toBe(true);
+    await context.close();
+  });
+
+  it('follows fills, copies and copy-bits as they come', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${pattern.plainPort}/`);
+    await shows(page, () => pattern.desktop.primary!);
+    for (let i = 0; i < 20; i++) source.step();
+    const shown = await shows(page, () => pattern.desktop.primary!);
+    expect(shown && countRgbDifferences(shown, pattern.desktop.primary!)).toBe(0);
+    await page.close();
+  });
+
+  it('the password form: nothing is shown without it, the right one connects', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${locked.plainPort}/`);
+    await page.waitForSelector('#login:not([hidden])', { timeout: 10_000 });
+    expect(await page.textContent('#status')).toMatch(/needs a password/);
+    await page.fill('#password', 'letmein');
+    await page.click('#login button');
+    const shown = await shows(page, () => locked.desktop.primary!);
+    expect(shown && countRgbDifferences(shown, locked.desktop.primary!)).toBe(0);
+    await page.close();
+  });
+
+  it('a wrong password is refused once and the form says so (no loop of retries)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${locked.plainPort}/`);
+    await page.waitForSelector('#login:not([hidden])', { timeout: 10_000 });
+    const refusals = (): number => records.filter((r) => WRONG_TICKET.test(r.message)).length;
+    const before = refusals();
+    await page.fill('#password', 'wrong');
+    await page.click('#login button');
+    await page.waitForFunction(`document.querySelector('#login-error').textContent.includes('Wrong password')`, undefined, { timeout: 10_000 });
+    await until(() => refusals() > before);
+    expect(refusals()).toBe(before + 1);
+    await new Promise((r) => setTimeout(r, 1500)); // a looping page would try again within this
+    expect(refusals()).toBe(before + 1);
+    expect(await page.isVisible('#login')).toBe(true);
+    await page.close();
+  });
+});
