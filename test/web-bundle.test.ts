@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * what they export. Runs on the output of npm run build (dist/web/meta.json, esbuild's metafile).
  */
 const META = 'dist/web/meta.json';
-const SHARED_DIRS = ['src/protocol', 'src/client', 'src/display'];
+const SHARED_DIRS = ['src/protocol', 'src/client', 'src/display', 'src/seam'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
