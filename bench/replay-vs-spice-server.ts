@@ -21,7 +21,7 @@ import { SpiceClient } from '../src/client/client.js';
 import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates, writeCertificates } from '../src/server/certs.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { freePort, median, procCpuMs } from './common.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { PixelImage } from '../src/display/pixels.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { findHtml5Dir } from '../src/server/web.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

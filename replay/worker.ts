@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { readRecording } from '../src/sources/recording/index.js';
 import { SpiceClient } from '../src/client/client.js';
-import type { ChannelClient } from '../src/channel/channel-client.js';
+import type { ChannelClient } from '../src/channel-core/channel-client.js';
 import { sameRgb, countRgbDifferences } from '../src/display/pixels.js';
 import { ChannelType, channelName } from '../src/protocol/constants.js';
 import { makeCertificates } from '../src/server/certs.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pipe, type PipeItem } from '../src/channel/pipe.js';
+import { Pipe, type PipeItem } from '../src/channel-core/pipe.js';
 import { Watch } from './helpers/gc.js';
 
 interface Tagged extends PipeItem {

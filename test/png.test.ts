@@ -6,8 +6,8 @@ import { deflateSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
-import { crc32, decodePng, encodePng } from '../src/util/png.js';
-import { decodePpm, encodePpm } from '../src/util/ppm.js';
+import { crc32, decodePng, encodePng } from '../src/display/png.js';
+import { decodePpm, encodePpm } from '../src/display/ppm.js';
 
 const execFileAsync = promisify(execFile);
 

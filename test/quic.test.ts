@@ -6,7 +6,7 @@ import { decodeQuic } from '../src/display/quic-decode.js';
 import { choosePhotoCodec, MIN_QUIC_PIXELS } from '../src/display/image-choice.js';
 import { encodeLz } from '../src/display/lz.js';
 import { allocImage, countRgbDifferences, cropImage, type PixelImage } from '../src/display/pixels.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { makeDesktopImage, makeNoiseImage, makePhotoImage } from '../bench/lz.js';
 import { expectBadImage as expectBadImageOf } from './helpers/bad-image.js';
 

@@ -24,7 +24,7 @@ import {
 } from '../src/sources/recording/index.js';
 import { RecordingWriter } from '../src/sources/recording/spice-replay/index.js';
 import { encodePreamble } from '../src/sources/recording/spiced-format/header.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { collectingSink, everyKind, image, normalize, readAll, sendAll } from './helpers/recordings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spiced-recfmt-'));

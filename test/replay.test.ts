@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { netnsSupport } from '../replay/netns.js';
 import type { RunRecord, SummaryRow } from '../replay/report.js';
 import { sockoptUnavailableReason } from '../src/transport/sockopt.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { run, tempDir } from './helpers/tools.js';
 import { sineTone } from '../src/audio/tones.js';

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { LinkRefusedError } from '../src/client/link.js';
-import { ChannelClient } from '../src/channel/channel-client.js';
+import { ChannelClient } from '../src/channel-core/channel-client.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { ChannelType, LinkErr } from '../src/protocol/constants.js';
 import { encodeAckSync } from '../src/protocol/common.js';

@@ -9,7 +9,7 @@ import type { Rect } from '../src/protocol/geometry.js';
 import { CommandPlayer, renderFinalFrame, SpiceReplayImporter, type ImportStats } from '../src/sources/recording/spice-replay/index.js';
 import { DrawType, QxlCmd, WorkerMessage } from '../src/sources/recording/spice-replay/qxl-types.js';
 import { RecordingWriter } from '../src/sources/recording/spice-replay/record-writer.js';
-import { decodePng } from '../src/util/png.js';
+import { decodePng } from '../src/display/png.js';
 
 type Command = DisplayCommand | CursorCommand;
 

@@ -17,8 +17,8 @@ import { memoryLogger } from '../src/util/log.js';
 
 /*
  * The native TLS engine (Node's TLSWrap on the TCP handle): its records and ciphertext bytes are
- * computed from SSL_write sizes, so they are checked here against the pipe engine, which counts
- * them from the ciphertext, for each kind of suite; TCP_CORK must pack a flush like the pipe's
+ * computed from SSL_write sizes, so they are checked here against the relay engine, which counts
+ * them from the ciphertext, for each kind of suite; TCP_CORK must pack a flush like the relay's
  * user-space cork did; and flushes stay bounded by the stream's high-water mark.
  */
 
@@ -111,8 +111,8 @@ describe('choosing the TLS engine', () => {
     expect(chooseTlsEngine('on', '').engine).toBe('native');
     expect(chooseTlsEngine('kernel', '').engine).toBe('native');
     expect(chooseTlsEngine('off', 'koffi could not be loaded').engine).toBe('native');
-    expect(chooseTlsEngine('on', 'koffi could not be loaded')).toEqual({ engine: 'pipe', reason: expect.stringContaining('koffi could not be loaded') });
-    expect(chooseTlsEngine('kernel', 'no Linux').engine).toBe('pipe');
+    expect(chooseTlsEngine('on', 'koffi could not be loaded')).toEqual({ engine: 'relay', reason: expect.stringContaining('koffi could not be loaded') });
+    expect(chooseTlsEngine('kernel', 'no Linux').engine).toBe('relay');
   });
 
   it('says which at debug level when the TLS port starts', async () => {
@@ -120,9 +120,9 @@ describe('choosing the TLS engine', () => {
     const server = new SpiceServer({ source: new FeedSource(), port: null, tlsPort: 0, tls: material, log: logger });
     await server.start();
     await server.stop();
-    const line = records.find((r) => /^TLS port: (native|pipe) TLS engine \(/.test(r.message));
+    const line = records.find((r) => /^TLS port: (native|relay) TLS engine \(/.test(r.message));
     expect(line?.level).toBe('debug');
-    expect(line?.message).toContain(sockopt === '' ? 'native' : 'pipe');
+    expect(line?.message).toContain(sockopt === '' ? 'native' : 'relay');
   });
 
   it('knows the per-record overhead of every AEAD suite and none of CBC', () => {
@@ -137,15 +137,15 @@ describe('choosing the TLS engine', () => {
 
 describe('native engine accounting', () => {
   for (const suite of SUITES) {
-    it.skipIf(!suite.aead && sockopt !== '')(`${suite.name}: records and ciphertext computed = counted by the pipe${!suite.aead && sockopt ? ` - skipped: ${sockopt}` : ''}`, async () => {
-      const pipe = await pair('pipe', suite.options, suite.aead ? context : cbcContext);
+    it.skipIf(!suite.aead && sockopt !== '')(`${suite.name}: records and ciphertext computed = counted by the relay${!suite.aead && sockopt ? ` - skipped: ${sockopt}` : ''}`, async () => {
+      const relay = await pair('relay', suite.options, suite.aead ? context : cbcContext);
       const native = await pair('native', suite.options, suite.aead ? context : cbcContext);
       try {
-        expect(native.client.getCipher().name).toBe(pipe.client.getCipher().name);
+        expect(native.client.getCipher().name).toBe(relay.client.getCipher().name);
         expect(native.conduit.stats).toMatchObject({ sslWrites: 0, tlsRecords: 0, wireBytes: 0 });
-        await sendUnits(pipe);
+        await sendUnits(relay);
         await sendUnits(native);
-        const counted = pipe.conduit.stats;
+        const counted = relay.conduit.stats;
         const computed = native.conduit.stats;
         expect(counted.sslWrites).toBe(UNITS.length);
         expect(counted.tlsRecords).toBe(1 + 1 + 1 + 2 + 7 + 7);
@@ -153,7 +153,7 @@ describe('native engine accounting', () => {
         expect(computed.tlsRecords).toBe(counted.tlsRecords);
         expect(computed.wireBytes).toBe(counted.wireBytes);
       } finally {
-        await pipe.close();
+        await relay.close();
         await native.close();
       }
     });
@@ -161,7 +161,7 @@ describe('native engine accounting', () => {
 
   it.skipIf(sockopt !== '')(`agrees with the kernel, and keeps the handshake (and session tickets) apart${sockopt ? ` - skipped: ${sockopt}` : ''}`, async () => {
     const native = await pair('native');
-    const pipe = await pair('pipe');
+    const relay = await pair('relay');
     try {
       const c = native.conduit;
       // Submitted at once: OpenSSL may still hold the TLS 1.3 session tickets, which then leave
@@ -173,13 +173,13 @@ describe('native engine accounting', () => {
       expect(accepted(getTcpInfo(c.fd!)) - first.kernel).toBe(c.stats.wireBytes - first.wire);
       expect(c.handshakeCost.records).toBeUndefined();
       expect(c.handshakeCost.bytes).toBe(first.kernel - first.wire);
-      // The pipe counts the same handshake (certificate, signature, tickets) from its ciphertext.
-      await sendUnits(pipe);
-      expect(pipe.conduit.handshakeCost.records).toBeGreaterThan(2);
-      expect(Math.abs(c.handshakeCost.bytes! - pipe.conduit.handshakeCost.bytes!)).toBeLessThan(16); // ECDSA signatures vary in length
+      // The relay counts the same handshake (certificate, signature, tickets) from its ciphertext.
+      await sendUnits(relay);
+      expect(relay.conduit.handshakeCost.records).toBeGreaterThan(2);
+      expect(Math.abs(c.handshakeCost.bytes! - relay.conduit.handshakeCost.bytes!)).toBeLessThan(16); // ECDSA signatures vary in length
     } finally {
       await native.close();
-      await pipe.close();
+      await relay.close();
     }
   });
 });
@@ -208,8 +208,8 @@ describe.skipIf(sockopt !== '')(`TCP_CORK under native TLS${sockopt ? ` - skippe
     expect(r.segments).toBe(1);
   });
 
-  it('the pipe engine (the fallback without TCP_CORK) packs it the same with its user-space cork', async () => {
-    const r = await segmentsForOneFlush({ cork: 'on', coalesce: 'none' }, 'pipe');
+  it('the relay engine (the fallback without TCP_CORK) packs it the same with its user-space cork', async () => {
+    const r = await segmentsForOneFlush({ cork: 'on', coalesce: 'none' }, 'relay');
     expect(r.sslWrites).toBe(120);
     expect(r.wire).toBe(40 * 126 + 120 * 22);
     expect(r.segments).toBe(1);

@@ -56,7 +56,7 @@ function tryConnect(port: number, options: tls.ConnectionOptions): Promise<Outco
 
 const TLS12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } as const;
 
-for (const engine of ['native', 'pipe'] as const) {
+for (const engine of ['native', 'relay'] as const) {
   describe(`${engine} engine`, () => {
     let port: number;
     beforeAll(async () => (port = await echoPort(engine)));

@@ -1,6 +1,6 @@
-import { Channel } from '../channel/channel.js';
-import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import type { Session } from '../channel/session.js';
+import { Channel } from '../channel-core/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, CursorType } from '../protocol/constants.js';
 import { encodeCursorHide, encodeCursorInit, encodeCursorMove, encodeCursorSet, NO_CURSOR, type SpiceCursor } from '../protocol/cursor.js';
@@ -8,7 +8,7 @@ import type { CursorCommand, CursorShape } from '../seam/index.js';
 import type { CursorState, Desktop, DesktopListener } from '../display/desktop.js';
 import { packedImage } from '../display/pixels.js';
 import type { Logger } from '../util/log.js';
-import { messageItem, type PipeItem } from '../channel/pipe.js';
+import { messageItem, type PipeItem } from '../channel-core/pipe.js';
 import type { OutMessage } from '../protocol/message.js';
 
 /** A cursor shape as SPICE ALPHA cursor bytes (BGRA, straight alpha, packed rows). */

@@ -1,4 +1,4 @@
-import type { PipeItem } from '../channel/pipe.js';
+import type { PipeItem } from '../channel-core/pipe.js';
 import { ImageFlags, ImageType, SurfaceFlags, SurfaceFormat } from '../protocol/constants.js';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeInvalList, encodeMonitorsConfig, encodeSurfaceCreate, encodeSurfaceDestroy, type DisplayBase } from '../protocol/display.js';

@@ -1,7 +1,7 @@
-import { Channel } from '../channel/channel.js';
-import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import { messageItem } from '../channel/pipe.js';
-import type { Session } from '../channel/session.js';
+import { Channel } from '../channel-core/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import { messageItem } from '../channel-core/pipe.js';
+import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, DisplayCap } from '../protocol/constants.js';
 import { decodeDisplayClientMessage, encodeMark } from '../protocol/display.js';

@@ -1,6 +1,6 @@
-import { Channel } from '../channel/channel.js';
-import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import type { Session } from '../channel/session.js';
+import { Channel } from '../channel-core/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, InputsCap, MOTION_ACK_BUNCH, MouseButtonMask, MouseMode } from '../protocol/constants.js';
 import { decodeInputsClientMessage, encodeInputsInit, encodeKeyModifiers, encodeMouseMotionAck } from '../protocol/inputs.js';

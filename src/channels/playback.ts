@@ -1,7 +1,7 @@
-import { Channel } from '../channel/channel.js';
-import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import type { PipeItem } from '../channel/pipe.js';
-import type { Session } from '../channel/session.js';
+import { Channel } from '../channel-core/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import type { PipeItem } from '../channel-core/pipe.js';
+import type { Session } from '../channel-core/session.js';
 import { OpusEncoder } from '../audio/opus.js';
 import { CHANNELS, pcmToS16le, SAMPLE_RATE } from '../audio/pcm.js';
 import type { AudioCommand } from '../seam/index.js';

@@ -1,6 +1,6 @@
-import { Channel } from '../channel/channel.js';
-import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import type { Session } from '../channel/session.js';
+import { Channel } from '../channel-core/channel.js';
+import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import type { Session } from '../channel-core/session.js';
 import { OpusDecoder } from '../audio/opus.js';
 import { CHANNELS, s16leToPcm, SAMPLE_RATE } from '../audio/pcm.js';
 import type { WavWriter } from '../audio/wav.js';

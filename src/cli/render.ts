@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { renderRecording } from '../sources/recording/index.js';
-import { encodePng } from '../util/png.js';
+import { encodePng } from '../display/png.js';
 
 /**
  * `spiced render FILE -o OUT.png`: play any recording (spiced, or SPICE_REPLAY plain/.gz/.xz) to

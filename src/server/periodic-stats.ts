@@ -1,5 +1,5 @@
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
-import type { Channel } from '../channel/channel.js';
+import type { Channel } from '../channel-core/channel.js';
 import type { SpiceServer } from './server.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel/channel-client.js';
-import type { Channel } from '../channel/channel.js';
-import { Session } from '../channel/session.js';
+import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import type { Channel } from '../channel-core/channel.js';
+import { Session } from '../channel-core/session.js';
 import { CursorChannel } from '../channels/cursor.js';
 import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '../channels/display.js';
 import { InputsChannel } from '../channels/inputs.js';

@@ -4,7 +4,7 @@
  * Cork policy (when bytes reach the kernel, and so how TCP packs them into segments):
  * - `off`: every write leaves at once with TCP_NODELAY (spice-server without cork; the baseline).
  * - `on`: the transport is corked while a pipe flush runs and uncorked when it is done: in user
- *   space (the flush reaches the kernel in one writev) over plain TCP and the TLS pipe engine;
+ *   space (the flush reaches the kernel in one writev) over plain TCP and the TLS relay engine;
  *   with TCP_CORK under the native TLS engine, whose TCP socket JS cannot cork (tls-conduit.ts).
  *   Either way the flush's bytes leave in as few full segments as they fill.
  * - `kernel`: TCP_CORK is set on the descriptor for the flush and cleared after it (spice-server's

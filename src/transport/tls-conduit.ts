@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { CipherPipe } from './cipher-pipe.js';
+import { CiphertextRelay } from './tls-relay.js';
 import type { Conduit } from './conduit.js';
 import type { CorkPolicy } from './policy.js';
 import { getTcpInfo, setTcpCork, sockoptUnavailableReason, type TcpInfo } from './sockopt.js';
@@ -25,11 +25,11 @@ export { secureContext } from './tls-policy.js';
  *   ciphertext goes from OpenSSL's buffer to the kernel without touching JavaScript. The TCP socket
  *   cannot be corked from JS any more, so a flush is packed into full segments with TCP_CORK;
  *   records and ciphertext bytes are computed from SSL_write sizes.
- * - `pipe`: Node's TLS engine writes into a JS Duplex that forwards to the TCP socket
- *   (cipher-pipe.ts): the TCP socket can be corked in user space and records are counted from the
+ * - `relay`: Node's TLS engine writes into a JS Duplex that forwards to the TCP socket
+ *   (tls-relay.ts): the TCP socket can be corked in user space and records are counted from the
  *   ciphertext, at 2 to 3 times the server CPU per byte.
  */
-export type TlsEngine = 'native' | 'pipe';
+export type TlsEngine = 'native' | 'relay';
 
 export interface TlsEngineChoice {
   engine: TlsEngine;
@@ -40,19 +40,19 @@ export interface TlsEngineChoice {
 /**
  * The engine for a server's TLS port. Cork `on` and `kernel` need the TCP socket corked around a
  * flush: with TCP_CORK (koffi on Linux) the native engine does it in the kernel; without, only the
- * pipe can cork in user space. Cork `off` needs no cork at all.
+ * relay can cork in user space. Cork `off` needs no cork at all.
  */
 export function chooseTlsEngine(cork: CorkPolicy, sockoptProblem: string = sockoptUnavailableReason()): TlsEngineChoice {
   if (cork === 'off') return { engine: 'native', reason: 'cork off: nothing to cork under TLS' };
   if (sockoptProblem === '') return { engine: 'native', reason: `cork ${cork}: flushes packed with TCP_CORK` };
-  return { engine: 'pipe', reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}` };
+  return { engine: 'relay', reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}` };
 }
 
 /** Ciphertext sent before the first unit of SPICE data, where it can be known. */
 export interface HandshakeCost {
   /** Handshake plus TLS 1.3 session tickets; native: from TCP_INFO (undefined without it). */
   bytes: number | undefined;
-  /** Counted by the pipe; undefined for the native engine, whose handshake never passes through JS. */
+  /** Counted by the relay; undefined for the native engine, whose handshake never passes through JS. */
   records: number | undefined;
   taken: boolean;
 }
@@ -72,7 +72,7 @@ const CBC_OVERHEAD_ESTIMATE = 5 + 16 + 32 + 8;
 /** What differs between the engines: the TLS socket's construction, corking and accounting. */
 interface CipherPath {
   readonly socket: tls.TLSSocket;
-  /** Records and ciphertext bytes so far (the pipe sees the handshake too; the conduit subtracts it). */
+  /** Records and ciphertext bytes so far (the relay sees the handshake too; the conduit subtracts it). */
   totals(): { records: number; bytes: number };
   /** Writes of ciphertext to the TCP socket. */
   tcpWrites(): number;
@@ -89,9 +89,9 @@ interface CipherPath {
   onSslWrite(n: number): void;
 }
 
-class PipePath implements CipherPath {
+class RelayPath implements CipherPath {
   readonly socket: tls.TLSSocket;
-  private readonly pipe: CipherPipe;
+  private readonly relay: CiphertextRelay;
   private readonly rawMeter: WriteMeter;
 
   constructor(
@@ -99,12 +99,12 @@ class PipePath implements CipherPath {
     context: tls.SecureContext,
   ) {
     this.rawMeter = meterWrites(raw);
-    this.pipe = new CipherPipe(raw);
-    this.socket = new tls.TLSSocket(this.pipe as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
+    this.relay = new CiphertextRelay(raw);
+    this.socket = new tls.TLSSocket(this.relay as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
   }
 
   totals(): { records: number; bytes: number } {
-    return { records: this.pipe.records.records, bytes: this.pipe.records.bytes };
+    return { records: this.relay.records.records, bytes: this.relay.records.bytes };
   }
 
   tcpWrites(): number {
@@ -123,7 +123,7 @@ class PipePath implements CipherPath {
     this.raw.uncork();
   }
 
-  /** Counted: everything that went through the pipe before the first unit. */
+  /** Counted: everything that went through the relay before the first unit. */
   handshakeCost(atFirstSubmit: { records: number; bytes: number }): HandshakeCost {
     return { ...atFirstSubmit, taken: true };
   }
@@ -215,7 +215,7 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
   private readonly sslMeter: WriteMeter;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
-  /** Records and bytes the path had seen at the first SPICE write (the pipe sees the handshake). */
+  /** Records and bytes the path had seen at the first SPICE write (the relay sees the handshake). */
   private before = { records: 0, bytes: 0 };
   private submitted = false;
   /**
@@ -232,14 +232,14 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
   constructor(
     private readonly raw: Socket,
     context: tls.SecureContext,
-    readonly engine: TlsEngine = 'pipe',
+    readonly engine: TlsEngine = 'relay',
   ) {
     super(raw);
-    this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new PipePath(raw, context);
+    this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new RelayPath(raw, context);
     this.socket = this.path.socket;
     this.sslMeter = meterWrites(this.socket, (n) => this.path.onSslWrite(n));
     this.listen();
-    // The pipe sees the TCP socket end; natively wrapped, only the TLS socket reports it.
+    // The relay sees the TCP socket end; natively wrapped, only the TLS socket reports it.
     raw.on('end', () => this.keepTcpInfo());
     this.socket.on('end', () => this.keepTcpInfo());
   }
@@ -314,7 +314,7 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
     this.raw.on('drain', cb);
   }
 
-  /** The TCP socket under the TLS one must be open too (the pipe engine keeps it apart). */
+  /** The TCP socket under the TLS one must be open too (the relay engine keeps it apart). */
   protected override descriptorOpen(): boolean {
     return !this.raw.destroyed && !this.socket.destroyed;
   }
@@ -323,6 +323,6 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
     this.keepTcpInfo();
     this.socket.destroy(err);
     // Natively wrapped, the TLS socket owns (and closes) the TCP handle.
-    if (this.engine === 'pipe') this.raw.destroy();
+    if (this.engine === 'relay') this.raw.destroy();
   }
 }

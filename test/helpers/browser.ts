@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { decodePng } from '../../src/util/png.js';
+import { decodePng } from '../../src/display/png.js';
 import type { PixelImage } from '../../src/display/pixels.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countRgbDifferences, type PixelImage } from '../../src/display/pixels.js';
-import { decodePng } from '../../src/util/png.js';
-import { decodePpm } from '../../src/util/ppm.js';
+import { decodePng } from '../../src/display/png.js';
+import { decodePpm } from '../../src/display/ppm.js';
 
 /** True when `cmd` is on PATH (or an absolute path that exists and runs). */
 export function hasCommand(cmd: string): boolean {

@@ -2,7 +2,7 @@ import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Desktop } from '../../display/desktop.js';
-import { encodePng } from '../../util/png.js';
+import { encodePng } from '../../display/png.js';
 import { DemoSource } from '../demo/index.js';
 import { generateOfficeSession } from '../synthetic/index.js';
 import { deliverCommand } from '../../seam/index.js';

@@ -1,4 +1,4 @@
-import { allocImage, type PixelImage } from '../display/pixels.js';
+import { allocImage, type PixelImage } from './pixels.js';
 
 /*
  * Binary PPM (netpbm "P6"), as spicy-screenshot writes it:

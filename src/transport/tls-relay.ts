@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 import { TlsRecordCounter } from './tls-records.js';
 
 /**
- * The ciphertext pipe between Node's TLS engine and the TCP socket (the `pipe` TLS engine). Node
- * would otherwise write each SSL_write's records straight to the kernel; going through this pipe
+ * The ciphertext relay between Node's TLS engine and the TCP socket (the `relay` TLS engine). Node
+ * would otherwise write each SSL_write's records straight to the kernel; going through this relay
  * lets the stream layer cork the TCP socket in user space around a whole flush while every
  * SSL_write keeps its own boundary, and lets it count records exactly. While the socket is corked
  * writes are acknowledged at once (they only queue in user space); otherwise once the socket has
@@ -15,7 +15,7 @@ import { TlsRecordCounter } from './tls-records.js';
  * that drives V8 into full GCs. The native engine (tls-conduit.ts) avoids all of it and is used
  * wherever TCP_CORK can replace the user-space cork.
  */
-export class CipherPipe extends Duplex {
+export class CiphertextRelay extends Duplex {
   readonly records = new TlsRecordCounter();
 
   constructor(private readonly raw: Socket) {

@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { allocImage, type PixelImage } from '../display/pixels.js';
+import { allocImage, type PixelImage } from './pixels.js';
 
 /*
  * PNG encoder and decoder for PixelImage (bytes B, G, R, X; rows top-down).
