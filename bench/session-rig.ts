@@ -5,6 +5,7 @@
  * the desktop where its pointer went).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
 import type { PeriodicStats } from '../src/server/periodic-stats.js';
 import { XConnection } from '../src/sources/x11/connection.js';
@@ -38,10 +39,13 @@ export class SoakServer {
     const args = ['dist/src/cli/main.js', 'serve', '--xvfb', '--size', opts.size, '-p', '0'];
     args.push('--stats-interval', String(opts.statsIntervalMs), '--', ...opts.session);
     // Detached: its own process group, so stop() can end everything it started by the group's id.
-    const extra = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const { openSync } = await import('node:fs');
-    const out = openSync('/tmp/soak-gc.log', 'w');
-    const child = spawn(process.execPath, [...extra, ...args], { stdio: ['ignore', out, 'pipe'], detached: true });
+    // Node flags for the server (e.g. --trace-gc, --cpu-prof) and a file for its stdout, to look
+    // inside a soak without changing the bench: SPICED_SOAK_SERVER_ARGS, SPICED_SOAK_SERVER_STDOUT.
+    const nodeArgs = (process.env.SPICED_SOAK_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const stdoutFile = process.env.SPICED_SOAK_SERVER_STDOUT;
+    const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
+    const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', stdout, 'pipe'], detached: true });
+    if (typeof stdout === 'number') closeSync(stdout);
     let buffered = '';
     let display: string | undefined;
     const pending: PeriodicStats[] = [];
