@@ -13,7 +13,7 @@ import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
 import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
-import { ScreenBands } from './screen-bands.js';
+import { ScreenBands, type LoggedDraw } from './screen-bands.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
 
 export interface DisplayOptions {
@@ -82,11 +82,15 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   }
 
   onPrimaryUpdate(update: PrimaryUpdate): void {
-    if (update.kind === 'primaryCreated' || update.kind === 'primaryDestroyed') this.screen.reset();
-    else this.screen.invalidate(update.rect);
-    // One SharedImage per copy, so all viewers share its encoding.
-    const shared = update.kind === 'copy' ? new SharedImage(update.image, update.src, update.rect) : undefined;
-    for (const c of this.clients) c.update(update, shared);
+    if (update.kind === 'primaryCreated' || update.kind === 'primaryDestroyed') {
+      this.screen.reset();
+      for (const c of this.clients) c.surfaceChanged(update);
+      return;
+    }
+    // One SharedImage per copy, so all viewers (and those who join later) share its encoding.
+    const draw: LoggedDraw = update.kind === 'copy' ? { kind: 'copy', rect: update.rect, shared: new SharedImage(update.image, update.src, update.rect) } : update;
+    this.screen.record(draw);
+    for (const c of this.clients) c.draw(draw);
   }
 }
 
@@ -191,39 +195,49 @@ export class DisplayChannelClient extends ChannelClient {
     this.push(surfaceCreateItem(s));
     this.hasSurface = true;
     // A surface nothing has drawn on yet is all zeros: a fill says so without copying or scanning it.
-    if (s.blank) this.push(fillItem(s.bounds, 0));
-    else for (const band of this.channel.screen.take(s)) this.push(copyItem(band, this.imaging));
+    if (s.blank) {
+      this.push(fillItem(s.bounds, 0));
+    } else {
+      const frame = this.channel.screen.take(s);
+      for (const band of frame.bands) this.push(copyItem(band, this.imaging));
+      for (const d of frame.draws) this.draw(d);
+    }
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
     this.push(messageItem(encodeMark()));
   }
 
-  update(u: PrimaryUpdate, shared: SharedImage | undefined): void {
+  /** The primary surface was created (the whole of it goes out) or destroyed. */
+  surfaceChanged(u: Extract<PrimaryUpdate, { kind: 'primaryCreated' | 'primaryDestroyed' }>): void {
     if (!this.ready || this.isClosed) return;
-    switch (u.kind) {
-      case 'primaryCreated':
-        this.damage = undefined;
-        this.sendWholeSurface(u.surface);
-        return;
-      case 'primaryDestroyed':
-        this.damage = undefined;
-        if (this.hasSurface) this.push(surfaceDestroyItem());
-        this.hasSurface = false;
-        return;
-      default:
-        if (this.damage) {
-          this.damage.add(u.rect);
-          this.damagedCommands++;
-          return;
-        }
-        if (u.kind === 'copyBits') {
-          this.push(copyBitsItem(u.rect, u.src));
-        } else {
-          this.dropCovered(u.rect);
-          this.push(u.kind === 'fill' ? fillItem(u.rect, u.color) : copyItem(shared!, this.imaging));
-        }
-        const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
-        if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
+    this.damage = undefined;
+    if (u.kind === 'primaryCreated') {
+      this.sendWholeSurface(u.surface);
+      return;
     }
+    if (this.hasSurface) this.push(surfaceDestroyItem());
+    this.hasSurface = false;
+  }
+
+  /** A draw on the primary surface: queued, or only noted as damage while this viewer lags. */
+  draw(d: LoggedDraw): void {
+    if (!this.ready || this.isClosed) return;
+    if (this.damage) {
+      this.damage.add(d.rect);
+      this.damagedCommands++;
+      return;
+    }
+    this.queueDraw(d);
+  }
+
+  private queueDraw(d: LoggedDraw): void {
+    if (d.kind === 'copyBits') {
+      this.push(copyBitsItem(d.rect, d.src));
+    } else {
+      this.dropCovered(d.rect);
+      this.push(d.kind === 'fill' ? fillItem(d.rect, d.color) : copyItem(d.shared, this.imaging));
+    }
+    const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
+    if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
   }
 
   /**
