@@ -8,6 +8,7 @@ import { BAD_MATCH, XConnectionLost, XError } from './errors.js';
 import { RR_SCREEN_CHANGE_NOTIFY, decodeScreenChangeNotify, randrQueryVersion, randrSelectInput } from './ext-randr.js';
 import { xfixesQueryVersion } from './ext-xfixes.js';
 import { xtestGetVersion } from './ext-xtest.js';
+import { X11Clipboard, type X11ClipboardOptions } from './x11-clipboard.js';
 import { FrameScheduler, type FramePacing } from './frame-scheduler.js';
 import { InputInjector, findLockKeys, locksFromMask, type LockKeys } from './input.js';
 import { KeyMapper } from './keymap.js';
@@ -65,6 +66,8 @@ export interface X11SourceOptions {
   detectScroll?: boolean;
   /** At most this many rects fetched per frame (default 16). */
   maxRectsPerFrame?: number;
+  /** Bridge CLIPBOARD and PRIMARY for the agent (default on); false leaves the selections alone. */
+  clipboard?: boolean | Omit<X11ClipboardOptions, 'log'>;
 }
 
 interface Running {
@@ -91,9 +94,15 @@ export class X11Source implements DisplaySource {
   private starting: Running | null = null;
   private stopping = false;
   private lockFlags: number | undefined;
+  /** The display's selections for the agent (its own X connection, opened by start()). */
+  readonly clipboard: X11Clipboard | undefined;
 
   constructor(private readonly opts: X11SourceOptions) {
     this.name = `x11 ${opts.display}`;
+    if (opts.clipboard !== false) {
+      const settings = typeof opts.clipboard === 'object' ? opts.clipboard : {};
+      this.clipboard = new X11Clipboard({ ...settings, log: (level, msg) => this.log(level, msg) });
+    }
   }
 
   /** Lock keys (SPICE KeyModifier flags) as the X server has them. */
@@ -122,6 +131,7 @@ export class X11Source implements DisplaySource {
     const conn = await XConnection.connect(this.opts.display, { xauthority: this.opts.xauthority });
     try {
       this.run = await this.setUp(conn, sink);
+      await this.startClipboard();
     } catch (err) {
       const partial = this.starting;
       if (partial) {
@@ -145,6 +155,7 @@ export class X11Source implements DisplaySource {
     if (!run || this.stopping) return;
     this.stopping = true;
     this.halt(run);
+    this.clipboard?.stop();
     await run.scheduler.stop();
     if (!run.conn.isClosed) {
       run.injector?.releaseAll();
@@ -153,6 +164,15 @@ export class X11Source implements DisplaySource {
     }
     run.conn.close();
     this.run = null;
+  }
+
+  /** The clipboard is a convenience: a display whose selections cannot be bridged is still served. */
+  private async startClipboard(): Promise<void> {
+    try {
+      await this.clipboard?.start(this.opts.display, this.opts.xauthority);
+    } catch (err) {
+      this.log('warn', `clipboard unavailable: ${(err as Error).message}`);
+    }
   }
 
   private log(level: X11LogLevel, msg: string): void {
@@ -343,6 +363,7 @@ export class X11Source implements DisplaySource {
     // During start() the failure surfaces as start()'s rejection instead.
     if (expected || this.stopping || this.run !== run) return;
     this.halt(run);
+    this.clipboard?.stop();
     void run.scheduler.stop();
     void this.closeCapture(run);
     this.run = null;
