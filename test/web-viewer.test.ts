@@ -4,11 +4,17 @@ import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
 import { findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
 import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { PatternSource } from './helpers/pattern-source.js';
-import { missing } from './helpers/tools.js';
+import { missing, tempDir } from './helpers/tools.js';
+import { encodeWav } from '../src/audio/wav.js';
+import { sineTone } from '../src/audio/tones.js';
+import { WavAudio } from '../src/sources/audio/wav-source.js';
+import { WithAudio } from '../src/sources/with-audio.js';
 
 /*
  * spiced's own viewer (src/web, bundled into dist/web by npm run build) in Debian's headless
@@ -20,6 +26,27 @@ const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the vi
 
 function shows(page: Page, truth: () => PixelImage, timeoutMs = 15_000): Promise<PixelImage | undefined> {
   return waitForCanvas(page, (img) => sameRgb(img, truth()), timeoutMs, VIEWER_CANVAS);
+}
+
+interface Heard {
+  hz: number;
+  db: number;
+  played: number;
+  codec: string;
+}
+
+/** The strongest frequency the page is playing, read from its output's AnalyserNode. */
+async function heard(page: Page): Promise<Heard | null> {
+  return (await page.evaluate(`(() => {
+    const audio = window.spiced.audio;
+    const a = audio.analyser;
+    if (!a) return null;
+    const d = new Float32Array(a.frequencyBinCount);
+    a.getFloatFrequencyData(d);
+    let best = 1;
+    for (let i = 1; i < d.length; i++) if (d[i] > d[best]) best = i;
+    return { hz: best * a.context.sampleRate / a.fftSize, db: d[best], played: audio.played, codec: audio.codec };
+  })()`)) as Heard | null;
 }
 
 async function until(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -41,7 +68,8 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     locked = new SpiceServer({ source: new DemoSource({ still: true, width: 640, height: 480 }), port: 0, password: 'letmein', log: logger, auth: { logIntervalMs: 1000 } });
     pattern = new SpiceServer({ source, port: 0, log: logger });
     await Promise.all([demo.start(), locked.start(), pattern.start()]);
-    browser = await launchChromium();
+    // Sound without a click first: the page is driven, not used.
+    browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
   });
 
   afterAll(async () => {
@@ -141,12 +169,39 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     try {
       const shown = await shows(page, () => second.desktop.primary!, 30_000);
       expect(shown && countRgbDifferences(shown, second.desktop.primary!)).toBe(0);
-      expect(await page.textContent('#status')).toBe('Connected');
+      await page.locator('#status', { hasText: /^Connected$/ }).waitFor({ timeout: 10_000 });
     } finally {
       await page.close();
       await second.stop();
     }
   });
+
+  for (const codec of ['opus', 'pcm']) {
+    it(`sound (${codec}): the page's audio output carries the served 440 Hz tone`, async () => {
+      const wav = join(tempDir('spiced-web-sound-'), 'tone.wav');
+      writeFileSync(wav, encodeWav(sineTone(440, 4000, { amplitude: 0.5 }), { sampleRate: 48_000, channels: 2 }));
+      const tone = new SpiceServer({ source: new WithAudio(new PatternSource(160, 120), new WavAudio(wav, true), 'tone'), port: 0, log: logger });
+      await tone.start();
+      const page = await browser.newPage();
+      try {
+        await page.goto(`http://127.0.0.1:${tone.plainPort}/${codec === 'pcm' ? '?audio=pcm' : ''}`);
+        let last: Heard | null = null;
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline) {
+          last = await heard(page);
+          if (last && last.db > -40 && Math.abs(last.hz - 440) < 8) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(last?.codec).toBe(codec);
+        expect(last?.played).toBeGreaterThan(5);
+        expect(last?.db).toBeGreaterThan(-40);
+        expect(Math.abs(last!.hz - 440)).toBeLessThan(8);
+      } finally {
+        await page.close();
+        await tone.stop();
+      }
+    });
+  }
 
   it('the password form: nothing is shown without it, the right one connects', async () => {
     const page = await browser.newPage();

@@ -1,4 +1,5 @@
 import { MouseMode } from '../protocol/constants.js';
+import { AudioPlayer, opusDecodable } from './audio.js';
 import { Backoff } from './backoff.js';
 import { CanvasView } from './canvas-view.js';
 import { CursorView } from './cursor-view.js';
@@ -18,6 +19,8 @@ function element<T extends HTMLElement>(id: string): T {
 const query = new URLSearchParams(location.search);
 const viewOnly = query.has('view-only') && query.get('view-only') !== '0';
 const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/`;
+/** ?audio=pcm asks for raw PCM even where Opus decodes, ?audio=off for no sound at all. */
+const audioChoice = query.get('audio');
 
 const canvas = element<HTMLCanvasElement>('display');
 const status = element<HTMLElement>('status');
@@ -29,6 +32,8 @@ const overlay = element<HTMLElement>('overlay');
 const view = new CanvasView(canvas);
 const cursor = new CursorView(canvas, element<HTMLImageElement>('sprite'));
 const backoff = new Backoff();
+const audio = new AudioPlayer();
+let audioMode: 'opus' | 'pcm' | 'off' = 'pcm';
 let session: WebSession | undefined;
 let password = '';
 let gavePassword = false;
@@ -51,9 +56,13 @@ function setStatus(text: string, state: string): void {
 function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
-  const s = new WebSession({ url, password, viewOnly }, {
+  const s = new WebSession({ url, password, viewOnly, audio: audioMode }, {
     display: (m) => view.update(m, s.display.primary),
     cursor: (m) => cursor.apply(m),
+    playback: (m) => {
+      audio.handle(m);
+      showMute();
+    },
     mouseMode: (mode) => cursor.setMouseMode(mode),
     ready: () => {
       backoff.reset();
@@ -71,6 +80,7 @@ function onClosed(s: WebSession, err: Error | undefined): void {
   if (session !== s || !err) return;
   session = undefined;
   input?.releaseAll();
+  audio.close();
   const d = diagnose(err, gavePassword);
   if (d.askPassword) {
     setStatus(d.message, 'password');
@@ -110,10 +120,29 @@ function setUpControls(): void {
     if (document.fullscreenElement) void document.exitFullscreen();
     else void element<HTMLElement>('screen').requestFullscreen();
   });
+  const mute = element<HTMLButtonElement>('mute');
+  mute.addEventListener('click', () => {
+    audio.resume();
+    audio.setMuted(!audio.muted);
+    showMute();
+  });
+  // Browsers let a page play sound only after a gesture on it.
+  for (const type of ['pointerdown', 'keydown']) {
+    window.addEventListener(type, () => {
+      audio.resume();
+      showMute();
+    }, { capture: true });
+  }
   const statsButton = element<HTMLButtonElement>('stats-toggle');
   statsButton.addEventListener('click', () => {
     overlay.hidden = !overlay.hidden;
   });
+}
+
+function showMute(): void {
+  const mute = element<HTMLButtonElement>('mute');
+  mute.textContent = audio.muted ? 'Unmute' : audio.suspended ? 'Sound (click)' : 'Mute';
+  mute.hidden = audioMode === 'off';
 }
 
 /** frames/s, bytes/s and round-trip time, once a second. */
@@ -141,6 +170,19 @@ function formatBytes(n: number): string {
   return `${n.toFixed(0)} B`;
 }
 
+/** A handle for the browser console (and the tests): the session, the canvas view, the sound. */
+Object.assign(window, {
+  spiced: {
+    get session() {
+      return session;
+    },
+    view,
+    audio,
+  },
+});
+
 setUpControls();
 runOverlay();
+audioMode = audioChoice === 'off' ? 'off' : audioChoice === 'pcm' ? 'pcm' : (await opusDecodable()) ? 'opus' : 'pcm';
+showMute();
 connect();

@@ -1,7 +1,8 @@
-import { ChannelType, DisplayCap, MainCap, MouseMode } from '../protocol/constants.js';
+import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../protocol/constants.js';
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
 import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
+import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
 import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
 import { ClientDisplay } from '../client/display.js';
 import { WsChannel } from './ws-channel.js';
@@ -12,12 +13,15 @@ export interface SessionOptions {
   password: string;
   /** No inputs channel: the page only watches. */
   viewOnly: boolean;
+  /** Sound as Opus (the browser decodes it), as raw PCM, or no playback channel. */
+  audio: 'opus' | 'pcm' | 'off';
 }
 
 export interface SessionHandlers {
   /** A display message was applied to `session.display` (the canvas follows). */
   display(m: DisplayServerMessage): void;
   cursor(m: CursorServerMessage): void;
+  playback(m: PlaybackServerMessage): void;
   mouseMode(mode: number): void;
   /** Every channel the page wants is linked. */
   ready(): void;
@@ -26,7 +30,7 @@ export interface SessionHandlers {
 }
 
 /** Channels this viewer links besides main, in the order it opens them. */
-const WANTED = [ChannelType.Display, ChannelType.Cursor, ChannelType.Inputs];
+const WANTED = [ChannelType.Display, ChannelType.Cursor, ChannelType.Inputs, ChannelType.Playback];
 
 /**
  * One viewer session in the browser: the main channel, then display, cursor and inputs, each over
@@ -46,6 +50,8 @@ export class WebSession {
   /** When each unacknowledged motion left (bounded: a server that never acknowledges costs nothing). */
   private motionSent: number[] = [];
   private readonly linkedHooks = new Map<number, () => void>();
+  /** The channels this session opens (wanted and offered by the server). */
+  private offered: number[] = [];
 
   constructor(
     private readonly options: SessionOptions,
@@ -95,12 +101,12 @@ export class WebSession {
 
   private onLinked(type: number): void {
     this.linkedHooks.get(type)?.();
-    const wanted = this.wanted();
-    if (type !== ChannelType.Main && wanted.every((t) => this.channels.get(t)?.core.isLinked)) this.handlers.ready();
+    if (type !== ChannelType.Main && this.offered.every((t) => this.channels.get(t)?.core.isLinked)) this.handlers.ready();
   }
 
   private wanted(): number[] {
-    return WANTED.filter((t) => !(this.options.viewOnly && t === ChannelType.Inputs));
+    const o = this.options;
+    return WANTED.filter((t) => !(o.viewOnly && t === ChannelType.Inputs) && !(o.audio === 'off' && t === ChannelType.Playback));
   }
 
   private onMain(main: WsChannel, type: number, body: Buffer): void {
@@ -126,7 +132,9 @@ export class WebSession {
 
   private openSecondary(list: ChannelId[]): void {
     const sessionId = this.init!.sessionId;
-    const offered = this.wanted().filter((t) => list.some((c) => c.type === t && c.id === 0));
+    // Only what the server offers: ready() waits for these.
+    this.offered = this.wanted().filter((t) => list.some((c) => c.type === t && c.id === 0));
+    const offered = this.offered;
     for (const type of offered) {
       if (type === ChannelType.Display) {
         const ch = this.open(type, sessionId, [DisplayCap.MonitorsConfig], (t, body) => this.onDisplay(t, body));
@@ -138,6 +146,12 @@ export class WebSession {
         });
       } else if (type === ChannelType.Inputs) {
         this.open(type, sessionId, [], (t, body) => this.onInputs(t, body));
+      } else if (type === ChannelType.Playback) {
+        const caps = this.options.audio === 'opus' ? [PlaybackCap.Opus, PlaybackCap.Volume, PlaybackCap.Latency] : [PlaybackCap.Volume, PlaybackCap.Latency];
+        this.open(type, sessionId, caps, (t, body) => {
+          const m = decodePlaybackServerMessage(t, body);
+          if (m) this.handlers.playback(m);
+        });
       }
     }
   }
