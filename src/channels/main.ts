@@ -6,6 +6,7 @@ import { encodeNotify, encodePing, unknownMessage } from '../protocol/common.js'
 import { ChannelType, MainCap, MouseMode, NotifySeverity, NotifyVisibility } from '../protocol/constants.js';
 import {
   decodeMainClientMessage,
+  encodeAgentData,
   encodeChannelsList,
   encodeMainInit,
   encodeMouseMode,
@@ -13,8 +14,12 @@ import {
   encodeName,
   encodeUuid,
   type ChannelId,
+  type MainClientMessage,
 } from '../protocol/main.js';
 import type { Logger } from '../util/log.js';
+import { AGENT_TOKENS, AgentEndpoint, type AgentLink } from '../agent/endpoint.js';
+import type { AgentHub } from '../agent/hub.js';
+import type { FileUploads } from '../agent/file-upload.js';
 
 export interface MainChannelContext {
   /** Channels a viewer may open, listed after ATTACH_CHANNELS. */
@@ -30,6 +35,8 @@ export interface MainChannelContext {
    * a viewer whose machine vanished, or one that stopped reading, never answers.
    */
   pingTimeoutSeconds: number;
+  /** The guest agent spiced plays (clipboard, resize, files); undefined: viewers are told there is none. */
+  agent?: { hub: AgentHub; uploads: FileUploads | undefined };
 }
 
 /** Unanswered PINGs remembered per viewer (older ones can no longer yield a round-trip time). */
@@ -48,7 +55,7 @@ export class MainChannel extends Channel<MainChannelClient> {
   }
 
   caps(): number[] {
-    return [MainCap.NameAndUuid];
+    return [MainCap.NameAndUuid, MainCap.AgentConnectedTokens];
   }
 
   protected createClient(conn: ChannelConnection, session: Session): MainChannelClient {
@@ -70,6 +77,7 @@ export class MainChannelClient extends ChannelClient {
   minRttMs: number | undefined;
   attached = false;
   private warnedMouseMode = false;
+  private readonly agent: AgentEndpoint | undefined;
 
   constructor(
     conn: ChannelConnection,
@@ -78,9 +86,12 @@ export class MainChannelClient extends ChannelClient {
     private readonly context: MainChannelContext,
   ) {
     super(conn, options);
+    const agent = context.agent;
+    if (agent) this.agent = new AgentEndpoint(this.agentLink(), agent.hub, agent.uploads);
     this.onClose(() => {
       if (this.pingTimer) clearInterval(this.pingTimer);
       if (this.pongTimer) clearInterval(this.pongTimer);
+      this.agent?.close();
     });
   }
 
@@ -91,8 +102,8 @@ export class MainChannelClient extends ChannelClient {
         displayChannelsHint: 1,
         supportedMouseModes: SUPPORTED_MOUSE_MODES,
         currentMouseMode: this.session.mouseMode,
-        agentConnected: 0,
-        agentTokens: 0,
+        agentConnected: this.agent ? 1 : 0,
+        agentTokens: this.agent ? AGENT_TOKENS : 0,
         multiMediaTime: this.context.mmTime(),
         ramHint: 0,
       }),
@@ -139,10 +150,34 @@ export class MainChannelClient extends ChannelClient {
       case 'agentStart':
       case 'agentData':
       case 'agentToken':
-        // No guest agent here (INIT said agent_connected = 0); clients send AGENT_START anyway.
-        this.log.trace(`ignoring ${m.kind}: no agent`);
-        return;
+        return this.onAgentMessage(m);
     }
+  }
+
+  private onAgentMessage(m: Extract<MainClientMessage, { kind: 'agentStart' | 'agentData' | 'agentToken' }>): void {
+    if (!this.agent) {
+      // No agent here (INIT said agent_connected = 0); clients send AGENT_START anyway.
+      this.log.trace(`ignoring ${m.kind}: no agent`);
+      return;
+    }
+    if (m.kind === 'agentStart') this.agent.onStart(m.numTokens);
+    else if (m.kind === 'agentToken') this.agent.onToken(m.numTokens);
+    else this.agent.onData(m.data);
+  }
+
+  private agentLink(): AgentLink {
+    return {
+      peer: this.stream.peer,
+      log: this.log,
+      send: (m) => this.pushMessage(m),
+      // One pipe item for a whole batch: a 16 MiB paste is 8192 chunks, not 8192 items.
+      sendAgentData: (chunks) => {
+        const weight = chunks.reduce((n, c) => n + c.length, 0);
+        this.push({ marshal: () => chunks.map(encodeAgentData), weight });
+      },
+      fail: (reason) => this.fail(reason),
+      connectedTokens: this.hasChannelCap(MainCap.AgentConnectedTokens),
+    };
   }
 
   private onMouseModeRequest(mode: number): void {

@@ -80,3 +80,13 @@ export function resolvePassword(p: PasswordSources): string | undefined {
   if (p.env !== undefined && p.env.length > 0) return p.env;
   return undefined;
 }
+
+/** A byte count: a whole number, optionally followed by K, M or G (binary units, KiB/MiB/GiB too). */
+export function parseByteSize(value: string): number {
+  const m = /^(\d+)\s*(k|m|g)?(i?b)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a size such as 16M or 65536, not "${value}"`);
+  const unit = { k: 1 << 10, m: 1 << 20, g: 1 << 30 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
+  const bytes = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`size "${value}" out of range`);
+  return bytes;
+}

@@ -20,6 +20,7 @@ import {
   parseList,
   parseNonNegative,
   parsePort,
+  parseByteSize,
   parsePositive,
   parseSize,
   resolvePassword,
@@ -30,6 +31,7 @@ import { isLoopback } from '../util/address.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 import { startPeriodicStats } from '../server/periodic-stats.js';
+import { CLIPBOARD_DIRECTIONS, DEFAULT_MAX_CLIPBOARD, type ClipboardDirection } from '../agent/hub.js';
 
 interface ServeOptions {
   play?: string;
@@ -78,6 +80,8 @@ interface ServeOptions {
   tlsCoalesce: string;
   imageCompression: string;
   name: string;
+  clipboard: ClipboardDirection | false;
+  maxClipboard: number;
 }
 
 export function serveCommand(): Command {
@@ -123,6 +127,13 @@ export function serveCommand(): Command {
     .option('--allow-origin <list>', 'web origins besides the page\'s own that may open WebSockets (or *)', parseList)
     .option('--public-host <names>', 'names of this machine for browsers, besides localhost and its IPs', parseList)
     .option('--name <name>', 'name shown by viewers (main channel NAME)', 'spiced')
+    .addOption(
+      new Option('--clipboard <direction>', 'clipboard between viewers and the desktop: both, to-viewer, from-viewer or off')
+        .choices(CLIPBOARD_DIRECTIONS)
+        .default('both'),
+    )
+    .option('--no-clipboard', 'no clipboard in either direction (same as --clipboard off)')
+    .option('--max-clipboard <size>', 'largest clipboard taken from or sent to a viewer (e.g. 16M)', parseByteSize, DEFAULT_MAX_CLIPBOARD)
     .option('--stats', 'print each connection\'s stream counters when it closes')
     .option('--stats-interval <ms>', 'every MS, one JSON line on stderr: RSS, heap, CPU, collections, viewers, bytes sent (soak runs)', parsePositive)
     .option('--no-warm-up', 'skip drawing a small desktop for nobody at start (~70 ms) that spares the first viewer V8\'s compile-on-use')
@@ -290,6 +301,7 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     pingTimeoutSeconds: opts.pingTimeout,
     client: { stallTimeoutMs: opts.drainTimeout * 1000 },
     audio: opts.sound,
+    agent: { clipboard: opts.clipboard === false ? 'off' : opts.clipboard, maxClipboard: opts.maxClipboard },
     micOut,
     wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,

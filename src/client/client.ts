@@ -23,6 +23,8 @@ export interface SpiceClientOptions {
   /** A transport of your own (e.g. a WebSocket stream); called once per channel. */
   connect?: () => Duplex | Promise<Duplex>;
   mouseMode?: number;
+  /** Main channel caps to announce (default: NAME_AND_UUID). */
+  mainCaps?: number[];
   /** Playback channel caps to announce (default: Opus). */
   playbackCaps?: number[];
 }
@@ -90,7 +92,7 @@ export class SpiceClient extends EventEmitter<{
   async connect(): Promise<void> {
     let listed!: (channels: ChannelId[]) => void;
     const ready = new Promise<ChannelId[]>((resolve) => (listed = resolve));
-    const main = await this.open(ChannelType.Main, 0, [MainCap.NameAndUuid], (main, type, body) => {
+    const main = await this.open(ChannelType.Main, 0, this.options.mainCaps ?? [MainCap.NameAndUuid], (main, type, body) => {
         const m = decodeMainServerMessage(type, body);
         if (m?.kind === 'init') {
           this.init = m;

@@ -96,6 +96,26 @@ export function encodeAgentDisconnected(error: number): OutMessage {
   return u32Message(MainMsg.AgentDisconnected, error);
 }
 
+/** AGENT_CONNECTED: the agent is (back) up; the client keeps the tokens it had. */
+export function encodeAgentConnected(): OutMessage {
+  return emptyBody(MainMsg.AgentConnected);
+}
+
+/** AGENT_CONNECTED_TOKENS (clients with MainCap.AgentConnectedTokens): the agent is up with fresh tokens. */
+export function encodeAgentConnectedTokens(numTokens: number): OutMessage {
+  return u32Message(MainMsg.AgentConnectedTokens, numTokens);
+}
+
+/** One chunk of a VDAgentMessage (at most 2048 bytes) from the agent to the client. */
+export function encodeAgentData(chunk: Buffer): OutMessage {
+  return outMessage(MainMsg.AgentData, chunk);
+}
+
+/** Tokens given back to the client: it may send that many more AGENT_DATA. */
+export function encodeAgentToken(numTokens: number): OutMessage {
+  return u32Message(MainMsg.AgentToken, numTokens);
+}
+
 export function decodeMainServerMessage(type: number, body: Buffer): MainServerMessage | undefined {
   const r = new Reader(body);
   switch (type) {
@@ -163,6 +183,15 @@ export function encodeMouseModeRequest(mode: number): OutMessage {
 
 export function encodeAgentStart(numTokens: number): OutMessage {
   return u32Message(MainMsgc.AgentStart, numTokens);
+}
+
+/** Client side (tests, the project's client): one chunk towards the agent. */
+export function encodeAgentDataToServer(chunk: Buffer): OutMessage {
+  return outMessage(MainMsgc.AgentData, chunk);
+}
+
+export function encodeAgentTokenToServer(numTokens: number): OutMessage {
+  return u32Message(MainMsgc.AgentToken, numTokens);
 }
 
 export function encodeClientInfo(cacheSize: bigint): OutMessage {

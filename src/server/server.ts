@@ -9,6 +9,8 @@ import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '..
 import { InputsChannel } from '../channels/inputs.js';
 import { warmUpDisplayPaths } from '../channels/warm-up.js';
 import { MainChannel } from '../channels/main.js';
+import { AgentHub, DEFAULT_MAX_CLIPBOARD, type AgentPolicy } from '../agent/hub.js';
+import type { FileUploads } from '../agent/file-upload.js';
 import { PlaybackChannel } from '../channels/playback.js';
 import { RecordChannel } from '../channels/record.js';
 import type { WavWriter } from '../audio/wav.js';
@@ -85,6 +87,11 @@ export interface SpiceServerOptions {
    * the first viewer does not pay V8's compile-on-use for its first screen (channels/warm-up.ts).
    */
   warmUp?: boolean;
+  /**
+   * The guest agent spiced plays on the main channel (clipboard, resize, files dropped in); on when
+   * the source has a clipboard or can resize, or uploads are given; false: never.
+   */
+  agent?: Partial<AgentPolicy> & { uploads?: FileUploads } | false;
   /** Called when a channel connection ends, with its stream counters (for --stats). */
   onClientClosed?: (info: ClientReport) => void;
 }
@@ -130,6 +137,8 @@ export class SpiceServer {
   private readonly keepAlive: KeepAlive | undefined;
   private readonly descriptors: DescriptorWatch;
   private started = false;
+  /** The agent's policy between viewers and the desktop (undefined: no agent offered). */
+  readonly agentHub: AgentHub | undefined;
 
   constructor(readonly options: SpiceServerOptions) {
     this.log = options.log ?? silentLogger;
@@ -144,7 +153,9 @@ export class SpiceServer {
     });
     this.auth = new Authenticator(this.ticketing, this.log.child('auth'), { ...DEFAULT_AUTH, ...options.auth });
     const clientOptions = { ...DEFAULT_CLIENT_OPTIONS, ...options.client };
+    this.agentHub = this.makeAgentHub();
     this.main = new MainChannel(this.log.child('main'), clientOptions, {
+      agent: this.agentHub && { hub: this.agentHub, uploads: options.agent ? options.agent.uploads : undefined },
       channels: () => this.channelList(),
       mmTime: monotonicMs,
       name: options.name ?? 'spiced',
@@ -183,6 +194,15 @@ export class SpiceServer {
       };
       this.web = new WebFront(web, this.log.child('web'), (conduit, slot) => this.startLink(conduit, slot));
     }
+  }
+
+  private makeAgentHub(): AgentHub | undefined {
+    const o = this.options.agent;
+    if (o === false) return undefined;
+    const source = this.options.source;
+    if (!source.clipboard && !source.resizer && !o?.uploads) return undefined;
+    const policy = { clipboard: o?.clipboard ?? 'both', maxClipboard: o?.maxClipboard ?? DEFAULT_MAX_CLIPBOARD };
+    return new AgentHub(source, policy, this.log.child('agent'));
   }
 
   /** Where spice-html5's files come from (undefined: not served). */

@@ -1,4 +1,4 @@
-import type { DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
+import type { DesktopClipboard, DesktopResize, DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
 
 /**
  * A source that starts only when told to, e.g. a recording that should begin when the first
@@ -16,6 +16,14 @@ export class DeferredSource implements DisplaySource {
 
   get modifiers(): number | undefined {
     return this.inner.modifiers;
+  }
+
+  get clipboard(): DesktopClipboard | undefined {
+    return this.inner.clipboard;
+  }
+
+  get resizer(): DesktopResize | undefined {
+    return this.inner.resizer;
   }
 
   start(sink: DisplaySink): void {

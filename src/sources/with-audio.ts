@@ -1,4 +1,4 @@
-import type { DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
+import type { DesktopClipboard, DesktopResize, DisplaySink, DisplaySource, InputEvent } from '../seam/index.js';
 
 /** Something that only makes sound. */
 export interface AudioProducer {
@@ -20,6 +20,14 @@ export class WithAudio implements DisplaySource {
 
   get modifiers(): number | undefined {
     return this.display.modifiers;
+  }
+
+  get clipboard(): DesktopClipboard | undefined {
+    return this.display.clipboard;
+  }
+
+  get resizer(): DesktopResize | undefined {
+    return this.display.resizer;
   }
 
   async start(sink: DisplaySink): Promise<void> {

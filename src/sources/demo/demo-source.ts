@@ -1,4 +1,4 @@
-import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
+import type { DesktopResize, DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
 import { Desktop } from './background.js';
@@ -10,7 +10,9 @@ import { Keyboard, type KeyAction } from './keymap.js';
 import { computeLayout, TITLE_H, type DemoLayout } from './layout.js';
 import { valueNoise } from './noise.js';
 import { createPhotoPanel } from './photo.js';
-import { bootScreen, logLine } from './shell.js';
+import { bootScreen, logLine, plain, type Line } from './shell.js';
+import { DemoClipboard } from './clipboard.js';
+import { theme } from './theme.js';
 import { Taskbar } from './taskbar.js';
 import { TerminalPanel } from './terminal.js';
 import { WelcomeWindow } from './welcome-window.js';
@@ -43,6 +45,28 @@ const CARET_BLINK_MS = 530;
 const MAX_CATCH_UP = 4;
 const BUTTON_LEFT = 1;
 const BUTTON_RIGHT = 3;
+/** Lines of a paste the terminal runs; the rest is summed up in one line. */
+const MAX_PASTE_LINES = 8;
+/** The layout needs at least 320x240; beyond 8192 a side, a viewer's window is not a screen. */
+const MIN_W = 320;
+const MIN_H = 240;
+const MAX_SIDE = 8192;
+
+function clampSize(width: number, height: number): { width: number; height: number } {
+  return { width: Math.max(MIN_W, Math.min(MAX_SIDE, width)), height: Math.max(MIN_H, Math.min(MAX_SIDE, height)) };
+}
+
+/** Every part of the desktop at one screen size (rebuilt when a viewer resizes it). */
+interface Scene {
+  layout: DemoLayout;
+  compositor: Compositor;
+  desktop: Desktop;
+  clock: ClockPanel;
+  terminal: TerminalPanel;
+  taskbar: Taskbar;
+  window: WelcomeWindow;
+}
+
 /** How much of the dragged window must stay on screen (so its title bar can be grabbed again). */
 const KEEP_VISIBLE = 48;
 
@@ -62,16 +86,16 @@ function loadSample(k: number): number {
  */
 export class DemoSource implements DisplaySource {
   readonly name = 'demo';
-  readonly layout: DemoLayout;
   private readonly still: boolean;
   private readonly fps: number;
   private readonly now: () => number;
-  private readonly compositor: Compositor;
-  private readonly desktop: Desktop;
-  private readonly clock: ClockPanel;
-  private readonly terminal: TerminalPanel;
-  private readonly taskbar: Taskbar;
-  private readonly window: WelcomeWindow;
+  private scene: Scene;
+  /** The desktop's clipboard (the terminal's `copy` and Ctrl+V), for the agent spiced plays. */
+  readonly clipboard = new DemoClipboard();
+  /** The desktop re-lays itself out at the viewer's window size. */
+  readonly resizer: DesktopResize = { resize: (w, h) => Promise.resolve(this.resize(w, h)) };
+  /** The text the latest paste brought, whole (the terminal shows what fits). */
+  lastPaste: string | undefined;
   private readonly keyboard = new Keyboard();
   private readonly sound = new DemoSound();
   private readonly soundOn: boolean;
@@ -90,23 +114,78 @@ export class DemoSource implements DisplaySource {
   private last: FrameReport = { commands: 0, copyPixels: 0 };
 
   constructor(opts: DemoOptions = {}) {
-    this.layout = computeLayout(Math.max(320, opts.width ?? 1024), Math.max(240, opts.height ?? 768));
     this.still = opts.still ?? false;
     this.fps = opts.fps ?? 30;
     this.now = opts.now ?? Date.now;
     this.soundOn = opts.sound ?? true;
-    const { width, height } = this.layout;
-    this.compositor = new Compositor(width, height, (cmd) => this.sink?.display(cmd));
-    this.desktop = new Desktop(this.layout);
-    this.clock = new ClockPanel(this.layout.clock);
-    const photo = createPhotoPanel(this.layout.photo);
-    this.terminal = new TerminalPanel(this.layout.terminal, bootScreen());
-    this.taskbar = new Taskbar(this.layout.taskbar, ['Terminal', 'Photos', 'Clock', 'Welcome']);
-    this.sampleCount = this.taskbar.fillGraph(loadSample);
-    this.window = new WelcomeWindow(this.layout.window);
-    for (const layer of [this.desktop.layer, this.clock.layer, photo, this.terminal.layer, this.taskbar.layer, this.window.layer]) {
-      this.compositor.add(layer);
+    this.scene = this.buildScene(clampSize(opts.width ?? 1024, opts.height ?? 768), bootScreen());
+  }
+
+  /** Every part of the desktop laid out for one screen size; the terminal starts with `lines`. */
+  private buildScene(size: { width: number; height: number }, lines: readonly Line[]): Scene {
+    const layout = computeLayout(size.width, size.height);
+    const compositor = new Compositor(layout.width, layout.height, (cmd) => this.sink?.display(cmd));
+    const desktop = new Desktop(layout);
+    const clock = new ClockPanel(layout.clock);
+    const photo = createPhotoPanel(layout.photo);
+    const terminal = new TerminalPanel(layout.terminal, lines);
+    const taskbar = new Taskbar(layout.taskbar, ['Terminal', 'Photos', 'Clock', 'Welcome']);
+    this.sampleCount = taskbar.fillGraph(loadSample);
+    const window = new WelcomeWindow(layout.window);
+    for (const layer of [desktop.layer, clock.layer, photo, terminal.layer, taskbar.layer, window.layer]) {
+      compositor.add(layer);
     }
+    return { layout, compositor, desktop, clock, terminal, taskbar, window };
+  }
+
+  get layout(): DemoLayout {
+    return this.scene.layout;
+  }
+
+  private get compositor(): Compositor {
+    return this.scene.compositor;
+  }
+
+  private get desktop(): Desktop {
+    return this.scene.desktop;
+  }
+
+  private get clock(): ClockPanel {
+    return this.scene.clock;
+  }
+
+  private get terminal(): TerminalPanel {
+    return this.scene.terminal;
+  }
+
+  private get taskbar(): Taskbar {
+    return this.scene.taskbar;
+  }
+
+  private get window(): WelcomeWindow {
+    return this.scene.window;
+  }
+
+  /**
+   * Lay the desktop out again at `width` x `height` (clamped to what the layout supports): a new
+   * primary surface, every part redrawn, the terminal's lines kept. Returns the size taken.
+   */
+  resize(width: number, height: number): { width: number; height: number } {
+    const size = clampSize(width, height);
+    if (size.width === this.layout.width && size.height === this.layout.height) return size;
+    this.drag = undefined;
+    this.scene = this.buildScene(size, this.terminal.content.lines);
+    if (this.sink) this.paintAll(this.sink);
+    return size;
+  }
+
+  /** A new primary surface of the current size and everything on it. */
+  private paintAll(sink: DisplaySink): void {
+    const { width, height } = this.layout;
+    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width, height, primary: true });
+    this.shownSecond = -1;
+    this.showTime(this.still ? STILL_TIME : localTime(this.now()));
+    this.compositor.repaintAll();
   }
 
   /** Lock keys as the demo's keyboard sees them (KeyModifier flags). */
@@ -147,18 +226,15 @@ export class DemoSource implements DisplaySource {
   }
 
   start(sink: DisplaySink): void {
-    const { width, height } = this.layout;
     this.stop();
     this.sink = sink;
-    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width, height, primary: true });
     const t = this.now();
     this.startedAt = t;
     this.lastTick = t;
     this.caretEpoch = t;
     this.nextLogAt = t + LOG_EVERY_MS;
     this.nextSampleAt = t + SAMPLE_EVERY_MS;
-    this.showTime(this.still ? STILL_TIME : localTime(t));
-    this.compositor.repaintAll();
+    this.paintAll(sink);
     sink.cursor({ kind: 'cursorSet', shape: arrowCursor() });
     if (!this.still && this.fps > 0) this.timer = setInterval(() => this.renderFrame(), 1000 / this.fps);
     if (this.fps > 0 && this.soundOn) this.sound.start(sink);
@@ -256,7 +332,7 @@ export class DemoSource implements DisplaySource {
         this.terminal.backspace(host);
         break;
       case 'enter':
-        this.terminal.submit(host, formatTime(this.still ? STILL_TIME : localTime(this.now())));
+        this.submit();
         break;
       case 'historyUp':
         this.terminal.recall(host, -1);
@@ -267,8 +343,46 @@ export class DemoSource implements DisplaySource {
       case 'control':
         if (action.key === 'c') this.terminal.cancel(host);
         if (action.key === 'l') this.terminal.clear(host);
+        if (action.key === 'v') void this.pasteFromClipboard();
         break;
     }
+  }
+
+  /** Run the terminal's command line; a `copy` puts its text on the desktop's clipboard. */
+  private submit(): void {
+    const copied = this.terminal.submit(this.compositor, formatTime(this.still ? STILL_TIME : localTime(this.now())));
+    if (copied !== undefined) this.clipboard.copy(copied);
+  }
+
+  /** Ctrl+V: the clipboard's text goes to the terminal as if typed; each line break runs a line. */
+  private async pasteFromClipboard(): Promise<void> {
+    let text: string | undefined;
+    try {
+      text = await this.clipboard.paste();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.terminal.log(this.compositor, plain(`paste failed: ${why}`, theme.termRed));
+      this.flushIfStill();
+      return;
+    }
+    if (text === undefined || this.sink === undefined) return;
+    this.lastPaste = text;
+    const lines = text.split(/\r?\n/);
+    const run = lines.slice(0, MAX_PASTE_LINES);
+    run.forEach((line, i) => {
+      const visible = line.replace(/[^\x20-\x7e]/g, (c) => (c === '\t' ? ' ' : '?'));
+      for (const ch of visible.slice(0, this.terminal.room)) this.terminal.type(this.compositor, ch);
+      if (i < lines.length - 1) this.submit();
+    });
+    if (lines.length > MAX_PASTE_LINES || text.length > 256) {
+      const note = `[pasted ${text.length} characters in ${lines.length} lines; the first ${run.length} typed]`;
+      this.terminal.log(this.compositor, plain(note, theme.termDim));
+    }
+    this.flushIfStill();
+  }
+
+  private flushIfStill(): void {
+    if (this.still && this.sink !== undefined) this.compositor.flush();
   }
 
   private onPress(button: number, x: number, y: number): void {

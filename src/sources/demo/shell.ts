@@ -70,6 +70,8 @@ export function bootScreen(): Line[] {
 export interface ShellResult {
   lines: Line[];
   clear: boolean;
+  /** `copy`: the text to put on the clipboard ('' for the terminal's last line, which only the terminal knows). */
+  copy?: string;
 }
 
 const FORTUNES = [
@@ -88,11 +90,13 @@ export function runShell(input: string, time: string, count: number): ShellResul
       return out([]);
     case 'help':
       return out([
-        plain('commands: help clear date echo fortune ls uname whoami', theme.termYellow),
-        plain('keys: Up/Down history, Ctrl+C cancel, Ctrl+L clear', theme.termDim),
+        plain('commands: help clear copy date echo fortune ls uname whoami', theme.termYellow),
+        plain('keys: Up/Down history, Ctrl+C cancel, Ctrl+L clear, Ctrl+V paste', theme.termDim),
       ]);
     case 'clear':
       return { lines: [], clear: true };
+    case 'copy':
+      return { lines: [], clear: false, copy: args.join(' ') };
     case 'date':
       return out([plain(time)]);
     case 'echo':

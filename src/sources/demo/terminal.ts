@@ -5,7 +5,7 @@ import { CELL_H, CELL_W, drawText } from './font.js';
 import { Layer } from './layer.js';
 import type { Box } from './layout.js';
 import { createImage, fillRect, shiftArea } from './raster.js';
-import { promptLine, runShell, type Line } from './shell.js';
+import { plain, promptLine, runShell, type Line } from './shell.js';
 import { theme } from './theme.js';
 
 const PROMPT_LEN = promptLine('').reduce((n, s) => n + s.text.length, 0);
@@ -85,8 +85,11 @@ export class TerminalPanel {
     this.drawPrompt(host);
   }
 
-  /** Enter: run the command, print its output and a fresh prompt. */
-  submit(host: SceneHost, time: string): void {
+  /**
+   * Enter: run the command, print its output and a fresh prompt. Returns the text `copy` put on
+   * the clipboard (the terminal's last line when `copy` has no argument), if it ran.
+   */
+  submit(host: SceneHost, time: string): string | undefined {
     const command = this.input;
     if (command.trim() !== '') this.history.push(command);
     if (this.history.length > HISTORY_KEPT) this.history.shift();
@@ -95,9 +98,32 @@ export class TerminalPanel {
     if (result.clear) {
       this.input = '';
       this.clear(host);
-      return;
+      return undefined;
     }
-    this.commit(host, promptLine(command), result.lines);
+    const copied = result.copy === '' ? this.lastLineText() : result.copy;
+    const note = plain(`copied ${copied?.length ?? 0} characters to the clipboard`, theme.termDim);
+    const lines = copied === undefined ? result.lines : [note];
+    this.commit(host, promptLine(command), lines);
+    return copied;
+  }
+
+  /** The text of the last non-empty line above the prompt. */
+  private lastLineText(): string {
+    for (let i = this.lines.length - 1; i >= 0; i--) {
+      const text = this.lines[i]!.map((seg) => seg.text).join('');
+      if (text.trim() !== '') return text;
+    }
+    return '';
+  }
+
+  /** Lines above the prompt, oldest first, and the typed input: a resized terminal starts from them. */
+  get content(): { lines: readonly Line[]; input: string } {
+    return { lines: this.lines, input: this.input };
+  }
+
+  /** What fits on the prompt line after the current input. */
+  get room(): number {
+    return Math.max(0, this.cols - PROMPT_LEN - this.input.length - 1);
   }
 
   /** Ctrl+C: abandon the input line. */
