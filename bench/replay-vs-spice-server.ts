@@ -14,7 +14,7 @@
  * and listen on 127.0.0.1 only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpiceClient } from '../src/client/client.js';
@@ -23,7 +23,6 @@ import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates, writeCertificates } from '../src/server/certs.js';
 import { decodePng } from '../src/display/png.js';
 import { freePort, median, procCpuMs } from './common.js';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 export interface SideResult {

@@ -5,7 +5,7 @@
  * remote-viewer; what happened when is recorded for the minute's figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Driver, waitForWindow, windowBox, type Point, type WindowBox } from './session-drive.js';
+import { type Driver, waitForWindow, windowBox, type Point, type WindowBox } from './session-drive.js';
 import { makeRandom, sleep } from './x11-viewer.js';
 import { monoMs } from './x11-server.js';
 

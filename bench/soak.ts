@@ -4,13 +4,12 @@
  * dragging windows, stalling and vanishing. Every 30 s (--every) a row: time, server RSS, open
  * descriptors, viewers connected. At the end, the verdict on RSS over the last half of the run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { freePort, ServerTarget } from './fuzz/target.js';
 import { makeRng, pick } from './fuzz/mutate.js';
 import { viewerLife, type Behaviour, type Endpoint, type Transport, type ViewerStats } from './soak/viewers.js';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const opts = new Command('soak')

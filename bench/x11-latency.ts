@@ -10,9 +10,8 @@
  * the next one when a probe arrives (a video or a progress bar elsewhere on the screen).
  */
 import { XDrawer, flushed, type XRect } from './x11-draw.js';
-import type { CopyLogEntry } from './x11-server.js';
+import { monoMs, type CopyLogEntry } from './x11-server.js';
 import { makeRandom, sleep, spread, type Point, type Rig, type Spread, type Viewer } from './x11-viewer.js';
-import { monoMs } from './x11-server.js';
 
 export interface LatencyOptions {
   samples: number;

@@ -9,8 +9,7 @@
  * Server CPU is the child's process.cpuUsage over the window; bytes are what the viewer's display
  * channel received; frames are X11Source frames that fetched something.
  */
-import type { PixelImage } from '../src/display/pixels.js';
-import { pixelAt } from '../src/display/pixels.js';
+import { pixelAt, type PixelImage } from '../src/display/pixels.js';
 import { XDrawer, flushed } from './x11-draw.js';
 import { monoMs, type ServerSnapshot } from './x11-server.js';
 import { gridPoints, percentile, procCpuMs, sleep, type Rig, type Viewer } from './x11-viewer.js';

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { sameRgb } from '../src/display/pixels.js';

@@ -1,5 +1,5 @@
-import { Reader } from './reader.js';
-import { Writer } from './writer.js';
+import { type Reader } from './reader.js';
+import { type Writer } from './writer.js';
 
 /** SPICE Rect: four int32 in the order top, left, bottom, right (exclusive). */
 export interface Rect {

@@ -72,7 +72,7 @@ export function encodeBinaryImage(d: ImageDescriptor, data: Buffer): Buffer[] {
 export function encodeBitmapImage(d: ImageDescriptor, format: number, stride: number, data: Buffer): Buffer[] {
   const head = Buffer.allocUnsafe(IMAGE_DESCRIPTOR_SIZE + 18);
   encodeImageDescriptor(head, 0, d);
-  let o = IMAGE_DESCRIPTOR_SIZE;
+  const o = IMAGE_DESCRIPTOR_SIZE;
   head[o] = format;
   head[o + 1] = BitmapFlags.TopDown;
   head.writeUInt32LE(d.width, o + 2);

@@ -1,5 +1,4 @@
-import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
 
 /** spice-gtk refuses longer passwords; the server does too. */

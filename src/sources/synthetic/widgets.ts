@@ -1,5 +1,4 @@
-import type { PixelImage } from '../../display/pixels.js';
-import { cropImage } from '../../display/pixels.js';
+import { cropImage, type PixelImage } from '../../display/pixels.js';
 import type { Compositor, SceneHost } from '../demo/compositor.js';
 import { CORNER_R, drawWindowFrame, windowAlpha } from '../demo/chrome.js';
 import { drawText, measureText } from '../demo/font.js';
