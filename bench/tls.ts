@@ -29,7 +29,7 @@ import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import type { StreamPolicy } from '../src/transport/policy.js';
 import { recordsOfWrite } from '../src/transport/tls-records.js';
-import { meterWrites } from '../src/transport/write-meter.js';
+import { meterWrites } from './write-meter.js';
 import { Feeder, IMAGE_SIDE, makePool, SURFACE } from './tls-feeder.js';
 import { measurePeer, type Counts, type PeerConfig, type PeerSample } from './tls-peer.js';
 

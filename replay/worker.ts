@@ -8,10 +8,11 @@ import { ChannelType, channelName } from '../src/protocol/constants.js';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
+import type { Conduit } from '../src/transport/conduit.js';
 import type { TcpInfo } from '../src/transport/sockopt.js';
-import { TlsConduit } from '../src/transport/tls-conduit.js';
 import { burstFrame, burstSetup } from './burst.js';
 import type { ChannelCounts, MeasureConfig, MeasureResult } from './types.js';
+import { WireRecorder } from './wire-recorder.js';
 
 /*
  * One measurement, run in its own process (inside a network namespace when the runner can make
@@ -54,18 +55,16 @@ async function waitAcked(clients: ChannelClient[]): Promise<void> {
   }
 }
 
-function counts(c: ChannelClient, t: TcpInfo | undefined): ChannelCounts {
+function counts(c: ChannelClient, t: TcpInfo | undefined, rec: WireRecorder): ChannelCounts {
   const s = c.stream.snapshot();
-  const conduit = c.stream.conduit;
-  const tlsConduit = conduit instanceof TlsConduit ? conduit : undefined;
-  const hs = tlsConduit?.handshakeTcp;
+  const hs = rec.handshakeTcp;
   // The handshake's bytes include the TLS 1.3 session tickets (handshake messages sent once per
   // connection, often with the first SPICE data): the kernel's total less the data's own ciphertext.
-  const hsBytes = tlsConduit?.handshakeCost.bytes ?? hs?.bytesSent ?? 0;
+  const hsBytes = rec.handshakeBytes ?? hs?.bytesSent ?? 0;
   const mss = t?.sndMss ?? 1448;
   const packets = t ? t.segsOut - t.totalRetrans : 0;
   // The stream's flushes at their fewest packets, plus what the link stage had already sent.
-  const ideal = (c.stream.dataPacketsBefore ?? 0) + (c.stream.batchWire ?? []).reduce((n, b) => n + Math.ceil(b / mss), 0);
+  const ideal = (rec.dataPacketsBefore ?? 0) + rec.flushWire.reduce((n, b) => n + Math.ceil((b ?? 0) / mss), 0);
   return {
     packets,
     dataPackets: t ? t.dataSegsOut - t.totalRetrans : 0,
@@ -156,13 +155,19 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   const tls = cfg.mode === 'tls' ? await makeCertificates(['127.0.0.1']) : undefined;
   const feed = new FeedSource('measure');
   if (cfg.source.kind === 'burst') for (const c of burstSetup()) feed.push(c);
+  const recorders = new Map<Conduit, WireRecorder>();
+  const record = (conduit: Conduit): WireRecorder => {
+    const r = new WireRecorder(conduit);
+    recorders.set(conduit, r);
+    return r;
+  };
   const server = new SpiceServer({
     source: feed,
     port: tls ? null : 0,
     tlsPort: tls ? 0 : null,
     tls,
     policy: { cork: cfg.cork, coalesce: cfg.coalesce },
-    recordBatches: true,
+    wireMeter: record,
     pingIntervalSeconds: 0,
     client: { stallTimeoutMs: cfg.timeoutMs },
   });
@@ -186,10 +191,11 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   const measured = server.clients();
   await waitAcked(measured);
   const channels: Record<string, ChannelCounts> = {};
-  for (const c of measured) channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo());
+  for (const c of measured) channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo(), recorders.get(c.stream.conduit)!);
   if (measured.some((c) => c.stream.tcpInfo() === undefined)) warnings.push('TCP_INFO unavailable (koffi not loaded): packet counts are missing');
   const { frameMatch, frameDetail } = compareFrames(cfg, server, client);
-  const displayUnits = serverSide(server, ChannelType.Display)?.stream.unitSizes ?? [];
+  const display = serverSide(server, ChannelType.Display);
+  const displayUnits = (display && recorders.get(display.stream.conduit)?.unitSizes) ?? [];
   client.close();
   await server.stop();
   return { config: cfg, channels, frameMatch, frameDetail, commands, wallMs, processCpuMs: (cpu.user + cpu.system) / 1000, displayUnits, warnings };

@@ -76,7 +76,7 @@ function fakeConduit(): { conduit: Conduit; written: Buffer[]; feed(b: Buffer): 
     bufferedBytes: 0,
     fd: undefined,
     destroyed: false,
-    stats: { writes: 0, sslWrites: 0, tlsRecords: 0, wireBytes: 0 },
+    stats: { sslWrites: 0, tlsRecords: 0, wireBytes: 0 },
     submit: (unit: Buffer[], done: (err?: Error | null) => void) => {
       written.push(Buffer.concat(unit));
       done();

@@ -3,6 +3,7 @@ import type { Conduit } from '../src/transport/conduit.js';
 import { SpiceStream } from '../src/transport/stream.js';
 import type { CoalescePolicy, CorkPolicy } from '../src/transport/policy.js';
 import type { WriteUnit } from '../src/transport/units.js';
+import type { WireMeter } from '../src/transport/wire-meter.js';
 
 type Event = { op: 'submit'; sizes: number[] } | { op: 'cork' } | { op: 'uncork' } | { op: 'kernel'; on: boolean };
 
@@ -37,7 +38,7 @@ class FakeConduit implements Conduit {
     return 0;
   }
   get stats() {
-    return { writes: this.units.length, sslWrites: 0, tlsRecords: 0, wireBytes: 0 };
+    return { sslWrites: 0, tlsRecords: 0, wireBytes: 0 };
   }
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
     this.units.push(unit);
@@ -234,5 +235,33 @@ describe('cork policies', () => {
     stream.flush();
     await settle();
     expect(submits(conduit).length).toBe(before);
+  });
+});
+
+describe('the wire meter', () => {
+  it('sees every unit as it is submitted and as it completes, with the flush it was queued in', async () => {
+    const conduit = new FakeConduit(true);
+    const seen: string[] = [];
+    const meter: WireMeter = {
+      unitSubmitted: (bytes, flush) => seen.push(`submit ${bytes}@${flush} inFlight=${conduit.inFlight}`),
+      unitDone: (bytes, flush) => seen.push(`done ${bytes}@${flush}`),
+    };
+    const stream = new SpiceStream(conduit, { coalesce: 'none', cork: 'on' }, meter);
+    stream.writeMessage(message(41, 0));
+    stream.flush();
+    // Queued behind the first unit (TLS units go one at a time): they belong to flush 0 and 1.
+    stream.writeMessage(message(10, 0));
+    stream.flush();
+    await settle();
+    expect(seen).toEqual([
+      'submit 6@0 inFlight=0',
+      'done 6@0',
+      'submit 41@0 inFlight=0',
+      'done 41@0',
+      'submit 6@1 inFlight=0',
+      'done 6@1',
+      'submit 10@1 inFlight=0',
+      'done 10@1',
+    ]);
   });
 });

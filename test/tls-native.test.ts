@@ -14,6 +14,8 @@ import { chooseTlsEngine, secureContext, TlsConduit, type TlsEngine } from '../s
 import { recordOverhead } from '../src/transport/tls-records.js';
 import type { WriteUnit } from '../src/transport/units.js';
 import { memoryLogger } from '../src/util/log.js';
+import type { Conduit } from '../src/transport/conduit.js';
+import { WireRecorder } from '../replay/wire-recorder.js';
 
 /*
  * The native TLS engine (Node's TLSWrap on the TCP handle): its records and ciphertext bytes are
@@ -67,8 +69,16 @@ async function pair(engine: TlsEngine, clientOptions: tls.ConnectionOptions = {}
   };
 }
 
-function submit(conduit: TlsConduit, unit: WriteUnit): Promise<void> {
-  return new Promise((resolve, reject) => conduit.submit(unit, (err) => (err ? reject(err) : resolve())));
+function submit(conduit: TlsConduit, unit: WriteUnit, meter?: WireRecorder): Promise<void> {
+  const size = unit.reduce((n, b) => n + b.length, 0);
+  meter?.unitSubmitted(size, 0);
+  return new Promise((resolve, reject) =>
+    conduit.submit(unit, (err) => {
+      meter?.unitDone(size, 0);
+      if (err) reject(err);
+      else resolve();
+    }),
+  );
 }
 
 async function until(pred: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -86,8 +96,8 @@ const UNITS: WriteUnit[] = [[bytes(1)], [bytes(100)], [bytes(16384)], [bytes(163
 const PLAINTEXT = UNITS.flat().reduce((n, b) => n + b.length, 0);
 
 /** Send UNITS one at a time and wait until the client has read them all. */
-async function sendUnits(p: Pair): Promise<void> {
-  for (const u of UNITS) await submit(p.conduit, u);
+async function sendUnits(p: Pair, meter?: WireRecorder): Promise<void> {
+  for (const u of UNITS) await submit(p.conduit, u, meter);
   await until(() => p.received() === PLAINTEXT, 'every byte at the client');
 }
 
@@ -164,19 +174,23 @@ describe('native engine accounting', () => {
     const relay = await pair('relay');
     try {
       const c = native.conduit;
+      const meter = new WireRecorder(c);
       // Submitted at once: OpenSSL may still hold the TLS 1.3 session tickets, which then leave
       // with this unit; they must still count as handshake, not data.
-      await submit(c, UNITS[0]!);
+      await submit(c, UNITS[0]!, meter);
       const first = { kernel: accepted(getTcpInfo(c.fd!)), wire: c.stats.wireBytes };
-      for (const u of UNITS.slice(1)) await submit(c, u);
+      for (const u of UNITS.slice(1)) await submit(c, u, meter);
       await until(() => native.received() === PLAINTEXT, 'every byte at the client');
       expect(accepted(getTcpInfo(c.fd!)) - first.kernel).toBe(c.stats.wireBytes - first.wire);
-      expect(c.handshakeCost.records).toBeUndefined();
-      expect(c.handshakeCost.bytes).toBe(first.kernel - first.wire);
+      expect(meter.handshakeRecords).toBeUndefined();
+      expect(meter.handshakeBytes).toBe(first.kernel - first.wire);
+      expect(meter.flushWire).toEqual([c.stats.wireBytes]);
       // The relay counts the same handshake (certificate, signature, tickets) from its ciphertext.
-      await sendUnits(relay);
-      expect(relay.conduit.handshakeCost.records).toBeGreaterThan(2);
-      expect(Math.abs(c.handshakeCost.bytes! - relay.conduit.handshakeCost.bytes!)).toBeLessThan(16); // ECDSA signatures vary in length
+      const relayMeter = new WireRecorder(relay.conduit);
+      await sendUnits(relay, relayMeter);
+      expect(relayMeter.handshakeRecords).toBeGreaterThan(2);
+      expect(relayMeter.unitSizes).toEqual(UNITS.map((u) => u.reduce((n, b) => n + b.length, 0)));
+      expect(Math.abs(meter.handshakeBytes! - relayMeter.handshakeBytes!)).toBeLessThan(16); // ECDSA signatures vary in length
     } finally {
       await native.close();
       await relay.close();
@@ -234,7 +248,9 @@ describe('bounded flushes', () => {
   it('a flush stops at the high-water mark instead of draining the whole pipe into one SSL_write', async () => {
     const feed = new FeedSource();
     feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: 1024, height: 768, primary: true });
-    const s = new SpiceServer({ source: feed, port: null, tlsPort: 0, tls: material, recordBatches: true, display: { compression: 'off', imageCache: false }, pingIntervalSeconds: 0 });
+    const meters = new Map<Conduit, WireRecorder>();
+    const wireMeter = (c: Conduit): WireRecorder => meters.set(c, new WireRecorder(c)).get(c)!;
+    const s = new SpiceServer({ source: feed, port: null, tlsPort: 0, tls: material, wireMeter, display: { compression: 'off', imageCache: false }, pingIntervalSeconds: 0 });
     server.instance = s;
     await s.start();
     const client = new SpiceClient({ port: s.tlsPort!, tls: { ca: material.ca }, channels: [2] });
@@ -252,7 +268,7 @@ describe('bounded flushes', () => {
     const imageMessage = 512 * 512 * 4;
     const reader = client.channels.get(2)!;
     await client.waitFor(() => display.idle && display.stream.counters.plaintextBytes === reader.stats.bytes, 10_000, 'every image at the client');
-    const units = display.stream.unitSizes!;
+    const units = meters.get(display.stream.conduit)!.unitSizes;
     expect(Math.max(...units)).toBeLessThanOrEqual(HIGH_WATER + imageMessage + 4096);
     expect(display.stream.counters.flushes - flushesBefore).toBeGreaterThanOrEqual(6);
     client.close();

@@ -172,7 +172,7 @@ function formatReport(r: ClientReport): string {
   const tls = r.secure ? ` ssl_writes=${c.sslWrites} tls_records=${c.tlsRecords}` : '';
   const t = r.tcp;
   const kernel = t ? ` | tcp: segs_out=${t.segsOut} data_segs_out=${t.dataSegsOut} bytes_sent=${t.bytesSent} bytes_retrans=${t.bytesRetrans} mss=${t.sndMss}` : '';
-  return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units} writes=${c.writes}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks}${kernel} (${r.reason})`;
+  return `stats ${r.channel} ${r.peer} session=${r.sessionId.toString(16)}: messages=${c.messages} iovecs=${c.iovecs} flushes=${c.flushes} units=${c.units}${tls} plaintext=${c.plaintextBytes}B wire=${c.wireBytes}B corks=${c.corks}${kernel} (${r.reason})`;
 }
 
 interface BuiltSource {

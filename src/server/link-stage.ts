@@ -14,6 +14,7 @@ import {
   type LinkMess,
 } from '../protocol/link.js';
 import type { Conduit } from '../transport/conduit.js';
+import { NO_WIRE_METER, type WireMeter } from '../transport/wire-meter.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import type { LinkTicket } from './authenticator.js';
 
@@ -66,6 +67,7 @@ export class LinkStage {
     timeoutMs: number,
     private readonly onLinked: (result: LinkResult) => void,
     private readonly onFailed?: (reason: string, linkError: number | undefined) => void,
+    private readonly meter: WireMeter = NO_WIRE_METER,
   ) {
     this.timer = setTimeout(() => this.fail(`link stage timed out in state ${this.state} after ${timeoutMs} ms`, undefined), timeoutMs);
     this.timer.unref();
@@ -191,8 +193,10 @@ export class LinkStage {
     }
   }
 
+  /** The link stage's writes come before any flush: the meter sees them as flush -1. */
   private send(buf: Buffer): void {
-    this.conduit.submit([buf], () => {});
+    this.meter.unitSubmitted(buf.length, -1);
+    this.conduit.submit([buf], () => this.meter.unitDone(buf.length, -1));
   }
 
   /**

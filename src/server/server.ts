@@ -27,6 +27,7 @@ import { SpiceStream } from '../transport/stream.js';
 import { TcpConduit } from '../transport/tcp-conduit.js';
 import { chooseTlsEngine, secureContext, TlsConduit } from '../transport/tls-conduit.js';
 import type { Conduit } from '../transport/conduit.js';
+import { NO_WIRE_METER, type WireMeter } from '../transport/wire-meter.js';
 import { sniff } from './front-door.js';
 import { addressKey } from '../util/address.js';
 import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGate, type PreAuthLimits, type PreAuthSlot } from './pre-auth.js';
@@ -80,8 +81,11 @@ export interface SpiceServerOptions {
   micOut?: WavWriter;
   /** HTTP and WebSocket on the same ports (spice-html5); false to refuse HTTP. */
   web?: Partial<WebOptions> | false;
-  /** Record per-flush wire bytes and unit sizes on every stream (the replay measurements). */
-  recordBatches?: boolean;
+  /**
+   * A meter for each SPICE connection, from its link stage on (the replay records per-flush wire
+   * bytes with one); without it nothing is metered.
+   */
+  wireMeter?: (conduit: Conduit) => WireMeter;
   /**
    * Run the display paths once on a small desktop for nobody before listening (default true), so
    * the first viewer does not pay V8's compile-on-use for its first screen (channels/warm-up.ts).
@@ -380,14 +384,16 @@ export class SpiceServer {
   private startLink(conduit: Conduit, slot: PreAuthSlot): void {
     if (conduit.kind === 'websocket') this.track(conduit);
     const log = this.log.child(conduit.peer);
-    new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, (r) => {
+    const meter = this.options.wireMeter?.(conduit) ?? NO_WIRE_METER;
+    const linked = (r: LinkResult): void => {
       slot.leave(); // authenticated: no longer held to the pre-auth caps
-      this.onLinked(conduit, r, log);
-    });
+      this.onLinked(conduit, r, log, meter);
+    };
+    new LinkStage(conduit, this.authority, log, this.options.linkTimeoutMs ?? 10_000, linked, undefined, meter);
   }
 
-  private onLinked(conduit: Conduit, r: LinkResult, log: Logger): void {
-    const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY, { recordBatches: this.options.recordBatches ?? false });
+  private onLinked(conduit: Conduit, r: LinkResult, log: Logger, meter: WireMeter): void {
+    const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY, meter);
     const conn: ChannelConnection = { stream, link: r.mess, miniHeader: r.miniHeader, leftover: r.leftover, log: log.child(channelName(r.mess.channelType)) };
     const channel = this.channels.get(r.mess.channelType)!;
     const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer) : this.sessions.get(r.mess.connectionId)!;

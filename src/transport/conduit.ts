@@ -1,6 +1,12 @@
 import type { TcpInfo } from './sockopt.js';
 import type { WriteUnit } from './units.js';
 
+export interface ConduitStats {
+  sslWrites: number;
+  tlsRecords: number;
+  wireBytes: number;
+}
+
 /**
  * The byte transport under a SpiceStream: plain TCP, TLS, or WebSocket. It takes write units,
  * delivers received bytes, and exposes the knobs the cork policies need. Each implementation owns
@@ -39,8 +45,12 @@ export interface Conduit {
   onDrain(cb: () => void): void;
   /** Called each time the last submitted unit completes (busy turns false). */
   onIdle(cb: () => void): void;
-  /** Counts of writes and TLS records this conduit has made so far. */
-  readonly stats: { writes: number; sslWrites: number; tlsRecords: number; wireBytes: number };
+  /**
+   * What this conduit has written so far, counted where writes are submitted: SSL_writes (one per
+   * unit or WebSocket frame), TLS records and bytes on the wire (ciphertext over TLS), the
+   * handshake left out.
+   */
+  readonly stats: ConduitStats;
   /** Kernel counters of the TCP connection (live, or as last read before it closed). */
   tcpInfo(): TcpInfo | undefined;
   /** Close after pending writes. */

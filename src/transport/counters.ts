@@ -10,11 +10,6 @@ export interface StreamCounters {
   flushes: number;
   /** Write units submitted to the transport (see units.ts). */
   units: number;
-  /**
-   * Writes the transport made to the socket layer (each one writev system call at most). Native
-   * TLS: not observable from JS, reported as the SSL_write count.
-   */
-  writes: number;
   /** TLS only: SSL_write calls (write units reaching the TLS engine). */
   sslWrites: number;
   /**
@@ -40,7 +35,6 @@ export function newCounters(): StreamCounters {
     plaintextBytes: 0,
     flushes: 0,
     units: 0,
-    writes: 0,
     sslWrites: 0,
     tlsRecords: 0,
     wireBytes: 0,

@@ -3,6 +3,7 @@ import { newCounters, type StreamCounters } from './counters.js';
 import { DEFAULT_POLICY, type StreamPolicy } from './policy.js';
 import type { TcpInfo } from './sockopt.js';
 import { UnitBuilder, unitSize, type WriteUnit } from './units.js';
+import { NO_WIRE_METER, type WireMeter } from './wire-meter.js';
 
 /** Above this many bytes held in user space the stream reports congestion; below LOW it drains. */
 export const HIGH_WATER = 1 << 20;
@@ -11,7 +12,7 @@ const LOW_WATER = 256 << 10;
 interface QueuedUnit {
   unit: WriteUnit;
   size: number;
-  /** The pipe flush (batch) the unit belongs to, for per-flush wire accounting. */
+  /** The pipe flush (batch) the unit belongs to, for the meter's per-flush accounting. */
   batch: number;
 }
 
@@ -25,15 +26,6 @@ interface QueuedUnit {
 export class SpiceStream {
   readonly counters: StreamCounters = newCounters();
   readonly policy: StreamPolicy;
-  /** Wire bytes of each pipe flush, when recording (measurements compute ideal packet counts). */
-  readonly batchWire: number[] | undefined;
-  /** Plaintext size of each write unit (SSL_write), when recording. */
-  readonly unitSizes: number[] | undefined;
-  /**
-   * Data packets the connection had sent when this stream took it over (link stage, TLS
-   * handshake), when recording: not the stream's doing, so measurements add them to its ideal.
-   */
-  readonly dataPacketsBefore: number | undefined;
   private readonly builder: UnitBuilder;
   private readonly queue: QueuedUnit[] = [];
   private queuedBytes = 0;
@@ -49,13 +41,9 @@ export class SpiceStream {
   constructor(
     readonly conduit: Conduit,
     policy: StreamPolicy = DEFAULT_POLICY,
-    options: { recordBatches?: boolean } = {},
+    private readonly meter: WireMeter = NO_WIRE_METER,
   ) {
     this.policy = policy;
-    this.batchWire = options.recordBatches ? [] : undefined;
-    this.unitSizes = options.recordBatches ? [] : undefined;
-    const t = options.recordBatches ? conduit.tcpInfo() : undefined;
-    this.dataPacketsBefore = t && t.dataSegsOut - t.totalRetrans;
     // Without TLS there are no records: a batch (or, with cork off, a message) is one writev.
     this.builder = conduit.kind === 'tls' ? new UnitBuilder(policy.coalesce, true) : new UnitBuilder('flush', false);
     this.autoFlush = policy.cork === 'off';
@@ -130,7 +118,6 @@ export class SpiceStream {
 
   private beginBatch(): void {
     this.batchOpen = true;
-    this.batchWire?.push(0);
     if (this.corked !== 'no' || this.policy.cork === 'off') return;
     if (this.policy.cork === 'kernel' && this.conduit.setKernelCork(true)) {
       this.corked = 'kernel';
@@ -156,18 +143,15 @@ export class SpiceStream {
       this.queuedBytes -= q.size;
       this.inFlight++;
       this.counters.units++;
-      // Wire bytes per flush only matter when recording them (reading TLS counters costs).
-      const before = this.batchWire && gated ? this.conduit.stats.wireBytes : 0;
-      this.conduit.submit(q.unit, (err) => this.onUnitDone(q, this.batchWire && gated ? this.conduit.stats.wireBytes - before : q.size, err));
+      this.meter.unitSubmitted(q.size, q.batch);
+      this.conduit.submit(q.unit, (err) => this.onUnitDone(q, err));
     }
   }
 
-  /** Units are serialised where boundaries matter, so the wire-byte delta is exactly this unit's. */
-  private onUnitDone(q: QueuedUnit, wire: number, err?: Error | null): void {
+  private onUnitDone(q: QueuedUnit, err?: Error | null): void {
     this.inFlight--;
     this.delivered += q.size;
-    if (this.batchWire) this.batchWire[q.batch] = (this.batchWire[q.batch] ?? 0) + wire;
-    this.unitSizes?.push(q.size);
+    this.meter.unitDone(q.size, q.batch);
     if (err && !this.failed) this.failed = err;
     this.pump();
     this.maybeReleaseCork();
@@ -204,7 +188,7 @@ export class SpiceStream {
   /** Counters including what the conduit measured underneath. */
   snapshot(): StreamCounters {
     const s = this.conduit.stats;
-    return { ...this.counters, writes: s.writes, sslWrites: s.sslWrites, tlsRecords: s.tlsRecords, wireBytes: s.wireBytes };
+    return { ...this.counters, sslWrites: s.sslWrites, tlsRecords: s.tlsRecords, wireBytes: s.wireBytes };
   }
 
   /** The kernel's view of this connection (Linux with koffi), or undefined. */

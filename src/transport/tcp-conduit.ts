@@ -1,19 +1,17 @@
 import type { Socket } from 'node:net';
-import type { Conduit } from './conduit.js';
+import type { Conduit, ConduitStats } from './conduit.js';
 import { SocketConduit } from './socket-conduit.js';
-import type { WriteUnit } from './units.js';
-import { meterWrites, type WriteMeter } from './write-meter.js';
+import { unitSize, type WriteUnit } from './units.js';
 
 /** Plain TCP. A unit becomes one writev (cork/uncork around its iovecs). */
 export class TcpConduit extends SocketConduit<Socket> implements Conduit {
   readonly kind = 'tcp' as const;
   readonly keepsUnitBoundaries = false;
   readonly secure = false;
-  private readonly meter: WriteMeter;
+  private wireBytes = 0;
 
   constructor(readonly socket: Socket) {
     super(socket);
-    this.meter = meterWrites(socket);
     this.listen();
     socket.on('end', () => this.keepTcpInfo());
   }
@@ -26,12 +24,18 @@ export class TcpConduit extends SocketConduit<Socket> implements Conduit {
     return this.socket.writableLength;
   }
 
-  get stats() {
-    return { writes: this.meter.calls, sslWrites: 0, tlsRecords: 0, wireBytes: this.meter.bytes };
+  get stats(): ConduitStats {
+    return { sslWrites: 0, tlsRecords: 0, wireBytes: this.wireBytes };
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
+    this.countWrite(unitSize(unit));
     writeUnit(this.socket, unit, done);
+  }
+
+  /** A write of `bytes` to the socket, made here or by a WebSocket riding on it (a frame). */
+  countWrite(bytes: number): void {
+    this.wireBytes += bytes;
   }
 
   cork(): void {

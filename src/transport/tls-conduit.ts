@@ -1,14 +1,13 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { CiphertextRelay } from './tls-relay.js';
-import type { Conduit } from './conduit.js';
+import type { Conduit, ConduitStats } from './conduit.js';
 import type { CorkPolicy } from './policy.js';
 import { getTcpInfo, setTcpCork, sockoptUnavailableReason, type TcpInfo } from './sockopt.js';
 import { SocketConduit } from './socket-conduit.js';
 import { writeUnit } from './tcp-conduit.js';
 import { recordOverhead, SslWriteLedger } from './tls-records.js';
-import type { WriteUnit } from './units.js';
-import { meterWrites, type WriteMeter } from './write-meter.js';
+import { unitSize, type WriteUnit } from './units.js';
 
 export interface TlsOptions {
   cert: string;
@@ -48,17 +47,8 @@ export function chooseTlsEngine(cork: CorkPolicy, sockoptProblem: string = socko
   return { engine: 'relay', reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}` };
 }
 
-/** Ciphertext sent before the first unit of SPICE data, where it can be known. */
-export interface HandshakeCost {
-  /** Handshake plus TLS 1.3 session tickets; native: from TCP_INFO (undefined without it). */
-  bytes: number | undefined;
-  /** Counted by the relay; undefined for the native engine, whose handshake never passes through JS. */
-  records: number | undefined;
-  taken: boolean;
-}
-
 /** Ciphertext the kernel has accepted on this connection: sent (less retransmissions) plus unsent. */
-function acceptedBytes(t: TcpInfo | undefined): number | undefined {
+export function acceptedBytes(t: TcpInfo | undefined): number | undefined {
   return t === undefined ? undefined : t.bytesSent - t.bytesRetrans + t.notsentBytes;
 }
 
@@ -74,17 +64,10 @@ interface CipherPath {
   readonly socket: tls.TLSSocket;
   /** Records and ciphertext bytes so far (the relay sees the handshake too; the conduit subtracts it). */
   totals(): { records: number; bytes: number };
-  /** Writes of ciphertext to the TCP socket. */
-  tcpWrites(): number;
   /** Bytes held in user space below the TLS socket. */
   lowerBuffered(): number;
   cork(): void;
   uncork(): void;
-  /**
-   * What the handshake cost, once the first SPICE unit has reached the kernel: `atFirstSubmit` is
-   * what totals() said just before it was written, `dataWire` the ciphertext counted for it.
-   */
-  handshakeCost(atFirstSubmit: { records: number; bytes: number }, dataWire: number): HandshakeCost;
   /** One SSL_write of n plaintext bytes was made. */
   onSslWrite(n: number): void;
 }
@@ -92,23 +75,17 @@ interface CipherPath {
 class RelayPath implements CipherPath {
   readonly socket: tls.TLSSocket;
   private readonly relay: CiphertextRelay;
-  private readonly rawMeter: WriteMeter;
 
   constructor(
     private readonly raw: Socket,
     context: tls.SecureContext,
   ) {
-    this.rawMeter = meterWrites(raw);
     this.relay = new CiphertextRelay(raw);
     this.socket = new tls.TLSSocket(this.relay as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
   }
 
   totals(): { records: number; bytes: number } {
     return { records: this.relay.records.records, bytes: this.relay.records.bytes };
-  }
-
-  tcpWrites(): number {
-    return this.rawMeter.calls;
   }
 
   lowerBuffered(): number {
@@ -121,11 +98,6 @@ class RelayPath implements CipherPath {
 
   uncork(): void {
     this.raw.uncork();
-  }
-
-  /** Counted: everything that went through the relay before the first unit. */
-  handshakeCost(atFirstSubmit: { records: number; bytes: number }): HandshakeCost {
-    return { ...atFirstSubmit, taken: true };
   }
 
   onSslWrite(): void {}
@@ -162,14 +134,6 @@ class NativePath implements CipherPath {
     return accepted ?? this.ledger.wireBytes(CBC_OVERHEAD_ESTIMATE);
   }
 
-  /**
-   * Not observable from JS: each SSL_write's records leave in one writev of OpenSSL's buffers
-   * (more when the kernel takes them in parts), so this is the SSL_write count.
-   */
-  tcpWrites(): number {
-    return this.ledger.sslWrites;
-  }
-
   lowerBuffered(): number {
     return 0;
   }
@@ -188,15 +152,6 @@ class NativePath implements CipherPath {
     if (this.fd !== undefined && !this.socket.destroyed) setTcpCork(this.fd, on);
   }
 
-  /**
-   * Everything the kernel took but the first unit: the handshake, and the TLS 1.3 session tickets,
-   * which OpenSSL may still hold when the first unit is written (they then leave with it).
-   */
-  handshakeCost(_atFirstSubmit: unknown, dataWire: number): HandshakeCost {
-    const total = this.fd === undefined ? undefined : acceptedBytes(getTcpInfo(this.fd));
-    return { bytes: total === undefined ? undefined : total - dataWire, records: undefined, taken: true };
-  }
-
   onSslWrite(n: number): void {
     this.ledger.add(n);
   }
@@ -212,22 +167,12 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
   readonly secure = true;
   readonly socket: tls.TLSSocket;
   private readonly path: CipherPath;
-  private readonly sslMeter: WriteMeter;
   private inFlight = 0;
   private readonly idleHandlers: (() => void)[] = [];
   /** Records and bytes the path had seen at the first SPICE write (the relay sees the handshake). */
   private before = { records: 0, bytes: 0 };
   private submitted = false;
-  /**
-   * Ciphertext that is not SPICE data: the handshake, plus TLS 1.3 session tickets. Reported apart
-   * so steady-state TLS cost can be measured; known once the first unit has been written.
-   */
-  handshakeCost: HandshakeCost = { bytes: 0, records: 0, taken: false };
-  /**
-   * The kernel's counters when the first unit is submitted: the handshake's packets and bytes
-   * (natively wrapped, TLS 1.3 session tickets still held by OpenSSL then are not in them).
-   */
-  handshakeTcp: TcpInfo | undefined;
+  private sslWrites = 0;
 
   constructor(
     private readonly raw: Socket,
@@ -237,7 +182,6 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
     super(raw);
     this.path = engine === 'native' ? new NativePath(raw, context, this.fd) : new RelayPath(raw, context);
     this.socket = this.path.socket;
-    this.sslMeter = meterWrites(this.socket, (n) => this.path.onSslWrite(n));
     this.listen();
     // The relay sees the TCP socket end; natively wrapped, only the TLS socket reports it.
     raw.on('end', () => this.keepTcpInfo());
@@ -272,29 +216,43 @@ export class TlsConduit extends SocketConduit<tls.TLSSocket> implements Conduit 
   }
 
   /** Counts after the handshake: SSL_writes, records and ciphertext of SPICE data only. */
-  get stats() {
+  get stats(): ConduitStats {
     const t = this.path.totals();
     const h = this.submitted ? this.before : t;
-    return { writes: this.path.tcpWrites(), sslWrites: this.sslMeter.calls, tlsRecords: t.records - h.records, wireBytes: t.bytes - h.bytes };
+    return { sslWrites: this.sslWrites, tlsRecords: t.records - h.records, wireBytes: t.bytes - h.bytes };
+  }
+
+  /**
+   * Records and ciphertext bytes of the connection so far, handshake included where the engine
+   * sees it (the relay counts it; natively it never passes through JavaScript).
+   */
+  cipherTotals(): { records: number; bytes: number } {
+    return this.path.totals();
   }
 
   submit(unit: WriteUnit, done: (err?: Error | null) => void): void {
-    const first = !this.submitted;
-    if (first) this.markFirstSubmit();
+    this.countWrite(unitSize(unit));
     this.inFlight++;
     writeUnit(this.socket, unit, (err) => {
       this.inFlight--;
-      if (first) this.handshakeCost = this.path.handshakeCost(this.before, this.stats.wireBytes);
       done(err);
       if (this.inFlight === 0) for (const h of this.idleHandlers) h();
     });
   }
 
-  /** From here on, ciphertext is SPICE data (the handshake is behind). */
-  private markFirstSubmit(): void {
-    this.submitted = true;
-    this.handshakeTcp = this.fd === undefined ? undefined : getTcpInfo(this.fd);
-    this.before = this.path.totals();
+  /**
+   * One SSL_write of `bytes` plaintext: a unit submitted here (one at a time, so Node cannot merge
+   * them), or a frame of a WebSocket riding on this socket (ws writes each frame in one writev,
+   * which Node's TLS engine turns into one SSL_write).
+   */
+  countWrite(bytes: number): void {
+    // From the first SPICE write on, ciphertext is SPICE data: the handshake is behind.
+    if (!this.submitted) {
+      this.submitted = true;
+      this.before = this.path.totals();
+    }
+    this.sslWrites++;
+    this.path.onSslWrite(bytes);
   }
 
   onIdle(cb: () => void): void {

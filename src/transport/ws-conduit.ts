@@ -4,8 +4,15 @@ import type { TcpInfo } from './sockopt.js';
 import { Inbox } from './inbox.js';
 import type { WriteUnit } from './units.js';
 
-/** The conduit a WebSocket rides on: counters, cork and TCP_INFO come from it. */
-export type BaseConduit = Pick<Conduit, 'peer' | 'fd' | 'secure' | 'stats' | 'cork' | 'uncork' | 'setKernelCork' | 'tcpInfo' | 'bufferedBytes' | 'onDrain'>;
+/**
+ * The conduit a WebSocket rides on: counters, cork and TCP_INFO come from it. `countWrite` is
+ * told of every frame this conduit sends, since ws writes the frames to the socket itself (one
+ * writev each; over TLS, frames queued behind a pending write may share an SSL_write, so the
+ * count is then an upper bound).
+ */
+export type BaseConduit = Pick<Conduit, 'peer' | 'fd' | 'secure' | 'stats' | 'cork' | 'uncork' | 'setKernelCork' | 'tcpInfo' | 'bufferedBytes' | 'onDrain'> & {
+  countWrite(bytes: number): void;
+};
 
 /** Iovecs below this size are joined by one copy before they go out (a fragment header costs 2-4 bytes). */
 const SMALL_FRAGMENT = 512;
@@ -65,6 +72,7 @@ export class WsConduit implements Conduit {
     const last = fragments.length - 1;
     if (last < 0) return done(null);
     fragments.forEach((f, i) => {
+      this.base.countWrite(frameHeaderBytes(f.length) + f.length);
       if (i < last) this.ws.send(f, { binary: true, compress: false, fin: false });
       else this.ws.send(f, { binary: true, compress: false, fin: true }, (err) => done(err ?? null));
     });
@@ -130,6 +138,12 @@ export class WsConduit implements Conduit {
     this.ws.close(1008, err.message.slice(0, 120));
     setTimeout(() => this.ws.terminate(), 1000).unref();
   }
+}
+
+/** A server's frame header (never masked): 2 bytes, plus a 16- or 64-bit extended length. */
+function frameHeaderBytes(payload: number): number {
+  if (payload < 126) return 2;
+  return payload < 0x10000 ? 4 : 10;
 }
 
 /** The unit's iovecs as fragments: runs of small ones joined by one copy, larger ones as they are. */

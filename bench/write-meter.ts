@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream';
 
 /**
- * Counts the writes a Node stream really makes: every call of its `_write` or `_writev` is one
- * write to the layer below (one SSL_write for a TLS socket, one writev for a TCP socket), whatever
- * Node merged on the way. Wrapping the instance's methods observes without changing behaviour.
+ * For the TLS bench's ceiling row only (a plain Node TLS server, not spiced, which counts its
+ * writes where it submits them). Counts the writes a Node stream really makes: every call of its
+ * `_write` or `_writev` is one write to the layer below (one SSL_write for a TLS socket, one
+ * writev for a TCP socket), whatever Node merged on the way. Wrapping the instance's methods observes without changing behaviour.
  */
 export interface WriteMeter {
   calls: number;
