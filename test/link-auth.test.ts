@@ -53,12 +53,22 @@ describe('tickets', () => {
 
   it('expire after --ticket-expiry seconds, and compare passwords whatever their lengths', () => {
     const t = new Ticketing({ password: 'pw', disabled: false, expirySeconds: 60 }, 1_000_000);
-    expect(t.verify('pw', 1_000_000 + 59_000)).toEqual({ ok: true });
+    expect(t.verify('pw', 1_000_000 + 59_000)).toEqual({ ok: true, role: 'control' });
     expect(t.verify('pw', 1_000_000 + 61_000)).toEqual({ ok: false, reason: 'ticket expired' });
     expect(t.verify('p', 1_000_000)).toMatchObject({ ok: false, reason: 'wrong password' });
     expect(t.verify('pw-and-more', 1_000_000)).toMatchObject({ ok: false });
     expect(new Ticketing({ disabled: false }).verify('x')).toMatchObject({ ok: false, reason: 'ticketing is enabled but no password is set' });
     expect(() => new Ticketing({ password: 'x'.repeat(61), disabled: false })).toThrow(/60 bytes/);
+  });
+
+  it('give the view-only role to the second password, and refuse it without a first one', () => {
+    const t = new Ticketing({ password: 'teacher', viewPassword: 'class', disabled: false });
+    expect(t.verify('teacher')).toEqual({ ok: true, role: 'control' });
+    expect(t.verify('class')).toEqual({ ok: true, role: 'view' });
+    expect(t.verify('clas')).toMatchObject({ ok: false, reason: 'wrong password' });
+    expect(new Ticketing({ disabled: true }).verify(undefined)).toEqual({ ok: true, role: 'control' });
+    expect(() => new Ticketing({ viewPassword: 'class', disabled: false })).toThrow(/needs a password/);
+    expect(() => new Ticketing({ password: 'same', viewPassword: 'same', disabled: false })).toThrow(/must differ/);
   });
 });
 
@@ -102,7 +112,8 @@ describe('link stage', () => {
     commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
     channelCaps: () => [],
     securityCheck: () => LinkErr.Ok,
-    admit: () => LinkErr.Ok,
+    capacityCheck: () => ({ error: LinkErr.Ok, reason: '' }),
+    admit: () => ({ error: LinkErr.Ok, reason: '' }),
   };
   const mess: LinkMess = { connectionId: 0, channelType: ChannelType.Main, channelId: 0, commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.MiniHeader]), channelCaps: [] };
   const bytes = Buffer.concat([encodeLinkMess(mess), encodeU32(1), ticket('pw'), Buffer.from([0x68, 0, 0, 0, 0, 0])]);

@@ -3,6 +3,13 @@ import type { Logger } from '../util/log.js';
 import type { ChannelClient } from './channel-client.js';
 
 /**
+ * What a viewer may do. `control`: everything. `view`: sees and hears; its input events,
+ * microphone, clipboard and agent messages (resize requests among them) are ignored. Given by the
+ * ticket the main channel linked with (`--password` or `--view-password`).
+ */
+export type ViewerRole = 'control' | 'view';
+
+/**
  * One viewer: the main channel connection and every channel it opened with the session id the
  * main channel handed out. Closing the main channel ends the session.
  */
@@ -19,7 +26,13 @@ export class Session {
     readonly id: number,
     readonly peer: string,
     readonly log: Logger,
+    readonly role: ViewerRole = 'control',
   ) {}
+
+  /** Whether this viewer's inputs, clipboard and agent messages reach the desktop. */
+  get mayControl(): boolean {
+    return this.role === 'control';
+  }
 
   get isClosed(): boolean {
     return this.closed;

@@ -47,6 +47,8 @@ export class InputsChannelClient extends ChannelClient {
   private motions = 0;
   /** Key and pointer events this viewer delivered (for stats and tests). */
   events = 0;
+  /** Input messages ignored because the viewer may only watch. */
+  ignored = 0;
 
   constructor(
     conn: ChannelConnection,
@@ -68,6 +70,7 @@ export class InputsChannelClient extends ChannelClient {
   protected handleMessage(type: number, body: Buffer): void {
     const m = decodeInputsClientMessage(type, body);
     if (!m) throw unknownMessage('inputs', type, body.length);
+    if (!this.session.mayControl) return this.ignore(m.kind);
     switch (m.kind) {
       case 'keyDown':
       case 'keyUp':
@@ -95,6 +98,16 @@ export class InputsChannelClient extends ChannelClient {
         return;
       }
     }
+  }
+
+  /**
+   * A view-only viewer's inputs reach nobody. Motion is still acknowledged: both clients stop
+   * sending it after 2 x 4 unacknowledged motions, and a viewer whose role changes should not
+   * find its pointer stuck.
+   */
+  private ignore(kind: string): void {
+    if (kind === 'mouseMotion' || kind === 'mousePosition') this.countMotion();
+    this.ignored++;
   }
 
   private keys(bytes: ArrayLike<number>): void {

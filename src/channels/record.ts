@@ -37,8 +37,8 @@ export class RecordChannel extends Channel<RecordChannelClient> {
     return [RecordCap.Opus, RecordCap.Volume];
   }
 
-  protected createClient(conn: ChannelConnection, _session: Session): RecordChannelClient {
-    return new RecordChannelClient(conn, this.clientOptions, this);
+  protected createClient(conn: ChannelConnection, session: Session): RecordChannelClient {
+    return new RecordChannelClient(conn, this.clientOptions, this, session.mayControl);
   }
 
   write(pcm: Int16Array): void {
@@ -57,13 +57,15 @@ export class RecordChannelClient extends ChannelClient {
     conn: ChannelConnection,
     options: ChannelClientOptions,
     private readonly channel: RecordChannel,
+    /** False for a view-only viewer: its microphone is never started and its data is dropped. */
+    private readonly mayRecord: boolean,
   ) {
     super(conn, options);
     this.onClose(() => this.opusDecoder?.close());
   }
 
   start(): void {
-    this.pushMessage(encodeRecordStart(CHANNELS, AudioFormat.S16, SAMPLE_RATE));
+    if (this.mayRecord) this.pushMessage(encodeRecordStart(CHANNELS, AudioFormat.S16, SAMPLE_RATE));
   }
 
   protected handleMessage(type: number, body: Buffer): void {
@@ -78,6 +80,7 @@ export class RecordChannelClient extends ChannelClient {
         return;
       case 'data': {
         this.packets++;
+        if (!this.mayRecord) return;
         const waiting = this.channel.out.pendingBytes;
         if (waiting > MAX_UNWRITTEN_BYTES) {
           return this.fail(`microphone data comes faster than the file takes it: ${Math.round(waiting / 1024)} KiB not yet written`);

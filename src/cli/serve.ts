@@ -57,6 +57,9 @@ interface ServeOptions {
   listen: string;
   password?: string;
   passwordFile?: string;
+  viewPassword?: string;
+  viewPasswordFile?: string;
+  maxViewers?: number;
   disableTicketing?: boolean;
   ticketExpiry?: number;
   still?: boolean;
@@ -115,6 +118,9 @@ export function serveCommand(): Command {
     .option('-l, --listen <address>', 'address to bind; anything but loopback needs a password or --disable-ticketing', '127.0.0.1')
     .option('--password <password>', 'password viewers must give (also $SPICE_PASSWORD); visible in the process list, prefer --password-file')
     .option('--password-file <file>', 'read the password from the first line of FILE')
+    .option('--view-password <password>', 'a second password for viewers who only watch: they see and hear, their keys, pointer, clipboard and resizes are ignored (also $SPICE_VIEW_PASSWORD)')
+    .option('--view-password-file <file>', 'read the view-only password from the first line of FILE')
+    .option('--max-viewers <n>', 'viewers served at once; the next one is refused (link error CHANNEL_NOT_AVAILABLE)', (v) => Math.floor(parsePositive(v)))
     .option('--disable-ticketing', 'accept viewers without a password (required to listen beyond loopback without one)')
     .option('--ticket-expiry <seconds>', 'the password stops working SECONDS after start', parsePositive)
     .option('--still', 'demo desktop: draw one deterministic frame and hold it (screenshots, tests); input still works')
@@ -239,6 +245,8 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   }
   if (!loopback && password === undefined) log.warn(`serving ${opts.listen} WITHOUT a password: anyone who can reach it can see and control this desktop`);
   if (opts.ticketExpiry !== undefined && password === undefined) throw new Error('--ticket-expiry needs a password');
+  const viewPassword = resolvePassword({ password: opts.viewPassword, passwordFile: opts.viewPasswordFile, env: process.env.SPICE_VIEW_PASSWORD });
+  if (viewPassword !== undefined && password === undefined) throw new Error('--view-password needs --password (without one every viewer controls)');
   const policy: StreamPolicy = { cork: parseCorkPolicy(opts.cork), coalesce: parseCoalescePolicy(opts.tlsCoalesce) };
   if (policy.cork === 'kernel') {
     const why = sockoptUnavailableReason();
@@ -285,6 +293,8 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     tls: tls?.material,
     secureChannels,
     password,
+    viewPassword,
+    maxViewers: opts.maxViewers,
     disableTicketing: opts.disableTicketing ?? password === undefined,
     ticketExpirySeconds: opts.ticketExpiry,
     policy,

@@ -13,6 +13,7 @@ import {
   TICKET_SIZE,
   type LinkMess,
 } from '../protocol/link.js';
+import type { ViewerRole } from '../channel-core/session.js';
 import type { Conduit } from '../transport/conduit.js';
 import { NO_WIRE_METER, type WireMeter } from '../transport/wire-meter.js';
 import { errorMessage, type Logger } from '../util/log.js';
@@ -30,12 +31,19 @@ export interface LinkAuthority {
   channelCaps(channelType: number): number[];
   /** NeedSecured when this channel type must arrive over TLS and `secure` is false; else Ok. */
   securityCheck(channelType: number, secure: boolean): number;
-  /** After the ticket: BadConnectionId / ChannelNotAvailable / Ok. */
-  admit(mess: LinkMess): number;
+  /**
+   * Before a key is made: Ok, or the error for a link the server has no room for (a new viewer
+   * beyond `maxViewers`), with the reason for the log.
+   */
+  capacityCheck(channelType: number): { error: number; reason: string };
+  /** After the ticket, given the role it grants: BadConnectionId / ChannelNotAvailable / PermissionDenied / Ok. */
+  admit(mess: LinkMess, role: ViewerRole): { error: number; reason: string };
 }
 
 export interface LinkResult {
   mess: LinkMess;
+  /** What the ticket allows (a main channel link makes a session of this role). */
+  role: ViewerRole;
   miniHeader: boolean;
   leftover: Buffer[];
 }
@@ -143,6 +151,11 @@ export class LinkStage {
       this.fail(`${what} must use TLS`, security, 'reply', 'info');
       return;
     }
+    const room = this.authority.capacityCheck(mess.channelType);
+    if (room.error !== LinkErr.Ok) {
+      this.fail(`${what}: ${room.reason}`, room.error, 'reply', 'warn');
+      return;
+    }
     const judge = this.authority.ticketFor(this.conduit.peer, this.conduit.kind === 'websocket');
     if (!(judge instanceof Promise)) return this.offer(judge);
     this.state = 'key';
@@ -174,9 +187,9 @@ export class LinkStage {
       this.fail(`${what}: ${verdict.reason}`, LinkErr.PermissionDenied, 'result', verdict.reported ? 'debug' : 'warn');
       return;
     }
-    const admitted = this.authority.admit(mess);
-    if (admitted !== LinkErr.Ok) {
-      this.fail(`${what}: connection id ${mess.connectionId} refused`, admitted, 'result');
+    const admitted = this.authority.admit(mess, verdict.role);
+    if (admitted.error !== LinkErr.Ok) {
+      this.fail(`${what}: ${admitted.reason}`, admitted.error, 'result');
       return;
     }
     this.send(encodeU32(LinkErr.Ok));
@@ -184,7 +197,7 @@ export class LinkStage {
     clearTimeout(this.timer);
     const miniHeader = hasCap(mess.commonCaps, CommonCap.MiniHeader) && hasCap(this.authority.commonCaps, CommonCap.MiniHeader);
     try {
-      this.onLinked({ mess, miniHeader, leftover: this.queue.drain() });
+      this.onLinked({ mess, role: verdict.role, miniHeader, leftover: this.queue.drain() });
     } catch (err) {
       // The client already has its OK: no link error to send, so log and close.
       this.log.error(`link from ${this.conduit.peer}: ${what} could not start: ${errorMessage(err)}`);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
 import type { Channel } from '../channel-core/channel.js';
-import { Session } from '../channel-core/session.js';
+import { Session, type ViewerRole } from '../channel-core/session.js';
 import { CursorChannel } from '../channels/cursor.js';
 import { DEFAULT_DISPLAY_OPTIONS, DisplayChannel, type DisplayOptions } from '../channels/display.js';
 import { InputsChannel } from '../channels/inputs.js';
@@ -52,6 +52,10 @@ export interface SpiceServerOptions {
   tls?: { cert: string; key: string };
   tlsHandshakeTimeoutMs?: number;
   password?: string;
+  /** A second password: viewers who give it see and hear but do not control (roles). */
+  viewPassword?: string;
+  /** Viewers (sessions) served at once; a main link beyond it is refused (default: no limit). */
+  maxViewers?: number;
   disableTicketing?: boolean;
   ticketExpirySeconds?: number;
   /** Key pool size, back-off and ceiling of ticket checks, log interval of refusals (authenticator.ts). */
@@ -152,6 +156,7 @@ export class SpiceServer {
     this.keepAlive = options.keepAlive === false ? undefined : { ...DEFAULT_KEEPALIVE, ...options.keepAlive };
     this.ticketing = new Ticketing({
       password: options.password,
+      viewPassword: options.viewPassword,
       disabled: options.disableTicketing ?? options.password === undefined,
       expirySeconds: options.ticketExpirySeconds,
     });
@@ -236,16 +241,40 @@ export class SpiceServer {
       commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
       channelCaps: (type) => capWords(this.channels.get(type)?.caps() ?? []),
       securityCheck: (type, isSecure) => (secure.has(type) && !isSecure ? LinkErr.NeedSecured : LinkErr.Ok),
-      admit: (mess) => this.admit(mess),
+      capacityCheck: (type) => this.capacityCheck(type),
+      admit: (mess, role) => this.admit(mess, role),
     };
   }
 
-  private admit(mess: LinkMess): number {
+  private admit(mess: LinkMess, role: ViewerRole): { error: number; reason: string } {
     const ch = this.channels.get(mess.channelType);
-    if (mess.channelType === ChannelType.Main) return LinkErr.Ok;
-    if (!this.sessions.has(mess.connectionId)) return LinkErr.BadConnectionId;
-    if (!ch || ch.id !== mess.channelId) return LinkErr.ChannelNotAvailable;
-    return LinkErr.Ok;
+    if (mess.channelType === ChannelType.Main) return this.capacityCheck(mess.channelType);
+    const session = this.sessions.get(mess.connectionId);
+    if (!session) return { error: LinkErr.BadConnectionId, reason: `no session ${mess.connectionId}` };
+    if (!ch || ch.id !== mess.channelId) return { error: LinkErr.ChannelNotAvailable, reason: 'no such channel' };
+    // A view-only ticket must not open channels of a session that controls.
+    if (role === 'view' && session.role === 'control') {
+      return { error: LinkErr.PermissionDenied, reason: `a view-only ticket for session ${session.id.toString(16)}, which controls` };
+    }
+    return { error: LinkErr.Ok, reason: '' };
+  }
+
+  /**
+   * A new viewer (main link) beyond `maxViewers` is refused, before its key and again after its
+   * ticket (viewers may have joined meanwhile), with CHANNEL_NOT_AVAILABLE: the main channel is not
+   * available to one more viewer.
+   */
+  private capacityCheck(channelType: number): { error: number; reason: string } {
+    const max = this.options.maxViewers;
+    if (channelType !== ChannelType.Main || max === undefined || this.sessions.size < max) return { error: LinkErr.Ok, reason: '' };
+    return { error: LinkErr.ChannelNotAvailable, reason: `the server is full: ${this.sessions.size} viewers of at most ${max} (--max-viewers)` };
+  }
+
+  /** Viewers by role, for the log and the metrics. */
+  viewerCounts(): Record<ViewerRole, number> {
+    const counts: Record<ViewerRole, number> = { control: 0, view: 0 };
+    for (const s of this.sessions.values()) counts[s.role]++;
+    return counts;
   }
 
   /** Start the source and the listeners. Resolves once every port is listening. */
@@ -396,20 +425,31 @@ export class SpiceServer {
     const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY, meter);
     const conn: ChannelConnection = { stream, link: r.mess, miniHeader: r.miniHeader, leftover: r.leftover, log: log.child(channelName(r.mess.channelType)) };
     const channel = this.channels.get(r.mess.channelType)!;
-    const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer) : this.sessions.get(r.mess.connectionId)!;
+    const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer, r.role) : this.sessions.get(r.mess.connectionId)!;
     const client = channel.attach(conn, session);
     log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
     this.reportOnClose(client, session);
   }
 
-  private newSession(peer: string): Session {
+  private newSession(peer: string, role: ViewerRole): Session {
     let id: number;
     do id = randomInt(1, 0xffffffff);
     while (this.sessions.has(id));
-    const session = new Session(id, peer, this.log.child(`session ${id.toString(16)}`));
+    const session = new Session(id, peer, this.log.child(`session ${id.toString(16)}`), role);
     this.sessions.set(id, session);
-    session.onClose(() => this.sessions.delete(id));
+    this.log.info(`viewer ${id.toString(16)} from ${peer} joined (${role === 'view' ? 'view only' : 'control'}): ${this.viewerSummary()}`);
+    session.onClose(() => {
+      this.sessions.delete(id);
+      this.log.info(`viewer ${id.toString(16)} left: ${this.viewerSummary()}`);
+    });
     return session;
+  }
+
+  /** "3 viewers (1 control, 2 view only)". */
+  private viewerSummary(): string {
+    const c = this.viewerCounts();
+    const n = c.control + c.view;
+    return `${n} viewer${n === 1 ? '' : 's'} (${c.control} control, ${c.view} view only)`;
   }
 
   private reportOnClose(client: ChannelClient, session: Session): void {

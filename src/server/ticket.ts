@@ -1,5 +1,6 @@
 import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
+import type { ViewerRole } from '../channel-core/session.js';
 
 /** spice-gtk refuses longer passwords; the server does too. */
 export const MAX_PASSWORD_LENGTH = 60;
@@ -81,13 +82,15 @@ export function passwordsEqual(given: string, expected: string): boolean {
 export interface TicketingOptions {
   /** undefined together with `disabled` = anyone may connect. */
   password?: string | undefined;
+  /** A second password that gives view-only viewers (needs `password`). */
+  viewPassword?: string | undefined;
   disabled: boolean;
   /** Seconds after which the password stops being accepted (spice-server's ticket expiry). */
   expirySeconds?: number | undefined;
 }
 
 /** `reported`: the refusal is already in the log's summary of failures (auth-log.ts), so the link logs it quietly. */
-export type TicketVerdict = { ok: true } | { ok: false; reason: string; reported?: boolean };
+export type TicketVerdict = { ok: true; role: ViewerRole } | { ok: false; reason: string; reported?: boolean };
 
 /** Decides whether a decrypted ticket opens the door. */
 export class Ticketing {
@@ -97,8 +100,16 @@ export class Ticketing {
     private readonly opts: TicketingOptions,
     now: number = Date.now(),
   ) {
-    if (opts.password !== undefined && Buffer.byteLength(opts.password) > MAX_PASSWORD_LENGTH) {
-      throw new Error(`password longer than ${MAX_PASSWORD_LENGTH} bytes (spice-gtk cannot send it)`);
+    for (const p of [opts.password, opts.viewPassword]) {
+      if (p !== undefined && Buffer.byteLength(p) > MAX_PASSWORD_LENGTH) {
+        throw new Error(`password longer than ${MAX_PASSWORD_LENGTH} bytes (spice-gtk cannot send it)`);
+      }
+    }
+    if (opts.viewPassword !== undefined && (opts.password === undefined || opts.disabled)) {
+      throw new Error('a view-only password needs a password for control (otherwise every viewer controls)');
+    }
+    if (opts.viewPassword !== undefined && opts.viewPassword === opts.password) {
+      throw new Error('the view-only password must differ from the password');
     }
     this.expiresAt = opts.expirySeconds !== undefined ? now + opts.expirySeconds * 1000 : undefined;
   }
@@ -108,11 +119,15 @@ export class Ticketing {
   }
 
   verify(decrypted: string | undefined, now: number = Date.now()): TicketVerdict {
-    if (this.opts.disabled) return { ok: true };
+    if (this.opts.disabled) return { ok: true, role: 'control' };
     if (this.opts.password === undefined) return { ok: false, reason: 'ticketing is enabled but no password is set' };
     if (decrypted === undefined) return { ok: false, reason: 'ticket could not be decrypted' };
     if (this.expiresAt !== undefined && now > this.expiresAt) return { ok: false, reason: 'ticket expired' };
-    if (!passwordsEqual(decrypted, this.opts.password)) return { ok: false, reason: 'wrong password' };
-    return { ok: true };
+    // Both compared every time, so timing does not tell which password a ticket was close to.
+    const control = passwordsEqual(decrypted, this.opts.password);
+    const view = this.opts.viewPassword !== undefined && passwordsEqual(decrypted, this.opts.viewPassword);
+    if (control) return { ok: true, role: 'control' };
+    if (view) return { ok: true, role: 'view' };
+    return { ok: false, reason: 'wrong password' };
   }
 }

@@ -2,16 +2,17 @@ import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import net from 'node:net';
 import { capWords } from '../../src/protocol/caps.js';
 import { AuthMechanism, ChannelType, CommonCap } from '../../src/protocol/constants.js';
-import { decodeLinkReply, encodeLinkMess, encodeU32, LINK_HEADER_SIZE } from '../../src/protocol/link.js';
+import { decodeLinkReply, encodeLinkMess, encodeU32, LINK_HEADER_SIZE, type LinkMess } from '../../src/protocol/link.js';
 
 /** The main channel's link message as spice-gtk sends it (AUTH_SELECTION and MINI_HEADER). */
-export const MAIN_LINK = encodeLinkMess({
+const MAIN_MESS: LinkMess = {
   connectionId: 0,
   channelType: ChannelType.Main,
   channelId: 0,
   commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
   channelCaps: [],
-});
+};
+export const MAIN_LINK = encodeLinkMess(MAIN_MESS);
 
 /** A ticket for `password` under the SPKI key a link reply offered. */
 export function encryptTicket(pubKey: Buffer, password: string): Buffer {
@@ -30,7 +31,7 @@ export interface RawLinkOutcome {
 }
 
 /**
- * Link the main channel by hand over a real socket from `localAddress`: send the link message,
+ * Link the main channel (or the channel `link` names) by hand over a real socket from `localAddress`: send the link message,
  * read the reply, send AUTH_SPICE and the ticket `ticketFor` makes from the offered key, and read
  * the link result.
  */
@@ -38,7 +39,9 @@ export function rawLink(
   port: number,
   ticketFor: (pubKey: Buffer) => Buffer,
   localAddress = '127.0.0.1',
+  link: Partial<LinkMess> = {},
 ): Promise<RawLinkOutcome> {
+  const linkMess = Object.keys(link).length === 0 ? MAIN_LINK : encodeLinkMess({ ...MAIN_MESS, ...link });
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
     let buf = Buffer.alloc(0);
@@ -53,7 +56,7 @@ export function rawLink(
     };
     sock.on('connect', () => {
       sentAt = performance.now();
-      sock.write(MAIN_LINK);
+      sock.write(linkMess);
     });
     sock.on('error', (err) => finish(err));
     sock.on('data', (chunk: Buffer) => {
