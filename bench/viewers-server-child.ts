@@ -1,0 +1,58 @@
+/**
+ * The server of bench/viewers.ts, in a process of its own so that its CPU and memory can be read
+ * from /proc: spiced with the demo desktop or a recording (looped), drawing a marker every
+ * MARKER_MS (viewers-markers.ts). IPC (serialization 'advanced'):
+ *   child -> parent  { ready: { port, fdLimit } }  then { marker: { seq, t } } for each marker
+ *   parent -> child  { freeze: true } -> the source and the markers stop; reply { frozen: { digest } }
+ *                    { stop: true }
+ */
+import { parseArgs } from 'node:util';
+import { Logger, stderrSink } from '../src/util/log.js';
+import { DemoSource, RecordingSource, SpiceServer } from '../src/index.js';
+import type { DisplaySource } from '../src/seam/index.js';
+import { raiseFdLimit } from '../src/util/fd-limit.js';
+import { MARKER_MS, MARKER_RECT, monotonicNowMs, rgbDigest } from './viewers-markers.js';
+
+const { values } = parseArgs({ options: { play: { type: 'string' }, size: { type: 'string', default: '1024x768' } } });
+const [width, height] = values.size!.split('x').map(Number) as [number, number];
+const source: DisplaySource = values.play ? new RecordingSource(values.play, { pace: 'realtime', loop: true }) : new DemoSource({ width, height, sound: false });
+if (source instanceof RecordingSource) await source.preload(256 << 20);
+
+const limit = raiseFdLimit();
+const fdLimit = typeof limit === 'string' ? limit : `${limit.soft} (was ${limit.before}, hard ${limit.hard})`;
+const server = new SpiceServer({
+  source,
+  port: 0,
+  listen: '127.0.0.1',
+  audio: false,
+  web: false,
+  log: new Logger('warn', stderrSink),
+  // Hundreds of viewers link from one address at once.
+  preAuth: { perAddress: 8192, total: 8192 },
+});
+await server.start();
+
+let seq = 0;
+const markers = setInterval(() => {
+  const primary = server.desktop.primary;
+  if (!primary) return;
+  seq = (seq + 1) & 0xffffff;
+  server.desktop.display({ kind: 'fill', surfaceId: primary.id, rect: MARKER_RECT, color: seq });
+  process.send!({ marker: { seq, t: monotonicNowMs() } });
+}, MARKER_MS);
+
+process.on('message', (m: { freeze?: boolean; stop?: boolean }) => {
+  if (m.freeze) {
+    clearInterval(markers);
+    void Promise.resolve(source.stop()).then(() => {
+      const p = server.desktop.primary!;
+      process.send!({ frozen: { digest: rgbDigest(p.data), width: p.width, height: p.height } });
+    });
+  } else if (m.stop) {
+    clearInterval(markers);
+    void Promise.resolve(source.stop())
+      .then(() => server.stop())
+      .then(() => process.exit(0));
+  }
+});
+process.send!({ ready: { port: server.port, fdLimit } });
