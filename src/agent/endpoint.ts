@@ -172,12 +172,16 @@ export class AgentEndpoint implements AgentPeer {
     if (this.tokenReturnScheduled) return;
     this.tokenReturnScheduled = true;
     setImmediate(() => {
-      this.tokenReturnScheduled = false;
-      // Not between a reset and AGENT_START: the viewer's count restarts there.
-      if (this.closed || this.freshTokensAtStart || this.consumed === 0) return;
-      this.link.send(encodeAgentToken(this.consumed));
-      this.clientTokens += this.consumed;
-      this.consumed = 0;
+      const giveBack = (): void => {
+        this.tokenReturnScheduled = false;
+        // Not between a reset and AGENT_START: the viewer's count restarts there.
+        if (this.closed || this.freshTokensAtStart || this.consumed === 0) return;
+        this.link.send(encodeAgentToken(this.consumed));
+        this.clientTokens += this.consumed;
+        this.consumed = 0;
+      };
+      if (this.uploads) this.uploads.whenDrained(this, giveBack);
+      else giveBack();
     });
   }
 

@@ -15,4 +15,10 @@ export interface FileUploads {
   handle(peer: UploadPeer, m: FileXferMessage): void;
   /** The viewer left or its agent was reset: its transfers are cancelled and their partial files removed. */
   viewerGone(peer: UploadPeer): void;
+  /**
+   * Call `f` once the viewer's file data waiting to be written is small again (at once if it is):
+   * the agent holds the viewer's tokens back until then, so a fast viewer and a slow disk do not
+   * pile file data up in memory.
+   */
+  whenDrained(peer: UploadPeer, f: () => void): void;
 }

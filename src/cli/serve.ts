@@ -31,6 +31,10 @@ import { isLoopback } from '../util/address.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
 import { channelTypeByName } from '../protocol/constants.js';
 import { startPeriodicStats } from '../server/periodic-stats.js';
+import { DEFAULT_UPLOAD_LIMITS, UploadDir } from '../agent/upload-dir.js';
+import { access, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { CLIPBOARD_DIRECTIONS, DEFAULT_MAX_CLIPBOARD, type ClipboardDirection } from '../agent/hub.js';
 
 interface ServeOptions {
@@ -85,6 +89,8 @@ interface ServeOptions {
   name: string;
   clipboard: ClipboardDirection | false;
   maxClipboard: number;
+  uploadDir?: string;
+  maxUpload: number;
 }
 
 export function serveCommand(): Command {
@@ -139,6 +145,8 @@ export function serveCommand(): Command {
         .default('both'),
     )
     .option('--no-clipboard', 'no clipboard in either direction (same as --clipboard off)')
+    .option('--upload-dir <dir>', 'files dropped on a viewer\'s window land in DIR (never overwriting); off unless given')
+    .option('--max-upload <size>', 'with --upload-dir: largest file accepted (e.g. 512M)', parseByteSize, DEFAULT_UPLOAD_LIMITS.maxFileBytes)
     .option('--max-clipboard <size>', 'largest clipboard taken from or sent to a viewer (e.g. 16M)', parseByteSize, DEFAULT_MAX_CLIPBOARD)
     .option('--stats', 'print each connection\'s stream counters when it closes')
     .option('--stats-interval <ms>', 'every MS, one JSON line on stderr: RSS, heap, CPU, collections, viewers, bytes sent (soak runs)', parsePositive)
@@ -311,7 +319,11 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     pingTimeoutSeconds: opts.pingTimeout,
     client: { stallTimeoutMs: opts.drainTimeout * 1000 },
     audio: opts.sound,
-    agent: { clipboard: opts.clipboard === false ? 'off' : opts.clipboard, maxClipboard: opts.maxClipboard },
+    agent: {
+      clipboard: opts.clipboard === false ? 'off' : opts.clipboard,
+      maxClipboard: opts.maxClipboard,
+      uploads: await uploadDir(opts, log),
+    },
     micOut,
     wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
@@ -341,6 +353,21 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
   if (server.viewerDir) process.stdout.write(`  or open ${page} in a browser${asks}\n`);
   else if (opts.web) log.warn('no browser viewer: it is not built here (npm run build)');
   if (server.html5Dir) process.stdout.write(`  (spice-html5: ${page}spice-html5/)\n`);
+}
+
+/** --upload-dir: a directory that exists and can be written, or no uploads. */
+async function uploadDir(opts: ServeOptions, log: Logger): Promise<UploadDir | undefined> {
+  if (opts.uploadDir === undefined) return undefined;
+  const dir = resolvePath(opts.uploadDir);
+  const st = await stat(dir).catch((err: unknown) => {
+    throw new Error(`--upload-dir ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (!st.isDirectory()) throw new Error(`--upload-dir ${dir} is not a directory`);
+  await access(dir, fsConstants.W_OK).catch(() => {
+    throw new Error(`--upload-dir ${dir} is not writable`);
+  });
+  log.info(`files dropped by viewers go to ${dir}`);
+  return new UploadDir(dir, log.child('upload'), { ...DEFAULT_UPLOAD_LIMITS, maxFileBytes: opts.maxUpload });
 }
 
 /** Raise the descriptor limit as far as allowed and say what it is (each connection takes one). */
