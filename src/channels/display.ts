@@ -11,10 +11,14 @@ import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop
 import type { Surface } from '../display/surface.js';
 import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
-import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, SharedImage, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
+import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
 import { ScreenBands, type LoggedDraw } from './screen-bands.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
+import { monotonicMs } from '../util/mm-time.js';
+import { DEFAULT_VIDEO_OPTIONS, VideoStreams, type VideoOptions } from '../video/streams.js';
+import { ViewerVideo } from '../video/viewer-video.js';
+import { channelStreamHost, loggedDraw, takesStreams, viewerVideoHost } from './display-video.js';
 
 export interface DisplayOptions {
   compression: ImageCompression;
@@ -31,6 +35,10 @@ export interface DisplayOptions {
   ackWindow: number;
   /** Send repeated images from the viewer's cache (FROM_CACHE) instead of their pixels. */
   imageCache: boolean;
+  /** Video areas as MJPEG streams (src/video/). */
+  video: VideoOptions;
+  /** The multimedia clock viewers were given in MAIN_INIT; stream frames are stamped on it. */
+  mmTime: () => number;
 }
 
 export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
@@ -40,6 +48,8 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
   initTimeoutMs: 1000,
   ackWindow: 20,
   imageCache: true,
+  video: DEFAULT_VIDEO_OPTIONS,
+  mmTime: monotonicMs,
 };
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
@@ -58,6 +68,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   readonly pace = new ViewerPaceTracker(() => this.clients);
   /** The current screen, encoded once for every viewer that joins while it holds still. */
   readonly screen = new ScreenBands();
+  /** Video streams, the same for every viewer that takes them. */
+  readonly video: VideoStreams;
 
   constructor(
     log: Logger,
@@ -68,6 +80,9 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     super(log, clientOptions);
     desktop.addListener(this);
     desktop.pace = this.pace;
+    const host = channelStreamHost(() => this.clients, () => this.desktop.primary, options.mmTime, log.child('video'));
+    this.video = new VideoStreams(host, options.video);
+    this.video.reset(desktop.primary?.width, desktop.primary?.height);
   }
 
   caps(): number[] {
@@ -84,13 +99,21 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   onPrimaryUpdate(update: PrimaryUpdate): void {
     if (update.kind === 'primaryCreated' || update.kind === 'primaryDestroyed') {
       this.screen.reset();
+      // Streams end (viewers told) before the surface they play on goes.
+      const created = update.kind === 'primaryCreated' ? update.surface : undefined;
+      this.video.reset(created?.width, created?.height);
       for (const c of this.clients) c.surfaceChanged(update);
       return;
     }
+    // What viewers that take streams get instead: nothing inside a stream, the rest of a video copy.
+    const routed = this.video.route(update)?.map(loggedDraw);
     // One SharedImage per copy, so all viewers (and those who join later) share its encoding.
-    const draw: LoggedDraw = update.kind === 'copy' ? { kind: 'copy', rect: update.rect, shared: new SharedImage(update.image, update.src, update.rect) } : update;
+    const draw = loggedDraw(update);
     this.screen.record(draw);
-    for (const c of this.clients) c.draw(draw);
+    for (const c of this.clients) {
+      if (routed && takesStreams(c)) for (const d of routed) c.draw(d);
+      else c.draw(draw);
+    }
   }
 }
 
@@ -105,6 +128,8 @@ export class DisplayChannelClient extends ChannelClient {
   damagedCommands = 0;
   /** Queued draws dropped unsent because a later fill or copy covered them. */
   coveredDraws = 0;
+  /** This viewer's side of the video streams. */
+  readonly video: ViewerVideo;
 
   constructor(
     conn: ChannelConnection,
@@ -113,6 +138,17 @@ export class DisplayChannelClient extends ChannelClient {
   ) {
     super(conn, options);
     this.compression = channel.options.compression;
+    const host = viewerVideoHost({
+      push: (item) => this.push(item),
+      extract: (pred) => this.pipe.extract(pred).length,
+      hasChannelCap: (cap) => this.hasChannelCap(cap),
+      lagging: () => this.damage !== undefined,
+      surface: () => this.surface,
+      draw: (d) => this.draw(d),
+      peer: this.stream.peer,
+      log: this.log,
+    });
+    this.video = new ViewerVideo(host, channel.options.video.enabled);
   }
 
   /** Not the generic item count: queued draws are bounded by pixels and count, past which they become damage. */
@@ -171,6 +207,8 @@ export class DisplayChannelClient extends ChannelClient {
         return;
       }
       case 'streamReport':
+        this.video.report(m, this.channel.video.active);
+        return;
       case 'glDrawDone':
       case 'preferredVideoCodecType':
         return;

@@ -9,6 +9,7 @@ import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClient
 import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
 import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
 import { packKeyCode } from '../protocol/scancode.js';
+import type { OutMessage } from '../protocol/message.js';
 import { ClientChannel } from './channel.js';
 import { ClientDisplay } from './display.js';
 
@@ -27,6 +28,11 @@ export interface SpiceClientOptions {
   mainCaps?: number[];
   /** Playback channel caps to announce (default: Opus). */
   playbackCaps?: number[];
+  /**
+   * Announce MJPEG streams (and stream reports). Off by default: this client records stream frames
+   * but does not decode them, so by default it announces MULTI_CODEC without a codec and gets images.
+   */
+  streams?: boolean;
 }
 
 export interface ClientCursor {
@@ -50,6 +56,7 @@ export class SpiceClient extends EventEmitter<{
 }> {
   readonly display = new ClientDisplay();
   readonly channels = new Map<number, ClientChannel>();
+  private displayChannel: ClientChannel | undefined;
   readonly cursor: ClientCursor = { x: 0, y: 0, visible: false, shape: undefined, messages: 0 };
   init: MainInit | undefined;
   channelList: ChannelId[] = [];
@@ -117,7 +124,10 @@ export class SpiceClient extends EventEmitter<{
   private async openSecondary(type: number, sessionId: number): Promise<void> {
     switch (type) {
       case ChannelType.Display: {
-        const ch = await this.open(type, sessionId, [DisplayCap.MonitorsConfig], (_c, t, body) => this.onDisplay(t, body));
+        const video = this.options.streams ? [DisplayCap.CodecMjpeg, DisplayCap.StreamReport] : [];
+        const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...video];
+        const ch = await this.open(type, sessionId, caps, (_c, t, body) => this.onDisplay(t, body));
+        this.displayChannel = ch;
         ch.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }));
         return;
       }
@@ -141,6 +151,12 @@ export class SpiceClient extends EventEmitter<{
       default:
         await this.open(type, sessionId, [], () => {});
     }
+  }
+
+  /** Send a message on the display channel (stream reports in tests). */
+  sendDisplay(m: OutMessage): void {
+    if (!this.displayChannel) throw new Error('no display channel');
+    this.displayChannel.send(m);
   }
 
   private onDisplay(type: number, body: Buffer): void {

@@ -1,5 +1,5 @@
 import { Ropd } from '../protocol/constants.js';
-import type { DisplayBase, DisplayServerMessage } from '../protocol/display.js';
+import type { Clip, DisplayBase, DisplayServerMessage } from '../protocol/display.js';
 import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
 import { Surface } from '../display/surface.js';
 import { decodeClientImage, type ImageCache } from './images.js';
@@ -14,6 +14,16 @@ function checkSurfaceSize(id: number, width: number, height: number): void {
   }
 }
 
+export interface ClientStream {
+  create: Extract<DisplayServerMessage, { kind: 'streamCreate' }>;
+  clip: Clip;
+  frames: number;
+  lastFrame: Buffer | undefined;
+  lastMmTime: number;
+  report?: { uniqueId: number; maxWindow: number; timeoutMs: number };
+  ended: boolean;
+}
+
 /**
  * A viewer's framebuffer: applies display messages to client-side surfaces the way spice-gtk
  * does for everything spiced sends (fills, copies, copy bits, clips, caches), and counts what it
@@ -25,6 +35,10 @@ export class ClientDisplay {
   marks = 0;
   draws = 0;
   readonly unsupported = new Map<string, number>();
+  /** Video streams as the server described them, with their frames (recorded, not decoded: tests decode them). */
+  readonly streams = new Map<number, ClientStream>();
+  /** Every stream this client was told about, ended ones included, in order. */
+  readonly streamLog: ClientStream[] = [];
 
   get primary(): Surface | undefined {
     return this.surfaces.get(0);
@@ -64,6 +78,42 @@ export class ClientDisplay {
         return;
       case 'invalAllPixmaps':
         this.cache.clear();
+        return;
+      case 'streamCreate': {
+        const s: ClientStream = { create: m, clip: m.clip, frames: 0, lastFrame: undefined, lastMmTime: 0, ended: false };
+        this.streams.set(m.id, s);
+        this.streamLog.push(s);
+        return;
+      }
+      case 'streamData':
+      case 'streamDataSized': {
+        const s = this.streams.get(m.id);
+        if (!s) return this.skip('frame of an unknown stream');
+        s.frames++;
+        s.lastFrame = m.data;
+        s.lastMmTime = m.mmTime;
+        return;
+      }
+      case 'streamClip': {
+        const s = this.streams.get(m.id);
+        if (!s) return this.skip('clip of an unknown stream');
+        s.clip = m.clip;
+        return;
+      }
+      case 'streamActivateReport': {
+        const s = this.streams.get(m.streamId);
+        if (s) s.report = { uniqueId: m.uniqueId, maxWindow: m.maxWindow, timeoutMs: m.timeoutMs };
+        return;
+      }
+      case 'streamDestroy': {
+        const s = this.streams.get(m.id);
+        if (s) s.ended = true;
+        this.streams.delete(m.id);
+        return;
+      }
+      case 'streamDestroyAll':
+        for (const s of this.streams.values()) s.ended = true;
+        this.streams.clear();
         return;
       case 'monitorsConfig':
       case 'invalPalette':

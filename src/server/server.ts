@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { monotonicMs } from '../util/mm-time.js';
 import net from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
@@ -115,10 +116,7 @@ export interface ClientReport {
   tcp: TcpInfo | undefined;
 }
 
-/** Monotonic milliseconds, wrapped to u32 like spice-server's multimedia clock. */
-export function monotonicMs(): number {
-  return Number((process.hrtime.bigint() / 1_000_000n) & 0xffffffffn);
-}
+export { monotonicMs };
 
 /**
  * A SPICE server for one desktop and any number of viewers. Each viewer is a session: its main

@@ -1,0 +1,87 @@
+import type { PipeItem } from '../channel-core/pipe.js';
+import { cropImage } from '../display/pixels.js';
+import type { Surface } from '../display/surface.js';
+import type { Rect } from '../protocol/geometry.js';
+import type { Logger } from '../util/log.js';
+import type { DrawUpdate, StreamHost, StreamViewer } from '../video/streams.js';
+import type { ViewerVideoHost } from '../video/viewer-video.js';
+import { SharedImage } from './display-items.js';
+import type { LoggedDraw } from './screen-bands.js';
+
+/*
+ * The display channel's side of video streams (src/video/): what the streams and each viewer's
+ * stream state need from the channel, kept out of display.ts.
+ */
+
+/** A display viewer as the video glue sees it. */
+export interface VideoViewer {
+  readonly video: StreamViewer & { readonly enabled: boolean };
+  readonly isReady: boolean;
+  readonly isClosed: boolean;
+  draw(d: LoggedDraw): void;
+}
+
+/** A draw as viewers are given it: a copy's image shared (one encoding for every viewer). */
+export function loggedDraw(u: DrawUpdate): LoggedDraw {
+  return u.kind === 'copy' ? { kind: 'copy', rect: u.rect, shared: new SharedImage(u.image, u.src, u.rect) } : u;
+}
+
+/** `rect` of the surface as it is now, as a copy every viewer given it shares. */
+export function snapshotDraw(surface: Surface, rect: Rect): LoggedDraw {
+  const image = cropImage(surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
+  return loggedDraw({ kind: 'copy', rect, image, src: { x: 0, y: 0 } });
+}
+
+export function takesStreams(v: VideoViewer): boolean {
+  return v.isReady && !v.isClosed && v.video.enabled;
+}
+
+export function channelStreamHost(
+  viewers: () => Iterable<VideoViewer>,
+  surface: () => Surface | undefined,
+  mmTime: () => number,
+  log: Logger,
+): StreamHost {
+  function* taking(): Iterable<StreamViewer> {
+    for (const v of viewers()) if (takesStreams(v)) yield v.video;
+  }
+  return {
+    viewers: taking,
+    surface,
+    mmTime,
+    log,
+    refresh(rect) {
+      const s = surface();
+      if (!s) return;
+      const d = snapshotDraw(s, rect);
+      for (const v of viewers()) if (takesStreams(v)) v.draw(d);
+    },
+  };
+}
+
+/** What one viewer's stream state needs from its display connection. */
+export interface ViewerHostParts {
+  push(item: PipeItem): void;
+  extract(pred: (item: PipeItem) => boolean): number;
+  hasChannelCap(cap: number): boolean;
+  lagging(): boolean;
+  surface(): Surface | undefined;
+  draw(d: LoggedDraw): void;
+  peer: string;
+  log: Logger;
+}
+
+export function viewerVideoHost(p: ViewerHostParts): ViewerVideoHost {
+  return {
+    push: p.push,
+    dropQueued: p.extract,
+    hasChannelCap: p.hasChannelCap,
+    lagging: p.lagging,
+    peer: p.peer,
+    log: p.log,
+    refresh(rect) {
+      const s = p.surface();
+      if (s) p.draw(snapshotDraw(s, rect));
+    },
+  };
+}

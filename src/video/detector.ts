@@ -1,0 +1,161 @@
+import { estimateCodecCosts } from '../display/image-choice.js';
+import { intersectRect, rectIsEmpty, unionRect, type Rect } from '../protocol/geometry.js';
+import type { PixelImage } from '../seam/index.js';
+
+/**
+ * Finds video on the screen, for every viewer at once: areas redrawn with photo-like content at a
+ * steady rate. It works on a grid of cells rather than on each draw's box, because draws do not
+ * match the video: the X11 capture sends a frame as bands of changed rows, recordings of QXL guests
+ * as tiles. A cell counts a frame when a photo-like copy touches it (once per FRAME_GAP_MS, so the
+ * bands of one frame count once); a cell that counted enough frames in the last window is hot, and
+ * a connected group of hot cells, cut to the pixels that changed in them, is a video region.
+ *
+ * Text, a scrolling terminal and a blinking cursor never make a region: their copies are not
+ * photo-like (flat runs, sharp edges), scrolling arrives as copy-bits, and a cursor blinks at 1-2 Hz
+ * in a box far below the minimum size.
+ */
+
+export interface DetectorOptions {
+  /** Cell side in pixels. */
+  cell: number;
+  /** A cell is hot after this many frames within windowMs (8 in 1 s: at least 8 fps). */
+  minFrames: number;
+  windowMs: number;
+  /** spice-server streams nothing smaller than 96x96 in its default mode; neither do we. */
+  minWidth: number;
+  minHeight: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  cell: 16,
+  minFrames: 8,
+  windowMs: 1000,
+  minWidth: 96,
+  minHeight: 96,
+};
+
+/** Updates of one cell closer together than this belong to one frame (bands of one capture). */
+const FRAME_GAP_MS = 12;
+/** Frames a cell remembers (at least minFrames). */
+const RING = 16;
+/** Fewer sampled pixels than this say nothing about an image's nature. */
+const MIN_SAMPLES = 64;
+/** A copy is photo-like when QUIC's estimated cost is under this fraction of LZ's, as in image-choice. */
+const PHOTO_ADVANTAGE = 0.7;
+
+/**
+ * Photo-like content: smooth gradients and no exact repeats, the images QUIC (and JPEG) suit; UI
+ * content (text, flat areas, edges) is not. Unlike the codec choice, small images are judged too:
+ * recordings send video as small tiles.
+ */
+export function isPhotoLike(img: PixelImage): boolean {
+  const e = estimateCodecCosts(img);
+  return e.samples >= MIN_SAMPLES && e.quicBits < PHOTO_ADVANTAGE * e.lzBits;
+}
+
+export class VideoDetector {
+  private readonly cols: number;
+  private readonly rows: number;
+  /** Per cell: the times of its last RING frames (0 = none), and where the next one goes. */
+  private readonly times: Float64Array;
+  private readonly next: Uint8Array;
+  /** Per cell: the changed pixels inside it since it went hot (top, left, bottom, right; empty when top >= bottom). */
+  private readonly extent: Int32Array;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
+  ) {
+    this.cols = Math.ceil(width / options.cell);
+    this.rows = Math.ceil(height / options.cell);
+    const cells = this.cols * this.rows;
+    this.times = new Float64Array(cells * RING);
+    this.next = new Uint8Array(cells);
+    this.extent = new Int32Array(cells * 4);
+  }
+
+  /** A photo-like copy changed `rect` at `now` (ms). Other draws are not fed: they are not video. */
+  observe(rect: Rect, now: number): void {
+    const r = intersectRect(rect, { top: 0, left: 0, bottom: this.height, right: this.width });
+    if (rectIsEmpty(r)) return;
+    const c = this.options.cell;
+    for (let cy = Math.floor(r.top / c); cy * c < r.bottom; cy++) {
+      for (let cx = Math.floor(r.left / c); cx * c < r.right; cx++) this.touch(cy * this.cols + cx, r, now);
+    }
+  }
+
+  private touch(i: number, r: Rect, now: number): void {
+    const last = this.times[i * RING + ((this.next[i]! + RING - 1) % RING)]!;
+    if (last !== 0 && now - last < FRAME_GAP_MS) {
+      this.grow(i, r);
+      return;
+    }
+    if (!this.isHot(i, now)) this.resetExtent(i);
+    this.times[i * RING + this.next[i]!] = now;
+    this.next[i] = (this.next[i]! + 1) % RING;
+    this.grow(i, r);
+  }
+
+  private resetExtent(i: number): void {
+    this.extent.set([0, 0, 0, 0], i * 4);
+  }
+
+  /** Add the part of `r` inside cell i to the cell's extent. */
+  private grow(i: number, r: Rect): void {
+    const c = this.options.cell;
+    const cx = (i % this.cols) * c;
+    const cy = Math.floor(i / this.cols) * c;
+    const part = intersectRect(r, { top: cy, left: cx, bottom: cy + c, right: cx + c });
+    if (rectIsEmpty(part)) return;
+    const e = this.extent.subarray(i * 4, i * 4 + 4);
+    const u = e[0]! >= e[2]! ? part : unionRect({ top: e[0]!, left: e[1]!, bottom: e[2]!, right: e[3]! }, part);
+    e.set([u.top, u.left, u.bottom, u.right]);
+  }
+
+  private isHot(i: number, now: number): boolean {
+    let n = 0;
+    for (let k = 0; k < RING; k++) {
+      const t = this.times[i * RING + k]!;
+      if (t !== 0 && now - t <= this.options.windowMs) n++;
+    }
+    return n >= this.options.minFrames;
+  }
+
+  /** The video regions now: connected hot cells, cut to what changed in them, at least the minimum size. */
+  regions(now: number): Rect[] {
+    const hot = new Uint8Array(this.cols * this.rows);
+    for (let i = 0; i < hot.length; i++) hot[i] = this.isHot(i, now) ? 1 : 0;
+    const out: Rect[] = [];
+    for (let i = 0; i < hot.length; i++) {
+      if (hot[i] !== 1) continue;
+      const r = this.component(hot, i);
+      if (r && r.right - r.left >= this.options.minWidth && r.bottom - r.top >= this.options.minHeight) out.push(r);
+    }
+    return out;
+  }
+
+  /** Flood the 4-connected hot cells from `start` (marking them 2) and return the union of their extents. */
+  private component(hot: Uint8Array, start: number): Rect | undefined {
+    const stack = [start];
+    hot[start] = 2;
+    let box: Rect | undefined;
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      const e = this.extent.subarray(i * 4, i * 4 + 4);
+      if (e[0]! < e[2]!) {
+        const r = { top: e[0]!, left: e[1]!, bottom: e[2]!, right: e[3]! };
+        box = box ? unionRect(box, r) : r;
+      }
+      const x = i % this.cols;
+      const neighbours = [i - this.cols, i + this.cols, x > 0 ? i - 1 : -1, x < this.cols - 1 ? i + 1 : -1];
+      for (const n of neighbours) {
+        if (n >= 0 && n < hot.length && hot[n] === 1) {
+          hot[n] = 2;
+          stack.push(n);
+        }
+      }
+    }
+    return box;
+  }
+}

@@ -1,0 +1,340 @@
+import { intersectRect, rectContains, rectIsEmpty, rectsEqual, unionRect, type Rect } from '../protocol/geometry.js';
+import type { PrimaryUpdate } from '../display/desktop.js';
+import { cropImage } from '../display/pixels.js';
+import type { PixelImage } from '../seam/index.js';
+import { errorMessage, type Logger } from '../util/log.js';
+import { DEFAULT_DETECTOR_OPTIONS, isPhotoLike, VideoDetector, type DetectorOptions } from './detector.js';
+import { captureRgb, encodeJpeg } from './jpeg.js';
+import { subtractAll } from './rects.js';
+
+/**
+ * The video streams of the primary surface, the same for every viewer: which areas are streams,
+ * what their clip is, and their frames, each captured from the server's surface and encoded once
+ * for all viewers that take streams. A draw inside a stream does not reach those viewers (the next
+ * frame carries it); a draw that is not video (text, fills, a window over the video) reaches them
+ * as a draw and clips the stream there; when the video stops, the stream is destroyed and the area
+ * sent again losslessly, so the last frame is exact.
+ */
+
+export interface VideoOptions {
+  /** Stream video areas to viewers that decode MJPEG. */
+  enabled: boolean;
+  detector: DetectorOptions;
+  /** A stream with no video drawn in it for this long ends. */
+  stopMs: number;
+  /** At most this many frames a second per stream (spice-server caps at 30 too). */
+  maxFps: number;
+  quality: number;
+  maxStreams: number;
+  /**
+   * Milliseconds for detection and for when a stream ends. Tests drive it by hand: a shared machine
+   * may deliver a test's 25 fps at 5, and the rate is what decides.
+   */
+  clock: () => number;
+}
+
+export const DEFAULT_VIDEO_OPTIONS: VideoOptions = {
+  enabled: true,
+  detector: DEFAULT_DETECTOR_OPTIONS,
+  stopMs: 500,
+  maxFps: 30,
+  quality: 70,
+  maxStreams: 8,
+  clock: () => performance.now(),
+};
+
+/** How long a non-video draw inside a stream keeps that part clipped out of the stream. */
+const OCCLUDER_MS = 1000;
+/** Occluders remembered per stream; past this they merge into one box. */
+const MAX_OCCLUDERS = 16;
+/** How often the video regions are looked for while video is drawn. */
+const DETECT_EVERY_MS = 100;
+/** Stream ids are below 64 (spice-gtk and spice-html5 index arrays by them). */
+const MAX_STREAM_ID = 64;
+
+export interface VideoStream {
+  readonly id: number;
+  readonly rect: Rect;
+  /** The visible part (rect minus recent occluders); undefined when the stream is not clipped. */
+  clip: Rect[] | undefined;
+  readonly width: number;
+  readonly height: number;
+  /** Frames encoded so far. */
+  frames: number;
+}
+
+interface StreamState extends VideoStream {
+  occluders: { rect: Rect; at: number }[];
+  lastVideo: number;
+  lastCapture: number;
+  dirty: boolean;
+  busy: boolean;
+  ended: boolean;
+}
+
+/** What the streams need from the display channel. */
+export interface StreamHost {
+  /** Viewers taking streams now. */
+  viewers(): Iterable<StreamViewer>;
+  surface(): PixelImage | undefined;
+  /** Send `rect` of the surface as it is now, losslessly, to the viewers taking streams. */
+  refresh(rect: Rect): void;
+  mmTime(): number;
+  log: Logger;
+}
+
+export interface StreamViewer {
+  frame(stream: VideoStream, jpeg: Buffer, captureMm: number): void;
+  clip(stream: VideoStream): void;
+  destroy(stream: VideoStream): void;
+}
+
+/** A draw on the primary surface (not its creation or destruction). */
+export type DrawUpdate = Extract<PrimaryUpdate, { kind: 'fill' | 'copy' | 'copyBits' }>;
+
+/** What viewers taking streams get instead of one primary update (undefined: the update itself). */
+export type Routed = DrawUpdate[] | undefined;
+
+export class VideoStreams {
+  private detector: VideoDetector | undefined;
+  private readonly streams = new Map<number, StreamState>();
+  private lastDetect = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  /** Frames encoded, and encoding failures, for stats and tests. */
+  readonly stats = { started: 0, stopped: 0, frames: 0, failures: 0 };
+
+  constructor(
+    private readonly host: StreamHost,
+    readonly options: VideoOptions = DEFAULT_VIDEO_OPTIONS,
+  ) {}
+
+  private now(): number {
+    return this.options.clock();
+  }
+
+  get active(): readonly VideoStream[] {
+    return [...this.streams.values()];
+  }
+
+  /** The primary surface was created or destroyed: every stream ends, the detector starts over. */
+  reset(width?: number, height?: number): void {
+    for (const s of [...this.streams.values()]) this.end(s, false);
+    this.detector = width && height ? new VideoDetector(width, height, this.options.detector) : undefined;
+  }
+
+  /** Look at one update; say what viewers that take streams get instead of it. */
+  route(u: PrimaryUpdate): Routed {
+    if (!this.options.enabled || !this.detector) return undefined;
+    if (u.kind === 'primaryCreated' || u.kind === 'primaryDestroyed') return undefined;
+    const now = this.now();
+    const video = u.kind === 'copy' && isPhotoLike(u.image);
+    if (video) this.detector.observe(u.rect, now);
+    const touched = [...this.streams.values()].filter((s) => !rectIsEmpty(intersectRect(s.rect, u.rect)));
+    if (video) this.maybeDetect(now);
+    if (touched.length === 0) return undefined;
+    if (u.kind === 'copyBits') return this.routeCopyBits(u.rect, touched);
+    if (!video) {
+      for (const s of touched) this.occlude(s, u.rect, now);
+      return undefined;
+    }
+    for (const s of touched) this.videoDrawn(s, u.rect, now);
+    return this.outside(u, touched);
+  }
+
+  /**
+   * Copy-bits reads the viewer's pixels, which inside a stream are a lossy frame not yet shown:
+   * the streams it touches end, and the area goes as an image of the surface as it is now.
+   */
+  private routeCopyBits(rect: Rect, touched: StreamState[]): Routed {
+    let area = rect;
+    for (const s of touched) {
+      area = unionRect(area, s.rect);
+      this.end(s, false);
+    }
+    const surface = this.host.surface();
+    if (!surface) return [];
+    const image = cropImage(surface, area.left, area.top, area.right - area.left, area.bottom - area.top);
+    return [{ kind: 'copy', rect: area, image, src: { x: 0, y: 0 } }];
+  }
+
+  /** The parts of a video copy outside every stream it touches, as copies of the same image. */
+  private outside(u: Extract<PrimaryUpdate, { kind: 'copy' }>, touched: StreamState[]): DrawUpdate[] {
+    const rest = subtractAll(
+      [u.rect],
+      touched.map((s) => s.rect),
+    );
+    return rest.map((r) => ({
+      kind: 'copy',
+      rect: r,
+      image: u.image,
+      src: { x: u.src.x + r.left - u.rect.left, y: u.src.y + r.top - u.rect.top },
+    }));
+  }
+
+  private videoDrawn(s: StreamState, rect: Rect, now: number): void {
+    s.lastVideo = now;
+    // Video drawn where an occluder was: the occluder has gone (a letterbox that faded in, a window moved away).
+    const kept = s.occluders.filter((o) => rectIsEmpty(intersectRect(o.rect, rect)));
+    if (kept.length !== s.occluders.length) {
+      s.occluders = kept;
+      this.updateClip(s);
+    }
+    this.markDirty(s);
+  }
+
+  private occlude(s: StreamState, rect: Rect, now: number): void {
+    const r = intersectRect(s.rect, rect);
+    s.occluders.push({ rect: r, at: now });
+    if (s.occluders.length > MAX_OCCLUDERS) {
+      const box = s.occluders.map((o) => o.rect).reduce(unionRect);
+      s.occluders = [{ rect: box, at: now }];
+    }
+    this.updateClip(s);
+  }
+
+  private updateClip(s: StreamState): void {
+    const visible =
+      s.occluders.length === 0
+        ? undefined
+        : subtractAll(
+            [s.rect],
+            s.occluders.map((o) => o.rect),
+          );
+    if (sameClip(visible, s.clip)) return;
+    s.clip = visible;
+    for (const v of this.host.viewers()) v.clip(s);
+  }
+
+  private maybeDetect(now: number): void {
+    if (now - this.lastDetect < DETECT_EVERY_MS || !this.detector) return;
+    this.lastDetect = now;
+    if (!this.hasViewers()) return;
+    for (const region of this.detector.regions(now)) {
+      const overlapping = [...this.streams.values()].filter((s) => !rectIsEmpty(intersectRect(s.rect, region)));
+      if (overlapping.some((s) => rectContains(s.rect, region))) continue;
+      // The video moved or grew: the old streams end (exact area) and one stream takes the new region.
+      for (const s of overlapping) this.end(s, true);
+      this.start(region, now);
+    }
+  }
+
+  private hasViewers(): boolean {
+    for (const _ of this.host.viewers()) return true;
+    return false;
+  }
+
+  private start(rect: Rect, now: number): void {
+    const id = this.freeId();
+    if (id === undefined) return;
+    const width = rect.right - rect.left;
+    const height = rect.bottom - rect.top;
+    const s: StreamState = {
+      id,
+      rect,
+      clip: undefined,
+      width,
+      height,
+      frames: 0,
+      occluders: [],
+      lastVideo: now,
+      lastCapture: -Infinity,
+      dirty: false,
+      busy: false,
+      ended: false,
+    };
+    this.streams.set(id, s);
+    this.stats.started++;
+    this.host.log.debug(`stream ${id} starts: ${width}x${height} at ${rect.left},${rect.top}`);
+    this.ensureTimer();
+    this.markDirty(s);
+  }
+
+  private freeId(): number | undefined {
+    if (this.streams.size >= this.options.maxStreams) return undefined;
+    for (let id = 0; id < MAX_STREAM_ID; id++) if (!this.streams.has(id)) return id;
+    return undefined;
+  }
+
+  /** End a stream: viewers destroy it, and (refresh) get its area as it is now, losslessly. */
+  private end(s: StreamState, refresh: boolean): void {
+    if (s.ended) return;
+    s.ended = true;
+    this.streams.delete(s.id);
+    this.stats.stopped++;
+    this.host.log.debug(`stream ${s.id} ends after ${s.frames} frames`);
+    for (const v of this.host.viewers()) v.destroy(s);
+    if (refresh) this.host.refresh(s.rect);
+    if (this.streams.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Streams whose video stopped end; old occluders expire. */
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), 100);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const s of [...this.streams.values()]) {
+      if (now - s.lastVideo > this.options.stopMs) {
+        this.end(s, true);
+        continue;
+      }
+      const kept = s.occluders.filter((o) => now - o.at <= OCCLUDER_MS);
+      if (kept.length !== s.occluders.length) {
+        s.occluders = kept;
+        this.updateClip(s);
+      }
+    }
+  }
+
+  /** Capture soon (the rest of this frame's bands first), at most maxFps, one encode at a time. */
+  private markDirty(s: StreamState): void {
+    s.dirty = true;
+    if (s.busy) return;
+    s.busy = true;
+    const wait = Math.max(0, s.lastCapture + 1000 / this.options.maxFps - this.now());
+    setTimeout(() => this.capture(s), wait);
+  }
+
+  private capture(s: StreamState): void {
+    const surface = this.host.surface();
+    if (s.ended || !surface) return;
+    s.dirty = false;
+    s.lastCapture = this.now();
+    const captureMm = this.host.mmTime();
+    const rgb = captureRgb(surface, s.rect);
+    encodeJpeg(rgb, s.width, s.height, this.options.quality).then(
+      (jpeg) => this.encoded(s, jpeg, captureMm),
+      (err: unknown) => {
+        this.stats.failures++;
+        this.host.log.warn(`stream ${s.id}: JPEG encoding failed (${errorMessage(err)}); sending images instead`);
+        s.busy = false;
+        this.end(s, true);
+      },
+    );
+  }
+
+  private encoded(s: StreamState, jpeg: Buffer, captureMm: number): void {
+    s.busy = false;
+    if (s.ended) return;
+    s.frames++;
+    this.stats.frames++;
+    for (const v of this.host.viewers()) v.frame(s, jpeg, captureMm);
+    if (s.dirty) this.markDirty(s);
+  }
+
+  /** Stop everything (server shutdown). */
+  close(): void {
+    for (const s of [...this.streams.values()]) this.end(s, false);
+  }
+}
+
+function sameClip(a: Rect[] | undefined, b: Rect[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((r, i) => rectsEqual(r, b[i]!));
+}

@@ -1,0 +1,250 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { encodeStreamReport, type Rect } from '../src/protocol/index.js';
+import { SpiceServer } from '../src/server/server.js';
+import { FeedSource } from '../src/sources/feed.js';
+import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
+import { textFrame, videoFrame } from './helpers/video-frames.js';
+
+/*
+ * Video streams end to end through the real server and sockets, with the project's headless viewer
+ * (which records stream messages and frames; the frames are decoded here with sharp). Frames are
+ * pushed in real time: detection needs a steady rate over a fraction of a second.
+ */
+
+const W = 640;
+const H = 480;
+const VIDEO: Rect = { top: 64, left: 96, bottom: 64 + 192, right: 96 + 320 };
+
+interface Rig {
+  feed: FeedSource;
+  server: SpiceServer;
+  viewers: SpiceClient[];
+}
+
+let rig: Rig | undefined;
+const clock = { ms: 0 };
+
+afterEach(async () => {
+  if (!rig) return;
+  for (const v of rig.viewers) v.close();
+  await rig.server.stop();
+  rig = undefined;
+});
+
+async function start(viewerOptions: Array<{ streams: boolean }>): Promise<Rig> {
+  const feed = new FeedSource();
+  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+  feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
+  // The streams' clock is the test's: on a shared machine a test's 25 fps may reach the server at 5,
+  // and the rate decides what is video. Each frame played advances it by 1000 / fps.
+  clock.ms = 0;
+  const display = { video: { ...DEFAULT_VIDEO_OPTIONS, clock: () => clock.ms } };
+  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
+  await server.start();
+  const viewers = viewerOptions.map((o) => new SpiceClient({ port: server.port, channels: [2], streams: o.streams }));
+  rig = { feed, server, viewers };
+  for (const v of viewers) {
+    await v.connect();
+    await v.waitFor(() => v.display.marks > 0, 5000, 'first frame');
+  }
+  return rig;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Draw `frames` frames into `rect` at `fps`, as the X11 capture does: each frame as bands of 48 rows. */
+async function play(
+  feed: FeedSource,
+  rect: Rect,
+  frames: number,
+  fps: number,
+  make = videoFrame,
+  first = 0,
+): Promise<void> {
+  const w = rect.right - rect.left;
+  const h = rect.bottom - rect.top;
+  // Made beforehand, so that playing them costs the test nothing but the pushes.
+  const images = Array.from({ length: frames }, (_, i) => make(w, h, first + i));
+  for (const img of images) {
+    for (let top = 0; top < h; top += 48) {
+      const bottom = Math.min(h, top + 48);
+      const band = {
+        width: w,
+        height: bottom - top,
+        stride: img.stride,
+        data: img.data.subarray(top * img.stride, bottom * img.stride),
+      };
+      feed.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: rect.top + top, left: rect.left, bottom: rect.top + bottom, right: rect.right },
+        image: band,
+      });
+    }
+    clock.ms += 1000 / fps;
+    await sleep(1000 / fps);
+  }
+}
+
+/** Let the streams' clock run on for `ms` (real time too, for the timer that looks at it). */
+async function idle(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    clock.ms += 50;
+    await sleep(50);
+  }
+}
+
+function exact(v: SpiceClient, server: SpiceServer): boolean {
+  return sameRgb(v.display.primary!, server.desktop.primary!);
+}
+
+/** PSNR of a JPEG frame against the server's pixels of `rect` now. */
+async function psnrAgainst(jpeg: Buffer, server: SpiceServer, rect: Rect): Promise<number> {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  const s = server.desktop.primary!;
+  let sum = 0;
+  for (let y = 0; y < info.height; y++) {
+    for (let x = 0; x < info.width; x++) {
+      const o = ((rect.top + y) * s.width + rect.left + x) * 4;
+      const i = (y * info.width + x) * info.channels;
+      for (let c = 0; c < 3; c++) sum += (data[i + c]! - s.data[o + 2 - c]!) ** 2;
+    }
+  }
+  return 10 * Math.log10((255 * 255) / (sum / (info.width * info.height * 3)));
+}
+
+describe('video streams', () => {
+  it('stream a video-like region as MJPEG, then end on the exact final frame', async () => {
+    const { feed, server, viewers } = await start([{ streams: true }, { streams: false }]);
+    const [streamer, plain] = viewers as [SpiceClient, SpiceClient];
+    await play(feed, VIDEO, 30, 25);
+    await streamer.waitFor(() => (streamer.display.streamLog[0]?.frames ?? 0) >= 3, 3000, 'stream frames');
+    const s = streamer.display.streamLog[0]!;
+    expect(s.create.codec).toBe(1);
+    expect(s.create.flags & 1).toBe(1);
+    // The stream covers the video, cut to the pixels that changed, not the cells around them.
+    expect(s.create.dest).toEqual(VIDEO);
+    expect(s.report).toBeDefined();
+    // The last frame shows the video's last picture (encoding may finish after the last draw: wait
+    // on real time, not on the streams' clock): decoded, it is close to the server's pixels.
+    await sleep(500);
+    const psnr = await psnrAgainst(s.lastFrame!, server, VIDEO);
+    expect(psnr).toBeGreaterThan(30);
+    expect(plain.display.streamLog).toEqual([]);
+    // Video stops: within 1 s of the streams' clock the stream ends and the area is sent again losslessly.
+    await idle(700);
+    await streamer.waitFor(() => s.ended && exact(streamer, server), 2000, 'stream ended, exact frame');
+    await plain.waitFor(() => exact(plain, server), 2000, 'plain viewer exact');
+    expect(server.display.video.stats.frames).toBeGreaterThan(0);
+  }, 15_000);
+
+  it('start no stream for a scrolling terminal or a blinking cursor', async () => {
+    const { feed, server, viewers } = await start([{ streams: true }]);
+    const term: Rect = { top: 200, left: 0, bottom: 440, right: 400 };
+    let on = false;
+    for (let n = 0; n < 30; n++) {
+      // A terminal: new text lines, scrolled up by copy-bits, at 25 updates a second.
+      feed.push({
+        kind: 'copyBits',
+        surfaceId: 0,
+        src: { x: 0, y: 214 },
+        dest: { top: 200, left: 0, bottom: 426, right: 400 },
+      });
+      feed.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 426, left: 0, bottom: 440, right: 400 },
+        image: textFrame(400, 14, n),
+      });
+      // And a redrawn page of text beside it.
+      feed.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 420, bottom: 196, right: 620 },
+        image: textFrame(200, 196, n),
+      });
+      if (n % 10 === 0) {
+        on = !on;
+        feed.push({
+          kind: 'fill',
+          surfaceId: 0,
+          rect: { top: 100, left: 10, bottom: 114, right: 18 },
+          color: on ? 0xffffff : 0,
+        });
+      }
+      clock.ms += 40;
+      await sleep(40);
+    }
+    await idle(200);
+    expect(server.display.video.stats.started).toBe(0);
+    expect(viewers[0]!.display.streamLog).toEqual([]);
+    void term;
+  }, 15_000);
+
+  it('clip the stream where a window overlaps it, and keep that part lossless', async () => {
+    const { feed, server, viewers } = await start([{ streams: true }]);
+    const v = viewers[0]!;
+    const playing = play(feed, VIDEO, 40, 25);
+    await v.waitFor(() => (v.display.streamLog[0]?.frames ?? 0) >= 2, 3000, 'stream frames');
+    const win: Rect = { top: 40, left: 300, bottom: 160, right: 520 };
+    feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
+    feed.push({
+      kind: 'copy',
+      surfaceId: 0,
+      dest: { top: 50, left: 310, bottom: 150, right: 510 },
+      image: textFrame(200, 100, 7),
+    });
+    await v.waitFor(() => v.display.streamLog[0]?.clip.type === 'rects', 2000, 'stream clip');
+    const clip = v.display.streamLog[0]!.clip;
+    if (clip.type !== 'rects') throw new Error('unreachable');
+    // The visible part is the video minus the window: no clip rect reaches into the window.
+    for (const r of clip.rects)
+      expect(r.right <= win.left || r.top >= win.bottom || r.bottom <= win.top || r.left >= win.right).toBe(true);
+    const area = clip.rects.reduce((a, r) => a + (r.right - r.left) * (r.bottom - r.top), 0);
+    expect(area).toBe(320 * 192 - (416 - 300) * (160 - 64));
+    await playing;
+    await idle(700);
+    await v.waitFor(() => exact(v, server), 3000, 'exact after the video');
+  }, 15_000);
+
+  it('send images to a viewer that reports it cannot decode, and to one whose reports are absurd', async () => {
+    const { feed, server, viewers } = await start([{ streams: true }, { streams: true }, { streams: true }]);
+    const [cannot, absurd, good] = viewers as [SpiceClient, SpiceClient, SpiceClient];
+    const playing = play(feed, VIDEO, 45, 25);
+    await good.waitFor(() => viewers.every((v) => (v.display.streamLog[0]?.frames ?? 0) >= 2), 3000, 'stream frames');
+    const report = (v: SpiceClient, numFrames: number, numDrops: number): void => {
+      const s = v.display.streamLog[0]!;
+      const r = {
+        streamId: s.create.id,
+        uniqueId: s.report!.uniqueId,
+        startFrameMmTime: 0,
+        endFrameMmTime: 0,
+        numFrames,
+        numDrops,
+        lastFrameDelay: 0,
+        audioDelay: 0,
+      };
+      v.sendDisplay(encodeStreamReport(r));
+    };
+    report(cannot, 0, 0xffffffff);
+    report(absurd, 1_000_000, 0);
+    await cannot.waitFor(
+      () => cannot.display.streamLog[0]!.ended,
+      2000,
+      'stream destroyed for the viewer that cannot decode',
+    );
+    await absurd.waitFor(() => absurd.display.streamLog[0]!.ended, 2000, 'stream destroyed for the absurd reporter');
+    const goodFrames = good.display.streamLog[0]!.frames;
+    await playing;
+    // The others went on streaming; the two went back to images and never got a stream again.
+    expect(good.display.streamLog[0]!.frames).toBeGreaterThan(goodFrames);
+    expect(cannot.display.streamLog).toHaveLength(1);
+    expect(absurd.display.streamLog).toHaveLength(1);
+    await idle(700);
+    for (const v of viewers) await v.waitFor(() => exact(v, server), 3000, 'exact at the end');
+    expect(cannot.errors).toEqual([]);
+  }, 20_000);
+});
