@@ -13,11 +13,12 @@ import { GtkAgent } from './helpers/gtk-agent.js';
 import { diffPixels, hasSpiceGlib, missing, readImage } from './helpers/tools.js';
 
 const haveGtk = hasSpiceGlib();
+const NO_GTK = missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0');
 const CTRL = 0x1d;
 const KEY_V = 0x2f;
 
 describe.skipIf(!haveGtk)(
-  `the agent with spice-gtk's main channel${haveGtk ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`,
+  `the agent with spice-gtk's main channel${haveGtk ? '' : ` (${NO_GTK})`}`,
   () => {
     const work = mkdtempSync(join(tmpdir(), 'spiced-agent-gtk-'));
     const uploadsDir = mkdtempSync(join(tmpdir(), 'spiced-agent-gtk-up-'));

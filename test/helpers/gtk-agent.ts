@@ -54,7 +54,8 @@ export class GtkAgent {
         this.waiters.delete(check);
         reject(
           new Error(
-            `spice-gtk: no "${event}" event in ${timeoutMs} ms; events ${JSON.stringify(this.events.slice(from))}; stderr ${this.stderr}`,
+            `spice-gtk: no "${event}" event in ${timeoutMs} ms; ` +
+              `events ${JSON.stringify(this.events.slice(from))}; stderr ${this.stderr}`,
           ),
         );
       }, timeoutMs);
