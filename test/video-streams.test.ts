@@ -5,8 +5,8 @@ import { sameRgb } from '../src/display/pixels.js';
 import { encodeStreamReport, type Rect } from '../src/protocol/index.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
-import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
-import { textFrame, videoFrame } from './helpers/video-frames.js';
+import { clock, idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
+import { textFrame } from './helpers/video-frames.js';
 
 /*
  * Video streams end to end through the real server and sockets, with the project's headless viewer
@@ -25,7 +25,6 @@ interface Rig {
 }
 
 let rig: Rig | undefined;
-const clock = { ms: 0 };
 
 afterEach(async () => {
   if (!rig) return;
@@ -38,10 +37,7 @@ async function start(viewerOptions: Array<{ streams: boolean }>): Promise<Rig> {
   const feed = new FeedSource();
   feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
   feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
-  // The streams' clock is the test's: on a shared machine a test's 25 fps may reach the server at 5,
-  // and the rate decides what is video. Each frame played advances it by 1000 / fps.
-  clock.ms = 0;
-  const display = { video: { ...DEFAULT_VIDEO_OPTIONS, clock: () => clock.ms } };
+  const display = videoOnTestClock();
   const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
   await server.start();
   const viewers = viewerOptions.map((o) => new SpiceClient({ port: server.port, channels: [2], streams: o.streams }));
@@ -51,50 +47,6 @@ async function start(viewerOptions: Array<{ streams: boolean }>): Promise<Rig> {
     await v.waitFor(() => v.display.marks > 0, 5000, 'first frame');
   }
   return rig;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Draw `frames` frames into `rect` at `fps`, as the X11 capture does: each frame as bands of 48 rows. */
-async function play(
-  feed: FeedSource,
-  rect: Rect,
-  frames: number,
-  fps: number,
-  make = videoFrame,
-  first = 0,
-): Promise<void> {
-  const w = rect.right - rect.left;
-  const h = rect.bottom - rect.top;
-  // Made beforehand, so that playing them costs the test nothing but the pushes.
-  const images = Array.from({ length: frames }, (_, i) => make(w, h, first + i));
-  for (const img of images) {
-    for (let top = 0; top < h; top += 48) {
-      const bottom = Math.min(h, top + 48);
-      const band = {
-        width: w,
-        height: bottom - top,
-        stride: img.stride,
-        data: img.data.subarray(top * img.stride, bottom * img.stride),
-      };
-      feed.push({
-        kind: 'copy',
-        surfaceId: 0,
-        dest: { top: rect.top + top, left: rect.left, bottom: rect.top + bottom, right: rect.right },
-        image: band,
-      });
-    }
-    clock.ms += 1000 / fps;
-    await sleep(1000 / fps);
-  }
-}
-
-/** Let the streams' clock run on for `ms` (real time too, for the timer that looks at it). */
-async function idle(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 50) {
-    clock.ms += 50;
-    await sleep(50);
-  }
 }
 
 function exact(v: SpiceClient, server: SpiceServer): boolean {
@@ -120,7 +72,7 @@ describe('video streams', () => {
   it('stream a video-like region as MJPEG, then end on the exact final frame', async () => {
     const { feed, server, viewers } = await start([{ streams: true }, { streams: false }]);
     const [streamer, plain] = viewers as [SpiceClient, SpiceClient];
-    await play(feed, VIDEO, 30, 25);
+    await play(feed, VIDEO, makeFrames(VIDEO, 30), 25);
     await streamer.waitFor(() => (streamer.display.streamLog[0]?.frames ?? 0) >= 3, 3000, 'stream frames');
     const s = streamer.display.streamLog[0]!;
     expect(s.create.codec).toBe(1);
@@ -187,7 +139,7 @@ describe('video streams', () => {
   it('clip the stream where a window overlaps it, and keep that part lossless', async () => {
     const { feed, server, viewers } = await start([{ streams: true }]);
     const v = viewers[0]!;
-    const playing = play(feed, VIDEO, 40, 25);
+    const playing = play(feed, VIDEO, makeFrames(VIDEO, 40), 25);
     await v.waitFor(() => (v.display.streamLog[0]?.frames ?? 0) >= 2, 3000, 'stream frames');
     const win: Rect = { top: 40, left: 300, bottom: 160, right: 520 };
     feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
@@ -213,7 +165,7 @@ describe('video streams', () => {
   it('send images to a viewer that reports it cannot decode, and to one whose reports are absurd', async () => {
     const { feed, server, viewers } = await start([{ streams: true }, { streams: true }, { streams: true }]);
     const [cannot, absurd, good] = viewers as [SpiceClient, SpiceClient, SpiceClient];
-    const playing = play(feed, VIDEO, 45, 25);
+    const playing = play(feed, VIDEO, makeFrames(VIDEO, 45), 25);
     await good.waitFor(() => viewers.every((v) => (v.display.streamLog[0]?.frames ?? 0) >= 2), 3000, 'stream frames');
     const report = (v: SpiceClient, numFrames: number, numDrops: number): void => {
       const s = v.display.streamLog[0]!;

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PixelImage } from '../src/display/pixels.js';
+import type { Rect } from '../src/protocol/geometry.js';
+import { SpiceServer } from '../src/server/server.js';
+import { FeedSource } from '../src/sources/feed.js';
+import { diffPixels, hasSpiceGlib, missing, readImage, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
+import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
+
+/*
+ * Real viewers play spiced's MJPEG streams: spice-gtk (SpiceClientGLib, what remote-viewer uses)
+ * shows stream frames where the video is while it plays, and the exact final frame once it stops.
+ */
+
+const W = 640;
+const H = 400;
+const VIDEO: Rect = { top: 48, left: 64, bottom: 48 + 192, right: 64 + 320 };
+const VIEWER = join(__dirname, 'helpers', 'spice-gtk-video.py');
+const haveGlib = hasSpiceGlib();
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+async function startServer(): Promise<{ feed: FeedSource; server: SpiceServer }> {
+  const feed = new FeedSource();
+  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+  feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
+  const server = new SpiceServer({
+    source: feed,
+    port: 0,
+    listen: '127.0.0.1',
+    audio: false,
+    display: videoOnTestClock(),
+  });
+  await server.start();
+  return { feed, server };
+}
+
+/** The spice-gtk viewer: resolves once it shows the first frame; shot() saves its picture. */
+function gtkViewer(
+  port: number,
+): Promise<{ shot: (path: string) => Promise<PixelImage>; log: () => string; child: ChildProcess }> {
+  const child = spawn(SYSTEM_PYTHON, [VIEWER, '--port', String(port)], { env: { ...process.env, SPICE_DEBUG: '1' } });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const lines = createInterface({ input: child.stdout });
+  const waiting: Array<(line: string) => void> = [];
+  // GLib prints its debug lines (SPICE_DEBUG) on stdout too: only the helper's own answers are answers.
+  lines.on('line', (line) => {
+    if (/^(ready|saved |error )/.test(line)) waiting.shift()?.(line);
+    else log += line + '\n';
+  });
+  const next = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
+  const shot = async (path: string): Promise<PixelImage> => {
+    const saved = next();
+    child.stdin.write(`shot ${path}\n`);
+    expect(await saved).toBe(`saved ${path}`);
+    return readImage(path);
+  };
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`viewer exited (${code}): ${log.slice(-2000)}`)));
+    void next().then((line) => (line === 'ready' ? resolve({ shot, log: () => log, child }) : reject(new Error(line))));
+  });
+}
+
+/** PSNR of `rect` of a screenshot against a picture of that size. */
+function psnr(shot: PixelImage, rect: Rect, frame: PixelImage): number {
+  let sum = 0;
+  for (let y = 0; y < frame.height; y++) {
+    for (let x = 0; x < frame.width; x++) {
+      const a = (rect.top + y) * shot.stride + (rect.left + x) * 4;
+      const b = y * frame.stride + x * 4;
+      for (let c = 0; c < 3; c++) sum += (shot.data[a + c]! - frame.data[b + c]!) ** 2;
+    }
+  }
+  return 10 * Math.log10((255 * 255) / (sum / (frame.width * frame.height * 3)));
+}
+
+const noGlib = haveGlib
+  ? ''
+  : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`;
+
+describe.skipIf(!haveGlib)(`spice-gtk plays spiced's streams${noGlib}`, () => {
+  it('shows stream frames while the video plays and the exact final frame after it', async () => {
+    const { feed, server } = await startServer();
+    const viewer = await gtkViewer(server.port);
+    cleanup = async () => {
+      viewer.child.kill();
+      await server.stop();
+    };
+    const dir = tempDir('spiced-video-');
+    const frames = makeFrames(VIDEO, 50);
+    let startedAt = -1;
+    let during: PixelImage | undefined;
+    await play(feed, VIDEO, frames, 25, async (n) => {
+      if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
+      if (n === 44) during = await viewer.shot(join(dir, 'during.png'));
+    });
+    expect(startedAt).toBeGreaterThanOrEqual(0);
+    // Once the stream started no draw reaches the viewer inside it: a picture there that matches a
+    // later frame came from a stream frame, decoded and shown by spice-gtk.
+    const scores = frames.map((f) => psnr(during!, VIDEO, f));
+    const best = scores.indexOf(Math.max(...scores));
+    expect(best).toBeGreaterThan(startedAt + 2);
+    expect(scores[best]).toBeGreaterThan(28);
+    expect(viewer.log()).toMatch(/display_handle_stream_create/);
+    // The video stops: the stream ends, the area comes again losslessly.
+    await idle(700);
+    await sleep(500);
+    expect(diffPixels(await viewer.shot(join(dir, 'after.png')), server.desktop.primary!)).toBe(0);
+  }, 30_000);
+});
