@@ -24,7 +24,7 @@ import { encodeCursorSet } from '../src/protocol/cursor.js';
 import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeMark, type DisplayBase } from '../src/protocol/display.js';
 import { encodeDataHeader, FrameDecoder } from '../src/protocol/header.js';
 import { encodeMainInit } from '../src/protocol/main.js';
-import type { OutMessage } from '../src/protocol/message.js';
+import { messageSize, type OutMessage } from '../src/protocol/message.js';
 
 export interface MessageBenchResult {
   suite: 'messages';
@@ -90,8 +90,7 @@ const ENCODERS: ReadonlyArray<[string, () => OutMessage]> = [
 /** Body plus mini header, summed over iovecs (also keeps the optimiser from dropping the work). */
 function encodeWithHeader(encode: () => OutMessage): number {
   const m = encode();
-  let size = 0;
-  for (const p of m.parts) size += p.length;
+  const size = messageSize(m);
   return encodeDataHeader(true, m.type, size, 0n).length + size;
 }
 
@@ -116,9 +115,7 @@ function benchEncoder(name: string, encode: () => OutMessage): MessageBenchResul
 
 /** Mini header + body, flattened: what arrives on the wire. */
 function wireBytes(m: OutMessage): Buffer[] {
-  let size = 0;
-  for (const p of m.parts) size += p.length;
-  return [encodeDataHeader(true, m.type, size, 0n), ...m.parts];
+  return [encodeDataHeader(true, m.type, messageSize(m), 0n), ...m.parts];
 }
 
 /**

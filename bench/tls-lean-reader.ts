@@ -13,7 +13,7 @@ import { encodeAck, encodeAckSync, encodePong } from '../src/protocol/common.js'
 import { ChannelType, CommonMsg, DisplayCap, DisplayMsg } from '../src/protocol/constants.js';
 import { encodeDisplayInit } from '../src/protocol/display.js';
 import { encodeDataHeader } from '../src/protocol/header.js';
-import type { OutMessage } from '../src/protocol/message.js';
+import { messageSize, type OutMessage } from '../src/protocol/message.js';
 
 const MINI_HEADER = 6;
 const FULL_HEADER = 18;
@@ -100,10 +100,8 @@ export class LeanDisplayReader {
   }
 
   private send(m: OutMessage): void {
-    let size = 0;
-    for (const p of m.parts) size += p.length;
     this.socket!.cork();
-    this.socket!.write(encodeDataHeader(this.mini, m.type, size, ++this.serial));
+    this.socket!.write(encodeDataHeader(this.mini, m.type, messageSize(m), ++this.serial));
     for (const p of m.parts) this.socket!.write(p);
     this.socket!.uncork();
   }

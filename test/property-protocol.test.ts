@@ -16,7 +16,6 @@ import {
   decodeMainServerMessage,
   decodePlaybackServerMessage,
   decodeRecordClientMessage,
-  decodeRecordServerMessage,
   encodeChannelsList,
   encodeCopyBits,
   encodeCursorSet,
@@ -83,7 +82,6 @@ const bodyDecoders: Record<string, (type: number, body: Buffer) => unknown> = {
   decodeInputsClientMessage,
   decodeInputsServerMessage,
   decodePlaybackServerMessage,
-  decodeRecordServerMessage,
   decodeRecordClientMessage,
 };
 

@@ -28,7 +28,7 @@ const HUGE = [0xffffffff, 0x7fffffff, 0x80000000, 0x10000000, 0x1000000, 0x10000
 const LINK_FIELDS = [12, LINK_HEADER_SIZE + 0, LINK_HEADER_SIZE + 6, LINK_HEADER_SIZE + 10, LINK_HEADER_SIZE + 14];
 
 /** Where each data message's mini header starts, from `from` to the end. */
-export function messageOffsets(bytes: Buffer, from: number): number[] {
+function messageOffsets(bytes: Buffer, from: number): number[] {
   const out: number[] = [];
   let at = from;
   while (at + MINI_HEADER_SIZE <= bytes.length) {
@@ -121,7 +121,7 @@ const names = Object.keys(mutators);
  * Longest case: repeats of repeats would otherwise grow to gigabytes and stall the fuzzer itself
  * (its own event loop then makes healthy viewers late, which would be reported as a server hang).
  */
-export const MAX_CASE_BYTES = 256 * 1024;
+const MAX_CASE_BYTES = 256 * 1024;
 
 /** One to three mutations of `bytes` (data messages from `linkEnd`), deterministic in `rng`. */
 export function mutate(rng: Rng, bytes: Buffer, linkEnd: number, donor: Buffer): Mutation {

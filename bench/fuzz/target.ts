@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  */
 
 /** dist/src/cli/main.js, found from this file whether it runs compiled (dist/bench/fuzz) or from source. */
-export function cliPath(): string {
+function cliPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..', '..') : join(here, '..', '..');
   return join(root, 'dist', 'src', 'cli', 'main.js');
@@ -133,7 +133,7 @@ export class ServerTarget {
   }
 }
 
-export function procRss(pid: number): number {
+function procRss(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
     return m ? Number(m[1]) * 1024 : 0;

@@ -91,7 +91,7 @@ function magnitudeSpectrum(x: Float64Array, size: number): Float64Array {
 }
 
 /** Iterative radix-2 Cooley-Tukey FFT; `re.length` must be a power of two. */
-export function fftInPlace(re: Float64Array, im: Float64Array): void {
+function fftInPlace(re: Float64Array, im: Float64Array): void {
   const n = re.length;
   if (n !== im.length || (n & (n - 1)) !== 0) throw new RangeError(`FFT size must be a power of two, got ${n}`);
   bitReversePermute(re, im);

@@ -45,7 +45,7 @@ const DEFAULT_MASKS: Record<number, number> = {
   8: 0x63f, // 7.1: FL FR FC LFE BL BR SL SR
 };
 
-export function defaultChannelMask(channels: number): number {
+function defaultChannelMask(channels: number): number {
   return DEFAULT_MASKS[Math.min(channels, 8)] ?? 0;
 }
 

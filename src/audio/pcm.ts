@@ -13,24 +13,13 @@ export const FRAME_MS = 10;
 export const FRAME_SAMPLES_PER_CHANNEL = (SAMPLE_RATE * FRAME_MS) / 1000;
 /** Interleaved samples in one 10 ms stereo frame. */
 export const FRAME_SAMPLES = FRAME_SAMPLES_PER_CHANNEL * CHANNELS;
-/** Bytes of S16LE in one 10 ms stereo frame (the RAW-mode DATA payload size). */
-export const FRAME_BYTES = FRAME_SAMPLES * 2;
 
 const HOST_IS_LE = endianness() === 'LE';
-
-export function silentFrame(): Int16Array {
-  return new Int16Array(FRAME_SAMPLES);
-}
 
 export function clampInt16(x: number): number {
   if (x >= 32767) return 32767;
   if (x <= -32768) return -32768;
   return Math.round(x);
-}
-
-/** Milliseconds of audio in `samples` interleaved samples at 48 kHz with `channels` channels. */
-export function durationMs(samples: number, channels = CHANNELS, sampleRate = SAMPLE_RATE): number {
-  return (samples / channels / sampleRate) * 1000;
 }
 
 /**
@@ -131,10 +120,6 @@ export function applyGain(pcm: Int16Array, gain: number): Int16Array {
   const out = new Int16Array(pcm.length);
   for (let i = 0; i < pcm.length; i++) out[i] = clampInt16(pcm[i]! * gain);
   return out;
-}
-
-export function dbToGain(db: number): number {
-  return 10 ** (db / 20);
 }
 
 /**

@@ -9,10 +9,10 @@ import { SAMPLE_RATE, clampInt16 } from './pcm.js';
 export {
   AudioTimeline,
   FramePacer,
-  type AudioTimelineOptions,
-  type FramePacerOptions,
-  type PlayOptions,
-  type TimedFrame,
+  
+  
+  
+  
 } from './timeline.js';
 
 export interface SineOptions {
@@ -142,9 +142,4 @@ export function keyBlip(options: BlipOptions = {}): Int16Array {
       { frequency: f * 3, level: 0.1 },
     ],
   });
-}
-
-/** Silence of the given length, stereo. */
-export function silence(durationMs: number): Int16Array {
-  return new Int16Array(samplesFor(durationMs) * 2);
 }

@@ -49,7 +49,7 @@ export function parseWav(bytes: Uint8Array): WavAudio {
 }
 
 /** Any WAV file as the playback format: 48 kHz stereo, 16-bit. */
-export function wavToPlayback(audio: WavAudio): Int16Array {
+function wavToPlayback(audio: WavAudio): Int16Array {
   const { channels, sampleRate, channelMask } = audio.format;
   const stereo =
     channels <= 2 ? toStereo(audio.samples, channels) : toStereo(audio.samples, channels, downmixWeights(channels, channelMask));

@@ -4,7 +4,7 @@ import { hasCap } from '../protocol/caps.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
 import type { LinkMess } from '../protocol/link.js';
-import type { OutMessage } from '../protocol/message.js';
+import { messageSize, type OutMessage } from '../protocol/message.js';
 import type { SpiceStream } from '../transport/stream.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { AckWindow } from './ack-window.js';
@@ -207,10 +207,8 @@ export abstract class ChannelClient {
   }
 
   private sendMessage(m: OutMessage): void {
-    let size = 0;
-    for (const p of m.parts) size += p.length;
     this.serial++;
-    const header = encodeDataHeader(this.miniHeader, m.type, size, this.serial);
+    const header = encodeDataHeader(this.miniHeader, m.type, messageSize(m), this.serial);
     this.stream.writeMessage([header, ...m.parts]);
     this.ack.onSent();
   }

@@ -1,3 +1,4 @@
+import { ChannelType } from '../protocol/constants.js';
 import type { Logger } from '../util/log.js';
 import type { ChannelClient, ChannelClientOptions, ChannelConnection } from './channel-client.js';
 import type { Session } from './session.js';
@@ -25,13 +26,9 @@ export abstract class Channel<C extends ChannelClient = ChannelClient> {
     const client = this.createClient(conn, session);
     this.clients.add(client);
     client.onClose(() => this.clients.delete(client));
-    session.add(client, this.type === 1);
+    session.add(client, this.type === ChannelType.Main);
     // The bytes that came with the link may already have closed it (a malformed message).
     if (!client.isClosed) client.start();
     return client;
-  }
-
-  closeAll(reason: string): void {
-    for (const c of [...this.clients]) c.close(reason);
   }
 }

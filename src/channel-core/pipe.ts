@@ -1,4 +1,4 @@
-import type { OutMessage } from '../protocol/message.js';
+import { messageSize, type OutMessage } from '../protocol/message.js';
 
 /**
  * A pipe item: one message waiting to be sent to one client. It holds its payload by reference
@@ -16,9 +16,7 @@ export interface PipeItem {
 
 /** An item for a message that is already encoded. */
 export function messageItem(m: OutMessage): PipeItem {
-  let weight = 0;
-  for (const p of m.parts) weight += p.length;
-  return { marshal: () => m, weight };
+  return { marshal: () => m, weight: messageSize(m) };
 }
 
 /**

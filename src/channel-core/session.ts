@@ -18,7 +18,6 @@ export class Session {
   main: ChannelClient | undefined;
   mouseMode: number = MouseMode.Client;
   private closed = false;
-  private readonly mouseModeListeners = new Set<(mode: number) => void>();
   private readonly closeListeners = new Set<(reason: string) => void>();
   readonly startedAt = Date.now();
 
@@ -61,12 +60,6 @@ export class Session {
   setMouseMode(mode: number): void {
     if (mode === this.mouseMode) return;
     this.mouseMode = mode;
-    for (const l of this.mouseModeListeners) l(mode);
-  }
-
-  onMouseModeChange(l: (mode: number) => void): () => void {
-    this.mouseModeListeners.add(l);
-    return () => this.mouseModeListeners.delete(l);
   }
 
   onClose(l: (reason: string) => void): void {

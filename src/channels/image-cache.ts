@@ -3,7 +3,7 @@
  * choice (up to 2^40 pixels here), and tiny images would otherwise add an entry (a ~60-byte key)
  * for every distinct image sent, for the life of the connection.
  */
-export const MAX_CACHE_ENTRIES = 16384;
+const MAX_CACHE_ENTRIES = 16384;
 
 /**
  * The server's model of one viewer's pixmap cache. spice-gtk never evicts on its own: the server

@@ -72,9 +72,8 @@ export class MainChannelClient extends ChannelClient {
   private readonly pingsInFlight = new Map<number, bigint>();
   /** When the oldest PING not yet answered was sent (hrtime ns); undefined when all are answered. */
   private unansweredSince: bigint | undefined;
-  /** Latest and smallest round-trip times measured with PING/PONG, in ms. */
+  /** Latest round-trip time measured with PING/PONG, in ms. */
   rttMs: number | undefined;
-  minRttMs: number | undefined;
   attached = false;
   private warnedMouseMode = false;
   private readonly agent: AgentEndpoint | undefined;
@@ -225,6 +224,5 @@ export class MainChannelClient extends ChannelClient {
     this.unansweredSince = this.pingsInFlight.values().next().value;
     const rtt = Number(process.hrtime.bigint() - sent) / 1e6;
     this.rttMs = rtt;
-    this.minRttMs = this.minRttMs === undefined ? rtt : Math.min(this.minRttMs, rtt);
   }
 }

@@ -1,6 +1,6 @@
 import { Desktop, type PrimaryUpdate } from '../display/desktop.js';
 import { allocImage, type PixelImage } from '../display/pixels.js';
-import type { Rect } from '../protocol/geometry.js';
+import { rect } from '../protocol/geometry.js';
 import { copyBitsItem, copyItem, fillItem, SharedImage, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
 import type { ImageCompression } from '../display/wire-image.js';
@@ -49,10 +49,6 @@ function drawForNobody(seed: number): void {
   desktop.display({ kind: 'copyBits', surfaceId: 0, src: { x: 0, y: 130 }, dest: rect(0, 120, WIDTH, 70) });
   // The same glyph-like image again: a cache hit.
   desktop.display({ kind: 'copy', surfaceId: 0, dest: rect(160, 0, 160, 120), image: text(160, 120, seed) });
-}
-
-function rect(left: number, top: number, w: number, h: number): Rect {
-  return { left, top, right: left + w, bottom: top + h };
 }
 
 function viewerOf(compression: ImageCompression): ViewerImaging {

@@ -7,7 +7,7 @@ import { encodePng } from '../display/png.js';
  * `spiced render FILE -o OUT.png`: play any recording (spiced, or SPICE_REPLAY plain/.gz/.xz) to
  * its last frame and save that as PNG.
  */
-export async function renderCommandAction(file: string, opts: { output: string }): Promise<void> {
+async function renderCommandAction(file: string, opts: { output: string }): Promise<void> {
   const frame = await renderRecording(file);
   await writeFile(opts.output, encodePng(frame));
 }

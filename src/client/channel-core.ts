@@ -1,6 +1,6 @@
 import { decodeCommonServerMessage, encodeAck, encodeAckSync, encodePong, type CommonServerMessage } from '../protocol/common.js';
 import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
-import type { OutMessage } from '../protocol/message.js';
+import { messageSize, type OutMessage } from '../protocol/message.js';
 import { ClientLink, type ClientLinkParams, type ClientLinkResult } from './link.js';
 
 export interface ClientChannelStats {
@@ -68,9 +68,7 @@ export class ChannelCore {
   }
 
   send(m: OutMessage): void {
-    let size = 0;
-    for (const p of m.parts) size += p.length;
-    this.handlers.write([encodeDataHeader(this.mini, m.type, size, ++this.serial), ...m.parts]);
+    this.handlers.write([encodeDataHeader(this.mini, m.type, messageSize(m), ++this.serial), ...m.parts]);
   }
 
   private frames(chunk: Buffer): void {

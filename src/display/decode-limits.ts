@@ -12,7 +12,7 @@ export interface ImageDecodeLimits {
 }
 
 /** The largest surface spiced makes (16384 x 16384, 1 GiB of pixels): nothing it draws is bigger. */
-export const MAX_DECODED_PIXELS = 16384 * 16384;
+const MAX_DECODED_PIXELS = 16384 * 16384;
 
 /** Throws BAD_IMAGE when `width` x `height` is above the caller's limit. */
 export function checkPixelLimit(

@@ -66,10 +66,6 @@ export class Desktop implements DisplaySink {
     this.listeners.add(l);
   }
 
-  removeListener(l: DesktopListener): void {
-    this.listeners.delete(l);
-  }
-
   private emit(update: PrimaryUpdate): void {
     for (const l of this.listeners) l.onPrimaryUpdate?.(update);
   }

@@ -30,7 +30,7 @@ export const LZ_HEADER_SIZE = 28;
 /** LzImageType values (spice-common lz_common.h). */
 export const LzImageType = { Rgb16: 6, Rgb24: 7, Rgb32: 8, Rgba: 9, Xxxa: 10, A8: 11 } as const;
 /** A literal run carries at most 32 pixels (control bytes 0..31). */
-export const LZ_MAX_LITERALS = 32;
+const LZ_MAX_LITERALS = 32;
 /** Largest o = D - 1 of the two-byte (near) distance form; o = 8191 would collide with the far marker. */
 export const LZ_MAX_NEAR_OFFSET = 8190;
 /** Largest o = D - 1 the far form can carry (8191 + a 16-bit value). */

@@ -105,8 +105,3 @@ export function countRgbDifferences(a: PixelImage, b: PixelImage): number {
   }
   return n + Math.abs(a.width * a.height - b.width * b.height);
 }
-
-/** 0x00RRGGBB from components. */
-export function rgb(r: number, g: number, b: number): number {
-  return ((r & 0xff) << 16) | ((g & 0xff) << 8) | (b & 0xff);
-}

@@ -17,8 +17,8 @@ export const QUIC_HEADER_WORDS = 5;
 export const QUIC_MAX_PIXELS = 512 * 1024 * 1024 - 1;
 
 /** Bits per channel: this implementation codes 8-bit channels only (RGB16 would use 5). */
-export const BPC = 8;
-export const BPC_MASK = 0xff;
+const BPC = 8;
+const BPC_MASK = 0xff;
 /** One adaptive Golomb-Rice code per parameter l = 0..7 (MAXNUMCODES with BPC 8). */
 export const NUM_CODES = BPC;
 /** Longest codeword: longer Golomb codes are replaced by an escape ("not GR") codeword. */

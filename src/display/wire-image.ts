@@ -13,7 +13,7 @@ import { cropImage, type PixelImage } from './pixels.js';
  */
 export type ImageCompression = 'auto' | 'lz' | 'quic' | 'off';
 
-export const IMAGE_COMPRESSIONS: readonly ImageCompression[] = ['auto', 'lz', 'quic', 'off'];
+const IMAGE_COMPRESSIONS: readonly ImageCompression[] = ['auto', 'lz', 'quic', 'off'];
 
 export function parseImageCompression(s: string): ImageCompression {
   if ((IMAGE_COMPRESSIONS as readonly string[]).includes(s)) return s as ImageCompression;
@@ -74,9 +74,4 @@ export function imageParts(p: ImagePayload, id: bigint, flags: number): Buffer[]
   encodeImageDescriptor(head, 0, { id, type: p.type, flags, width: p.width, height: p.height });
   p.head.copy(head, IMAGE_DESCRIPTOR_SIZE);
   return [head, p.data];
-}
-
-/** A SpiceImage for `img` with a fresh id and no cache flags. */
-export function encodeWireImage(img: PixelImage, compression: ImageCompression): Buffer[] {
-  return imageParts(encodeImagePayload(img, compression), nextImageId(), 0);
 }

@@ -15,11 +15,3 @@ export function capWords(caps: readonly number[]): number[] {
   }
   return words;
 }
-
-export function capList(words: CapWords): number[] {
-  const out: number[] = [];
-  words.forEach((w, i) => {
-    for (let b = 0; b < 32; b++) if ((w >>> b) & 1) out.push(i * 32 + b);
-  });
-  return out;
-}

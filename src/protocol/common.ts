@@ -129,11 +129,6 @@ export function encodePong(id: number, timestamp: bigint): OutMessage {
   return outMessage(CommonMsgc.Pong, b);
 }
 
-export function encodeClientDisconnecting(timeStamp: bigint, reason: number): OutMessage {
-  const m = encodeDisconnecting(timeStamp, reason);
-  return outMessage(CommonMsgc.Disconnecting, ...m.parts);
-}
-
 /** Decode a common client message; undefined when `type` is channel-specific. */
 export function decodeCommonClientMessage(type: number, body: Buffer): CommonClientMessage | undefined {
   const r = new Reader(body);

@@ -20,7 +20,6 @@ export const ChannelType = {
   Port: 10,
   Webdav: 11,
 } as const;
-export type ChannelTypeValue = (typeof ChannelType)[keyof typeof ChannelType];
 
 const channelNames: Record<number, string> = {
   1: 'main',

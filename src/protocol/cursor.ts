@@ -87,14 +87,6 @@ export function encodeCursorHide(): OutMessage {
   return emptyBody(CursorMsg.Hide);
 }
 
-export function encodeCursorReset(): OutMessage {
-  return emptyBody(CursorMsg.Reset);
-}
-
-export function encodeCursorInvalAll(): OutMessage {
-  return emptyBody(CursorMsg.InvalAll);
-}
-
 function readCursor(r: Reader): SpiceCursor {
   const flags = r.u16();
   let header: CursorHeader | null = null;

@@ -109,14 +109,6 @@ export function encodeMark(): OutMessage {
   return emptyBody(DisplayMsg.Mark);
 }
 
-export function encodeReset(): OutMessage {
-  return emptyBody(DisplayMsg.Reset);
-}
-
-export function encodeInvalAllPalettes(): OutMessage {
-  return emptyBody(DisplayMsg.InvalAllPalettes);
-}
-
 /** MONITORS_CONFIG: u16 count | u16 max_allowed | {u32 id, surface_id, width, height, x, y, flags}[count] */
 export function encodeMonitorsConfig(heads: readonly MonitorHead[], maxAllowed: number): OutMessage {
   const b = Buffer.allocUnsafe(4 + 28 * heads.length);
@@ -170,10 +162,6 @@ export function encodeInvalList(ids: readonly bigint[]): OutMessage {
     b.writeBigUInt64LE(id, 3 + 9 * i);
   });
   return outMessage(DisplayMsg.InvalList, b);
-}
-
-export function encodeInvalAllPixmaps(): OutMessage {
-  return outMessage(DisplayMsg.InvalAllPixmaps, Buffer.from([0]));
 }
 
 function readBase(r: Reader): DisplayBase {

@@ -14,6 +14,7 @@ export interface Point {
   y: number;
 }
 
+/** The rect of a box given by its top-left corner and size. */
 export function rect(left: number, top: number, width: number, height: number): Rect {
   return { top, left, bottom: top + height, right: left + width };
 }
@@ -54,10 +55,6 @@ export function unionRect(a: Rect, b: Rect): Rect {
 
 export function rectContains(outer: Rect, inner: Rect): boolean {
   return inner.left >= outer.left && inner.top >= outer.top && inner.right <= outer.right && inner.bottom <= outer.bottom;
-}
-
-export function rectsEqual(a: Rect, b: Rect): boolean {
-  return a.top === b.top && a.left === b.left && a.bottom === b.bottom && a.right === b.right;
 }
 
 export function writeRect(w: Writer, r: Rect): void {

@@ -8,7 +8,7 @@ import { ByteQueue } from './byte-queue.js';
  * The mini header is used when both sides announced common cap MINI_HEADER.
  */
 export const MINI_HEADER_SIZE = 6;
-export const FULL_HEADER_SIZE = 18;
+const FULL_HEADER_SIZE = 18;
 
 export function headerSize(mini: boolean): number {
   return mini ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;

@@ -68,27 +68,6 @@ export function encodeBinaryImage(d: ImageDescriptor, data: Buffer): Buffer[] {
   return [head, data];
 }
 
-/** An uncompressed 32-bit top-down bitmap without palette (stride must be 4 x width for html5). */
-export function encodeBitmapImage(d: ImageDescriptor, format: number, stride: number, data: Buffer): Buffer[] {
-  const head = Buffer.allocUnsafe(IMAGE_DESCRIPTOR_SIZE + 18);
-  encodeImageDescriptor(head, 0, d);
-  const o = IMAGE_DESCRIPTOR_SIZE;
-  head[o] = format;
-  head[o + 1] = BitmapFlags.TopDown;
-  head.writeUInt32LE(d.width, o + 2);
-  head.writeUInt32LE(d.height, o + 6);
-  head.writeUInt32LE(stride, o + 10);
-  head.writeUInt32LE(0, o + 14); // palette ptr: none
-  return [head, data];
-}
-
-export function encodeSurfaceImage(d: ImageDescriptor, surfaceId: number): Buffer[] {
-  const b = Buffer.allocUnsafe(IMAGE_DESCRIPTOR_SIZE + 4);
-  encodeImageDescriptor(b, 0, d);
-  b.writeUInt32LE(surfaceId, IMAGE_DESCRIPTOR_SIZE);
-  return [b];
-}
-
 export function encodeFromCacheImage(d: ImageDescriptor): Buffer[] {
   const b = Buffer.allocUnsafe(IMAGE_DESCRIPTOR_SIZE);
   encodeImageDescriptor(b, 0, d);
@@ -106,7 +85,7 @@ function readPalette(body: Buffer, ptr: number): Palette {
 }
 
 /** Bytes per row needed by a bitmap format, for bounds checks. */
-export function bitmapRowBytes(format: number, width: number): number {
+function bitmapRowBytes(format: number, width: number): number {
   switch (format) {
     case 1:
     case 2:

@@ -18,7 +18,7 @@ export const LINK_REPLY_SIZE = 178;
 export const PUB_KEY_SIZE = 162;
 export const TICKET_SIZE = 128;
 /** spice-server refuses larger link messages; so do we (a header must not make us buffer megabytes). */
-export const MAX_LINK_MESS_SIZE = 4096;
+const MAX_LINK_MESS_SIZE = 4096;
 
 export interface LinkHeader {
   magic: number;
@@ -42,7 +42,7 @@ export interface LinkReply {
   channelCaps: number[];
 }
 
-export function encodeLinkHeader(size: number, major = SPICE_VERSION_MAJOR, minor = SPICE_VERSION_MINOR): Buffer {
+function encodeLinkHeader(size: number, major = SPICE_VERSION_MAJOR, minor = SPICE_VERSION_MINOR): Buffer {
   const b = Buffer.allocUnsafe(LINK_HEADER_SIZE);
   b.writeUInt32LE(SPICE_MAGIC, 0);
   b.writeUInt32LE(major, 4);

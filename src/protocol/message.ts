@@ -12,6 +12,7 @@ export function outMessage(type: number, ...parts: Buffer[]): OutMessage {
   return { type, parts };
 }
 
+/** Bytes of a message body: the sum of its parts (the data header's size field). */
 export function messageSize(m: OutMessage): number {
   let n = 0;
   for (const p of m.parts) n += p.length;

@@ -13,12 +13,6 @@ export type PlaybackServerMessage =
   | { kind: 'mute'; mute: boolean } // u8
   | { kind: 'latency'; latencyMs: number }; // u32
 
-export type RecordServerMessage =
-  | { kind: 'start'; channels: number; format: number; frequency: number } // u32 | u16 | u32
-  | { kind: 'stop' }
-  | { kind: 'volume'; volumes: number[] }
-  | { kind: 'mute'; mute: boolean };
-
 export type RecordClientMessage =
   | { kind: 'data'; time: number; data: Buffer } // u32 time | data (rest)
   | { kind: 'mode'; time: number; mode: number; data: Buffer } // u32 | u16 | data
@@ -65,12 +59,6 @@ export function encodePlaybackMute(mute: boolean): OutMessage {
   return outMessage(PlaybackMsg.Mute, Buffer.from([mute ? 1 : 0]));
 }
 
-export function encodePlaybackLatency(latencyMs: number): OutMessage {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32LE(latencyMs >>> 0, 0);
-  return outMessage(PlaybackMsg.Latency, b);
-}
-
 function readVolumes(r: Reader): number[] {
   const n = r.u8();
   const v: number[] = [];
@@ -106,34 +94,6 @@ export function encodeRecordStart(channels: number, format: number, frequency: n
   b.writeUInt16LE(format, 4);
   b.writeUInt32LE(frequency, 6);
   return outMessage(RecordMsg.Start, b);
-}
-
-export function encodeRecordStop(): OutMessage {
-  return emptyBody(RecordMsg.Stop);
-}
-
-export function encodeRecordVolume(volumes: readonly number[]): OutMessage {
-  return outMessage(RecordMsg.Volume, volumeBody(volumes));
-}
-
-export function encodeRecordMute(mute: boolean): OutMessage {
-  return outMessage(RecordMsg.Mute, Buffer.from([mute ? 1 : 0]));
-}
-
-export function decodeRecordServerMessage(type: number, body: Buffer): RecordServerMessage | undefined {
-  const r = new Reader(body);
-  switch (type) {
-    case RecordMsg.Start:
-      return { kind: 'start', channels: r.u32(), format: r.u16(), frequency: r.u32() };
-    case RecordMsg.Stop:
-      return { kind: 'stop' };
-    case RecordMsg.Volume:
-      return { kind: 'volume', volumes: readVolumes(r) };
-    case RecordMsg.Mute:
-      return { kind: 'mute', mute: r.u8() !== 0 };
-    default:
-      return undefined;
-  }
 }
 
 export function encodeRecordClientMessage(m: RecordClientMessage): OutMessage {

@@ -10,7 +10,7 @@ export interface KeyEvent {
 }
 
 export const EXTENDED = 0x100;
-export const PAUSE_PREFIX = 0x200;
+const PAUSE_PREFIX = 0x200;
 
 /** The bytes of a packed KEY_DOWN/KEY_UP code, up to the first zero byte. */
 export function packedCodeBytes(code: number): number[] {

@@ -19,9 +19,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
-export const CA_CERT = 'ca-cert.pem';
-export const SERVER_CERT = 'server-cert.pem';
-export const SERVER_KEY = 'server-key.pem';
+const CA_CERT = 'ca-cert.pem';
+const SERVER_CERT = 'server-cert.pem';
+const SERVER_KEY = 'server-key.pem';
 
 export interface TlsMaterial {
   /** PEM of the CA that viewers must trust. */

@@ -13,7 +13,7 @@ export type Protocol = 'spice' | 'http' | 'unknown';
 
 const HTTP_METHODS = ['GET ', 'HEAD', 'POST', 'PUT ', 'OPTI', 'DELE', 'PATC', 'CONN', 'TRAC'];
 
-export function classify(first4: Buffer): Protocol {
+function classify(first4: Buffer): Protocol {
   return HTTP_METHODS.includes(first4.toString('latin1')) ? 'http' : 'spice';
 }
 

@@ -227,11 +227,6 @@ export class SpiceServer {
     return [...this.channels.values()].filter((c) => c.type !== ChannelType.Main).map((c) => ({ type: c.type, id: c.id }));
   }
 
-  /** Add a channel (playback, record) before start(). */
-  addChannel(channel: Channel): void {
-    this.channels.set(channel.type, channel);
-  }
-
   private makeAuthority(): LinkAuthority {
     const secure = new Set(this.options.secureChannels ?? []);
     return {

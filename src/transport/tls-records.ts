@@ -7,13 +7,10 @@ import { TLS_MAX_RECORD_PLAINTEXT } from './policy.js';
  */
 export class TlsRecordCounter {
   records = 0;
-  /** Application-data records (content type 23). */
-  appRecords = 0;
   bytes = 0;
   private header = Buffer.alloc(5);
   private headerFill = 0;
   private bodyLeft = 0;
-  private currentType = 0;
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
@@ -31,10 +28,8 @@ export class TlsRecordCounter {
       i += k;
       if (this.headerFill === 5) {
         this.headerFill = 0;
-        this.currentType = this.header[0]!;
         this.bodyLeft = this.header.readUInt16BE(3);
         this.records++;
-        if (this.currentType === 23) this.appRecords++;
       }
     }
   }

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { decodePng } from '../../src/display/png.js';
 import type { PixelImage } from '../../src/display/pixels.js';
 
-export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 export function haveChromium(): boolean {
   return existsSync(CHROMIUM);
@@ -20,12 +20,12 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 }
 
 /** spice-html5's primary surface canvas. */
-export const HTML5_CANVAS = 'canvas#spice_surface_0';
+const HTML5_CANVAS = 'canvas#spice_surface_0';
 /** spiced's own viewer's canvas. */
 export const VIEWER_CANVAS = 'canvas#display';
 
 /** The pixels of a canvas (spice-html5's by default), or undefined when it is not there yet. */
-export async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
+async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
   // A string: this code runs in the page, and the project is compiled without DOM types.
   const data = (await page.evaluate(`(() => {
     const c = document.querySelector(${JSON.stringify(selector)});

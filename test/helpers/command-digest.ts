@@ -55,7 +55,7 @@ function hashValue(h: Hash, v: unknown): void {
 }
 
 /** One command's canonical digest (hex), for finding where two streams part. */
-export function commandDigest(c: TimedLike): string {
+function commandDigest(c: TimedLike): string {
   const h = createHash('sha256');
   h.update(`${c.timeNs} `);
   hashValue(h, c.command);

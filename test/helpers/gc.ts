@@ -14,7 +14,7 @@ const collect: () => void = gcFn;
  * Collect everything that is unreachable. WeakRef targets read in the current job stay alive until
  * it ends (the spec's KeepDuringJob set), so each round first lets the job end with a macrotask.
  */
-export async function fullGc(rounds = 2): Promise<void> {
+async function fullGc(rounds = 2): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     collect();

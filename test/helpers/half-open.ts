@@ -29,7 +29,7 @@ export function closedWithin(sock: net.Socket, ms: number): Promise<number | und
 }
 
 /** A SPICE client whose every channel comes from the source address `from`. */
-export function clientFrom(port: number, from: string, password?: string): SpiceClient {
+function clientFrom(port: number, from: string, password?: string): SpiceClient {
   const connect = (): net.Socket => net.connect({ host: '127.0.0.1', port, localAddress: from, noDelay: true });
   return new SpiceClient({ port, password, connect });
 }

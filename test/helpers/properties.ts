@@ -7,10 +7,10 @@ import { ProtocolError } from '../../src/protocol/errors.js';
  */
 
 /** A fixed seed so a failure reproduces; fast-check prints the counterexample and its path. */
-export const SEED = 0x5eed12;
+const SEED = 0x5eed12;
 
 /** Runs per property: enough to reach every branch of these small decoders in a second or two. */
-export const RUNS = 2000;
+const RUNS = 2000;
 
 export function check<T>(arb: fc.Arbitrary<T>, predicate: (v: T) => void, numRuns = RUNS): void {
   fc.assert(fc.property(arb, predicate), { seed: SEED, numRuns });

@@ -21,8 +21,8 @@ export function image(width: number, height: number, seed: number, xByte: (i: nu
   return { width, height, stride, data };
 }
 
-export const arrow: CursorShape = { id: 0x5dec0001, hotX: 1, hotY: 2, image: image(24, 24, 7, (i) => (i * 37) & 0xff) };
-export const pcm = Int16Array.from({ length: 960 }, (_, i) => (i === 0 ? -32768 : i === 1 ? 32767 : Math.round(9000 * Math.sin(i / 7))));
+const arrow: CursorShape = { id: 0x5dec0001, hotX: 1, hotY: 2, image: image(24, 24, 7, (i) => (i * 37) & 0xff) };
+const pcm = Int16Array.from({ length: 960 }, (_, i) => (i === 0 ? -32768 : i === 1 ? 32767 : Math.round(9000 * Math.sin(i / 7))));
 
 /** One command of every kind (and the awkward cases: negative coordinates, padding, alpha, repeats). */
 export function everyKind(): SeamCommand[] {

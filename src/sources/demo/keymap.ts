@@ -53,7 +53,7 @@ const SC = {
 } as const;
 
 /** KeyModifier flags as the inputs channel reports them. */
-export const LockFlags = { scroll: 1, num: 2, caps: 4 } as const;
+const LockFlags = { scroll: 1, num: 2, caps: 4 } as const;
 
 export class Keyboard {
   private shift = new Set<number>();

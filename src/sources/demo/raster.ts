@@ -192,7 +192,7 @@ export function fillCircle(img: PixelImage, cx: number, cy: number, r: number, c
  * How far row y of a rounded rectangle h rows tall (corner radius r) is inset from each side. The fraction
  * is the uncovered part of the edge pixel, which the caller blends for anti-aliasing.
  */
-export function roundedRowInset(h: number, r: number, y: number): number {
+function roundedRowInset(h: number, r: number, y: number): number {
   const fromEdge = Math.min(y, h - 1 - y);
   if (fromEdge >= r) return 0;
   const dy = r - fromEdge - 0.5;

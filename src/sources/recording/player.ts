@@ -29,7 +29,7 @@ export interface RecordingSourceOptions {
   yieldEvery?: number;
 }
 
-export const realClock: PlaybackClock = {
+const realClock: PlaybackClock = {
   now: () => performance.now(),
   sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
 };

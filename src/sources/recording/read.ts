@@ -24,7 +24,7 @@ export interface RecordingKind {
 }
 
 /** What kind of recording `path` holds, from its content (not its name). */
-export async function probeRecording(path: string): Promise<RecordingKind> {
+async function probeRecording(path: string): Promise<RecordingKind> {
   const head = await readHead(path, PROBE_BYTES);
   if (hasSpicedMagic(head)) return { format: 'spiced', container: 'plain' };
   const container = containerOf(head);

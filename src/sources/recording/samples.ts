@@ -31,8 +31,12 @@ const PEER_SAMPLES = ['xterm-scroll', 'xclock-xeyes'];
 const DEMO_START_MS = Date.UTC(2025, 2, 14, 9, 30, 0);
 const DEMO_FPS = 30;
 
-/** Make (or refresh) every sample in `dir`; peers' recordings are copied from `peersDir` when it has them. */
-export async function makeSampleRecordings(dir: string, peersDir = '/tmp/peers/recordings'): Promise<SampleReport[]> {
+/**
+ * Make (or refresh) every sample in `dir`; peers' recordings are copied from `peersDir` when it has
+ * them. Run by the command in recordings/README.md.
+ * @public
+ */
+export async function makeSampleRecordings(dir: string, peersDir: string): Promise<SampleReport[]> {
   await mkdir(dir, { recursive: true });
   const out: SampleReport[] = [];
   for (const name of PEER_SAMPLES) out.push(await copyPeerSample(dir, peersDir, name));
@@ -109,7 +113,7 @@ export async function recordDemoSample(path: string, seconds: number): Promise<S
 }
 
 /** A synthetic office session, recorded through the tee over a Desktop like a live one. */
-export async function recordOfficeSample(path: string, seconds: number, seed: number): Promise<SampleReport> {
+async function recordOfficeSample(path: string, seconds: number, seed: number): Promise<SampleReport> {
   const desktop = new Desktop();
   const recorder = await SessionRecorder.open(path, {
     source: `synthetic office (seed ${seed})`,

@@ -30,8 +30,8 @@ const CARET_BLINK_MS = 530;
 const MOTION_STEP_MS = 16;
 const START_MINUTES = 9 * 60 + 12;
 
-export const EDITOR_MENUS = ['File', 'Edit', 'View', 'Insert', 'Format', 'Tools', 'Help'];
-export const SHEET_MENUS = ['File', 'Edit', 'View', 'Insert', 'Data', 'Help'];
+const EDITOR_MENUS = ['File', 'Edit', 'View', 'Insert', 'Format', 'Tools', 'Help'];
+const SHEET_MENUS = ['File', 'Edit', 'View', 'Insert', 'Data', 'Help'];
 const MENU_ENTRIES: Record<string, readonly string[]> = {
   File: ['New', 'Open...', 'Save', 'Save As...', 'Export as PDF', 'Print...', 'Close'],
   Edit: ['Undo', 'Redo', 'Cut', 'Copy', 'Paste', 'Find...'],

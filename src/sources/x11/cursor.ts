@@ -31,7 +31,7 @@ export function unpremultiply(argb: Uint32Array, width: number, height: number):
 }
 
 /** A cursor shape for viewers: at most 64x64 (cropped around the hot spot when larger). */
-export function cursorShape(img: CursorImage): CursorShape {
+function cursorShape(img: CursorImage): CursorShape {
   const full = unpremultiply(img.argb, img.width, img.height);
   const w = Math.min(MAX_CURSOR, img.width);
   const h = Math.min(MAX_CURSOR, img.height);

@@ -22,7 +22,6 @@ const CORE_ERROR_NAMES = [
 ];
 
 export const BAD_MATCH = 8;
-export const BAD_ACCESS = 10;
 
 export class XError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import { KeyModifier } from '../../protocol/constants.js';
 import type { InputEvent } from '../../seam/index.js';
 import type { ExtensionInfo, XConnection } from './connection.js';
 import { getModifierMapping, queryPointer } from './core.js';
@@ -20,10 +21,6 @@ import { KEYSYM, type KeyMapper } from './keymap.js';
  * synchronised.
  */
 
-/** SPICE key-modifier flags (as in the `modifiers` input event). */
-export const SPICE_SCROLL_LOCK = 1;
-export const SPICE_NUM_LOCK = 2;
-export const SPICE_CAPS_LOCK = 4;
 
 const LOCK_MASK = 0x2;
 /** SPICE buttons 1..7 to X buttons (6/7 are the side buttons, X's 8/9). */
@@ -53,8 +50,8 @@ export async function findLockKeys(conn: XConnection, keys: KeyMapper): Promise<
 /** SPICE lock flags from an X modifier mask. */
 export function locksFromMask(mask: number, locks: LockKeys): number {
   let flags = 0;
-  if (mask & LOCK_MASK) flags |= SPICE_CAPS_LOCK;
-  if (locks.numMask !== 0 && mask & locks.numMask) flags |= SPICE_NUM_LOCK;
+  if (mask & LOCK_MASK) flags |= KeyModifier.CapsLock;
+  if (locks.numMask !== 0 && mask & locks.numMask) flags |= KeyModifier.NumLock;
   return flags;
 }
 
@@ -187,8 +184,8 @@ export class InputInjector {
   private async syncLocks(clientFlags: number): Promise<void> {
     const { mask } = await queryPointer(this.conn, this.root);
     const xFlags = locksFromMask(mask, this.locks);
-    this.tapIfDifferent(clientFlags, xFlags, SPICE_CAPS_LOCK, this.locks.capsKeycode);
-    if (this.locks.numMask !== 0) this.tapIfDifferent(clientFlags, xFlags, SPICE_NUM_LOCK, this.locks.numKeycode);
+    this.tapIfDifferent(clientFlags, xFlags, KeyModifier.CapsLock, this.locks.capsKeycode);
+    if (this.locks.numMask !== 0) this.tapIfDifferent(clientFlags, xFlags, KeyModifier.NumLock, this.locks.numKeycode);
   }
 
   private tapIfDifferent(client: number, x: number, flag: number, keycode: number | undefined): void {

@@ -50,7 +50,7 @@ export function zpixmapStride(layout: PixelLayout, width: number): number {
 }
 
 /** True when ZPixmap bytes already are B,G,R,X. */
-export function isNativeLayout(layout: PixelLayout): boolean {
+function isNativeLayout(layout: PixelLayout): boolean {
   return (
     layout.bitsPerPixel === 32 &&
     layout.byteOrder === 'lsb' &&

@@ -30,7 +30,7 @@ function touches(a: Rect, b: Rect, gap: number): boolean {
 }
 
 /** Merge rects that overlap or lie within `gap` pixels of each other, until none do. */
-export function mergeTouching(rects: readonly Rect[], gap: number): Rect[] {
+function mergeTouching(rects: readonly Rect[], gap: number): Rect[] {
   const out = rects.slice();
   let merged = true;
   while (merged) {

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * session also signals every process whose /proc/PID/environ holds that token.
  */
 
-export const SESSION_ENV = 'SPICED_SESSION';
+const SESSION_ENV = 'SPICED_SESSION';
 
 const KILL_GRACE_MS = 3000;
 const POLL_MS = 50;
@@ -77,7 +77,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * Live (not zombie) processes in group `pgid` or with SPICED_SESSION=token in their environment.
  * Processes of other users whose environment we may not read are not ours, and skipped.
  */
-export function sessionMembers(token: string, pgid: number): number[] {
+function sessionMembers(token: string, pgid: number): number[] {
   const marker = Buffer.from(`\0${SESSION_ENV}=${token}\0`);
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {

@@ -10,7 +10,7 @@ import { bands, type Capture } from './capture.js';
  * poll) keeps only 16 bytes per tile between polls instead of a second screen copy.
  */
 
-export const TILE = 64;
+const TILE = 64;
 
 export interface ChangedArea {
   readonly rect: Rect;

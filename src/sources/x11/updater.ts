@@ -14,7 +14,7 @@ import { Shadow, type RowRun } from './shadow.js';
  * is sent is copied out of them, exactly the changed rows, into images the sink may keep.
  */
 
-export const PRIMARY_SURFACE = 0;
+const PRIMARY_SURFACE = 0;
 const BAND_ROWS = 64;
 
 export interface UpdaterOptions {

@@ -109,6 +109,3 @@ export function paddedString(w: Writer, s: string): Writer {
   w.bytes(Buffer.from(s, 'latin1'));
   return skip(w, pad4(Buffer.byteLength(s, 'latin1')));
 }
-
-/** Reply bytes: the 32-byte header followed by `length * 4` extra bytes. */
-export const REPLY_HEADER_BYTES = 32;

@@ -49,17 +49,17 @@ export function cropRaster(r: Raster, x: number, y: number, width: number, heigh
   return { width, height, stride: width * 4, data };
 }
 
-export function isPaletteFormat(format: number): boolean {
+function isPaletteFormat(format: number): boolean {
   return format >= BitmapFormat.ONE_BIT_LE && format <= BitmapFormat.EIGHT_BIT;
 }
 
-export function bitmapFormatName(format: number): string {
+function bitmapFormatName(format: number): string {
   const names = ['INVALID', '1BIT_LE', '1BIT_BE', '4BIT_LE', '4BIT_BE', '8BIT', '16BIT', '24BIT', '32BIT', 'RGBA', '8BIT_A'];
   return names[format] ?? `format ${format}`;
 }
 
 /** Bytes one row of `width` pixels needs in this format. */
-export function minRowBytes(format: number, width: number): number {
+function minRowBytes(format: number, width: number): number {
   switch (format) {
     case BitmapFormat.ONE_BIT_LE:
     case BitmapFormat.ONE_BIT_BE:

@@ -28,7 +28,7 @@ import type { FieldCursor } from './field-cursor.js';
 class FastPathMiss extends Error {}
 
 /** Thrown by ByteCursor when it leaves the event to the careful reader (one shared instance). */
-export const MISS: Error = new FastPathMiss('not a plain well-formed event');
+const MISS: Error = new FastPathMiss('not a plain well-formed event');
 
 const NL = 0x0a;
 const SPACE = 0x20;

@@ -9,7 +9,7 @@ import { ScaleMode } from './qxl-types.js';
  */
 
 /** pixman MUL_UN8: round(a * b / 255) the way pixman computes it. */
-export function mulUn8(a: number, b: number): number {
+function mulUn8(a: number, b: number): number {
   const t = a * b + 0x80;
   return ((t >> 8) + t) >> 8;
 }

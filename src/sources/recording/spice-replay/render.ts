@@ -40,7 +40,7 @@ function rectRegion(bbox: Rect, width: number, height: number): Region {
 }
 
 /** Region ∩ mask pixels (canvas_mask_pixman); the mask's pixel (pos) sits at the bbox's top-left. */
-export function maskRegion(region: Region, mask: QxlMask, bbox: Rect, ctx: RenderContext): Region {
+function maskRegion(region: Region, mask: QxlMask, bbox: Rect, ctx: RenderContext): Region {
   if (!mask.bitmap || region.length === 0) return region;
   if (mask.bitmap.kind !== 'bitmap') throw new UnsupportedDraw(`${mask.bitmap.kind} mask`);
   const img = mask.bitmap;
@@ -147,7 +147,7 @@ function snapshotIfSame(src: Raster, dest: Raster): Raster {
 }
 
 /** spice_pixman_blit(_rop) for each rect: source pixel = dest - offset, clipped to the source. */
-export function blitRop(dest: Raster, region: Region, src: Raster, offsetX: number, offsetY: number, rop: number): void {
+function blitRop(dest: Raster, region: Region, src: Raster, offsetX: number, offsetY: number, rop: number): void {
   for (const r of region) {
     const left = Math.max(r.left, offsetX);
     const top = Math.max(r.top, offsetY);

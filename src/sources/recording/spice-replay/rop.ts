@@ -11,7 +11,7 @@
  * (PUT, OR, AND, XOR, BLACKNESS, WHITENESS, INVERS); none means PUT.
  */
 
-export const Ropd = {
+const Ropd = {
   INVERS_SRC: 1 << 0,
   INVERS_BRUSH: 1 << 1,
   INVERS_DEST: 1 << 2,

@@ -21,14 +21,14 @@ import { RecordingFormatError } from './bytes.js';
  *               writer died
  */
 
-export const MAGIC = Buffer.from([0x89, 0x53, 0x50, 0x49, 0x43, 0x45, 0x44, 0x0a]);
+const MAGIC = Buffer.from([0x89, 0x53, 0x50, 0x49, 0x43, 0x45, 0x44, 0x0a]);
 export const FORMAT_MAJOR = 1;
 export const FORMAT_MINOR = 0;
 /** Body compression codes (preamble byte 10). */
 export const Compression = { gzip: 1, brotli: 2 } as const;
 export type BodyCompression = keyof typeof Compression;
 export const PREAMBLE_SIZE = 16;
-export const MAX_HEADER_SIZE = 1 << 20;
+const MAX_HEADER_SIZE = 1 << 20;
 
 /** What the caller says about a recording when it starts one. */
 export interface RecordingMeta {

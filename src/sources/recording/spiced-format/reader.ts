@@ -84,7 +84,7 @@ export async function* readSpicedRecording(path: string): AsyncGenerator<TimedSe
 }
 
 /** The header (and where the compressed body starts), without touching the body. */
-export async function readSpicedHeader(
+async function readSpicedHeader(
   path: string,
 ): Promise<{ header: RecordingHeader; major: number; minor: number; compression: BodyCompression; bodyOffset: number }> {
   const fh = await open(path, 'r');

@@ -5,7 +5,7 @@ import type { SessionRecorder } from './recorder.js';
 export type RecordingClock = () => bigint;
 
 /** A monotonic clock that starts at 0 now. */
-export function monotonicClock(): RecordingClock {
+function monotonicClock(): RecordingClock {
   const t0 = process.hrtime.bigint();
   return () => process.hrtime.bigint() - t0;
 }
