@@ -7,5 +7,6 @@
 export type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink, SeamCommand, ViewerPace } from './commands.js';
 export type { ClipboardSelection, ClipboardType, DesktopClipboard, DesktopResize, ViewerClipboard } from './desktop-agent.js';
 export type { InputEvent } from './input.js';
+export type { PixelImage } from './pixel-image.js';
 export type { DisplaySource } from './source.js';
 export { deliverCommand, unreachable } from './deliver.js';
