@@ -55,7 +55,7 @@ export function choosePhotoCodec(img: PixelImage): PhotoCodec {
 }
 
 /** Sample about 4096 pixels on a grid (skipping row 0 and column 0) and estimate both codecs' cost. */
-function estimateCodecCosts(img: PixelImage): CodecEstimate {
+export function estimateCodecCosts(img: PixelImage): CodecEstimate {
   const { width, height, stride, data } = img;
   const estimate: CodecEstimate = { samples: 0, flat: 0, lzBits: 0, quicBits: 0 };
   if (width < 2 || height < 2) return estimate;

@@ -19,6 +19,10 @@ export function rect(left: number, top: number, width: number, height: number): 
   return { top, left, bottom: top + height, right: left + width };
 }
 
+export function rectsEqual(a: Rect, b: Rect): boolean {
+  return a.top === b.top && a.left === b.left && a.bottom === b.bottom && a.right === b.right;
+}
+
 export function rectWidth(r: Rect): number {
   return r.right - r.left;
 }
