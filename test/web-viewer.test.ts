@@ -203,6 +203,64 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     });
   }
 
+  it('the desktop follows the window (MONITORS_CONFIG through the agent), pixel-identical at each size', async () => {
+    const source = new DemoSource({ still: true, width: 800, height: 600 });
+    const server = new SpiceServer({ source, port: 0, log: logger });
+    await server.start();
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    try {
+      await page.goto(`http://127.0.0.1:${server.plainPort}/`);
+      for (const size of [undefined, { width: 700, height: 520 }]) {
+        if (size) await page.setViewportSize(size);
+        const area = (await page.evaluate(`(() => { const s = document.getElementById('screen'); return [s.clientWidth, s.clientHeight]; })()`)) as [number, number];
+        await until(() => server.desktop.primary?.width === area[0] && server.desktop.primary?.height === area[1]);
+        expect([server.desktop.primary!.width, server.desktop.primary!.height]).toEqual(area);
+        const shown = await shows(page, () => server.desktop.primary!);
+        expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
+      }
+    } finally {
+      await page.close();
+      await server.stop();
+    }
+  });
+
+  it('the clipboard both ways through the agent and the asynchronous Clipboard API', async () => {
+    const source = new DemoSource({ still: true, width: 640, height: 480 });
+    const server = new SpiceServer({ source, port: 0, log: logger });
+    await server.start();
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${server.plainPort}` });
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
+      await shows(page, () => server.desktop.primary!);
+      await page.bringToFront();
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+      source.clipboard.copy('from the desktop ✓');
+      const browserText = (): Promise<string> => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+      let got = '';
+      for (let i = 0; i < 100 && got !== 'from the desktop ✓'; i++) {
+        got = await browserText();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toBe('from the desktop ✓');
+      await page.evaluate(`navigator.clipboard.writeText('from the browser ✓')`);
+      // Focus comes back to the page: it offers the browser's clipboard to the desktop.
+      await page.evaluate(`document.activeElement.blur()`);
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+      let pasted: string | undefined;
+      for (let i = 0; i < 50 && pasted !== 'from the browser ✓'; i++) {
+        // Until the grab arrives the desktop has nothing of the viewer's to paste: it rejects.
+        pasted = await source.clipboard.paste().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pasted).toBe('from the browser ✓');
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+
   it('the password form: nothing is shown without it, the right one connects', async () => {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${locked.plainPort}/`);

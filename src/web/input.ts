@@ -75,7 +75,10 @@ export class InputController {
     }
     const s = scancodeOf(e.code);
     if (s === undefined) return;
-    e.preventDefault();
+    // Ctrl+V and Shift+Insert go to the desktop and also let the browser fire its paste event,
+    // which offers the browser's clipboard to the desktop (no permission prompt on that path).
+    const paste = (e.ctrlKey && e.code === 'KeyV') || (e.shiftKey && e.code === 'Insert');
+    if (!paste) e.preventDefault();
     if (down) this.held.add(s);
     else if (!this.held.delete(s)) return; // a release whose press went elsewhere
     this.target.send({ kind: down ? 'keyDown' : 'keyUp', code: packKeyCode(s, down) });

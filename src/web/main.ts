@@ -5,6 +5,7 @@ import { CanvasView } from './canvas-view.js';
 import { CursorView } from './cursor-view.js';
 import { InputController } from './input.js';
 import { SPECIAL_COMBOS } from './keymap.js';
+import { DesktopSync } from './desktop-sync.js';
 import { diagnose } from './link-errors.js';
 import { WebSession } from './session.js';
 
@@ -19,6 +20,8 @@ function element<T extends HTMLElement>(id: string): T {
 const query = new URLSearchParams(location.search);
 const viewOnly = query.has('view-only') && query.get('view-only') !== '0';
 const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/`;
+/** ?resize=0: the desktop keeps its size whatever the window's. */
+const followWindow = query.get('resize') !== '0';
 /** ?audio=pcm asks for raw PCM even where Opus decodes, ?audio=off for no sound at all. */
 const audioChoice = query.get('audio');
 
@@ -38,6 +41,14 @@ let session: WebSession | undefined;
 let password = '';
 let gavePassword = false;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
+const scale = element<HTMLInputElement>('scale');
+
+function setFit(fit: boolean): void {
+  scale.checked = fit;
+  document.body.classList.toggle('fit', fit);
+}
+
+const sync = new DesktopSync(() => session, element<HTMLElement>('screen'), setFit, () => followWindow && !scale.checked);
 
 const input = viewOnly
   ? undefined
@@ -56,7 +67,7 @@ function setStatus(text: string, state: string): void {
 function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
-  const s = new WebSession({ url, password, viewOnly, audio: audioMode }, {
+  const s = new WebSession({ url, password, viewOnly, audio: audioMode, agentPage: sync }, {
     display: (m) => view.update(m, s.display.primary),
     cursor: (m) => cursor.apply(m),
     playback: (m) => {
@@ -114,8 +125,11 @@ function setUpControls(): void {
     canvas.focus();
   });
   if (viewOnly) for (const e of document.querySelectorAll<HTMLElement>('.input-only')) e.hidden = true;
-  const scale = element<HTMLInputElement>('scale');
-  scale.addEventListener('change', () => document.body.classList.toggle('fit', scale.checked));
+  scale.addEventListener('change', () => {
+    setFit(scale.checked);
+    sync.resize();
+  });
+  canvas.addEventListener('focus', () => sync.offerClipboard());
   element<HTMLButtonElement>('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement) void document.exitFullscreen();
     else void element<HTMLElement>('screen').requestFullscreen();

@@ -5,6 +5,7 @@ import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClient
 import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
 import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
 import { ClientDisplay } from '../client/display.js';
+import { AgentClient, type AgentPage } from './agent.js';
 import { WsChannel } from './ws-channel.js';
 
 export interface SessionOptions {
@@ -15,6 +16,8 @@ export interface SessionOptions {
   viewOnly: boolean;
   /** Sound as Opus (the browser decodes it), as raw PCM, or no playback channel. */
   audio: 'opus' | 'pcm' | 'off';
+  /** Where the guest agent's clipboard and resize answers go (no agent for view-only pages). */
+  agentPage: AgentPage;
 }
 
 export interface SessionHandlers {
@@ -57,6 +60,9 @@ export class WebSession {
     private readonly options: SessionOptions,
     private readonly handlers: SessionHandlers,
   ) {}
+
+  /** The guest agent (clipboard, resize), once the main channel is up. */
+  agent: AgentClient | undefined;
 
   connect(): void {
     const started = performance.now();
@@ -115,6 +121,10 @@ export class WebSession {
       this.init = m;
       this.setMouseMode(m.currentMouseMode);
       main.send(encodeAttachChannels());
+      if (!this.options.viewOnly) {
+        this.agent = new AgentClient((out) => main.send(out), this.options.agentPage);
+        this.agent.init(m.agentConnected !== 0, m.agentTokens);
+      }
       if (m.currentMouseMode !== MouseMode.Client && (m.supportedMouseModes & MouseMode.Client) !== 0) {
         main.send(encodeMouseModeRequest(MouseMode.Client));
       }
@@ -122,6 +132,8 @@ export class WebSession {
       this.openSecondary(m.channels);
     } else if (m?.kind === 'mouseMode') {
       this.setMouseMode(m.current);
+    } else if (m) {
+      this.agent?.handle(m);
     }
   }
 
