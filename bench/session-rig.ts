@@ -62,7 +62,7 @@ export class SoakServer {
       child.once('exit', (code) => reject(new Error(`session soak: spiced exited (code ${code}) while starting`)));
       lines = (line) => {
         if (line.startsWith('{')) return void pending.push(JSON.parse(line) as PeriodicStats);
-        display ??= /started Xvfb (:\d+)/.exec(line)?.[1];
+        display ??= /started (?:Xvfb|Xorg) (:\d+)/.exec(line)?.[1];
         const port = /serving .* port (\d+)/.exec(line)?.[1];
         if (port !== undefined && display !== undefined) {
           clearTimeout(timer);

@@ -47,7 +47,7 @@ describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s unde
     const viewer = new SpiceClient({ port, channels: [ChannelType.Display] });
     try {
       const pid = cli.child.pid!;
-      const display = /started Xvfb (:\d+)/.exec(cli.output())![1]!;
+      const display = /started (?:Xvfb|Xorg) (:\d+)/.exec(cli.output())![1]!;
       const env = { ...process.env, DISPLAY: display };
       const search = (): string =>
         spawnSync('xdotool', ['search', '--class', 'xterm'], { env, encoding: 'utf8' }).stdout;

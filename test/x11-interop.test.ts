@@ -29,7 +29,7 @@ describe.skipIf(lacking.length > 0)(`spiced serve --xvfb with real clients${lack
     // An xterm that writes what is typed into a file, and a clock that changes once a minute.
     const scene = `xclock -geometry 160x160+620+20 & exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`;
     cli = await startCli(['serve', '--xvfb', '--size', '800x600', '--port', String(port), '--', 'sh', '-c', scene]);
-    display = /started Xvfb (:\d+)/.exec(cli.output())![1]!;
+    display = /started (?:Xvfb|Xorg) (:\d+)/.exec(cli.output())![1]!;
     // No window manager: keyboard focus follows the pointer, so keep it over the xterm.
     for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);
     x('xdotool', ['mousemove', '200', '100']);

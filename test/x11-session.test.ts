@@ -45,7 +45,7 @@ function leakySession(file: string, last: string): string[] {
   return ['sh', '-c', `sleep 1000 & echo $! >> ${file}; setsid sh -c 'echo $$ >> ${file}; exec sleep 1000' & ${last}`];
 }
 
-const displayOf = (output: string): string => /started Xvfb (:\d+)/.exec(output)![1]!;
+const displayOf = (output: string): string => /started (?:Xvfb|Xorg) (:\d+)/.exec(output)![1]!;
 const portOf = (output: string): number => Number(/spice:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]);
 
 async function firstFrame(port: number): Promise<void> {

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { SpiceServer, type ClientReport } from '../server/server.js';
 import { DemoSource } from '../sources/demo/demo-source.js';
 import { ResilientX11Source } from '../sources/x11/resilient.js';
-import { startXvfb } from '../sources/x11/xvfb.js';
+import { haveXorgDummy } from '../sources/x11/xorg-dummy.js';
+import { startXvfb, type XvfbHandle } from '../sources/x11/xvfb.js';
 import { WithAudio } from '../sources/with-audio.js';
 import { DeferredSource } from '../sources/deferred.js';
 import { RecordingSource } from '../sources/recording/player.js';
@@ -53,6 +54,7 @@ interface ServeOptions {
   xvfb?: boolean;
   display?: number;
   x11Retry?: boolean;
+  resize?: boolean;
   port: number;
   tlsPort?: number;
   tlsDir?: string;
@@ -105,10 +107,12 @@ export function serveCommand(): Command {
     .option('--preload-mb <n>', 'with --play: decode the recording into memory before serving when its pixels fit in N MiB (0: always stream from the file)', (v) => parseNonNegative(v), 256)
     .option(
       '--xvfb',
-      'start Xvfb on a free display (size from --size, default 1280x800), run COMMAND in it and share it ' +
+      'start a private X server on a free display (size from --size, default 1280x800; Xorg with the dummy driver, ' +
+        'which follows the viewer\'s window, where installed, else Xvfb), run COMMAND in it and share it ' +
         '(see "The --xvfb session" below)',
     )
     .option('--display <:N>', 'with --xvfb: use display :N instead of the first free one', parseDisplayNumber)
+    .option('--resize', 'with --x11: let viewers resize the display to their window with RandR (--xvfb always does where Xorg\'s dummy driver is installed)')
     .option('--x11-retry', 'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)')
     .option('--record <file>', 'record the session (everything the source draws and plays) to FILE in spiced\'s recording format')
     .option('--audio <file.wav>', 'play a WAV file to the viewers (any rate and channel count) instead of the demo\'s ticks')
@@ -160,6 +164,7 @@ Examples:
   spiced serve --still --size 800x600       one still frame, for screenshots
   SPICE_PASSWORD=secret spiced serve -l 0.0.0.0
   spiced serve --x11 :1                     share a running X display
+  spiced serve --x11 :1 --resize            ... and let the viewer's window set its size
   spiced serve --xvfb --size 1280x800 -- xterm
   spiced serve --xvfb --display :5 -- xfce4-session
   remote-viewer spice://127.0.0.1:5900      connect a viewer
@@ -203,13 +208,16 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
   if (opts.display !== undefined && !opts.xvfb) {
     throw new Error('--display needs --xvfb (to share a running display, give --x11 :N)');
   }
+  if (opts.resize && opts.x11 === undefined && !opts.xvfb) throw new Error('--resize needs --x11 DISPLAY (--xvfb resizes by itself)');
   if (command.length > 0 && !opts.xvfb) throw new Error(`unexpected arguments "${command.join(' ')}" (a command runs only with --xvfb)`);
   const x11Log = (level: string, msg: string): void => log.log(level === 'warn' || level === 'error' || level === 'info' ? level : 'debug', `x11: ${msg}`);
   if (opts.xvfb) {
     const size = opts.size ? `${opts.size.width}x${opts.size.height}` : '1280x800';
-    const xvfb = await startXvfb({ size, command, display: opts.display });
-    log.info(`started Xvfb ${xvfb.display} (${size})${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
-    const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log });
+    const xvfb = await startResizableX(size, command, opts.display, log);
+    const resize = xvfb.server === 'xorg-dummy';
+    const kind = resize ? `Xorg ${xvfb.display} (${size}, dummy driver: follows the viewer's window)` : `Xvfb ${xvfb.display} (${size})`;
+    log.info(`started ${kind}${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
+    const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log, resize });
     return { source, cleanup: () => xvfb.stop(), ended: command.length > 0 ? xvfb.commandExited : undefined };
   }
   if (opts.play !== undefined) {
@@ -224,11 +232,30 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     return { source: opts.waitForViewer ? new DeferredSource(recording) : recording, cleanup: async () => {} };
   }
   if (opts.x11 !== undefined) {
-    const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log });
+    const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log, resize: opts.resize ?? false });
     return { source, cleanup: async () => {} };
   }
   const soundFromElsewhere = opts.audio !== undefined || opts.pulse === true;
   return { source: new DemoSource({ ...opts.size, still: opts.still ?? false, sound: !soundFromElsewhere }), cleanup: async () => {} };
+}
+
+/**
+ * The --xvfb X server: Xorg with the dummy driver where installed, whose screen follows the
+ * viewer's window (Debian's Xvfb cannot grow past its -screen size); Xvfb otherwise, or when Xorg
+ * may not start for this user (Xwrapper.config), at a fixed size.
+ */
+/** Off until the X11 capture's first frame on Xorg's dummy driver is exact (the rows below 64 came black). */
+const RESIZABLE_XVFB = false;
+
+async function startResizableX(size: string, command: string[], display: number | undefined, log: Logger): Promise<XvfbHandle> {
+  if (RESIZABLE_XVFB && haveXorgDummy()) {
+    try {
+      return await startXvfb({ size, command, display, server: 'xorg-dummy' });
+    } catch (err) {
+      log.warn(`${(err as Error).message}; using Xvfb at a fixed size instead`);
+    }
+  }
+  return startXvfb({ size, command, display });
 }
 
 /** Sound from a WAV file or PulseAudio, layered over the display source. */

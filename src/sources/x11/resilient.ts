@@ -1,4 +1,6 @@
 import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
+import type { DesktopResize } from '../../seam/index.js';
+import { X11Clipboard } from './x11-clipboard.js';
 import { X11Source, type X11SourceOptions } from './x11-source.js';
 
 export interface ResilientX11Options extends Omit<X11SourceOptions, 'onLost'> {
@@ -21,9 +23,16 @@ export class ResilientX11Source implements DisplaySource {
   private sink: DisplaySink | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** One clipboard for the source's life: the agent attaches to it once, X servers come and go. */
+  readonly clipboard: X11Clipboard | undefined;
+  /** With the `resize` option: resizes through whichever X connection is current. */
+  readonly resizer: DesktopResize | undefined;
 
   constructor(private readonly opts: ResilientX11Options) {
     this.name = `X display ${opts.display}`;
+    if (opts.clipboard instanceof X11Clipboard) this.clipboard = opts.clipboard;
+    else if (opts.clipboard !== false) this.clipboard = new X11Clipboard({ log: (l, m) => opts.log?.(l, m) });
+    if (opts.resize) this.resizer = { resize: (w, h) => this.inner?.resizer?.resize(w, h) ?? Promise.resolve(null) };
   }
 
   get modifiers(): number {
@@ -37,7 +46,7 @@ export class ResilientX11Source implements DisplaySource {
 
   private async connect(): Promise<void> {
     const { retry: _r, retryIntervalMs: _i, onLost: _l, onReconnected: _c, ...x11 } = this.opts;
-    const source = new X11Source({ ...x11, onLost: (err) => this.lost(source, err) });
+    const source = new X11Source({ ...x11, clipboard: this.clipboard ?? false, onLost: (err) => this.lost(source, err) });
     await source.start(this.sink!);
     this.inner = source;
   }

@@ -8,7 +8,8 @@ import { BAD_MATCH, XConnectionLost, XError } from './errors.js';
 import { RR_SCREEN_CHANGE_NOTIFY, decodeScreenChangeNotify, randrQueryVersion, randrSelectInput } from './ext-randr.js';
 import { xfixesQueryVersion } from './ext-xfixes.js';
 import { xtestGetVersion } from './ext-xtest.js';
-import { X11Clipboard, type X11ClipboardOptions } from './x11-clipboard.js';
+import { RandrResizer, type ResizeLimits } from './randr-resize.js';
+import { X11Clipboard } from './x11-clipboard.js';
 import { FrameScheduler, type FramePacing } from './frame-scheduler.js';
 import { InputInjector, findLockKeys, locksFromMask, type LockKeys } from './input.js';
 import { KeyMapper } from './keymap.js';
@@ -66,8 +67,16 @@ export interface X11SourceOptions {
   detectScroll?: boolean;
   /** At most this many rects fetched per frame (default 16). */
   maxRectsPerFrame?: number;
-  /** Bridge CLIPBOARD and PRIMARY for the agent (default on); false leaves the selections alone. */
-  clipboard?: boolean | Omit<X11ClipboardOptions, 'log'>;
+  /**
+   * Bridge CLIPBOARD and PRIMARY for the agent (default on); false leaves the selections alone.
+   * An X11Clipboard instance is used as it is (a source that reconnects keeps one for its life).
+   */
+  clipboard?: boolean | X11Clipboard;
+  /**
+   * Let viewers resize the X screen with RandR (default off: the display may be someone else's).
+   * Limits bound what a viewer may ask for.
+   */
+  resize?: boolean | ResizeLimits;
 }
 
 interface Running {
@@ -96,12 +105,17 @@ export class X11Source implements DisplaySource {
   private lockFlags: number | undefined;
   /** The display's selections for the agent (its own X connection, opened by start()). */
   readonly clipboard: X11Clipboard | undefined;
+  /** Present with the `resize` option: RandR on this source's X connection. */
+  readonly resizer: RandrResizer | undefined;
 
   constructor(private readonly opts: X11SourceOptions) {
     this.name = `x11 ${opts.display}`;
-    if (opts.clipboard !== false) {
-      const settings = typeof opts.clipboard === 'object' ? opts.clipboard : {};
-      this.clipboard = new X11Clipboard({ ...settings, log: (level, msg) => this.log(level, msg) });
+    if (opts.clipboard instanceof X11Clipboard) this.clipboard = opts.clipboard;
+    else if (opts.clipboard !== false) this.clipboard = new X11Clipboard({ log: (level, msg) => this.log(level, msg) });
+    if (opts.resize) {
+      const limits = typeof opts.resize === 'object' ? opts.resize : {};
+      const target = (): { conn: XConnection; root: number } | null => (this.run ? { conn: this.run.conn, root: this.run.root } : null);
+      this.resizer = new RandrResizer(target, limits, (m) => this.log('warn', m));
     }
   }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { endSession, startSession, type Session } from './session-processes.js';
+import { prepareXorgDummy, sizeNewScreen } from './xorg-dummy.js';
 
 /*
  * A private Xvfb for tests and headless serving. Xvfb picks a free display number itself
@@ -32,6 +33,11 @@ export interface XvfbOptions {
   display?: number;
   /** How long to wait for Xvfb to get ready (default 10 s). */
   timeoutMs?: number;
+  /**
+   * 'xvfb' (default): a fixed-size screen. 'xorg-dummy': Xorg with the dummy driver, whose screen
+   * RandR can resize (xorg-dummy.ts); it starts at `size` like Xvfb.
+   */
+  server?: 'xvfb' | 'xorg-dummy';
 }
 
 export interface XvfbHandle {
@@ -44,6 +50,8 @@ export interface XvfbHandle {
   readonly sessionToken: string | undefined;
   /** The Xauthority file when `auth` was requested. */
   readonly xauthority: string | undefined;
+  /** Which X server runs. */
+  readonly server: 'xvfb' | 'xorg-dummy';
   /** Resolves when Xvfb exits (for whatever reason). */
   readonly exited: Promise<void>;
   /** Resolves with the command's exit code (null when killed by a signal); never, without a command. */
@@ -60,21 +68,32 @@ export async function startXvfb(opts: XvfbOptions = {}): Promise<XvfbHandle> {
   if (fixed !== undefined) claimFixedDisplay(fixed);
   // The cookie's display number is not known yet: the record matches any number until rewritten.
   const auth = opts.auth ? writeCookieFile('') : undefined;
+  const xorg = opts.server === 'xorg-dummy' ? prepareXorgDummy() : undefined;
+  const serverDir = xorg?.dir;
+  const removeDirs = (): void => {
+    if (auth) rmSync(auth.dir, { recursive: true, force: true });
+    if (serverDir) rmSync(serverDir, { recursive: true, force: true });
+  };
+  const name = xorg ? 'Xorg' : 'Xvfb';
   let started: { child: ChildProcess; n: number };
   try {
-    started = await launchXvfb(fixed, size, opts, auth, opts.timeoutMs ?? 10_000);
+    started = await launchXvfb(fixed, size, opts, auth, opts.timeoutMs ?? 10_000, xorg?.args);
   } catch (err) {
-    if (auth) rmSync(auth.dir, { recursive: true, force: true });
+    removeDirs();
     if (fixed !== undefined) rmSync(lockPath(fixed), { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('Xvfb is not installed (apt-get install xvfb)');
+      throw new Error(`${name} is not installed (apt-get install ${xorg ? 'xserver-xorg-core xserver-xorg-video-dummy' : 'xvfb'})`);
     }
-    throw new Error(`could not start Xvfb${fixed !== undefined ? ` on :${fixed}` : ''}: ${(err as Error).message}`);
+    throw new Error(`could not start ${name}${fixed !== undefined ? ` on :${fixed}` : ''}: ${(err as Error).message}`);
   }
   const { child: xvfb, n } = started;
   writeLock(n, xvfb.pid!, fixed !== undefined ? 'w' : 'wx');
   if (auth) writeCookieFile(String(n), auth);
-  return finishStart(n, xvfb, opts.command, auth);
+  const handle = await finishStart(n, xvfb, opts.command, auth, xorg ? () => sizeNewScreen(`:${n}`, auth?.file, size) : undefined);
+  void handle.exited.then(() => {
+    if (serverDir) rmSync(serverDir, { recursive: true, force: true });
+  });
+  return { ...handle, server: xorg ? 'xorg-dummy' : 'xvfb' };
 }
 
 /** A fixed display number must be free: no lock file and no socket of another server. */
@@ -136,20 +155,23 @@ function launchXvfb(
   opts: XvfbOptions,
   auth: { file: string } | undefined,
   timeoutMs: number,
+  xorgArgs: string[] | undefined,
 ): Promise<{ child: ChildProcess; n: number }> {
   const args = [
     ...(fixed !== undefined ? [`:${fixed}`] : []),
-    ...['-screen', '0', `${size}x${opts.depth ?? 24}`, '-nolisten', 'tcp', '-displayfd', '3'],
+    ...(xorgArgs ?? ['-screen', '0', `${size}x${opts.depth ?? 24}`]),
+    ...['-nolisten', 'tcp', '-displayfd', '3'],
     ...(auth ? ['-auth', auth.file] : []),
     ...(opts.extraArgs ?? []),
   ];
+  const program = xorgArgs ? 'Xorg' : 'Xvfb';
   return new Promise((resolve, reject) => {
-    const child = spawn('Xvfb', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let announced = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`Xvfb not ready after ${timeoutMs} ms: ${lastLines(stderr)}`));
+      reject(new Error(`${program} not ready after ${timeoutMs} ms: ${lastLines(stderr)}`));
     }, timeoutMs);
     const settle = (): void => {
       clearTimeout(timer);
@@ -169,7 +191,7 @@ function launchXvfb(
       if (/^\d+$/.test(announced.trim()) && (fixed === undefined || n === fixed)) return resolve({ child, n });
       child.kill('SIGKILL');
       const expected = fixed !== undefined ? `, expected ${fixed}` : '';
-      reject(new Error(`Xvfb announced display "${announced.trim()}"${expected}`));
+      reject(new Error(`${program} announced display "${announced.trim()}"${expected}`));
     });
     child.once('error', (err) => {
       settle();
@@ -177,7 +199,7 @@ function launchXvfb(
     });
     child.once('exit', (code, signal) => {
       settle();
-      reject(new Error(`Xvfb exited (${signal ?? `code ${code}`}) before it was ready: ${lastLines(stderr)}`));
+      reject(new Error(`${program} exited (${signal ?? `code ${code}`}) before it was ready: ${lastLines(stderr)}`));
     });
   });
 }
@@ -191,7 +213,8 @@ async function finishStart(
   xvfb: ChildProcess,
   command: string[] | undefined,
   auth: CookieFile | undefined,
-): Promise<XvfbHandle> {
+  prepareScreen: (() => Promise<void>) | undefined,
+): Promise<Omit<XvfbHandle, 'server'>> {
   const display = `:${n}`;
   const xvfbExit = exitOf(xvfb);
   const stopXvfb = async (): Promise<void> => {
@@ -199,6 +222,14 @@ async function finishStart(
     removeStaleFiles(n, xvfb.pid);
     if (auth) rmSync(auth.dir, { recursive: true, force: true });
   };
+  if (prepareScreen) {
+    try {
+      await prepareScreen();
+    } catch (err) {
+      await stopXvfb();
+      throw new Error(`cannot size the screen of ${display}: ${(err as Error).message}`);
+    }
+  }
   let session: Session | undefined;
   if (command && command.length > 0) {
     try {
