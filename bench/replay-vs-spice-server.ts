@@ -8,8 +8,8 @@
  *   node dist/bench/replay-vs-spice-server.js --spice-replay /tmp/anchor/build/spice-replay-anchor \
  *       [--runs 3] FILE.spicerec.xz...
  *
- * spice-server's side is `spice-replay` from ../shared/peers (the patched build made by
- * ../shared/peers/anchor-replay.sh) with `-c auto_lz` (QUIC for photos, LZ otherwise: what this
+ * spice-server's side is its `spice-replay` tool, patched and built as docs/replay.md describes, with
+ * `-c auto_lz` (QUIC for photos, LZ otherwise: what this
  * client decodes; GLZ is spice-gtk only). Both read the same uncompressed copy of the recording
  * and listen on 127.0.0.1 only.
  */
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   };
   const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
   const runs = Number(flag('--runs') ?? 3);
-  if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it with ../shared/peers/anchor-replay.sh (see ../shared/peers/README.md) or give --spice-replay PATH`);
+  if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it as docs/replay.md describes or give --spice-replay PATH`);
   const files = args.length > 0 ? args : ['image', 'xterm-type', 'xterm-scroll', 'xclock-xeyes'].map((n) => join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`));
   process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
 }

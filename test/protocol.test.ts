@@ -39,7 +39,7 @@ import {
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-describe('link stage codecs (spice-wire.md §1)', () => {
+describe('link stage codecs (docs/protocol.md)', () => {
   // The link message spice-gtk sends for the main channel, as observed on the wire.
   const gtkMainLink = hex('52454451 02000000 02000000 1a000000' + '00000000 01 00 01000000 01000000 12000000' + '0d000000 0f000000');
 

@@ -12,7 +12,7 @@ import { CHANNELS, FRAME_SAMPLES, FRAME_SAMPLES_PER_CHANNEL, SAMPLE_RATE } from 
 
 /*
  * Opus for the SPICE playback/record channels: 48 kHz, stereo, one raw 10 ms packet per DATA
- * message (spice-wire.md §8; spice-gtk decodes into a 480-sample buffer, spice-html5 assumes
+ * message (docs/protocol.md; spice-gtk decodes into a 480-sample buffer, spice-html5 assumes
  * 10 ms per packet). Backed by libopus compiled to WASM (opusscript's build, see opus-native.ts).
  */
 
@@ -25,9 +25,8 @@ export type OpusApplication = keyof typeof APPLICATION;
 
 export const DEFAULT_BITRATE = 64_000;
 /**
- * libopus defaults to 10; in this WASM build 5 encodes ~45% faster (bench/audio.ts: ~180x vs
- * ~125x real time on a music-like signal) with little audible difference at 64 kbit/s, and the
- * server may encode one stream per client.
+ * libopus defaults to 10; in this WASM build 5 encodes markedly faster (docs/performance.md, Opus)
+ * with little audible difference at 64 kbit/s, and the server may encode one stream per client.
  */
 export const DEFAULT_COMPLEXITY = 5;
 

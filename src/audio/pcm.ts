@@ -2,7 +2,7 @@ import { endianness } from 'node:os';
 
 /*
  * PCM helpers. Everything here is interleaved signed 16-bit PCM in an Int16Array; the SPICE
- * playback format is 48 kHz stereo in 10 ms packets (spice-wire.md §8), so a "frame" below is
+ * playback format is 48 kHz stereo in 10 ms packets (docs/protocol.md), so a "frame" below is
  * always 480 samples per channel = 960 interleaved samples = 1920 bytes of S16LE.
  */
 

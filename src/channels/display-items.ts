@@ -107,9 +107,9 @@ export class SharedImage {
 }
 
 /**
- * Images of at most this many bytes are keyed with SHA-256 (~2 to 4 us each: glyphs and
- * icons, most repeats); larger ones with keyed Poly1305, whose setup costs more but which runs at
- * ~0.09 ms/MB against SHA-256's ~0.6 (with SHA-NI) on the bench machine.
+ * Images of at most this many bytes are keyed with SHA-256 (cheap to set up: glyphs and icons,
+ * most repeats); larger ones with keyed Poly1305, whose setup costs more but which hashes several
+ * times faster per byte (docs/performance.md has the figures).
  */
 const SHA_KEY_MAX_BYTES = 16 << 10;
 

@@ -9,12 +9,11 @@ import { unreachable } from '../seam/index.js';
 /**
  * Why a fresh server draws a small desktop for nobody before it listens: V8 runs new code in its
  * interpreter until it has seen enough of it to compile, so the first viewer of a fresh server paid
- * for that on its whole first screen. Measured on the bench machine (recordings/image): a 324x244
- * photo took 25-30 ms to QUIC-encode cold against 3 ms warm, and applying the recording's commands
- * 19 ms against 6. This runs every display path a viewer's first frames take (surfaces, tiles,
+ * for that on its whole first screen (a photo's QUIC encode ran several times slower cold than warm;
+ * docs/architecture.md gives the figures). This runs every display path a viewer's first frames take (surfaces, tiles,
  * blits, scrolls, codec choice, QUIC and LZ, uniform checks, content keys, the viewer cache, draw
  * messages) on content that exercises their branches: a photo with a flat band, and UI-like text.
- * It costs about 70 ms of CPU once, at start (4 rounds); `warmUp: false` skips it. (The demo's own
+ * It costs a few tens of ms of CPU once, at start (4 rounds); `warmUp: false` skips it. (The demo's own
  * landscape and font made poorer content here: slower to draw, and xclock-xeyes's first frames
  * still ran half cold.)
  */

@@ -3,7 +3,7 @@ import { ProtocolError } from './errors.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
 
-/* Messages shared by every channel (spice-wire.md §3). */
+/* Messages shared by every channel (docs/protocol.md, Common messages). */
 
 export type CommonServerMessage =
   | { kind: 'migrate'; flags: number }

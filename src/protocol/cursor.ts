@@ -2,7 +2,7 @@ import { CursorFlags, CursorMsg } from './constants.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
 
-/* Cursor channel (type 4), spice-wire.md §6. Server to client only. */
+/* Cursor channel (type 4), docs/protocol.md. Server to client only. */
 
 /** SpiceCursorHeader: u64 unique | u8 type | u16 width | u16 height | u16 hot_spot_x | u16 hot_spot_y (17 bytes) */
 export interface CursorHeader {

@@ -8,7 +8,7 @@ import { Reader } from './reader.js';
 import { decodeStreamReport, decodeStreamServerMessage, type StreamReport, type StreamServerMessage } from './stream.js';
 import { Writer } from './writer.js';
 
-/* Display channel (type 2), spice-wire.md §5. */
+/* Display channel (type 2), docs/protocol.md. */
 
 export type { Clip } from './clip.js';
 

@@ -2,7 +2,7 @@ import { ProtocolError } from './errors.js';
 import { ByteQueue } from './byte-queue.js';
 
 /*
- * Data message headers (spice-wire.md §2):
+ * Data message headers (docs/protocol.md):
  *   mini: u16 type | u32 size                                (6 bytes)
  *   full: u64 serial | u16 type | u32 size | u32 sub_list    (18 bytes)
  * The mini header is used when both sides announced common cap MINI_HEADER.

@@ -3,7 +3,7 @@ import { ProtocolError } from './errors.js';
 import { Reader } from './reader.js';
 
 /*
- * SpiceImage (spice-wire.md §5.3): an 18-byte descriptor
+ * SpiceImage (docs/protocol.md, Images): an 18-byte descriptor
  *   u64 id | u8 type | u8 flags | u32 width | u32 height
  * followed by the part for its type. Pointers (palette) are offsets from the message body start.
  */

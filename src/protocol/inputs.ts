@@ -2,7 +2,7 @@ import { InputsMsg, InputsMsgc } from './constants.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
 
-/* Inputs channel (type 3), spice-wire.md §7. */
+/* Inputs channel (type 3), docs/protocol.md. */
 
 export type InputsServerMessage =
   | { kind: 'init'; modifiers: number } // u16

@@ -3,7 +3,7 @@ import { LinkErr, SPICE_MAGIC, SPICE_VERSION_MAJOR, SPICE_VERSION_MINOR } from '
 import { Reader } from './reader.js';
 
 /*
- * Link stage, one per channel connection (see spice-wire.md §1):
+ * Link stage, one per channel connection (docs/protocol.md, Link stage):
  *
  *   SpiceLinkHeader (16)   u32 magic "REDQ" | u32 major | u32 minor | u32 size (of what follows)
  *   SpiceLinkMess   (18+)  u32 connection_id | u8 channel_type | u8 channel_id

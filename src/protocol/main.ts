@@ -2,7 +2,7 @@ import { MainMsg, MainMsgc } from './constants.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
 
-/* Main channel (type 1), spice-wire.md §4. */
+/* Main channel (type 1), docs/protocol.md. */
 
 export interface MainInit {
   sessionId: number;

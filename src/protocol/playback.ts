@@ -2,7 +2,7 @@ import { PlaybackMsg, RecordMsg, RecordMsgc } from './constants.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
 
-/* Playback (type 5) and record (type 6) channels, spice-wire.md §8. */
+/* Playback (type 5) and record (type 6) channels (docs/protocol.md). */
 
 export type PlaybackServerMessage =
   | { kind: 'data'; time: number; data: Buffer } // u32 time | data (rest)

@@ -1,5 +1,5 @@
 /**
- * PC/XT scan code set 1, as SPICE carries keys (spice-wire.md §7). A KEY_DOWN/KEY_UP code packs
+ * PC/XT scan code set 1, as SPICE carries keys (docs/protocol.md, Inputs channel). A KEY_DOWN/KEY_UP code packs
  * the bytes little-endian into a u32 (0xE0 prefix first, zero-terminated); KEY_SCANCODE carries the
  * raw byte sequence. Bit 0x80 marks a release. Keys are reported as 0x01..0x7F, 0x100 | code for
  * E0-prefixed keys and 0x200 | code for the E1-prefixed Pause key.

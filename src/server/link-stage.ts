@@ -51,7 +51,7 @@ export interface LinkResult {
 type State = 'header' | 'mess' | 'key' | 'auth' | 'ticket' | 'done';
 
 /**
- * The link stage of one connection (spice-wire.md §1), as a resumable state machine over the
+ * The link stage of one connection (docs/protocol.md, Link stage), as a resumable state machine over the
  * conduit's bytes:
  *
  *   header (16) -> link mess (size) -> (key) -> [reply] -> auth mechanism (4, if AUTH_SELECTION)

@@ -6,7 +6,7 @@ import type { ViewerRole } from '../channel-core/session.js';
 export const MAX_PASSWORD_LENGTH = 60;
 
 /**
- * One RSA-1024 key pair for SPICE ticket authentication (spice-wire.md §1.6): the client encrypts
+ * One RSA-1024 key pair for SPICE ticket authentication (docs/protocol.md, Ticket): the client encrypts
  * password + NUL with its public half (OAEP, SHA-1). The server uses a fresh one per link
  * (key-pool.ts), so a captured ticket cannot be replayed.
  */

@@ -15,10 +15,10 @@ import { RecordingFormatError, type ByteCursor, type ByteWriter } from './bytes.
  * padding (stride > 4 * width) is not kept, since it holds no pixels.
  *
  * The recorder stores raw pixels by default: the brotli body then finds the repetition across
- * images (the same glyphs, the same window redrawn) that LZ output hides, the files come out about
- * 10% smaller over the sample recordings, and the live path pays only a copy instead of an LZ encode
- * (5-10 ms for a full 1024x768 frame). LZ ('lz') is up to 30% smaller for text-only sessions and
- * keeps the decompressed stream 5-20 times smaller. docs/recording-format.md has the measurements.
+ * images (the same glyphs, the same window redrawn) that LZ output hides, the files come out
+ * smaller over the sample recordings, and the live path pays only a copy instead of an LZ encode.
+ * LZ ('lz') is smaller for text-only sessions and keeps the decompressed stream much smaller.
+ * docs/recording-format.md has the measurements.
  */
 
 export const ImageCoding = { Raw: 0, LzRgb32: 1, LzRgba: 2 } as const;
