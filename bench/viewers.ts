@@ -157,7 +157,9 @@ class Run {
 
 async function startServer(source: string): Promise<{ server: Child; port: number; fdLimit: string }> {
   const args = source === 'demo' ? [] : ['--play', source];
-  const server = new Child(fork(here('./viewers-server-child.js'), args, { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  // SPICED_NODE_FLAGS: node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=DIR).
+  const execArgv = (process.env.SPICED_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const server = new Child(fork(here('./viewers-server-child.js'), args, { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const ready = await server.next<{ port: number; fdLimit: string }>('ready');
   return { server, ...ready };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SharedImage } from '../src/channels/display-items.js';
+import { copyItem, fillItem, SharedImage, type ViewerImaging } from '../src/channels/display-items.js';
+import { ViewerImageCache } from '../src/channels/image-cache.js';
+import type { OutMessage } from '../src/protocol/message.js';
 import { gradient } from './helpers/pattern-source.js';
 import { Watch } from './helpers/gc.js';
 
@@ -22,5 +24,30 @@ describe('SharedImage keeps only its box', () => {
     expect(most.payload('lz').width).toBe(64);
     expect(await watch.alive()).toEqual([]);
     expect(most.uniformColor()).toBeNull();
+  });
+});
+
+/*
+ * Issue 15: with hundreds of viewers, encoding each draw message again per viewer was a large
+ * part of the server's CPU; every viewer gets the same bytes except a cache hit and an eviction.
+ */
+describe('draw messages are encoded once for every viewer', () => {
+  const viewer = (cache: ViewerImageCache | undefined): ViewerImaging => ({ compression: () => 'auto', cache: () => cache });
+  const rect = { top: 0, left: 0, bottom: 32, right: 32 };
+
+  it('a copy is the same message for viewers with and without a cache', () => {
+    const shared = new SharedImage(gradient(32, 32, 3), { x: 0, y: 0 }, rect);
+    const a = copyItem(shared, viewer(new ViewerImageCache(1 << 20))).marshal();
+    const b = copyItem(shared, viewer(new ViewerImageCache(1 << 20))).marshal();
+    expect(b).toBe(a);
+    const plain = copyItem(shared, viewer(undefined)).marshal() as OutMessage;
+    expect(copyItem(shared, viewer(undefined)).marshal()).toBe(plain);
+    // Same payload bytes, not a second encoding.
+    expect(plain.parts.at(-1)).toBe((a as OutMessage).parts.at(-1));
+  });
+
+  it('a fill item is encoded once however many viewers send it', () => {
+    const item = fillItem(rect, 0x123456);
+    expect(item.marshal()).toBe(item.marshal());
   });
 });

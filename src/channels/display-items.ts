@@ -31,12 +31,18 @@ function rectSize(r: Rect): { w: number; h: number } {
   return { w: r.right - r.left, h: r.bottom - r.top };
 }
 
+/**
+ * Fills and copy-bits are the same bytes for every viewer: one item is made per draw and queued
+ * for all of them, and it is encoded once, when it first leaves.
+ */
 export function fillItem(rect: Rect, color: number): DrawItem {
-  return { rect, kind: 'fill', weight: 64, marshal: () => encodeDrawFill(base(rect), color) };
+  let m: OutMessage | undefined;
+  return { rect, kind: 'fill', weight: 64, marshal: () => (m ??= encodeDrawFill(base(rect), color)) };
 }
 
 export function copyBitsItem(rect: Rect, src: Point): DrawItem {
-  return { rect, kind: 'copyBits', weight: 64, marshal: () => encodeCopyBits(base(rect), src) };
+  let m: OutMessage | undefined;
+  return { rect, kind: 'copyBits', weight: 64, marshal: () => (m ??= encodeCopyBits(base(rect), src)) };
 }
 
 /** Images encoded for viewers in this process, and the time it took (stats and tests: encode once). */
@@ -53,6 +59,10 @@ export class SharedImage {
   private payloads = new Map<ImageCompression, ImagePayload>();
   private digest: string | undefined;
   private uniform: number | null | undefined;
+  /** The image's id on the wire, the same for every viewer (each viewer's cache is its own). */
+  private id: bigint | undefined;
+  /** DRAW_COPY messages by compression and cache flags, and the DRAW_FILL of a uniform image: shared by every viewer. */
+  private readonly messages = new Map<string, OutMessage>();
 
   constructor(
     image: PixelImage,
@@ -91,6 +101,33 @@ export class SharedImage {
       this.payloads.set(compression, p);
     }
     return p;
+  }
+
+  get imageId(): bigint {
+    this.id ??= nextImageId();
+    return this.id;
+  }
+
+  /** DRAW_COPY of the whole image into its box with this viewer-independent id and flags, encoded once. */
+  drawCopy(compression: ImageCompression, flags: number): OutMessage {
+    const k = `${compression}/${flags}`;
+    let m = this.messages.get(k);
+    if (!m) {
+      const { w, h } = rectSize(this.rect);
+      m = encodeDrawCopy(base(this.rect), { top: 0, left: 0, bottom: h, right: w }, imageParts(this.payload(compression), this.imageId, flags));
+      this.messages.set(k, m);
+    }
+    return m;
+  }
+
+  /** DRAW_FILL of a uniform image (see uniformColor), encoded once. */
+  drawFill(color: number): OutMessage {
+    let m = this.messages.get('fill');
+    if (!m) {
+      m = encodeDrawFill(base(this.rect), color);
+      this.messages.set('fill', m);
+    }
+    return m;
   }
 
   /** Content key for viewer caches: size and every pixel's RGB (the fourth byte does not show). */
@@ -182,31 +219,30 @@ export interface ViewerImaging {
 /**
  * DRAW_COPY of a shared image. At send time: a uniform image becomes DRAW_FILL; an image the
  * viewer already caches goes as FROM_CACHE (a descriptor, no pixels); otherwise the pixels go with
- * CACHE_ME, after an INVAL_LIST for whatever the viewer's cache must drop to make room.
+ * CACHE_ME, after an INVAL_LIST for whatever the viewer's cache must drop to make room. The image
+ * has one id for every viewer, so all but FROM_CACHE and INVAL_LIST are the same bytes for
+ * everybody and are encoded once (SharedImage.drawCopy).
  */
 export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
   const rect = shared.rect;
-  const { w, h } = rectSize(rect);
-  const area = { top: 0, left: 0, bottom: h, right: w };
   return {
     rect,
     kind: 'copy',
     weight: shared.pixels * 4,
     marshal: (): OutMessage | OutMessage[] => {
       const color = shared.uniformColor();
-      if (color !== null) return encodeDrawFill(base(rect), color);
+      if (color !== null) return shared.drawFill(color);
       const cache = viewer.cache();
-      if (!cache || !cache.accepts(shared.pixels)) {
-        return encodeDrawCopy(base(rect), area, imageParts(shared.payload(viewer.compression()), nextImageId(), 0));
-      }
+      if (!cache || !cache.accepts(shared.pixels)) return shared.drawCopy(viewer.compression(), 0);
       const key = shared.key();
       const cached = cache.lookup(key);
       if (cached !== undefined) {
+        const { w, h } = rectSize(rect);
+        const area = { top: 0, left: 0, bottom: h, right: w };
         return encodeDrawCopy(base(rect), area, encodeFromCacheImage({ id: cached, type: ImageType.FromCache, flags: 0, width: w, height: h }));
       }
-      const id = nextImageId();
-      const evicted = cache.insert(key, id, shared.pixels);
-      const draw = encodeDrawCopy(base(rect), area, imageParts(shared.payload(viewer.compression()), id, ImageFlags.CacheMe));
+      const evicted = cache.insert(key, shared.imageId, shared.pixels);
+      const draw = shared.drawCopy(viewer.compression(), ImageFlags.CacheMe);
       return evicted.length > 0 ? [encodeInvalList(evicted), draw] : draw;
     },
   };

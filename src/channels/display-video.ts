@@ -5,8 +5,8 @@ import type { Rect } from '../protocol/geometry.js';
 import type { Logger } from '../util/log.js';
 import type { DrawUpdate, StreamHost, StreamViewer } from '../video/streams.js';
 import type { ViewerVideoHost } from '../video/viewer-video.js';
-import { SharedImage } from './display-items.js';
-import type { LoggedDraw } from './screen-bands.js';
+import { copyBitsItem, fillItem, SharedImage } from './display-items.js';
+import type { LoggedDraw } from './key-frame.js';
 
 /*
  * The display channel's side of video streams (src/video/): what the streams and each viewer's
@@ -21,9 +21,19 @@ export interface VideoViewer {
   draw(d: LoggedDraw): void;
 }
 
-/** A draw as viewers are given it: a copy's image shared (one encoding for every viewer). */
+/**
+ * A draw as viewers are given it: a copy's image shared, a fill or copy-bits one item queued for
+ * every viewer (each encoded once for all of them).
+ */
 export function loggedDraw(u: DrawUpdate): LoggedDraw {
-  return u.kind === 'copy' ? { kind: 'copy', rect: u.rect, shared: new SharedImage(u.image, u.src, u.rect) } : u;
+  switch (u.kind) {
+    case 'copy':
+      return { kind: 'copy', rect: u.rect, shared: new SharedImage(u.image, u.src, u.rect) };
+    case 'fill':
+      return { kind: 'fill', rect: u.rect, item: fillItem(u.rect, u.color) };
+    case 'copyBits':
+      return { kind: 'copyBits', rect: u.rect, item: copyBitsItem(u.rect, u.src) };
+  }
 }
 
 /** `rect` of the surface as it is now, as a copy every viewer given it shares. */

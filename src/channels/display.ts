@@ -11,9 +11,9 @@ import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop
 import type { Surface } from '../display/surface.js';
 import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
-import { copyBitsItem, copyItem, fillItem, isDrawItem, monitorsConfigItem, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
+import { copyItem, fillItem, isDrawItem, monitorsConfigItem, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
-import { ScreenBands, type LoggedDraw } from './screen-bands.js';
+import { KeyFrame, type LoggedDraw } from './key-frame.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
 import { monotonicMs } from '../util/mm-time.js';
 import { DEFAULT_VIDEO_OPTIONS, VideoStreams, type VideoOptions } from '../video/streams.js';
@@ -66,8 +66,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   onViewerReady: (() => void) | undefined;
   /** Whether viewers keep up, for sources that pace their frames (desktop.pace). */
   readonly pace = new ViewerPaceTracker(() => this.clients);
-  /** The current screen, encoded once for every viewer that joins while it holds still. */
-  readonly screen = new ScreenBands();
+  /** The current screen for joiners: a key frame encoded once for all of them, and the draws since. */
+  readonly screen = new KeyFrame();
   /** Video streams, the same for every viewer that takes them. */
   readonly video: VideoStreams;
 
@@ -107,7 +107,7 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     }
     // What viewers that take streams get instead: nothing inside a stream, the rest of a video copy.
     const routed = this.video.route(update)?.map(loggedDraw);
-    // One SharedImage per copy, so all viewers (and those who join later) share its encoding.
+    // One SharedImage per copy and one item per fill or copy-bits, shared by all viewers (and those who join later).
     const draw = loggedDraw(update);
     this.screen.record(draw);
     for (const c of this.clients) {
@@ -227,7 +227,7 @@ export class DisplayChannelClient extends ChannelClient {
     this.channel.onViewerReady?.();
   }
 
-  /** SURFACE_CREATE, the whole screen (shared bands), MONITORS_CONFIG, MARK. */
+  /** SURFACE_CREATE, the whole screen (the shared key frame and the draws since), MONITORS_CONFIG, MARK. */
   private sendWholeSurface(s: Surface): void {
     if (this.hasSurface) this.push(surfaceDestroyItem());
     this.push(surfaceCreateItem(s));
@@ -237,7 +237,7 @@ export class DisplayChannelClient extends ChannelClient {
       this.push(fillItem(s.bounds, 0));
     } else {
       const frame = this.channel.screen.take(s);
-      for (const band of frame.bands) this.push(copyItem(band, this.imaging));
+      this.push(copyItem(frame.image, this.imaging));
       for (const d of frame.draws) this.draw(d);
     }
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
@@ -269,10 +269,10 @@ export class DisplayChannelClient extends ChannelClient {
 
   private queueDraw(d: LoggedDraw): void {
     if (d.kind === 'copyBits') {
-      this.push(copyBitsItem(d.rect, d.src));
+      this.push(d.item);
     } else {
       this.dropCovered(d.rect);
-      this.push(d.kind === 'fill' ? fillItem(d.rect, d.color) : copyItem(d.shared, this.imaging));
+      this.push(d.kind === 'fill' ? d.item : copyItem(d.shared, this.imaging));
     }
     const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
     if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
