@@ -1,4 +1,4 @@
-import type { PixelImage } from '../../display/pixels.js';
+import { pixelWords, type PixelImage } from '../../display/pixels.js';
 import type { Point, Rect } from '../../protocol/geometry.js';
 
 /*
@@ -9,10 +9,18 @@ import type { Point, Rect } from '../../protocol/geometry.js';
  * All comparisons are row-wise Buffer.compare, i.e. native memcmp.
  */
 
-export interface RowRun {
-  /** Absolute screen rows [top, bottom). */
-  readonly top: number;
-  readonly bottom: number;
+/**
+ * A row whose changed columns move by more than this against the previous row's starts a new box:
+ * a window dragged sideways leaves a narrow exposed strip beside rows that did not change, which
+ * should not be sent the width of the whole damaged rect.
+ */
+const SPAN_SLACK = 64;
+/** More boxes than this in one rect (an irregular change, a photo): fall back to one box per row run. */
+const MAX_BOXES = 16;
+
+interface Span {
+  left: number;
+  right: number;
 }
 
 export class Shadow {
@@ -35,34 +43,67 @@ export class Shadow {
     return img.data.compare(this.data, at, at + n, from, from + n) === 0;
   }
 
-  /**
-   * Runs of rows of `rect` where `img` (the new content of rect) differs from the shadow; runs
-   * separated by fewer than `minGap` equal rows are joined (one copy beats two tiny ones).
-   */
-  changedRuns(rect: Rect, img: PixelImage, minGap = 8): RowRun[] {
-    const runs: RowRun[] = [];
-    let start = -1;
-    let lastChanged = -1;
-    for (let y = rect.top; y < rect.bottom; y++) {
-      if (this.rowEquals(rect, img, y - rect.top, y)) continue;
-      if (start >= 0 && y - lastChanged - 1 >= minGap) {
-        runs.push({ top: start, bottom: lastChanged + 1 });
-        start = -1;
-      }
-      if (start < 0) start = y;
-      lastChanged = y;
+  /** Write the part `box` (absolute; all of rect by default) of `img`, the content of rect, into the shadow. */
+  store(rect: Rect, img: PixelImage, box: Rect = rect): void {
+    const n = (box.right - box.left) * 4;
+    const dx = (box.left - rect.left) * 4;
+    for (let y = box.top; y < box.bottom; y++) {
+      const from = (y - rect.top) * img.stride + dx;
+      img.data.copy(this.data, y * this.stride + box.left * 4, from, from + n);
     }
-    if (start >= 0) runs.push({ top: start, bottom: lastChanged + 1 });
-    return runs;
   }
 
-  /** Write `img` rows [top, bottom) of rect (absolute rows) into the shadow. */
-  store(rect: Rect, img: PixelImage, run: RowRun = rect): void {
-    const n = (rect.right - rect.left) * 4;
-    for (let y = run.top; y < run.bottom; y++) {
-      const from = (y - rect.top) * img.stride;
-      img.data.copy(this.data, y * this.stride + rect.left * 4, from, from + n);
+  /**
+   * Boxes (absolute) covering every pixel of `rect` where `img` differs from the shadow: runs of
+   * changed rows (joined across fewer than `minGap` equal rows: one copy beats two tiny ones), each
+   * narrowed to the columns that changed, and split where the changed columns jump (SPAN_SLACK).
+   */
+  changedBoxes(rect: Rect, img: PixelImage, minGap = 8): Rect[] {
+    const spans: (Span | null)[] = [];
+    for (let y = rect.top; y < rect.bottom; y++) spans.push(this.rowSpan(rect, img, y));
+    const split = this.group(rect, spans, minGap, SPAN_SLACK);
+    return split.length <= MAX_BOXES ? split : this.group(rect, spans, minGap, Infinity);
+  }
+
+  /** Columns [left, right) (absolute) of row y where img differs, or null when the row is equal. */
+  private rowSpan(rect: Rect, img: PixelImage, y: number): Span | null {
+    if (this.rowEquals(rect, img, y - rect.top, y)) return null;
+    const a = pixelWords(img);
+    const b = pixelWords(this);
+    if (!a || !b) return { left: rect.left, right: rect.right };
+    const width = rect.right - rect.left;
+    const ia = (y - rect.top) * (img.stride >> 2);
+    const ib = y * (this.stride >> 2) + rect.left;
+    let first = 0;
+    while (first < width && a[ia + first] === b[ib + first]) first++;
+    let last = width;
+    while (last > first && a[ia + last - 1] === b[ib + last - 1]) last--;
+    return { left: rect.left + first, right: rect.left + last };
+  }
+
+  private group(rect: Rect, spans: readonly (Span | null)[], minGap: number, slack: number): Rect[] {
+    const boxes: Rect[] = [];
+    let box: { top: number; bottom: number; left: number; right: number } | null = null;
+    let prev: Span | null = null;
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      if (!s) continue;
+      const y = rect.top + i;
+      const jump = prev !== null && (Math.abs(s.left - prev.left) > slack || Math.abs(s.right - prev.right) > slack);
+      if (box && (y - box.bottom >= minGap || jump)) {
+        boxes.push(box);
+        box = null;
+      }
+      if (!box) box = { top: y, bottom: y + 1, left: s.left, right: s.right };
+      else {
+        box.bottom = y + 1;
+        box.left = Math.min(box.left, s.left);
+        box.right = Math.max(box.right, s.right);
+      }
+      prev = s;
     }
+    if (box) boxes.push(box);
+    return boxes;
   }
 
   /** The same move as the copyBits command (rows walked so overlapping areas are safe). */

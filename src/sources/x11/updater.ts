@@ -3,8 +3,9 @@ import { cropImage, type PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
 import { bands, type Capture } from './capture.js';
 import { coalesceRects } from './rects.js';
+import { findMove } from './move.js';
 import { findVerticalScroll } from './scroll.js';
-import { Shadow, type RowRun } from './shadow.js';
+import { Shadow } from './shadow.js';
 
 /*
  * Turns "these rects may have changed" into display commands for one primary surface of a fixed
@@ -28,11 +29,13 @@ export interface UpdateStats {
   pixelsFetched: number;
   copies: number;
   copyBits: number;
+  /** copyBits that moved a window sideways or diagonally (vertical scrolls are counted in copyBits only). */
+  moves: number;
 }
 
 export class ScreenUpdater {
   readonly shadow: Shadow;
-  readonly stats: UpdateStats = { frames: 0, rectsFetched: 0, pixelsFetched: 0, copies: 0, copyBits: 0 };
+  readonly stats: UpdateStats = { frames: 0, rectsFetched: 0, pixelsFetched: 0, copies: 0, copyBits: 0, moves: 0 };
 
   constructor(
     private readonly sink: DisplaySink,
@@ -73,28 +76,39 @@ export class ScreenUpdater {
   apply(rect: Rect, img: PixelImage): void {
     this.stats.rectsFetched++;
     this.stats.pixelsFetched += (rect.right - rect.left) * (rect.bottom - rect.top);
-    if (this.opts.detectScroll) this.applyScroll(rect, img);
-    for (const run of this.shadow.changedRuns(rect, img)) {
-      this.shadow.store(rect, img, run);
-      this.emitCopy(rect, img, run);
+    if (this.opts.detectScroll && !this.applyScroll(rect, img)) this.applyMove(rect, img);
+    for (const box of this.shadow.changedBoxes(rect, img)) {
+      this.shadow.store(rect, img, box);
+      this.emitCopy(rect, img, box);
     }
   }
 
-  private applyScroll(rect: Rect, img: PixelImage): void {
+  private applyScroll(rect: Rect, img: PixelImage): boolean {
     const move = findVerticalScroll(this.shadow, rect, img);
-    if (!move) return;
+    if (!move) return false;
     const dest: Rect = { top: move.top, bottom: move.bottom, left: rect.left, right: rect.right };
-    const src = { x: rect.left, y: move.top + move.dy };
+    this.emitCopyBits({ x: rect.left, y: move.top + move.dy }, dest);
+    return true;
+  }
+
+  /** A window moved inside rect: move what viewers have instead of sending it again. */
+  private applyMove(rect: Rect, img: PixelImage): void {
+    const move = findMove(this.shadow, rect, img);
+    if (!move) return;
+    this.emitCopyBits({ x: move.dest.left - move.dx, y: move.dest.top - move.dy }, move.dest);
+    this.stats.moves++;
+  }
+
+  private emitCopyBits(src: { x: number; y: number }, dest: Rect): void {
     this.sink.display({ kind: 'copyBits', surfaceId: PRIMARY_SURFACE, src, dest });
     this.shadow.copyBits(src, dest);
     this.stats.copyBits++;
   }
 
-  /** Send rows `run` of `rect` from the lent `img` (which covers all of rect) as an image of its own. */
-  private emitCopy(rect: Rect, img: PixelImage, run: RowRun): void {
-    const dest: Rect = { top: run.top, bottom: run.bottom, left: rect.left, right: rect.right };
-    const image = cropImage(img, 0, run.top - rect.top, rect.right - rect.left, run.bottom - run.top);
-    this.sink.display({ kind: 'copy', surfaceId: PRIMARY_SURFACE, dest, image });
+  /** Send `box` (absolute, inside rect) from the lent `img` (which covers all of rect) as an image of its own. */
+  private emitCopy(rect: Rect, img: PixelImage, box: Rect): void {
+    const image = cropImage(img, box.left - rect.left, box.top - rect.top, box.right - box.left, box.bottom - box.top);
+    this.sink.display({ kind: 'copy', surfaceId: PRIMARY_SURFACE, dest: box, image });
     this.stats.copies++;
   }
 }
