@@ -52,7 +52,8 @@ export class CanvasView {
     }
   }
 
-  private invalidate(r: Rect): void {
+  /** Repaint `r` of the primary surface at the next animation frame. */
+  invalidate(r: Rect): void {
     if (rectIsEmpty(r)) return;
     if (this.pending.length === 0) this.oldest = performance.now();
     this.pending.push(r);

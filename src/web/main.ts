@@ -8,6 +8,7 @@ import { SPECIAL_COMBOS } from './keymap.js';
 import { DesktopSync } from './desktop-sync.js';
 import { diagnose } from './link-errors.js';
 import { WebSession } from './session.js';
+import { mjpegDecodable, VideoPainter } from './video.js';
 
 /* The page: one session at a time on the port the page came from, its canvas, controls and overlay. */
 
@@ -36,6 +37,9 @@ const view = new CanvasView(canvas);
 const cursor = new CursorView(canvas, element<HTMLImageElement>('sprite'));
 const backoff = new Backoff();
 const audio = new AudioPlayer();
+/** ?video=0: the server sends video areas as images instead of MJPEG streams. */
+const video = query.get('video') !== '0' && mjpegDecodable();
+let painter: VideoPainter | undefined;
 let audioMode: 'opus' | 'pcm' | 'off' = 'pcm';
 let session: WebSession | undefined;
 let password = '';
@@ -67,8 +71,11 @@ function setStatus(text: string, state: string): void {
 function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
-  const s = new WebSession({ url, password, viewOnly, audio: audioMode, agentPage: sync }, {
-    display: (m) => view.update(m, s.display.primary),
+  const s = new WebSession({ url, password, viewOnly, audio: audioMode, video, agentPage: sync }, {
+    display: (m) => {
+      view.update(m, s.display.primary);
+      painter?.update(m);
+    },
     cursor: (m) => cursor.apply(m),
     playback: (m) => {
       audio.handle(m);
@@ -84,6 +91,7 @@ function connect(): void {
     closed: (err) => onClosed(s, err),
   });
   session = s;
+  painter = video ? new VideoPainter(s.display, (r) => view.invalidate(r)) : undefined;
   s.connect();
 }
 
@@ -192,6 +200,9 @@ Object.assign(window, {
     },
     view,
     audio,
+    get video() {
+      return painter;
+    },
   },
 });
 

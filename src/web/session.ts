@@ -16,6 +16,8 @@ export interface SessionOptions {
   viewOnly: boolean;
   /** Sound as Opus (the browser decodes it), as raw PCM, or no playback channel. */
   audio: 'opus' | 'pcm' | 'off';
+  /** MJPEG video streams are decoded here; without them the server sends those areas as images. */
+  video: boolean;
   /** Where the guest agent's clipboard and resize answers go (no agent for view-only pages). */
   agentPage: AgentPage;
 }
@@ -149,7 +151,9 @@ export class WebSession {
     const offered = this.offered;
     for (const type of offered) {
       if (type === ChannelType.Display) {
-        const ch = this.open(type, sessionId, [DisplayCap.MonitorsConfig], (t, body) => this.onDisplay(t, body));
+        // MULTI_CODEC without CODEC_MJPEG tells the server this page takes no streams at all.
+        const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...(this.options.video ? [DisplayCap.CodecMjpeg, DisplayCap.SizedStream] : [])];
+        const ch = this.open(type, sessionId, caps, (t, body) => this.onDisplay(t, body));
         this.linkedHooks.set(type, () => ch.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 })));
       } else if (type === ChannelType.Cursor) {
         this.open(type, sessionId, [], (t, body) => {
