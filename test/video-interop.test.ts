@@ -6,12 +6,17 @@ import type { PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
+import { findHtml5Dir } from '../src/server/web.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { canvasPixels, haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
 import { diffPixels, hasSpiceGlib, missing, readImage, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
 import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
 
 /*
  * Real viewers play spiced's MJPEG streams: spice-gtk (SpiceClientGLib, what remote-viewer uses)
- * shows stream frames where the video is while it plays, and the exact final frame once it stops.
+ * and spice-html5 in Chromium show stream frames where the video is while it plays, and the exact
+ * final frame once it stops. Once a stream started, no draw reaches a viewer inside it: a picture
+ * there that matches a frame drawn after the start came from a stream frame the viewer decoded.
  */
 
 const W = 640;
@@ -85,6 +90,15 @@ const noGlib = haveGlib
   ? ''
   : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`;
 
+/** The video area of `shot` is a frame drawn after the stream started (by 3 frames at least). */
+function expectStreamFrame(shot: PixelImage, frames: readonly PixelImage[], startedAt: number): void {
+  expect(startedAt).toBeGreaterThanOrEqual(0);
+  const scores = frames.map((f) => psnr(shot, VIDEO, f));
+  const best = scores.indexOf(Math.max(...scores));
+  expect(best).toBeGreaterThan(startedAt + 2);
+  expect(scores[best]).toBeGreaterThan(28);
+}
+
 describe.skipIf(!haveGlib)(`spice-gtk plays spiced's streams${noGlib}`, () => {
   it('shows stream frames while the video plays and the exact final frame after it', async () => {
     const { feed, server } = await startServer();
@@ -115,3 +129,34 @@ describe.skipIf(!haveGlib)(`spice-gtk plays spiced's streams${noGlib}`, () => {
     expect(diffPixels(await viewer.shot(join(dir, 'after.png')), server.desktop.primary!)).toBe(0);
   }, 30_000);
 });
+
+const html5Ready = haveChromium() && findHtml5Dir() !== undefined;
+const noHtml5 = !haveChromium() ? missing('chromium', 'chromium') : missing('spice-html5', 'spice-html5');
+
+describe.skipIf(!html5Ready)(
+  `spice-html5 in Chromium plays spiced's streams${html5Ready ? '' : ` (${noHtml5})`}`,
+  () => {
+    it('shows stream frames while the video plays and the exact final frame after it', async () => {
+      const { feed, server } = await startServer();
+      const browser = await launchChromium();
+      cleanup = async () => {
+        await browser.close();
+        await server.stop();
+      };
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
+      expect(await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!))).toBeDefined();
+      const frames = makeFrames(VIDEO, 50);
+      let startedAt = -1;
+      let during: PixelImage | undefined;
+      await play(feed, VIDEO, frames, 25, async (n) => {
+        if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
+        if (n === 44) during = await canvasPixels(page);
+      });
+      expectStreamFrame(during!, frames, startedAt);
+      await idle(700);
+      const after = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 5000);
+      expect(after && diffPixels(after, server.desktop.primary!)).toBe(0);
+    }, 30_000);
+  },
+);
