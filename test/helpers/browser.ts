@@ -25,7 +25,7 @@ const HTML5_CANVAS = 'canvas#spice_surface_0';
 export const VIEWER_CANVAS = 'canvas#display';
 
 /** The pixels of a canvas (spice-html5's by default), or undefined when it is not there yet. */
-async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
+export async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
   // A string: this code runs in the page, and the project is compiled without DOM types.
   const data = (await page.evaluate(`(() => {
     const c = document.querySelector(${JSON.stringify(selector)});
