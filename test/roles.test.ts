@@ -21,9 +21,19 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-async function serve(options: Partial<SpiceServerOptions> = {}): Promise<{ server: SpiceServer; source: PatternSource }> {
+async function serve(
+  options: Partial<SpiceServerOptions> = {},
+): Promise<{ server: SpiceServer; source: PatternSource }> {
   const source = new PatternSource();
-  const server = new SpiceServer({ source, port: 0, password: 'teacher', viewPassword: 'class', warmUp: false, pingIntervalSeconds: 0, ...options });
+  const server = new SpiceServer({
+    source,
+    port: 0,
+    password: 'teacher',
+    viewPassword: 'class',
+    warmUp: false,
+    pingIntervalSeconds: 0,
+    ...options,
+  });
   servers.push(server);
   await server.start();
   return { server, source };
@@ -40,8 +50,9 @@ async function viewer(port: number, password: string): Promise<SpiceClient> {
 const A_KEY = 0x1e;
 
 describe('viewer roles', () => {
-  it('a view-only viewer sees the screen but its keys and pointer reach nobody; a controlling one still drives', async () => {
-    const { server, source } = await serve();
+  it('a view-only viewer sees the screen, its keys, pointer and agent reach nobody; control still drives', async () => {
+    // Uploads accepted make the server offer its agent (the pattern desktop has no clipboard).
+    const { server, source } = await serve({ agent: { uploads: { handle: () => {}, viewerGone: () => {} } } });
     const watcher = await viewer(server.port, 'class');
     const teacher = await viewer(server.port, 'teacher');
     for (let i = 0; i < 5; i++) watcher.tapKey(A_KEY);
@@ -58,13 +69,19 @@ describe('viewer roles', () => {
     const roles = [...server.sessions.values()].map((s) => s.role).sort();
     expect(roles).toEqual(['control', 'view']);
     expect(server.viewerCounts()).toEqual({ control: 1, view: 1 });
+    // No agent for the watcher (clipboard, resize requests, files), the agent for the teacher.
+    expect(watcher.init?.agentConnected).toBe(0);
+    expect(teacher.init?.agentConnected).toBe(1);
   });
 
   it('a view-only ticket cannot open channels of a controlling session', async () => {
     const { server } = await serve();
     const teacher = await viewer(server.port, 'teacher');
     const sessionId = [...server.sessions.values()][0]!.id;
-    const outcome = await rawLink(server.port, (key) => encryptTicket(key, 'class'), '127.0.0.1', { connectionId: sessionId, channelType: ChannelType.Inputs });
+    const outcome = await rawLink(server.port, (key) => encryptTicket(key, 'class'), '127.0.0.1', {
+      connectionId: sessionId,
+      channelType: ChannelType.Inputs,
+    });
     expect(outcome.result).toBe(LinkErr.PermissionDenied);
     expect(teacher.errors).toEqual([]);
   });
@@ -74,19 +91,23 @@ describe('viewer roles', () => {
     const { server } = await serve({ log: logger });
     const a = await viewer(server.port, 'class');
     await viewer(server.port, 'teacher');
-    expect(records.map((r) => r.message)).toContainEqual(expect.stringMatching(/joined \(control\): 2 viewers \(1 control, 1 view only\)/));
+    expect(records.map((r) => r.message)).toContainEqual(
+      expect.stringMatching(/joined \(control\): 2 viewers \(1 control, 1 view only\)/),
+    );
     a.close();
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
         if (server.viewerCounts().view === 0) resolve(clearInterval(t));
       }, 10);
     });
-    expect(records.map((r) => r.message)).toContainEqual(expect.stringMatching(/left: 1 viewer \(1 control, 0 view only\)/));
+    expect(records.map((r) => r.message)).toContainEqual(
+      expect.stringMatching(/left: 1 viewer \(1 control, 0 view only\)/),
+    );
   });
 });
 
 describe('--max-viewers', () => {
-  it('refuses the viewer beyond the limit with CHANNEL_NOT_AVAILABLE and a log line, and admits one again after a leave', async () => {
+  it('refuses the viewer beyond the limit (CHANNEL_NOT_AVAILABLE, logged), admits one after a leave', async () => {
     const { logger, records } = memoryLogger('info');
     const { server } = await serve({ maxViewers: 2, log: logger });
     const first = await viewer(server.port, 'teacher');
@@ -99,7 +120,9 @@ describe('--max-viewers', () => {
     );
     expect(refused).toBeInstanceOf(LinkRefusedError);
     expect((refused as LinkRefusedError).linkError).toBe(LinkErr.ChannelNotAvailable);
-    expect(records.map((r) => r.message)).toContainEqual(expect.stringMatching(/the server is full: 2 viewers of at most 2 \(--max-viewers\)/));
+    expect(records.map((r) => r.message)).toContainEqual(
+      expect.stringMatching(/the server is full: 2 viewers of at most 2 \(--max-viewers\)/),
+    );
     first.close();
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {

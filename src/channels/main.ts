@@ -86,7 +86,8 @@ export class MainChannelClient extends ChannelClient {
   ) {
     super(conn, options);
     const agent = context.agent;
-    if (agent) this.agent = new AgentEndpoint(this.agentLink(), agent.hub, agent.uploads);
+    // A view-only viewer is told there is no agent: its clipboard, resizes and files reach nobody.
+    if (agent && session.mayControl) this.agent = new AgentEndpoint(this.agentLink(), agent.hub, agent.uploads);
     this.onClose(() => {
       if (this.pingTimer) clearInterval(this.pingTimer);
       if (this.pongTimer) clearInterval(this.pongTimer);

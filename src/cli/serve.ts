@@ -15,7 +15,7 @@ import type { DisplaySource } from '../seam/index.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/wire-image.js';
-import { isLogLevel, Logger, stderrSink, type LogLevel } from '../util/log.js';
+import { isLogLevel, jsonStderrSink, Logger, stderrSink, type LogLevel } from '../util/log.js';
 import {
   parseDisplayNumber,
   parseList,
@@ -36,6 +36,8 @@ import { DEFAULT_UPLOAD_LIMITS, UploadDir } from '../agent/upload-dir.js';
 import { access, stat } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { ServerMetrics } from '../server/metrics.js';
+import { startMetricsEndpoint } from '../server/metrics-http.js';
 import { CLIPBOARD_DIRECTIONS, DEFAULT_MAX_CLIPBOARD, type ClipboardDirection } from '../agent/hub.js';
 
 interface ServeOptions {
@@ -71,6 +73,9 @@ interface ServeOptions {
   still?: boolean;
   size?: { width: number; height: number };
   logLevel: string;
+  logFormat: string;
+  metricsPort?: number;
+  metricsListen: string;
   web: boolean;
   html5Dir?: string;
   allowOrigin?: string[];
@@ -156,6 +161,17 @@ export function serveCommand(): Command {
     .option('--stats-interval <ms>', 'every MS, one JSON line on stderr: RSS, heap, CPU, collections, viewers, bytes sent (soak runs)', parsePositive)
     .option('--no-warm-up', 'skip drawing a small desktop for nobody at start (~70 ms) that spares the first viewer V8\'s compile-on-use')
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text, or as JSON objects one a line (time, level, scope, text)')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics (Prometheus text) and /healthz on this port (0: any free one)',
+      (v) => (v === '0' ? 0 : parsePort(v)),
+    )
+    .option('--metrics-listen <address>', 'address of the metrics port', '127.0.0.1')
     .addHelpText(
       'after',
       `
@@ -181,9 +197,9 @@ The --xvfb session:
     });
 }
 
-function makeLogger(level: string): Logger {
+function makeLogger(level: string, format: string): Logger {
   if (!isLogLevel(level)) throw new Error(`unknown log level "${level}" (error, warn, info, debug, trace)`);
-  return new Logger(level as LogLevel, stderrSink);
+  return new Logger(level as LogLevel, format === 'json' ? jsonStderrSink : stderrSink);
 }
 
 function formatReport(r: ClientReport): string {
@@ -271,7 +287,7 @@ function addSound(built: BuiltSource, opts: ServeOptions, log: Logger): BuiltSou
 }
 
 async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
-  const log = makeLogger(opts.logLevel);
+  const log = makeLogger(opts.logLevel, opts.logFormat);
   logFdLimit(log);
   const password = resolvePassword({ password: opts.password, passwordFile: opts.passwordFile, env: process.env.SPICE_PASSWORD });
   const loopback = isLoopback(opts.listen);
@@ -355,6 +371,8 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     wrapSink: recorder ? (desktop) => recordingSink(desktop, recorder) : undefined,
     onClientClosed: opts.stats ? (r) => process.stdout.write(formatReport(r) + '\n') : undefined,
   });
+  // Made before the server starts, so that it hears every connection that closes.
+  const metrics = opts.metricsPort !== undefined ? new ServerMetrics(server) : undefined;
   const deferred = built.source instanceof DeferredSource ? built.source : undefined;
   if (deferred) server.display.onViewerReady = () => void deferred.trigger();
   try {
@@ -364,6 +382,10 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     throw err;
   }
   shutdown = installShutdown(server, log, built.cleanup);
+  if (metrics && opts.metricsPort !== undefined) {
+    const healthy = (): boolean => server.serving;
+    await startMetricsEndpoint(metrics, healthy, opts.metricsPort, opts.metricsListen, log.child('metrics'));
+  }
   if (opts.statsInterval !== undefined) {
     startPeriodicStats(server, opts.statsInterval, (line) => process.stderr.write(`${line}
 `));

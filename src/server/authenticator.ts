@@ -40,6 +40,8 @@ export class Authenticator {
   private readonly fixedKey = TicketKey.generateSync();
   /** Private-key operations on tickets, and tickets refused without one. */
   readonly stats = { decryptions: 0, unchecked: 0 };
+  /** Tickets decrypted and refused (wrong password, expired, undecryptable). */
+  wrongTickets = 0;
 
   constructor(
     private readonly ticketing: Ticketing,
@@ -83,6 +85,7 @@ export class Authenticator {
     this.stats.decryptions += key.decryptions - before;
     const wait = this.throttle.record(address, verdict.ok);
     if (verdict.ok) return verdict;
+    this.wrongTickets++;
     this.refusals.refused(address, 'wrong', verdict.reason, wait);
     return { ...verdict, reported: true };
   }

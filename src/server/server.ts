@@ -126,6 +126,7 @@ export class SpiceServer {
   readonly desktop = new Desktop();
   readonly log: Logger;
   readonly auth: Authenticator;
+  private readonly closedListeners: ((client: ChannelClient) => void)[] = [];
   readonly sessions = new Map<number, Session>();
   readonly main: MainChannel;
   readonly display: DisplayChannel;
@@ -143,6 +144,12 @@ export class SpiceServer {
   private readonly keepAlive: KeepAlive | undefined;
   private readonly descriptors: DescriptorWatch;
   private started = false;
+  private stopping = false;
+
+  /** Listening on its ports and not shutting down (what /healthz reports). */
+  get serving(): boolean {
+    return !this.stopping && (this.plainPort !== undefined || this.tlsPort !== undefined);
+  }
   /** The agent's policy between viewers and the desktop (undefined: no agent offered). */
   readonly agentHub: AgentHub | undefined;
 
@@ -422,6 +429,14 @@ export class SpiceServer {
     const client = channel.attach(conn, session);
     log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
     this.reportOnClose(client, session);
+    client.onClose(() => {
+      for (const l of this.closedListeners) l(client);
+    });
+  }
+
+  /** Called with each channel connection once it has closed (the metrics keep its totals). */
+  onConnectionClosed(listener: (client: ChannelClient) => void): void {
+    this.closedListeners.push(listener);
   }
 
   private newSession(peer: string, role: ViewerRole): Session {
@@ -464,6 +479,7 @@ export class SpiceServer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.descriptors.stop();
     for (const s of [...this.sessions.values()]) s.close('server shutting down');
     for (const c of this.conduits) c.destroy();

@@ -64,6 +64,18 @@ export function stderrSink(record: LogRecord): void {
   process.stderr.write(`${time} ${record.level.padEnd(5)}${scope} ${record.message}\n`);
 }
 
+/**
+ * `--log-format json`: one JSON object a line on stderr (time as ISO 8601, level, scope, message),
+ * for log collectors that would otherwise have to parse the text format.
+ */
+export function jsonLine(record: LogRecord, now: Date = new Date()): string {
+  return JSON.stringify({ time: now.toISOString(), level: record.level, scope: record.scope, message: record.message });
+}
+
+export function jsonStderrSink(record: LogRecord): void {
+  process.stderr.write(jsonLine(record) + '\n');
+}
+
 /** A logger that keeps records in memory (tests assert on log lines). */
 export function memoryLogger(level: LogLevel = 'debug'): { logger: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
