@@ -52,7 +52,8 @@ const A_KEY = 0x1e;
 describe('viewer roles', () => {
   it('a view-only viewer sees the screen, its keys, pointer and agent reach nobody; control still drives', async () => {
     // Uploads accepted make the server offer its agent (the pattern desktop has no clipboard).
-    const { server, source } = await serve({ agent: { uploads: { handle: () => {}, viewerGone: () => {} } } });
+    const uploads = { handle: () => {}, viewerGone: () => {}, whenDrained: (_p: unknown, f: () => void) => f() };
+    const { server, source } = await serve({ agent: { uploads } });
     const watcher = await viewer(server.port, 'class');
     const teacher = await viewer(server.port, 'teacher');
     for (let i = 0; i < 5; i++) watcher.tapKey(A_KEY);
