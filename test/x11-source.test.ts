@@ -20,6 +20,7 @@ import { X11Source } from '../src/sources/x11/x11-source.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
 import { XConnection, type ExtensionInfo } from '../src/sources/x11/connection.js';
 import { queryPointer } from '../src/sources/x11/core.js';
+import { usKeyFor } from '../src/protocol/us-keys.js';
 import { SurfaceSink, expectSurfaceMatches, screenshot } from './helpers/x11-screen.js';
 
 const run = promisify(execFile);
@@ -202,15 +203,11 @@ async function windowVisible(display: string, cls: string, xauthority?: string):
   return r.status === 0 && r.stdout.toString().trim() !== '' ? true : undefined;
 }
 
-/** Type ASCII text (lowercase letters, digits, space, newline) as set-1 scancodes. */
+/** Type unshifted ASCII text (lowercase letters, digits, space, newline) as set-1 scancodes. */
 function typeText(source: X11Source, text: string): void {
-  const codes: Record<string, number> = { ' ': 0x39, '\n': 0x1c, '0': 0x0b };
-  'qwertyuiop'.split('').forEach((c, i) => (codes[c] = 0x10 + i));
-  'asdfghjkl'.split('').forEach((c, i) => (codes[c] = 0x1e + i));
-  'zxcvbnm'.split('').forEach((c, i) => (codes[c] = 0x2c + i));
-  '123456789'.split('').forEach((c, i) => (codes[c] = 0x02 + i));
   for (const ch of text) {
-    const sc = codes[ch];
+    const key = usKeyFor(ch);
+    const sc = key && !key.shift ? key.scancode : undefined;
     if (sc === undefined) throw new Error(`cannot type ${JSON.stringify(ch)}`);
     source.input({ kind: 'key', scancode: sc, down: true });
     source.input({ kind: 'key', scancode: sc, down: false });

@@ -6,6 +6,7 @@ import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
 import type { LinkMess } from '../protocol/link.js';
 import { messageSize, type OutMessage } from '../protocol/message.js';
 import type { SpiceStream } from '../transport/stream.js';
+import { endThenDestroy } from '../util/close-gracefully.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { AckWindow } from './ack-window.js';
 import { messageItem, Pipe, type PipeItem } from './pipe.js';
@@ -299,9 +300,7 @@ export abstract class ChannelClient {
     this.log.warn(`closing ${channelName(this.channelType)} connection from ${this.stream.peer}: ${reason}`);
     this.pipe.clear();
     this.send(messageItem(encodeDisconnecting(BigInt(Date.now()), LinkErr.Error)));
-    this.stream.end();
-    const timer = setTimeout(() => this.stream.destroy(), 1000);
-    timer.unref();
+    endThenDestroy(this.stream);
     this.finish(reason);
   }
 
@@ -310,9 +309,7 @@ export abstract class ChannelClient {
     if (this.closed) return;
     this.log.debug(`closing ${channelName(this.channelType)}: ${reason}`);
     this.pipe.clear();
-    this.stream.end();
-    const timer = setTimeout(() => this.stream.destroy(), 1000);
-    timer.unref();
+    endThenDestroy(this.stream);
     this.finish(reason);
   }
 

@@ -30,7 +30,7 @@ import { addConnectionOptions } from './connection-options.js';
 import { raiseFdLimit } from '../util/fd-limit.js';
 import { isLoopback } from '../util/address.js';
 import { defaultStateDir, ensureCertificates, readCertificates, tlsPaths, type TlsMaterial } from '../server/certs.js';
-import { channelTypeByName } from '../protocol/constants.js';
+import { ChannelType, channelTypeByName } from '../protocol/constants.js';
 import { startPeriodicStats } from '../server/periodic-stats.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadDir } from '../agent/upload-dir.js';
 import { access, stat } from 'node:fs/promises';
@@ -447,7 +447,10 @@ async function loadTls(dir: string | undefined, log: Logger): Promise<{ material
 function parseSecureChannels(names: string[] | undefined, haveTls: boolean): number[] {
   if (!names || names.length === 0) return [];
   if (!haveTls) throw new Error('--secure-channels needs --tls-port');
-  if (names.includes('all')) return [1, 2, 3, 4, 5, 6];
+  if (names.includes('all')) {
+    const { Main, Display, Inputs, Cursor, Playback, Record } = ChannelType;
+    return [Main, Display, Inputs, Cursor, Playback, Record];
+  }
   return names.map((n) => {
     const t = channelTypeByName(n);
     if (t === undefined) throw new Error(`unknown channel "${n}" in --secure-channels (main, display, inputs, cursor, playback, record, all)`);

@@ -21,19 +21,10 @@ export const ChannelType = {
   Webdav: 11,
 } as const;
 
-const channelNames: Record<number, string> = {
-  1: 'main',
-  2: 'display',
-  3: 'inputs',
-  4: 'cursor',
-  5: 'playback',
-  6: 'record',
-  7: 'tunnel',
-  8: 'smartcard',
-  9: 'usbredir',
-  10: 'port',
-  11: 'webdav',
-};
+/** Lower-case names (as the CLI and the logs spell them), keyed by channel type. */
+const channelNames: Record<number, string> = Object.fromEntries(
+  Object.entries(ChannelType).map(([name, type]) => [type, name.toLowerCase()]),
+);
 
 export function channelName(type: number): string {
   return channelNames[type] ?? `channel-${type}`;

@@ -16,6 +16,7 @@ import {
 import type { ViewerRole } from '../channel-core/session.js';
 import type { Conduit } from '../transport/conduit.js';
 import { NO_WIRE_METER, type WireMeter } from '../transport/wire-meter.js';
+import { endThenDestroy } from '../util/close-gracefully.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import type { LinkTicket } from './authenticator.js';
 
@@ -225,9 +226,7 @@ export class LinkStage {
     this.log.log(level, `link from ${this.conduit.peer} refused: ${reason}${code}`);
     if (linkError !== undefined) {
       this.send(where === 'result' || answered ? encodeU32(linkError) : encodeLinkErrorReply(linkError));
-      this.conduit.end();
-      const t = setTimeout(() => this.conduit.destroy(), 1000);
-      t.unref();
+      endThenDestroy(this.conduit);
     } else {
       this.conduit.destroy();
     }

@@ -2,6 +2,7 @@
  * PC/XT set-1 scancodes to terminal actions, with Shift, Ctrl and Caps Lock state. Extended
  * (E0-prefixed) keys arrive as 0x100 | code.
  */
+import { forEachUsKey } from '../../protocol/us-keys.js';
 
 export type KeyAction =
   | { kind: 'char'; ch: string }
@@ -16,22 +17,16 @@ export type KeyAction =
 const PLAIN: Record<number, string> = {};
 const SHIFTED: Record<number, string> = {};
 
-function row(first: number, plain: string, shifted: string): void {
-  for (let i = 0; i < plain.length; i++) {
-    PLAIN[first + i] = plain[i] as string;
-    SHIFTED[first + i] = shifted[i] as string;
-  }
+function key(code: number, plain: string, shifted: string): void {
+  PLAIN[code] = plain;
+  SHIFTED[code] = shifted;
 }
 
-row(0x02, '1234567890-=', '!@#$%^&*()_+');
-row(0x10, 'qwertyuiop[]', 'QWERTYUIOP{}');
-row(0x1e, "asdfghjkl;'`", 'ASDFGHJKL:"~');
-row(0x2b, '\\zxcvbnm,./', '|ZXCVBNM<>?');
-row(0x39, ' ', ' ');
+forEachUsKey(key);
 // Keypad operators, which do not depend on Num Lock.
-row(0x37, '*', '*');
-row(0x4a, '-', '-');
-row(0x4e, '+', '+');
+key(0x37, '*', '*');
+key(0x4a, '-', '-');
+key(0x4e, '+', '+');
 
 /** Keypad digits when Num Lock is on (0x47..0x53: 7 8 9 - 4 5 6 + 1 2 3 0 .). */
 const KEYPAD = '789-456+1230.';

@@ -6,6 +6,7 @@ import { encodePng } from '../../display/png.js';
 import { DemoSource } from '../demo/index.js';
 import { generateOfficeSession } from '../synthetic/index.js';
 import { deliverCommand } from '../../seam/index.js';
+import { usKeyFor } from '../../protocol/us-keys.js';
 import { recordingSink, SessionRecorder } from './spiced-format/index.js';
 
 /*
@@ -57,20 +58,13 @@ async function copyPeerSample(dir: string, peersDir: string, name: string): Prom
   return { file, bytes: (await stat(file)).size, note: `copied from ${peersDir}` };
 }
 
-/** PC/XT set-1 scancodes of the keys the demo script types. */
-const SCANCODES: Record<string, number> = { ' ': 0x39, '\n': 0x1c };
-['qwertyuiop', 'asdfghjkl', 'zxcvbnm'].forEach((row, i) => {
-  const first = [0x10, 0x1e, 0x2c][i] as number;
-  [...row].forEach((ch, k) => (SCANCODES[ch] = first + k));
-});
-
 /** What happens in the demo session, by frame: keys typed into the terminal, a click, a paint stroke. */
 function demoScript(demo: DemoSource, frame: number): void {
   const typed = 'fortune\necho recorded by spiced\nls\n';
   const at = frame - 20;
   // One key every 4 frames (~7.5 keys/s), down and up in the same frame.
   if (at >= 0 && at % 4 === 0 && at / 4 < typed.length) {
-    const code = SCANCODES[typed[at / 4] as string];
+    const code = usKeyFor(typed[at / 4]!)?.scancode;
     if (code === undefined) throw new Error(`demo script: no scancode for ${JSON.stringify(typed[at / 4])}`);
     demo.input({ kind: 'key', scancode: code, down: true });
     demo.input({ kind: 'key', scancode: code, down: false });

@@ -1,5 +1,4 @@
-import type { DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
-import type { DesktopResize } from '../../seam/index.js';
+import type { DesktopResize, DisplaySink, DisplaySource, InputEvent } from '../../seam/index.js';
 import { X11Clipboard } from './x11-clipboard.js';
 import { X11Source, type X11SourceOptions } from './x11-source.js';
 
