@@ -190,7 +190,10 @@ The --xvfb session:
   everything it starts. When COMMAND exits (the user logged out), spiced tells the viewers, stops and
   exits with COMMAND's exit code, as startx does. When spiced stops (SIGINT, SIGTERM, the X server
   lost), every process of the session is ended, including daemons that left the group (ssh-agent,
-  gpg-agent): SIGTERM, then SIGKILL after 3 s; then Xvfb.`,
+  gpg-agent): SIGTERM, then SIGKILL after 3 s; then the X server.
+  The X server is Xorg with the dummy driver where installed (xserver-xorg-video-dummy; Xorg must be
+  allowed to start for the user: root, or allowed_users=anybody in /etc/X11/Xwrapper.config): the
+  desktop then follows the viewer's window through RandR. Otherwise Xvfb, at a fixed size.`,
     )
     .action(async (command: string[], opts: ServeOptions) => {
       await runServe(opts, command);
@@ -260,11 +263,8 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
  * viewer's window (Debian's Xvfb cannot grow past its -screen size); Xvfb otherwise, or when Xorg
  * may not start for this user (Xwrapper.config), at a fixed size.
  */
-/** Off until the X11 capture's first frame on Xorg's dummy driver is exact (the rows below 64 came black). */
-const RESIZABLE_XVFB = false;
-
 async function startResizableX(size: string, command: string[], display: number | undefined, log: Logger): Promise<XvfbHandle> {
-  if (RESIZABLE_XVFB && haveXorgDummy()) {
+  if (haveXorgDummy()) {
     try {
       return await startXvfb({ size, command, display, server: 'xorg-dummy' });
     } catch (err) {

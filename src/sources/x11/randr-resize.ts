@@ -89,6 +89,9 @@ export async function setScreenSize(
   if (crtc === undefined) throw new Error(`RandR output ${info.name} has no CRTC`);
   const current = await conn.request(encodeGetCrtcInfo(major, crtc, res.configTimestamp), 'RRGetCrtcInfo', decodeCrtcInfo);
   const screen = await getGeometry(conn, root);
+  const same = (w: number, h: number): boolean => w === size.width && h === size.height;
+  // Setting the same size again is not free: the X server repaints and every window redraws.
+  if (same(screen.width, screen.height) && same(current.width, current.height) && current.mode !== 0) return size;
   const name = `${size.width}x${size.height}`;
   // Any mode of exactly this size will do (a driver's own, or one we made before).
   let mode = res.modes.find((m) => m.width === size.width && m.height === size.height)?.id;
