@@ -1,0 +1,58 @@
+// The folder map of docs/architecture.md as a gate (npm run lint): each folder of src/ may import
+// only the folders below it; the sans-IO protocol imports no I/O module.
+const layers = {
+  protocol: [],
+  util: [],
+  audio: ['util'],
+  seam: ['protocol'],
+  transport: ['protocol', 'util'],
+  display: ['protocol', 'seam', 'util'],
+  agent: ['protocol', 'seam', 'util'],
+  'channel-core': ['protocol', 'seam', 'transport', 'util'],
+  video: ['audio', 'channel-core', 'display', 'protocol', 'seam', 'util'],
+  sources: ['audio', 'display', 'protocol', 'seam', 'util'],
+  client: ['audio', 'display', 'protocol', 'transport', 'util'],
+  channels: ['agent', 'audio', 'channel-core', 'display', 'protocol', 'seam', 'transport', 'util', 'video'],
+  web: ['audio', 'client', 'display', 'protocol', 'seam', 'util'],
+  server: ['agent', 'audio', 'channel-core', 'channels', 'display', 'protocol', 'seam', 'sources', 'transport', 'util', 'video'],
+  cli: ['agent', 'audio', 'channel-core', 'channels', 'client', 'display', 'protocol', 'seam', 'server', 'sources', 'transport', 'util', 'video'],
+};
+
+const folderRules = Object.entries(layers).map(([folder, below]) => ({
+  name: `layers-${folder}`,
+  comment: `src/${folder}/ may import only ${below.length ? below.join(', ') : 'itself'} (docs/architecture.md, Layout)`,
+  severity: 'error',
+  from: { path: `^src/${folder}/` },
+  to: { path: '^src/', pathNot: `^src/(${[folder, ...below].join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    ...folderRules,
+    {
+      name: 'unlisted-folder',
+      comment: 'a new folder of src/ gets its place in the layers above',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: `^src/(${Object.keys(layers).join('|')})/` },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'protocol-sans-io',
+      comment: 'src/protocol/ turns bytes into values and back; it never touches a socket, a file or a process',
+      severity: 'error',
+      from: { path: '^src/protocol/' },
+      to: { dependencyTypes: ['core'], path: '^(node:)?(net|tls|dgram|http|https|fs|fs/promises|child_process|worker_threads)$' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
