@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { SpiceServer, type ClientReport } from '../server/server.js';
 import { DemoSource } from '../sources/demo/demo-source.js';
 import { ResilientX11Source } from '../sources/x11/resilient.js';
+import { X11Clipboard } from '../sources/x11/x11-clipboard.js';
 import { haveXorgDummy } from '../sources/x11/xorg-dummy.js';
 import { startXvfb, type XvfbHandle } from '../sources/x11/xvfb.js';
 import { WithAudio } from '../sources/with-audio.js';
@@ -236,7 +237,8 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     const resize = xvfb.server === 'xorg-dummy';
     const kind = resize ? `Xorg ${xvfb.display} (${size}, dummy driver: follows the viewer's window)` : `Xvfb ${xvfb.display} (${size})`;
     log.info(`started ${kind}${command.length > 0 ? ` running ${command.join(' ')}` : ''}`);
-    const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log, resize });
+    const clipboard = x11Clipboard(opts, x11Log);
+    const source = new ResilientX11Source({ display: xvfb.display, retry: false, onLost: lost, log: x11Log, resize, clipboard });
     return { source, cleanup: () => xvfb.stop(), ended: command.length > 0 ? xvfb.commandExited : undefined };
   }
   if (opts.play !== undefined) {
@@ -251,11 +253,17 @@ async function buildSource(opts: ServeOptions, command: string[], log: Logger, l
     return { source: opts.waitForViewer ? new DeferredSource(recording) : recording, cleanup: async () => {} };
   }
   if (opts.x11 !== undefined) {
-    const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log, resize: opts.resize ?? false });
+    const source = new ResilientX11Source({ display: opts.x11, retry: opts.x11Retry ?? false, onLost: lost, onReconnected: () => log.info(`reconnected to X display ${opts.x11}`), log: x11Log, resize: opts.resize ?? false, clipboard: x11Clipboard(opts, x11Log) });
     return { source, cleanup: async () => {} };
   }
   const soundFromElsewhere = opts.audio !== undefined || opts.pulse === true;
   return { source: new DemoSource({ ...opts.size, still: opts.still ?? false, sound: !soundFromElsewhere }), cleanup: async () => {} };
+}
+
+/** The X display's selections, with the viewers' limit; none when the clipboard is off. */
+function x11Clipboard(opts: ServeOptions, log: (level: string, msg: string) => void): X11Clipboard | false {
+  if (opts.clipboard === false || opts.clipboard === 'off') return false;
+  return new X11Clipboard({ maxBytes: opts.maxClipboard, log });
 }
 
 /**

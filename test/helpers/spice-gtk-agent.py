@@ -4,9 +4,10 @@ SpiceMainChannel (what remote-viewer uses for copy and paste, resize and dropped
 display server.
 
 Reads commands on stdin, one per line, and prints events on stdout as JSON lines:
-  grab SEL PATH          the viewer copies PATH's bytes as UTF-8 text (SEL: 0 CLIPBOARD, 1 PRIMARY)
-                         and answers the agent's requests with them
-  request SEL PATH       the viewer pastes SEL: the data is written to PATH -> {"event": "clipboard"}
+  grab SEL PATH [TYPE]   the viewer copies PATH's bytes (SEL: 0 CLIPBOARD, 1 PRIMARY; TYPE: 1 UTF-8
+                         text, the default, 2 PNG...) and answers the agent's requests with them
+  request SEL PATH [TYPE]  the viewer pastes SEL as TYPE: the data is written to PATH
+                         -> {"event": "clipboard"}
   resize W H             update_display + send_monitor_config -> {"event": "primary"} on a new surface
   shot PATH              the display's primary surface as PNG -> {"event": "shot"}
   sendfile PATH          file_copy_async -> {"event": "file", "ok": ..., "error": ...}
@@ -35,6 +36,15 @@ CAP_CLIPBOARD_BY_DEMAND = 5
 def emit(**event):
     sys.stdout.write(json.dumps(event) + '\n')
     sys.stdout.flush()
+
+
+def grab_types(types, ntypes):
+    """The u32 types of a grab: introspection hands the C array over as a list or as an address."""
+    if isinstance(types, (list, tuple)):
+        return [int(t) for t in types[:ntypes]]
+    if isinstance(types, int) and types and ntypes:
+        return list((ctypes.c_uint32 * ntypes).from_address(types))
+    return ['unreadable %s' % type(types).__name__]
 
 
 def write_png(path, width, height, stride, address):
@@ -78,14 +88,14 @@ def main():
         emit(event='primary', width=width, height=height)
 
     def on_selection_grab(main, selection, types, ntypes):
-        emit(event='grab', selection=selection)
+        emit(event='grab', selection=selection, types=grab_types(types, ntypes))
         return True
 
     def on_selection_request(main, selection, kind):
-        data = state['serve'].get(selection)
-        if data is None:
+        served = state['serve'].get(selection)
+        if served is None or served[0] != kind:
             return False
-        main.clipboard_selection_notify(selection, kind, data)
+        main.clipboard_selection_notify(selection, kind, served[1])
         return True
 
     def on_selection(main, selection, kind, data, size):
@@ -137,13 +147,14 @@ def main():
             return
         if words[0] == 'grab':
             sel = int(words[1])
+            kind = int(words[3]) if len(words) > 3 else UTF8_TEXT
             with open(words[2], 'rb') as f:
-                state['serve'][sel] = f.read()
-            main.clipboard_selection_grab(sel, [UTF8_TEXT])
+                state['serve'][sel] = (kind, f.read())
+            main.clipboard_selection_grab(sel, [kind])
         elif words[0] == 'request':
             sel = int(words[1])
             state['want'][sel] = words[2]
-            main.clipboard_selection_request(sel, UTF8_TEXT)
+            main.clipboard_selection_request(sel, int(words[3]) if len(words) > 3 else UTF8_TEXT)
         elif words[0] == 'resize':
             main.update_display_enabled(0, True, False)
             main.update_display(0, 0, 0, int(words[1]), int(words[2]), False)

@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from '../src/display/png.js';
+import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
+import { GtkAgent } from './helpers/gtk-agent.js';
+import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, startCli } from './helpers/tools.js';
+
+/*
+ * The agent end to end on a real X desktop: spice-gtk's main channel (GObject introspection, what
+ * remote-viewer uses) against `spiced serve --xvfb`, with xclip inside the X session checking
+ * what arrived and offering text and a PNG back, and the desktop resized by the viewer.
+ */
+
+const TOOLS = hasSpiceGlib() && hasCommand('xclip') && hasCommand('import') && hasCommand('xterm') && haveXorgDummy();
+const WHY = missing(
+  'SpiceClientGLib, xclip, xterm, imagemagick or Xorg with the dummy driver',
+  'python3-gi gir1.2-spiceclientglib-2.0 xclip xterm imagemagick xserver-xorg-core xserver-xorg-video-dummy',
+);
+if (!TOOLS) console.warn(`x11-agent-gtk.test.ts: ${WHY}`);
+
+const UTF8_TEXT = 1;
+const PNG = 2;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : ` (${WHY})`}`, () => {
+  const work = mkdtempSync(join(tmpdir(), 'spiced-x11-agent-'));
+  const file = (name: string): string => join(work, name);
+  let cli: Awaited<ReturnType<typeof startCli>>;
+  let display: string;
+  let viewer: GtkAgent;
+
+  /** Run a tool on the display; `input` makes it a copy (xclip forks a child that keeps the selection). */
+  function x(cmd: string, args: string[], input?: Uint8Array): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const copy = input !== undefined;
+      const child = spawn(cmd, args, {
+        env: { ...process.env, DISPLAY: display },
+        stdio: copy ? ['pipe', 'ignore', 'ignore'] : ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      child.stdout?.on('data', (d: Buffer) => out.push(d));
+      child.on('error', reject);
+      child.on(copy ? 'exit' : 'close', (code) =>
+        code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+      );
+      child.stdin!.end(input ?? Buffer.alloc(0));
+    });
+  }
+
+  /** What a desktop application pastes, once it is `expected` (the viewer's grab travels first). */
+  async function desktopPastes(expected: Buffer, target = 'UTF8_STRING', timeoutMs = 20_000): Promise<Buffer> {
+    const end = Date.now() + timeoutMs;
+    let got: Buffer = Buffer.alloc(0);
+    while (Date.now() < end) {
+      got = await x('xclip', ['-selection', 'clipboard', '-t', target, '-o']).catch(() => Buffer.alloc(0));
+      if (got.equals(expected)) return got;
+      await sleep(100);
+    }
+    return got;
+  }
+
+  /** Copy on the desktop; the viewer pastes it once the desktop's grab reached it. */
+  async function viewerPastes(data: Uint8Array, target: string, type: number, name: string): Promise<Buffer> {
+    const from = viewer.events.length;
+    await x('xclip', ['-selection', 'clipboard', '-t', target, '-i'], data);
+    await viewer.next('grab', (e) => e.selection === 0 && (e.types as number[]).includes(type), from);
+    const asked = viewer.events.length;
+    viewer.send(`request 0 ${file(name)} ${type}`);
+    await viewer.next('clipboard', () => true, asked, 30_000);
+    return readFileSync(file(name));
+  }
+
+  async function rootMatchesViewer(name: string): Promise<number> {
+    let diff = -1;
+    for (let i = 0; i < 20 && diff !== 0; i++) {
+      const from = viewer.events.length;
+      viewer.send(`shot ${file(`${name}.png`)}`);
+      await viewer.next('shot', () => true, from);
+      await x('import', ['-window', 'root', file(`${name}-root.png`)]);
+      diff = diffPixels(readImage(file(`${name}.png`)), readImage(file(`${name}-root.png`)));
+      if (diff !== 0) await sleep(150);
+    }
+    return diff;
+  }
+
+  function png(width: number, height: number): Buffer {
+    const data = Buffer.alloc(width * height * 4);
+    for (let i = 0; i < data.length; i += 4) data.set([(i * 7) & 0xff, (i >> 6) & 0xff, 0x40, 0xff], i);
+    return encodePng({ width, height, stride: width * 4, data });
+  }
+
+  function bigText(size: number, seed: number): Buffer {
+    const out = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) out[i] = i % 100 === 99 ? 0x0a : 0x21 + ((i * seed) % 90);
+    return out;
+  }
+
+  beforeAll(async () => {
+    const port = await freePort();
+    cli = await startCli(['serve', '--xvfb', '--size', '1024x768', '--port', String(port), '--', 'xterm', '-geometry', '80x20+10+10']);
+    display = /started Xorg (:\d+)/.exec(cli.output())![1]!;
+    viewer = new GtkAgent(`spice://127.0.0.1:${port}`);
+    await viewer.next('ready');
+  });
+
+  afterAll(async () => {
+    await viewer?.close();
+    await cli?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('text both ways, as UTF-8 with its line ends', async () => {
+    const down = Buffer.from('vom Desktop: grüße\nzweite Zeile\n');
+    expect(await viewerPastes(down, 'UTF8_STRING', UTF8_TEXT, 'down.txt')).toEqual(down);
+    const up = Buffer.from('from spice-gtk: naïve\nline two\n');
+    writeFileSync(file('up.txt'), up);
+    viewer.send(`grab 0 ${file('up.txt')}`);
+    expect(await desktopPastes(up)).toEqual(up);
+  });
+
+  it('a PNG both ways, byte for byte', async () => {
+    const down = png(120, 80);
+    expect((await viewerPastes(down, 'image/png', PNG, 'down.png')).equals(down)).toBe(true);
+    const up = png(64, 200);
+    writeFileSync(file('up.png'), up);
+    viewer.send(`grab 0 ${file('up.png')} ${PNG}`);
+    expect((await desktopPastes(up, 'image/png')).equals(up)).toBe(true);
+  });
+
+  it('5 MiB both ways', async () => {
+    const down = bigText(5 << 20, 11);
+    expect((await viewerPastes(down, 'UTF8_STRING', UTF8_TEXT, 'big-down.txt')).equals(down)).toBe(true);
+    const up = bigText(5 << 20, 17);
+    writeFileSync(file('big-up.txt'), up);
+    viewer.send(`grab 0 ${file('big-up.txt')}`);
+    const got = await desktopPastes(up, 'UTF8_STRING', 40_000);
+    expect(got.length).toBe(up.length);
+    expect(got.equals(up)).toBe(true);
+  });
+
+  it('resizes the desktop from 1024x768 to 1280x800 and back, the viewer equal to the X root window', async () => {
+    expect(await rootMatchesViewer('start')).toBe(0);
+    const from = viewer.events.length;
+    viewer.send('resize 1280 800');
+    await viewer.next('primary', (e) => e.width === 1280 && e.height === 800, from);
+    expect(readImage(await shotOfRoot('grown')).width).toBe(1280);
+    expect(await rootMatchesViewer('grown')).toBe(0);
+    const back = viewer.events.length;
+    viewer.send('resize 1024 768');
+    await viewer.next('primary', (e) => e.width === 1024 && e.height === 768, back);
+    expect(await rootMatchesViewer('back')).toBe(0);
+  });
+
+  async function shotOfRoot(name: string): Promise<string> {
+    await x('import', ['-window', 'root', file(`${name}-check.png`)]);
+    return file(`${name}-check.png`);
+  }
+});
