@@ -1,4 +1,4 @@
-import { estimateCodecCosts } from '../display/image-choice.js';
+import { sharedCodecEstimate } from '../display/image-choice.js';
 import { intersectRect, rectIsEmpty, unionRect, type Rect } from '../protocol/geometry.js';
 import type { PixelImage } from '../seam/index.js';
 
@@ -49,7 +49,8 @@ const PHOTO_ADVANTAGE = 0.7;
  * recordings send video as small tiles.
  */
 export function isPhotoLike(img: PixelImage): boolean {
-  const e = estimateCodecCosts(img);
+  // Computed once per image: the codec choice judges the same image when it is encoded.
+  const e = sharedCodecEstimate(img);
   return e.samples >= MIN_SAMPLES && e.quicBits < PHOTO_ADVANTAGE * e.lzBits;
 }
 
