@@ -4,14 +4,14 @@ import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
 import { findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
 import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { PatternSource } from './helpers/pattern-source.js';
 import { missing, tempDir } from './helpers/tools.js';
-import { encodeWav } from '../src/audio/wav.js';
+import { encodeWav, parseWav, WavWriter } from '../src/audio/wav.js';
 import { sineTone } from '../src/audio/tones.js';
 import { WavAudio } from '../src/sources/audio/wav-source.js';
 import { WithAudio } from '../src/sources/with-audio.js';
@@ -69,7 +69,8 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     pattern = new SpiceServer({ source, port: 0, log: logger });
     await Promise.all([demo.start(), locked.start(), pattern.start()]);
     // Sound without a click first: the page is driven, not used.
-    browser = await launchChromium(['--autoplay-policy=no-user-gesture-required']);
+    // A fake microphone that needs no prompt: the page asks, the browser's test device answers.
+    browser = await launchChromium(['--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
   });
 
   afterAll(async () => {
@@ -259,6 +260,37 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
       await context.close();
       await server.stop();
     }
+  });
+
+  it('the microphone on request: the Mic button links the record channel and the server writes the sound', async () => {
+    const wav = join(tempDir('spiced-web-mic-'), 'mic.wav');
+    const writer = await WavWriter.open(wav, { sampleRate: 48000, channels: 2 });
+    const server = new SpiceServer({ source: new PatternSource(160, 120), port: 0, micOut: writer, log: logger });
+    await server.start();
+    const page = await browser.newPage();
+    try {
+      const recordLinks = (): number => records.filter((r) => /^record:0 linked/.test(r.message)).length;
+      const before = recordLinks();
+      await page.goto(`http://127.0.0.1:${server.plainPort}/`);
+      await page.locator('#mic').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(recordLinks()).toBe(before); // nothing captured until asked
+      await page.click('#mic');
+      let packets = 0;
+      for (let i = 0; i < 100 && packets < 20; i++) {
+        packets = (await page.evaluate('window.spiced.session.microphone ? window.spiced.session.microphone.packets : 0')) as number;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(packets).toBeGreaterThanOrEqual(20);
+      expect(recordLinks()).toBe(before + 1);
+      await page.click('#mic');
+    } finally {
+      await page.close();
+      await server.stop();
+      await writer.close();
+    }
+    const { samples } = parseWav(readFileSync(wav));
+    expect(samples.length).toBeGreaterThan(20 * 1024 * 2);
+    expect(samples.some((v) => v !== 0)).toBe(true); // the fake device's tone, not silence
   });
 
   it('the password form: nothing is shown without it, the right one connects', async () => {

@@ -13,6 +13,12 @@ export type PlaybackServerMessage =
   | { kind: 'mute'; mute: boolean } // u8
   | { kind: 'latency'; latencyMs: number }; // u32
 
+export type RecordServerMessage =
+  | { kind: 'start'; channels: number; format: number; frequency: number } // u32 | u16 | u32
+  | { kind: 'stop' }
+  | { kind: 'volume'; volumes: number[] }
+  | { kind: 'mute'; mute: boolean };
+
 export type RecordClientMessage =
   | { kind: 'data'; time: number; data: Buffer } // u32 time | data (rest)
   | { kind: 'mode'; time: number; mode: number; data: Buffer } // u32 | u16 | data
@@ -94,6 +100,23 @@ export function encodeRecordStart(channels: number, format: number, frequency: n
   b.writeUInt16LE(format, 4);
   b.writeUInt32LE(frequency, 6);
   return outMessage(RecordMsg.Start, b);
+}
+
+/** What a viewer's record channel hears from the server (the browser viewer's microphone). */
+export function decodeRecordServerMessage(type: number, body: Buffer): RecordServerMessage | undefined {
+  const r = new Reader(body);
+  switch (type) {
+    case RecordMsg.Start:
+      return { kind: 'start', channels: r.u32(), format: r.u16(), frequency: r.u32() };
+    case RecordMsg.Stop:
+      return { kind: 'stop' };
+    case RecordMsg.Volume:
+      return { kind: 'volume', volumes: readVolumes(r) };
+    case RecordMsg.Mute:
+      return { kind: 'mute', mute: r.u8() !== 0 };
+    default:
+      return undefined;
+  }
 }
 
 export function encodeRecordClientMessage(m: RecordClientMessage): OutMessage {

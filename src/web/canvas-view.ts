@@ -8,14 +8,17 @@ const MAX_PENDING_RECTS = 32;
 /**
  * Shows the primary surface of a ClientDisplay on a canvas. Draws are applied to the surface's
  * memory as they arrive (exact, the same code as the Node client); the canvas copies the changed
- * rectangles once per animation frame, converting B,G,R,X to the canvas's R,G,B,A.
+ * rectangles, converting B,G,R,X to the canvas's R,G,B,A, once the messages of the current
+ * WebSocket read are applied (a microtask): waiting for the next animation frame instead cost up
+ * to a frame of latency on every draw (docs/performance.md), and the browser composites at frame
+ * time anyway. Past 32 rects in one read their bounding box is copied instead.
  */
 export class CanvasView {
   private readonly ctx: CanvasRenderingContext2D;
   private pending: Rect[] = [];
   private scheduled = false;
   private surface: Surface | undefined;
-  /** Frames painted (the overlay's frames/s) and the draws they held. */
+  /** Paints made (the overlay's frames/s). */
   frames = 0;
   /** Called after each paint with the time the oldest draw in it waited (ms). */
   onPaint: ((waitedMs: number) => void) | undefined;
@@ -60,7 +63,7 @@ export class CanvasView {
     if (this.pending.length > MAX_PENDING_RECTS) this.pending = [this.pending.reduce(unionRect)];
     if (!this.scheduled) {
       this.scheduled = true;
-      requestAnimationFrame(() => this.paint());
+      queueMicrotask(() => this.paint());
     }
   }
 

@@ -84,6 +84,7 @@ function connect(): void {
     mouseMode: (mode) => cursor.setMouseMode(mode),
     ready: () => {
       backoff.reset();
+      element<HTMLButtonElement>('mic').hidden = !s.canRecord;
       login.hidden = true;
       setStatus(viewOnly ? 'Connected (view only)' : 'Connected', 'connected');
       if (!viewOnly) canvas.focus();
@@ -155,6 +156,12 @@ function setUpControls(): void {
       showMute();
     }, { capture: true });
   }
+  const mic = element<HTMLButtonElement>('mic');
+  mic.addEventListener('click', () => {
+    const on = !session?.microphone;
+    session?.setMicrophone(on);
+    mic.textContent = on ? 'Mic off' : 'Mic';
+  });
   const statsButton = element<HTMLButtonElement>('stats-toggle');
   statsButton.addEventListener('click', () => {
     overlay.hidden = !overlay.hidden;

@@ -2,7 +2,8 @@ import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../pro
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
 import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
-import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
+import { decodePlaybackServerMessage, decodeRecordServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
+import { Microphone } from './microphone.js';
 import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
 import { ClientDisplay } from '../client/display.js';
 import { AgentClient, type AgentPage } from './agent.js';
@@ -63,6 +64,11 @@ export class WebSession {
     private readonly handlers: SessionHandlers,
   ) {}
 
+  /** The channels the server offers (the microphone's is opened only on request). */
+  offeredChannels: ChannelId[] = [];
+  /** The microphone, while the person has it on. */
+  microphone: Microphone | undefined;
+
   /** The guest agent (clipboard, resize), once the main channel is up. */
   agent: AgentClient | undefined;
 
@@ -87,6 +93,44 @@ export class WebSession {
       if (this.motionSent.length > 64) this.motionSent.splice(0, 4);
     }
     ch.send(encodeInputsClientMessage(m));
+  }
+
+  get canRecord(): boolean {
+    return !this.options.viewOnly && this.offeredChannels.some((c) => c.type === ChannelType.Record && c.id === 0);
+  }
+
+  /**
+   * The microphone on: link the record channel; the server answers with RECORD_START, which
+   * starts the capture (the browser asks the person first). Off: the channel and capture end.
+   */
+  setMicrophone(on: boolean): void {
+    const open = this.channels.get(ChannelType.Record);
+    if (!on) {
+      this.microphone?.stop();
+      this.microphone = undefined;
+      open?.close();
+      this.channels.delete(ChannelType.Record);
+      return;
+    }
+    if (open || !this.canRecord || !this.init) return;
+    const ch = new WsChannel(this.options.url, { connectionId: this.init.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [], password: this.options.password }, {
+      message: (t, body) => this.onRecord(t, body),
+      closed: (err) => {
+        if (err) console.warn('spiced viewer: the microphone channel closed', err);
+        this.microphone?.stop();
+      },
+    });
+    this.microphone = new Microphone((m) => ch.send(m));
+    this.channels.set(ChannelType.Record, ch);
+  }
+
+  private onRecord(type: number, body: Buffer): void {
+    const m = decodeRecordServerMessage(type, body);
+    if (m?.kind === 'start') {
+      this.microphone?.start(m.channels, m.frequency).catch((err: unknown) => console.warn('spiced viewer: no microphone', err));
+    } else if (m?.kind === 'stop') {
+      this.microphone?.stop();
+    }
   }
 
   requestMouseMode(mode: number): void {
@@ -131,6 +175,7 @@ export class WebSession {
         main.send(encodeMouseModeRequest(MouseMode.Client));
       }
     } else if (m?.kind === 'channelsList') {
+      this.offeredChannels = m.channels;
       this.openSecondary(m.channels);
     } else if (m?.kind === 'mouseMode') {
       this.setMouseMode(m.current);
@@ -194,6 +239,7 @@ export class WebSession {
   private end(err: Error | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.microphone?.stop();
     for (const ch of this.channels.values()) ch.close();
     this.handlers.closed(err);
   }

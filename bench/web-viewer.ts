@@ -1,0 +1,205 @@
+/**
+ * spiced's web viewer against spice-html5 in the same headless Chromium, on the same workloads:
+ * the time from a draw on the server to the canvas showing it (p50/p95) for small fills and for
+ * full-screen photos, the main-thread busy time of the page while the demo desktop animates, and
+ * the bundle's size. Both viewers are served by spiced itself (/ and /spice-html5/). Video streams
+ * are off so that both get the same lossless images.
+ *
+ *   npm run build && node dist/bench/web-viewer.js [--small N] [--photos N] [--cpu-seconds S]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { allocImage, type PixelImage } from '../src/display/pixels.js';
+import type { DisplaySink, DisplaySource } from '../src/seam/index.js';
+import { SpiceServer } from '../src/server/server.js';
+import { findHtml5Dir, findViewerDir } from '../src/server/web.js';
+import { DemoSource } from '../src/sources/demo/demo-source.js';
+import { renderLandscape } from '../src/sources/demo/photo.js';
+import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const W = 1024;
+const H = 768;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+interface Viewer {
+  name: string;
+  path: string;
+  canvas: string;
+}
+
+const VIEWERS: Viewer[] = [
+  { name: 'spiced web viewer', path: '/', canvas: 'canvas#display' },
+  { name: 'spice-html5', path: '/spice-html5/', canvas: 'canvas#spice_surface_0' },
+];
+
+/** A desktop the bench draws on by hand. */
+class BenchSource implements DisplaySource {
+  readonly name = 'bench';
+  sink!: DisplaySink;
+
+  start(sink: DisplaySink): void {
+    this.sink = sink;
+    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+    sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x203040 });
+  }
+
+  stop(): void {}
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A colour no earlier iteration used at the same spot (never the background). */
+function colourOf(i: number): number {
+  return (((i * 53 + 17) & 0xff) << 16) | (((i * 97 + 101) & 0xff) << 8) | ((i * 29 + 7) & 0xff);
+}
+
+/**
+ * In the page: at every animation frame, read one pixel of the canvas; when it turns the colour
+ * asked for, note the time (epoch ms, comparable with this process's on the same machine).
+ */
+const WATCHER = (canvas: string): string => `(() => {
+  window.__marks = [];
+  window.__want = null;
+  const loop = () => {
+    const w = window.__want;
+    const c = document.querySelector(${JSON.stringify(canvas)});
+    if (w && c) {
+      const d = c.getContext('2d').getImageData(w.x, w.y, 1, 1).data;
+      if (d[0] === w.r && d[1] === w.g && d[2] === w.b) {
+        window.__marks.push(performance.timeOrigin + performance.now());
+        window.__want = null;
+      }
+    }
+    requestAnimationFrame(loop);
+  };
+  requestAnimationFrame(loop);
+})()`;
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function waitMark(page: Page, count: number, timeoutMs = 10_000): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const marks = (await page.evaluate('window.__marks')) as number[];
+    if (marks.length >= count) return marks[count - 1];
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return undefined;
+}
+
+/** Draw `n` times with `draw(i)`; each time, how long until the page's canvas shows pixel (x, y). */
+type Draw = (i: number, now: boolean) => { x: number; y: number; colour: number };
+
+async function latencies(page: Page, n: number, gapMs: number, draw: Draw): Promise<number[]> {
+  const out: number[] = [];
+  await page.evaluate('window.__marks = []');
+  for (let i = 0; i < n; i++) {
+    const spot = draw(i, false); // where and what, without drawing yet
+    const c = spot.colour;
+    await page.evaluate(`window.__want = { x: ${spot.x}, y: ${spot.y}, r: ${(c >> 16) & 0xff}, g: ${(c >> 8) & 0xff}, b: ${c & 0xff} }`);
+    const t0 = now();
+    draw(i, true);
+    const t1 = await waitMark(page, out.length + 1);
+    if (t1 === undefined) throw new Error(`draw ${i} never showed`);
+    out.push(t1 - t0);
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+  return out;
+}
+
+async function openViewer(browser: Browser, port: number, v: Viewer): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  await page.goto(`http://127.0.0.1:${port}${v.path}${v.path === '/' ? '?resize=0&audio=off' : ''}`);
+  await page.waitForSelector(v.canvas, { timeout: 15_000 });
+  await new Promise((r) => setTimeout(r, 1000)); // the first frame, and the JIT warmed by it
+  return page;
+}
+
+async function drawLatency(browser: Browser, v: Viewer, smallN: number, photoN: number): Promise<{ small: number[]; photo: number[] }> {
+  const source = new BenchSource();
+  const server = new SpiceServer({ source, port: 0, audio: false, display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } } });
+  await server.start();
+  const page = await openViewer(browser, server.plainPort!, v);
+  await page.evaluate(WATCHER(v.canvas));
+  const small = await latencies(page, smallN, 20, (k, now) => {
+    const x = 64 + (k % 12) * 64;
+    const spot = { x: x + 16, y: 200, colour: colourOf(k) };
+    if (now) source.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 184, left: x, bottom: 216, right: x + 32 }, color: spot.colour });
+    return spot;
+  });
+  const photos = [1, 2, 3].map((seed) => renderLandscape(W, H, seed));
+  const photo = await latencies(page, photoN, 150, (k, now) => {
+    const spot = { x: W - 8, y: H - 8, colour: colourOf(k + 1000) };
+    if (now) source.sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: H, right: W }, image: marked(photos[k % 3]!, spot.colour) });
+    return spot;
+  });
+  await page.close();
+  await server.stop();
+  return { small, photo };
+}
+
+/** A copy of `img` with a 16x16 block of `colour` in its bottom-right corner (the watched spot). */
+function marked(img: PixelImage, colour: number): PixelImage {
+  const out = allocImage(img.width, img.height);
+  img.data.copy(out.data);
+  for (let y = img.height - 16; y < img.height; y++) {
+    for (let x = img.width - 16; x < img.width; x++) out.data.writeUInt32LE(colour, (y * img.width + x) * 4);
+  }
+  return out;
+}
+
+/** Main-thread task time of the page per second of wall time while the demo animates. */
+async function busyWhileAnimating(browser: Browser, v: Viewer, seconds: number): Promise<number> {
+  const server = new SpiceServer({ source: new DemoSource({ width: W, height: H }), port: 0, audio: false, display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } } });
+  await server.start();
+  const page = await openViewer(browser, server.plainPort!, v);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const task = async (): Promise<number> => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'TaskDuration')!.value;
+  };
+  const t0 = await task();
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const busy = ((await task()) - t0) / ((performance.now() - w0) / 1000);
+  await page.close();
+  await server.stop();
+  return busy;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
+  const viewerDir = findViewerDir();
+  if (!viewerDir) throw new Error('the web viewer is not built (npm run build)');
+  const viewers = findHtml5Dir() ? VIEWERS : VIEWERS.slice(0, 1);
+  const smallN = arg('--small', 200);
+  const photoN = arg('--photos', 40);
+  const cpuSeconds = arg('--cpu-seconds', 10);
+  const { chromium } = await import('playwright-core');
+  const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const js = readFileSync(`${viewerDir}/viewer.js`);
+  console.log(`bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`);
+  console.log(`draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; busy = page main-thread task time per second, demo animating ${cpuSeconds} s`);
+  console.log(['viewer'.padEnd(20), 'small p50', 'small p95', 'photo p50', 'photo p95', 'busy'].join('  '));
+  for (const v of viewers) {
+    const { small, photo } = await drawLatency(browser, v, smallN, photoN);
+    const busy = await busyWhileAnimating(browser, v, cpuSeconds);
+    small.sort((a, b) => a - b);
+    photo.sort((a, b) => a - b);
+    const f = (x: number): string => x.toFixed(1).padStart(9);
+    console.log([v.name.padEnd(20), f(percentile(small, 50)), f(percentile(small, 95)), f(percentile(photo, 50)), f(percentile(photo, 95)), `${(busy * 100).toFixed(0).padStart(3)} %`].join('  '));
+  }
+  await browser.close();
+}
+
+await main();
