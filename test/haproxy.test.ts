@@ -10,7 +10,7 @@ import { startMetricsEndpoint, type MetricsEndpoint } from '../src/server/metric
 import { SpiceServer } from '../src/server/server.js';
 import { findHtml5Dir } from '../src/server/web.js';
 import { silentLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
+import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { haproxyConfig, startHaproxy, type Desk } from './helpers/haproxy.js';
 import { PatternSource } from './helpers/pattern-source.js';
 import { diffPixels, freePort, hasCommand, missing, readImage, run, tempDir } from './helpers/tools.js';
@@ -136,6 +136,21 @@ describe.skipIf(why !== '')(`HAProxy in front of two spiced instances${why ? ` -
       await page.goto(`${base}/spice-html5/spice_auto.html?path=desk/${i.desk.name}/&password=${PASSWORD}`);
       const primary = i.server.desktop.primary!;
       const shown = await waitForCanvas(page, (img) => sameRgb(img, primary));
+      expect(shown && sameRgb(shown, primary), i.desk.name).toBe(true);
+      await page.close();
+    }
+    await context.close();
+  });
+
+  it("Chromium over wss reaches each instance by the path /desk/NAME/ (spiced's own viewer)", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    for (const i of [a, b]) {
+      const page = await context.newPage();
+      await page.goto(`https://127.0.0.1:${ports.web}/desk/${i.desk.name}/`);
+      await page.fill('#password', PASSWORD);
+      await page.press('#password', 'Enter');
+      const primary = i.server.desktop.primary!;
+      const shown = await waitForCanvas(page, (img) => sameRgb(img, primary), 15_000, VIEWER_CANVAS);
       expect(shown && sameRgb(shown, primary), i.desk.name).toBe(true);
       await page.close();
     }

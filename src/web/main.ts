@@ -20,7 +20,12 @@ function element<T extends HTMLElement>(id: string): T {
 
 const query = new URLSearchParams(location.search);
 const viewOnly = query.has('view-only') && query.get('view-only') !== '0';
-const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/`;
+/**
+ * The WebSocket in the page's own directory: `/` when spiced serves the page itself, `/desk/NAME/`
+ * behind a proxy that routes desks by path (docs/deploy.md); spiced accepts it on any path.
+ */
+const pageDirectory = location.pathname.replace(/[^/]*$/, '');
+const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${pageDirectory}`;
 /** ?resize=0: the desktop keeps its size whatever the window's. */
 const followWindow = query.get('resize') !== '0';
 /** ?audio=pcm asks for raw PCM even where Opus decodes, ?audio=off for no sound at all. */
