@@ -1,13 +1,52 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that drive real external programs (X servers, spice-gtk, Chromium, tshark, haproxy, network
+ * namespaces, the built CLI): the `interop` project. Everything else is `unit`: no external tool,
+ * seconds per file (`npx vitest run --project unit` while working). A new file is a unit test unless
+ * it is listed here. npm test runs unit and interop together, then `alone`.
+ */
+const INTEROP = [
+  'agent-gtk',
+  'agent-html5',
+  'cli',
+  'encode-once',
+  'haproxy',
+  'html5',
+  'interop-gtk',
+  'netns',
+  'png',
+  'replay',
+  'sound',
+  'tls',
+  'video-interop',
+  'web-video',
+  'web-viewer',
+  'web-x11',
+  'wire-dissect',
+  'x11-clipboard',
+  'x11-drag-memory',
+  'x11-interop',
+  'x11-resize',
+  'x11-session',
+  'x11-source',
+].map((name) => `test/${name}.test.ts`);
+
+/** Long runs that measure the whole server (memory, many viewers): `alone`, one file at a time. */
+const ALONE = ['test/fuzz-server.test.ts', 'test/session-soak.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-tmp.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Interop tests start real servers and clients; two files at a time fit a 2-core machine.
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...INTEROP, ...ALONE] } },
+      { extends: true, test: { name: 'interop', include: INTEROP } },
+      { extends: true, test: { name: 'alone', include: ALONE } },
+    ],
   },
 });
