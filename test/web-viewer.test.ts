@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
 import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
-import { PatternSource } from './helpers/pattern-source.js';
+import { gradient, PatternSource } from './helpers/pattern-source.js';
+import { decodePng } from '../src/display/png.js';
 import { missing, tempDir } from './helpers/tools.js';
 import { encodeWav, parseWav, WavWriter } from '../src/audio/wav.js';
 import { sineTone } from '../src/audio/tones.js';
@@ -105,6 +106,22 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     for (let i = 0; i < 20; i++) source.step();
     const shown = await shows(page, () => pattern.desktop.primary!);
     expect(shown && countRgbDifferences(shown, pattern.desktop.primary!)).toBe(0);
+    await page.close();
+  });
+
+  it("the pointer is the desktop's real shape, hot spot included (CSS cursor in client mode)", async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${pattern.plainPort}/`);
+    await shows(page, () => pattern.desktop.primary!);
+    let cursor = '';
+    for (let i = 0; i < 50 && !cursor.startsWith('url('); i++) {
+      cursor = (await page.evaluate(`document.querySelector('canvas#display').style.cursor`)) as string;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const m = /^url\("?data:image\/png;base64,([^")]+)"?\) 1 2, default$/.exec(cursor);
+    expect(m, cursor.slice(0, 80)).not.toBeNull();
+    const shape = decodePng(Buffer.from(m![1]!, 'base64'));
+    expect(countRgbDifferences(shape, gradient(16, 16, 7))).toBe(0);
     await page.close();
   });
 
