@@ -13,7 +13,7 @@ const ROWS: readonly (readonly [number, string, string])[] = [
   [0x39, ' ', ' '],
 ];
 
-export const ENTER_SCANCODE = 0x1c;
+const ENTER_SCANCODE = 0x1c;
 
 /** Visit every printable key: its scancode and its plain and shifted characters. */
 export function forEachUsKey(visit: (scancode: number, plain: string, shifted: string) => void): void {

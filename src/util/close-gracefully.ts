@@ -1,5 +1,5 @@
 /** How long a connection closed in an orderly way may take to send what is queued before it is cut. */
-export const CLOSE_GRACE_MS = 1000;
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * End a connection (its queued bytes still go out, a last error message among them), then destroy
