@@ -32,10 +32,13 @@ import { clipboardTypeFromWire, clipboardTypeToWire, selectionFromWire, selectio
 import type { AgentHub, AgentPeer } from './hub.js';
 import type { FileUploads } from './file-upload.js';
 
-/** AGENT_DATA messages a viewer may send before spiced gives tokens back (spice-server gives 10). */
-export const AGENT_TOKENS = 32;
-/** Tokens go back in batches of this many consumed messages, so a large paste never waits on them. */
-const TOKEN_BATCH = AGENT_TOKENS / 2;
+/**
+ * AGENT_DATA messages a viewer may send before spiced gives tokens back (spice-server gives 10, for
+ * a guest's virtio queue behind it). spiced handles each chunk as it comes, so the window only
+ * paces the viewer: a wider one spares a large paste token round trips (bench/agent-paste.ts
+ * compares windows; docs/performance.md has the figures). Tokens go back in batches of half.
+ */
+export const AGENT_TOKENS = 256;
 /** A viewer whose agent has been reset this many times for bad input is closed instead. */
 const MAX_RESETS = 5;
 /** Largest monitor spiced will try to lay a desktop out for. */
@@ -74,7 +77,7 @@ export class AgentEndpoint implements AgentPeer {
   /** After a reset announced with fresh tokens, the client's count restarts at AGENT_START. */
   private freshTokensAtStart = false;
   /** AGENT_DATA the viewer may still send, as spiced counts. */
-  private clientTokens = AGENT_TOKENS;
+  private clientTokens: number;
   private consumed = 0;
   private tokenReturnScheduled = false;
   /** AGENT_DATA spiced may still send (the viewer's AGENT_START and AGENT_TOKEN). */
@@ -93,6 +96,16 @@ export class AgentEndpoint implements AgentPeer {
     private readonly uploads: FileUploads | undefined,
   ) {
     this.reassembler = new AgentReassembler((type) => this.maxMessageSize(type));
+    this.clientTokens = hub.policy.tokens;
+  }
+
+  /** Tokens the viewer is given at the start (MAIN_INIT) and after a reset. */
+  get window(): number {
+    return this.hub.policy.tokens;
+  }
+
+  private get tokenBatch(): number {
+    return Math.max(1, this.window >> 1);
   }
 
   get peer(): string {
@@ -131,11 +144,11 @@ export class AgentEndpoint implements AgentPeer {
     this.serverTokens = tokens;
     if (this.freshTokensAtStart) {
       this.freshTokensAtStart = false;
-      this.clientTokens = AGENT_TOKENS;
+      this.clientTokens = this.window;
       this.consumed = 0;
     }
     this.flushOut();
-    if (this.consumed >= TOKEN_BATCH) this.scheduleTokenReturn();
+    if (this.consumed >= this.tokenBatch) this.scheduleTokenReturn();
   }
 
   onToken(tokens: number): void {
@@ -145,11 +158,11 @@ export class AgentEndpoint implements AgentPeer {
 
   onData(chunk: Buffer): void {
     if (--this.clientTokens < 0) {
-      this.link.fail(`sent more AGENT_DATA than the ${AGENT_TOKENS} tokens it was given`);
+      this.link.fail(`sent more AGENT_DATA than the ${this.window} tokens it was given`);
       return;
     }
     this.consumed++;
-    if (this.consumed >= TOKEN_BATCH) this.scheduleTokenReturn();
+    if (this.consumed >= this.tokenBatch) this.scheduleTokenReturn();
     if (!this.started) {
       this.link.log.debug(`agent data from ${this.peer} before AGENT_START dropped`);
       return;
@@ -215,7 +228,7 @@ export class AgentEndpoint implements AgentPeer {
     this.link.send(encodeAgentDisconnected(1));
     if (this.link.connectedTokens) {
       this.freshTokensAtStart = true;
-      this.link.send(encodeAgentConnectedTokens(AGENT_TOKENS));
+      this.link.send(encodeAgentConnectedTokens(this.window));
     } else {
       this.link.send(encodeAgentConnected());
     }

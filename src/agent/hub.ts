@@ -27,6 +27,8 @@ export interface AgentPolicy {
   clipboard: ClipboardDirection;
   /** Largest clipboard accepted from or sent to a viewer, in bytes. */
   maxClipboard: number;
+  /** AGENT_DATA a viewer may have in flight (its tokens; see AGENT_TOKENS). */
+  tokens: number;
 }
 
 /** spiced's default --max-clipboard: a large screenshot as PNG fits, memory per viewer stays bounded. */

@@ -17,7 +17,7 @@ import {
   type MainClientMessage,
 } from '../protocol/main.js';
 import type { Logger } from '../util/log.js';
-import { AGENT_TOKENS, AgentEndpoint, type AgentLink } from '../agent/endpoint.js';
+import { AgentEndpoint, type AgentLink } from '../agent/endpoint.js';
 import type { AgentHub } from '../agent/hub.js';
 import type { FileUploads } from '../agent/file-upload.js';
 
@@ -103,7 +103,7 @@ export class MainChannelClient extends ChannelClient {
         supportedMouseModes: SUPPORTED_MOUSE_MODES,
         currentMouseMode: this.session.mouseMode,
         agentConnected: this.agent ? 1 : 0,
-        agentTokens: this.agent ? AGENT_TOKENS : 0,
+        agentTokens: this.agent ? this.agent.window : 0,
         multiMediaTime: this.context.mmTime(),
         ramHint: 0,
       }),

@@ -11,6 +11,7 @@ import { InputsChannel } from '../channels/inputs.js';
 import { warmUpDisplayPaths } from '../channels/warm-up.js';
 import { MainChannel } from '../channels/main.js';
 import { AgentHub, DEFAULT_MAX_CLIPBOARD, type AgentPolicy } from '../agent/hub.js';
+import { AGENT_TOKENS } from '../agent/endpoint.js';
 import type { FileUploads } from '../agent/file-upload.js';
 import { PlaybackChannel } from '../channels/playback.js';
 import { RecordChannel } from '../channels/record.js';
@@ -215,7 +216,11 @@ export class SpiceServer {
     if (o === false) return undefined;
     const source = this.options.source;
     if (!source.clipboard && !source.resizer && !o?.uploads) return undefined;
-    const policy = { clipboard: o?.clipboard ?? 'both', maxClipboard: o?.maxClipboard ?? DEFAULT_MAX_CLIPBOARD };
+    const policy = {
+      clipboard: o?.clipboard ?? 'both',
+      maxClipboard: o?.maxClipboard ?? DEFAULT_MAX_CLIPBOARD,
+      tokens: o?.tokens ?? AGENT_TOKENS,
+    };
     return new AgentHub(source, policy, this.log.child('agent'));
   }
 

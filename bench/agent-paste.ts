@@ -1,0 +1,182 @@
+/**
+ * How fast a paste crosses the agent both ways, and what it costs in memory: a viewer's copy pasted
+ * into the demo desktop (the demo's clipboard asks, REQUEST goes to the viewer, its CLIPBOARD comes
+ * back in 2048-byte chunks paced by the tokens spiced gives back; the terminal's drawing of the
+ * text is not timed) and the demo's copy pasted by a viewer. Server and viewer share this
+ * process (the viewer is the project's headless client speaking the agent by hand), so each time
+ * includes both sides' work; it is the agent's round trip on loopback, not a network figure.
+ *
+ *   npm run build && node dist/bench/agent-paste.js
+ */
+import { pathToFileURL } from 'node:url';
+import { SpiceClient } from '../src/client/client.js';
+import type { ClientChannel } from '../src/client/channel.js';
+import {
+  AgentCap,
+  AgentClipboardType,
+  AgentMsg,
+  AgentReassembler,
+  capWords,
+  ChannelType,
+  chunkAgentMessage,
+  decodeAgentMessage,
+  decodeMainServerMessage,
+  encodeAgentDataToServer,
+  encodeAgentStart,
+  encodeAnnounceCapabilities,
+  encodeClipboard,
+  encodeClipboardGrab,
+  encodeClipboardRequest,
+  MainCap,
+  type AgentMessage,
+} from '../src/protocol/index.js';
+import { AGENT_TOKENS } from '../src/agent/endpoint.js';
+import { SpiceServer } from '../src/server/server.js';
+import { DemoSource } from '../src/sources/demo/demo-source.js';
+import { median } from './common.js';
+
+const sel = { selection: true };
+const SIZES = [64 << 10, 1 << 20, 5 << 20, 15 << 20];
+const RUNS = 5;
+
+/** The viewer's agent: tokens, chunks, reassembly, and answers to REQUESTs with `offer`. */
+class BenchAgent {
+  private tokens: number;
+  private readonly reassembler = new AgentReassembler(() => 64 << 20);
+  private tokenWaiter: (() => void) | undefined;
+  private messageWaiter: ((m: AgentMessage) => void) | undefined;
+  offer: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly main: ClientChannel,
+    initialTokens: number,
+  ) {
+    this.tokens = initialTokens;
+    main.on('message', (type, body) => {
+      const m = decodeMainServerMessage(type, body);
+      if (m?.kind === 'agentToken') {
+        this.tokens += m.numTokens;
+        this.tokenWaiter?.();
+      } else if (m?.kind === 'agentData') {
+        const raw = this.reassembler.push(m.data);
+        if (raw) this.onMessage(decodeAgentMessage(raw.type, raw.body, sel));
+      }
+    });
+  }
+
+  private onMessage(m: AgentMessage): void {
+    if (m.kind === 'clipboardRequest') {
+      void this.send(AgentMsg.Clipboard, encodeClipboard(0, AgentClipboardType.Utf8Text, this.offer, sel));
+    }
+    this.messageWaiter?.(m);
+  }
+
+  next(kind: AgentMessage['kind']): Promise<AgentMessage> {
+    return new Promise((resolve) => {
+      this.messageWaiter = (m) => {
+        if (m.kind !== kind) return;
+        this.messageWaiter = undefined;
+        resolve(m);
+      };
+    });
+  }
+
+  async send(type: number, body: Buffer): Promise<void> {
+    for (const chunk of chunkAgentMessage(type, body)) {
+      while (this.tokens <= 0) await new Promise<void>((r) => (this.tokenWaiter = r));
+      this.tokens--;
+      this.main.send(encodeAgentDataToServer(chunk));
+    }
+  }
+}
+
+function text(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = i % 100 === 99 ? 0x0a : 0x21 + ((i * seed) % 90);
+  return out;
+}
+
+/** The token windows compared: near spice-server's (10) and spiced's default. */
+const WINDOWS = [32, AGENT_TOKENS];
+
+interface Rig {
+  tokens: number;
+  source: DemoSource;
+  server: SpiceServer;
+  client: SpiceClient;
+  agent: BenchAgent;
+}
+
+async function rig(tokens: number): Promise<Rig> {
+  const source = new DemoSource({ still: true, width: 640, height: 480 });
+  const server = new SpiceServer({ source, port: 0, warmUp: false, agent: { tokens } });
+  await server.start();
+  const mainCaps = [MainCap.NameAndUuid, MainCap.AgentConnectedTokens];
+  const client = new SpiceClient({ port: server.port, mainCaps, channels: [] });
+  await client.connect();
+  const main = client.channels.get(ChannelType.Main)!;
+  const agent = new BenchAgent(main, client.init!.agentTokens);
+  main.send(encodeAgentStart(0xffffffff));
+  const caps = agent.next('announceCapabilities');
+  const gtkCaps = [AgentCap.ClipboardByDemand, AgentCap.ClipboardSelection, AgentCap.Reply];
+  await agent.send(AgentMsg.AnnounceCapabilities, encodeAnnounceCapabilities(true, capWords(gtkCaps)));
+  await caps;
+  return { tokens, source, server, client, agent };
+}
+
+/** One paste each way; milliseconds. */
+async function pasteBothWays(r: Rig, size: number, seed: number): Promise<[number, number]> {
+  r.agent.offer = text(size, seed);
+  await r.agent.send(AgentMsg.ClipboardGrab, encodeClipboardGrab(0, [AgentClipboardType.Utf8Text], sel));
+  // The grab has no answer: give the server a moment to take it before pasting (not timed).
+  await new Promise((res) => setTimeout(res, 30));
+  // What the demo's Ctrl+V asks for, without the terminal's drawing of the pasted text.
+  const t0 = performance.now();
+  const pasted = await r.source.clipboard.paste();
+  const up = performance.now() - t0;
+  if (pasted?.length !== size) throw new Error(`viewer->desktop paste of ${size} bytes failed`);
+  r.source.clipboard.copy(text(size, seed + 1).toString('latin1'));
+  const got = r.agent.next('clipboard');
+  const t1 = performance.now();
+  await r.agent.send(AgentMsg.ClipboardRequest, encodeClipboardRequest(0, AgentClipboardType.Utf8Text, sel));
+  const m = await got;
+  const down = performance.now() - t1;
+  if (m.kind !== 'clipboard' || m.data.length !== size)
+    throw new Error(`desktop->viewer paste of ${size} bytes failed`);
+  return [up, down];
+}
+
+async function main(): Promise<void> {
+  const rigs = await Promise.all(WINDOWS.map(rig));
+  console.log(`median of ${RUNS} runs per cell, windows run alternately (the machine may be shared)`);
+  console.log(
+    `size      ${WINDOWS.map((w) => `up ${w} tokens`.padStart(18) + `down ${w} tokens`.padStart(20)).join('')}`,
+  );
+  for (const size of SIZES) {
+    const times = rigs.map(() => ({ up: [] as number[], down: [] as number[] }));
+    for (let run = 0; run < RUNS; run++) {
+      for (const [i, r] of rigs.entries()) {
+        const [up, down] = await pasteBothWays(r, size, 7 + run);
+        times[i]!.up.push(up);
+        times[i]!.down.push(down);
+      }
+    }
+    const mb = size / (1 << 20);
+    const cell = (ms: number): string => `${ms.toFixed(0)} ms ${(mb / (ms / 1000)).toFixed(0)} MB/s`;
+    const label = size >= 1 << 20 ? `${mb} MiB` : `${size >> 10} KiB`;
+    const cells = times.map((t) => cell(median(t.up)).padStart(18) + cell(median(t.down)).padStart(20));
+    console.log(`${label.padEnd(10)}${cells.join('')}`);
+  }
+  console.log(`RSS after: ${(process.memoryUsage().rss / (1 << 20)).toFixed(0)} MB (both servers and viewers)`);
+  for (const r of rigs) {
+    r.client.close();
+    await r.server.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
