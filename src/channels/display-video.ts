@@ -75,6 +75,7 @@ export interface ViewerHostParts {
   extract(pred: (item: PipeItem) => boolean): number;
   hasChannelCap(cap: number): boolean;
   lagging(): boolean;
+  backlog(): number;
   surface(): Surface | undefined;
   draw(d: LoggedDraw): void;
   peer: string;
@@ -87,6 +88,7 @@ export function viewerVideoHost(p: ViewerHostParts): ViewerVideoHost {
     dropQueued: p.extract,
     hasChannelCap: p.hasChannelCap,
     lagging: p.lagging,
+    backlog: p.backlog,
     peer: p.peer,
     log: p.log,
     refresh(rect) {

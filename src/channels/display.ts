@@ -143,6 +143,7 @@ export class DisplayChannelClient extends ChannelClient {
       extract: (pred) => this.pipe.extract(pred).length,
       hasChannelCap: (cap) => this.hasChannelCap(cap),
       lagging: () => this.damage !== undefined,
+      backlog: () => this.stream.buffered + (this.stream.tcpInfo()?.notsentBytes ?? 0),
       surface: () => this.surface,
       draw: (d) => this.draw(d),
       peer: this.stream.peer,

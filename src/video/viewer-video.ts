@@ -47,6 +47,8 @@ export interface ViewerVideoHost {
   hasChannelCap(cap: number): boolean;
   /** The viewer is behind: its draws became damage; it gets no frames until it catches up. */
   lagging(): boolean;
+  /** Bytes written for this viewer and not yet sent: ours, and the kernel's where TCP_INFO says. */
+  backlog(): number;
   /** Send `rect` of the surface as it is now, losslessly (after this viewer stops taking a stream). */
   refresh(rect: Rect): void;
   readonly peer: string;
@@ -97,6 +99,12 @@ export class ViewerVideo implements StreamViewer {
   frame(s: VideoStream, jpeg: Buffer, captureMm: number): void {
     if (!this.enabled) return;
     if (this.host.lagging()) {
+      this.dropped++;
+      return;
+    }
+    // More than a frame still waits to leave (a thin link): this frame would only queue behind it,
+    // and every later one behind both. Dropped here, the viewer gets the newest frame when it can.
+    if (this.host.backlog() > jpeg.length) {
       this.dropped++;
       return;
     }
