@@ -22,7 +22,7 @@ function host(backlog: { bytes: number }): ViewerVideoHost & { pushed: PipeItem[
     pushed,
     push: (item) => pushed.push(item),
     dropQueued: () => 0,
-    hasChannelCap: (cap) => [DisplayCap.MultiCodec, DisplayCap.CodecMjpeg].includes(cap),
+    hasChannelCap: (cap) => ([DisplayCap.MultiCodec, DisplayCap.CodecMjpeg] as number[]).includes(cap),
     lagging: () => false,
     backlog: () => backlog.bytes,
     refresh: () => {},
