@@ -16,7 +16,7 @@ export interface UploadLimits {
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 1 << 30, maxPerViewer: 8, maxTotal: 32 };
 
 /** Bytes of file data waiting to be written before a viewer's agent tokens are held back. */
-export const UPLOAD_BACKLOG_LIMIT = 4 << 20;
+const UPLOAD_BACKLOG_LIMIT = 4 << 20;
 /** "name (2).txt", "name (3).txt"... are tried up to this many before the transfer fails. */
 const MAX_NAME_TRIES = 1000;
 /** Longest file name most file systems take (bytes of UTF-8). */
@@ -27,7 +27,7 @@ const MAX_NAME_BYTES = 255;
  * file's base name, so a path separator, `.`/`..`, a control character or an empty name means the
  * viewer is not spice-gtk: refused rather than mended.
  */
-export function hostileName(name: string): string | undefined {
+function hostileName(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..') return 'an empty or dot name';
   if (/[/\\]/.test(name)) return 'a path separator';
   // eslint-disable-next-line no-control-regex
@@ -37,7 +37,7 @@ export function hostileName(name: string): string | undefined {
 }
 
 /** The i-th candidate for `name`: the name itself, then "stem (i).ext". */
-export function candidateName(name: string, i: number): string {
+function candidateName(name: string, i: number): string {
   if (i === 0) return name;
   const dot = name.lastIndexOf('.');
   const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];

@@ -37,7 +37,7 @@ export function loggedDraw(u: DrawUpdate): LoggedDraw {
 }
 
 /** `rect` of the surface as it is now, as a copy every viewer given it shares. */
-export function snapshotDraw(surface: Surface, rect: Rect): LoggedDraw {
+function snapshotDraw(surface: Surface, rect: Rect): LoggedDraw {
   const image = cropImage(surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
   return loggedDraw({ kind: 'copy', rect, image, src: { x: 0, y: 0 } });
 }

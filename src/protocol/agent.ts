@@ -12,7 +12,7 @@ import { Writer } from './writer.js';
  * docs/agent.md for the policy built on top.
  */
 
-export const AGENT_PROTOCOL = 1;
+const AGENT_PROTOCOL = 1;
 export const AGENT_HEADER_SIZE = 20;
 /** Largest AGENT_DATA body either side may send (spice-server closes a client that sends more). */
 export const AGENT_MAX_CHUNK = 2048;
@@ -36,7 +36,7 @@ export const AgentMsg = {
   GraphicsDeviceInfo: 16,
 } as const;
 /** The highest message type spice-protocol defines; anything above is not a message of this protocol. */
-export const AGENT_MSG_LAST = AgentMsg.GraphicsDeviceInfo;
+const AGENT_MSG_LAST = AgentMsg.GraphicsDeviceInfo;
 
 export const AgentCap = {
   MouseState: 0,
@@ -78,9 +78,8 @@ export const FileXferResult = {
   Disabled: 7,
 } as const;
 
-export const MonitorsConfigFlag = { UsePos: 1, PhysicalSize: 2 } as const;
 /** More heads than any viewer has; a count above it is refused before it sizes anything. */
-export const AGENT_MAX_MONITORS = 64;
+const AGENT_MAX_MONITORS = 64;
 
 export interface AgentMonitor {
   width: number;
@@ -330,7 +329,7 @@ function unescapeKeyFileValue(v: string): string {
 }
 
 /** The key file spice-gtk sends, for tests and the project's own client. */
-export function formatFileXferKeyFile(name: string, size: number): Buffer {
+function formatFileXferKeyFile(name: string, size: number): Buffer {
   const escaped = name
     .replace(/\\/g, '\\\\')
     .replace(/\n/g, '\\n')

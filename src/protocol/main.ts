@@ -194,12 +194,6 @@ export function encodeAgentTokenToServer(numTokens: number): OutMessage {
   return u32Message(MainMsgc.AgentToken, numTokens);
 }
 
-export function encodeClientInfo(cacheSize: bigint): OutMessage {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64LE(cacheSize, 0);
-  return outMessage(MainMsgc.ClientInfo, b);
-}
-
 export function decodeMainClientMessage(type: number, body: Buffer): MainClientMessage | undefined {
   const r = new Reader(body);
   switch (type) {

@@ -20,7 +20,7 @@ export const VideoCodec = { Mjpeg: 1, Vp8: 2, H264: 3, Vp9: 4, H265: 5 } as cons
 export const StreamFlags = { TopDown: 1 } as const;
 
 /** The sentinel a client reports for a stream it cannot decode (spice-gtk: num_frames 0, num_drops ~0). */
-export const UNDECODABLE_DROPS = 0xffffffff;
+const UNDECODABLE_DROPS = 0xffffffff;
 
 /**
  * STREAM_CREATE: u32 surface_id | u32 id | u8 flags | u8 codec | u64 stamp | u32 stream_width |

@@ -14,7 +14,7 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 export async function startMetricsEndpoint(
   metrics: ServerMetrics,

@@ -75,7 +75,7 @@ function formatLabels(labels: Record<string, string> | undefined): string {
   return `{${parts.join(',')}}`;
 }
 
-export function formatFamilies(families: readonly Family[]): string {
+function formatFamilies(families: readonly Family[]): string {
   const lines: string[] = [];
   for (const f of families) {
     lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);

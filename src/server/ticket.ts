@@ -3,7 +3,7 @@ import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
 import type { ViewerRole } from '../channel-core/session.js';
 
 /** spice-gtk refuses longer passwords; the server does too. */
-export const MAX_PASSWORD_LENGTH = 60;
+const MAX_PASSWORD_LENGTH = 60;
 
 /**
  * One RSA-1024 key pair for SPICE ticket authentication (docs/protocol.md, Ticket): the client encrypts
@@ -73,7 +73,7 @@ function shiftRight(buf: Buffer, n: number): Buffer {
 }
 
 /** Compare without leaking the password's length or content through timing. */
-export function passwordsEqual(given: string, expected: string): boolean {
+function passwordsEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given, 'utf8').digest();
   const b = createHash('sha256').update(expected, 'utf8').digest();
   return timingSafeEqual(a, b);

@@ -35,7 +35,7 @@ interface Handed {
   slot: PreAuthSlot;
 }
 
-export const DEBIAN_HTML5_DIR = '/usr/share/spice-html5';
+const DEBIAN_HTML5_DIR = '/usr/share/spice-html5';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -50,7 +50,7 @@ const TYPES: Record<string, string> = {
 const VIEWER_FILES = new Set(['index.html', 'viewer.js', 'viewer.js.map', 'viewer.css']);
 
 /** Where spice-html5 lives on the SPICE ports. */
-export const HTML5_PREFIX = '/spice-html5/';
+const HTML5_PREFIX = '/spice-html5/';
 
 /**
  * Where `npm run build` put the browser viewer (dist/web beside package.json), if it did: found
@@ -70,7 +70,7 @@ export function findViewerDir(): string | undefined {
  * The viewer page's Content-Security-Policy: its own scripts, styles and workers only (no inline
  * code, no CDN), WebSockets back to the host it came from, cursor shapes as data: images.
  */
-export function viewerCsp(host: string | undefined): string {
+function viewerCsp(host: string | undefined): string {
   // The Host was checked against the server's names (host-check.ts); anything odd is left out.
   const sockets = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
   return [

@@ -43,7 +43,3 @@ export function newCounters(): StreamCounters {
   };
 }
 
-export function addCounters(into: StreamCounters, from: StreamCounters): StreamCounters {
-  for (const k of Object.keys(into) as (keyof StreamCounters)[]) into[k] += from[k];
-  return into;
-}

@@ -20,7 +20,7 @@ export interface KeepAlive {
 export const DEFAULT_KEEPALIVE: KeepAlive = { idleS: 30, intervalS: 10, count: 3 };
 
 /** Seconds from the last sign of life until the kernel drops a peer that does not answer. */
-export function keepAliveDeadlineS(k: KeepAlive): number {
+function keepAliveDeadlineS(k: KeepAlive): number {
   return k.idleS + k.intervalS * k.count;
 }
 

@@ -21,8 +21,8 @@
 export type CorkPolicy = 'off' | 'on' | 'kernel';
 export type CoalescePolicy = 'none' | 'small' | 'flush';
 
-export const CORK_POLICIES: readonly CorkPolicy[] = ['off', 'on', 'kernel'];
-export const COALESCE_POLICIES: readonly CoalescePolicy[] = ['none', 'small', 'flush'];
+const CORK_POLICIES: readonly CorkPolicy[] = ['off', 'on', 'kernel'];
+const COALESCE_POLICIES: readonly CoalescePolicy[] = ['none', 'small', 'flush'];
 
 /** The spice-devel proposal's gather limit. */
 export const SMALL_MESSAGE_LIMIT = 1024;

@@ -113,7 +113,7 @@ export interface TcpInfo {
   notsentBytes: number;
 }
 
-export function decodeTcpInfo(b: Buffer): TcpInfo {
+function decodeTcpInfo(b: Buffer): TcpInfo {
   return {
     sndMss: b.readUInt32LE(16),
     rttUs: b.readUInt32LE(68),

@@ -9,13 +9,6 @@ import { writeUnit } from './tcp-conduit.js';
 import { recordOverhead, SslWriteLedger } from './tls-records.js';
 import { unitSize, type WriteUnit } from './units.js';
 
-export interface TlsOptions {
-  cert: string;
-  key: string;
-  /** Shared by every connection (one per server), so session tickets and contexts are reused. */
-  context?: tls.SecureContext;
-}
-
 export { secureContext } from './tls-policy.js';
 
 /**

@@ -8,8 +8,8 @@ import tls from 'node:tls';
  * of certificate are listed: spiced makes ECDSA ones, but `--tls-dir` may hold an RSA pair made
  * for spice-server. spice-gtk and Chromium offer TLS 1.3, and ECDHE-GCM for 1.2.
  */
-export const TLS13_SUITES = ['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'];
-export const TLS12_CIPHERS = [
+const TLS13_SUITES = ['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'];
+const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
   'ECDHE-ECDSA-AES256-GCM-SHA384',
   'ECDHE-ECDSA-CHACHA20-POLY1305',

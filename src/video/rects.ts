@@ -1,7 +1,7 @@
 import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
 
 /** `a` minus `b`: up to four rects (bands above and below, then the sides), none when b covers a. */
-export function subtractRect(a: Rect, b: Rect): Rect[] {
+function subtractRect(a: Rect, b: Rect): Rect[] {
   const i = intersectRect(a, b);
   if (rectIsEmpty(i)) return [a];
   const out: Rect[] = [];

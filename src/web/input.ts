@@ -18,7 +18,7 @@ export interface InputTarget {
 const BUTTONS: Readonly<Record<number, number>> = { 0: MouseButton.Left, 1: MouseButton.Middle, 2: MouseButton.Right, 3: MouseButton.Side, 4: MouseButton.Extra };
 
 /** DOM MouseEvent.buttons (left 1, right 2, middle 4, back 8, forward 16) to SPICE's mask. */
-export function buttonMask(domButtons: number): number {
+function buttonMask(domButtons: number): number {
   let m = 0;
   if (domButtons & 1) m |= MouseButtonMask.Left;
   if (domButtons & 2) m |= MouseButtonMask.Right;

@@ -6,7 +6,7 @@ import { EXTENDED } from '../protocol/scancode.js';
  * keys and every national key arrive as the key that was pressed. E0-extended keys carry 0x100.
  */
 const E = EXTENDED;
-export const SCANCODES: Readonly<Record<string, number>> = {
+const SCANCODES: Readonly<Record<string, number>> = {
   Escape: 0x01,
   Digit1: 0x02, Digit2: 0x03, Digit3: 0x04, Digit4: 0x05, Digit5: 0x06,
   Digit6: 0x07, Digit7: 0x08, Digit8: 0x09, Digit9: 0x0a, Digit0: 0x0b,

@@ -18,7 +18,7 @@ import {
 } from '../../src/protocol/index.js';
 
 /** The capabilities spice-gtk 0.42 announces as a client (by-demand clipboard with selections). */
-export const GTK_LIKE_CAPS = [
+const GTK_LIKE_CAPS = [
   AgentCap.MouseState,
   AgentCap.MonitorsConfig,
   AgentCap.Reply,

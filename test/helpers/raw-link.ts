@@ -12,7 +12,7 @@ const MAIN_MESS: LinkMess = {
   commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
   channelCaps: [],
 };
-export const MAIN_LINK = encodeLinkMess(MAIN_MESS);
+const MAIN_LINK = encodeLinkMess(MAIN_MESS);
 
 /** A ticket for `password` under the SPKI key a link reply offered. */
 export function encryptTicket(pubKey: Buffer, password: string): Buffer {

@@ -65,7 +65,7 @@ export class SurfaceSink implements DisplaySink {
 }
 
 /** Parse a binary PPM (P6, maxval 255) into RGB bytes. */
-export function parsePpm(buf: Buffer): { width: number; height: number; rgb: Buffer } {
+function parsePpm(buf: Buffer): { width: number; height: number; rgb: Buffer } {
   let pos = 0;
   const token = (): string => {
     for (;;) {
@@ -92,7 +92,7 @@ export async function screenshot(display: string, xauthority?: string): Promise<
 }
 
 /** Number of pixels whose RGB differs between the surface and the screenshot (-1: size differs). */
-export function differences(surface: Surface, shot: { width: number; height: number; rgb: Buffer }): number {
+function differences(surface: Surface, shot: { width: number; height: number; rgb: Buffer }): number {
   if (surface.width !== shot.width || surface.height !== shot.height) return -1;
   let n = 0;
   for (let i = 0; i < shot.width * shot.height; i++) {

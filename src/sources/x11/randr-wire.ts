@@ -9,7 +9,7 @@ import { encodeRequest, paddedString } from './wire.js';
  */
 
 export const RR_CONNECTED = 0;
-export const RR_ROTATE_0 = 1;
+const RR_ROTATE_0 = 1;
 export const RR_SET_CONFIG_SUCCESS = 0;
 /** ModeInfo flags. */
 export const RR_HSYNC_POSITIVE = 1;

@@ -21,12 +21,12 @@ export const TYPE_TARGETS: Readonly<Record<ClipboardType, readonly string[]>> = 
 };
 
 /** Atoms the clipboard needs besides the targets. */
-export const PROTOCOL_ATOMS = ['CLIPBOARD', 'PRIMARY', 'TARGETS', 'TIMESTAMP', 'INCR', 'MULTIPLE'] as const;
+const PROTOCOL_ATOMS = ['CLIPBOARD', 'PRIMARY', 'TARGETS', 'TIMESTAMP', 'INCR', 'MULTIPLE'] as const;
 
 /** Properties on our own window that conversions from X owners land in, one per selection. */
 export const LANDING_PROPERTIES = { clipboard: 'SPICED_CLIPBOARD', primary: 'SPICED_PRIMARY' } as const;
 
-export const ALL_TYPES: readonly ClipboardType[] = ['text', 'png', 'bmp', 'tiff', 'jpg'];
+const ALL_TYPES: readonly ClipboardType[] = ['text', 'png', 'bmp', 'tiff', 'jpg'];
 
 /** Every atom name the clipboard interns at start. */
 export function atomNames(): string[] {

@@ -8,7 +8,7 @@ import { encodeRequest, paddedString, MAX_PLAIN_REQUEST_BYTES } from './wire.js'
  */
 
 export const NONE = 0;
-export const CURRENT_TIME = 0;
+const CURRENT_TIME = 0;
 
 /** Core event codes. */
 export const PROPERTY_NOTIFY = 28;
@@ -23,17 +23,12 @@ const WINDOW_CLASS_INPUT_ONLY = 2;
 
 /** Predefined atoms (Xatom.h). */
 export const ATOM_ATOM = 4;
-export const ATOM_INTEGER = 19;
-export const ATOM_STRING = 31;
 
-export const PROP_MODE_REPLACE = 0;
+const PROP_MODE_REPLACE = 0;
 export const PROPERTY_NEW_VALUE = 0;
 export const PROPERTY_DELETED = 1;
 
-/** The XFIXES SelectionNotify subtypes, and the mask asking for all three. */
-export const XFIXES_SET_SELECTION_OWNER = 0;
-export const XFIXES_SELECTION_WINDOW_DESTROY = 1;
-export const XFIXES_SELECTION_CLIENT_CLOSE = 2;
+/** The mask asking for all three XFIXES SelectionNotify subtypes (owner set, window destroyed, client closed). */
 const XFIXES_ALL_SELECTION_EVENTS = 0b111;
 
 /** ChangeProperty's fixed part: 24 bytes of header and fields before the data. */

@@ -18,7 +18,7 @@ import { setScreenSize, type ResizeLimits } from './randr-resize.js';
  * or, on Debian, `allowed_users=anybody` in /etc/X11/Xwrapper.config.
  */
 
-export const DUMMY_DRIVER = '/usr/lib/xorg/modules/drivers/dummy_drv.so';
+const DUMMY_DRIVER = '/usr/lib/xorg/modules/drivers/dummy_drv.so';
 
 /** True when Xorg and its dummy driver are installed. */
 export function haveXorgDummy(): boolean {
@@ -26,7 +26,7 @@ export function haveXorgDummy(): boolean {
 }
 
 /** The xorg.conf for a dummy screen. */
-export function dummyConfig(): string {
+function dummyConfig(): string {
   return `Section "ServerFlags"
   Option "AutoAddDevices" "false"
   Option "AutoAddGPU" "false"
