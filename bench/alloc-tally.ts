@@ -22,7 +22,12 @@ function caller(): string {
   return stack
     .split('\n')
     .slice(4, 8) // past Error, caller, note and the wrapper
-    .map((line) => line.trim().replace(/^at /, '').replace(/\(file:\/\/.*?\/dist\//, '('))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^at /, '')
+        .replace(/\(file:\/\/.*?\/dist\//, '('),
+    )
     .join(' < ');
 }
 
@@ -50,7 +55,11 @@ for (const name of ['alloc', 'allocUnsafe', 'allocUnsafeSlow', 'from', 'concat']
 function report(): string {
   const mb = (n: number): string => (n / 1048576).toFixed(1).padStart(8);
   const rows = [...tally.entries()].sort((a, b) => b[1] - a[1]).slice(0, ROWS);
-  return [`buffers allocated: ${mb(total)} MB (pid ${process.pid})`, ...rows.map(([at, n]) => `${mb(n)} MB  ${at}`)].join('\n') + '\n';
+  return (
+    [`buffers allocated: ${mb(total)} MB (pid ${process.pid})`, ...rows.map(([at, n]) => `${mb(n)} MB  ${at}`)].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 process.on('exit', () => {

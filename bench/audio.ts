@@ -11,7 +11,13 @@
 import { makeRandom, medianTime } from './common.js';
 import { pathToFileURL } from 'node:url';
 import { dominantFrequency } from '../src/audio/analysis.js';
-import { DEFAULT_BITRATE, DEFAULT_COMPLEXITY, OpusDecoder, OpusEncoder, type OpusEncoderOptions } from '../src/audio/opus.js';
+import {
+  DEFAULT_BITRATE,
+  DEFAULT_COMPLEXITY,
+  OpusDecoder,
+  OpusEncoder,
+  type OpusEncoderOptions,
+} from '../src/audio/opus.js';
 import { FRAME_SAMPLES, FrameChunker, mix } from '../src/audio/pcm.js';
 import { AudioTimeline, keyBlip, sineTone, tick } from '../src/audio/tones.js';
 
@@ -34,13 +40,13 @@ const SECONDS = 10;
 const WARMUP_RUNS = 1;
 const MEASURED_RUNS = 5;
 
-
 /** A chord plus quiet noise: dense enough that the encoder has real work in every band. */
 function musicLike(): Int16Array {
   const ms = SECONDS * 1000;
   const chord = mix([220, 277.18, 329.63, 880].map((f) => sineTone(f, ms, { amplitude: 0.15 })));
   const random = makeRandom(1);
-  for (let i = 0; i < chord.length; i++) chord[i] = Math.max(-32768, Math.min(32767, chord[i]! + Math.round((random() - 0.5) * 1500)));
+  for (let i = 0; i < chord.length; i++)
+    chord[i] = Math.max(-32768, Math.min(32767, chord[i]! + Math.round((random() - 0.5) * 1500)));
   return chord;
 }
 
@@ -61,10 +67,10 @@ function uiSounds(): Int16Array {
 
 function toFrames(pcm: Int16Array): Int16Array[] {
   const frames = new FrameChunker().push(pcm);
-  if (frames.length !== SECONDS * 100) throw new Error(`audio bench: expected ${SECONDS * 100} frames, got ${frames.length}`);
+  if (frames.length !== SECONDS * 100)
+    throw new Error(`audio bench: expected ${SECONDS * 100} frames, got ${frames.length}`);
   return frames;
 }
-
 
 const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
@@ -139,8 +145,15 @@ export function formatAudioResults(results: AudioBenchResult[]): string {
   const lines = [
     `Opus 48 kHz stereo, 10 ms packets, ${SECONDS} s signals, x real time on one core, ` +
       `median of ${MEASURED_RUNS} runs after ${WARMUP_RUNS} warm-up`,
-    ['signal'.padEnd(12), 'kbit/s'.padStart(8), 'cx'.padStart(4), 'encode x'.padStart(10), 'decode x'.padStart(10),
-      'bytes/s'.padStart(9), 'B/packet'.padStart(10)].join(''),
+    [
+      'signal'.padEnd(12),
+      'kbit/s'.padStart(8),
+      'cx'.padStart(4),
+      'encode x'.padStart(10),
+      'decode x'.padStart(10),
+      'bytes/s'.padStart(9),
+      'B/packet'.padStart(10),
+    ].join(''),
   ];
   for (const r of results) {
     lines.push(

@@ -68,7 +68,15 @@ export interface CodecFigures {
  * Encode and decode `img` with a codec, medians over `measured` timed runs after `warmup`. Checks the
  * round trip first: a benchmark of a broken codec is worthless.
  */
-export function measureCodec(codec: string, name: string, img: PixelImage, encode: (img: PixelImage) => Buffer, decode: (b: Buffer) => PixelImage, warmup: number, measured: number): CodecFigures & { encoded: Buffer } {
+export function measureCodec(
+  codec: string,
+  name: string,
+  img: PixelImage,
+  encode: (img: PixelImage) => Buffer,
+  decode: (b: Buffer) => PixelImage,
+  warmup: number,
+  measured: number,
+): CodecFigures & { encoded: Buffer } {
   const inputBytes = img.width * img.height * 4;
   const encoded = encode(img);
   if (!sameRgb(decode(encoded), img)) throw new Error(`${codec} bench: ${name} does not round-trip`);

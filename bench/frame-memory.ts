@@ -59,7 +59,12 @@ export async function runFrameMemoryBench(frames = 150, fps = 15): Promise<Frame
     await viewer.waitFor(() => viewer.display.marks > 0, 10_000, 'first frame');
     const before = memory();
     for (let n = 1; n <= frames; n++) {
-      feed.push({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: HEIGHT, right: WIDTH }, image: capture(n) });
+      feed.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 0, bottom: HEIGHT, right: WIDTH },
+        image: capture(n),
+      });
       await new Promise((resolve) => setTimeout(resolve, 1000 / fps));
     }
     await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 60_000, 'the last frame');
@@ -72,7 +77,8 @@ export async function runFrameMemoryBench(frames = 150, fps = 15): Promise<Frame
 }
 
 export function formatFrameMemoryResult(r: FrameMemoryResult): string {
-  const f = (m: { heapMB: number; buffersMB: number }): string => `heap ${m.heapMB.toFixed(1)} MB, buffers ${m.buffersMB.toFixed(1)} MB`;
+  const f = (m: { heapMB: number; buffersMB: number }): string =>
+    `heap ${m.heapMB.toFixed(1)} MB, buffers ${m.buffersMB.toFixed(1)} MB`;
   return [
     `${r.frames} frames of ${WIDTH}x${HEIGHT} at ${r.fps} fps to one viewer (${((r.frames * WIDTH * HEIGHT * 4) / 1e6).toFixed(0)} MB of captures)`,
     `before: ${f(r.before)}`,

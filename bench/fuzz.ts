@@ -61,7 +61,9 @@ console.log(
 );
 console.log('RSS over time (MB), open / password server:');
 for (const r of report.rssTimeline) {
-  console.log(`  ${r.seconds.toFixed(0).padStart(5)} s  ${(r.open / 2 ** 20).toFixed(1)} / ${(r.password / 2 ** 20).toFixed(1)}`);
+  console.log(
+    `  ${r.seconds.toFixed(0).padStart(5)} s  ${(r.open / 2 ** 20).toFixed(1)} / ${(r.password / 2 ** 20).toFixed(1)}`,
+  );
 }
 if (report.incidents.length > 0) console.log(`incidents: ${report.incidents.join(', ')}`);
 process.exit(report.crashes + report.hangs > 0 ? 1 : 0);

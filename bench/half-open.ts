@@ -210,10 +210,15 @@ async function main(): Promise<void> {
     console.log(`still open at the end: ${held}`);
     console.log(`closed by the server: ${flood.closedByServer}; failed to connect: ${flood.failedToConnect}`);
     const times = runs.map((r) => r.ms);
-    console.log(`viewer connect to first frame: idle ${ms(baseline)}; during the flood ` +
-      `median ${ms(median(times))}, max ${ms(Math.max(...times))}`);
+    console.log(
+      `viewer connect to first frame: idle ${ms(baseline)}; during the flood ` +
+        `median ${ms(median(times))}, max ${ms(Math.max(...times))}`,
+    );
     console.log(`target (every viewer within 2 s): ${Math.max(...times) < 2000 ? 'met' : 'MISSED'}`);
-    const lines = server.log().split('\n').filter((l) => l.length > 0);
+    const lines = server
+      .log()
+      .split('\n')
+      .filter((l) => l.length > 0);
     console.log(`server log lines during the run: ${lines.length}`);
   } finally {
     flood.stop();

@@ -149,7 +149,15 @@ async function measure(e: Encoder, name: string, img: PixelImage, target: number
   const ms = median(times);
   const mb = (img.width * img.height * 4) / 1e6;
   const psnrDb = await psnr(out, img);
-  return { image: name, encoder: e.name, quality: q, bytes: out.length, psnrDb, encodeMs: ms, mbPerS: mb / (ms / 1000) };
+  return {
+    image: name,
+    encoder: e.name,
+    quality: q,
+    bytes: out.length,
+    psnrDb,
+    encodeMs: ms,
+    mbPerS: mb / (ms / 1000),
+  };
 }
 
 export async function runJpegBench(): Promise<JpegFigures[]> {

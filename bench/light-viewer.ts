@@ -26,7 +26,12 @@ export class LightViewer {
     return this.channels.find((c) => c.params.channelType === ChannelType.Display);
   }
 
-  private async open(channelType: number, connectionId: number, channelCaps: number[], onMessage: (ch: ClientChannel, type: number, body: Buffer) => void): Promise<ClientChannel> {
+  private async open(
+    channelType: number,
+    connectionId: number,
+    channelCaps: number[],
+    onMessage: (ch: ClientChannel, type: number, body: Buffer) => void,
+  ): Promise<ClientChannel> {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: this.host, port: this.port, noDelay: true }, () => resolve(s));
       s.once('error', reject);
@@ -54,10 +59,16 @@ export class LightViewer {
     });
     const { channels } = await ready;
     const has = (t: number): boolean => channels.some((c) => c.type === t && c.id === 0);
-    const display = has(ChannelType.Display) ? this.open(ChannelType.Display, sessionId, [DisplayCap.MonitorsConfig], (_c, type, body) => this.display(type, body)) : undefined;
+    const display = has(ChannelType.Display)
+      ? this.open(ChannelType.Display, sessionId, [DisplayCap.MonitorsConfig], (_c, type, body) =>
+          this.display(type, body),
+        )
+      : undefined;
     const cursor = has(ChannelType.Cursor) ? this.open(ChannelType.Cursor, sessionId, [], () => {}) : undefined;
     const d = await display;
-    d?.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }));
+    d?.send(
+      encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
+    );
     await cursor;
   }
 

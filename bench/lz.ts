@@ -22,7 +22,6 @@ const HEIGHT = 768;
 const WARMUP_RUNS = 3;
 const MEASURED_RUNS = 11;
 
-
 function setPixel(img: PixelImage, x: number, y: number, rgb: number): void {
   img.data.writeUInt32LE(rgb >>> 0, y * img.stride + x * 4);
 }
@@ -51,7 +50,15 @@ function makeGlyphs(random: () => number): Uint8Array[] {
   return glyphs;
 }
 
-function drawText(img: PixelImage, glyphs: Uint8Array[], random: () => number, x0: number, y: number, chars: number, ink: number): void {
+function drawText(
+  img: PixelImage,
+  glyphs: Uint8Array[],
+  random: () => number,
+  x0: number,
+  y: number,
+  chars: number,
+  ink: number,
+): void {
   let x = x0;
   for (let c = 0; c < chars; c++) {
     if (random() < 0.15) {
@@ -68,7 +75,15 @@ function drawText(img: PixelImage, glyphs: Uint8Array[], random: () => number, x
   }
 }
 
-function drawWindow(img: PixelImage, glyphs: Uint8Array[], random: () => number, x: number, y: number, w: number, h: number): void {
+function drawWindow(
+  img: PixelImage,
+  glyphs: Uint8Array[],
+  random: () => number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+): void {
   fillRect(img, x - 1, y - 1, w + 2, h + 2, 0x505050); // border
   fillRect(img, x, y, w, 24, 0x2b5797); // title bar
   drawText(img, glyphs, random, x + 8, y + 6, Math.floor(w / GLYPH_W / 3), 0xffffff);
@@ -90,8 +105,24 @@ export function makeDesktopImage(width = WIDTH, height = HEIGHT, seed = 1): Pixe
     fillRect(img, 16, 16 + i * 72, 48, 48, 0x7f8c8d + i * 0x101010);
     drawText(img, glyphs, random, 12, 68 + i * 72, 8, 0xffffff);
   }
-  drawWindow(img, glyphs, random, Math.floor(width * 0.12), Math.floor(height * 0.08), Math.floor(width * 0.55), Math.floor(height * 0.6));
-  drawWindow(img, glyphs, random, Math.floor(width * 0.4), Math.floor(height * 0.3), Math.floor(width * 0.5), Math.floor(height * 0.55));
+  drawWindow(
+    img,
+    glyphs,
+    random,
+    Math.floor(width * 0.12),
+    Math.floor(height * 0.08),
+    Math.floor(width * 0.55),
+    Math.floor(height * 0.6),
+  );
+  drawWindow(
+    img,
+    glyphs,
+    random,
+    Math.floor(width * 0.4),
+    Math.floor(height * 0.3),
+    Math.floor(width * 0.5),
+    Math.floor(height * 0.55),
+  );
   fillRect(img, 0, height - 32, width, 32, 0xd0d0d0);
   for (let b = 0; b < 5; b++) {
     fillRect(img, 4 + b * 150, height - 28, 140, 24, b === 0 ? 0xa0a0a0 : 0xe0e0e0);
@@ -107,7 +138,11 @@ export function makePhotoImage(width = WIDTH, height = HEIGHT, seed = 2): PixelI
   const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const plasma = Math.sin(x / 37) + Math.sin(y / 23) + Math.sin((x + y) / 51) + Math.sin(Math.hypot(x - width / 3, y - height / 2) / 29);
+      const plasma =
+        Math.sin(x / 37) +
+        Math.sin(y / 23) +
+        Math.sin((x + y) / 51) +
+        Math.sin(Math.hypot(x - width / 3, y - height / 2) / 29);
       const noise = (): number => (random() - 0.5) * 6;
       const r = clamp((x / width) * 160 + plasma * 20 + 40 + noise());
       const g = clamp((y / height) * 140 + plasma * 25 + 50 + noise());
@@ -126,9 +161,16 @@ export function makeNoiseImage(width = WIDTH, height = HEIGHT, seed = 3): PixelI
   return img;
 }
 
-
 function benchImage(name: string, img: PixelImage): BenchResult {
-  const { encoded: _, ...figures } = measureCodec('lz', name, img, (i) => encodeLz(i), (b) => decodeLz(b).image, WARMUP_RUNS, MEASURED_RUNS);
+  const { encoded: _, ...figures } = measureCodec(
+    'lz',
+    name,
+    img,
+    (i) => encodeLz(i),
+    (b) => decodeLz(b).image,
+    WARMUP_RUNS,
+    MEASURED_RUNS,
+  );
   return { suite: 'lz', ...figures };
 }
 

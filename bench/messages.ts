@@ -21,7 +21,13 @@ import { allocImage } from '../src/display/pixels.js';
 import { encodeImagePayload, imageParts, nextImageId } from '../src/display/wire-image.js';
 import { MouseMode } from '../src/protocol/constants.js';
 import { encodeCursorSet } from '../src/protocol/cursor.js';
-import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeMark, type DisplayBase } from '../src/protocol/display.js';
+import {
+  encodeCopyBits,
+  encodeDrawCopy,
+  encodeDrawFill,
+  encodeMark,
+  type DisplayBase,
+} from '../src/protocol/display.js';
 import { encodeDataHeader, FrameDecoder } from '../src/protocol/header.js';
 import { encodeMainInit } from '../src/protocol/main.js';
 import { messageSize, type OutMessage } from '../src/protocol/message.js';
@@ -50,10 +56,13 @@ const BIG_CHUNK = 64 << 10;
 /** Rounds of the mixed message sequence in the decoder's stream (~21 MB). */
 const DECODE_ROUNDS = 300;
 
-
 const timeMedian = (fn: () => void): number => medianTime(fn, WARMUP_RUNS, MEASURED_RUNS);
 
-const BASE: DisplayBase = { surfaceId: 0, box: { top: 100, left: 200, bottom: 228, right: 328 }, clip: { type: 'none' } };
+const BASE: DisplayBase = {
+  surfaceId: 0,
+  box: { top: 100, left: 200, bottom: 228, right: 328 },
+  clip: { type: 'none' },
+};
 /** 128x128 32-bit pixels: 64 KiB, the payload DRAW_COPY references. */
 const TILE = allocImage(128, 128);
 const CURSOR_SHAPE = { id: 7, image: allocImage(32, 32), hotX: 3, hotY: 4 };
@@ -123,8 +132,16 @@ function wireBytes(m: OutMessage): Buffer[] {
  * the odd main message, per round.
  */
 function mixedStream(): { stream: Buffer; messages: number; types: Map<number, number> } {
-  const round = [encodeDrawFill(BASE, 1), encodeCopyBits(BASE, { x: 0, y: 0 }), encodeDrawFill(BASE, 2), drawCopy(), encodeMark(),
-    encodeCursorSet({ x: 1, y: 2 }, true, spiceCursor(CURSOR_SHAPE)), encodeMainInit(MAIN_INIT), encodeDrawFill(BASE, 3)];
+  const round = [
+    encodeDrawFill(BASE, 1),
+    encodeCopyBits(BASE, { x: 0, y: 0 }),
+    encodeDrawFill(BASE, 2),
+    drawCopy(),
+    encodeMark(),
+    encodeCursorSet({ x: 1, y: 2 }, true, spiceCursor(CURSOR_SHAPE)),
+    encodeMainInit(MAIN_INIT),
+    encodeDrawFill(BASE, 3),
+  ];
   const parts: Buffer[] = [];
   const types = new Map<number, number>();
   for (let r = 0; r < DECODE_ROUNDS; r++) {
@@ -206,7 +223,9 @@ export function formatMessageResults(results: MessageBenchResult[]): string {
   const decoded = results.filter((x) => x.kind === 'decode');
   if (decoded.length > 0) {
     const mb = ((decoded[0]!.streamBytes ?? 0) / 1e6).toFixed(1);
-    lines.push(`decode: FrameDecoder over a ${mb} MB stream of mixed messages (per round: 3 fills, copy bits, 64 KiB DRAW_COPY, mark, cursor set, main init)`);
+    lines.push(
+      `decode: FrameDecoder over a ${mb} MB stream of mixed messages (per round: 3 fills, copy bits, 64 KiB DRAW_COPY, mark, cursor set, main init)`,
+    );
     lines.push(`${'decode'.padEnd(28)}${'avg B'.padStart(8)}${'msgs/s'.padStart(14)}${'MB/s'.padStart(12)}`);
     for (const r of decoded) lines.push(row(r));
   }

@@ -30,7 +30,15 @@ const WARMUP_RUNS = 3;
 const MEASURED_RUNS = 11;
 
 function benchImage(name: string, img: PixelImage, lz: BenchResult): QuicBenchResult {
-  const { encoded, ...figures } = measureCodec('quic', name, img, (i) => encodeQuic(i), (b) => decodeQuic(b).image, WARMUP_RUNS, MEASURED_RUNS);
+  const { encoded, ...figures } = measureCodec(
+    'quic',
+    name,
+    img,
+    (i) => encodeQuic(i),
+    (b) => decodeQuic(b).image,
+    WARMUP_RUNS,
+    MEASURED_RUNS,
+  );
   return {
     suite: 'quic',
     ...figures,

@@ -67,13 +67,64 @@ function plainRecording(file: string, dir: string): string {
 }
 
 /** One side once; a server that exits before it listens (a port taken meanwhile) is started again, twice at most. */
-async function oneRun(side: Side, file: string, run: number, expected: PixelImage, certDir: string, ca: string, spiceReplay: string, tmp: string, attempt = 1): Promise<SideResult> {
+async function oneRun(
+  side: Side,
+  file: string,
+  run: number,
+  expected: PixelImage,
+  certDir: string,
+  ca: string,
+  spiceReplay: string,
+  tmp: string,
+  attempt = 1,
+): Promise<SideResult> {
   const port = await freePort();
   const tls = await freePort();
   const args =
     side !== 'spice-server'
-      ? [process.execPath, [CLI, 'serve', '--play', plainRecording(file, tmp), '--pace', 'asap', '--wait-for-viewer', '--preload-mb', side === 'spiced (streaming)' ? '0' : '256', ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []), '--port', String(port), '--tls-port', String(tls), '--tls-dir', certDir, '--no-sound', '--no-web', '--log-level', 'warn']] as const
-      : [spiceReplay, ['-p', String(port), '-t', String(tls), '-x', certDir, '-c', 'auto_lz', '--slow', '0', '--linger', '-1', plainRecording(file, tmp)]] as const;
+      ? ([
+          process.execPath,
+          [
+            CLI,
+            'serve',
+            '--play',
+            plainRecording(file, tmp),
+            '--pace',
+            'asap',
+            '--wait-for-viewer',
+            '--preload-mb',
+            side === 'spiced (streaming)' ? '0' : '256',
+            ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []),
+            '--port',
+            String(port),
+            '--tls-port',
+            String(tls),
+            '--tls-dir',
+            certDir,
+            '--no-sound',
+            '--no-web',
+            '--log-level',
+            'warn',
+          ],
+        ] as const)
+      : ([
+          spiceReplay,
+          [
+            '-p',
+            String(port),
+            '-t',
+            String(tls),
+            '-x',
+            certDir,
+            '-c',
+            'auto_lz',
+            '--slow',
+            '0',
+            '--linger',
+            '-1',
+            plainRecording(file, tmp),
+          ],
+        ] as const);
   const child = spawn(args[0], args[1], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -81,7 +132,8 @@ async function oneRun(side: Side, file: string, run: number, expected: PixelImag
     try {
       await waitForPort(tls, child);
     } catch (err) {
-      if (child.exitCode === null || attempt >= 3) throw new Error(`${side} on ${file}: ${err instanceof Error ? err.message : String(err)}: ${stderr.trim()}`);
+      if (child.exitCode === null || attempt >= 3)
+        throw new Error(`${side} on ${file}: ${err instanceof Error ? err.message : String(err)}: ${stderr.trim()}`);
       process.stderr.write(`${side} exited before listening (${stderr.trim()}); starting it again\n`);
       return await oneRun(side, file, run, expected, certDir, ca, spiceReplay, tmp, attempt + 1);
     }
@@ -89,7 +141,11 @@ async function oneRun(side: Side, file: string, run: number, expected: PixelImag
     const t0 = performance.now();
     const client = new SpiceClient({ port: tls, tls: { ca }, channels: [ChannelType.Display, ChannelType.Cursor] });
     await client.connect();
-    await client.waitFor(() => !!client.display.primary && sameRgb(client.display.primary, expected), 120_000, `the final frame of ${file}`);
+    await client.waitFor(
+      () => !!client.display.primary && sameRgb(client.display.primary, expected),
+      120_000,
+      `the final frame of ${file}`,
+    );
     const wallMs = performance.now() - t0;
     const cpuMs = procCpuMs(child.pid!) - cpu0;
     const bytes = [...client.channels.values()].reduce((n, c) => n + c.stats.bytes, 0);
@@ -113,7 +169,8 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
       for (let run = 1; run <= runs; run++) {
         // Alternate the order so neither side always runs on a warmer machine.
         const order = run % 2 ? [...SIDES] : [...SIDES].reverse();
-        for (const side of order) out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
+        for (const side of order)
+          out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
       }
     }
     return out;
@@ -124,11 +181,20 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
 }
 
 export function formatComparison(results: SideResult[]): string {
-  const lines = ['asap over TLS to the final frame (medians; client: spiced\'s own, display + cursor)', 'recording                server               wall ms   server CPU ms   bytes'];
+  const lines = [
+    "asap over TLS to the final frame (medians; client: spiced's own, display + cursor)",
+    'recording                server               wall ms   server CPU ms   bytes',
+  ];
   for (const file of [...new Set(results.map((r) => r.file))]) {
     for (const server of SIDES) {
       const rs = results.filter((r) => r.file === file && r.server === server);
-      lines.push(`${file.padEnd(24)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs)).toFixed(0).padStart(7)}   ${median(rs.map((r) => r.cpuMs)).toFixed(0).padStart(13)}   ${median(rs.map((r) => r.bytes))}`);
+      lines.push(
+        `${file.padEnd(24)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs))
+          .toFixed(0)
+          .padStart(7)}   ${median(rs.map((r) => r.cpuMs))
+          .toFixed(0)
+          .padStart(13)}   ${median(rs.map((r) => r.bytes))}`,
+      );
     }
   }
   return lines.join('\n');
@@ -145,8 +211,14 @@ async function main(): Promise<void> {
   };
   const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
   const runs = Number(flag('--runs') ?? 3);
-  if (!existsSync(bin)) throw new Error(`no spice-replay at ${bin}: build it as docs/replay.md describes or give --spice-replay PATH`);
-  const files = args.length > 0 ? args : ['image', 'xterm-type', 'xterm-scroll', 'xclock-xeyes'].map((n) => join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`));
+  if (!existsSync(bin))
+    throw new Error(`no spice-replay at ${bin}: build it as docs/replay.md describes or give --spice-replay PATH`);
+  const files =
+    args.length > 0
+      ? args
+      : ['image', 'xterm-type', 'xterm-scroll', 'xclock-xeyes'].map((n) =>
+          join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`),
+        );
   process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
 }
 

@@ -32,7 +32,9 @@ export interface MachineFacts {
 /** The CPU model as the kernel names it (os.cpus() may say less in containers). */
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) return line.slice(line.indexOf(':') + 1).trim();
   } catch {
     // not Linux: fall back to what Node knows

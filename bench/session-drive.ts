@@ -47,7 +47,10 @@ export async function waitForWindow(display: string, pid: number, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ids = await xdo(display, ['search', '--onlyvisible', '--pid', String(pid)]).catch(() => '');
-    const id = ids.trim().split('\n').find((s) => s !== '');
+    const id = ids
+      .trim()
+      .split('\n')
+      .find((s) => s !== '');
     if (id !== undefined) return id;
     await sleep(250);
   }

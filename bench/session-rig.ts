@@ -44,7 +44,10 @@ export class SoakServer {
     const nodeArgs = (process.env.SPICED_SOAK_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
     const stdoutFile = process.env.SPICED_SOAK_SERVER_STDOUT;
     const stdout = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
-    const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', stdout, 'pipe'], detached: true });
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+      stdio: ['ignore', stdout, 'pipe'],
+      detached: true,
+    });
     if (typeof stdout === 'number') closeSync(stdout);
     let buffered = '';
     let display: string | undefined;

@@ -149,7 +149,7 @@ function minuteRow(minute: number, rig: Rig, log: ActivityLog, statsFrom: number
     rssMinMb: Math.min(...window.map((s) => s.rss)) / MB,
     rssMaxMb: Math.max(...window.map((s) => s.rss)) / MB,
     heapMb: last.heapUsed / MB,
-    cpuPct: seconds > 0 ? ((last.cpuMs - first.cpuMs) / 10 / seconds) : NaN,
+    cpuPct: seconds > 0 ? (last.cpuMs - first.cpuMs) / 10 / seconds : NaN,
     gcFull: window.reduce((n, s) => n + s.gcFull, 0),
     gcFullPeakPerS: Math.max(0, ...window.map((s) => s.gcFull)),
     gcMs: window.reduce((n, s) => n + s.gcFullMs + s.gcOtherMs, 0),

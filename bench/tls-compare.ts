@@ -17,15 +17,28 @@ type RunBench = (options: TlsBenchOptions) => Promise<TlsBenchResult[]>;
 const DEFAULT_CASES = ['node tls (ceiling)', 'spiced on/flush', 'on/flush SpiceClient'];
 const NEW_CASES = ['on/flush SpiceClient', 'on/flush fresh images'];
 
-
 /** One line per build and case: medians over rounds, and every round's paired ratio. */
 function format(rows: Map<string, TlsBenchResult[]>): string {
-  const lines = ['build   case                       MB/s  x node (paired, per round)                  srv ms/MB  cli ms/MB  srv %  cli %'];
+  const lines = [
+    'build   case                       MB/s  x node (paired, per round)                  srv ms/MB  cli ms/MB  srv %  cli %',
+  ];
   for (const [key, rs] of rows) {
     const m = (f: (r: TlsBenchResult) => number): number => median(rs.map(f));
     const rounds = rs.map((r) => r.ratioToNode.toFixed(2)).join(' ');
-    lines.push(`${key.padEnd(34)} ${m((r) => r.MBps).toFixed(0).padStart(5)}  ${m((r) => r.ratioToNode).toFixed(2)} [${rounds}]`.padEnd(87) +
-      `${m((r) => r.serverCpuMsPerMB).toFixed(2).padStart(9)}  ${m((r) => r.clientCpuMsPerMB).toFixed(2).padStart(9)}  ${m((r) => r.serverCpuPct).toFixed(0).padStart(5)}  ${m((r) => r.clientCpuPct).toFixed(0).padStart(5)}`);
+    lines.push(
+      `${key.padEnd(34)} ${m((r) => r.MBps)
+        .toFixed(0)
+        .padStart(5)}  ${m((r) => r.ratioToNode).toFixed(2)} [${rounds}]`.padEnd(87) +
+        `${m((r) => r.serverCpuMsPerMB)
+          .toFixed(2)
+          .padStart(9)}  ${m((r) => r.clientCpuMsPerMB)
+          .toFixed(2)
+          .padStart(9)}  ${m((r) => r.serverCpuPct)
+          .toFixed(0)
+          .padStart(5)}  ${m((r) => r.clientCpuPct)
+          .toFixed(0)
+          .padStart(5)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -50,7 +50,14 @@ export class LeanDisplayReader {
   private serial = 0n;
   private ackWindow = 0;
   private ackCountdown = 0;
-  private readonly state: ParseState = { header: Buffer.alloc(FULL_HEADER), headerFill: 0, type: 0, bodyLeft: 0, body: undefined, bodyFill: 0 };
+  private readonly state: ParseState = {
+    header: Buffer.alloc(FULL_HEADER),
+    headerFill: 0,
+    type: 0,
+    bodyLeft: 0,
+    body: undefined,
+    bodyFill: 0,
+  };
 
   constructor(private readonly options: LeanReaderOptions) {}
 
@@ -62,7 +69,9 @@ export class LeanDisplayReader {
     const socket = await this.open();
     this.socket = socket;
     const leftover = await this.link(socket, sessionId);
-    this.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }));
+    this.send(
+      encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
+    );
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     for (const c of leftover) this.receive(c);
   }
@@ -81,7 +90,13 @@ export class LeanDisplayReader {
 
   private link(socket: tls.TLSSocket, sessionId: number): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
-      const params = { connectionId: sessionId, channelType: ChannelType.Display, channelId: 0, channelCaps: [DisplayCap.MonitorsConfig], password: '' };
+      const params = {
+        connectionId: sessionId,
+        channelType: ChannelType.Display,
+        channelId: 0,
+        channelCaps: [DisplayCap.MonitorsConfig],
+        password: '',
+      };
       const link = new ClientLink(params, (b) => socket.write(b));
       const onData = (chunk: Buffer): void => {
         try {

@@ -65,7 +65,10 @@ export function measurePeer(cfg: PeerConfig, counts: () => Counts, onReady: () =
     let cpu0: NodeJS.CpuUsage | undefined;
     let c0: Counts | undefined;
     let settled = false;
-    const timer = setTimeout(() => finish(new Error(`TLS bench: ${cfg.mode} run did not finish in ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`TLS bench: ${cfg.mode} run did not finish in ${RUN_TIMEOUT_MS} ms`)),
+      RUN_TIMEOUT_MS,
+    );
     const finish = (err: Error | undefined, sample?: PeerSample): void => {
       if (settled) return;
       settled = true;
@@ -79,9 +82,18 @@ export function measurePeer(cfg: PeerConfig, counts: () => Counts, onReady: () =
       const cpu = process.cpuUsage(cpu0);
       const c1 = counts();
       if (!c0) return finish(new Error('TLS bench: the reader finished before it started'));
-      if (r.clientErrors > 0) return finish(new Error(`TLS bench: the client failed to apply ${r.clientErrors} messages`));
-      finish(undefined, { bytes: r.bytes, ms: r.ms, serverCpuMs: (cpu.user + cpu.system) / 1000, clientCpuMs: r.cpuMs, cipher: r.cipher,
-        sslWrites: c1.sslWrites - c0.sslWrites, tlsRecords: c1.tlsRecords - c0.tlsRecords, flushes: c1.flushes - c0.flushes });
+      if (r.clientErrors > 0)
+        return finish(new Error(`TLS bench: the client failed to apply ${r.clientErrors} messages`));
+      finish(undefined, {
+        bytes: r.bytes,
+        ms: r.ms,
+        serverCpuMs: (cpu.user + cpu.system) / 1000,
+        clientCpuMs: r.cpuMs,
+        cipher: r.cipher,
+        sslWrites: c1.sslWrites - c0.sslWrites,
+        tlsRecords: c1.tlsRecords - c0.tlsRecords,
+        flushes: c1.flushes - c0.flushes,
+      });
     };
     child.on('message', (msg) => {
       const r = msg as PeerReport;

@@ -122,12 +122,28 @@ function blast(socket: tls.TLSSocket, counts: Counts): void {
 
 async function runNode(material: TlsMaterial): Promise<Sample> {
   const counts: Counts = { sslWrites: 0, tlsRecords: 0, flushes: 0 };
-  const server = tls.createServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, (s) => blast(s, counts));
+  const server = tls.createServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, (s) =>
+    blast(s, counts),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   try {
-    const cfg: PeerConfig = { mode: 'node', draw: false, port, ca: material.ca, warmupBytes: WARMUP_BYTES, measureBytes: MEASURE_BYTES };
-    return { ...(await measurePeer(cfg, () => ({ ...counts }), () => {})), damagedCommands: 0 };
+    const cfg: PeerConfig = {
+      mode: 'node',
+      draw: false,
+      port,
+      ca: material.ca,
+      warmupBytes: WARMUP_BYTES,
+      measureBytes: MEASURE_BYTES,
+    };
+    return {
+      ...(await measurePeer(
+        cfg,
+        () => ({ ...counts }),
+        () => {},
+      )),
+      damagedCommands: 0,
+    };
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -137,7 +153,15 @@ async function runSpiced(material: TlsMaterial, c: Case, pool: readonly PixelIma
   const feed = new FeedSource('tls-bench');
   feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: SURFACE.width, height: SURFACE.height, primary: true });
   const display = { compression: 'off' as const, imageCache: c.imageCache };
-  const server = new SpiceServer({ source: feed, port: null, tlsPort: 0, tls: material, policy: c.policy, display, pingIntervalSeconds: 0 });
+  const server = new SpiceServer({
+    source: feed,
+    port: null,
+    tlsPort: 0,
+    tls: material,
+    policy: c.policy,
+    display,
+    pingIntervalSeconds: 0,
+  });
   await server.start();
   let feeder: Feeder | undefined;
   // Kept once found: the reader may hang up before its last report is handled here.
@@ -152,7 +176,14 @@ async function runSpiced(material: TlsMaterial, c: Case, pool: readonly PixelIma
     return { sslWrites: s.sslWrites, tlsRecords: s.tlsRecords, flushes: s.flushes };
   };
   try {
-    const cfg: PeerConfig = { mode: c.reader, draw: c.draw, port: server.port, ca: material.ca, warmupBytes: WARMUP_BYTES, measureBytes: MEASURE_BYTES };
+    const cfg: PeerConfig = {
+      mode: c.reader,
+      draw: c.draw,
+      port: server.port,
+      ca: material.ca,
+      warmupBytes: WARMUP_BYTES,
+      measureBytes: MEASURE_BYTES,
+    };
     const sample = await measurePeer(cfg, counts, () => {
       feeder = new Feeder(feed, viewer(), pool, c.fresh);
       feeder.start();
@@ -163,7 +194,6 @@ async function runSpiced(material: TlsMaterial, c: Case, pool: readonly PixelIma
     await server.stop();
   }
 }
-
 
 function summarise(c: Case, samples: Sample[]): TlsBenchResult {
   const perMB = (f: (s: Sample) => number): number => median(samples.map((s) => f(s) / (s.bytes / 1e6)));
@@ -200,7 +230,10 @@ export async function runTlsBench(options: TlsBenchOptions = {}): Promise<TlsBen
   const material = await makeCertificates(['127.0.0.1']);
   const pool = makePool();
   const cases = CASES.filter((c) => !options.only || options.only.includes(c.name));
-  if (cases.length === 0) throw new Error(`TLS bench: no case named ${options.only?.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`);
+  if (cases.length === 0)
+    throw new Error(
+      `TLS bench: no case named ${options.only?.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`,
+    );
   const samples = cases.map((): Sample[] => []);
   for (let round = 0; round < (options.rounds ?? ROUNDS); round++) {
     for (const [i, c] of cases.entries()) {
@@ -236,17 +269,22 @@ export function formatTlsResults(results: TlsBenchResult[]): string {
       `delivered; % = share of one core (over 100: V8's GC threads)`,
     'case'.padEnd(24) + COLUMNS.map(([title, width]) => title.padStart(width)).join(''),
   ];
-  for (const r of results) lines.push(r.name.padEnd(24) + COLUMNS.map(([, width, cell]) => cell(r).padStart(width)).join(''));
+  for (const r of results)
+    lines.push(r.name.padEnd(24) + COLUMNS.map(([, width, cell]) => cell(r).padStart(width)).join(''));
   const node = results.find((r) => r.kind === 'node');
   const flush = results.find((r) => r.name === 'spiced on/flush');
   const withClient = results.find((r) => r.name === 'on/flush SpiceClient');
   if (flush && node) {
-    lines.push(`spiced (cork on, flush) / node TLS ceiling = ${flush.ratioToNode.toFixed(2)} (target >= 0.80); ` +
-      `server CPU per MB ${(flush.serverCpuMsPerMB / node.serverCpuMsPerMB).toFixed(1)}x node's`);
+    lines.push(
+      `spiced (cork on, flush) / node TLS ceiling = ${flush.ratioToNode.toFixed(2)} (target >= 0.80); ` +
+        `server CPU per MB ${(flush.serverCpuMsPerMB / node.serverCpuMsPerMB).toFixed(1)}x node's`,
+    );
   }
   if (withClient && node) {
-    lines.push(`the same read by SpiceClient = ${withClient.ratioToNode.toFixed(2)} of node (reader CPU per MB ` +
-      `${(withClient.clientCpuMsPerMB / node.clientCpuMsPerMB).toFixed(1)}x node's reader)`);
+    lines.push(
+      `the same read by SpiceClient = ${withClient.ratioToNode.toFixed(2)} of node (reader CPU per MB ` +
+        `${(withClient.clientCpuMsPerMB / node.clientCpuMsPerMB).toFixed(1)}x node's reader)`,
+    );
   }
   return lines.join('\n');
 }

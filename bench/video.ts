@@ -115,9 +115,13 @@ async function worker(clip: string, seconds: number, streams: boolean, link: str
   const player = `ffplay -loglevel error -noborder -left 0 -top 0 -loop 0 ${clip}`;
   const focus = 'xdotool search --sync --class xterm windowfocus';
   const session = `${player} & sleep 2; xterm -geometry 80x8+0+420 & sleep 1; ${focus}; wait`;
-  const server = spawn(process.execPath, [cli, 'serve', '--xvfb', '--size', '1024x600', '-p', String(port), '--', 'sh', '-c', session], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const server = spawn(
+    process.execPath,
+    [cli, 'serve', '--xvfb', '--size', '1024x600', '-p', String(port), '--', 'sh', '-c', session],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let displayBytes = 0;
   try {
     await waitForPort(port, 60_000);
@@ -197,7 +201,9 @@ async function worker(clip: string, seconds: number, streams: boolean, link: str
 async function runInNamespace(script: string, args: string[], mbit: number | undefined): Promise<RunFigures> {
   const shaping = mbit ? ` && tc qdisc add dev lo root tbf rate ${mbit}mbit burst 32kb latency 400ms` : '';
   const setup = `ip link set lo up mtu 1500${shaping} && exec "$0" "$@"`;
-  const child = spawn('unshare', ['-rn', 'sh', '-c', setup, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('unshare', ['-rn', 'sh', '-c', setup, process.execPath, script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const r = await collect(child, 120_000);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`video bench worker failed (${r.code}): ${r.stderr.slice(-2000)}`);
@@ -231,7 +237,12 @@ async function main(argv: string[]): Promise<void> {
   };
   const seconds = Number(arg('--seconds', '8'));
   if (argv.includes('--worker')) {
-    const figures = await worker(arg('--clip', ''), seconds, arg('--viewer', 'streams') === 'streams', arg('--link', 'lo'));
+    const figures = await worker(
+      arg('--clip', ''),
+      seconds,
+      arg('--viewer', 'streams') === 'streams',
+      arg('--link', 'lo'),
+    );
     console.log(JSON.stringify(figures));
     process.exit(0);
   }

@@ -77,7 +77,14 @@ export async function measureJoinCost(server: ServerProcess, burst: number, roun
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { burst: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, size: { type: 'string', default: '1024x768' }, still: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      burst: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '3' },
+      size: { type: 'string', default: '1024x768' },
+      still: { type: 'boolean', default: false },
+    },
+  });
   const server = await startServerProcess(['--size', values.size!, ...(values.still ? ['--still'] : [])]);
   try {
     const burst = Number(values.burst);

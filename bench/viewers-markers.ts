@@ -21,7 +21,13 @@ export function markerSeq(type: number, body: Buffer): number | undefined {
   const m = decodeDisplayServerMessage(type, body);
   if (m?.kind !== 'drawFill' || m.brush.type !== 'solid') return undefined;
   const b = m.base.box;
-  if (b.top !== MARKER_RECT.top || b.left !== MARKER_RECT.left || b.bottom !== MARKER_RECT.bottom || b.right !== MARKER_RECT.right) return undefined;
+  if (
+    b.top !== MARKER_RECT.top ||
+    b.left !== MARKER_RECT.left ||
+    b.bottom !== MARKER_RECT.bottom ||
+    b.right !== MARKER_RECT.right
+  )
+    return undefined;
   return m.brush.color & 0xffffff;
 }
 

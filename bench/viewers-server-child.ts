@@ -15,7 +15,9 @@ import { MARKER_MS, MARKER_RECT, monotonicNowMs, rgbDigest } from './viewers-mar
 
 const { values } = parseArgs({ options: { play: { type: 'string' }, size: { type: 'string', default: '1024x768' } } });
 const [width, height] = values.size!.split('x').map(Number) as [number, number];
-const source: DisplaySource = values.play ? new RecordingSource(values.play, { pace: 'realtime', loop: true }) : new DemoSource({ width, height, sound: false });
+const source: DisplaySource = values.play
+  ? new RecordingSource(values.play, { pace: 'realtime', loop: true })
+  : new DemoSource({ width, height, sound: false });
 if (source instanceof RecordingSource) await source.preload(256 << 20);
 
 const limit = raiseFdLimit();

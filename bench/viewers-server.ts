@@ -16,7 +16,29 @@ const NODE_FLAGS = (process.env.SPICED_NODE_FLAGS ?? '').split(' ').filter((f) =
 /** Starts `spiced serve` on a free loopback port with `args` and resolves once it says it is ready. */
 export async function startServerProcess(args: string[]): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '-p', String(port), '-l', '127.0.0.1', '--disable-ticketing', '--no-sound', '--no-web', '--log-level', 'warn', '--max-pre-auth-per-address', '4096', '--max-pre-auth', '8192', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      CLI,
+      'serve',
+      '-p',
+      String(port),
+      '-l',
+      '127.0.0.1',
+      '--disable-ticketing',
+      '--no-sound',
+      '--no-web',
+      '--log-level',
+      'warn',
+      '--max-pre-auth-per-address',
+      '4096',
+      '--max-pre-auth',
+      '8192',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (b: Buffer) => {

@@ -41,7 +41,12 @@ async function connectMany(port: number, count: number): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_LINKS, count) }, lane));
 }
 
-type Command = { connect?: { port: number; count: number }; stall?: { port: number }; collect?: boolean; close?: boolean };
+type Command = {
+  connect?: { port: number; count: number };
+  stall?: { port: number };
+  collect?: boolean;
+  close?: boolean;
+};
 
 process.on('message', (m: Command) => {
   void handle(m).catch((err: unknown) => {

@@ -76,14 +76,19 @@ class Child {
 
   next<T>(key: string, timeoutMs = 120_000): Promise<T> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no "${key}" from child ${this.proc.pid} within ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`no "${key}" from child ${this.proc.pid} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const list = this.waiting.get(key) ?? [];
       list.push((v) => {
         clearTimeout(t);
         resolve(v as T);
       });
       this.waiting.set(key, list);
-      this.proc.once('exit', (code) => reject(new Error(`child ${this.proc.pid} exited (${code}) waiting for "${key}"`)));
+      this.proc.once('exit', (code) =>
+        reject(new Error(`child ${this.proc.pid} exited (${code}) waiting for "${key}"`)),
+      );
     });
   }
 
@@ -151,7 +156,14 @@ class Run {
       else latencies.push(a[0] - t);
     }
     latencies.sort((a, b) => a - b);
-    return { cpuPct, rssMb: rss, p50: percentile(latencies, 50), p95: percentile(latencies, 95), missing, markers: lastSeq - firstSeq + 1 };
+    return {
+      cpuPct,
+      rssMb: rss,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      missing,
+      markers: lastSeq - firstSeq + 1,
+    };
   }
 }
 
@@ -159,7 +171,13 @@ async function startServer(source: string): Promise<{ server: Child; port: numbe
   const args = source === 'demo' ? [] : ['--play', source];
   // SPICED_NODE_FLAGS: node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=DIR).
   const execArgv = (process.env.SPICED_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const server = new Child(fork(here('./viewers-server-child.js'), args, { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const server = new Child(
+    fork(here('./viewers-server-child.js'), args, {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   const ready = await server.next<{ port: number; fdLimit: string }>('ready');
   return { server, ...ready };
 }
@@ -172,7 +190,7 @@ async function startFullClient(port: number, arrivals: MarkerArrivals): Promise<
     const s = markerSeq(type, body);
     if (s !== undefined) seen(s);
   });
-  await full.waitFor(() => full.display.marks > 0, 30_000, 'the full client\'s first frame');
+  await full.waitFor(() => full.display.marks > 0, 30_000, "the full client's first frame");
   return full;
 }
 
@@ -180,7 +198,12 @@ async function startFullClient(port: number, arrivals: MarkerArrivals): Promise<
 async function connectLight(run: Run, port: number, count: number, perWorker: number): Promise<void> {
   const jobs: Promise<unknown>[] = [];
   for (let left = count; left > 0; left -= perWorker) {
-    const w = new Child(fork(here('./viewers-worker.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const w = new Child(
+      fork(here('./viewers-worker.js'), [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     run.workers.push(w);
     jobs.push(w.next('connected'));
     w.send({ connect: { port, count: Math.min(perWorker, left) } });
@@ -224,9 +247,22 @@ async function measure(source: string, viewers: number, perWorker: number, stead
     server.send({ freeze: true });
     const { digest } = await frozen;
     let finalFrameOk = true;
-    await full.waitFor(() => rgbDigest(full.display.primary!.data) === digest, 15_000, 'the server\'s final frame').catch(() => (finalFrameOk = false));
+    await full
+      .waitFor(() => rgbDigest(full.display.primary!.data) === digest, 15_000, "the server's final frame")
+      .catch(() => (finalFrameOk = false));
     const memPerViewerMb = viewers > 1 ? (all.rssMb - one.rssMb) / (viewers - 1) : undefined;
-    return { source, viewers, fdLimit, one, all, stalled, connectMsPerViewer, connectWallMs, memPerViewerMb, finalFrameOk };
+    return {
+      source,
+      viewers,
+      fdLimit,
+      one,
+      all,
+      stalled,
+      connectMsPerViewer,
+      connectWallMs,
+      memPerViewerMb,
+      finalFrameOk,
+    };
   } finally {
     full.close();
     for (const w of run.workers) w.send({ close: true });
@@ -245,7 +281,9 @@ function printRow(r: Row): void {
     `${r.source.padEnd(14)} ${String(r.viewers).padStart(4)} viewers | CPU ${f1(r.all.cpuPct).padStart(5)} % (${f1(ratio)}x one viewer's ${f1(r.one.cpuPct)} %) | RSS ${f1(r.all.rssMb)} MB, ` +
       `${r.memPerViewerMb === undefined ? '-' : (r.memPerViewerMb * 1024).toFixed(0)} KB/viewer | connect ${f1(r.connectMsPerViewer)} ms CPU/viewer (all in ${(r.connectWallMs / 1000).toFixed(1)} s) | ` +
       `change to last viewer p50 ${f1(r.all.p50)} p95 ${f1(r.all.p95)} ms (${r.all.missing}/${r.all.markers} late)` +
-      (r.stalled ? ` | +1 stalled: CPU ${f1(r.stalled.cpuPct)} %, RSS ${f1(r.stalled.rssMb)} MB, p50 ${f1(r.stalled.p50)} p95 ${f1(r.stalled.p95)} ms (${r.stalled.missing}/${r.stalled.markers} late)` : '') +
+      (r.stalled
+        ? ` | +1 stalled: CPU ${f1(r.stalled.cpuPct)} %, RSS ${f1(r.stalled.rssMb)} MB, p50 ${f1(r.stalled.p50)} p95 ${f1(r.stalled.p95)} ms (${r.stalled.missing}/${r.stalled.markers} late)`
+        : '') +
       ` | final frame ${r.finalFrameOk ? 'equal' : 'DIFFERENT'}\n`,
   );
 }

@@ -104,7 +104,9 @@ async function latencies(page: Page, n: number, gapMs: number, draw: Draw): Prom
   for (let i = 0; i < n; i++) {
     const spot = draw(i, false); // where and what, without drawing yet
     const c = spot.colour;
-    await page.evaluate(`window.__want = { x: ${spot.x}, y: ${spot.y}, r: ${(c >> 16) & 0xff}, g: ${(c >> 8) & 0xff}, b: ${c & 0xff} }`);
+    await page.evaluate(
+      `window.__want = { x: ${spot.x}, y: ${spot.y}, r: ${(c >> 16) & 0xff}, g: ${(c >> 8) & 0xff}, b: ${c & 0xff} }`,
+    );
     const t0 = now();
     draw(i, true);
     const t1 = await waitMark(page, out.length + 1);
@@ -123,22 +125,44 @@ async function openViewer(browser: Browser, port: number, v: Viewer): Promise<Pa
   return page;
 }
 
-async function drawLatency(browser: Browser, v: Viewer, smallN: number, photoN: number): Promise<{ small: number[]; photo: number[] }> {
+async function drawLatency(
+  browser: Browser,
+  v: Viewer,
+  smallN: number,
+  photoN: number,
+): Promise<{ small: number[]; photo: number[] }> {
   const source = new BenchSource();
-  const server = new SpiceServer({ source, port: 0, audio: false, display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } } });
+  const server = new SpiceServer({
+    source,
+    port: 0,
+    audio: false,
+    display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } },
+  });
   await server.start();
   const page = await openViewer(browser, server.plainPort!, v);
   await page.evaluate(WATCHER(v.canvas));
   const small = await latencies(page, smallN, 20, (k, now) => {
     const x = 64 + (k % 12) * 64;
     const spot = { x: x + 16, y: 200, colour: colourOf(k) };
-    if (now) source.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 184, left: x, bottom: 216, right: x + 32 }, color: spot.colour });
+    if (now)
+      source.sink.display({
+        kind: 'fill',
+        surfaceId: 0,
+        rect: { top: 184, left: x, bottom: 216, right: x + 32 },
+        color: spot.colour,
+      });
     return spot;
   });
   const photos = [1, 2, 3].map((seed) => renderLandscape(W, H, seed));
   const photo = await latencies(page, photoN, 150, (k, now) => {
     const spot = { x: W - 8, y: H - 8, colour: colourOf(k + 1000) };
-    if (now) source.sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: H, right: W }, image: marked(photos[k % 3]!, spot.colour) });
+    if (now)
+      source.sink.display({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 0, bottom: H, right: W },
+        image: marked(photos[k % 3]!, spot.colour),
+      });
     return spot;
   });
   await page.close();
@@ -158,7 +182,12 @@ function marked(img: PixelImage, colour: number): PixelImage {
 
 /** Main-thread task time of the page per second of wall time while the demo animates. */
 async function busyWhileAnimating(browser: Browser, v: Viewer, seconds: number): Promise<number> {
-  const server = new SpiceServer({ source: new DemoSource({ width: W, height: H }), port: 0, audio: false, display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } } });
+  const server = new SpiceServer({
+    source: new DemoSource({ width: W, height: H }),
+    port: 0,
+    audio: false,
+    display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } },
+  });
   await server.start();
   const page = await openViewer(browser, server.plainPort!, v);
   const cdp = await page.context().newCDPSession(page);
@@ -185,11 +214,21 @@ async function main(): Promise<void> {
   const photoN = arg('--photos', 40);
   const cpuSeconds = arg('--cpu-seconds', 10);
   const { chromium } = await import('playwright-core');
-  const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+  ];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const js = readFileSync(`${viewerDir}/viewer.js`);
-  console.log(`bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`);
-  console.log(`draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; busy = page main-thread task time per second, demo animating ${cpuSeconds} s`);
+  console.log(
+    `bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`,
+  );
+  console.log(
+    `draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; busy = page main-thread task time per second, demo animating ${cpuSeconds} s`,
+  );
   console.log(['viewer'.padEnd(20), 'small p50', 'small p95', 'photo p50', 'photo p95', 'busy'].join('  '));
   for (const v of viewers) {
     const { small, photo } = await drawLatency(browser, v, smallN, photoN);
@@ -197,7 +236,16 @@ async function main(): Promise<void> {
     small.sort((a, b) => a - b);
     photo.sort((a, b) => a - b);
     const f = (x: number): string => x.toFixed(1).padStart(9);
-    console.log([v.name.padEnd(20), f(percentile(small, 50)), f(percentile(small, 95)), f(percentile(photo, 50)), f(percentile(photo, 95)), `${(busy * 100).toFixed(0).padStart(3)} %`].join('  '));
+    console.log(
+      [
+        v.name.padEnd(20),
+        f(percentile(small, 50)),
+        f(percentile(small, 95)),
+        f(percentile(photo, 50)),
+        f(percentile(photo, 95)),
+        `${(busy * 100).toFixed(0).padStart(3)} %`,
+      ].join('  '),
+    );
   }
   await browser.close();
 }

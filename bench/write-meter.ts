@@ -12,7 +12,10 @@ export interface WriteMeter {
 }
 
 type WriteFn = (chunk: Buffer | string, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void;
-type WritevFn = (chunks: { chunk: Buffer | string; encoding: BufferEncoding }[], cb: (err?: Error | null) => void) => void;
+type WritevFn = (
+  chunks: { chunk: Buffer | string; encoding: BufferEncoding }[],
+  cb: (err?: Error | null) => void,
+) => void;
 
 /** Bytes of a written chunk: the HTTP server (web viewer on the TLS port) writes strings too. */
 function chunkBytes(chunk: Buffer | string, encoding: BufferEncoding): number {

@@ -39,10 +39,19 @@ export function bandRows(width: number): number {
  * dst-x i16, dst-y i16, left-pad u8, depth u8, unused u16, then the pixels (32 bpp, LSB first on
  * Xvfb, which is the PixelImage layout, so rows are copied as they are).
  */
-export function encodePutImageBand(drawable: number, gc: number, depth: number, img: PixelImage, top: number, rows: number, shift = 0): Buffer {
+export function encodePutImageBand(
+  drawable: number,
+  gc: number,
+  depth: number,
+  img: PixelImage,
+  top: number,
+  rows: number,
+  shift = 0,
+): Buffer {
   const rowBytes = img.width * 4;
   const bytes = PUT_IMAGE_HEADER_BYTES + rowBytes * rows;
-  if (bytes > MAX_PLAIN_REQUEST_BYTES) throw new Error(`PutImage band of ${rows} rows is ${bytes} bytes: over the request limit`);
+  if (bytes > MAX_PLAIN_REQUEST_BYTES)
+    throw new Error(`PutImage band of ${rows} rows is ${bytes} bytes: over the request limit`);
   const req = Buffer.allocUnsafe(bytes);
   req.writeUInt8(X_PUT_IMAGE, 0);
   req.writeUInt8(IMAGE_FORMAT_ZPIXMAP, 1);
@@ -80,7 +89,14 @@ export class XDrawer {
     const gc = conn.allocId();
     // CreateGC: cid u32, drawable u32, value-mask u32, values in mask-bit order. No
     // GraphicsExposures: we never copy areas, and the events would only be noise.
-    const req = encodeRequest(X_CREATE_GC, 0, (w) => w.u32(gc).u32(conn.screen.root).u32(GC_FOREGROUND | GC_GRAPHICS_EXPOSURES).u32(0).u32(0));
+    const req = encodeRequest(X_CREATE_GC, 0, (w) =>
+      w
+        .u32(gc)
+        .u32(conn.screen.root)
+        .u32(GC_FOREGROUND | GC_GRAPHICS_EXPOSURES)
+        .u32(0)
+        .u32(0),
+    );
     await conn.checked(req, 'CreateGC');
     return new XDrawer(conn, gc);
   }
@@ -105,7 +121,10 @@ export class XDrawer {
   fill(colour: number, rects: readonly XRect[]): void {
     if (colour !== this.foreground) {
       // ChangeGC: gc u32, value-mask u32, values.
-      this.conn.send(encodeRequest(X_CHANGE_GC, 0, (w) => w.u32(this.gc).u32(GC_FOREGROUND).u32(colour)), 'ChangeGC');
+      this.conn.send(
+        encodeRequest(X_CHANGE_GC, 0, (w) => w.u32(this.gc).u32(GC_FOREGROUND).u32(colour)),
+        'ChangeGC',
+      );
       this.foreground = colour;
     }
     // PolyFillRectangle: drawable u32, gc u32, then x i16, y i16, width u16, height u16 per rect.
@@ -125,7 +144,8 @@ export class XDrawer {
   encodeFullScreen(img: PixelImage, shift = 0): Buffer[] {
     const rows = bandRows(img.width);
     const out: Buffer[] = [];
-    for (let top = 0; top < img.height; top += rows) out.push(encodePutImageBand(this.root, this.gc, this.depth, img, top, Math.min(rows, img.height - top), shift));
+    for (let top = 0; top < img.height; top += rows)
+      out.push(encodePutImageBand(this.root, this.gc, this.depth, img, top, Math.min(rows, img.height - top), shift));
     return out;
   }
 
@@ -137,13 +157,20 @@ export class XDrawer {
    * SetInputFocus: data = revert-to, focus u32, time u32 (0 = CurrentTime).
    */
   async focusTopWindow(): Promise<boolean> {
-    const children = await this.conn.request(encodeRequest(X_QUERY_TREE, 0, (w) => w.u32(this.root)), 'QueryTree', (r) => {
-      const n = r.readUInt16LE(16);
-      return Array.from({ length: n }, (_, i) => r.readUInt32LE(32 + 4 * i));
-    });
+    const children = await this.conn.request(
+      encodeRequest(X_QUERY_TREE, 0, (w) => w.u32(this.root)),
+      'QueryTree',
+      (r) => {
+        const n = r.readUInt16LE(16);
+        return Array.from({ length: n }, (_, i) => r.readUInt32LE(32 + 4 * i));
+      },
+    );
     const top = children.at(-1);
     if (top === undefined) return false;
-    await this.conn.checked(encodeRequest(X_SET_INPUT_FOCUS, REVERT_TO_POINTER_ROOT, (w) => w.u32(top).u32(0)), 'SetInputFocus');
+    await this.conn.checked(
+      encodeRequest(X_SET_INPUT_FOCUS, REVERT_TO_POINTER_ROOT, (w) => w.u32(top).u32(0)),
+      'SetInputFocus',
+    );
     return true;
   }
 

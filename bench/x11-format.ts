@@ -56,8 +56,12 @@ function fullScreenTable(rows: readonly Of<'fullScreen'>[]): string[] {
         `${per(r.serverFrames).toFixed(2).padStart(8)}${Math.round(per(r.bytes)).toString().padStart(11)}${per(r.messages).toFixed(1).padStart(6)}${ms(per(r.viewerCpuMs), 8)}${ms(per(r.xCpuMs))}`,
     );
   }
-  lines.push('  ms/chg: median time from the change being flushed to the viewer showing it; frames, msgs: X11Source frames and display messages per change');
-  lines.push('  server: the server process; viewer: the bench process (SpiceClient decoding and drawing, encoding the PutImage requests);');
+  lines.push(
+    '  ms/chg: median time from the change being flushed to the viewer showing it; frames, msgs: X11Source frames and display messages per change',
+  );
+  lines.push(
+    '  server: the server process; viewer: the bench process (SpiceClient decoding and drawing, encoding the PutImage requests);',
+  );
   lines.push('  Xvfb: executing the drawing and the capture requests (10 ms resolution)');
   return lines;
 }
@@ -78,12 +82,18 @@ function idleTable(rows: readonly Of<'idle'>[]): string[] {
     const perFrame = (v: number): string => (r.serverFrames > 0 ? v.toFixed(2) : '-');
     const aboveBase = baseline ? perFrame((cpuPerS(scene) - cpuPerS(baseline)) / framesPerS) : '-';
     lines.push(
-      `${scene.padEnd(24)}${ms(cpuPerS(scene), 8)}${ms((100 * r.serverCpuMs) / r.wallMs)}${ms(r.xCpuMs / seconds)}${framesPerS.toFixed(2).padStart(10)}${Math.round(r.bytes / seconds).toString().padStart(9)}` +
+      `${scene.padEnd(24)}${ms(cpuPerS(scene), 8)}${ms((100 * r.serverCpuMs) / r.wallMs)}${ms(r.xCpuMs / seconds)}${framesPerS.toFixed(2).padStart(10)}${Math.round(
+        r.bytes / seconds,
+      )
+        .toString()
+        .padStart(9)}` +
         `${(r.messages / seconds).toFixed(1).padStart(8)}${(r.serverFrames > 0 ? Math.round(r.bytes / r.serverFrames).toString() : '-').padStart(13)}` +
         `${perFrame(r.serverCpuMs / r.serverFrames).padStart(14)}${aboveBase.padStart(12)}`,
     );
   }
-  lines.push('  srv ms/frame: the window\'s server CPU over its frames; above base: the same after subtracting the CPU per second of the row');
+  lines.push(
+    "  srv ms/frame: the window's server CPU over its frames; above base: the same after subtracting the CPU per second of the row",
+  );
   lines.push('  before (the same xterm unfocused, its cursor steady), i.e. what a blink frame itself costs');
   return lines;
 }
@@ -93,8 +103,12 @@ export function formatX11Results(results: readonly X11Result[]): string {
   const setup = results.find((r): r is Of<'setup'> => r.kind === 'setup');
   const lines: string[] = [];
   if (setup) {
-    lines.push(`Xvfb ${setup.size}x24, X11Source capture ${setup.capture}, changes by ${setup.detection}; server (SpiceServer + X11Source) in a child process,`);
-    lines.push('viewer (SpiceClient, display channel, applying every message) and X drawing clients in the bench process; CPU = user + system');
+    lines.push(
+      `Xvfb ${setup.size}x24, X11Source capture ${setup.capture}, changes by ${setup.detection}; server (SpiceServer + X11Source) in a child process,`,
+    );
+    lines.push(
+      'viewer (SpiceClient, display channel, applying every message) and X drawing clients in the bench process; CPU = user + system',
+    );
   }
   const sections = [
     latencyTable(results.filter((r): r is Of<'latency'> => r.kind === 'latency')),

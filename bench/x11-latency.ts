@@ -74,7 +74,10 @@ export async function measureLatency({ display, server, viewer }: Rig, opts: Lat
     busy?.stop();
     drawer.close();
   }
-  return { ...summarise(probes, await server.takeCopyLog()), spacingMs: { min: opts.gapMs, max: opts.gapMs + JITTER_MS } };
+  return {
+    ...summarise(probes, await server.takeCopyLog()),
+    spacingMs: { min: opts.gapMs, max: opts.gapMs + JITTER_MS },
+  };
 }
 
 function randomRect(random: () => number, width: number, height: number): XRect {
@@ -109,7 +112,11 @@ async function probeOnce(drawer: XDrawer, viewer: Viewer, random: () => number):
   const rect = randomRect(random, drawer.width, drawer.height);
   const pts = checkPoints(rect);
   const colour = freshColour(random, viewer, pts);
-  const shown = viewer.until(() => pts.every((p) => viewer.pixel(p.x, p.y) === colour), PROBE_TIMEOUT_MS, `a ${rect.width}x${rect.height} rect at ${rect.x},${rect.y}`);
+  const shown = viewer.until(
+    () => pts.every((p) => viewer.pixel(p.x, p.y) === colour),
+    PROBE_TIMEOUT_MS,
+    `a ${rect.width}x${rect.height} rect at ${rect.x},${rect.y}`,
+  );
   const issuedAt = monoMs();
   drawer.fill(colour, [rect]);
   const processed = drawer.sync(); // in the same write as the fill
@@ -128,7 +135,15 @@ async function probeOnce(drawer: XDrawer, viewer: Viewer, random: () => number):
 function emittedAt(p: Probe, log: readonly CopyLogEntry[]): number | undefined {
   const cx = p.rect.x + (p.rect.width >> 1);
   const cy = p.rect.y + (p.rect.height >> 1);
-  const hit = log.find((e) => e.atMs >= p.issuedAt && e.atMs <= p.viewAt && e.rect.left <= cx && cx < e.rect.right && e.rect.top <= cy && cy < e.rect.bottom);
+  const hit = log.find(
+    (e) =>
+      e.atMs >= p.issuedAt &&
+      e.atMs <= p.viewAt &&
+      e.rect.left <= cx &&
+      cx < e.rect.right &&
+      e.rect.top <= cy &&
+      cy < e.rect.bottom,
+  );
   return hit?.atMs;
 }
 
@@ -149,7 +164,11 @@ function summarise(probes: readonly Probe[], log: readonly CopyLogEntry[]): Omit
     samples: probes.length,
     fromFlush: spread(probes.map((p) => p.viewAt - p.flushAt)),
     fromXDone: spread(probes.map((p) => p.viewAt - p.xDoneAt)),
-    stages: { xRoundTrip: spread(probes.map((p) => p.xDoneAt - p.flushAt)), capture: spread(capture), delivery: spread(delivery) },
+    stages: {
+      xRoundTrip: spread(probes.map((p) => p.xDoneAt - p.flushAt)),
+      capture: spread(capture),
+      delivery: spread(delivery),
+    },
     unmatched,
   };
 }

@@ -93,7 +93,10 @@ function solidChanges(width: number, height: number): (i: number) => Change {
 function alternatingChanges(drawer: XDrawer, a: PixelImage, b: PixelImage): (i: number) => Change {
   const encoded = [drawer.encodeFullScreen(a), drawer.encodeFullScreen(b)];
   const images = [a, b];
-  return (i) => ({ send: (d) => d.sendAll(encoded[i % 2]!), expect: (x, y) => pixelAt(images[i % 2]!, x, y) & 0xffffff });
+  return (i) => ({
+    send: (d) => d.sendAll(encoded[i % 2]!),
+    expect: (x, y) => pixelAt(images[i % 2]!, x, y) & 0xffffff,
+  });
 }
 
 /** One image shifted left by a new offset each change (encoded when the change is made). */
@@ -105,7 +108,11 @@ function shiftedChanges(drawer: XDrawer, img: PixelImage): (i: number) => Change
   };
 }
 
-export function changeSource(kind: ChangeKind, drawer: XDrawer, photos: readonly [PixelImage, PixelImage]): (i: number) => Change {
+export function changeSource(
+  kind: ChangeKind,
+  drawer: XDrawer,
+  photos: readonly [PixelImage, PixelImage],
+): (i: number) => Change {
   if (kind === 'solid') return solidChanges(drawer.width, drawer.height);
   if (kind === 'photo, 2 alternating') return alternatingChanges(drawer, photos[0], photos[1]);
   return shiftedChanges(drawer, photos[0]);
@@ -114,14 +121,23 @@ export function changeSource(kind: ChangeKind, drawer: XDrawer, photos: readonly
 /** Draw `change` and resolve with the time from flush to the viewer showing all grid points. */
 async function makeChange(drawer: XDrawer, viewer: Viewer, change: Change, label: string): Promise<number> {
   const pts = gridPoints(drawer.width, drawer.height, 8);
-  const shown = viewer.until(() => pts.every((p) => viewer.pixel(p.x, p.y) === change.expect(p.x, p.y)), CHANGE_TIMEOUT_MS, label);
+  const shown = viewer.until(
+    () => pts.every((p) => viewer.pixel(p.x, p.y) === change.expect(p.x, p.y)),
+    CHANGE_TIMEOUT_MS,
+    label,
+  );
   change.send(drawer);
   await flushed();
   const flushAt = monoMs();
   return (await shown) - flushAt;
 }
 
-export async function measureFullScreen(rig: Rig, kind: ChangeKind, changes: number, photos: readonly [PixelImage, PixelImage]): Promise<FullScreenResult> {
+export async function measureFullScreen(
+  rig: Rig,
+  kind: ChangeKind,
+  changes: number,
+  photos: readonly [PixelImage, PixelImage],
+): Promise<FullScreenResult> {
   const { viewer } = rig;
   const drawer = await XDrawer.open(rig.display);
   try {

@@ -110,7 +110,11 @@ export class ServerProcess {
 }
 
 /** The child's next message of `type` (an 'error' message, an exit or a timeout rejects). */
-function nextReply<K extends FromServer['type']>(child: ChildProcess, type: K, timeoutMs: number): Promise<Extract<FromServer, { type: K }>> {
+function nextReply<K extends FromServer['type']>(
+  child: ChildProcess,
+  type: K,
+  timeoutMs: number,
+): Promise<Extract<FromServer, { type: K }>> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -169,7 +173,13 @@ function reply(m: FromServer): void {
 function snapshot(source: X11Source): ServerSnapshot {
   const cpu = process.cpuUsage();
   const stats = source.stats;
-  return { atMs: monoMs(), cpuMs: (cpu.user + cpu.system) / 1000, frames: stats?.frames ?? 0, copies: stats?.copies ?? 0, pixelsFetched: stats?.pixelsFetched ?? 0 };
+  return {
+    atMs: monoMs(),
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    frames: stats?.frames ?? 0,
+    copies: stats?.copies ?? 0,
+    pixelsFetched: stats?.pixelsFetched ?? 0,
+  };
 }
 
 async function serve(cfg: ServerConfig): Promise<void> {
@@ -182,7 +192,13 @@ async function serve(cfg: ServerConfig): Promise<void> {
     log: (level, msg) => (level === 'warn' || level === 'error' ? console.error(msg) : undefined),
   });
   let sink: LoggingSink | undefined;
-  const server = new SpiceServer({ source, port: 0, audio: false, web: false, wrapSink: (desktop) => (sink = new LoggingSink(desktop)) });
+  const server = new SpiceServer({
+    source,
+    port: 0,
+    audio: false,
+    web: false,
+    wrapSink: (desktop) => (sink = new LoggingSink(desktop)),
+  });
   await server.start();
   process.on('message', (m: ToServer) => {
     if (m.type === 'snapshot') reply({ type: 'snapshot', snap: snapshot(source) });
@@ -194,7 +210,12 @@ async function serve(cfg: ServerConfig): Promise<void> {
       void server.stop().finally(() => process.exit(0));
     }
   });
-  reply({ type: 'ready', port: server.port, capture: source.captureMethod ?? 'none', detection: source.changeDetection ?? 'none' });
+  reply({
+    type: 'ready',
+    port: server.port,
+    capture: source.captureMethod ?? 'none',
+    detection: source.changeDetection ?? 'none',
+  });
 }
 
 const entry = process.argv[1];

@@ -29,7 +29,11 @@ export class Viewer {
   static async connect(port: number): Promise<Viewer> {
     const client = new SpiceClient({ port, channels: [ChannelType.Display] });
     await client.connect();
-    await client.waitFor(() => client.display.primary !== undefined && client.display.marks > 0, 15_000, 'the first frame');
+    await client.waitFor(
+      () => client.display.primary !== undefined && client.display.marks > 0,
+      15_000,
+      'the first frame',
+    );
     return new Viewer(client);
   }
 
@@ -136,7 +140,12 @@ export interface Spread {
 }
 
 export function spread(values: readonly number[]): Spread {
-  return { p50: percentile(values, 50), p90: percentile(values, 90), p99: percentile(values, 99), max: percentile(values, 100) };
+  return {
+    p50: percentile(values, 50),
+    p90: percentile(values, 90),
+    p99: percentile(values, 99),
+    max: percentile(values, 100),
+  };
 }
 
 /** A grid of `n` x `n` points over a width x height area, plus its corners. */
@@ -148,7 +157,8 @@ export function gridPoints(width: number, height: number, n: number): Point[] {
     { x: width - 1, y: height - 1 },
   ];
   for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) pts.push({ x: Math.floor(((i + 0.5) * width) / n), y: Math.floor(((j + 0.5) * height) / n) });
+    for (let i = 0; i < n; i++)
+      pts.push({ x: Math.floor(((i + 0.5) * width) / n), y: Math.floor(((j + 0.5) * height) / n) });
   }
   return pts;
 }

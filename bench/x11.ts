@@ -37,7 +37,12 @@ export interface X11BenchOptions {
   intervals: readonly (number | undefined)[];
 }
 
-export const DEFAULT_X11_OPTIONS: X11BenchOptions = { samples: 200, changes: 40, seconds: 10, intervals: [undefined, 0] };
+export const DEFAULT_X11_OPTIONS: X11BenchOptions = {
+  samples: 200,
+  changes: 40,
+  seconds: 10,
+  intervals: [undefined, 0],
+};
 
 const WIDTH = 1280;
 const HEIGHT = 800;
@@ -60,19 +65,25 @@ function onPath(cmd: string): boolean {
 function mirrored(img: PixelImage): PixelImage {
   const out = allocImage(img.width, img.height);
   for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) out.data.writeUInt32LE(img.data.readUInt32LE(y * img.stride + (img.width - 1 - x) * 4), y * out.stride + x * 4);
+    for (let x = 0; x < img.width; x++)
+      out.data.writeUInt32LE(img.data.readUInt32LE(y * img.stride + (img.width - 1 - x) * 4), y * out.stride + x * 4);
   }
   return out;
 }
 
 /** A server child and a connected viewer for one display; always torn down. */
-async function withServer<T>(xvfb: XvfbHandle, frameIntervalMs: number | undefined, body: (rig: Rig) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  xvfb: XvfbHandle,
+  frameIntervalMs: number | undefined,
+  body: (rig: Rig) => Promise<T>,
+): Promise<T> {
   const server = await ServerProcess.start({ display: xvfb.display, frameIntervalMs });
   let viewer: Viewer | undefined;
   try {
     viewer = await Viewer.connect(server.port);
     const out = await body({ display: xvfb.display, xvfbPid: xvfb.xvfbPid, server, viewer });
-    if (viewer.errors.length > 0) throw new Error(`X11 bench: the viewer failed to apply messages: ${viewer.errors.slice(0, 3).join('; ')}`);
+    if (viewer.errors.length > 0)
+      throw new Error(`X11 bench: the viewer failed to apply messages: ${viewer.errors.slice(0, 3).join('; ')}`);
     return out;
   } finally {
     viewer?.close();
@@ -81,16 +92,29 @@ async function withServer<T>(xvfb: XvfbHandle, frameIntervalMs: number | undefin
 }
 
 /** Every case for one frame interval on the shared Xvfb. */
-async function runInterval(xvfb: XvfbHandle, interval: number | undefined, opts: X11BenchOptions, photos: readonly [PixelImage, PixelImage], withIdle: boolean): Promise<X11Result[]> {
+async function runInterval(
+  xvfb: XvfbHandle,
+  interval: number | undefined,
+  opts: X11BenchOptions,
+  photos: readonly [PixelImage, PixelImage],
+  withIdle: boolean,
+): Promise<X11Result[]> {
   return withServer(xvfb, interval, async (rig) => {
-    const out: X11Result[] = [{ suite: 'x11', kind: 'setup', capture: rig.server.capture, detection: rig.server.detection, size: SIZE }];
+    const out: X11Result[] = [
+      { suite: 'x11', kind: 'setup', capture: rig.server.capture, detection: rig.server.detection, size: SIZE },
+    ];
     const frameIntervalMs = interval ?? 'default';
     if (withIdle) {
       await rig.viewer.settle(200);
       out.push(idleResult('idle root window', opts.seconds, await measureIdle(rig, opts.seconds)));
     }
     for (const busy of [false, true]) {
-      const result: LatencyResult = await measureLatency(rig, { samples: opts.samples, gapMs: GAP_MS, busy, seed: busy ? 2 : 1 });
+      const result: LatencyResult = await measureLatency(rig, {
+        samples: opts.samples,
+        gapMs: GAP_MS,
+        busy,
+        seed: busy ? 2 : 1,
+      });
       out.push({ suite: 'x11', kind: 'latency', frameIntervalMs, busy, result });
       await rig.viewer.settle(200);
     }
@@ -128,7 +152,12 @@ async function runBlink(opts: X11BenchOptions): Promise<X11Result[]> {
       const steady = idleResult(XTERM_STEADY, opts.seconds, await measureIdle(rig, opts.seconds));
       await focusXterm(xvfb.display);
       await sleep(500);
-      const blinking = idleResult('xterm, blinking cursor', opts.seconds, await measureIdle(rig, opts.seconds), XTERM_STEADY);
+      const blinking = idleResult(
+        'xterm, blinking cursor',
+        opts.seconds,
+        await measureIdle(rig, opts.seconds),
+        XTERM_STEADY,
+      );
       return [steady, blinking];
     });
   } finally {
@@ -138,13 +167,17 @@ async function runBlink(opts: X11BenchOptions): Promise<X11Result[]> {
 
 export async function runX11Bench(options: Partial<X11BenchOptions> = {}): Promise<X11Result[]> {
   const opts = { ...DEFAULT_X11_OPTIONS, ...options };
-  if (!onPath('Xvfb')) return [{ suite: 'x11', kind: 'skipped', reason: 'Xvfb is not installed (apt-get install xvfb): X11 bench skipped' }];
+  if (!onPath('Xvfb'))
+    return [
+      { suite: 'x11', kind: 'skipped', reason: 'Xvfb is not installed (apt-get install xvfb): X11 bench skipped' },
+    ];
   const photo = makePhotoImage(WIDTH, HEIGHT);
   const photos: readonly [PixelImage, PixelImage] = [photo, mirrored(photo)];
   const results: X11Result[] = [];
   const xvfb = await startXvfb({ size: SIZE });
   try {
-    for (const [i, interval] of opts.intervals.entries()) results.push(...(await runInterval(xvfb, interval, opts, photos, i === 0)));
+    for (const [i, interval] of opts.intervals.entries())
+      results.push(...(await runInterval(xvfb, interval, opts, photos, i === 0)));
   } finally {
     await xvfb.stop();
   }
@@ -157,7 +190,8 @@ function parseArgs(argv: readonly string[]): Partial<X11BenchOptions> {
   const out: Partial<X11BenchOptions> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const value = Number(argv[i + 1]);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`usage: x11.js [--samples N] [--changes N] [--seconds N] (got ${argv[i]} ${argv[i + 1]})`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`usage: x11.js [--samples N] [--changes N] [--seconds N] (got ${argv[i]} ${argv[i + 1]})`);
     if (argv[i] === '--samples') out.samples = value;
     else if (argv[i] === '--changes') out.changes = value;
     else if (argv[i] === '--seconds') out.seconds = value;

@@ -48,10 +48,26 @@ export function burstFrame(k: number): DisplayCommand[] {
   const x = (k * 37) % (W - 420);
   const y = (k * 53) % (H - 320);
   const frame: DisplayCommand[] = [
-    { kind: 'fill', surfaceId: 0, rect: { top: 10 + (k % 50), left: 10, bottom: 40 + (k % 50), right: 300 }, color: (0x102030 * (k + 1)) & 0xffffff },
+    {
+      kind: 'fill',
+      surfaceId: 0,
+      rect: { top: 10 + (k % 50), left: 10, bottom: 40 + (k % 50), right: 300 },
+      color: (0x102030 * (k + 1)) & 0xffffff,
+    },
     { kind: 'copy', surfaceId: 0, dest: { top: 700, left: 20, bottom: 716, right: 420 }, image: textLike(400, 16, k) },
-    { kind: 'copyBits', surfaceId: 0, src: { x: 500, y: 116 }, dest: { top: 100, left: 500, bottom: 400, right: 1000 } },
+    {
+      kind: 'copyBits',
+      surfaceId: 0,
+      src: { x: 500, y: 116 },
+      dest: { top: 100, left: 500, bottom: 400, right: 1000 },
+    },
   ];
-  if (k % 4 === 0) frame.push({ kind: 'copy', surfaceId: 0, dest: { top: y, left: x, bottom: y + 300, right: x + 400 }, image: photoLike(400, 300, k) });
+  if (k % 4 === 0)
+    frame.push({
+      kind: 'copy',
+      surfaceId: 0,
+      dest: { top: y, left: x, bottom: y + 300, right: x + 400 },
+      image: photoLike(400, 300, k),
+    });
   return frame;
 }

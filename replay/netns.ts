@@ -11,11 +11,20 @@ let cached: { ok: boolean; reason: string } | undefined;
 /** Whether `unshare -rn` works here, with the reason when it does not. */
 export function netnsSupport(): { ok: boolean; reason: string } {
   if (cached) return cached;
-  if (process.platform !== 'linux') return (cached = { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` });
-  const r = spawnSync('unshare', ['-rn', 'sh', '-c', 'ip link set lo up mtu 1500 && ip -o link show lo'], { encoding: 'utf8' });
-  if (r.error) return (cached = { ok: false, reason: `unshare is not available (${r.error.message}); apt-get install util-linux iproute2` });
-  if (r.status !== 0) return (cached = { ok: false, reason: `unshare -rn is not permitted here: ${(r.stderr || r.stdout).trim()}` });
-  if (!/mtu 1500/.test(r.stdout)) return (cached = { ok: false, reason: `could not set the loopback MTU in a namespace: ${r.stdout.trim()}` });
+  if (process.platform !== 'linux')
+    return (cached = { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` });
+  const r = spawnSync('unshare', ['-rn', 'sh', '-c', 'ip link set lo up mtu 1500 && ip -o link show lo'], {
+    encoding: 'utf8',
+  });
+  if (r.error)
+    return (cached = {
+      ok: false,
+      reason: `unshare is not available (${r.error.message}); apt-get install util-linux iproute2`,
+    });
+  if (r.status !== 0)
+    return (cached = { ok: false, reason: `unshare -rn is not permitted here: ${(r.stderr || r.stdout).trim()}` });
+  if (!/mtu 1500/.test(r.stdout))
+    return (cached = { ok: false, reason: `could not set the loopback MTU in a namespace: ${r.stdout.trim()}` });
   return (cached = { ok: true, reason: '' });
 }
 
@@ -25,7 +34,9 @@ export function netnsSupport(): { ok: boolean; reason: string } {
  */
 export function spawnInNetns(script: string, args: string[], mtu: number): ChildProcess {
   const setup = `ip link set lo up mtu ${Math.floor(mtu)} && exec "$0" "$@"`;
-  return spawn('unshare', ['-rn', 'sh', '-c', setup, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn('unshare', ['-rn', 'sh', '-c', setup, process.execPath, script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Run `node script args...` on the host (loopback), for when namespaces are not permitted. */
@@ -34,7 +45,10 @@ export function spawnOnHost(script: string, args: string[]): ChildProcess {
 }
 
 /** Collect a child's stdout and stderr; resolve with them when it exits. */
-export function collect(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function collect(
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';

@@ -27,7 +27,17 @@ export interface RunRecord {
   channels: Record<string, ChannelCounts>;
 }
 
-const SUMMED = ['packets', 'dataPackets', 'wireBytes', 'payloadBytes', 'tlsRecords', 'retransmits', 'idealPackets', 'handshakePackets', 'handshakeBytes'] as const;
+const SUMMED = [
+  'packets',
+  'dataPackets',
+  'wireBytes',
+  'payloadBytes',
+  'tlsRecords',
+  'retransmits',
+  'idealPackets',
+  'handshakePackets',
+  'handshakeBytes',
+] as const;
 type Summed = (typeof SUMMED)[number];
 
 /** Totals over the channels that the comparison covers (display + cursor by default). */
@@ -115,7 +125,10 @@ export function summarize(runs: RunRecord[]): SummaryRow[] {
       wallMs: s((r) => r.wallMs),
       processCpuMs: s((r) => r.processCpuMs),
       framesMatched: g.filter((r) => r.frameMatch).length,
-      aboveIdealPct: percentOver(spread(g.map((r) => r.dataPackets)).median, spread(g.map((r) => r.idealPackets)).median),
+      aboveIdealPct: percentOver(
+        spread(g.map((r) => r.dataPackets)).median,
+        spread(g.map((r) => r.idealPackets)).median,
+      ),
     });
   }
   for (const row of rows) compare(row, rows);
@@ -138,7 +151,9 @@ function compare(row: SummaryRow, rows: SummaryRow[]): void {
     }
   }
   if (row.cork !== 'off') {
-    const off = rows.find((r) => r.file === row.file && r.mode === row.mode && r.coalesce === row.coalesce && r.cork === 'off');
+    const off = rows.find(
+      (r) => r.file === row.file && r.mode === row.mode && r.coalesce === row.coalesce && r.cork === 'off',
+    );
     if (off) row.corkSaving = { packetsPct: -percentOver(row.packets.median, off.packets.median) };
   }
 }
@@ -151,7 +166,9 @@ export function runLine(r: RunRecord): string {
 
 export function formatSummary(rows: SummaryRow[]): string {
   const out: string[] = [];
-  out.push('configuration | packets | data packets (ideal, above ideal) | wire bytes | payload | TLS records | handshake pk/B | TLS cost vs plain, steady (total) | cork saving | frames');
+  out.push(
+    'configuration | packets | data packets (ideal, above ideal) | wire bytes | payload | TLS records | handshake pk/B | TLS cost vs plain, steady (total) | cork saving | frames',
+  );
   for (const r of rows) {
     const tls = r.tlsOverPlain
       ? `${fmtPct(r.tlsOverPlain.packetsPct)} pk, ${fmtPct(r.tlsOverPlain.wireBytesPct)} B (${fmtPct(r.tlsOverPlain.totalPacketsPct)}, ${fmtPct(r.tlsOverPlain.totalWireBytesPct)})`
@@ -166,7 +183,9 @@ export function formatSummary(rows: SummaryRow[]): string {
         r.mode === 'tls' ? fmtSpread(r.tlsRecords) : '-',
         r.mode === 'tls' ? `${fmtSpread(r.handshakePackets)}/${fmtSpread(r.handshakeBytes)}` : '-',
         tls,
-        r.corkSaving && Number.isFinite(r.corkSaving.packetsPct) ? `${r.corkSaving.packetsPct.toFixed(1)}% fewer packets` : '-',
+        r.corkSaving && Number.isFinite(r.corkSaving.packetsPct)
+          ? `${r.corkSaving.packetsPct.toFixed(1)}% fewer packets`
+          : '-',
         `${r.framesMatched}/${r.runs}`,
       ].join(' | '),
     );
@@ -182,8 +201,19 @@ export function formatChannels(runs: RunRecord[]): string {
     const group = runs.filter((r) => configKey(r) === key);
     const channels = [...new Set(group.flatMap((r) => Object.keys(r.channels)))].sort();
     for (const ch of channels) {
-      const s = (pick: (c: ChannelCounts) => number): string => fmtSpread(spread(group.map((r) => (r.channels[ch] ? pick(r.channels[ch]!) : 0))));
-      out.push([key, ch, s((c) => c.packets), s((c) => c.dataPackets), s((c) => c.wireBytes), s((c) => c.payloadBytes), s((c) => c.tlsRecords)].join(' | '));
+      const s = (pick: (c: ChannelCounts) => number): string =>
+        fmtSpread(spread(group.map((r) => (r.channels[ch] ? pick(r.channels[ch]!) : 0))));
+      out.push(
+        [
+          key,
+          ch,
+          s((c) => c.packets),
+          s((c) => c.dataPackets),
+          s((c) => c.wireBytes),
+          s((c) => c.payloadBytes),
+          s((c) => c.tlsRecords),
+        ].join(' | '),
+      );
     }
   }
   return out.join('\n');

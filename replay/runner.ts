@@ -36,7 +36,18 @@ export function expand(plan: ReplayPlan): PlannedRun[] {
       for (const coalesce of coalesces) {
         for (const cork of plan.cork) {
           for (let run = 1; run <= plan.runs; run++) {
-            out.push({ run, config: { source: { kind: 'file', path: file }, mode, coalesce, cork, pace: plan.pace, channels: plan.channels, timeoutMs: plan.timeoutMs } });
+            out.push({
+              run,
+              config: {
+                source: { kind: 'file', path: file },
+                mode,
+                coalesce,
+                cork,
+                pace: plan.pace,
+                channels: plan.channels,
+                timeoutMs: plan.timeoutMs,
+              },
+            });
           }
         }
       }
@@ -62,15 +73,21 @@ export interface RunnerEvents {
 export async function runPlan(plan: ReplayPlan, ev: RunnerEvents = {}): Promise<RunRecord[]> {
   const worker = workerPath();
   const ns = plan.host ? { ok: false, reason: 'asked for the host loopback (--host)' } : netnsSupport();
-  if (!ns.ok) ev.onWarning?.(`measuring on the host loopback (MTU of lo, usually 65536), not in a namespace with MTU ${plan.mtu}: ${ns.reason}. Packet counts are not Ethernet-like.`);
+  if (!ns.ok)
+    ev.onWarning?.(
+      `measuring on the host loopback (MTU of lo, usually 65536), not in a namespace with MTU ${plan.mtu}: ${ns.reason}. Packet counts are not Ethernet-like.`,
+    );
   const runs = expand(plan);
   const records: RunRecord[] = [];
   for (let i = 0; i < runs.length; i++) {
     const r = runs[i]!;
     ev.onStart?.(i, runs.length, r);
-    const child = ns.ok ? spawnInNetns(worker, [JSON.stringify(r.config)], plan.mtu) : spawnOnHost(worker, [JSON.stringify(r.config)]);
+    const child = ns.ok
+      ? spawnInNetns(worker, [JSON.stringify(r.config)], plan.mtu)
+      : spawnOnHost(worker, [JSON.stringify(r.config)]);
     const out = await collect(child, plan.timeoutMs + 30_000);
-    if (out.code !== 0) throw new Error(`run ${i + 1} (${describe(r)}) failed: ${out.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    if (out.code !== 0)
+      throw new Error(`run ${i + 1} (${describe(r)}) failed: ${out.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     const result = JSON.parse(out.stdout) as MeasureResult;
     for (const w of result.warnings) ev.onWarning?.(w);
     const rec = toRunRecord(result, r.run, plan.countChannels);

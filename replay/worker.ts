@@ -20,7 +20,11 @@ import { WireRecorder } from './wire-recorder.js';
  * until every byte is delivered and acknowledged, and print a MeasureResult as JSON on stdout.
  */
 
-const CHANNELS: Record<string, number> = { display: ChannelType.Display, cursor: ChannelType.Cursor, playback: ChannelType.Playback };
+const CHANNELS: Record<string, number> = {
+  display: ChannelType.Display,
+  cursor: ChannelType.Cursor,
+  playback: ChannelType.Playback,
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The server's connection for a channel type (the client opens one of each). */
@@ -36,7 +40,12 @@ function delivered(server: SpiceServer, client: SpiceClient, type: number): bool
   return s.pipe.length === 0 && s.stream.buffered === 0 && s.stream.counters.plaintextBytes === c.stats.bytes;
 }
 
-async function waitDelivered(server: SpiceServer, client: SpiceClient, types: number[], timeoutMs: number): Promise<void> {
+async function waitDelivered(
+  server: SpiceServer,
+  client: SpiceClient,
+  types: number[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!types.every((t) => delivered(server, client, t))) {
     if (Date.now() > deadline) throw new Error(`not delivered within ${timeoutMs} ms`);
@@ -89,7 +98,12 @@ function counts(c: ChannelClient, t: TcpInfo | undefined, rec: WireRecorder): Ch
  * jitter does not accumulate; `asap` yields to the event loop every few commands so the server
  * sends while it is being fed.
  */
-async function playFile(path: string, pace: MeasureConfig['pace'], feed: FeedSource, delivered: () => Promise<void>): Promise<number> {
+async function playFile(
+  path: string,
+  pace: MeasureConfig['pace'],
+  feed: FeedSource,
+  delivered: () => Promise<void>,
+): Promise<number> {
   let n = 0;
   let first: bigint | undefined;
   const start = performance.now();
@@ -110,8 +124,15 @@ async function sleepUntil(t: number): Promise<void> {
   if (wait > 0) await sleep(wait);
 }
 
-async function play(cfg: MeasureConfig, feed: FeedSource, server: SpiceServer, client: SpiceClient, types: number[]): Promise<number> {
-  if (cfg.source.kind === 'file') return playFile(cfg.source.path, cfg.pace, feed, () => waitDelivered(server, client, types, cfg.timeoutMs));
+async function play(
+  cfg: MeasureConfig,
+  feed: FeedSource,
+  server: SpiceServer,
+  client: SpiceClient,
+  types: number[],
+): Promise<number> {
+  if (cfg.source.kind === 'file')
+    return playFile(cfg.source.path, cfg.pace, feed, () => waitDelivered(server, client, types, cfg.timeoutMs));
   let n = 0;
   for (let k = 1; k <= cfg.source.frames; k++) {
     for (const cmd of burstFrame(k)) {
@@ -135,16 +156,26 @@ function expectedPng(cfg: MeasureConfig): string | undefined {
  * The client's final framebuffer must equal the server's, and the server's must equal the
  * recording's own final frame where one is known.
  */
-function compareFrames(cfg: MeasureConfig, server: SpiceServer, client: SpiceClient): { frameMatch: boolean; frameDetail: string } {
+function compareFrames(
+  cfg: MeasureConfig,
+  server: SpiceServer,
+  client: SpiceClient,
+): { frameMatch: boolean; frameDetail: string } {
   const primary = server.desktop.primary;
   const shown = client.display.primary;
   if (!primary || !shown) return { frameMatch: false, frameDetail: `no ${primary ? 'client' : 'server'} frame` };
-  if (client.errors.length > 0) return { frameMatch: false, frameDetail: `client errors: ${client.errors.slice(0, 3).join('; ')}` };
-  if (!sameRgb(primary, shown)) return { frameMatch: false, frameDetail: `${countRgbDifferences(primary, shown)} pixels differ between client and server` };
+  if (client.errors.length > 0)
+    return { frameMatch: false, frameDetail: `client errors: ${client.errors.slice(0, 3).join('; ')}` };
+  if (!sameRgb(primary, shown))
+    return {
+      frameMatch: false,
+      frameDetail: `${countRgbDifferences(primary, shown)} pixels differ between client and server`,
+    };
   const png = expectedPng(cfg);
   if (png) {
     const want = decodePng(readFileSync(png));
-    if (!sameRgb(want, primary)) return { frameMatch: false, frameDetail: `${countRgbDifferences(want, primary)} pixels differ from ${png}` };
+    if (!sameRgb(want, primary))
+      return { frameMatch: false, frameDetail: `${countRgbDifferences(want, primary)} pixels differ from ${png}` };
     return { frameMatch: true, frameDetail: `identical to ${png}` };
   }
   return { frameMatch: true, frameDetail: 'client identical to server' };
@@ -180,7 +211,11 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   // The display channel starts after DISPLAY_INIT: play only once it is ready (and, when the
   // burst drew a screen already, once that first frame is in).
   if (types.includes(ChannelType.Display)) {
-    await client.waitFor(() => server.display.clients.size > 0 && [...server.display.clients].every((c) => c.isReady), cfg.timeoutMs, 'the display channel');
+    await client.waitFor(
+      () => server.display.clients.size > 0 && [...server.display.clients].every((c) => c.isReady),
+      cfg.timeoutMs,
+      'the display channel',
+    );
     if (server.desktop.primary) await client.waitFor(() => client.display.marks > 0, cfg.timeoutMs, 'the first frame');
   }
   await waitDelivered(server, client, types, cfg.timeoutMs);
@@ -191,14 +226,26 @@ export async function measure(cfg: MeasureConfig): Promise<MeasureResult> {
   const measured = server.clients();
   await waitAcked(measured);
   const channels: Record<string, ChannelCounts> = {};
-  for (const c of measured) channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo(), recorders.get(c.stream.conduit)!);
-  if (measured.some((c) => c.stream.tcpInfo() === undefined)) warnings.push('TCP_INFO unavailable (koffi not loaded): packet counts are missing');
+  for (const c of measured)
+    channels[channelName(c.channelType)] = counts(c, c.stream.tcpInfo(), recorders.get(c.stream.conduit)!);
+  if (measured.some((c) => c.stream.tcpInfo() === undefined))
+    warnings.push('TCP_INFO unavailable (koffi not loaded): packet counts are missing');
   const { frameMatch, frameDetail } = compareFrames(cfg, server, client);
   const display = serverSide(server, ChannelType.Display);
   const displayUnits = (display && recorders.get(display.stream.conduit)?.unitSizes) ?? [];
   client.close();
   await server.stop();
-  return { config: cfg, channels, frameMatch, frameDetail, commands, wallMs, processCpuMs: (cpu.user + cpu.system) / 1000, displayUnits, warnings };
+  return {
+    config: cfg,
+    channels,
+    frameMatch,
+    frameDetail,
+    commands,
+    wallMs,
+    processCpuMs: (cpu.user + cpu.system) / 1000,
+    displayUnits,
+    warnings,
+  };
 }
 
 async function main(): Promise<void> {
@@ -213,7 +260,7 @@ if (import.meta.url === new URL(process.argv[1] ?? '', 'file://').href) {
   main().then(
     () => process.exit(0),
     (err: unknown) => {
-      process.stderr.write(`measurement failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`measurement failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },
   );

@@ -43,7 +43,11 @@ function framesOf(pcm: Int16Array): Int16Array[] {
 }
 
 /** Encodes `pcm` frame by frame and decodes it again; returns packets and decoded audio. */
-function opusRoundTrip(pcm: Int16Array, enc: OpusEncoder, dec: OpusDecoder): { packets: Buffer[]; decoded: Int16Array } {
+function opusRoundTrip(
+  pcm: Int16Array,
+  enc: OpusEncoder,
+  dec: OpusDecoder,
+): { packets: Buffer[]; decoded: Int16Array } {
   const packets = framesOf(pcm).map((f) => enc.encode(f));
   const decoded = concat(packets.map((p) => dec.decodeFrame(p)));
   return { packets, decoded };
@@ -127,7 +131,14 @@ describe('Opus', () => {
 });
 
 /** A WAV file built by hand (not with encodeWav), so the reader is checked independently. */
-function handMadeWav(format: number, bits: number, channels: number, rate: number, data: Buffer, extra: [string, Buffer][] = []): Buffer {
+function handMadeWav(
+  format: number,
+  bits: number,
+  channels: number,
+  rate: number,
+  data: Buffer,
+  extra: [string, Buffer][] = [],
+): Buffer {
   const fmt = Buffer.alloc(16);
   fmt.writeUInt16LE(format, 0);
   fmt.writeUInt16LE(channels, 2);
@@ -141,7 +152,12 @@ function handMadeWav(format: number, bits: number, channels: number, rate: numbe
     head.writeUInt32LE(body.length, 4);
     return Buffer.concat([head, body, Buffer.alloc(body.length & 1)]);
   };
-  const body = Buffer.concat([Buffer.from('WAVE'), chunk('fmt ', fmt), ...extra.map(([id, b]) => chunk(id, b)), chunk('data', data)]);
+  const body = Buffer.concat([
+    Buffer.from('WAVE'),
+    chunk('fmt ', fmt),
+    ...extra.map(([id, b]) => chunk(id, b)),
+    chunk('data', data),
+  ]);
   const riff = Buffer.alloc(8);
   riff.write('RIFF', 0, 'latin1');
   riff.writeUInt32LE(body.length, 4);
@@ -265,7 +281,9 @@ describe('PCM helpers', () => {
     const up = resampleLinear(mono, 1, 44_100, 48_000);
     expect(up).toHaveLength(48_000);
     expect(up[0]).toBe(0);
-    expect(resampleLinear(Int16Array.from([0, 0, 100, 100]), 2, 1, 2)).toEqual(Int16Array.from([0, 0, 50, 50, 100, 100, 100, 100]));
+    expect(resampleLinear(Int16Array.from([0, 0, 100, 100]), 2, 1, 2)).toEqual(
+      Int16Array.from([0, 0, 50, 50, 100, 100, 100, 100]),
+    );
     expect(() => resampleLinear(new Int16Array(3), 2, 44_100, 48_000)).toThrow(/whole number/);
   });
 });

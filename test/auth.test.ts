@@ -87,31 +87,36 @@ describe('wrong tickets', () => {
   const wrong = (key: Buffer): Buffer => encryptTicket(key, 'guess');
   const right = (key: Buffer): Buffer => encryptTicket(key, 'pw');
 
-  it('after 5 from one address, its next ticket within a second is refused unchecked, even the right one; '
-    + 'other addresses are unaffected', async () => {
-    const { logger, records } = memoryLogger('info');
-    const server = await serve({ log: logger, auth: { logIntervalMs: 2000 } });
-    for (let i = 0; i < 6; i++) expect((await rawLink(server.port, wrong)).result).toBe(LinkErr.PermissionDenied);
-    // Five were decrypted; the sixth came while the address was backing off.
-    expect(server.auth.stats).toEqual({ decryptions: 5, unchecked: 1 });
-    const seventh = await rawLink(server.port, right);
-    expect(seventh.result).toBe(LinkErr.PermissionDenied);
-    expect(server.auth.stats).toEqual({ decryptions: 5, unchecked: 2 });
-    // Another source address (still loopback) is not held back.
-    expect((await rawLink(server.port, right, '127.0.0.2')).result).toBe(LinkErr.Ok);
-    // A second after the fifth failure, one try is checked again: the right password opens.
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await rawLink(server.port, right)).result).toBe(LinkErr.Ok);
-    expect(server.auth.stats.decryptions).toBe(7);
+  it(
+    'after 5 from one address, its next ticket within a second is refused unchecked, even the right one; ' +
+      'other addresses are unaffected',
+    async () => {
+      const { logger, records } = memoryLogger('info');
+      const server = await serve({ log: logger, auth: { logIntervalMs: 2000 } });
+      for (let i = 0; i < 6; i++) expect((await rawLink(server.port, wrong)).result).toBe(LinkErr.PermissionDenied);
+      // Five were decrypted; the sixth came while the address was backing off.
+      expect(server.auth.stats).toEqual({ decryptions: 5, unchecked: 1 });
+      const seventh = await rawLink(server.port, right);
+      expect(seventh.result).toBe(LinkErr.PermissionDenied);
+      expect(server.auth.stats).toEqual({ decryptions: 5, unchecked: 2 });
+      // Another source address (still loopback) is not held back.
+      expect((await rawLink(server.port, right, '127.0.0.2')).result).toBe(LinkErr.Ok);
+      // A second after the fifth failure, one try is checked again: the right password opens.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await rawLink(server.port, right)).result).toBe(LinkErr.Ok);
+      expect(server.auth.stats.decryptions).toBe(7);
 
-    // The log: the first refusal at once, the other six in one summary line, none per link.
-    const lines = (): string[] => records.filter((r) => /refused/.test(r.message)).map((r) => r.message);
-    for (let i = 0; i < 100 && lines().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(lines(), lines().join('\n')).toHaveLength(2);
-    expect(lines()[0]).toMatch(/^ticket from 127\.0\.0\.1 refused: wrong password/);
-    expect(lines()[1]).toBe('tickets refused in the last 2 s: 6 '
-      + '(127.0.0.1: 4 wrong, 2 unchecked while backing off, now waits 1000 ms)');
-  });
+      // The log: the first refusal at once, the other six in one summary line, none per link.
+      const lines = (): string[] => records.filter((r) => /refused/.test(r.message)).map((r) => r.message);
+      for (let i = 0; i < 100 && lines().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lines(), lines().join('\n')).toHaveLength(2);
+      expect(lines()[0]).toMatch(/^ticket from 127\.0\.0\.1 refused: wrong password/);
+      expect(lines()[1]).toBe(
+        'tickets refused in the last 2 s: 6 ' +
+          '(127.0.0.1: 4 wrong, 2 unchecked while backing off, now waits 1000 ms)',
+      );
+    },
+  );
 
   it('a garbage ticket costs one decryption, a shift-plausible one on a plain link too', async () => {
     const server = await serve();

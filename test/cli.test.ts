@@ -12,7 +12,32 @@ describe('spiced CLI', () => {
     const top = await run(process.execPath, [CLI, '--help']);
     for (const cmd of ['serve', 'replay', 'record', 'render', 'cert']) expect(top.stdout).toContain(cmd);
     const serve = await run(process.execPath, [CLI, 'serve', '--help']);
-    for (const opt of ['--port', '--listen', '--password', '--password-file', '--disable-ticketing', '--ticket-expiry', '--still', '--size', '--log-level', '--tls-port', '--tls-dir', '--secure-channels', '--cork', '--tls-coalesce', '--stats', '--x11', '--xvfb', '--display', '--x11-retry', '--play', '--record', '--audio', '--pulse', '--mic-out']) {
+    for (const opt of [
+      '--port',
+      '--listen',
+      '--password',
+      '--password-file',
+      '--disable-ticketing',
+      '--ticket-expiry',
+      '--still',
+      '--size',
+      '--log-level',
+      '--tls-port',
+      '--tls-dir',
+      '--secure-channels',
+      '--cork',
+      '--tls-coalesce',
+      '--stats',
+      '--x11',
+      '--xvfb',
+      '--display',
+      '--x11-retry',
+      '--play',
+      '--record',
+      '--audio',
+      '--pulse',
+      '--mic-out',
+    ]) {
       expect(serve.stdout, opt).toContain(opt);
     }
     for (const cmd of ['replay', 'record', 'render', 'cert']) {
@@ -23,7 +48,9 @@ describe('spiced CLI', () => {
   });
 
   it('refuses to serve beyond loopback without a password', async () => {
-    const r = await run(process.execPath, [CLI, 'serve', '--listen', '0.0.0.0', '--port', '0'], { env: { SPICE_PASSWORD: '' } });
+    const r = await run(process.execPath, [CLI, 'serve', '--listen', '0.0.0.0', '--port', '0'], {
+      env: { SPICE_PASSWORD: '' },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/refusing to serve 0\.0\.0\.0 without a password/);
   });
@@ -45,7 +72,9 @@ describe('spiced CLI', () => {
       const cli = await startCli(['serve', '--still', '--port', String(port), ...args], env);
       try {
         expect(cli.output()).toContain('password');
-        await expect(new SpiceClient({ port, password: 'wrong', channels: [] }).connect()).rejects.toThrow(/PERMISSION_DENIED/);
+        await expect(new SpiceClient({ port, password: 'wrong', channels: [] }).connect()).rejects.toThrow(
+          /PERMISSION_DENIED/,
+        );
         const ok = new SpiceClient({ port, password, channels: [] });
         await ok.connect();
         ok.close();

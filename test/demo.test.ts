@@ -79,7 +79,15 @@ function diffBounds(a: PixelImage, b: PixelImage): Rect | undefined {
       const o = y * a.stride + 4 * x;
       const p = y * b.stride + 4 * x;
       if (a.data[o] === b.data[p] && a.data[o + 1] === b.data[p + 1] && a.data[o + 2] === b.data[p + 2]) continue;
-      box = box === undefined ? { top: y, left: x, bottom: y + 1, right: x + 1 } : { top: Math.min(box.top, y), left: Math.min(box.left, x), bottom: Math.max(box.bottom, y + 1), right: Math.max(box.right, x + 1) };
+      box =
+        box === undefined
+          ? { top: y, left: x, bottom: y + 1, right: x + 1 }
+          : {
+              top: Math.min(box.top, y),
+              left: Math.min(box.left, x),
+              bottom: Math.max(box.bottom, y + 1),
+              right: Math.max(box.right, x + 1),
+            };
     }
   }
   return box;
@@ -96,7 +104,9 @@ function containsImage(img: PixelImage, needle: PixelImage, area: Rect): boolean
   const rowBytes = needle.width * 4;
   const rowMatches = (x: number, y: number, j: number): boolean => {
     const at = (y + j) * img.stride + x * 4;
-    return img.data.subarray(at, at + rowBytes).equals(needle.data.subarray(j * needle.stride, j * needle.stride + rowBytes));
+    return img.data
+      .subarray(at, at + rowBytes)
+      .equals(needle.data.subarray(j * needle.stride, j * needle.stride + rowBytes));
   };
   for (let y = area.top; y + needle.height <= area.bottom; y++) {
     for (let x = area.left; x + needle.width <= area.right; x++) {
@@ -135,7 +145,19 @@ function expectInSync(sink: SurfaceSink, demo: DemoSource): void {
   expect(sameRgb(sink.surface, demo.render())).toBe(true);
 }
 
-const SCAN = { up: 0x148, h: 0x23, e: 0x12, l: 0x26, o: 0x18, c: 0x2e, i: 0x17, space: 0x39, enter: 0x1c, lshift: 0x2a, backspace: 0x0e } as const;
+const SCAN = {
+  up: 0x148,
+  h: 0x23,
+  e: 0x12,
+  l: 0x26,
+  o: 0x18,
+  c: 0x2e,
+  i: 0x17,
+  space: 0x39,
+  enter: 0x1c,
+  lshift: 0x2a,
+  backspace: 0x0e,
+} as const;
 
 function typeKeys(demo: DemoSource, codes: readonly number[]): void {
   for (const scancode of codes) {
@@ -188,8 +210,12 @@ describe('demo desktop: still frame', () => {
     const { demo, sink } = startStill();
     typeKeys(demo, [SCAN.h, SCAN.e, SCAN.l, SCAN.l, SCAN.o, SCAN.enter]);
     for (let i = 0; i < HISTORY_KEPT; i++) typeKeys(demo, [SCAN.h, SCAN.i, SCAN.enter]);
-    typeKeys(demo, Array.from({ length: HISTORY_KEPT + 1 }, () => SCAN.up));
-    const prompt = (text: string): boolean => containsImage(sink.surface, textImage(`$ ${text}`, theme.termText, theme.termBg), demo.terminalRect);
+    typeKeys(
+      demo,
+      Array.from({ length: HISTORY_KEPT + 1 }, () => SCAN.up),
+    );
+    const prompt = (text: string): boolean =>
+      containsImage(sink.surface, textImage(`$ ${text}`, theme.termText, theme.termBg), demo.terminalRect);
     expect(prompt('hello')).toBe(false);
     expect(prompt('hi')).toBe(true);
     expectInSync(sink, demo);
@@ -206,14 +232,22 @@ describe('demo desktop: still frame', () => {
     typeKeys(demo, [SCAN.enter]);
     const cmds = sink.take();
     expect(cmds.some((c) => c.kind === 'copyBits')).toBe(true);
-    expect(containsImage(sink.surface, textImage('Hi: command not found', theme.termRed, theme.termBg), demo.terminalRect)).toBe(true);
+    expect(
+      containsImage(sink.surface, textImage('Hi: command not found', theme.termRed, theme.termBg), demo.terminalRect),
+    ).toBe(true);
     expectInSync(sink, demo);
   });
 
   it('dragging the title bar moves the window (by copyBits)', () => {
     const { demo, sink } = startStill();
     const from = demo.windowRect;
-    const inner = cropImage(sink.surface, from.left + 10, from.top + 10, from.right - from.left - 20, from.bottom - from.top - 20);
+    const inner = cropImage(
+      sink.surface,
+      from.left + 10,
+      from.top + 10,
+      from.right - from.left - 20,
+      from.bottom - from.top - 20,
+    );
     const grab = { x: from.left + 100, y: from.top + 10 };
     sink.take();
     demo.input({ kind: 'button', button: 1, down: true, x: grab.x, y: grab.y, buttons: 1 });
@@ -236,7 +270,9 @@ describe('demo desktop: still frame', () => {
     demo.input({ kind: 'button', button: 1, down: false, x: dot.x + 40, y: dot.y + 10, buttons: 0 });
     const painted = diffBounds(before, sink.surface) as Rect;
     expect(painted).toBeDefined();
-    expect(rectContains({ top: dot.y - 10, left: dot.x - 10, bottom: dot.y + 21, right: dot.x + 51 }, painted)).toBe(true);
+    expect(rectContains({ top: dot.y - 10, left: dot.x - 10, bottom: dot.y + 21, right: dot.x + 51 }, painted)).toBe(
+      true,
+    );
 
     before = copyOf(sink.surface);
     const win = demo.windowRect;
@@ -340,10 +376,14 @@ describe('demo desktop: animation', () => {
       else if (r < 0.09) press(pick(800), pick(600));
       else if (r < 0.1) press(pick(800), pick(600), 3);
       else if (r < 0.28) {
-        at = { x: Math.max(0, Math.min(799, at.x + pick(300) - 150)), y: Math.max(0, Math.min(599, at.y + pick(200) - 100)) };
+        at = {
+          x: Math.max(0, Math.min(799, at.x + pick(300) - 150)),
+          y: Math.max(0, Math.min(599, at.y + pick(200) - 100)),
+        };
         demo.input({ kind: 'pointer', ...at, buttons: 1 });
       } else if (r < 0.33) demo.input({ kind: 'button', button: 1, down: false, ...at, buttons: 0 });
-      else if (r < 0.5) typeKeys(demo, [[SCAN.h, SCAN.i, SCAN.space, SCAN.enter, SCAN.backspace, 0x148][pick(6)] ?? SCAN.h]);
+      else if (r < 0.5)
+        typeKeys(demo, [[SCAN.h, SCAN.i, SCAN.space, SCAN.enter, SCAN.backspace, 0x148][pick(6)] ?? SCAN.h]);
       else {
         t += rnd() < 0.05 ? 1500 : 33;
         demo.renderFrame();

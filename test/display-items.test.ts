@@ -12,14 +12,22 @@ import { Watch } from './helpers/gc.js';
 describe('SharedImage keeps only its box', () => {
   it('a box much smaller than the image it comes from does not hold that image', async () => {
     const watch = new Watch();
-    const rows = new SharedImage(watch.add('capture', gradient(640, 480, 1)), { x: 0, y: 100 }, { top: 100, left: 0, bottom: 116, right: 640 });
+    const rows = new SharedImage(
+      watch.add('capture', gradient(640, 480, 1)),
+      { x: 0, y: 100 },
+      { top: 100, left: 0, bottom: 116, right: 640 },
+    );
     expect(await watch.alive()).toEqual([]);
     expect(rows.key()).toMatch(/^640x16:/);
   });
 
   it('a box that is most of its image lets the image go once it has been cropped for encoding', async () => {
     const watch = new Watch();
-    const most = new SharedImage(watch.add('capture', gradient(64, 64, 2)), { x: 0, y: 8 }, { top: 8, left: 0, bottom: 64, right: 64 });
+    const most = new SharedImage(
+      watch.add('capture', gradient(64, 64, 2)),
+      { x: 0, y: 8 },
+      { top: 8, left: 0, bottom: 64, right: 64 },
+    );
     expect(await watch.alive()).toEqual(['capture']); // not encoded yet: it is all there is
     expect(most.payload('lz').width).toBe(64);
     expect(await watch.alive()).toEqual([]);
@@ -32,7 +40,10 @@ describe('SharedImage keeps only its box', () => {
  * part of the server's CPU; every viewer gets the same bytes except a cache hit and an eviction.
  */
 describe('draw messages are encoded once for every viewer', () => {
-  const viewer = (cache: ViewerImageCache | undefined): ViewerImaging => ({ compression: () => 'auto', cache: () => cache });
+  const viewer = (cache: ViewerImageCache | undefined): ViewerImaging => ({
+    compression: () => 'auto',
+    cache: () => cache,
+  });
   const rect = { top: 0, left: 0, bottom: 32, right: 32 };
 
   it('a copy is the same message for viewers with and without a cache', () => {

@@ -17,7 +17,14 @@ describe('display queue of a viewer that stops reading', () => {
   const source = new ManualSource();
   let server: SpiceServer;
   beforeAll(async () => {
-    server = new SpiceServer({ source, port: 0, audio: false, web: false, warmUp: false, display: { maxQueuedDraws: 2000 } });
+    server = new SpiceServer({
+      source,
+      port: 0,
+      audio: false,
+      web: false,
+      warmUp: false,
+      display: { maxQueuedDraws: 2000 },
+    });
     await server.start();
   });
   afterAll(() => server.stop());
@@ -32,14 +39,23 @@ describe('display queue of a viewer that stops reading', () => {
     for (let i = 0; i < 20_000; i++) {
       const x = i % 320;
       const y = Math.floor(i / 320) % 240;
-      source.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: y, left: x, bottom: y + 1, right: x + 1 }, color: (i * 2654435761) >>> 8 });
+      source.sink.display({
+        kind: 'fill',
+        surfaceId: 0,
+        rect: { top: y, left: x, bottom: y + 1, right: x + 1 },
+        color: (i * 2654435761) >>> 8,
+      });
       if (i % 1000 === 0) await sleep(1);
     }
     const serverSide = [...server.display.clients][0]!;
     expect(serverSide.pipe.length).toBeLessThanOrEqual(2000 + 16);
     expect(serverSide.damagedCommands).toBeGreaterThan(0);
     socket.resume();
-    await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 15_000, 'the viewer to catch up');
+    await viewer.waitFor(
+      () => sameRgb(viewer.display.primary!, server.desktop.primary!),
+      15_000,
+      'the viewer to catch up',
+    );
     expect(viewer.errors).toEqual([]);
     viewer.close();
   });

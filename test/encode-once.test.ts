@@ -34,9 +34,15 @@ describe('the screen a joining viewer gets', () => {
 
       // A change: the next joiner gets the key frame and the change, and everyone ends on the new screen.
       const mid = encodeStats.images;
-      source.sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 68, left: 10, bottom: 100, right: 42 }, image: gradient(32, 32, 9) });
+      source.sink.display({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 68, left: 10, bottom: 100, right: 42 },
+        image: gradient(32, 32, 9),
+      });
       viewers.push(await join(server.port, server));
-      for (const v of viewers) await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'changed screen');
+      for (const v of viewers)
+        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'changed screen');
       // The copy itself, once for the five viewers and the joiner (who gets it after the key frame).
       expect(encodeStats.images - mid).toBe(1);
     } finally {
@@ -56,12 +62,28 @@ describe('the screen a joining viewer gets', () => {
       const sink = source.sink;
       for (let k = 0; k < 20; k++) {
         // A window dragged down and right: the move, the strip it uncovers, a new image in it.
-        sink.display({ kind: 'copyBits', surfaceId: 0, src: { x: 40 + k, y: 30 + k }, dest: { top: 31 + k, left: 41 + k, bottom: 131 + k, right: 141 + k } });
-        sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 30 + k, left: 40 + k, bottom: 31 + k, right: 141 + k }, color: 0x102030 * k });
-        sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 200, left: 4 * k, bottom: 216, right: 4 * k + 16 }, image: gradient(16, 16, k) });
+        sink.display({
+          kind: 'copyBits',
+          surfaceId: 0,
+          src: { x: 40 + k, y: 30 + k },
+          dest: { top: 31 + k, left: 41 + k, bottom: 131 + k, right: 141 + k },
+        });
+        sink.display({
+          kind: 'fill',
+          surfaceId: 0,
+          rect: { top: 30 + k, left: 40 + k, bottom: 31 + k, right: 141 + k },
+          color: 0x102030 * k,
+        });
+        sink.display({
+          kind: 'copy',
+          surfaceId: 0,
+          dest: { top: 200, left: 4 * k, bottom: 216, right: 4 * k + 16 },
+          image: gradient(16, 16, k),
+        });
         if (k % 5 === 4) viewers.push(await join(server.port, server));
       }
-      for (const v of viewers) await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'final screen');
+      for (const v of viewers)
+        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'final screen');
       expect(server.display.screen.captured).toBe(captured);
     } finally {
       for (const v of viewers) v.close();

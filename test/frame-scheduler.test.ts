@@ -54,9 +54,15 @@ describe('FrameScheduler', () => {
 
   it('refills the burst after a quiet moment', async () => {
     const starts: number[] = [];
-    const scheduler = new FrameScheduler(INTERVAL_MS, async () => void starts.push(performance.now()), (e) => {
-      throw e;
-    }, undefined, 2);
+    const scheduler = new FrameScheduler(
+      INTERVAL_MS,
+      async () => void starts.push(performance.now()),
+      (e) => {
+        throw e;
+      },
+      undefined,
+      2,
+    );
     scheduler.release();
     scheduler.request();
     await sleep(20);

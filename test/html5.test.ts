@@ -13,7 +13,8 @@ import { missing } from './helpers/tools.js';
  * spice-html5 (Debian's package, served by spiced itself on its SPICE ports) in Debian's headless
  * Chromium, driven by playwright-core. Skipped with a message where either is missing.
  */
-const WRONG_TICKET = /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
+const WRONG_TICKET =
+  /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
 const ready = haveChromium() && findHtml5Dir() !== undefined;
 const why = !haveChromium() ? missing('chromium', 'chromium') : missing('spice-html5', 'spice-html5');
 
@@ -26,7 +27,13 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
   beforeAll(async () => {
     const tls = await makeCertificates(['127.0.0.1']);
     server = new SpiceServer({ source: new DemoSource({ still: true }), port: 0, tlsPort: 0, tls, log: logger });
-    locked = new SpiceServer({ source: new DemoSource({ still: true, width: 800, height: 600 }), port: 0, password: 'letmein', log: logger, auth: { logIntervalMs: 1000 } });
+    locked = new SpiceServer({
+      source: new DemoSource({ still: true, width: 800, height: 600 }),
+      port: 0,
+      password: 'letmein',
+      log: logger,
+      auth: { logIntervalMs: 1000 },
+    });
     await server.start();
     await locked.start();
     browser = await launchChromium();
@@ -98,7 +105,8 @@ describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` 
     await page.click('canvas#spice_surface_0', { position: { x: 300, y: 600 } });
     await page.keyboard.type('hello', { delay: 30 });
     const deadline = Date.now() + 10_000;
-    while (server.desktop.primary!.data.equals(before) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (server.desktop.primary!.data.equals(before) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(server.desktop.primary!.data.equals(before)).toBe(false);
     const shown = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!));
     expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);

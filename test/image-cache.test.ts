@@ -41,7 +41,13 @@ describe('repeated images over the wire', () => {
     await client.connect();
     await client.waitFor(() => client.display.marks > 0, 5000, 'first frame');
     const glyph = gradient(8, 16, 3);
-    for (let i = 0; i < 10; i++) feed.push({ kind: 'copy', surfaceId: 0, dest: { top: 10, left: 10 + 9 * i, bottom: 26, right: 18 + 9 * i }, image: glyph });
+    for (let i = 0; i < 10; i++)
+      feed.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 10, left: 10 + 9 * i, bottom: 26, right: 18 + 9 * i },
+        image: glyph,
+      });
     const flat = gradient(1, 1, 0);
     feed.push({ kind: 'copy', surfaceId: 0, dest: { top: 50, left: 0, bottom: 51, right: 1 }, image: flat });
     await client.waitFor(() => sameRgb(client.display.primary!, server.desktop.primary!), 5000, 'in sync');

@@ -14,7 +14,12 @@ function unaligned(img: PixelImage): PixelImage {
 
 describe('the codec estimate', () => {
   it('is the same whether pixels are read as words or as bytes', () => {
-    const images = [makePhotoImage(320, 240, 2), makeDesktopImage(640, 400, 1), makeNoiseImage(97, 61, 3), gradient(33, 17, 5)];
+    const images = [
+      makePhotoImage(320, 240, 2),
+      makeDesktopImage(640, 400, 1),
+      makeNoiseImage(97, 61, 3),
+      gradient(33, 17, 5),
+    ];
     for (const img of images) {
       const words = estimateCodecCosts(img);
       expect(words.samples).toBeGreaterThan(0);

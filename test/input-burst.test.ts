@@ -49,7 +49,9 @@ class ServerChild {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         done();
-        reject(new Error(`the server process exited (code ${code}, signal ${signal}) waiting for ${what}: ${this.stderr}`));
+        reject(
+          new Error(`the server process exited (code ${code}, signal ${signal}) waiting for ${what}: ${this.stderr}`),
+        );
       };
       const timer = setTimeout(() => {
         done();
@@ -66,7 +68,12 @@ class ServerChild {
 }
 
 function asImage(f: FrameReply['frame']): PixelImage {
-  return { width: f.width, height: f.height, stride: f.stride, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength) };
+  return {
+    width: f.width,
+    height: f.height,
+    stride: f.stride,
+    data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength),
+  };
 }
 
 describe('a burst of key presses in one inputs message', () => {
@@ -94,7 +101,11 @@ describe('a burst of key presses in one inputs message', () => {
     const server = asImage(reply.frame);
     const v = viewer;
     await v
-      .waitFor(() => !!v.display.primary && sameRgb(v.display.primary, server), 10_000, "the viewer to show the server's frame")
+      .waitFor(
+        () => !!v.display.primary && sameRgb(v.display.primary, server),
+        10_000,
+        "the viewer to show the server's frame",
+      )
       .catch((err: Error) => {
         const off = v.display.primary ? countRgbDifferences(v.display.primary, server) : 'all';
         throw new Error(`${err.message} (${off} pixels differ)`);

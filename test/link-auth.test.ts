@@ -16,7 +16,10 @@ const key = TicketKey.generateSync();
 const publicKey = createPublicKey({ key: key.publicDer, format: 'der', type: 'spki' });
 
 function ticket(password: string): Buffer {
-  return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(password + '\0'));
+  return publicEncrypt(
+    { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+    Buffer.from(password + '\0'),
+  );
 }
 
 describe('tickets', () => {
@@ -57,7 +60,10 @@ describe('tickets', () => {
     expect(t.verify('pw', 1_000_000 + 61_000)).toEqual({ ok: false, reason: 'ticket expired' });
     expect(t.verify('p', 1_000_000)).toMatchObject({ ok: false, reason: 'wrong password' });
     expect(t.verify('pw-and-more', 1_000_000)).toMatchObject({ ok: false });
-    expect(new Ticketing({ disabled: false }).verify('x')).toMatchObject({ ok: false, reason: 'ticketing is enabled but no password is set' });
+    expect(new Ticketing({ disabled: false }).verify('x')).toMatchObject({
+      ok: false,
+      reason: 'ticketing is enabled but no password is set',
+    });
     expect(() => new Ticketing({ password: 'x'.repeat(61), disabled: false })).toThrow(/60 bytes/);
   });
 
@@ -108,14 +114,23 @@ function fakeConduit(): { conduit: Conduit; written: Buffer[]; feed(b: Buffer): 
 
 describe('link stage', () => {
   const authority: LinkAuthority = {
-    ticketFor: () => ({ publicDer: key.publicDer, check: (t) => new Ticketing({ password: 'pw', disabled: false }).verify(key.decrypt(t)) }),
+    ticketFor: () => ({
+      publicDer: key.publicDer,
+      check: (t) => new Ticketing({ password: 'pw', disabled: false }).verify(key.decrypt(t)),
+    }),
     commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.AuthSpice, CommonCap.MiniHeader]),
     channelCaps: () => [],
     securityCheck: () => LinkErr.Ok,
     capacityCheck: () => ({ error: LinkErr.Ok, reason: '' }),
     admit: () => ({ error: LinkErr.Ok, reason: '' }),
   };
-  const mess: LinkMess = { connectionId: 0, channelType: ChannelType.Main, channelId: 0, commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.MiniHeader]), channelCaps: [] };
+  const mess: LinkMess = {
+    connectionId: 0,
+    channelType: ChannelType.Main,
+    channelId: 0,
+    commonCaps: capWords([CommonCap.ProtocolAuthSelection, CommonCap.MiniHeader]),
+    channelCaps: [],
+  };
   const bytes = Buffer.concat([encodeLinkMess(mess), encodeU32(1), ticket('pw'), Buffer.from([0x68, 0, 0, 0, 0, 0])]);
 
   it("links the same whatever byte offset the client's bytes are split at", () => {
@@ -129,7 +144,9 @@ describe('link stage', () => {
       expect(linked?.miniHeader).toBe(true);
       // Bytes after the ticket that arrived with it (a first data message) are handed on, not lost.
       const linkEnd = bytes.length - 6;
-      expect(Buffer.concat(linked!.leftover), `cut ${cut}`).toEqual(cut < linkEnd ? bytes.subarray(linkEnd) : bytes.subarray(linkEnd, cut));
+      expect(Buffer.concat(linked!.leftover), `cut ${cut}`).toEqual(
+        cut < linkEnd ? bytes.subarray(linkEnd) : bytes.subarray(linkEnd, cut),
+      );
       expect(f.written.at(-1)).toEqual(encodeU32(LinkErr.Ok));
     }
   });
@@ -148,7 +165,11 @@ describe('main channel', () => {
     const source = new PatternSource();
     const server = new SpiceServer({ source, port: 0 });
     await server.start();
-    const c = new SpiceClient({ port: server.port, mouseMode: MouseMode.Server, channels: [ChannelType.Inputs, ChannelType.Cursor] });
+    const c = new SpiceClient({
+      port: server.port,
+      mouseMode: MouseMode.Server,
+      channels: [ChannelType.Inputs, ChannelType.Cursor],
+    });
     await c.connect();
     await c.waitFor(() => c.mouseMode === MouseMode.Server, 3000, 'server mouse mode');
     c.sendInput({ kind: 'mouseMotion', dx: 30, dy: 20, buttons: 0 });

@@ -46,7 +46,8 @@ function roundTrip(img: PixelImage, opts: { type?: 'rgb32' | 'rgba'; topDown?: b
     const x = i % img.width;
     const y = Math.floor(i / img.width);
     const want = opts.type === 'rgba' ? img.data[y * img.stride + x * 4 + 3] : 0;
-    if (decoded.image.data[i * 4 + 3] !== want) throw new Error(`4th byte of pixel ${i} is ${decoded.image.data[i * 4 + 3]}, want ${want}`);
+    if (decoded.image.data[i * 4 + 3] !== want)
+      throw new Error(`4th byte of pixel ${i} is ${decoded.image.data[i * 4 + 3]}, want ${want}`);
   }
   return encoded;
 }
@@ -106,7 +107,9 @@ describe('LZ encoder output, byte for byte', () => {
     const body = [0x02, ...bgr(A), ...bgr(B), ...bgr(C), 0xa0, 0x02, 0x00, ...bgr(D), 0xe0, 0x00, 0x00];
     expect(encodeLz(img)).toEqual(Buffer.concat([header(8, 8, 2, 32, true), Buffer.from(body)]));
     const bottomUp = [0x00, ...bgr(D), 0xe0, 0x00, 0x00, 0x02, ...bgr(A), ...bgr(B), ...bgr(C), 0xa0, 0x02];
-    expect(encodeLz(img, { topDown: false })).toEqual(Buffer.concat([header(8, 8, 2, 32, false), Buffer.from(bottomUp)]));
+    expect(encodeLz(img, { topDown: false })).toEqual(
+      Buffer.concat([header(8, 8, 2, 32, false), Buffer.from(bottomUp)]),
+    );
   });
 
   it('splits 33 literals into runs of 32 and 1', () => {
@@ -133,7 +136,13 @@ describe('LZ encoder output, byte for byte', () => {
 
 describe('LZ round trips', () => {
   it('uses the near form up to o = 8190, the far form from 8191 up to its limit, nothing beyond', () => {
-    for (const distance of [LZ_MAX_NEAR_OFFSET + 1, LZ_MAX_NEAR_OFFSET + 2, 20000, LZ_MAX_FAR_OFFSET + 1, LZ_MAX_FAR_OFFSET + 2]) {
+    for (const distance of [
+      LZ_MAX_NEAR_OFFSET + 1,
+      LZ_MAX_NEAR_OFFSET + 2,
+      20000,
+      LZ_MAX_FAR_OFFSET + 1,
+      LZ_MAX_FAR_OFFSET + 2,
+    ]) {
       // `distance` distinct pixels, then the first 40 of them again.
       const img = imageOf(distance + 40, 1, (i) => distinct(i % distance));
       const matches = commandsOf(roundTrip(img)).filter((c) => c.kind === 'match');
@@ -205,7 +214,10 @@ describe('LZ round trips', () => {
     const img = imageOf(301, 97, (i) => (alphaOf(i) << 24) | (i % 301 < 150 ? A : distinct(i % 1000)));
     roundTrip(img, { type: 'rgba' });
     roundTrip(img, { type: 'rgba', topDown: false });
-    roundTrip(imageOf(1, 1, () => 0x80000000 | B), { type: 'rgba' });
+    roundTrip(
+      imageOf(1, 1, () => 0x80000000 | B),
+      { type: 'rgba' },
+    );
     roundTrip(makeNoiseImage(50, 40, 4), { type: 'rgba' });
   });
 
@@ -331,7 +343,10 @@ interface Html5LzImage {
   top_down: number;
   data: ArrayBuffer;
 }
-type Html5Convert = (context: { createImageData(w: number, h: number): Html5ImageData }, img: Html5LzImage) => Html5ImageData | undefined;
+type Html5Convert = (
+  context: { createImageData(w: number, h: number): Html5ImageData },
+  img: Html5LzImage,
+) => Html5ImageData | undefined;
 
 async function loadHtml5Decoder(path: string): Promise<Html5Convert> {
   const mod: unknown = await import(/* @vite-ignore */ path);
@@ -341,10 +356,16 @@ async function loadHtml5Decoder(path: string): Promise<Html5Convert> {
 }
 
 /** Decode with spice-html5 (RGBA ImageData) and compare with the source image (BGRX). */
-function expectHtml5Match(convert: Html5Convert, img: PixelImage, opts: { type?: 'rgb32' | 'rgba'; topDown?: boolean }): void {
+function expectHtml5Match(
+  convert: Html5Convert,
+  img: PixelImage,
+  opts: { type?: 'rgb32' | 'rgba'; topDown?: boolean },
+): void {
   const encoded = encodeLz(img, opts);
   const body = new Uint8Array(encoded.subarray(LZ_HEADER_SIZE)).buffer; // a copy: lz.js wants an ArrayBuffer
-  const context = { createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }) };
+  const context = {
+    createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+  };
   const [type, width, height] = [8, 12, 16].map((o) => encoded.readUInt32BE(o));
   const out = convert(context, { type, width, height, top_down: encoded.readUInt32BE(24), data: body });
   if (!out) throw new Error(`spice-html5 refused LZ type ${type}`);
@@ -354,25 +375,50 @@ function expectHtml5Match(convert: Html5Convert, img: PixelImage, opts: { type?:
       const s = y * img.stride + x * 4;
       const d = (y * img.width + x) * 4;
       const alpha = opts.type === 'rgba' ? img.data[s + 3] : 255;
-      if (out.data[d] !== img.data[s + 2] || out.data[d + 1] !== img.data[s + 1] || out.data[d + 2] !== img.data[s] || out.data[d + 3] !== alpha) differences++;
+      if (
+        out.data[d] !== img.data[s + 2] ||
+        out.data[d + 1] !== img.data[s + 1] ||
+        out.data[d + 2] !== img.data[s] ||
+        out.data[d + 3] !== alpha
+      )
+        differences++;
     }
   }
   expect(differences).toBe(0);
 }
 
 describe('LZ cross-check with spice-html5 lz.js', () => {
-  const title = HTML5_LZ === undefined ? 'spice-html5 not installed (apt-get install spice-html5); skipped' : `decodes our streams pixel-identically (${HTML5_LZ})`;
+  const title =
+    HTML5_LZ === undefined
+      ? 'spice-html5 not installed (apt-get install spice-html5); skipped'
+      : `decodes our streams pixel-identically (${HTML5_LZ})`;
   it.skipIf(HTML5_LZ === undefined)(title, async () => {
     const convert = await loadHtml5Decoder(HTML5_LZ ?? '');
     expectHtml5Match(convert, makeDesktopImage(640, 400, 8), {});
     expectHtml5Match(convert, makeDesktopImage(333, 201, 8), { topDown: false });
     expectHtml5Match(convert, makePhotoImage(200, 150, 8), {});
     expectHtml5Match(convert, makeNoiseImage(123, 45, 8), {});
-    expectHtml5Match(convert, imageOf(LZ_MAX_FAR_OFFSET + 41, 1, (i) => distinct(i % (LZ_MAX_FAR_OFFSET + 1))), {});
-    expectHtml5Match(convert, imageOf(8192 + 40, 1, (i) => distinct(i % 8192)), {});
-    expectHtml5Match(convert, imageOf(600, 1, () => A), {});
+    expectHtml5Match(
+      convert,
+      imageOf(LZ_MAX_FAR_OFFSET + 41, 1, (i) => distinct(i % (LZ_MAX_FAR_OFFSET + 1))),
+      {},
+    );
+    expectHtml5Match(
+      convert,
+      imageOf(8192 + 40, 1, (i) => distinct(i % 8192)),
+      {},
+    );
+    expectHtml5Match(
+      convert,
+      imageOf(600, 1, () => A),
+      {},
+    );
     // RGBA top-down only: spice-html5 flips a bottom-up RGBA image before its alpha pass (its own bug).
     const rnd = lcg(5);
-    expectHtml5Match(convert, imageOf(97, 61, (i) => ((i % 500 < 300 ? 255 : rnd() & 0xff) << 24) | distinct(i % 200)), { type: 'rgba' });
+    expectHtml5Match(
+      convert,
+      imageOf(97, 61, (i) => ((i % 500 < 300 ? 255 : rnd() & 0xff) << 24) | distinct(i % 200)),
+      { type: 'rgba' },
+    );
   });
 });

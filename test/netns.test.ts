@@ -17,7 +17,15 @@ const skip = !ns.ok || sockopt !== '';
 const why = !ns.ok ? ns.reason : sockopt;
 
 async function burst(mode: 'plain' | 'tls', coalesce: CoalescePolicy, cork: CorkPolicy): Promise<MeasureResult> {
-  const cfg: MeasureConfig = { source: { kind: 'burst', frames: 24 }, mode, coalesce, cork, pace: 'asap', channels: ['display'], timeoutMs: 20_000 };
+  const cfg: MeasureConfig = {
+    source: { kind: 'burst', frames: 24 },
+    mode,
+    coalesce,
+    cork,
+    pace: 'asap',
+    channels: ['display'],
+    timeoutMs: 20_000,
+  };
   const r = await collect(spawnInNetns(WORKER, [JSON.stringify(cfg)], 1500), 60_000);
   if (r.code !== 0) throw new Error(`worker failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as MeasureResult;

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 describe("import 'spiced'", () => {
   it('serves the demo desktop to the client it exports', async () => {
     const spiced = await import('spiced');
-    const server = new spiced.SpiceServer({ source: new spiced.DemoSource({ still: true, width: 320, height: 240, sound: false }), port: 0, listen: '127.0.0.1' });
+    const server = new spiced.SpiceServer({
+      source: new spiced.DemoSource({ still: true, width: 320, height: 240, sound: false }),
+      port: 0,
+      listen: '127.0.0.1',
+    });
     await server.start();
     const client = new spiced.SpiceClient({ port: server.port });
     try {

@@ -67,7 +67,11 @@ describe('serve --stats-interval', () => {
     const cli = await startCli(['serve', '--still', '-p', '0', '--no-sound', '--stats-interval', '100']);
     try {
       const deadline = Date.now() + 10_000;
-      const statsLines = (): string[] => cli.output().split('\n').filter((l) => l.startsWith('{"type":"stats"'));
+      const statsLines = (): string[] =>
+        cli
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"type":"stats"'));
       while (statsLines().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const stats = statsLines().map((l) => JSON.parse(l) as PeriodicStats);
       expect(stats.length).toBeGreaterThanOrEqual(3);

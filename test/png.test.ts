@@ -17,7 +17,10 @@ function testImage(width: number, height: number): PixelImage {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = ((x * 37 + y * 11) ^ (x * y)) & 0xff;
-      img.data.writeUInt32LE(((((x * 7) & 0xff) << 24) | (v << 16) | (((y * 29) & 0xff) << 8) | ((v * 3 + x) & 0xff)) >>> 0, 4 * (y * width + x));
+      img.data.writeUInt32LE(
+        ((((x * 7) & 0xff) << 24) | (v << 16) | (((y * 29) & 0xff) << 8) | ((v * 3 + x) & 0xff)) >>> 0,
+        4 * (y * width + x),
+      );
     }
   }
   return img;
@@ -72,7 +75,12 @@ function handMadePng(img: PixelImage, filterFor: (row: number) => number): Buffe
   ihdr[8] = 8;
   ihdr[9] = 2;
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    sig,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 describe('png codec', () => {
@@ -95,7 +103,8 @@ describe('png codec', () => {
 
   it('decodes every filter type (0-4), alone and mixed', () => {
     const img = testImage(23, 15);
-    for (let type = 0; type <= 4; type++) expect(sameRgb(decodePng(handMadePng(img, () => type)), img), `filter ${type}`).toBe(true);
+    for (let type = 0; type <= 4; type++)
+      expect(sameRgb(decodePng(handMadePng(img, () => type)), img), `filter ${type}`).toBe(true);
     expect(sameRgb(decodePng(handMadePng(img, (row) => (row * 3) % 5)), img)).toBe(true);
   });
 
@@ -112,7 +121,10 @@ describe('ppm codec', () => {
   it('round-trips P6 and skips header comments', () => {
     const img = testImage(19, 7);
     expect(sameRgb(decodePpm(encodePpm(img)), img)).toBe(true);
-    const commented = Buffer.concat([Buffer.from('P6\n# spicy-screenshot\n2 1\n# max\n255\n'), Buffer.from([1, 2, 3, 4, 5, 6])]);
+    const commented = Buffer.concat([
+      Buffer.from('P6\n# spicy-screenshot\n2 1\n# max\n255\n'),
+      Buffer.from([1, 2, 3, 4, 5, 6]),
+    ]);
     const px = decodePpm(commented);
     expect([px.data[0], px.data[1], px.data[2], px.data[4], px.data[5], px.data[6]]).toEqual([3, 2, 1, 6, 5, 4]);
     expect(() => decodePpm(Buffer.from('P3\n1 1\n255\n0 0 0\n'))).toThrow(/P6/);
@@ -136,7 +148,8 @@ function imageMagickVersion(): string | null {
 }
 
 const MAGICK = imageMagickVersion();
-const NO_MAGICK = 'ImageMagick `convert` is not installed (apt-get install imagemagick): skipping the tests against files it writes';
+const NO_MAGICK =
+  'ImageMagick `convert` is not installed (apt-get install imagemagick): skipping the tests against files it writes';
 
 describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_MAGICK}`}`, () => {
   const dir = MAGICK ? mkdtempSync(join(tmpdir(), 'spiced-png-')) : '';
@@ -146,7 +159,8 @@ describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_
 
   const convert = (...args: string[]): Buffer => execFileSync('convert', args, { maxBuffer: 1 << 26 });
 
-  const convertAsync = async (...args: string[]): Promise<Buffer> => (await execFileAsync('convert', args, { encoding: 'buffer', maxBuffer: 1 << 26 })).stdout;
+  const convertAsync = async (...args: string[]): Promise<Buffer> =>
+    (await execFileAsync('convert', args, { encoding: 'buffer', maxBuffer: 1 << 26 })).stdout;
 
   /**
    * What ImageMagick reads from a width x height file, as 16-bit big-endian RGBA of which the high
@@ -168,11 +182,44 @@ describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_
     ['palette1', 1, 3, ['-colors', '2', '-define', 'png:bit-depth=1', 'PNG8:']],
     ['palette+tRNS', 8, 3, ['-fuzz', '10%', '-transparent', 'white', '-colors', '30', 'PNG8:']],
     ['grey8', 8, 0, ['-colorspace', 'gray', '-define', 'png:color-type=0', '-depth', '8', '']],
-    ['grey4', 4, 0, ['-colorspace', 'gray', '-depth', '4', '-define', 'png:color-type=0', '-define', 'png:bit-depth=4', '']],
-    ['grey2', 2, 0, ['-colorspace', 'gray', '-depth', '2', '-define', 'png:color-type=0', '-define', 'png:bit-depth=2', '']],
-    ['grey1', 1, 0, ['-colorspace', 'gray', '-depth', '1', '-define', 'png:color-type=0', '-define', 'png:bit-depth=1', '']],
+    [
+      'grey4',
+      4,
+      0,
+      ['-colorspace', 'gray', '-depth', '4', '-define', 'png:color-type=0', '-define', 'png:bit-depth=4', ''],
+    ],
+    [
+      'grey2',
+      2,
+      0,
+      ['-colorspace', 'gray', '-depth', '2', '-define', 'png:color-type=0', '-define', 'png:bit-depth=2', ''],
+    ],
+    [
+      'grey1',
+      1,
+      0,
+      ['-colorspace', 'gray', '-depth', '1', '-define', 'png:color-type=0', '-define', 'png:bit-depth=1', ''],
+    ],
     ['grey16', 16, 0, ['-colorspace', 'gray', '-depth', '16', '-define', 'png:color-type=0', '']],
-    ['grey+alpha', 8, 4, ['-colorspace', 'gray', '-alpha', 'set', '-channel', 'A', '-fx', 'i/w', '+channel', '-define', 'png:color-type=4', '']],
+    [
+      'grey+alpha',
+      8,
+      4,
+      [
+        '-colorspace',
+        'gray',
+        '-alpha',
+        'set',
+        '-channel',
+        'A',
+        '-fx',
+        'i/w',
+        '+channel',
+        '-define',
+        'png:color-type=4',
+        '',
+      ],
+    ],
     ['rgba8', 8, 6, ['-alpha', 'set', '-channel', 'A', '-fx', 'j/h', '+channel', 'PNG32:']],
     ['rgb16', 16, 2, ['-depth', '16', 'PNG48:']],
     ['rgba16', 16, 6, ['-alpha', 'set', '-channel', 'A', '-fx', 'j/h', '+channel', '-depth', '16', 'PNG64:']],
@@ -195,7 +242,10 @@ describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_
   for (const [name, depth, colorType] of cases) {
     it(`decodes ${name} (bit depth ${depth}, colour type ${colorType}) like ImageMagick`, () => {
       const { file, reference } = made.get(name)!;
-      expect([file[24], file[25]], 'IHDR bit depth and colour type of the file ImageMagick wrote').toEqual([depth, colorType]);
+      expect([file[24], file[25]], 'IHDR bit depth and colour type of the file ImageMagick wrote').toEqual([
+        depth,
+        colorType,
+      ]);
       expect(samePixels(decodePng(file), reference)).toBe(true);
     });
   }
@@ -228,12 +278,17 @@ describe('sameRgb', () => {
   /** The same 5x3 picture in a buffer starting `offset` bytes in, with X bytes set to `x`. */
   function picture(offset: number, x: number, stride = 5 * 4): PixelImage {
     const data = Buffer.alloc(offset + stride * 3).subarray(offset);
-    for (let y = 0; y < 3; y++) for (let i = 0; i < 5; i++) data.writeUInt32LE(((x << 24) | (y * 40 + i * 7)) >>> 0, y * stride + i * 4);
+    for (let y = 0; y < 3; y++)
+      for (let i = 0; i < 5; i++) data.writeUInt32LE(((x << 24) | (y * 40 + i * 7)) >>> 0, y * stride + i * 4);
     return { width: 5, height: 3, stride, data };
   }
 
   it('ignores the X byte, aligned (word path) or not (byte path), and finds one changed channel anywhere', () => {
-    for (const [oa, ob] of [[0, 0], [1, 0], [0, 3]] as const) {
+    for (const [oa, ob] of [
+      [0, 0],
+      [1, 0],
+      [0, 3],
+    ] as const) {
       const a = picture(oa, 0);
       const b = picture(ob, 0xff);
       expect(sameRgb(a, b)).toBe(true);

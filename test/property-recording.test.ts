@@ -57,11 +57,16 @@ describe('spiced records', () => {
   });
 });
 
-describe('a spiced record\'s image', () => {
+describe("a spiced record's image", () => {
   it('is refused before decoding when its LZ header claims more pixels than the record', () => {
     // 2000x2000 of one colour: a few hundred bytes of LZ that would decode to 16 MB.
     const lz = encodeLz(allocImage(2000, 2000));
-    const w = new ByteWriter(64).u8(ImageCoding.LzRgb32).uvarint(1, 'w').uvarint(1, 'h').uvarint(lz.length, 'n').bytes(lz);
+    const w = new ByteWriter(64)
+      .u8(ImageCoding.LzRgb32)
+      .uvarint(1, 'w')
+      .uvarint(1, 'h')
+      .uvarint(lz.length, 'n')
+      .bytes(lz);
     expect(() => readImage(new ByteCursor(Buffer.from(w.view()), 'test'), 'test')).toThrow(
       /above the limit of 1 pixels/,
     );

@@ -41,9 +41,11 @@ const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 describe('link stage codecs (docs/protocol.md)', () => {
   // The link message spice-gtk sends for the main channel, as observed on the wire.
-  const gtkMainLink = hex('52454451 02000000 02000000 1a000000' + '00000000 01 00 01000000 01000000 12000000' + '0d000000 0f000000');
+  const gtkMainLink = hex(
+    '52454451 02000000 02000000 1a000000' + '00000000 01 00 01000000 01000000 12000000' + '0d000000 0f000000',
+  );
 
-  it('decodes spice-gtk\'s main-channel link header and message', () => {
+  it("decodes spice-gtk's main-channel link header and message", () => {
     const h = decodeLinkHeader(gtkMainLink.subarray(0, 16), 18);
     expect(h).toEqual({ magic: 0x51444552, major: 2, minor: 2, size: 26 });
     const m = decodeLinkMess(gtkMainLink.subarray(16));
@@ -51,19 +53,27 @@ describe('link stage codecs (docs/protocol.md)', () => {
   });
 
   it('encodes a link message byte for byte like spice-gtk', () => {
-    expect(encodeLinkMess({ connectionId: 0, channelType: 1, channelId: 0, commonCaps: [0x0d], channelCaps: [0x0f] })).toEqual(gtkMainLink);
+    expect(
+      encodeLinkMess({ connectionId: 0, channelType: 1, channelId: 0, commonCaps: [0x0d], channelCaps: [0x0f] }),
+    ).toEqual(gtkMainLink);
   });
 
   it('rejects bad magic, a wrong major version and absurd sizes with their link errors', () => {
     const bad = Buffer.from(gtkMainLink.subarray(0, 16));
     bad.write('XXXX', 0, 'latin1');
-    expect(() => decodeLinkHeader(bad, 18)).toThrow(expect.objectContaining({ code: 'BAD_MAGIC', linkError: LinkErr.InvalidMagic }));
+    expect(() => decodeLinkHeader(bad, 18)).toThrow(
+      expect.objectContaining({ code: 'BAD_MAGIC', linkError: LinkErr.InvalidMagic }),
+    );
     const v1 = Buffer.from(gtkMainLink.subarray(0, 16));
     v1.writeUInt32LE(1, 4);
-    expect(() => decodeLinkHeader(v1, 18)).toThrow(expect.objectContaining({ code: 'BAD_VERSION', linkError: LinkErr.VersionMismatch }));
+    expect(() => decodeLinkHeader(v1, 18)).toThrow(
+      expect.objectContaining({ code: 'BAD_VERSION', linkError: LinkErr.VersionMismatch }),
+    );
     const huge = Buffer.from(gtkMainLink.subarray(0, 16));
     huge.writeUInt32LE(0x7fffffff, 12);
-    expect(() => decodeLinkHeader(huge, 18)).toThrow(expect.objectContaining({ code: 'OVERSIZE', linkError: LinkErr.InvalidData }));
+    expect(() => decodeLinkHeader(huge, 18)).toThrow(
+      expect.objectContaining({ code: 'OVERSIZE', linkError: LinkErr.InvalidData }),
+    );
     const tiny = Buffer.from(gtkMainLink.subarray(0, 16));
     tiny.writeUInt32LE(4, 12);
     expect(() => decodeLinkHeader(tiny, 18)).toThrow(ProtocolError);
@@ -72,7 +82,9 @@ describe('link stage codecs (docs/protocol.md)', () => {
   it('rejects capabilities that overrun the link message', () => {
     const body = Buffer.from(gtkMainLink.subarray(16));
     body.writeUInt32LE(1000, 6); // num_common_caps
-    expect(() => decodeLinkMess(body)).toThrow(expect.objectContaining({ code: 'BAD_LINK_MESS', linkError: LinkErr.InvalidData }));
+    expect(() => decodeLinkMess(body)).toThrow(
+      expect.objectContaining({ code: 'BAD_LINK_MESS', linkError: LinkErr.InvalidData }),
+    );
     const offset = Buffer.from(gtkMainLink.subarray(16));
     offset.writeUInt32LE(4, 14); // caps_offset inside the fixed part
     expect(() => decodeLinkMess(offset)).toThrow(ProtocolError);
@@ -107,15 +119,29 @@ describe('data headers and the frame decoder', () => {
   });
 
   const messages: OutMessage[] = [
-    encodeMainInit({ sessionId: 0x1234, displayChannelsHint: 1, supportedMouseModes: 3, currentMouseMode: 2, agentConnected: 0, agentTokens: 0, multiMediaTime: 99, ramHint: 0 }),
-    encodeChannelsList([{ type: 2, id: 0 }, { type: 3, id: 0 }]),
+    encodeMainInit({
+      sessionId: 0x1234,
+      displayChannelsHint: 1,
+      supportedMouseModes: 3,
+      currentMouseMode: 2,
+      agentConnected: 0,
+      agentTokens: 0,
+      multiMediaTime: 99,
+      ramHint: 0,
+    }),
+    encodeChannelsList([
+      { type: 2, id: 0 },
+      { type: 3, id: 0 },
+    ]),
     { type: 102, parts: [] },
     encodeDrawFill({ surfaceId: 0, box: { top: 1, left: 2, bottom: 3, right: 4 }, clip: { type: 'none' } }, 0x123456),
   ];
 
   function stream(mini: boolean): Buffer {
     let serial = 0n;
-    return Buffer.concat(messages.flatMap((m) => [encodeDataHeader(mini, m.type, flatten(m).length, ++serial), flatten(m)]));
+    return Buffer.concat(
+      messages.flatMap((m) => [encodeDataHeader(mini, m.type, flatten(m).length, ++serial), flatten(m)]),
+    );
   }
 
   function drain(d: FrameDecoder): { type: number; body: string; serial: bigint }[] {
@@ -176,7 +202,16 @@ describe('message layouts from the fact sheet', () => {
   const base = { surfaceId: 0, box: { top: 10, left: 20, bottom: 30, right: 40 }, clip: { type: 'none' as const } };
 
   it('MAIN_INIT is 8 u32 in order', () => {
-    const m = encodeMainInit({ sessionId: 1, displayChannelsHint: 2, supportedMouseModes: 3, currentMouseMode: 4, agentConnected: 5, agentTokens: 6, multiMediaTime: 7, ramHint: 8 });
+    const m = encodeMainInit({
+      sessionId: 1,
+      displayChannelsHint: 2,
+      supportedMouseModes: 3,
+      currentMouseMode: 4,
+      agentConnected: 5,
+      agentTokens: 6,
+      multiMediaTime: 7,
+      ramHint: 8,
+    });
     const b = flatten(m);
     expect(m.type).toBe(103);
     expect(b.length).toBe(32);
@@ -204,12 +239,20 @@ describe('message layouts from the fact sheet', () => {
     expect(b.readUInt32LE(22)).toBe(0x00ff8000);
     expect(b.readUInt16LE(26)).toBe(8); // OP_PUT
     expect(b.readUInt32LE(37)).toBe(0); // no mask
-    expect(decodeDisplayServerMessage(302, b)).toMatchObject({ kind: 'drawFill', brush: { type: 'solid', color: 0x00ff8000 }, ropd: 8 });
+    expect(decodeDisplayServerMessage(302, b)).toMatchObject({
+      kind: 'drawFill',
+      brush: { type: 'solid', color: 0x00ff8000 },
+      ropd: 8,
+    });
   });
 
   it('DRAW_COPY is 57 fixed bytes with the image pointer at 21 pointing to 57, image last', () => {
     const lz = Buffer.from([1, 2, 3]);
-    const m = encodeDrawCopy(base, { top: 0, left: 0, bottom: 20, right: 20 }, encodeBinaryImage({ id: 5n, type: 101, flags: 0, width: 20, height: 20 }, lz));
+    const m = encodeDrawCopy(
+      base,
+      { top: 0, left: 0, bottom: 20, right: 20 },
+      encodeBinaryImage({ id: 5n, type: 101, flags: 0, width: 20, height: 20 }, lz),
+    );
     expect(m.parts.length).toBe(3);
     expect(m.parts[2]).toBe(lz); // payload by reference
     const b = flatten(m);
@@ -223,10 +266,21 @@ describe('message layouts from the fact sheet', () => {
   });
 
   it('DRAW_COPY with clip rects puts them inline and the image after them', () => {
-    const clipped = { ...base, clip: { type: 'rects' as const, rects: [{ top: 10, left: 20, bottom: 15, right: 25 }] } };
-    const b = flatten(encodeDrawCopy(clipped, { top: 0, left: 0, bottom: 20, right: 20 }, encodeBinaryImage({ id: 1n, type: 101, flags: 0, width: 20, height: 20 }, Buffer.alloc(1))));
+    const clipped = {
+      ...base,
+      clip: { type: 'rects' as const, rects: [{ top: 10, left: 20, bottom: 15, right: 25 }] },
+    };
+    const b = flatten(
+      encodeDrawCopy(
+        clipped,
+        { top: 0, left: 0, bottom: 20, right: 20 },
+        encodeBinaryImage({ id: 1n, type: 101, flags: 0, width: 20, height: 20 }, Buffer.alloc(1)),
+      ),
+    );
     expect(b.readUInt32LE(21 + 4 + 16)).toBe(57 + 20);
-    expect(decodeDisplayServerMessage(304, b)).toMatchObject({ base: { clip: { type: 'rects', rects: [{ top: 10, left: 20, bottom: 15, right: 25 }] } } });
+    expect(decodeDisplayServerMessage(304, b)).toMatchObject({
+      base: { clip: { type: 'rects', rects: [{ top: 10, left: 20, bottom: 15, right: 25 }] } },
+    });
   });
 
   it('COPY_BITS is 29 bytes, SURFACE_CREATE 20, MONITORS_CONFIG 4 + 28 per head', () => {
@@ -235,27 +289,50 @@ describe('message layouts from the fact sheet', () => {
     expect(decodeDisplayServerMessage(104, cb)).toMatchObject({ kind: 'copyBits', srcPos: { x: 20, y: 12 } });
     const sc = flatten(encodeSurfaceCreate({ surfaceId: 0, width: 1024, height: 768, format: 32, flags: 1 }));
     expect(sc).toEqual(hex('00000000 00040000 00030000 20000000 01000000'));
-    const mc = flatten(encodeMonitorsConfig([{ id: 0, surfaceId: 0, width: 1024, height: 768, x: 0, y: 0, flags: 0 }], 1));
+    const mc = flatten(
+      encodeMonitorsConfig([{ id: 0, surfaceId: 0, width: 1024, height: 768, x: 0, y: 0, flags: 0 }], 1),
+    );
     expect(mc.length).toBe(32);
-    expect(decodeDisplayServerMessage(317, mc)).toMatchObject({ kind: 'monitorsConfig', maxAllowed: 1, heads: [{ width: 1024, height: 768 }] });
+    expect(decodeDisplayServerMessage(317, mc)).toMatchObject({
+      kind: 'monitorsConfig',
+      maxAllowed: 1,
+      heads: [{ width: 1024, height: 768 }],
+    });
   });
 
   it('DISPLAY_INIT (client) is 14 bytes', () => {
-    const b = flatten(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20971520n, glzDictionaryId: 1, glzWindowSize: 3145728 }));
+    const b = flatten(
+      encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20971520n, glzDictionaryId: 1, glzWindowSize: 3145728 }),
+    );
     expect(b.length).toBe(14);
-    expect(decodeDisplayClientMessage(101, b)).toEqual({ kind: 'init', pixmapCacheId: 1, pixmapCacheSize: 20971520n, glzDictionaryId: 1, glzWindowSize: 3145728 });
+    expect(decodeDisplayClientMessage(101, b)).toEqual({
+      kind: 'init',
+      pixmapCacheId: 1,
+      pixmapCacheSize: 20971520n,
+      glzDictionaryId: 1,
+      glzWindowSize: 3145728,
+    });
   });
 
   it('cursor INIT and SET carry an ALPHA cursor header (17 bytes) and the pixels last', () => {
-    const cursor = { flags: 0, header: { unique: 9n, type: 0, width: 2, height: 1, hotSpotX: 1, hotSpotY: 0 }, data: Buffer.alloc(8, 0xff) };
+    const cursor = {
+      flags: 0,
+      header: { unique: 9n, type: 0, width: 2, height: 1, hotSpotX: 1, hotSpotY: 0 },
+      data: Buffer.alloc(8, 0xff),
+    };
     const init = flatten(encodeCursorInit({ x: 5, y: 6 }, true, cursor));
     expect(init.length).toBe(9 + 2 + 17 + 8);
-    expect(decodeCursorServerMessage(101, init)).toMatchObject({ kind: 'init', position: { x: 5, y: 6 }, visible: true, cursor: { header: { width: 2, hotSpotX: 1 } } });
+    expect(decodeCursorServerMessage(101, init)).toMatchObject({
+      kind: 'init',
+      position: { x: 5, y: 6 },
+      visible: true,
+      cursor: { header: { width: 2, hotSpotX: 1 } },
+    });
     const set = flatten(encodeCursorSet({ x: 1, y: 2 }, true, cursor));
     expect(set.length).toBe(5 + 2 + 17 + 8);
   });
 
-  it('inputs: the 10-byte motion, spice-html5\'s 11-byte motion, and position', () => {
+  it("inputs: the 10-byte motion, spice-html5's 11-byte motion, and position", () => {
     const m10 = flatten(encodeInputsClientMessage({ kind: 'mouseMotion', dx: -3, dy: 4, buttons: 1 }));
     expect(m10.length).toBe(10);
     expect(decodeInputsClientMessage(111, m10)).toEqual({ kind: 'mouseMotion', dx: -3, dy: 4, buttons: 1 });
@@ -263,7 +340,9 @@ describe('message layouts from the fact sheet', () => {
     expect(decodeInputsClientMessage(111, m11)).toEqual({ kind: 'mouseMotion', dx: -3, dy: 4, buttons: 1 });
     const pos = flatten(encodeInputsClientMessage({ kind: 'mousePosition', x: 100, y: 200, buttons: 0, displayId: 0 }));
     expect(pos.length).toBe(11);
-    expect(() => decodeInputsClientMessage(111, m10.subarray(0, 9))).toThrow(expect.objectContaining({ code: 'TRUNCATED' }));
+    expect(() => decodeInputsClientMessage(111, m10.subarray(0, 9))).toThrow(
+      expect.objectContaining({ code: 'TRUNCATED' }),
+    );
   });
 
   it('main client messages: ATTACH_CHANNELS is empty, MOUSE_MODE_REQUEST a u16', () => {
@@ -295,6 +374,8 @@ describe('Writer', () => {
     const { Writer } = await import('../src/protocol/writer.js');
     const w = new Writer(4);
     w.u8(1).u16(0x0302).u8(4).u32(0x08070605).u8(9).u64(0x1110_0f0e_0d0c_0b0an).i32(-1);
-    expect([...w.finish()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0xff, 0xff, 0xff, 0xff]);
+    expect([...w.finish()]).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0xff, 0xff, 0xff, 0xff,
+    ]);
   });
 });

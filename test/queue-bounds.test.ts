@@ -20,7 +20,13 @@ const MAX_BURSTS = 15;
 describe('bounds on what a peer can make the server queue', () => {
   const source = new PatternSource();
   const { logger, records } = memoryLogger('debug');
-  const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', log: logger, client: { stallTimeoutMs: 120_000, maxQueuedItems: MAX_ITEMS } });
+  const server = new SpiceServer({
+    source,
+    port: 0,
+    listen: '127.0.0.1',
+    log: logger,
+    client: { stallTimeoutMs: 120_000, maxQueuedItems: MAX_ITEMS },
+  });
   let watcher: SpiceClient;
 
   beforeAll(async () => {
@@ -40,21 +46,31 @@ describe('bounds on what a peer can make the server queue', () => {
     await c.connect();
     const main = c.channels.get(ChannelType.Main)!;
     main.socket.pause(); // read nothing more: the server's replies back up into its pipe
-    const refused = (): boolean => records.some((r) => /closing main connection from 127\.0\.0\.1:\d+: client does not read: 2000 messages queued/.test(r.message));
+    const refused = (): boolean =>
+      records.some((r) =>
+        /closing main connection from 127\.0\.0\.1:\d+: client does not read: 2000 messages queued/.test(r.message),
+      );
     // 100k requests per write (mini headers, 6 bytes each): the kernel and stream buffers hold a few
     // hundred thousand replies; the pipe fills once they are full.
-    const burst = Buffer.concat(Array.from({ length: 100_000 }, (_, i) => encodeDataHeader(true, MainMsgc.AttachChannels, 0, BigInt(i + 1))));
+    const burst = Buffer.concat(
+      Array.from({ length: 100_000 }, (_, i) => encodeDataHeader(true, MainMsgc.AttachChannels, 0, BigInt(i + 1))),
+    );
     let writes = 0;
     // As fast as the server reads, and no further than needed (the old server kept every reply).
     // The paused socket reports no close, so the server's log says when it has given up.
     while (!refused() && writes < MAX_BURSTS) {
       writes++;
-      if (!main.socket.write(burst)) await Promise.race([once(main.socket, 'drain'), new Promise((resolve) => setTimeout(resolve, 200))]);
+      if (!main.socket.write(burst))
+        await Promise.race([once(main.socket, 'drain'), new Promise((resolve) => setTimeout(resolve, 200))]);
     }
     expect(refused(), `not refused after ${writes} bursts of 100k requests`).toBe(true);
     c.close();
     source.step();
-    await watcher.waitFor(() => sameRgb(watcher.display.primary!, server.desktop.primary!), 5000, 'the other viewer to keep up');
+    await watcher.waitFor(
+      () => sameRgb(watcher.display.primary!, server.desktop.primary!),
+      5000,
+      'the other viewer to keep up',
+    );
   });
 
   it('a cursor viewer that does not read holds a few cursor messages, and ends with the current cursor', async () => {
@@ -65,14 +81,22 @@ describe('bounds on what a peer can make the server queue', () => {
     const sock = c.channels.get(ChannelType.Cursor)!.socket;
     sock.pause();
     for (let i = 0; i < 5000; i++) {
-      if (i % 100 === 0) server.desktop.cursor({ kind: 'cursorSet', shape: { id: 100 + i, image: gradient(32, 32, i), hotX: 0, hotY: 0 } });
+      if (i % 100 === 0)
+        server.desktop.cursor({
+          kind: 'cursorSet',
+          shape: { id: 100 + i, image: gradient(32, 32, i), hotX: 0, hotY: 0 },
+        });
       server.desktop.cursor({ kind: 'cursorMove', x: i % 300, y: i % 200 });
     }
     server.desktop.cursor({ kind: 'cursorMove', x: 123, y: 45 });
     const cursorClient = server.clients().find((k) => k.channelType === ChannelType.Cursor && !before.has(k))!;
     expect(cursorClient.pipe.length).toBeLessThanOrEqual(2);
     sock.resume();
-    await c.waitFor(() => c.cursor.x === 123 && c.cursor.y === 45 && c.cursor.shape?.width === 32, 5000, 'the current cursor');
+    await c.waitFor(
+      () => c.cursor.x === 123 && c.cursor.y === 45 && c.cursor.shape?.width === 32,
+      5000,
+      'the current cursor',
+    );
     c.close();
   });
 
@@ -87,4 +111,3 @@ describe('bounds on what a peer can make the server queue', () => {
     c.close();
   });
 });
-

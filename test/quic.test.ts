@@ -16,7 +16,8 @@ import { expectBadImage as expectBadImageOf } from './helpers/bad-image.js';
 /** An image from 0xXXRRGGBB values, row-major. */
 function imageOf(width: number, height: number, pixel: (x: number, y: number) => number): PixelImage {
   const img = allocImage(width, height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) img.data.writeUInt32LE(pixel(x, y) >>> 0, (y * width + x) * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) img.data.writeUInt32LE(pixel(x, y) >>> 0, (y * width + x) * 4);
   return img;
 }
 
@@ -147,7 +148,17 @@ describe('QUIC round trips', () => {
   it('round-trips 1x1, single rows and columns, and odd widths', () => {
     roundTrip(imageOf(1, 1, () => 0x123456));
     roundTrip(imageOf(1, 1, () => 0));
-    for (const [w, h] of [[1, 9], [9, 1], [2, 2], [3, 3], [5, 4], [7, 13], [33, 5], [97, 3], [255, 2]] as const) {
+    for (const [w, h] of [
+      [1, 9],
+      [9, 1],
+      [2, 2],
+      [3, 3],
+      [5, 4],
+      [7, 13],
+      [33, 5],
+      [97, 3],
+      [255, 2],
+    ] as const) {
       roundTrip(blocky(w, h, w * 31 + h));
       roundTrip(makePhotoImage(w, h, w + h));
     }
@@ -170,9 +181,18 @@ describe('QUIC round trips', () => {
   it('round-trips RGBA with its own alpha plane', () => {
     const rnd = lcg(8);
     roundTrip(makeNoiseImage(123, 45, 8), 'rgba');
-    roundTrip(imageOf(301, 97, (x, y) => ((x < 150 ? 255 : (x * y) & 0xff) << 24) | (y < 40 ? 0x112233 : distinct(x % 50))), 'rgba');
-    roundTrip(imageOf(200, 30, (x, y) => ((rnd() % 5 === 0 ? rnd() & 0xff : (x >> 4) * 16) << 24) | ((y >> 3) * 0x203040)), 'rgba');
-    roundTrip(imageOf(1, 1, () => 0x80a0b0c0), 'rgba');
+    roundTrip(
+      imageOf(301, 97, (x, y) => ((x < 150 ? 255 : (x * y) & 0xff) << 24) | (y < 40 ? 0x112233 : distinct(x % 50))),
+      'rgba',
+    );
+    roundTrip(
+      imageOf(200, 30, (x, y) => ((rnd() % 5 === 0 ? rnd() & 0xff : (x >> 4) * 16) << 24) | ((y >> 3) * 0x203040)),
+      'rgba',
+    );
+    roundTrip(
+      imageOf(1, 1, () => 0x80a0b0c0),
+      'rgba',
+    );
     roundTrip(blocky(3000, 5, 1), 'rgba');
   });
 });
@@ -221,11 +241,14 @@ describe('QUIC decoder rejects bad streams', () => {
   it('rejects a run past the end of its row segment', () => {
     // Row 1 of this 4x2 image is coded as pixels 0..2 and a run of 1 at x = 3, whose MELCODE is
     // "1" (one hit of 1 pixel) then "0": the last 1 bit of the stream. One more hit overruns.
-    const img = imageOf(4, 2, (x, y) => (y === 0 ? [0x102030, 0x405060, 0x405060, 0x405060][x]! : [0x7f0000, 0x00ff00, 0x00ff00, 0x00ff00][x]!));
+    const img = imageOf(4, 2, (x, y) =>
+      y === 0 ? [0x102030, 0x405060, 0x405060, 0x405060][x]! : [0x7f0000, 0x00ff00, 0x00ff00, 0x00ff00][x]!,
+    );
     const stream = roundTrip(img);
     const body = stream.subarray(20, stream.length - 4);
     let last = -1;
-    for (let bit = 0; bit < body.length * 8; bit++) if ((body.readUInt32LE((bit >> 5) * 4) >>> (31 - (bit & 31))) & 1) last = bit;
+    for (let bit = 0; bit < body.length * 8; bit++)
+      if ((body.readUInt32LE((bit >> 5) * 4) >>> (31 - (bit & 31))) & 1) last = bit;
     const bad = Buffer.from(stream);
     const next = last + 1; // the terminating 0 becomes a second hit; the padding after it terminates
     const offset = 20 + (next >> 5) * 4;
@@ -314,7 +337,10 @@ function expectHtml5Match(SpiceQuic: new () => Html5Quic, img: PixelImage, type:
 }
 
 describe('QUIC cross-check with spice-html5 quic.js', () => {
-  const title = HTML5_QUIC === undefined ? 'spice-html5 not installed (apt-get install spice-html5); skipped' : `decodes our streams pixel-identically (${HTML5_QUIC})`;
+  const title =
+    HTML5_QUIC === undefined
+      ? 'spice-html5 not installed (apt-get install spice-html5); skipped'
+      : `decodes our streams pixel-identically (${HTML5_QUIC})`;
   it.skipIf(HTML5_QUIC === undefined)(title, async () => {
     const SpiceQuic = await loadHtml5Quic(HTML5_QUIC ?? '');
     expectHtml5Match(SpiceQuic, makePhotoImage(640, 400, 8));
@@ -322,13 +348,29 @@ describe('QUIC cross-check with spice-html5 quic.js', () => {
     expectHtml5Match(SpiceQuic, makeNoiseImage(123, 45, 8));
     expectHtml5Match(SpiceQuic, blocky(5000, 4, 5));
     expectHtml5Match(SpiceQuic, blocky(250, 120, 6));
-    expectHtml5Match(SpiceQuic, imageOf(1, 1, () => 0xab12ff80));
-    for (const [w, h] of [[1, 7], [7, 1], [3, 3], [97, 5]] as const) expectHtml5Match(SpiceQuic, blocky(w, h, w + h));
-    expectHtml5Match(SpiceQuic, imageOf(64, 64, (x, y) => ((x >> (y % 5)) & 1 ? 0xffffff : 0)));
+    expectHtml5Match(
+      SpiceQuic,
+      imageOf(1, 1, () => 0xab12ff80),
+    );
+    for (const [w, h] of [
+      [1, 7],
+      [7, 1],
+      [3, 3],
+      [97, 5],
+    ] as const)
+      expectHtml5Match(SpiceQuic, blocky(w, h, w + h));
+    expectHtml5Match(
+      SpiceQuic,
+      imageOf(64, 64, (x, y) => ((x >> (y % 5)) & 1 ? 0xffffff : 0)),
+    );
     expectHtml5Match(SpiceQuic, makeNoiseImage(97, 61, 5), 'rgba');
     expectHtml5Match(SpiceQuic, blocky(3000, 5, 2), 'rgba');
     const rnd = lcg(5);
-    expectHtml5Match(SpiceQuic, imageOf(200, 30, (x, y) => ((rnd() % 5 === 0 ? rnd() & 0xff : (x >> 4) * 16) << 24) | ((y >> 3) * 0x203040)), 'rgba');
+    expectHtml5Match(
+      SpiceQuic,
+      imageOf(200, 30, (x, y) => ((rnd() % 5 === 0 ? rnd() & 0xff : (x >> 4) * 16) << 24) | ((y >> 3) * 0x203040)),
+      'rgba',
+    );
     const frame = recording('image');
     if (frame) expectHtml5Match(SpiceQuic, frame);
   });

@@ -32,7 +32,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 const tmp = (name: string): string => join(dir, `${fileNo++}-${name}`);
 
-async function record(path: string, commands: readonly SeamCommand[], options: RecorderOptions = {}, stepNs = 1000n): Promise<SessionRecorder> {
+async function record(
+  path: string,
+  commands: readonly SeamCommand[],
+  options: RecorderOptions = {},
+  stepNs = 1000n,
+): Promise<SessionRecorder> {
   const rec = await SessionRecorder.open(path, { source: 'test', width: 64, height: 48 }, options);
   commands.forEach((c, i) => rec.write(BigInt(i) * stepNs, c));
   await rec.close();
@@ -40,7 +45,12 @@ async function record(path: string, commands: readonly SeamCommand[], options: R
 }
 
 describe('spiced recording format', () => {
-  for (const [images, compression] of [['raw', 'brotli'], ['lz', 'brotli'], ['raw', 'gzip'], ['lz', 'gzip']] as const) {
+  for (const [images, compression] of [
+    ['raw', 'brotli'],
+    ['lz', 'brotli'],
+    ['raw', 'gzip'],
+    ['lz', 'gzip'],
+  ] as const) {
     it(`round-trips every command kind byte for byte (images: ${images}, body: ${compression})`, async () => {
       const path = tmp(`every-${images}-${compression}.spicedrec`);
       const commands = everyKind();
@@ -75,7 +85,12 @@ describe('spiced recording format', () => {
     const path = tmp('long.spicedrec');
     const commands: SeamCommand[] = [{ kind: 'surfaceCreate', surfaceId: 0, width: 200, height: 100, primary: true }];
     for (let i = 0; i < 400; i++) {
-      commands.push({ kind: 'copy', surfaceId: 0, dest: { top: i % 90, left: i % 180, bottom: (i % 90) + 10, right: (i % 180) + 20 }, image: image(20, 10, i + 100) });
+      commands.push({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: i % 90, left: i % 180, bottom: (i % 90) + 10, right: (i % 180) + 20 },
+        image: image(20, 10, i + 100),
+      });
       commands.push({ kind: 'cursorMove', x: i, y: i % 100 });
     }
     await record(path, commands, { flushIntervalMs: 5 });
@@ -100,7 +115,13 @@ describe('spiced recording format', () => {
     const path = tmp('killed.spicedrec');
     const rec = await SessionRecorder.open(path, { source: 'test' }, { flushIntervalMs: 10 });
     rec.write(0n, { kind: 'surfaceCreate', surfaceId: 0, width: 32, height: 32, primary: true });
-    for (let i = 0; i < 50; i++) rec.write(BigInt(i) * 1_000_000n, { kind: 'fill', surfaceId: 0, rect: { top: i % 32, left: 0, bottom: 32, right: 32 }, color: i });
+    for (let i = 0; i < 50; i++)
+      rec.write(BigInt(i) * 1_000_000n, {
+        kind: 'fill',
+        surfaceId: 0,
+        rect: { top: i % 32, left: 0, bottom: 32, right: 32 },
+        color: i,
+      });
     await rec.flush();
     await new Promise((r) => setTimeout(r, 100));
     // Snapshot the file as a crash would leave it: no end record, no gzip trailer.
@@ -122,7 +143,10 @@ describe('spiced recording format', () => {
     await expect(readAll(readSpicedRecording(v2))).rejects.toThrow(/format 2\.0 is not supported .*newer spiced/);
 
     // Minor 1 with an unknown record (tag 0x40, two payload bytes) between two known ones.
-    const preamble = encodePreamble({ tool: 'test', version: '9', created: '', format: '1.1', source: 'handmade' }, 'gzip');
+    const preamble = encodePreamble(
+      { tool: 'test', version: '9', created: '', format: '1.1', source: 'handmade' },
+      'gzip',
+    );
     preamble[9] = 1;
     const body = Buffer.from([0x13, 0, 0, 0x40, 5, 2, 0xaa, 0xbb, 0x14, 1, 0, 0x7f, 0, 1, 2]);
     const minor = tmp('minor.spicedrec');
@@ -138,10 +162,15 @@ describe('spiced recording format', () => {
 
   it('names the record when the data is corrupt', async () => {
     const path = tmp('bad.spicedrec');
-    const preamble = encodePreamble({ tool: 'test', version: '9', created: '', format: '1.0', source: 'handmade' }, 'gzip');
+    const preamble = encodePreamble(
+      { tool: 'test', version: '9', created: '', format: '1.0', source: 'handmade' },
+      'gzip',
+    );
     // A fill record whose payload stops after the surface id.
     writeFileSync(path, Buffer.concat([preamble, gzipSync(Buffer.from([0x13, 0, 0, 0x03, 0, 1, 0]))]));
-    await expect(readAll(readSpicedRecording(path))).rejects.toThrow(/record 1 \(tag 0x3\) at decompressed body offset 3: rect top runs past the end/);
+    await expect(readAll(readSpicedRecording(path))).rejects.toThrow(
+      /record 1 \(tag 0x3\) at decompressed body offset 3: rect top runs past the end/,
+    );
     // Damaged compressed bytes (not a truncation): an error, not a silently shorter recording.
     const good = tmp('good.spicedrec');
     await record(good, everyKind());
@@ -149,7 +178,9 @@ describe('spiced recording format', () => {
     for (let i = damaged.length - 200; i < damaged.length - 100; i++) damaged[i] = (damaged[i] as number) ^ 0x5a;
     const bad = tmp('damaged.spicedrec');
     writeFileSync(bad, damaged);
-    await expect(readAll(readSpicedRecording(bad))).rejects.toThrow(/brotli body is corrupt after record \d+|record \d+ \(tag/);
+    await expect(readAll(readSpicedRecording(bad))).rejects.toThrow(
+      /brotli body is corrupt after record \d+|record \d+ \(tag/,
+    );
     const notOurs = tmp('text.spicedrec');
     writeFileSync(notOurs, 'hello world, this is not a recording');
     await expect(readAll(readSpicedRecording(notOurs))).rejects.toThrow(/not a spiced recording/);
@@ -221,7 +252,9 @@ describe('recordingSink (the tee)', () => {
     tee.display({ kind: 'fill', surfaceId: 0, rect: { top: 0.5, left: 0, bottom: 1, right: 1 }, color: 0 });
     tee.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 1, right: 1 }, color: 0 });
     expect(inner.got.length).toBe(3);
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/cannot record a fill command \(record 1\): fill rect\.top: 0\.5/)]);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/cannot record a fill command \(record 1\): fill rect\.top: 0\.5/),
+    ]);
     await rec.close();
     expect((await readAll(readSpicedRecording(path))).length).toBe(1);
   });
@@ -229,18 +262,35 @@ describe('recordingSink (the tee)', () => {
   it('stops with an error instead of buffering without bound when the disk stalls', async () => {
     const stalled = new Writable({ write: () => undefined });
     const errors: Error[] = [];
-    const rec = SessionRecorder.create(stalled, { source: 'x' }, { maxBacklogBytes: 1 << 20, onError: (e) => errors.push(e) }, 'stalled');
+    const rec = SessionRecorder.create(
+      stalled,
+      { source: 'x' },
+      { maxBacklogBytes: 1 << 20, onError: (e) => errors.push(e) },
+      'stalled',
+    );
     const frame = image(256, 256, 5);
     for (let i = 0; i < 200 && rec.recording; i++) {
-      rec.write(BigInt(i), { kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: 256, right: 256 }, image: frame });
+      rec.write(BigInt(i), {
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 0, bottom: 256, right: 256 },
+        image: frame,
+      });
       await new Promise((r) => setImmediate(r));
     }
     expect(rec.recording).toBe(false);
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/stalled: \d+ MiB wait for the disk; recording stopped/)]);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/stalled: \d+ MiB wait for the disk; recording stopped/),
+    ]);
   });
 
   it('without an error handler, the failure is thrown by close()', async () => {
-    const rec = SessionRecorder.create(new Writable({ write: (_c, _e, cb) => cb(new Error('nope')) }), { source: 'x' }, {}, 'no-handler');
+    const rec = SessionRecorder.create(
+      new Writable({ write: (_c, _e, cb) => cb(new Error('nope')) }),
+      { source: 'x' },
+      {},
+      'no-handler',
+    );
     rec.write(0n, { kind: 'cursorHide' });
     await new Promise((r) => setTimeout(r, 20));
     await expect(rec.close()).rejects.toThrow(/no-handler: write failed: nope/);
@@ -297,12 +347,15 @@ describe('unified reading', () => {
     expect(samples.length).toBeGreaterThanOrEqual(4);
   });
   for (const file of samples) {
-    it.skipIf(file.endsWith('.xz') && !HAS_XZ)(`renders ${file} to its .png pixel for pixel${file.endsWith('.xz') && !HAS_XZ ? ' (skipped: xz not installed; apt-get install xz-utils)' : ''}`, async () => {
-      const want = decodePng(readFileSync(join(SAMPLES, file.replace(/\.(spicedrec|spicerec\.xz)$/, '.png'))));
-      const got = await renderRecording(join(SAMPLES, file));
-      expect([got.width, got.height]).toEqual([want.width, want.height]);
-      expect(countRgbDifferences(got, want)).toBe(0);
-    });
+    it.skipIf(file.endsWith('.xz') && !HAS_XZ)(
+      `renders ${file} to its .png pixel for pixel${file.endsWith('.xz') && !HAS_XZ ? ' (skipped: xz not installed; apt-get install xz-utils)' : ''}`,
+      async () => {
+        const want = decodePng(readFileSync(join(SAMPLES, file.replace(/\.(spicedrec|spicerec\.xz)$/, '.png'))));
+        const got = await renderRecording(join(SAMPLES, file));
+        expect([got.width, got.height]).toEqual([want.width, want.height]);
+        expect(countRgbDifferences(got, want)).toBe(0);
+      },
+    );
   }
 });
 
@@ -319,7 +372,10 @@ function fakeClock(): PlaybackClock & { t: number } {
 }
 
 function timed(n: number, stepNs = 4_000_000n): TimedSeamCommand[] {
-  return Array.from({ length: n }, (_, i) => ({ timeNs: BigInt(i) * stepNs + (i % 3 === 0 ? 0n : 1_000_000n), command: { kind: 'cursorMove', x: i, y: 0 } }));
+  return Array.from({ length: n }, (_, i) => ({
+    timeNs: BigInt(i) * stepNs + (i % 3 === 0 ? 0n : 1_000_000n),
+    command: { kind: 'cursorMove', x: i, y: 0 },
+  }));
 }
 
 async function* stream(items: readonly TimedSeamCommand[]): AsyncGenerator<TimedSeamCommand> {
@@ -389,7 +445,9 @@ describe('RecordingSource pacing', () => {
   it('loops until stopped, and stop() ends a long wait at once', async () => {
     const inner = collectingSink();
     let ended = 0;
-    const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: () => ended++ }, () => stream(timed(5)));
+    const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: () => ended++ }, () =>
+      stream(timed(5)),
+    );
     source.start(inner);
     while (source.loops < 3) await new Promise((r) => setImmediate(r));
     await source.stop();
@@ -441,7 +499,9 @@ describe('RecordingSource pacing', () => {
 
   it('an empty recording ends with an error instead of spinning', async () => {
     const errors: (Error | undefined)[] = [];
-    const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: (e) => errors.push(e) }, () => stream([]));
+    const source = new RecordingSource('mem', { pace: 'asap', loop: true, onEnd: (e) => errors.push(e) }, () =>
+      stream([]),
+    );
     source.start(collectingSink());
     await source.done;
     expect(errors.map((e) => e?.message)).toEqual(['mem holds no commands']);

@@ -22,7 +22,9 @@ describe('spiced render', () => {
   for (const name of ['xterm-type', 'image']) {
     it(`writes ${name}.spicerec.xz's final frame equal to its .png`, async () => {
       const out = join(dir, `${name}.png`);
-      const r = await run(process.execPath, [CLI, 'render', join(SHARED, `${name}.spicerec.xz`), '-o', out], { timeoutMs: 60_000 });
+      const r = await run(process.execPath, [CLI, 'render', join(SHARED, `${name}.spicerec.xz`), '-o', out], {
+        timeoutMs: 60_000,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(sameRgb(decodePng(readFileSync(out)), decodePng(readFileSync(join(SHARED, `${name}.png`))))).toBe(true);
     });
@@ -33,7 +35,25 @@ describe.skipIf(why !== '')(`spiced replay end to end in a network namespace${wh
   it('replays a recording: final frames match, TLS costs packets, cork saves them', async () => {
     const json = join(dir, 'replay.json');
     const svg = join(dir, 'replay.svg');
-    const args = [CLI, 'replay', join(SHARED, 'xterm-type.spicerec.xz'), '--mode', 'plain,tls', '--tls-coalesce', 'none,flush', '--cork', 'off,on', '--runs', '1', '--pace', 'lockstep', '--json', json, '--chart', svg];
+    const args = [
+      CLI,
+      'replay',
+      join(SHARED, 'xterm-type.spicerec.xz'),
+      '--mode',
+      'plain,tls',
+      '--tls-coalesce',
+      'none,flush',
+      '--cork',
+      'off,on',
+      '--runs',
+      '1',
+      '--pace',
+      'lockstep',
+      '--json',
+      json,
+      '--chart',
+      svg,
+    ];
     const r = await run(process.execPath, args, { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/xterm-type\.spicerec\.xz tls\/flush\/cork-on: \d+ packets \d+ bytes/);
@@ -46,9 +66,11 @@ describe.skipIf(why !== '')(`spiced replay end to end in a network namespace${wh
       // The kernel's data packets against the fewest the flushes could have taken: never fewer,
       // and with cork on within 2 % of them (the stream layer wastes no packets).
       expect(x.dataPackets).toBeGreaterThanOrEqual(x.idealPackets);
-      if (x.cork === 'on') expect(x.dataPackets, `${x.mode}/${x.coalesce}`).toBeLessThanOrEqual(Math.ceil(x.idealPackets * 1.02));
+      if (x.cork === 'on')
+        expect(x.dataPackets, `${x.mode}/${x.coalesce}`).toBeLessThanOrEqual(Math.ceil(x.idealPackets * 1.02));
     }
-    const pick = (mode: string, coalesce: string, cork: string): RunRecord => out.runs.find((x) => x.mode === mode && (mode === 'plain' || x.coalesce === coalesce) && x.cork === cork)!;
+    const pick = (mode: string, coalesce: string, cork: string): RunRecord =>
+      out.runs.find((x) => x.mode === mode && (mode === 'plain' || x.coalesce === coalesce) && x.cork === cork)!;
     // Lockstep pacing gives every mode the same flushes: TLS can only add to them.
     expect(pick('tls', 'flush', 'on').packets).toBeGreaterThanOrEqual(pick('plain', '', 'on').packets);
     expect(pick('tls', 'flush', 'on').wireBytes).toBeGreaterThan(pick('plain', '', 'on').wireBytes);
@@ -62,15 +84,43 @@ describe.skipIf(why !== '')(`spiced replay end to end in a network namespace${wh
     const tone = sineTone(440, 1000, { amplitude: 0.4 });
     const commands: { timeNs: bigint; command: SeamCommand }[] = [
       { timeNs: 0n, command: { kind: 'surfaceCreate', surfaceId: 0, width: 320, height: 200, primary: true } },
-      { timeNs: 0n, command: { kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 200, right: 320 }, color: 0x204060 } },
+      {
+        timeNs: 0n,
+        command: { kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 200, right: 320 }, color: 0x204060 },
+      },
       { timeNs: 0n, command: { kind: 'audioStart' } },
     ];
-    for (let i = 0; i < 100; i++) commands.push({ timeNs: BigInt(i * 10_000_000), command: { kind: 'audioFrame', pcm: tone.slice(i * FRAME_SAMPLES, (i + 1) * FRAME_SAMPLES) } });
+    for (let i = 0; i < 100; i++)
+      commands.push({
+        timeNs: BigInt(i * 10_000_000),
+        command: { kind: 'audioFrame', pcm: tone.slice(i * FRAME_SAMPLES, (i + 1) * FRAME_SAMPLES) },
+      });
     commands.push({ timeNs: 1_000_000_000n, command: { kind: 'audioStop' } });
-    commands.push({ timeNs: 1_000_000_000n, command: { kind: 'fill', surfaceId: 0, rect: { top: 10, left: 10, bottom: 50, right: 50 }, color: 0xff8000 } });
+    commands.push({
+      timeNs: 1_000_000_000n,
+      command: { kind: 'fill', surfaceId: 0, rect: { top: 10, left: 10, bottom: 50, right: 50 }, color: 0xff8000 },
+    });
     await writeRecording(file, { source: 'test: a fill and a second of tone' }, commands);
     const json = join(dir, 'sound.json');
-    const r = await run(process.execPath, [CLI, 'replay', file, '--mode', 'plain', '--runs', '1', '--pace', 'realtime', '--channels', 'display,cursor,playback', '--json', json], { timeoutMs: 60_000 });
+    const r = await run(
+      process.execPath,
+      [
+        CLI,
+        'replay',
+        file,
+        '--mode',
+        'plain',
+        '--runs',
+        '1',
+        '--pace',
+        'realtime',
+        '--channels',
+        'display,cursor,playback',
+        '--json',
+        json,
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/with-sound\.spicedrec plain\/cork-on \| playback \| \d+/);
     const out = JSON.parse(readFileSync(json, 'utf8')) as { runs: RunRecord[] };

@@ -30,7 +30,8 @@ describe('images that have been sent', () => {
       };
       for (let i = 0; i < 60; i++) {
         pushFrame(i);
-        if (i % 10 === 9) await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 5000, `frame ${i}`);
+        if (i % 10 === 9)
+          await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 5000, `frame ${i}`);
       }
       expect(await watch.alive()).toEqual([]);
     } finally {

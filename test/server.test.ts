@@ -23,7 +23,15 @@ function linkBytes(channelType = ChannelType.Main, connectionId = 0): Buffer {
 describe('spiced server over loopback', () => {
   const source = new PatternSource();
   const { logger, records } = memoryLogger('debug');
-  const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, linkTimeoutMs: 1500, client: { stallTimeoutMs: 60_000 }, display: { maxQueuedBytes: 2 << 20 } });
+  const server = new SpiceServer({
+    source,
+    port: 0,
+    password: PASSWORD,
+    log: logger,
+    linkTimeoutMs: 1500,
+    client: { stallTimeoutMs: 60_000 },
+    display: { maxQueuedBytes: 2 << 20 },
+  });
   let watcher: SpiceClient;
 
   beforeAll(async () => {
@@ -42,7 +50,11 @@ describe('spiced server over loopback', () => {
   async function watcherKeepsUp(): Promise<void> {
     source.step();
     const primary = server.desktop.primary!;
-    await watcher.waitFor(() => !!watcher.display.primary && sameRgb(watcher.display.primary, primary), 5000, 'the watcher to see the latest frame');
+    await watcher.waitFor(
+      () => !!watcher.display.primary && sameRgb(watcher.display.primary, primary),
+      5000,
+      'the watcher to see the latest frame',
+    );
   }
 
   it('sends a viewer the whole screen, then only what changes', async () => {
@@ -63,9 +75,21 @@ describe('spiced server over loopback', () => {
     const keysBefore = source.inputs.filter((e) => e.kind === 'key').length;
     watcher.tapKey(0x1e);
     second.tapKey(0x30);
-    await second.waitFor(() => source.inputs.filter((e) => e.kind === 'key').length >= keysBefore + 4, 5000, 'keys from both viewers');
-    await second.waitFor(() => sameRgb(second.display.primary!, server.desktop.primary!), 5000, 'second viewer in sync');
-    await watcher.waitFor(() => sameRgb(watcher.display.primary!, server.desktop.primary!), 5000, 'first viewer in sync');
+    await second.waitFor(
+      () => source.inputs.filter((e) => e.kind === 'key').length >= keysBefore + 4,
+      5000,
+      'keys from both viewers',
+    );
+    await second.waitFor(
+      () => sameRgb(second.display.primary!, server.desktop.primary!),
+      5000,
+      'second viewer in sync',
+    );
+    await watcher.waitFor(
+      () => sameRgb(watcher.display.primary!, server.desktop.primary!),
+      5000,
+      'first viewer in sync',
+    );
     expect(server.sessions.size).toBe(2);
     second.close();
   });
@@ -79,7 +103,13 @@ describe('spiced server over loopback', () => {
   it('refuses a wrong password with PERMISSION_DENIED', async () => {
     const bad = new SpiceClient({ port: server.port, password: 'nope' });
     await expect(bad.connect()).rejects.toMatchObject({ linkError: LinkErr.PermissionDenied, stage: 'result' });
-    expect(records.some((r) => /refused: main:0: wrong password \(SPICE_LINK_ERR_PERMISSION_DENIED\)/.test(r.message) && /127\.0\.0\.1:\d+/.test(r.message))).toBe(true);
+    expect(
+      records.some(
+        (r) =>
+          /refused: main:0: wrong password \(SPICE_LINK_ERR_PERMISSION_DENIED\)/.test(r.message) &&
+          /127\.0\.0\.1:\d+/.test(r.message),
+      ),
+    ).toBe(true);
   });
 
   it('answers random bytes with INVALID_MAGIC and closes', async () => {
@@ -115,7 +145,9 @@ describe('spiced server over loopback', () => {
   it('closes a truncated link message after the link timeout, logging peer and reason', async () => {
     const r = await exchange(server.port, linkBytes().subarray(0, 20), 4000);
     expect(r.closedByServer).toBe(true);
-    expect(records.some((x) => /link from 127\.0\.0\.1:\d+ refused: link stage timed out in state mess/.test(x.message))).toBe(true);
+    expect(
+      records.some((x) => /link from 127\.0\.0\.1:\d+ refused: link stage timed out in state mess/.test(x.message)),
+    ).toBe(true);
     await watcherKeepsUp();
   });
 
@@ -123,7 +155,13 @@ describe('spiced server over loopback', () => {
     const c = new SpiceClient({ port: server.port, password: PASSWORD });
     const sock = net.connect(server.port, '127.0.0.1');
     const { ClientChannel } = await import('../src/client/channel.js');
-    const ch = new ClientChannel(sock, { connectionId: 0x12345678, channelType: ChannelType.Display, channelId: 0, channelCaps: [], password: PASSWORD });
+    const ch = new ClientChannel(sock, {
+      connectionId: 0x12345678,
+      channelType: ChannelType.Display,
+      channelId: 0,
+      channelCaps: [],
+      password: PASSWORD,
+    });
     await expect(ch.linked).rejects.toMatchObject({ linkError: LinkErr.BadConnectionId });
     c.close();
   });
@@ -131,7 +169,13 @@ describe('spiced server over loopback', () => {
   it('refuses an unknown channel type (CHANNEL_NOT_AVAILABLE)', async () => {
     const sock = net.connect(server.port, '127.0.0.1');
     const { ClientChannel } = await import('../src/client/channel.js');
-    const ch = new ClientChannel(sock, { connectionId: watcher.init!.sessionId, channelType: 42, channelId: 0, channelCaps: [], password: PASSWORD });
+    const ch = new ClientChannel(sock, {
+      connectionId: watcher.init!.sessionId,
+      channelType: 42,
+      channelId: 0,
+      channelCaps: [],
+      password: PASSWORD,
+    });
     await expect(ch.linked).rejects.toBeInstanceOf(LinkRefusedError);
     await expect(ch.linked).rejects.toMatchObject({ linkError: LinkErr.ChannelNotAvailable });
   });
@@ -179,7 +223,9 @@ describe('spiced server over loopback', () => {
     display.socket.pause(); // stops reading: TCP fills, then the server's pipe grows
     for (let i = 0; i < 3000; i++) source.step();
     await new Promise((r) => setTimeout(r, 300));
-    const serverSide = [...server.display.clients].find((c) => c.stream.peer.endsWith(`:${(display.socket as net.Socket).localPort}`))!;
+    const serverSide = [...server.display.clients].find((c) =>
+      c.stream.peer.endsWith(`:${(display.socket as net.Socket).localPort}`),
+    )!;
     expect(serverSide).toBeInstanceOf(ChannelClient);
     expect(serverSide.damagedCommands).toBeGreaterThan(0); // the lag turned draws into damage
     expect(serverSide.pipe.weight).toBeLessThan(server.display.options.maxQueuedBytes + 64 * 1024);
@@ -196,7 +242,13 @@ describe('a viewer that stops reading', () => {
   it('is closed as stalled even while it keeps writing, and the other viewer carries on', async () => {
     const source = new PatternSource();
     const { logger, records } = memoryLogger('debug');
-    const server = new SpiceServer({ source, port: 0, password: PASSWORD, log: logger, client: { stallTimeoutMs: 1500 } });
+    const server = new SpiceServer({
+      source,
+      port: 0,
+      password: PASSWORD,
+      log: logger,
+      client: { stallTimeoutMs: 1500 },
+    });
     await server.start();
     const good = new SpiceClient({ port: server.port, password: PASSWORD });
     const stuck = new SpiceClient({ port: server.port, password: PASSWORD });
@@ -215,13 +267,18 @@ describe('a viewer that stops reading', () => {
         }
         const stalled = /closing display connection from 127\.0\.0\.1:\d+: client stalled/;
         const deadline = Date.now() + 8000;
-        while (!records.some((r) => stalled.test(r.message)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        while (!records.some((r) => stalled.test(r.message)) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
         expect(records.some((r) => stalled.test(r.message))).toBe(true);
       } finally {
         clearInterval(chatter);
       }
       source.step();
-      await good.waitFor(() => !!good.display.primary && sameRgb(good.display.primary, server.desktop.primary!), 5000, 'the other viewer to keep up');
+      await good.waitFor(
+        () => !!good.display.primary && sameRgb(good.display.primary, server.desktop.primary!),
+        5000,
+        'the other viewer to keep up',
+      );
     } finally {
       good.close();
       stuck.close();
@@ -249,9 +306,19 @@ describe('draws covered before they are sent', () => {
         sink.display({ kind: 'copy', surfaceId: 0, dest: whole, image: gradient(320, 240, i) });
         if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
       }
-      sink.display({ kind: 'copyBits', surfaceId: 0, src: { x: 0, y: 0 }, dest: { top: 100, left: 100, bottom: 140, right: 180 } });
+      sink.display({
+        kind: 'copyBits',
+        surfaceId: 0,
+        src: { x: 0, y: 0 },
+        dest: { top: 100, left: 100, bottom: 140, right: 180 },
+      });
       sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: 240, right: 320 }, color: 0x123456 }); // may not drop behind the copy-bits
-      sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 50, left: 50, bottom: 90, right: 90 }, image: gradient(40, 40, 7) });
+      sink.display({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 50, left: 50, bottom: 90, right: 90 },
+        image: gradient(40, 40, 7),
+      });
       await new Promise((r) => setTimeout(r, 100));
       const serverSide = [...server.display.clients][0]!;
       expect(serverSide.coveredDraws).toBeGreaterThan(300);
@@ -270,7 +337,14 @@ describe('a source that starts when the first viewer is ready', () => {
   it('draws straight into that viewer: one surface, one whole-screen image, no repeat', async () => {
     let started = 0;
     const inner = new PatternSource();
-    const deferred = new DeferredSource({ name: 'counted', start: (s) => { started++; inner.start(s); }, stop: () => undefined });
+    const deferred = new DeferredSource({
+      name: 'counted',
+      start: (s) => {
+        started++;
+        inner.start(s);
+      },
+      stop: () => undefined,
+    });
     const server = new SpiceServer({ source: deferred, port: 0, password: PASSWORD });
     server.display.onViewerReady = () => void deferred.trigger();
     await server.start();
@@ -279,7 +353,11 @@ describe('a source that starts when the first viewer is ready', () => {
     viewer.on('display', (k) => kinds.push(k));
     try {
       await viewer.connect();
-      await viewer.waitFor(() => !!viewer.display.primary && sameRgb(viewer.display.primary, server.desktop.primary!), 5000, 'the first frame');
+      await viewer.waitFor(
+        () => !!viewer.display.primary && sameRgb(viewer.display.primary, server.desktop.primary!),
+        5000,
+        'the first frame',
+      );
       await new Promise((r) => setTimeout(r, 50));
       expect(started).toBe(1);
       expect(kinds.filter((k) => k === 'surfaceCreate')).toHaveLength(1);

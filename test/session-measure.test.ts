@@ -37,9 +37,25 @@ describe('session soak figures', () => {
 
   it('judges RSS on every sample after the first minute', () => {
     const row = (minute: number, rssMb: number, rssMinMb: number, rssMaxMb: number): MinuteRow => ({
-      minute, rssMb, rssMinMb, rssMaxMb, heapMb: 10, cpuPct: 5, gcFull: 1, gcFullPeakPerS: 1, gcMs: 5,
-      desktopRate: 30, viewerRate: 29, keyDesktopMs: 10, keyViewerMs: 12, keySamples: 5, keysSent: 5,
-      serverBytesPerS: 1, viewerBytesPerS: 1, drags: 2, dragsMoved: 2,
+      minute,
+      rssMb,
+      rssMinMb,
+      rssMaxMb,
+      heapMb: 10,
+      cpuPct: 5,
+      gcFull: 1,
+      gcFullPeakPerS: 1,
+      gcMs: 5,
+      desktopRate: 30,
+      viewerRate: 29,
+      keyDesktopMs: 10,
+      keyViewerMs: 12,
+      keySamples: 5,
+      keysSent: 5,
+      serverBytesPerS: 1,
+      viewerBytesPerS: 1,
+      drags: 2,
+      dragsMoved: 2,
     });
     // Minute 1's own climb (50 -> 400 MB) does not count; later ones do.
     const flat = verdicts([row(1, 400, 50, 400), row(2, 420, 395, 430), row(3, 410, 405, 440)]);

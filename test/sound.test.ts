@@ -26,7 +26,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function toneServer(): Promise<SpiceServer> {
   const wav = join(dir, 'tone-440.wav');
   writeFileSync(wav, encodeWav(sineTone(440, 11_000, { amplitude: 0.5 }), { sampleRate: 48_000, channels: 2 }));
-  const server = new SpiceServer({ source: new WithAudio(new PatternSource(), new WavAudio(wav, true), 'tone'), port: 0 });
+  const server = new SpiceServer({
+    source: new WithAudio(new PatternSource(), new WavAudio(wav, true), 'tone'),
+    port: 0,
+  });
   await server.start();
   return server;
 }
@@ -72,7 +75,9 @@ describe('playback channel', () => {
     // server share this process and so the multimedia clock: a frame that restarted the time was
     // made, and so arrived, more than 100 ms after the time the previous frame's successor was
     // due. Judged on that clock, lateness that built up before the first frame arrived counts too.
-    const data = messages.filter((x): x is Arrival & { m: Extract<PlaybackServerMessage, { kind: 'data' }> } => x.m.kind === 'data');
+    const data = messages.filter(
+      (x): x is Arrival & { m: Extract<PlaybackServerMessage, { kind: 'data' }> } => x.m.kind === 'data',
+    );
     expect(data.length).toBeGreaterThan(150); // about 100 packets a second, less what a stall restarts
     const jumps: number[] = [];
     for (let i = 1; i < data.length; i++) {
@@ -106,18 +111,25 @@ describe('playback channel', () => {
     expect(Math.abs(dominantFrequency(pcm, { sampleRate: 48000, channels: 2 }) - 440)).toBeLessThan(5);
   });
 
-  it.skipIf(!hasSpiceGlib())(`spice-gtk's PlaybackChannel gets START 48000 Hz stereo and a steady flow of data${hasSpiceGlib() ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`, async () => {
-    const probe = join(__dirname, 'helpers', 'playback-probe.py');
-    const r = await run(SYSTEM_PYTHON, [probe, '127.0.0.1', String(server.port), '3'], { timeoutMs: 20_000 });
-    const st = JSON.parse(r.stdout) as { start: { channels: number; rate: number } | null; data_packets: number; max_gap_s: number };
-    expect(st.start, r.stderr).toMatchObject({ channels: 2, rate: 48000 });
-    expect(st.data_packets).toBeGreaterThan(150);
-    expect(st.max_gap_s).toBeLessThan(0.3);
-  });
+  it.skipIf(!hasSpiceGlib())(
+    `spice-gtk's PlaybackChannel gets START 48000 Hz stereo and a steady flow of data${hasSpiceGlib() ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`,
+    async () => {
+      const probe = join(__dirname, 'helpers', 'playback-probe.py');
+      const r = await run(SYSTEM_PYTHON, [probe, '127.0.0.1', String(server.port), '3'], { timeoutMs: 20_000 });
+      const st = JSON.parse(r.stdout) as {
+        start: { channels: number; rate: number } | null;
+        data_packets: number;
+        max_gap_s: number;
+      };
+      expect(st.start, r.stderr).toMatchObject({ channels: 2, rate: 48000 });
+      expect(st.data_packets).toBeGreaterThan(150);
+      expect(st.max_gap_s).toBeLessThan(0.3);
+    },
+  );
 });
 
 describe('record channel (--mic-out)', () => {
-  it('writes what a viewer\'s microphone sends (Opus) to a WAV file', async () => {
+  it("writes what a viewer's microphone sends (Opus) to a WAV file", async () => {
     const out = join(dir, 'mic.wav');
     const writer = await WavWriter.open(out, { sampleRate: 48000, channels: 2 });
     const server = new SpiceServer({ source: new PatternSource(), port: 0, micOut: writer });
@@ -126,7 +138,13 @@ describe('record channel (--mic-out)', () => {
     await main.connect();
     expect(main.channelList.map((c) => c.type)).toContain(ChannelType.Record);
     const sock = net.connect(server.port, '127.0.0.1');
-    const rec = new ClientChannel(sock, { connectionId: main.init!.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [2], password: '' });
+    const rec = new ClientChannel(sock, {
+      connectionId: main.init!.sessionId,
+      channelType: ChannelType.Record,
+      channelId: 0,
+      channelCaps: [2],
+      password: '',
+    });
     const starts: number[] = [];
     rec.on('message', (t) => starts.push(t));
     await rec.linked;
@@ -136,7 +154,13 @@ describe('record channel (--mic-out)', () => {
     const tone = sineTone(1000, 2000, { amplitude: 0.5 });
     const enc = new OpusEncoder();
     for (let i = 0; i + FRAME_SAMPLES <= tone.length; i += FRAME_SAMPLES) {
-      rec.send(encodeRecordClientMessage({ kind: 'data', time: i / 96, data: enc.encode(tone.subarray(i, i + FRAME_SAMPLES)) }));
+      rec.send(
+        encodeRecordClientMessage({
+          kind: 'data',
+          time: i / 96,
+          data: enc.encode(tone.subarray(i, i + FRAME_SAMPLES)),
+        }),
+      );
     }
     enc.close();
     await sleep(300);
@@ -159,14 +183,26 @@ describe('record channel bounds', () => {
     await server.start();
     const main = new SpiceClient({ port: server.port, channels: [] });
     await main.connect();
-    const rec = new ClientChannel(net.connect(server.port, '127.0.0.1'), { connectionId: main.init!.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [], password: '' });
+    const rec = new ClientChannel(net.connect(server.port, '127.0.0.1'), {
+      connectionId: main.init!.sessionId,
+      channelType: ChannelType.Record,
+      channelId: 0,
+      channelCaps: [],
+      password: '',
+    });
     await rec.linked;
     const stall = stallFileIo(dir); // the disk stops taking bytes
     try {
       rec.send(encodeRecordClientMessage({ kind: 'mode', time: 0, mode: AudioDataMode.Raw, data: Buffer.alloc(0) }));
       // 6 MiB of raw PCM in 48 messages (a microphone sends 192 KB a second).
-      for (let i = 0; i < 48; i++) rec.send(encodeRecordClientMessage({ kind: 'data', time: i, data: Buffer.alloc(128 << 10, i) }));
-      const refused = (): boolean => records.some((r) => /closing record connection from 127\.0\.0\.1:\d+: microphone data comes faster than the file takes it/.test(r.message));
+      for (let i = 0; i < 48; i++)
+        rec.send(encodeRecordClientMessage({ kind: 'data', time: i, data: Buffer.alloc(128 << 10, i) }));
+      const refused = (): boolean =>
+        records.some((r) =>
+          /closing record connection from 127\.0\.0\.1:\d+: microphone data comes faster than the file takes it/.test(
+            r.message,
+          ),
+        );
       for (let t = 0; t < 100 && !refused(); t++) await sleep(50);
       expect(refused()).toBe(true);
       expect(writer.pendingBytes).toBeLessThanOrEqual((4 << 20) + (128 << 10));
@@ -185,7 +221,10 @@ describe('record channel bounds', () => {
 describe('spiced serve --pulse', () => {
   it('says clearly when parec is not installed', async () => {
     const empty = tempDir('spiced-nopath-');
-    const r = await run(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0', '--pulse'], { env: { PATH: empty }, timeoutMs: 20_000 });
+    const r = await run(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0', '--pulse'], {
+      env: { PATH: empty },
+      timeoutMs: 20_000,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--pulse needs parec, which is not installed (apt-get install pulseaudio-utils)');
   });

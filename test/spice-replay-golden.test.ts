@@ -43,7 +43,10 @@ const GOLDEN: Record<string, Golden> = {
 };
 
 /** The synthetic kitchen-sink recording below, through the importer with its stats. */
-const KITCHEN_SINK: StreamDigest = { commands: 30, sha256: 'd96638cf0f8517dd6bb333ea15ef711cae897429236113d1d8dff2950271fcc1' };
+const KITCHEN_SINK: StreamDigest = {
+  commands: 30,
+  sha256: 'd96638cf0f8517dd6bb333ea15ef711cae897429236113d1d8dff2950271fcc1',
+};
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const DIRS = [join(HERE, '..', 'recordings')];
@@ -67,23 +70,29 @@ async function importerDigest(input: string | AsyncIterable<Buffer>): Promise<St
 describe('spice-replay importer output is unchanged (golden digests)', () => {
   for (const [name, want] of Object.entries(GOLDEN)) {
     const path = locate(name);
-    it.skipIf(!path || !HAS_XZ)(`${name}: same commands, pixels, timestamps and stats${!path ? ` (skipped: recordings/${name} missing)` : !HAS_XZ ? ' (skipped: xz not installed; apt-get install xz-utils)' : ''}`, async () => {
-      expect(await importerDigest(path!)).toEqual(want.importer);
-      expect(await streamDigest(readRecording(path!))).toEqual(want.readRecording);
-    });
+    it.skipIf(!path || !HAS_XZ)(
+      `${name}: same commands, pixels, timestamps and stats${!path ? ` (skipped: recordings/${name} missing)` : !HAS_XZ ? ' (skipped: xz not installed; apt-get install xz-utils)' : ''}`,
+      async () => {
+        expect(await importerDigest(path!)).toEqual(want.importer);
+        expect(await streamDigest(readRecording(path!))).toEqual(want.readRecording);
+      },
+    );
   }
 
-  it.skipIf(!HAS_XZ)(`the same through a plain file and through uneven chunks${HAS_XZ ? '' : ' (skipped: xz not installed; apt-get install xz-utils)'}`, async () => {
-    const found = locate('xterm-type.spicerec.xz');
-    expect(found, 'recordings/xterm-type.spicerec.xz').toBeDefined();
-    const path = found!;
-    const plain = join(tmp, 'xterm-type.spicerec');
-    writeFileSync(plain, spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout);
-    expect(await importerDigest(plain)).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);
-    expect(await streamDigest(readRecording(plain))).toEqual(GOLDEN['xterm-type.spicerec.xz']!.readRecording);
-    const bytes = spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout;
-    expect(await importerDigest(chunksOf(bytes, 65_521))).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);
-  });
+  it.skipIf(!HAS_XZ)(
+    `the same through a plain file and through uneven chunks${HAS_XZ ? '' : ' (skipped: xz not installed; apt-get install xz-utils)'}`,
+    async () => {
+      const found = locate('xterm-type.spicerec.xz');
+      expect(found, 'recordings/xterm-type.spicerec.xz').toBeDefined();
+      const path = found!;
+      const plain = join(tmp, 'xterm-type.spicerec');
+      writeFileSync(plain, spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout);
+      expect(await importerDigest(plain)).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);
+      expect(await streamDigest(readRecording(plain))).toEqual(GOLDEN['xterm-type.spicerec.xz']!.readRecording);
+      const bytes = spawnSync('xz', ['-dc', path], { maxBuffer: 1 << 28 }).stdout;
+      expect(await importerDigest(chunksOf(bytes, 65_521))).toEqual(GOLDEN['xterm-type.spicerec.xz']!.importer);
+    },
+  );
 
   it('a synthetic recording with every kind of event', async () => {
     const bytes = kitchenSink();

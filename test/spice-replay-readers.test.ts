@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../src/sources/recording/spice-replay/decode-event.js';
 import { EventScanner } from '../src/sources/recording/spice-replay/event-stream.js';
 import { ItemCursor } from '../src/sources/recording/spice-replay/field-cursor.js';
-import { CursorCmdType, QxlCmd, WorkerMessage, type ReplayEvent } from '../src/sources/recording/spice-replay/qxl-types.js';
+import {
+  CursorCmdType,
+  QxlCmd,
+  WorkerMessage,
+  type ReplayEvent,
+} from '../src/sources/recording/spice-replay/qxl-types.js';
 import { RecordingWriter } from '../src/sources/recording/spice-replay/record-writer.js';
 import { ReplayEvents } from '../src/sources/recording/spice-replay/replay-events.js';
 import { kitchenSink } from './helpers/kitchen-sink.js';
@@ -49,7 +54,8 @@ function importedEvents(buf: Buffer): { events: ReplayEvent[]; error?: string } 
 function normalize(v: unknown): unknown {
   if (Buffer.isBuffer(v)) return `buffer ${v.length} ${createHash('sha256').update(v).digest('hex')}`;
   if (Array.isArray(v)) return v.map(normalize);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
   return v;
 }
 
@@ -74,11 +80,30 @@ describe('spice-replay readers: fast and careful agree', () => {
   it('on numbers longer than a double holds (timestamps after 11.6 days, u64 ids)', () => {
     const rec = new RecordingWriter();
     // A clock well past 15 digits (weeks of uptime) and a cursor with the largest u64 unique.
-    rec.event(1, WorkerMessage.CREATE_PRIMARY_SURFACE, 9_223_372_036_854_775_000n).line('4 2 -16 32').line('0 1 0 0').blob('data', Buffer.alloc(0));
-    rec.event(0, QxlCmd.CURSOR).line('cursor_cmd').line(`type ${CursorCmdType.SET}`).line('point16 1 2').line('u.set.visible 1');
+    rec
+      .event(1, WorkerMessage.CREATE_PRIMARY_SURFACE, 9_223_372_036_854_775_000n)
+      .line('4 2 -16 32')
+      .line('0 1 0 0')
+      .blob('data', Buffer.alloc(0));
+    rec
+      .event(0, QxlCmd.CURSOR)
+      .line('cursor_cmd')
+      .line(`type ${CursorCmdType.SET}`)
+      .line('point16 1 2')
+      .line('u.set.visible 1');
     rec.line('header.unique 18446744073709551615').line('header.type 0').line('header.width 1').line('header.height 1');
-    rec.line('header.hot_spot_x 0').line('header.hot_spot_y 0').line('data_size 8').line('data_chunks 0 8').blob('cursor', Buffer.alloc(8, 0xff));
-    rec.event(0, QxlCmd.UPDATE).line('update').line('rect area 0 0 2 4').line('update_id 12345678901234567890').line('surface_id 0');
+    rec
+      .line('header.hot_spot_x 0')
+      .line('header.hot_spot_y 0')
+      .line('data_size 8')
+      .line('data_chunks 0 8')
+      .blob('cursor', Buffer.alloc(8, 0xff));
+    rec
+      .event(0, QxlCmd.UPDATE)
+      .line('update')
+      .line('rect area 0 0 2 4')
+      .line('update_id 12345678901234567890')
+      .line('surface_id 0');
     const buf = rec.toBuffer();
     expectSame(buf);
     const events = importedEvents(buf).events;

@@ -116,7 +116,8 @@ class Model {
   }
 
   checkAll(): void {
-    for (const id of IDS) expect(Buffer.compare(this.shadows.get(id)!.surface.data, this.eager.get(id)!.data), `surface ${id}`).toBe(0);
+    for (const id of IDS)
+      expect(Buffer.compare(this.shadows.get(id)!.surface.data, this.eager.get(id)!.data), `surface ${id}`).toBe(0);
   }
 }
 

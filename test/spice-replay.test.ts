@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { CursorCommand, DisplayCommand } from '../src/seam/index.js';
 import { countRgbDifferences, pixelAt, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
-import { CommandPlayer, renderFinalFrame, SpiceReplayImporter, type ImportStats } from '../src/sources/recording/spice-replay/index.js';
+import {
+  CommandPlayer,
+  renderFinalFrame,
+  SpiceReplayImporter,
+  type ImportStats,
+} from '../src/sources/recording/spice-replay/index.js';
 import { DrawType, QxlCmd, WorkerMessage } from '../src/sources/recording/spice-replay/qxl-types.js';
 import { RecordingWriter } from '../src/sources/recording/spice-replay/record-writer.js';
 import { decodePng } from '../src/display/png.js';
@@ -71,8 +76,12 @@ describe('spice-replay importer: synthetic recordings', () => {
   it('creates the primary surface and emits FILL as exact fills', async () => {
     const rec = prelude().fill(rect(2, 3, 10, 8), 0x123456);
     const { commands, stats, frame } = await importRecording(rec);
-    expect(display(commands, 'surfaceCreate')).toEqual([{ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true }]);
-    expect(display(commands, 'fill')).toEqual([{ kind: 'fill', surfaceId: 0, rect: rect(2, 3, 10, 8), color: 0x123456 }]);
+    expect(display(commands, 'surfaceCreate')).toEqual([
+      { kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true },
+    ]);
+    expect(display(commands, 'fill')).toEqual([
+      { kind: 'fill', surfaceId: 0, rect: rect(2, 3, 10, 8), color: 0x123456 },
+    ]);
     expect(stats.exact.fill).toBe(1);
     expect(stats.rendered).toEqual({});
     expect(pixelAt(frame, 2, 3) & 0xffffff).toBe(0x123456);
@@ -82,7 +91,11 @@ describe('spice-replay importer: synthetic recordings', () => {
 
   it('emits COPY of a bottom-up 32-bit bitmap as a copy with a top-down image', async () => {
     const data = pixels32(4, 3, (x, row) => 0x010000 * row + x); // memory row 0 is the bottom row
-    const rec = prelude().copy(rect(5, 2, 9, 5), { bitmap: { format: 8, width: 4, height: 3, stride: 16, data, chunks: 2 } }, rect(0, 0, 4, 3));
+    const rec = prelude().copy(
+      rect(5, 2, 9, 5),
+      { bitmap: { format: 8, width: 4, height: 3, stride: 16, data, chunks: 2 } },
+      rect(0, 0, 4, 3),
+    );
     const { commands, stats, frame } = await importRecording(rec);
     const copies = display(commands, 'copy');
     expect(copies).toHaveLength(1);
@@ -98,10 +111,46 @@ describe('spice-replay importer: synthetic recordings', () => {
     const pal8 = Buffer.from([2, 0, 1, 0]); // 3 px + pad
     const bits1 = Buffer.from([0b10100000]); // BE: pixels 0 and 2 set
     const rec = prelude()
-      .copy(rect(0, 0, 2, 1), { bitmap: { format: 7, width: 2, height: 1, stride: 8, data: rgb24, topDown: true } }, rect(0, 0, 2, 1))
-      .copy(rect(0, 1, 1, 2), { bitmap: { format: 6, width: 1, height: 1, stride: 2, data: rgb16, topDown: true } }, rect(0, 0, 1, 1))
-      .copy(rect(0, 2, 3, 3), { bitmap: { format: 5, width: 3, height: 1, stride: 4, data: pal8, topDown: true, palette: [0xff0000, 0x00ff00, 0x0000ff] } }, rect(0, 0, 3, 1))
-      .copy(rect(0, 3, 3, 4), { bitmap: { format: 2, width: 3, height: 1, stride: 1, data: bits1, topDown: true, palette: [0x000000, 0xffffff] } }, rect(0, 0, 3, 1));
+      .copy(
+        rect(0, 0, 2, 1),
+        { bitmap: { format: 7, width: 2, height: 1, stride: 8, data: rgb24, topDown: true } },
+        rect(0, 0, 2, 1),
+      )
+      .copy(
+        rect(0, 1, 1, 2),
+        { bitmap: { format: 6, width: 1, height: 1, stride: 2, data: rgb16, topDown: true } },
+        rect(0, 0, 1, 1),
+      )
+      .copy(
+        rect(0, 2, 3, 3),
+        {
+          bitmap: {
+            format: 5,
+            width: 3,
+            height: 1,
+            stride: 4,
+            data: pal8,
+            topDown: true,
+            palette: [0xff0000, 0x00ff00, 0x0000ff],
+          },
+        },
+        rect(0, 0, 3, 1),
+      )
+      .copy(
+        rect(0, 3, 3, 4),
+        {
+          bitmap: {
+            format: 2,
+            width: 3,
+            height: 1,
+            stride: 1,
+            data: bits1,
+            topDown: true,
+            palette: [0x000000, 0xffffff],
+          },
+        },
+        rect(0, 0, 3, 1),
+      );
     const { frame } = await importRecording(rec);
     expect([pixelAt(frame, 0, 0), pixelAt(frame, 1, 0)].map((p) => p & 0xffffff)).toEqual([0x332211, 0x665544]);
     expect(pixelAt(frame, 0, 1) & 0xffffff).toBe(0xff00ff);
@@ -116,8 +165,16 @@ describe('spice-replay importer: synthetic recordings', () => {
       .copy(rect(4, 4, 8, 8), { surfaceId: 1023 }, rect(2, 2, 6, 6))
       .destroySurface(1023);
     const { commands, stats, frame } = await importRecording(rec);
-    expect(display(commands, 'blitSurface')).toEqual([{ kind: 'blitSurface', surfaceId: 0, dest: rect(4, 4, 8, 8), srcSurfaceId: 1023, src: { x: 2, y: 2 } }]);
-    expect(display(commands, 'surfaceCreate')[1]).toEqual({ kind: 'surfaceCreate', surfaceId: 1023, width: 8, height: 8, primary: false });
+    expect(display(commands, 'blitSurface')).toEqual([
+      { kind: 'blitSurface', surfaceId: 0, dest: rect(4, 4, 8, 8), srcSurfaceId: 1023, src: { x: 2, y: 2 } },
+    ]);
+    expect(display(commands, 'surfaceCreate')[1]).toEqual({
+      kind: 'surfaceCreate',
+      surfaceId: 1023,
+      width: 8,
+      height: 8,
+      primary: false,
+    });
     expect(display(commands, 'surfaceDestroy')).toEqual([{ kind: 'surfaceDestroy', surfaceId: 1023 }]);
     expect(stats.exact.blitSurface).toBe(1);
     expect(pixelAt(frame, 4, 4) & 0xffffff).toBe(0x00aa00);
@@ -140,7 +197,10 @@ describe('spice-replay importer: synthetic recordings', () => {
       }
     }
     // The rects do not overlap: together they cover each painted pixel exactly once.
-    const area = fills.reduce((n, c) => (c.kind === 'fill' ? n + (c.rect.right - c.rect.left) * (c.rect.bottom - c.rect.top) : n), 0);
+    const area = fills.reduce(
+      (n, c) => (c.kind === 'fill' ? n + (c.rect.right - c.rect.left) * (c.rect.bottom - c.rect.top) : n),
+      0,
+    );
     expect(area).toBe(painted);
   });
 
@@ -162,7 +222,9 @@ describe('spice-replay importer: synthetic recordings', () => {
 
   it('renders a FILL with an XOR rop and sends the changed pixels as a copy', async () => {
     const OP_XOR = 1 << 6;
-    const rec = prelude().fill(rect(0, 0, 8, 8), 0x0000ff).fill(rect(4, 4, 12, 10), 0x00ff0f, { ropd: OP_XOR });
+    const rec = prelude()
+      .fill(rect(0, 0, 8, 8), 0x0000ff)
+      .fill(rect(4, 4, 12, 10), 0x00ff0f, { ropd: OP_XOR });
     const { commands, stats, frame } = await importRecording(rec);
     expect(stats.rendered.fill).toBe(1);
     const last = commands[commands.length - 1]!;
@@ -179,7 +241,14 @@ describe('spice-replay importer: synthetic recordings', () => {
         bbox: rect(2, 2, 6, 6),
         type: DrawType.ROP3,
         // 0xE2 (DSPDxax): where S is 1 take P, else D -> the brush colour stencilled by the source.
-        op: (w) => w.image({ bitmap: { format: 8, width: 4, height: 4, stride: 16, data: src, topDown: true } }).rect('src_area', rect(0, 0, 4, 4)).solidBrush(0xabcdef).line('rop3 226').line('scale_mode 1').noMask(),
+        op: (w) =>
+          w
+            .image({ bitmap: { format: 8, width: 4, height: 4, stride: 16, data: src, topDown: true } })
+            .rect('src_area', rect(0, 0, 4, 4))
+            .solidBrush(0xabcdef)
+            .line('rop3 226')
+            .line('scale_mode 1')
+            .noMask(),
       });
     const { stats, frame } = await importRecording(rec);
     expect(stats.rendered.rop3).toBe(1);
@@ -190,7 +259,11 @@ describe('spice-replay importer: synthetic recordings', () => {
   it('renders a masked FILL only where the 1-bit mask is set', async () => {
     const mask = Buffer.from([0b10000000, 0, 0b01000000, 0]); // 1BIT_BE 2 rows, stride 2, top-down
     const rec = prelude().fill(rect(0, 0, 4, 2), 0xffffff, {
-      mask: (w) => w.line('flags 0').line('point 0 0').image({ bitmap: { format: 2, width: 4, height: 2, stride: 2, data: mask, topDown: true } }),
+      mask: (w) =>
+        w
+          .line('flags 0')
+          .line('point 0 0')
+          .image({ bitmap: { format: 2, width: 4, height: 2, stride: 2, data: mask, topDown: true } }),
     });
     const { stats, frame } = await importRecording(rec);
     expect(stats.rendered.fill).toBe(1);
@@ -208,41 +281,70 @@ describe('spice-replay importer: synthetic recordings', () => {
     glyph[20] = 0b10100000; // bottom row: pixels 0 and 2
     glyph[21] = 0b01000000; // top row: pixel 1
     const rec = prelude()
-      .copy(rect(0, 0, 4, 4), { bitmap: { format: 8, width: 2, height: 2, stride: 8, data: quad, topDown: true } }, rect(0, 0, 2, 2))
+      .copy(
+        rect(0, 0, 4, 4),
+        { bitmap: { format: 8, width: 2, height: 2, stride: 8, data: quad, topDown: true } },
+        rect(0, 0, 2, 2),
+      )
       .draw({ bbox: rect(4, 0, 6, 1), type: DrawType.WHITENESS, op: (w) => w.noMask() })
       .draw({ bbox: rect(4, 0, 5, 1), type: DrawType.INVERS, op: (w) => w.noMask() })
       .fill(rect(6, 0, 8, 1), 0x0000ff)
       .draw({
         bbox: rect(6, 0, 8, 1),
         type: DrawType.TRANSPARENT,
-        op: (w) => w.image({ bitmap: { format: 8, width: 2, height: 1, stride: 8, data: keyed, topDown: true } }).rect('src_area', rect(0, 0, 2, 1)).line(`src_color ${0xff00ff}`).line(`true_color ${0xff00ff}`),
+        op: (w) =>
+          w
+            .image({ bitmap: { format: 8, width: 2, height: 1, stride: 8, data: keyed, topDown: true } })
+            .rect('src_area', rect(0, 0, 2, 1))
+            .line(`src_color ${0xff00ff}`)
+            .line(`true_color ${0xff00ff}`),
       })
       .fill(rect(8, 0, 9, 1), 0xffffff)
       .draw({
         bbox: rect(8, 0, 9, 1),
         type: DrawType.ALPHA_BLEND,
-        op: (w) => w.line('alpha_flags 0').line('alpha 128').image({ bitmap: { format: 8, width: 1, height: 1, stride: 4, data: pixels32(1, 1, () => 0), topDown: true } }).rect('src_area', rect(0, 0, 1, 1)),
+        op: (w) =>
+          w
+            .line('alpha_flags 0')
+            .line('alpha 128')
+            .image({
+              bitmap: { format: 8, width: 1, height: 1, stride: 4, data: pixels32(1, 1, () => 0), topDown: true },
+            })
+            .rect('src_area', rect(0, 0, 1, 1)),
       })
       .draw({
         bbox: rect(0, 6, 6, 10),
         type: DrawType.TEXT,
         op: (w) => {
           w.line(`data_size ${glyph.length}`).line('length 1').line('flags 1').chunks('string', glyph, 1);
-          w.rect('back_area', rect(0, 6, 6, 10)).solidBrush(0x00ff00).solidBrush(0x000080).line('fore_mode 8').line('back_mode 8');
+          w.rect('back_area', rect(0, 6, 6, 10))
+            .solidBrush(0x00ff00)
+            .solidBrush(0x000080)
+            .line('fore_mode 8')
+            .line('back_mode 8');
         },
       });
-    rec.copy(rect(0, 4, 4, 6), { bitmap: { format: 8, width: 2, height: 2, stride: 8, data: quad, topDown: true } }, rect(0, 0, 2, 2), { scaleMode: 1 });
+    rec.copy(
+      rect(0, 4, 4, 6),
+      { bitmap: { format: 8, width: 2, height: 2, stride: 8, data: quad, topDown: true } },
+      rect(0, 0, 2, 2),
+      { scaleMode: 1 },
+    );
     const { stats, frame } = await importRecording(rec);
     const at = (x: number, y: number): number => pixelAt(frame, x, y) & 0xffffff;
     // 2x nearest upscaling: every source pixel becomes a 2x2 block (rows 0..3).
-    expect([at(0, 0), at(1, 1), at(2, 0), at(0, 2), at(3, 3)]).toEqual([0x110000, 0x110000, 0x220000, 0x330000, 0x440000]);
+    expect([at(0, 0), at(1, 1), at(2, 0), at(0, 2), at(3, 3)]).toEqual([
+      0x110000, 0x110000, 0x220000, 0x330000, 0x440000,
+    ]);
     // The second copy maps 2x2 source pixels onto 4x2: only the columns are doubled.
     expect([at(0, 4), at(1, 4), at(2, 5)]).toEqual([0x110000, 0x110000, 0x440000]);
     expect([at(4, 0), at(5, 0)]).toEqual([0x000000, 0xffffff]);
     expect([at(6, 0), at(7, 0)]).toEqual([0x0000ff, 0x00ff00]);
     expect(at(8, 0)).toBe(0x7f7f7f); // black at alpha 128 over white
     // Glyph box x 1..3, y 8..9: top row has pixel 1, bottom row pixels 0 and 2; the rest is back brush.
-    expect([at(0, 6), at(1, 8), at(2, 8), at(3, 8), at(1, 9), at(2, 9), at(3, 9)]).toEqual([0x000080, 0x000080, 0x00ff00, 0x000080, 0x00ff00, 0x000080, 0x00ff00]);
+    expect([at(0, 6), at(1, 8), at(2, 8), at(3, 8), at(1, 9), at(2, 9), at(3, 9)]).toEqual([
+      0x000080, 0x000080, 0x00ff00, 0x000080, 0x00ff00, 0x000080, 0x00ff00,
+    ]);
     expect(stats.rendered).toMatchObject({ copy: 2, whiteness: 1, invers: 1, transparent: 1, alphaBlend: 1, text: 1 });
   });
 
@@ -250,7 +352,12 @@ describe('spice-replay importer: synthetic recordings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spiced-rec-'));
     try {
       const file = join(dir, 'fill.spicerec');
-      writeFileSync(file, prelude().fill(rect(1, 1, 3, 3), 0x00ff00).toBuffer());
+      writeFileSync(
+        file,
+        prelude()
+          .fill(rect(1, 1, 3, 3), 0x00ff00)
+          .toBuffer(),
+      );
       const frame = await renderFinalFrame(file);
       expect(pixelAt(frame, 2, 2) & 0xffffff).toBe(0x00ff00);
       expect(pixelAt(frame, 3, 3) & 0xffffff).toBe(0);
@@ -270,7 +377,14 @@ describe('spice-replay importer: synthetic recordings', () => {
     const rec = prelude().cursorSet({ x: 5, y: 6 }, true, shape).cursorMove({ x: 7, y: 8 }).cursorHide();
     const { commands, stats } = await importRecording(rec);
     const cursor = commands.filter((c) => c.kind.startsWith('cursor'));
-    expect(cursor.map((c) => c.kind)).toEqual(['cursorHide', 'cursorSet', 'cursorMove', 'cursorShow', 'cursorMove', 'cursorHide']);
+    expect(cursor.map((c) => c.kind)).toEqual([
+      'cursorHide',
+      'cursorSet',
+      'cursorMove',
+      'cursorShow',
+      'cursorMove',
+      'cursorHide',
+    ]);
     const set = cursor[1]!;
     if (set.kind !== 'cursorSet') throw new Error('expected cursorSet');
     expect(set.shape).toMatchObject({ hotX: 1, hotY: 0 });
@@ -282,8 +396,15 @@ describe('spice-replay importer: synthetic recordings', () => {
   });
 
   it('reads zlib blobs and reports timestamps relative to the first event', async () => {
-    const rec = new RecordingWriter().event(1, WorkerMessage.CREATE_PRIMARY_SURFACE).line(`${W} ${H} ${-4 * W} 32`).line('0 1 1 0');
-    rec.blob('data', pixels32(W, H, () => 0x445566), true);
+    const rec = new RecordingWriter()
+      .event(1, WorkerMessage.CREATE_PRIMARY_SURFACE)
+      .line(`${W} ${H} ${-4 * W} 32`)
+      .line('0 1 1 0');
+    rec.blob(
+      'data',
+      pixels32(W, H, () => 0x445566),
+      true,
+    );
     const importer = new SpiceReplayImporter(chunked(rec.toBuffer()));
     const out = [];
     for await (const e of importer.events()) out.push(e);

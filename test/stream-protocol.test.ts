@@ -120,7 +120,10 @@ describe('stream messages (display channel)', () => {
   });
 
   it('reads MJPEG support from the caps: listed with MULTI_CODEC, implied without', () => {
-    const caps = (...c: number[]) => (cap: number) => c.includes(cap);
+    const caps =
+      (...c: number[]) =>
+      (cap: number) =>
+        c.includes(cap);
     // spice-html5 announces these four.
     const html5 = caps(DisplayCap.SizedStream, DisplayCap.StreamReport, DisplayCap.MultiCodec, DisplayCap.CodecMjpeg);
     expect(streamAbility(html5)).toEqual({ mjpeg: true, sized: true, reports: true });

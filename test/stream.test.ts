@@ -26,7 +26,10 @@ class FakeConduit implements Conduit {
   private closeCbs: ((err?: Error) => void)[] = [];
   private idleCbs: (() => void)[] = [];
 
-  constructor(tlsLike: boolean, private readonly kernelCork = true) {
+  constructor(
+    tlsLike: boolean,
+    private readonly kernelCork = true,
+  ) {
     this.kind = tlsLike ? 'tls' : 'tcp';
     this.keepsUnitBoundaries = tlsLike;
   }
@@ -100,7 +103,8 @@ function make(coalesce: CoalescePolicy, cork: CorkPolicy, tlsLike = true, kernel
   return { conduit, stream: new SpiceStream(conduit, { coalesce, cork }) };
 }
 
-const submits = (c: FakeConduit) => c.events.filter((e): e is Extract<Event, { op: 'submit' }> => e.op === 'submit').map((e) => e.sizes);
+const submits = (c: FakeConduit) =>
+  c.events.filter((e): e is Extract<Event, { op: 'submit' }> => e.op === 'submit').map((e) => e.sizes);
 
 describe('TLS coalescing policies', () => {
   it('none: every iovec is its own unit (SSL_write), submitted one at a time', async () => {
@@ -147,7 +151,10 @@ describe('TLS coalescing policies', () => {
     expect(stream.congested).toBe(true);
     stream.flush();
     await settle();
-    expect(submits(conduit)).toEqual([[6, 20, 600_000], [6, 20, 600_000]]);
+    expect(submits(conduit)).toEqual([
+      [6, 20, 600_000],
+      [6, 20, 600_000],
+    ]);
     expect(stream.buffered).toBe(0);
   });
 
@@ -164,7 +171,10 @@ describe('TLS coalescing policies', () => {
     stream.writeMessage(message(20, 100));
     stream.writeMessage(message(20, 0));
     await settle();
-    expect(submits(conduit)).toEqual([[6, 20, 100], [6, 20]]);
+    expect(submits(conduit)).toEqual([
+      [6, 20, 100],
+      [6, 20],
+    ]);
     expect(conduit.events.some((e) => e.op === 'cork')).toBe(false);
   });
 });

@@ -14,14 +14,31 @@ function noise(w: number, h: number, seed: number, stride = w * 4): PixelImage {
 }
 
 /** The obvious pixel-by-pixel copy the fast paths must agree with. */
-function referenceCopy(src: PixelImage, sx: number, sy: number, dst: PixelImage, dx: number, dy: number, w: number, h: number): void {
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) dst.data.writeUInt32LE(pixelAt(src, sx + x, sy + y), (dy + y) * dst.stride + (dx + x) * 4);
+function referenceCopy(
+  src: PixelImage,
+  sx: number,
+  sy: number,
+  dst: PixelImage,
+  dx: number,
+  dy: number,
+  w: number,
+  h: number,
+): void {
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      dst.data.writeUInt32LE(pixelAt(src, sx + x, sy + y), (dy + y) * dst.stride + (dx + x) * 4);
 }
 
 describe('copyRect', () => {
   it('copies narrow (word loop) and wide (Buffer.copy) rectangles like a pixel-by-pixel copy', () => {
     const src = noise(200, 90, 7, 200 * 4 + 12);
-    for (const [w, h] of [[1, 1], [24, 24], [63, 5], [64, 5], [150, 40]] as const) {
+    for (const [w, h] of [
+      [1, 1],
+      [24, 24],
+      [63, 5],
+      [64, 5],
+      [150, 40],
+    ] as const) {
       const a = noise(180, 80, 3);
       const b = { ...a, data: Buffer.from(a.data) };
       copyRect(src, 17, 9, a, 5, 11, w, h);
@@ -70,14 +87,21 @@ describe('warming up the display paths', () => {
 
 describe('uniform images, aligned or not', () => {
   function shared(data: Buffer, w: number, h: number, stride: number): SharedImage {
-    return new SharedImage({ width: w, height: h, stride, data }, { x: 0, y: 0 }, { top: 0, left: 0, bottom: h, right: w });
+    return new SharedImage(
+      { width: w, height: h, stride, data },
+      { x: 0, y: 0 },
+      { top: 0, left: 0, bottom: h, right: w },
+    );
   }
   for (const offset of [0, 1, 3]) {
     it(`finds the colour of a uniform image at byte offset ${offset}, ignoring the fourth byte`, () => {
-      const w = 13, h = 7, stride = w * 4 + 8;
+      const w = 13,
+        h = 7,
+        stride = w * 4 + 8;
       const backing = Buffer.alloc(offset + stride * h);
       const data = backing.subarray(offset);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.writeUInt32LE(((x * y) << 24 | 0x123456) >>> 0, y * stride + x * 4);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) data.writeUInt32LE((((x * y) << 24) | 0x123456) >>> 0, y * stride + x * 4);
       expect(shared(data, w, h, stride).uniformColor()).toBe(0x123456);
       data[3 * stride + 5 * 4 + 2] = 0x13; // one red byte differs
       expect(shared(data, w, h, stride).uniformColor()).toBeNull();

@@ -55,7 +55,13 @@ describe('generateOfficeSession', () => {
 
   it('starts with the primary surface and a full picture, keeps time moving forward and inside the screen', () => {
     const commands = [...generateOfficeSession({ seconds: 30, width: 800, height: 600, seed: 3 })];
-    expect(commands[0]?.command).toEqual({ kind: 'surfaceCreate', surfaceId: 0, width: 800, height: 600, primary: true });
+    expect(commands[0]?.command).toEqual({
+      kind: 'surfaceCreate',
+      surfaceId: 0,
+      width: 800,
+      height: 600,
+      primary: true,
+    });
     const screen: Rect = { top: 0, left: 0, bottom: 600, right: 800 };
     let last = 0n;
     let firstFramePixels = 0;
@@ -88,7 +94,11 @@ describe('generateOfficeSession', () => {
     const kinds = new Set(later.map((c) => c.kind));
     const path = join(dir, 'sixty.spicedrec');
     const { bytes } = await writeRecording(path, { source: 'test' }, commands);
-    const firstFrame = await writeRecording(join(dir, 'first.spicedrec'), { source: 'test' }, commands.filter((c) => c.timeNs === 0n));
+    const firstFrame = await writeRecording(
+      join(dir, 'first.spicedrec'),
+      { source: 'test' },
+      commands.filter((c) => c.timeNs === 0n),
+    );
     console.log(
       `synthetic 60 s (seed 1): ${commands.length} commands, ${copies.length} copies after the first frame carrying ${copyPixels} pixels ` +
         `(${((100 * copyPixels) / screen).toFixed(1)}% of a screen), recording ${bytes} bytes/min (${firstFrame.bytes} of them the first frame)`,
@@ -120,14 +130,22 @@ describe('generateOfficeSession', () => {
       deliverCommand(desktop, command);
     }
     const ms = performance.now() - t0;
-    console.log(`synthetic 10 min (seed 1): ${n} commands generated and applied in ${Math.round(ms)} ms; ${JSON.stringify(Object.fromEntries(kinds))}`);
+    console.log(
+      `synthetic 10 min (seed 1): ${n} commands generated and applied in ${Math.round(ms)} ms; ${JSON.stringify(Object.fromEntries(kinds))}`,
+    );
     expect(ms).toBeLessThan(20_000);
     expect(kinds.get('copyBits') ?? 0).toBeGreaterThan(0);
     expect(kinds.get('cursorHide') ?? 0).toBeGreaterThan(0);
     expect(shapes.size).toBeGreaterThanOrEqual(3);
 
     const path = join(dir, 'ten.spicedrec');
-    const { commands, bytes } = await recordSynthetic({ output: path, seconds: 600, seed: 1, width: 1024, height: 768 });
+    const { commands, bytes } = await recordSynthetic({
+      output: path,
+      seconds: 600,
+      seed: 1,
+      width: 1024,
+      height: 768,
+    });
     console.log(`synthetic 10 min recording: ${bytes} bytes, ${Math.round(bytes / 10)} bytes/min`);
     expect(commands).toBe(n);
     const frame = await renderRecording(path);

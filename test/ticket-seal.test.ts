@@ -7,7 +7,9 @@ describe('ticket sealer', () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const der = publicKey.export({ format: 'der', type: 'spki' });
   const open = (ticket: Buffer): string =>
-    privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ticket).toString('utf8');
+    privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ticket).toString(
+      'utf8',
+    );
 
   it('SHA-1 matches OpenSSL on lengths around the block edges', () => {
     for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]) {

@@ -45,7 +45,11 @@ interface Pair {
 }
 
 /** A server-side TlsConduit of the given engine and a tls.connect client that discards what it reads. */
-async function pair(engine: TlsEngine, clientOptions: tls.ConnectionOptions = {}, serverContext = context): Promise<Pair> {
+async function pair(
+  engine: TlsEngine,
+  clientOptions: tls.ConnectionOptions = {},
+  serverContext = context,
+): Promise<Pair> {
   let accepted!: (c: TlsConduit) => void;
   const got = new Promise<TlsConduit>((r) => (accepted = r));
   const server = net.createServer({ noDelay: true }, (raw) => accepted(new TlsConduit(raw, serverContext, engine)));
@@ -92,7 +96,14 @@ async function until(pred: () => boolean, what: string, timeoutMs = 5000): Promi
 const bytes = (n: number): Buffer => Buffer.alloc(n, 0x41);
 
 /** Units with record boundaries at every interesting place: tiny, exactly 16 KiB, one over, multi-iovec. */
-const UNITS: WriteUnit[] = [[bytes(1)], [bytes(100)], [bytes(16384)], [bytes(16385)], [bytes(6), bytes(20), bytes(100_000)], [bytes(50_000), bytes(50_000), bytes(1)]];
+const UNITS: WriteUnit[] = [
+  [bytes(1)],
+  [bytes(100)],
+  [bytes(16384)],
+  [bytes(16385)],
+  [bytes(6), bytes(20), bytes(100_000)],
+  [bytes(50_000), bytes(50_000), bytes(1)],
+];
 const PLAINTEXT = UNITS.flat().reduce((n, b) => n + b.length, 0);
 
 /** Send UNITS one at a time and wait until the client has read them all. */
@@ -110,10 +121,22 @@ function accepted(t: TcpInfo | undefined): number {
 const SUITES: { name: string; options: tls.ConnectionOptions; aead: boolean }[] = [
   { name: 'TLS 1.3 AES-256-GCM', options: {}, aead: true },
   { name: 'TLS 1.3 ChaCha20-Poly1305', options: { ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }, aead: true },
-  { name: 'TLS 1.2 AES-128-GCM', options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, aead: true },
-  { name: 'TLS 1.2 ChaCha20-Poly1305', options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' }, aead: true },
+  {
+    name: 'TLS 1.2 AES-128-GCM',
+    options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
+    aead: true,
+  },
+  {
+    name: 'TLS 1.2 ChaCha20-Poly1305',
+    options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
+    aead: true,
+  },
   // CBC: no fixed overhead; the native engine reads the kernel's byte count instead.
-  { name: 'TLS 1.2 AES-128-CBC-SHA256', options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256' }, aead: false },
+  {
+    name: 'TLS 1.2 AES-128-CBC-SHA256',
+    options: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256' },
+    aead: false,
+  },
 ];
 
 describe('choosing the TLS engine', () => {
@@ -121,7 +144,10 @@ describe('choosing the TLS engine', () => {
     expect(chooseTlsEngine('on', '').engine).toBe('native');
     expect(chooseTlsEngine('kernel', '').engine).toBe('native');
     expect(chooseTlsEngine('off', 'koffi could not be loaded').engine).toBe('native');
-    expect(chooseTlsEngine('on', 'koffi could not be loaded')).toEqual({ engine: 'relay', reason: expect.stringContaining('koffi could not be loaded') });
+    expect(chooseTlsEngine('on', 'koffi could not be loaded')).toEqual({
+      engine: 'relay',
+      reason: expect.stringContaining('koffi could not be loaded'),
+    });
     expect(chooseTlsEngine('kernel', 'no Linux').engine).toBe('relay');
   });
 
@@ -147,60 +173,69 @@ describe('choosing the TLS engine', () => {
 
 describe('native engine accounting', () => {
   for (const suite of SUITES) {
-    it.skipIf(!suite.aead && sockopt !== '')(`${suite.name}: records and ciphertext computed = counted by the relay${!suite.aead && sockopt ? ` - skipped: ${sockopt}` : ''}`, async () => {
-      const relay = await pair('relay', suite.options, suite.aead ? context : cbcContext);
-      const native = await pair('native', suite.options, suite.aead ? context : cbcContext);
-      try {
-        expect(native.client.getCipher().name).toBe(relay.client.getCipher().name);
-        expect(native.conduit.stats).toMatchObject({ sslWrites: 0, tlsRecords: 0, wireBytes: 0 });
-        await sendUnits(relay);
-        await sendUnits(native);
-        const counted = relay.conduit.stats;
-        const computed = native.conduit.stats;
-        expect(counted.sslWrites).toBe(UNITS.length);
-        expect(counted.tlsRecords).toBe(1 + 1 + 1 + 2 + 7 + 7);
-        expect(computed.sslWrites).toBe(counted.sslWrites);
-        expect(computed.tlsRecords).toBe(counted.tlsRecords);
-        expect(computed.wireBytes).toBe(counted.wireBytes);
-      } finally {
-        await relay.close();
-        await native.close();
-      }
-    });
+    it.skipIf(!suite.aead && sockopt !== '')(
+      `${suite.name}: records and ciphertext computed = counted by the relay${!suite.aead && sockopt ? ` - skipped: ${sockopt}` : ''}`,
+      async () => {
+        const relay = await pair('relay', suite.options, suite.aead ? context : cbcContext);
+        const native = await pair('native', suite.options, suite.aead ? context : cbcContext);
+        try {
+          expect(native.client.getCipher().name).toBe(relay.client.getCipher().name);
+          expect(native.conduit.stats).toMatchObject({ sslWrites: 0, tlsRecords: 0, wireBytes: 0 });
+          await sendUnits(relay);
+          await sendUnits(native);
+          const counted = relay.conduit.stats;
+          const computed = native.conduit.stats;
+          expect(counted.sslWrites).toBe(UNITS.length);
+          expect(counted.tlsRecords).toBe(1 + 1 + 1 + 2 + 7 + 7);
+          expect(computed.sslWrites).toBe(counted.sslWrites);
+          expect(computed.tlsRecords).toBe(counted.tlsRecords);
+          expect(computed.wireBytes).toBe(counted.wireBytes);
+        } finally {
+          await relay.close();
+          await native.close();
+        }
+      },
+    );
   }
 
-  it.skipIf(sockopt !== '')(`agrees with the kernel, and keeps the handshake (and session tickets) apart${sockopt ? ` - skipped: ${sockopt}` : ''}`, async () => {
-    const native = await pair('native');
-    const relay = await pair('relay');
-    try {
-      const c = native.conduit;
-      const meter = new WireRecorder(c);
-      // Submitted at once: OpenSSL may still hold the TLS 1.3 session tickets, which then leave
-      // with this unit; they must still count as handshake, not data.
-      await submit(c, UNITS[0]!, meter);
-      const first = { kernel: accepted(getTcpInfo(c.fd!)), wire: c.stats.wireBytes };
-      for (const u of UNITS.slice(1)) await submit(c, u, meter);
-      await until(() => native.received() === PLAINTEXT, 'every byte at the client');
-      expect(accepted(getTcpInfo(c.fd!)) - first.kernel).toBe(c.stats.wireBytes - first.wire);
-      expect(meter.handshakeRecords).toBeUndefined();
-      expect(meter.handshakeBytes).toBe(first.kernel - first.wire);
-      expect(meter.flushWire).toEqual([c.stats.wireBytes]);
-      // The relay counts the same handshake (certificate, signature, tickets) from its ciphertext.
-      const relayMeter = new WireRecorder(relay.conduit);
-      await sendUnits(relay, relayMeter);
-      expect(relayMeter.handshakeRecords).toBeGreaterThan(2);
-      expect(relayMeter.unitSizes).toEqual(UNITS.map((u) => u.reduce((n, b) => n + b.length, 0)));
-      expect(Math.abs(meter.handshakeBytes! - relayMeter.handshakeBytes!)).toBeLessThan(16); // ECDSA signatures vary in length
-    } finally {
-      await native.close();
-      await relay.close();
-    }
-  });
+  it.skipIf(sockopt !== '')(
+    `agrees with the kernel, and keeps the handshake (and session tickets) apart${sockopt ? ` - skipped: ${sockopt}` : ''}`,
+    async () => {
+      const native = await pair('native');
+      const relay = await pair('relay');
+      try {
+        const c = native.conduit;
+        const meter = new WireRecorder(c);
+        // Submitted at once: OpenSSL may still hold the TLS 1.3 session tickets, which then leave
+        // with this unit; they must still count as handshake, not data.
+        await submit(c, UNITS[0]!, meter);
+        const first = { kernel: accepted(getTcpInfo(c.fd!)), wire: c.stats.wireBytes };
+        for (const u of UNITS.slice(1)) await submit(c, u, meter);
+        await until(() => native.received() === PLAINTEXT, 'every byte at the client');
+        expect(accepted(getTcpInfo(c.fd!)) - first.kernel).toBe(c.stats.wireBytes - first.wire);
+        expect(meter.handshakeRecords).toBeUndefined();
+        expect(meter.handshakeBytes).toBe(first.kernel - first.wire);
+        expect(meter.flushWire).toEqual([c.stats.wireBytes]);
+        // The relay counts the same handshake (certificate, signature, tickets) from its ciphertext.
+        const relayMeter = new WireRecorder(relay.conduit);
+        await sendUnits(relay, relayMeter);
+        expect(relayMeter.handshakeRecords).toBeGreaterThan(2);
+        expect(relayMeter.unitSizes).toEqual(UNITS.map((u) => u.reduce((n, b) => n + b.length, 0)));
+        expect(Math.abs(meter.handshakeBytes! - relayMeter.handshakeBytes!)).toBeLessThan(16); // ECDSA signatures vary in length
+      } finally {
+        await native.close();
+        await relay.close();
+      }
+    },
+  );
 });
 
 describe.skipIf(sockopt !== '')(`TCP_CORK under native TLS${sockopt ? ` - skipped: ${sockopt}` : ''}`, () => {
   /** One flush of 40 small messages (120 SSL_writes with `none`): how many data segments did it take? */
-  async function segmentsForOneFlush(policy: StreamPolicy, engine: TlsEngine = 'native'): Promise<{ segments: number; wire: number; sslWrites: number }> {
+  async function segmentsForOneFlush(
+    policy: StreamPolicy,
+    engine: TlsEngine = 'native',
+  ): Promise<{ segments: number; wire: number; sslWrites: number }> {
     const p = await pair(engine);
     try {
       const stream = new SpiceStream(p.conduit, policy);
@@ -209,7 +244,11 @@ describe.skipIf(sockopt !== '')(`TCP_CORK under native TLS${sockopt ? ` - skippe
       stream.flush();
       await until(() => p.received() === 40 * 126 && stream.buffered === 0, 'the flush at the client');
       const after = getTcpInfo(p.conduit.fd!)!;
-      return { segments: after.dataSegsOut - before.dataSegsOut, wire: stream.snapshot().wireBytes, sslWrites: stream.snapshot().sslWrites };
+      return {
+        segments: after.dataSegsOut - before.dataSegsOut,
+        wire: stream.snapshot().wireBytes,
+        sslWrites: stream.snapshot().sslWrites,
+      };
     } finally {
       await p.close();
     }
@@ -250,7 +289,15 @@ describe('bounded flushes', () => {
     feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: 1024, height: 768, primary: true });
     const meters = new Map<Conduit, WireRecorder>();
     const wireMeter = (c: Conduit): WireRecorder => meters.set(c, new WireRecorder(c)).get(c)!;
-    const s = new SpiceServer({ source: feed, port: null, tlsPort: 0, tls: material, wireMeter, display: { compression: 'off', imageCache: false }, pingIntervalSeconds: 0 });
+    const s = new SpiceServer({
+      source: feed,
+      port: null,
+      tlsPort: 0,
+      tls: material,
+      wireMeter,
+      display: { compression: 'off', imageCache: false },
+      pingIntervalSeconds: 0,
+    });
     server.instance = s;
     await s.start();
     const client = new SpiceClient({ port: s.tlsPort!, tls: { ca: material.ca }, channels: [2] });
@@ -267,7 +314,11 @@ describe('bounded flushes', () => {
     }
     const imageMessage = 512 * 512 * 4;
     const reader = client.channels.get(2)!;
-    await client.waitFor(() => display.idle && display.stream.counters.plaintextBytes === reader.stats.bytes, 10_000, 'every image at the client');
+    await client.waitFor(
+      () => display.idle && display.stream.counters.plaintextBytes === reader.stats.bytes,
+      10_000,
+      'every image at the client',
+    );
     const units = meters.get(display.stream.conduit)!.unitSizes;
     expect(Math.max(...units)).toBeLessThanOrEqual(HIGH_WATER + imageMessage + 4096);
     expect(display.stream.counters.flushes - flushesBefore).toBeGreaterThanOrEqual(6);

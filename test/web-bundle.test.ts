@@ -22,37 +22,53 @@ function exportedNames(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(re)].map((m) => m[1]!);
 }
 
-describe.skipIf(!existsSync(META))(`the web viewer bundle${existsSync(META) ? '' : ' (skipped: not built, npm run build)'}`, () => {
-  const inputs = Object.keys((JSON.parse(readFileSync(META, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+describe.skipIf(!existsSync(META))(
+  `the web viewer bundle${existsSync(META) ? '' : ' (skipped: not built, npm run build)'}`,
+  () => {
+    const inputs = Object.keys((JSON.parse(readFileSync(META, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
 
-  it('is built from src/protocol, the shared client core and the image decoders', () => {
-    for (const f of ['src/protocol/header.ts', 'src/protocol/display.ts', 'src/protocol/link.ts', 'src/client/channel-core.ts', 'src/client/display.ts', 'src/display/lz-decode.ts', 'src/display/quic-decode.ts']) {
-      expect(inputs).toContain(f);
-    }
-  });
-
-  it('holds no Node-only module (the Node client wrapper stays out)', () => {
-    expect(inputs.filter((f) => f.startsWith('node:') || /^src\/(server|transport|channel|channels|cli)\//.test(f))).toEqual([]);
-    expect(inputs).not.toContain('src/client/channel.ts');
-    expect(inputs).not.toContain('src/client/client.ts');
-  });
-
-  it('src/web re-declares nothing that src/protocol, src/client or src/display export', () => {
-    const shared = new Set(SHARED_DIRS.flatMap((d) => tsFiles(d).flatMap(exportedNames)));
-    // Declarations only: `type X` inside an import list is a use, `type X =` a declaration.
-    const declared = /^\s*(?:export )?(?:(?:async )?function\*? (\w+)|class (\w+)|(?:const|let) (\w+)\s*[:=]|interface (\w+)|type (\w+)\s*[<=]|enum (\w+))/gm;
-    const clashes: string[] = [];
-    for (const f of tsFiles('src/web')) {
-      for (const m of readFileSync(f, 'utf8').matchAll(declared)) {
-        const name = m.slice(1).find((g) => g !== undefined)!;
-        if (shared.has(name)) clashes.push(`${f}: ${name}`);
+    it('is built from src/protocol, the shared client core and the image decoders', () => {
+      for (const f of [
+        'src/protocol/header.ts',
+        'src/protocol/display.ts',
+        'src/protocol/link.ts',
+        'src/client/channel-core.ts',
+        'src/client/display.ts',
+        'src/display/lz-decode.ts',
+        'src/display/quic-decode.ts',
+      ]) {
+        expect(inputs).toContain(f);
       }
-    }
-    expect(clashes).toEqual([]);
-  });
+    });
 
-  it('every src/web file that is bundled comes from src/web or the shared folders', () => {
-    const own = inputs.filter((f) => f.startsWith('src/'));
-    expect(own.filter((f) => !f.startsWith('src/web/') && !SHARED_DIRS.some((d) => f.startsWith(d + '/')))).toEqual([]);
-  });
-});
+    it('holds no Node-only module (the Node client wrapper stays out)', () => {
+      expect(
+        inputs.filter((f) => f.startsWith('node:') || /^src\/(server|transport|channel|channels|cli)\//.test(f)),
+      ).toEqual([]);
+      expect(inputs).not.toContain('src/client/channel.ts');
+      expect(inputs).not.toContain('src/client/client.ts');
+    });
+
+    it('src/web re-declares nothing that src/protocol, src/client or src/display export', () => {
+      const shared = new Set(SHARED_DIRS.flatMap((d) => tsFiles(d).flatMap(exportedNames)));
+      // Declarations only: `type X` inside an import list is a use, `type X =` a declaration.
+      const declared =
+        /^\s*(?:export )?(?:(?:async )?function\*? (\w+)|class (\w+)|(?:const|let) (\w+)\s*[:=]|interface (\w+)|type (\w+)\s*[<=]|enum (\w+))/gm;
+      const clashes: string[] = [];
+      for (const f of tsFiles('src/web')) {
+        for (const m of readFileSync(f, 'utf8').matchAll(declared)) {
+          const name = m.slice(1).find((g) => g !== undefined)!;
+          if (shared.has(name)) clashes.push(`${f}: ${name}`);
+        }
+      }
+      expect(clashes).toEqual([]);
+    });
+
+    it('every src/web file that is bundled comes from src/web or the shared folders', () => {
+      const own = inputs.filter((f) => f.startsWith('src/'));
+      expect(own.filter((f) => !f.startsWith('src/web/') && !SHARED_DIRS.some((d) => f.startsWith(d + '/')))).toEqual(
+        [],
+      );
+    });
+  },
+);

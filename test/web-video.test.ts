@@ -36,35 +36,46 @@ describe.skipIf(!ready)(`MJPEG streams in spiced's web viewer${ready ? '' : ` ($
   });
 
   for (const streams of [true, false]) {
-    it(streams ? 'paints stream frames while the video plays, then the exact final frame' : '?video=0: no streams, exact all the same', async () => {
-      const feed = new FeedSource();
-      feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
-      feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
-      const server = new SpiceServer({ source: feed, port: 0, audio: false, display: videoOnTestClock() });
-      await server.start();
-      const page = await browser.newPage();
-      try {
-        await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0${streams ? '' : '&video=0'}`);
-        await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 15_000, VIEWER_CANVAS);
-        await play(feed, VIDEO, makeFrames(VIDEO, 40), 25);
-        const counts = (await page.evaluate(`(() => {
+    it(
+      streams
+        ? 'paints stream frames while the video plays, then the exact final frame'
+        : '?video=0: no streams, exact all the same',
+      async () => {
+        const feed = new FeedSource();
+        feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+        feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
+        const server = new SpiceServer({ source: feed, port: 0, audio: false, display: videoOnTestClock() });
+        await server.start();
+        const page = await browser.newPage();
+        try {
+          await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0${streams ? '' : '&video=0'}`);
+          await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 15_000, VIEWER_CANVAS);
+          await play(feed, VIDEO, makeFrames(VIDEO, 40), 25);
+          const counts = (await page.evaluate(`(() => {
           const v = window.spiced.video;
           return { painted: v ? v.painted : 0, dropped: v ? v.dropped : 0, streams: window.spiced.session.display.streamLog.length };
         })()`)) as VideoCounts;
-        if (streams) {
-          expect(counts.streams).toBeGreaterThan(0);
-          expect(counts.painted).toBeGreaterThan(5);
-        } else {
-          expect(counts).toEqual({ painted: 0, dropped: 0, streams: 0 });
+          if (streams) {
+            expect(counts.streams).toBeGreaterThan(0);
+            expect(counts.painted).toBeGreaterThan(5);
+          } else {
+            expect(counts).toEqual({ painted: 0, dropped: 0, streams: 0 });
+          }
+          await idle(700);
+          await sleep(300);
+          const shown = await waitForCanvas(
+            page,
+            (img) => sameRgb(img, server.desktop.primary!),
+            15_000,
+            VIEWER_CANVAS,
+          );
+          expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
+        } finally {
+          await page.close();
+          await server.stop();
         }
-        await idle(700);
-        await sleep(300);
-        const shown = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 15_000, VIEWER_CANVAS);
-        expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
-      } finally {
-        await page.close();
-        await server.stop();
-      }
-    }, 40_000);
+      },
+      40_000,
+    );
   }
 });

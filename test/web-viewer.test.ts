@@ -21,7 +21,8 @@ import { WithAudio } from '../src/sources/with-audio.js';
  * spiced's own viewer (src/web, bundled into dist/web by npm run build) in Debian's headless
  * Chromium, driven by playwright-core. Skipped with a message where Chromium or the build is missing.
  */
-const WRONG_TICKET = /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
+const WRONG_TICKET =
+  /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
 const ready = haveChromium() && findViewerDir() !== undefined;
 const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
 
@@ -66,12 +67,22 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
   beforeAll(async () => {
     const tls = await makeCertificates(['127.0.0.1']);
     demo = new SpiceServer({ source: new DemoSource({ still: true }), port: 0, tlsPort: 0, tls, log: logger });
-    locked = new SpiceServer({ source: new DemoSource({ still: true, width: 640, height: 480 }), port: 0, password: 'letmein', log: logger, auth: { logIntervalMs: 1000 } });
+    locked = new SpiceServer({
+      source: new DemoSource({ still: true, width: 640, height: 480 }),
+      port: 0,
+      password: 'letmein',
+      log: logger,
+      auth: { logIntervalMs: 1000 },
+    });
     pattern = new SpiceServer({ source, port: 0, log: logger });
     await Promise.all([demo.start(), locked.start(), pattern.start()]);
     // Sound without a click first: the page is driven, not used.
     // A fake microphone that needs no prompt: the page asks, the browser's test device answers.
-    browser = await launchChromium(['--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
+    browser = await launchChromium([
+      '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+    ]);
   });
 
   afterAll(async () => {
@@ -131,9 +142,34 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     await shows(page, () => pattern.desktop.primary!);
     await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
     source.inputs.length = 0;
-    for (const key of ['Shift+KeyA', 'AltRight+KeyQ', 'F5', 'F12', 'ArrowLeft', 'Enter', 'ControlRight+Delete']) await page.keyboard.press(key);
-    const keys = (): string[] => source.inputs.filter((e) => e.kind === 'key').map((e) => (e.kind === 'key' ? `${e.down ? '+' : '-'}${e.scancode.toString(16)}` : ''));
-    const want = ['+2a', '+1e', '-1e', '-2a', '+138', '+10', '-10', '-138', '+3f', '-3f', '+58', '-58', '+14b', '-14b', '+1c', '-1c', '+11d', '+153', '-153', '-11d'];
+    for (const key of ['Shift+KeyA', 'AltRight+KeyQ', 'F5', 'F12', 'ArrowLeft', 'Enter', 'ControlRight+Delete'])
+      await page.keyboard.press(key);
+    const keys = (): string[] =>
+      source.inputs
+        .filter((e) => e.kind === 'key')
+        .map((e) => (e.kind === 'key' ? `${e.down ? '+' : '-'}${e.scancode.toString(16)}` : ''));
+    const want = [
+      '+2a',
+      '+1e',
+      '-1e',
+      '-2a',
+      '+138',
+      '+10',
+      '-10',
+      '-138',
+      '+3f',
+      '-3f',
+      '+58',
+      '-58',
+      '+14b',
+      '-14b',
+      '+1c',
+      '-1c',
+      '+11d',
+      '+153',
+      '-153',
+      '-11d',
+    ];
     await until(() => keys().length >= want.length);
     expect(keys()).toEqual(want);
     await page.close();
@@ -149,7 +185,10 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     await page.mouse.click(box.x + 200, box.y + 100, { button: 'right' });
     await page.mouse.move(box.x + 10, box.y + 20);
     await page.mouse.wheel(0, 100);
-    const buttons = (): string[] => source.inputs.filter((e) => e.kind === 'button').map((e) => (e.kind === 'button' ? `${e.button}${e.down ? '+' : '-'}@${e.x},${e.y}` : ''));
+    const buttons = (): string[] =>
+      source.inputs
+        .filter((e) => e.kind === 'button')
+        .map((e) => (e.kind === 'button' ? `${e.button}${e.down ? '+' : '-'}@${e.x},${e.y}` : ''));
     const want = ['1+@50,60', '1-@50,60', '3+@200,100', '3-@200,100', '5+@10,20', '5-@10,20', '5+@10,20', '5-@10,20'];
     await until(() => buttons().length >= want.length);
     expect(buttons()).toEqual(want);
@@ -182,7 +221,11 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     await shows(page, () => first.desktop.primary!);
     await first.stop();
     await page.waitForSelector('body[data-state="reconnecting"]', { timeout: 10_000 });
-    const second = new SpiceServer({ source: new DemoSource({ still: true, width: 640, height: 400 }), port, log: logger });
+    const second = new SpiceServer({
+      source: new DemoSource({ still: true, width: 640, height: 400 }),
+      port,
+      log: logger,
+    });
     await second.start();
     try {
       const shown = await shows(page, () => second.desktop.primary!, 30_000);
@@ -198,7 +241,11 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     it(`sound (${codec}): the page's audio output carries the served 440 Hz tone`, async () => {
       const wav = join(tempDir('spiced-web-sound-'), 'tone.wav');
       writeFileSync(wav, encodeWav(sineTone(440, 4000, { amplitude: 0.5 }), { sampleRate: 48_000, channels: 2 }));
-      const tone = new SpiceServer({ source: new WithAudio(new PatternSource(160, 120), new WavAudio(wav, true), 'tone'), port: 0, log: logger });
+      const tone = new SpiceServer({
+        source: new WithAudio(new PatternSource(160, 120), new WavAudio(wav, true), 'tone'),
+        port: 0,
+        log: logger,
+      });
       await tone.start();
       const page = await browser.newPage();
       try {
@@ -230,7 +277,9 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
       await page.goto(`http://127.0.0.1:${server.plainPort}/`);
       for (const size of [undefined, { width: 700, height: 520 }]) {
         if (size) await page.setViewportSize(size);
-        const area = (await page.evaluate(`(() => { const s = document.getElementById('screen'); return [s.clientWidth, s.clientHeight]; })()`)) as [number, number];
+        const area = (await page.evaluate(
+          `(() => { const s = document.getElementById('screen'); return [s.clientWidth, s.clientHeight]; })()`,
+        )) as [number, number];
         await until(() => server.desktop.primary?.width === area[0] && server.desktop.primary?.height === area[1]);
         expect([server.desktop.primary!.width, server.desktop.primary!.height]).toEqual(area);
         const shown = await shows(page, () => server.desktop.primary!);
@@ -247,7 +296,9 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
     const server = new SpiceServer({ source, port: 0, log: logger });
     await server.start();
     const context = await browser.newContext();
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${server.plainPort}` });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: `http://127.0.0.1:${server.plainPort}`,
+    });
     const page = await context.newPage();
     try {
       await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
@@ -294,7 +345,9 @@ describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why}
       await page.click('#mic');
       let packets = 0;
       for (let i = 0; i < 100 && packets < 20; i++) {
-        packets = (await page.evaluate('window.spiced.session.microphone ? window.spiced.session.microphone.packets : 0')) as number;
+        packets = (await page.evaluate(
+          'window.spiced.session.microphone ? window.spiced.session.microphone.packets : 0',
+        )) as number;
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(packets).toBeGreaterThanOrEqual(20);

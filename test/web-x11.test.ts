@@ -38,7 +38,11 @@ describe.skipIf(!ready)(`spiced's web viewer on real desktops${ready ? '' : ` ($
     const { logger } = memoryLogger('info');
     let ended!: () => void;
     const done = new Promise<void>((r) => (ended = r));
-    const server = new SpiceServer({ source: new RecordingSource('recordings/xterm-scroll.spicerec.xz', { pace: 'asap', onEnd: () => ended() }), port: 0, log: logger });
+    const server = new SpiceServer({
+      source: new RecordingSource('recordings/xterm-scroll.spicerec.xz', { pace: 'asap', onEnd: () => ended() }),
+      port: 0,
+      log: logger,
+    });
     await server.start();
     const page = await browser.newPage();
     try {
@@ -53,61 +57,82 @@ describe.skipIf(!ready)(`spiced's web viewer on real desktops${ready ? '' : ` ($
     }
   });
 
-  describe.skipIf(lacking.length > 0)(`an xterm on Xvfb${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb xterm xdotool imagemagick x11-xkb-utils xclip')})` : ''}`, () => {
-    const dir = tempDir('spiced-web-x11-');
-    const typed = join(dir, 'typed.txt');
-    let cli: Awaited<ReturnType<typeof startCli>>;
-    let display: string;
-    let page: Page;
-    const x = (cmd: string, args: string[]): string => spawnSync(cmd, args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
-    /** xclip stays behind to serve the selection: no pipe of its output may keep spawnSync waiting. */
-    const ownPrimary = (text: string): void => {
-      spawnSync('xclip', ['-selection', 'primary'], { env: { ...process.env, DISPLAY: display }, input: text, stdio: ['pipe', 'ignore', 'ignore'], timeout: 5000 });
-    };
-    const root = (): ReturnType<typeof readImage> => {
-      const png = join(dir, `root-${Date.now()}.png`);
-      x('import', ['-window', 'root', png]);
-      return readImage(png);
-    };
+  describe.skipIf(lacking.length > 0)(
+    `an xterm on Xvfb${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb xterm xdotool imagemagick x11-xkb-utils xclip')})` : ''}`,
+    () => {
+      const dir = tempDir('spiced-web-x11-');
+      const typed = join(dir, 'typed.txt');
+      let cli: Awaited<ReturnType<typeof startCli>>;
+      let display: string;
+      let page: Page;
+      const x = (cmd: string, args: string[]): string =>
+        spawnSync(cmd, args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
+      /** xclip stays behind to serve the selection: no pipe of its output may keep spawnSync waiting. */
+      const ownPrimary = (text: string): void => {
+        spawnSync('xclip', ['-selection', 'primary'], {
+          env: { ...process.env, DISPLAY: display },
+          input: text,
+          stdio: ['pipe', 'ignore', 'ignore'],
+          timeout: 5000,
+        });
+      };
+      const root = (): ReturnType<typeof readImage> => {
+        const png = join(dir, `root-${Date.now()}.png`);
+        x('import', ['-window', 'root', png]);
+        return readImage(png);
+      };
 
-    beforeAll(async () => {
-      const port = await freePort();
-      cli = await startCli(['serve', '--xvfb', '--size', '640x400', '--port', String(port), '--', 'sh', '-c', `exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`]);
-      display = /started Xvfb (:\d+)/.exec(cli.output())![1]!;
-      for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);
-      // The desktop's layout is German: the page sends physical keys, the desktop makes characters.
-      x('setxkbmap', ['de']);
-      page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
-    });
+      beforeAll(async () => {
+        const port = await freePort();
+        cli = await startCli([
+          'serve',
+          '--xvfb',
+          '--size',
+          '640x400',
+          '--port',
+          String(port),
+          '--',
+          'sh',
+          '-c',
+          `exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`,
+        ]);
+        display = /started Xvfb (:\d+)/.exec(cli.output())![1]!;
+        for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);
+        // The desktop's layout is German: the page sends physical keys, the desktop makes characters.
+        x('setxkbmap', ['de']);
+        page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${port}/`);
+      });
 
-    afterAll(async () => {
-      await page?.close();
-      await cli?.stop();
-    });
+      afterAll(async () => {
+        await page?.close();
+        await cli?.stop();
+      });
 
-    it('the canvas equals the X screen, pixel for pixel', async () => {
-      const truth = root();
-      const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
-      expect(shown && countRgbDifferences(shown, truth)).toBe(0);
-    });
+      it('the canvas equals the X screen, pixel for pixel', async () => {
+        const truth = root();
+        const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
+        expect(shown && countRgbDifferences(shown, truth)).toBe(0);
+      });
 
-    it('typing (shifted, AltGr, a dead key, function keys) and a middle click arrive in the xterm exactly', async () => {
-      const box = (await page.locator(VIEWER_CANVAS).boundingBox())!;
-      // No window manager: keyboard focus follows the pointer, which the page moves over the xterm.
-      await page.mouse.move(box.x + 200, box.y + 100);
-      await page.mouse.click(box.x + 200, box.y + 100);
-      // German layout: Z is y, AltGr+Q is @, Shift+7 is /, the dead circumflex then e is ê.
-      for (const key of ['Shift+KeyH', 'KeyZ', 'AltRight+KeyQ', 'Shift+Digit7', 'Backquote', 'KeyE', 'F5', 'Enter']) await page.keyboard.press(key);
-      ownPrimary('clicked\n');
-      await page.mouse.click(box.x + 200, box.y + 100, { button: 'middle' });
-      const want = 'Hy@/ê\x1b[15~\nclicked\n';
-      for (let i = 0; i < 100 && !(existsSync(typed) && readFileSync(typed, 'utf8') === want); i++) await sleep(100);
-      expect(JSON.stringify(readFileSync(typed, 'utf8'))).toBe(JSON.stringify(want));
-      await sleep(300);
-      const truth = root();
-      const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
-      expect(shown && countRgbDifferences(shown, truth)).toBe(0);
-    });
-  });
+      it('typing (shifted, AltGr, a dead key, function keys) and a middle click arrive in the xterm exactly', async () => {
+        const box = (await page.locator(VIEWER_CANVAS).boundingBox())!;
+        // No window manager: keyboard focus follows the pointer, which the page moves over the xterm.
+        await page.mouse.move(box.x + 200, box.y + 100);
+        await page.mouse.click(box.x + 200, box.y + 100);
+        // German layout: Z is y, AltGr+Q is @, Shift+7 is /, the dead circumflex then e is ê.
+        for (const key of ['Shift+KeyH', 'KeyZ', 'AltRight+KeyQ', 'Shift+Digit7', 'Backquote', 'KeyE', 'F5', 'Enter'])
+          await page.keyboard.press(key);
+        ownPrimary('clicked\n');
+        await page.mouse.click(box.x + 200, box.y + 100, { button: 'middle' });
+        const want = 'Hy@/ê\x1b[15~\nclicked\n';
+        for (let i = 0; i < 100 && !(existsSync(typed) && readFileSync(typed, 'utf8') === want); i++) await sleep(100);
+        expect(JSON.stringify(readFileSync(typed, 'utf8'))).toBe(JSON.stringify(want));
+        await sleep(300);
+        const truth = root();
+        const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
+        expect(shown && countRgbDifferences(shown, truth)).toBe(0);
+      });
+    },
+  );
 });

@@ -32,7 +32,15 @@ describe('WebSocket on the SPICE ports', () => {
 
   beforeAll(async () => {
     tls = await makeCertificates(['127.0.0.1']);
-    server = new SpiceServer({ source: new PatternSource(), port: 0, tlsPort: 0, tls, log: logger, linkTimeoutMs: 1500, web: { maxMessageSize: 4096, allowOrigins: ['https://viewer.example'] } });
+    server = new SpiceServer({
+      source: new PatternSource(),
+      port: 0,
+      tlsPort: 0,
+      tls,
+      log: logger,
+      linkTimeoutMs: 1500,
+      web: { maxMessageSize: 4096, allowOrigins: ['https://viewer.example'] },
+    });
     await server.start();
   });
   afterAll(() => server.stop());
@@ -40,14 +48,22 @@ describe('WebSocket on the SPICE ports', () => {
   it('ws://: a full session over WebSockets, frames carrying raw SPICE bytes', async () => {
     const c = wsClient(`ws://127.0.0.1:${server.plainPort}/websockify`);
     await c.connect();
-    await c.waitFor(() => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!), 5000, 'frame over ws');
+    await c.waitFor(
+      () => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!),
+      5000,
+      'frame over ws',
+    );
     c.close();
   });
 
   it('wss:// on the TLS port, with the same SPICE inside', async () => {
     const c = wsClient(`wss://127.0.0.1:${server.tlsPort}/`, { ca: tls.ca });
     await c.connect();
-    await c.waitFor(() => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!), 5000, 'frame over wss');
+    await c.waitFor(
+      () => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!),
+      5000,
+      'frame over wss',
+    );
     expect(records.some((r) => /main:0 linked \(session [0-9a-f]+, wss\)/.test(r.message))).toBe(true);
     c.close();
   });
@@ -58,17 +74,27 @@ describe('WebSocket on the SPICE ports', () => {
       ws.once('open', resolve);
       ws.once('error', reject);
     });
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.send('REDQ as text');
     expect(await closed).toEqual({ code: 1008, reason: 'text frame on a SPICE WebSocket' });
-    const logged = /link from 127\.0\.0\.1:\d+ abandoned: connection error during link: text frame on a SPICE WebSocket/;
-    for (let t = 0; t < 40 && !records.some((r) => logged.test(r.message)); t++) await new Promise((r) => setTimeout(r, 50));
+    const logged =
+      /link from 127\.0\.0\.1:\d+ abandoned: connection error during link: text frame on a SPICE WebSocket/;
+    for (let t = 0; t < 40 && !records.some((r) => logged.test(r.message)); t++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(records.some((r) => logged.test(r.message))).toBe(true);
   });
 
   it('refuses a foreign Origin (403) and logs it; allows listed and same-origin pages', async () => {
-    await expect(wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://evil.example' }).connect()).rejects.toThrow(/403/);
-    expect(records.some((r) => /WebSocket from 127\.0\.0\.1:\d+ refused: origin https:\/\/evil\.example is not allowed/.test(r.message))).toBe(true);
+    await expect(
+      wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://evil.example' }).connect(),
+    ).rejects.toThrow(/403/);
+    expect(
+      records.some((r) =>
+        /WebSocket from 127\.0\.0\.1:\d+ refused: origin https:\/\/evil\.example is not allowed/.test(r.message),
+      ),
+    ).toBe(true);
     const listed = wsClient(`ws://127.0.0.1:${server.plainPort}/`, { origin: 'https://viewer.example' });
     await listed.connect();
     listed.close();
@@ -92,13 +118,17 @@ describe('WebSocket on the SPICE ports', () => {
     const r = await exchange(server.plainPort!, hello);
     expect(r.closedByServer).toBe(true);
     expect(r.received.readUInt32LE(16)).toBe(2); // SPICE_LINK_ERR_INVALID_MAGIC
-    expect(records.some((x) => /link from 127\.0\.0\.1:\d+ refused: BAD_MAGIC: bad link magic 0x02010316/.test(x.message))).toBe(true);
+    expect(
+      records.some((x) => /link from 127\.0\.0\.1:\d+ refused: BAD_MAGIC: bad link magic 0x02010316/.test(x.message)),
+    ).toBe(true);
   });
 
   it('closes a connection that says nothing before the link timeout', async () => {
     const r = await exchange(server.plainPort!, Buffer.from('RE'), 4000);
     expect(r.closedByServer).toBe(true);
-    expect(records.some((x) => /connection from 127\.0\.0\.1:\d+ closed: nothing recognisable within/.test(x.message))).toBe(true);
+    expect(
+      records.some((x) => /connection from 127\.0\.0\.1:\d+ closed: nothing recognisable within/.test(x.message)),
+    ).toBe(true);
   });
 
   it('serves the viewer page over plain HTTP on the same port (or says how to get it)', async () => {
@@ -110,7 +140,9 @@ describe('WebSocket on the SPICE ports', () => {
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("script-src 'self'");
-      expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.plainPort} wss://127.0.0.1:${server.plainPort}`);
+      expect(csp).toContain(
+        `connect-src 'self' ws://127.0.0.1:${server.plainPort} wss://127.0.0.1:${server.plainPort}`,
+      );
       expect((await fetch(`${base}/viewer.js`)).headers.get('content-type')).toMatch(/javascript/);
       expect((await fetch(`${base}/meta.json`)).status).toBe(404); // the build's metafile stays private
     } else {
@@ -130,7 +162,9 @@ describe('WebSocket on the SPICE ports', () => {
     // A path with a bad escape is refused with 400 and a log line; the server keeps serving.
     const answer = await rawGet(server.plainPort!, '/%zz');
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
-    expect(records.some((x) => /HTTP request from 127\.0\.0\.1:\d+ refused: malformed path "\/%zz"/.test(x.message))).toBe(true);
+    expect(
+      records.some((x) => /HTTP request from 127\.0\.0\.1:\d+ refused: malformed path "\/%zz"/.test(x.message)),
+    ).toBe(true);
     expect((await fetch(`${base}/`)).status).toBe(server.viewerDir ? 200 : 503);
     // A SPICE client still links on the same port afterwards.
     const sock = net.connect(server.plainPort!, '127.0.0.1');

@@ -17,16 +17,23 @@ const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
 /** Why tshark cannot capture on lo here (empty when it can): a one-second trial capture. */
 function captureProblem(): string {
   if (!hasCommand('tshark')) return missing('tshark', 'tshark');
-  const probe = spawnSync('tshark', ['-i', 'lo', '-a', 'duration:1', '-q', '-w', join(tempDir(), 'probe.pcap')], { encoding: 'utf8', timeout: 15_000 });
+  const probe = spawnSync('tshark', ['-i', 'lo', '-a', 'duration:1', '-q', '-w', join(tempDir(), 'probe.pcap')], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   if (probe.status === 0) return '';
   return `skipped: tshark cannot capture on lo here (needs root or CAP_NET_RAW; CI runs as root): ${(probe.stderr ?? '').trim().split('\n').pop()}`;
 }
-const SKIP = !hasSpiceGlib() ? missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0') : captureProblem();
+const SKIP = !hasSpiceGlib()
+  ? missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')
+  : captureProblem();
 const CAN_CAPTURE = SKIP === '';
 
 /** Start tshark on lo for one port; resolves once it is capturing. */
 async function startCapture(port: number, file: string): Promise<() => Promise<void>> {
-  const child = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -43,30 +50,68 @@ async function startCapture(port: number, file: string): Promise<() => Promise<v
 }
 
 describe(`Wireshark reads what spiced sends${CAN_CAPTURE ? '' : ` (${SKIP})`}`, () => {
-  it.skipIf(!CAN_CAPTURE)('every server message of a session with all channels dissects cleanly', async () => {
-    const port = await freePort();
-    const file = join(tempDir(), 'session.pcap');
-    const stop = await startCapture(port, file);
-    const server = new SpiceServer({ source: new DemoSource({ width: 640, height: 480, still: true }), port, listen: '127.0.0.1' });
-    await server.start();
-    try {
-      const r = await run(SYSTEM_PYTHON, [SPICE_CLIENT, '--uri', `spice://127.0.0.1:${port}`, '--out', join(tempDir(), 'shot.png'), '--type', 'hi', '--hold', '2', '--timeout', '30'], { timeoutMs: 60_000 });
-      expect(r.code, r.stderr).toBe(0);
-    } finally {
-      await server.stop();
-      await new Promise((r) => setTimeout(r, 300));
-      await stop();
-    }
-    const read = (...args: string[]): Promise<string> => run('tshark', ['-r', file, '-d', `tcp.port==${port},spice`, ...args], { timeoutMs: 60_000 }).then((r) => r.stdout);
-    const fromServer = `tcp.srcport==${port}`;
-    const info = await read('-Y', `spice && ${fromServer}`, '-T', 'fields', '-e', '_ws.col.Info');
-    // Not vacuous: the dissector decoded the messages that matter (main, display, playback).
-    for (const name of ['INIT', 'CHANNELS_LIST', 'SET_ACK', 'SURFACE_CREATE', 'DRAW_COPY', 'MONITORS_CONFIG', 'MARK', 'MODE', 'START', 'DATA']) {
-      expect(info, name).toMatch(new RegExp(`Server ${name}\\b`));
-    }
-    expect((await read('-Y', `_ws.malformed && ${fromServer}`)).trim()).toBe('');
-    expect((await read('-Y', `_ws.expert.severity >= "error" && ${fromServer}`)).trim()).toBe('');
-    const details = await read('-Y', fromServer, '-V');
-    expect(details).not.toMatch(/not fully dissected|Unknown server PDU|Unknown .* server message/);
-  }, 90_000);
+  it.skipIf(!CAN_CAPTURE)(
+    'every server message of a session with all channels dissects cleanly',
+    async () => {
+      const port = await freePort();
+      const file = join(tempDir(), 'session.pcap');
+      const stop = await startCapture(port, file);
+      const server = new SpiceServer({
+        source: new DemoSource({ width: 640, height: 480, still: true }),
+        port,
+        listen: '127.0.0.1',
+      });
+      await server.start();
+      try {
+        const r = await run(
+          SYSTEM_PYTHON,
+          [
+            SPICE_CLIENT,
+            '--uri',
+            `spice://127.0.0.1:${port}`,
+            '--out',
+            join(tempDir(), 'shot.png'),
+            '--type',
+            'hi',
+            '--hold',
+            '2',
+            '--timeout',
+            '30',
+          ],
+          { timeoutMs: 60_000 },
+        );
+        expect(r.code, r.stderr).toBe(0);
+      } finally {
+        await server.stop();
+        await new Promise((r) => setTimeout(r, 300));
+        await stop();
+      }
+      const read = (...args: string[]): Promise<string> =>
+        run('tshark', ['-r', file, '-d', `tcp.port==${port},spice`, ...args], { timeoutMs: 60_000 }).then(
+          (r) => r.stdout,
+        );
+      const fromServer = `tcp.srcport==${port}`;
+      const info = await read('-Y', `spice && ${fromServer}`, '-T', 'fields', '-e', '_ws.col.Info');
+      // Not vacuous: the dissector decoded the messages that matter (main, display, playback).
+      for (const name of [
+        'INIT',
+        'CHANNELS_LIST',
+        'SET_ACK',
+        'SURFACE_CREATE',
+        'DRAW_COPY',
+        'MONITORS_CONFIG',
+        'MARK',
+        'MODE',
+        'START',
+        'DATA',
+      ]) {
+        expect(info, name).toMatch(new RegExp(`Server ${name}\\b`));
+      }
+      expect((await read('-Y', `_ws.malformed && ${fromServer}`)).trim()).toBe('');
+      expect((await read('-Y', `_ws.expert.severity >= "error" && ${fromServer}`)).trim()).toBe('');
+      const details = await read('-Y', fromServer, '-V');
+      expect(details).not.toMatch(/not fully dissected|Unknown server PDU|Unknown .* server message/);
+    },
+    90_000,
+  );
 });

@@ -100,7 +100,19 @@ describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : 
 
   beforeAll(async () => {
     const port = await freePort();
-    cli = await startCli(['serve', '--xvfb', '--resize', '--size', '1024x768', '--port', String(port), '--', 'xterm', '-geometry', '80x20+10+10']);
+    cli = await startCli([
+      'serve',
+      '--xvfb',
+      '--resize',
+      '--size',
+      '1024x768',
+      '--port',
+      String(port),
+      '--',
+      'xterm',
+      '-geometry',
+      '80x20+10+10',
+    ]);
     display = /started Xorg (:\d+)/.exec(cli.output())![1]!;
     viewer = new GtkAgent(`spice://127.0.0.1:${port}`);
     await viewer.next('ready');

@@ -17,7 +17,10 @@ import { hasCommand, missing } from './helpers/tools.js';
  * MONITORS_CONFIG reaches the X server through RandR, and the canvas shows the resized screen.
  */
 const ready = haveChromium() && findHtml5Dir() !== undefined && haveXorgDummy() && hasCommand('xterm');
-const why = missing('chromium, spice-html5, xterm or Xorg with the dummy driver', 'chromium spice-html5 xterm xserver-xorg-video-dummy');
+const why = missing(
+  'chromium, spice-html5, xterm or Xorg with the dummy driver',
+  'chromium spice-html5 xterm xserver-xorg-video-dummy',
+);
 
 async function rootSize(display: string): Promise<{ width: number; height: number }> {
   const conn = await XConnection.connect(display, { xauthority: null });

@@ -33,7 +33,16 @@ class Replica implements DisplaySink {
     this.draws.push(cmd);
     if (cmd.kind === 'copy') {
       const src = cmd.src ?? { x: 0, y: 0 };
-      copyRect(cmd.image, src.x, src.y, this.picture, cmd.dest.left, cmd.dest.top, cmd.dest.right - cmd.dest.left, cmd.dest.bottom - cmd.dest.top);
+      copyRect(
+        cmd.image,
+        src.x,
+        src.y,
+        this.picture,
+        cmd.dest.left,
+        cmd.dest.top,
+        cmd.dest.right - cmd.dest.left,
+        cmd.dest.bottom - cmd.dest.top,
+      );
     } else if (cmd.kind === 'copyBits') {
       const w = cmd.dest.right - cmd.dest.left;
       const h = cmd.dest.bottom - cmd.dest.top;
@@ -56,7 +65,8 @@ function noise(seed: number): () => number {
 function background(): PixelImage {
   const img = allocImage(W, H);
   // A desktop: a vertical gradient (rows differ, columns repeat), like many wallpapers and panels.
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) img.data.writeUInt32LE(0x00203040 + ((y >> 2) << 8), (y * W + x) * 4);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) img.data.writeUInt32LE(0x00203040 + ((y >> 2) << 8), (y * W + x) * 4);
   return img;
 }
 
@@ -65,7 +75,8 @@ function windowImage(w: number, h: number, seed: number): PixelImage {
   const next = noise(seed);
   for (let i = 0; i < w * h; i++) img.data.writeUInt32LE(next() & 0x00ffffff, i * 4);
   // A title bar of one colour with some text-like marks: uniform rows must not confuse the search.
-  for (let y = 0; y < 20; y++) for (let x = 0; x < w; x++) img.data.writeUInt32LE(x % 37 < 3 ? 0x00ffffff : 0x004060a0, (y * w + x) * 4);
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < w; x++) img.data.writeUInt32LE(x % 37 < 3 ? 0x00ffffff : 0x004060a0, (y * w + x) * 4);
   return img;
 }
 
@@ -76,7 +87,12 @@ function composed(bg: PixelImage, win: PixelImage, x: number, y: number): PixelI
 }
 
 function union(a: Rect, b: Rect): Rect {
-  return { top: Math.min(a.top, b.top), left: Math.min(a.left, b.left), bottom: Math.max(a.bottom, b.bottom), right: Math.max(a.right, b.right) };
+  return {
+    top: Math.min(a.top, b.top),
+    left: Math.min(a.left, b.left),
+    bottom: Math.max(a.bottom, b.bottom),
+    right: Math.max(a.right, b.right),
+  };
 }
 
 function place(x: number, y: number, w: number, h: number): Rect {
@@ -85,11 +101,14 @@ function place(x: number, y: number, w: number, h: number): Rect {
 
 function differing(a: PixelImage, b: PixelImage): number {
   let n = 0;
-  for (let i = 0; i < W * H; i++) if ((a.data.readUInt32LE(i * 4) & 0xffffff) !== (b.data.readUInt32LE(i * 4) & 0xffffff)) n++;
+  for (let i = 0; i < W * H; i++)
+    if ((a.data.readUInt32LE(i * 4) & 0xffffff) !== (b.data.readUInt32LE(i * 4) & 0xffffff)) n++;
   return n;
 }
 
-async function start(screen: PixelImage): Promise<{ capture: ScreenCapture; replica: Replica; updater: ScreenUpdater }> {
+async function start(
+  screen: PixelImage,
+): Promise<{ capture: ScreenCapture; replica: Replica; updater: ScreenUpdater }> {
   const capture = new ScreenCapture();
   capture.screen = screen;
   const replica = new Replica();

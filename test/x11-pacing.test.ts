@@ -120,7 +120,8 @@ describe('viewer pace', () => {
       for (let i = 1; i <= 100; i++) {
         sink.display({ kind: 'fill', surfaceId: 0, rect: { top: i, left: 0, bottom: i + 1, right: 320 }, color: i });
       }
-      const inSync = (c: SpiceClient): boolean => !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!);
+      const inSync = (c: SpiceClient): boolean =>
+        !!c.display.primary && sameRgb(c.display.primary, server.desktop.primary!);
       await fast.waitFor(() => inSync(fast), 5000, 'the fills at the fast viewer');
       const pace = sink.pace!;
       // The stalled viewer still has draws queued, but the fast one has sent on everything.

@@ -12,7 +12,10 @@ import { SurfaceSink, expectSurfaceMatches } from './helpers/x11-screen.js';
 
 const HAVE_XORG = haveXorgDummy() && hasCommand('import') && hasCommand('xterm');
 const HAVE_XVFB = hasCommand('Xvfb');
-if (!HAVE_XORG) console.warn(`x11-resize.test.ts: ${missing('Xorg with the dummy driver, xterm or import', 'xserver-xorg-core xserver-xorg-video-dummy xterm imagemagick')}`);
+if (!HAVE_XORG)
+  console.warn(
+    `x11-resize.test.ts: ${missing('Xorg with the dummy driver, xterm or import', 'xserver-xorg-core xserver-xorg-video-dummy xterm imagemagick')}`,
+  );
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -76,7 +79,11 @@ describe('RandR modes and limits (no X server)', () => {
     reply.writeUInt16LE(600, 46);
     reply.writeUInt16LE(7, 68);
     reply.write('800x600', 72, 'latin1');
-    expect(decodeScreenResources(reply)).toMatchObject({ crtcs: [0x44], outputs: [0x55], modes: [{ id: 0x66, width: 800, height: 600, name: '800x600' }] });
+    expect(decodeScreenResources(reply)).toMatchObject({
+      crtcs: [0x44],
+      outputs: [0x55],
+      modes: [{ id: 0x66, width: 800, height: 600, name: '800x600' }],
+    });
     reply.writeUInt16LE(20, 68);
     expect(() => decodeScreenResources(reply)).toThrow(/past the reply/);
     expect(() => decodeOutputInfo(Buffer.alloc(36, 0xff))).toThrow();
@@ -91,7 +98,12 @@ describe.skipIf(!HAVE_XORG)('resizing Xorg (dummy driver) through RandR', () => 
 
   beforeAll(async () => {
     xorg = await startXvfb({ server: 'xorg-dummy', size: '1024x768', command: ['xterm', '-geometry', '80x24+0+0'] });
-    source = new X11Source({ display: xorg.display, resize: true, clipboard: false, log: (l, m) => logs.push(`${l} ${m}`) });
+    source = new X11Source({
+      display: xorg.display,
+      resize: true,
+      clipboard: false,
+      log: (l, m) => logs.push(`${l} ${m}`),
+    });
     await source.start(sink);
   });
 
@@ -143,7 +155,12 @@ describe.skipIf(!HAVE_XVFB)('a display that cannot grow', () => {
 
   it("stays at Xvfb's fixed size (its RandR range), and has no resizer without the option", async () => {
     const logs: string[] = [];
-    const source = new X11Source({ display: xvfb.display, resize: true, clipboard: false, log: (_l, m) => logs.push(m) });
+    const source = new X11Source({
+      display: xvfb.display,
+      resize: true,
+      clipboard: false,
+      log: (_l, m) => logs.push(m),
+    });
     const sink = new SurfaceSink();
     await source.start(sink);
     try {

@@ -110,7 +110,7 @@ describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${w
     expect(pids.filter(running)).toEqual([]);
   });
 
-  it('stops with the session command\'s exit code when it exits, ending what it left behind', async () => {
+  it("stops with the session command's exit code when it exits, ending what it left behind", async () => {
     const file = join(dir, 'exited.pids');
     const cli = await serveXvfb('--', ...leakySession(file, 'sleep 1; exit 3'));
     const pids = await pidsFrom(file, 2);

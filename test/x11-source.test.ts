@@ -38,7 +38,12 @@ function lockOwner(n: number): number | undefined {
   return existsSync(path) ? Number(readFileSync(path, 'latin1').trim()) : undefined;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000, everyMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 8000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -64,7 +69,13 @@ describe('x11 client pieces', () => {
   it('finds the MIT-MAGIC-COOKIE-1 for a display in an Xauthority file', () => {
     const rec = (family: number, addr: string, num: string, name: string, data: Buffer): Buffer => {
       const f = (b: Buffer): Buffer => Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]);
-      return Buffer.concat([Buffer.from([family >> 8, family & 255]), f(Buffer.from(addr)), f(Buffer.from(num)), f(Buffer.from(name)), f(data)]);
+      return Buffer.concat([
+        Buffer.from([family >> 8, family & 255]),
+        f(Buffer.from(addr)),
+        f(Buffer.from(num)),
+        f(Buffer.from(name)),
+        f(data),
+      ]);
     };
     const file = Buffer.concat([
       rec(256, 'otherhost', '5', 'MIT-MAGIC-COOKIE-1', Buffer.alloc(16, 1)),
@@ -127,13 +138,35 @@ describe('x11 client pieces', () => {
 
   it('coalesces damage into few rects', () => {
     const bounds = { top: 0, left: 0, bottom: 600, right: 800 };
-    const glyphs = Array.from({ length: 40 }, (_, i) => ({ top: 100, left: 10 + i * 7, bottom: 113, right: 16 + i * 7 }));
+    const glyphs = Array.from({ length: 40 }, (_, i) => ({
+      top: 100,
+      left: 10 + i * 7,
+      bottom: 113,
+      right: 16 + i * 7,
+    }));
     expect(coalesceRects(glyphs, { bounds, maxRects: 16 })).toEqual([{ top: 100, left: 10, bottom: 113, right: 289 }]);
-    const scattered = Array.from({ length: 200 }, (_, i) => ({ top: (i * 37) % 580, left: (i * 91) % 780, bottom: ((i * 37) % 580) + 3, right: ((i * 91) % 780) + 3 }));
+    const scattered = Array.from({ length: 200 }, (_, i) => ({
+      top: (i * 37) % 580,
+      left: (i * 91) % 780,
+      bottom: ((i * 37) % 580) + 3,
+      right: ((i * 91) % 780) + 3,
+    }));
     const out = coalesceRects(scattered, { bounds, maxRects: 8 });
     expect(out.length).toBeLessThanOrEqual(8);
-    for (const s of scattered) expect(out.some((r) => r.left <= s.left && r.top <= s.top && r.right >= s.right && r.bottom >= s.bottom)).toBe(true);
-    expect(capCount([{ top: 0, left: 0, bottom: 10, right: 10 }, { top: 0, left: 500, bottom: 10, right: 510 }, { top: 12, left: 0, bottom: 20, right: 10 }], 2)).toHaveLength(2);
+    for (const s of scattered)
+      expect(out.some((r) => r.left <= s.left && r.top <= s.top && r.right >= s.right && r.bottom >= s.bottom)).toBe(
+        true,
+      );
+    expect(
+      capCount(
+        [
+          { top: 0, left: 0, bottom: 10, right: 10 },
+          { top: 0, left: 500, bottom: 10, right: 510 },
+          { top: 12, left: 0, bottom: 20, right: 10 },
+        ],
+        2,
+      ),
+    ).toHaveLength(2);
   });
 
   it('converts premultiplied ARGB cursors to straight alpha', () => {
@@ -144,14 +177,30 @@ describe('x11 client pieces', () => {
   });
 
   it('converts 16-bit and MSB-first ZPixmaps to B,G,R,X', () => {
-    const rgb565: PixelLayout = { depth: 16, bitsPerPixel: 16, scanlinePad: 32, byteOrder: 'lsb', redMask: 0xf800, greenMask: 0x07e0, blueMask: 0x001f };
+    const rgb565: PixelLayout = {
+      depth: 16,
+      bitsPerPixel: 16,
+      scanlinePad: 32,
+      byteOrder: 'lsb',
+      redMask: 0xf800,
+      greenMask: 0x07e0,
+      blueMask: 0x001f,
+    };
     const data = Buffer.alloc(4);
     data.writeUInt16LE(0xf800, 0);
     data.writeUInt16LE(0x001f, 2);
     const img = zpixmapToImage(rgb565, data, 2, 1);
     expect([...img.data.subarray(0, 3)]).toEqual([0, 0, 255]);
     expect([...img.data.subarray(4, 7)]).toEqual([255, 0, 0]);
-    const msb: PixelLayout = { ...rgb565, depth: 24, bitsPerPixel: 32, byteOrder: 'msb', redMask: 0xff0000, greenMask: 0xff00, blueMask: 0xff };
+    const msb: PixelLayout = {
+      ...rgb565,
+      depth: 24,
+      bitsPerPixel: 32,
+      byteOrder: 'msb',
+      redMask: 0xff0000,
+      greenMask: 0xff00,
+      blueMask: 0xff,
+    };
     const px = Buffer.from([0, 0x11, 0x22, 0x33]);
     expect([...zpixmapToImage(msb, px, 1, 1).data.subarray(0, 3)]).toEqual([0x33, 0x22, 0x11]);
   });
@@ -185,7 +234,8 @@ describe('x11 client pieces', () => {
     const w = 64;
     const h = 96;
     const shadow = new Shadow(w, h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) shadow.data.writeUInt32LE(((y * 7919) ^ (x * 31)) & 0xffffff, (y * w + x) * 4);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) shadow.data.writeUInt32LE(((y * 7919) ^ (x * 31)) & 0xffffff, (y * w + x) * 4);
     const next: PixelImage = { width: w, height: h, stride: w * 4, data: Buffer.alloc(w * h * 4) };
     shadow.data.copy(next.data, 0, 5 * w * 4); // content moved up by 5 rows, bottom 5 rows new (zero)
     const rect = { top: 0, left: 0, bottom: h, right: w };
@@ -195,7 +245,6 @@ describe('x11 client pieces', () => {
 });
 
 // ---------------------------------------------------------------- against a real X server
-
 
 async function windowVisible(display: string, cls: string, xauthority?: string): Promise<true | undefined> {
   const env = { ...process.env, DISPLAY: display, ...(xauthority ? { XAUTHORITY: xauthority } : {}) };
@@ -225,9 +274,19 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   const logs: string[] = [];
 
   beforeAll(async () => {
-    xvfb = await startXvfb({ size: '800x600', command: ['xterm', '-geometry', '80x24+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`] });
-    clock = spawn('xclock', ['-geometry', '160x160-0+0'], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: 'ignore' });
-    source = new X11Source({ display: xvfb.display, onLost: (e) => lost.push(e), log: (l, m) => logs.push(`${l} ${m}`) });
+    xvfb = await startXvfb({
+      size: '800x600',
+      command: ['xterm', '-geometry', '80x24+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`],
+    });
+    clock = spawn('xclock', ['-geometry', '160x160-0+0'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: 'ignore',
+    });
+    source = new X11Source({
+      display: xvfb.display,
+      onLost: (e) => lost.push(e),
+      log: (l, m) => logs.push(`${l} ${m}`),
+    });
     await source.start(sink);
   });
 
@@ -246,7 +305,9 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
     expect(source.changeDetection).toBe('damage');
     expect(source.captureMethod).toBe('mit-shm');
     expect(sink.shapes).toBeGreaterThan(0);
-    await until('xterm and xclock windows', async () => ((await windowVisible(xvfb.display, 'xterm')) && (await windowVisible(xvfb.display, 'xclock')) ? true : undefined));
+    await until('xterm and xclock windows', async () =>
+      (await windowVisible(xvfb.display, 'xterm')) && (await windowVisible(xvfb.display, 'xclock')) ? true : undefined,
+    );
     await expectSurfaceMatches(sink, xvfb.display);
   });
 
@@ -262,9 +323,13 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
     const probe = await XConnection.connect(xvfb.display);
     try {
       source.input({ kind: 'button', button: 3, down: true, x: 120, y: 90, buttons: 4 });
-      await until('Button3 down in X', async () => ((await queryPointer(probe, probe.screen.root)).mask & 0x400 ? true : undefined));
+      await until('Button3 down in X', async () =>
+        (await queryPointer(probe, probe.screen.root)).mask & 0x400 ? true : undefined,
+      );
       source.input({ kind: 'pointer', x: 121, y: 90, buttons: 0 }); // the mask alone releases it
-      await until('Button3 up in X', async () => ((await queryPointer(probe, probe.screen.root)).mask & 0x400 ? undefined : true));
+      await until('Button3 up in X', async () =>
+        (await queryPointer(probe, probe.screen.root)).mask & 0x400 ? undefined : true,
+      );
     } finally {
       probe.close();
     }
@@ -282,7 +347,9 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   it('follows an xterm scroll (copyBits) and stays exact', async () => {
     // Fill the terminal in one burst (a full redraw), then scroll it line by line.
     for (let i = 0; i < 26; i++) typeText(source, `line ${i % 10}\n`);
-    await until('the 26 lines in the file', () => (readFileSync(typed, 'utf8').split('\n').length >= 28 ? true : undefined));
+    await until('the 26 lines in the file', () =>
+      readFileSync(typed, 'utf8').split('\n').length >= 28 ? true : undefined,
+    );
     await expectSurfaceMatches(sink, xvfb.display);
     const before = source.stats!.copyBits;
     for (let i = 0; i < 3; i++) {
@@ -310,7 +377,8 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   });
 
   it('logs an unusable button once, not once per event', () => {
-    for (let i = 0; i < 100; i++) source.input({ kind: 'button', button: 77, down: i % 2 === 0, x: 10, y: 10, buttons: 0 });
+    for (let i = 0; i < 100; i++)
+      source.input({ kind: 'button', button: 77, down: i % 2 === 0, x: 10, y: 10, buttons: 0 });
     expect(logs.filter((l) => l.includes('unknown pointer button 77'))).toHaveLength(1);
   });
 
@@ -320,7 +388,8 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
     // trying to fit its fixed-size CRTC: what counts is the root window's new size.
     spawnSync('xrandr', ['--fb', '640x480'], { env: { ...process.env, DISPLAY: xvfb.display } });
     const shot = await screenshot(xvfb.display);
-    if (shot.width !== 640) ctx.skip(`this Xvfb ignores RandR size changes (still ${shot.width}x${shot.height}); RandR part skipped`);
+    if (shot.width !== 640)
+      ctx.skip(`this Xvfb ignores RandR size changes (still ${shot.width}x${shot.height}); RandR part skipped`);
     await until('a second surfaceCreate', () => (sink.creates.length > 1 ? true : undefined));
     expect(sink.creates.at(-1)).toEqual({ width: 640, height: 480 });
     await expectSurfaceMatches(sink, xvfb.display);
@@ -338,39 +407,54 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   });
 });
 
-describe.skipIf(!HAVE_XVFB)(`X11Source without DAMAGE, with a cookie, over GetImage${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`, () => {
-  let xvfb: XvfbHandle;
-  const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-poll-'));
-  const typed = join(tmp, 'typed.txt');
+describe.skipIf(!HAVE_XVFB)(
+  `X11Source without DAMAGE, with a cookie, over GetImage${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`,
+  () => {
+    let xvfb: XvfbHandle;
+    const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-poll-'));
+    const typed = join(tmp, 'typed.txt');
 
-  beforeAll(async () => {
-    xvfb = await startXvfb({ size: '400x300', auth: true, extraArgs: ['-extension', 'DAMAGE'], command: ['xterm', '-geometry', '40x10+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`] });
-  });
+    beforeAll(async () => {
+      xvfb = await startXvfb({
+        size: '400x300',
+        auth: true,
+        extraArgs: ['-extension', 'DAMAGE'],
+        command: ['xterm', '-geometry', '40x10+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`],
+      });
+    });
 
-  afterAll(async () => {
-    await xvfb?.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await xvfb?.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    });
 
-  it('needs the cookie', async () => {
-    const src = new X11Source({ display: xvfb.display, xauthority: join(tmp, 'missing') });
-    await expect(src.start(new SurfaceSink())).rejects.toThrow(/closed the connection during setup|refused/);
-  });
+    it('needs the cookie', async () => {
+      const src = new X11Source({ display: xvfb.display, xauthority: join(tmp, 'missing') });
+      await expect(src.start(new SurfaceSink())).rejects.toThrow(/closed the connection during setup|refused/);
+    });
 
-  it('polls tiles and stays exact', async () => {
-    const sink = new SurfaceSink();
-    const source = new X11Source({ display: xvfb.display, xauthority: xvfb.xauthority, useShm: false, pollFallbackMs: 50 });
-    await source.start(sink);
-    try {
-      expect(source.changeDetection).toBe('poll');
-      expect(source.captureMethod).toBe('get-image');
-      await until('xterm', () => windowVisible(xvfb.display, 'xterm', xvfb.xauthority));
-      source.input({ kind: 'pointer', x: 50, y: 50, buttons: 0 });
-      typeText(source, 'polled\n');
-      await until('typed text', () => (existsSync(typed) && readFileSync(typed, 'utf8') === 'polled\n' ? true : undefined));
-      await expectSurfaceMatches(sink, xvfb.display, xvfb.xauthority);
-    } finally {
-      await source.stop();
-    }
-  });
-});
+    it('polls tiles and stays exact', async () => {
+      const sink = new SurfaceSink();
+      const source = new X11Source({
+        display: xvfb.display,
+        xauthority: xvfb.xauthority,
+        useShm: false,
+        pollFallbackMs: 50,
+      });
+      await source.start(sink);
+      try {
+        expect(source.changeDetection).toBe('poll');
+        expect(source.captureMethod).toBe('get-image');
+        await until('xterm', () => windowVisible(xvfb.display, 'xterm', xvfb.xauthority));
+        source.input({ kind: 'pointer', x: 50, y: 50, buttons: 0 });
+        typeText(source, 'polled\n');
+        await until('typed text', () =>
+          existsSync(typed) && readFileSync(typed, 'utf8') === 'polled\n' ? true : undefined,
+        );
+        await expectSurfaceMatches(sink, xvfb.display, xvfb.xauthority);
+      } finally {
+        await source.stop();
+      }
+    });
+  },
+);

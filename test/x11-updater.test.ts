@@ -48,7 +48,8 @@ class Collect implements DisplaySink {
 }
 
 function paintRows(img: PixelImage, top: number, bottom: number, value: number): void {
-  for (let y = top; y < bottom; y++) for (let x = 0; x < img.width; x++) img.data.writeUInt32LE(value, y * img.stride + x * 4);
+  for (let y = top; y < bottom; y++)
+    for (let x = 0; x < img.width; x++) img.data.writeUInt32LE(value, y * img.stride + x * 4);
 }
 
 function copies(sink: Collect): Extract<DisplayCommand, { kind: 'copy' }>[] {

@@ -43,7 +43,8 @@ export function dominantFrequency(pcm: Int16Array, options: FrequencyOptions = {
 
 /** One channel (or the average of all) as doubles with the DC offset removed. */
 function extractChannel(pcm: Int16Array, channels: number, channel: number | 'mix'): Float64Array {
-  if (pcm.length % channels !== 0) throw new RangeError(`${pcm.length} samples is not a multiple of ${channels} channels`);
+  if (pcm.length % channels !== 0)
+    throw new RangeError(`${pcm.length} samples is not a multiple of ${channels} channels`);
   if (channel !== 'mix' && !(Number.isInteger(channel) && channel >= 0 && channel < channels)) {
     throw new RangeError(`channel ${channel} out of range for ${channels} channels`);
   }
@@ -228,7 +229,8 @@ export function findSilence(pcm: Int16Array, options: SilenceOptions = {}): Sile
   const sampleRate = options.sampleRate ?? SAMPLE_RATE;
   const threshold = options.threshold ?? 0;
   const minFrames = Math.max(1, Math.round(((options.minMs ?? 5) * sampleRate) / 1000));
-  if (pcm.length % channels !== 0) throw new RangeError(`${pcm.length} samples is not a multiple of ${channels} channels`);
+  if (pcm.length % channels !== 0)
+    throw new RangeError(`${pcm.length} samples is not a multiple of ${channels} channels`);
   const frames = pcm.length / channels;
   const out: SilentStretch[] = [];
   let runStart = -1;
@@ -283,7 +285,13 @@ export function findPacketGaps(timestampsMs: readonly number[], options: PacketG
     if (delta > interval + tolerance) {
       gaps.push({ kind: 'gap', index: i, fromMs, toMs, packets: Math.max(1, Math.round(delta / interval) - 1) });
     } else if (delta < interval - tolerance) {
-      gaps.push({ kind: 'overlap', index: i, fromMs, toMs, packets: Math.max(1, Math.round((interval - delta) / interval)) });
+      gaps.push({
+        kind: 'overlap',
+        index: i,
+        fromMs,
+        toMs,
+        packets: Math.max(1, Math.round((interval - delta) / interval)),
+      });
     }
   }
   return gaps;

@@ -57,7 +57,9 @@ function defaultChannelMask(channels: number): number {
 export function downmixWeights(channels: number, channelMask?: number): StereoWeights {
   if (channels === 1) return { left: [1], right: [1] };
   const mask = channelMask !== undefined && channelMask !== 0 ? channelMask : defaultChannelMask(channels);
-  const pairs = positionsFromMask(mask, channels).map((bit) => (bit === null ? UNASSIGNED : POSITION_WEIGHTS[bit] ?? UNASSIGNED));
+  const pairs = positionsFromMask(mask, channels).map((bit) =>
+    bit === null ? UNASSIGNED : (POSITION_WEIGHTS[bit] ?? UNASSIGNED),
+  );
   const sumL = pairs.reduce((s, p) => s + p[0], 0);
   const sumR = pairs.reduce((s, p) => s + p[1], 0);
   const scale = 1 / Math.max(1, sumL, sumR);

@@ -186,7 +186,9 @@ export class OpusDecoder extends OpusCodec {
     this.assertOpen('OpusDecoder.decode');
     if (packet.length === 0) throw new RangeError('OpusDecoder.decode: empty packet');
     if (packet.length > MAX_PACKET_BYTES) {
-      throw new RangeError(`OpusDecoder.decode: packet of ${packet.length} bytes exceeds the ${MAX_PACKET_BYTES}-byte maximum`);
+      throw new RangeError(
+        `OpusDecoder.decode: packet of ${packet.length} bytes exceeds the ${MAX_PACKET_BYTES}-byte maximum`,
+      );
     }
     const native = this.runtime.native;
     native.HEAPU8.set(packet, this.buffers.packet);

@@ -209,7 +209,8 @@ function applyStereoWeights(pcm: Int16Array, channels: number, weights: StereoWe
 }
 
 function checkChannels(pcm: Int16Array, channels: number): void {
-  if (!Number.isInteger(channels) || channels <= 0) throw new RangeError(`channel count must be a positive integer, got ${channels}`);
+  if (!Number.isInteger(channels) || channels <= 0)
+    throw new RangeError(`channel count must be a positive integer, got ${channels}`);
   if (pcm.length % channels !== 0) {
     throw new RangeError(`${pcm.length} samples is not a whole number of ${channels}-channel sample frames`);
   }

@@ -88,7 +88,8 @@ export class AudioTimeline {
    * it plays. Returns an id for cancel().
    */
   play(clip: Int16Array, options: PlayOptions = {}): number {
-    if (clip.length % 2 !== 0) throw new RangeError(`AudioTimeline.play: clip must be interleaved stereo, got ${clip.length} samples`);
+    if (clip.length % 2 !== 0)
+      throw new RangeError(`AudioTimeline.play: clip must be interleaved stereo, got ${clip.length} samples`);
     const delayMs = options.delayMs ?? 0;
     if (!(delayMs >= 0)) throw new RangeError(`AudioTimeline.play: delayMs must be >= 0, got ${delayMs}`);
     const voice: Voice = {

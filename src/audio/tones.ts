@@ -6,14 +6,7 @@ import { SAMPLE_RATE, clampInt16 } from './pcm.js';
  * phase accumulator), so the same arguments give bit-identical output on every run.
  */
 
-export {
-  AudioTimeline,
-  FramePacer,
-  
-  
-  
-  
-} from './timeline.js';
+export { AudioTimeline, FramePacer } from './timeline.js';
 
 export interface SineOptions {
   /** Peak level as a fraction of full scale, 0..1. Default 0.5 (-6 dBFS). */

@@ -52,7 +52,9 @@ export function parseWav(bytes: Uint8Array): WavAudio {
 function wavToPlayback(audio: WavAudio): Int16Array {
   const { channels, sampleRate, channelMask } = audio.format;
   const stereo =
-    channels <= 2 ? toStereo(audio.samples, channels) : toStereo(audio.samples, channels, downmixWeights(channels, channelMask));
+    channels <= 2
+      ? toStereo(audio.samples, channels)
+      : toStereo(audio.samples, channels, downmixWeights(channels, channelMask));
   return sampleRate === SAMPLE_RATE ? stereo : resampleLinear(stereo, CHANNELS, sampleRate, SAMPLE_RATE);
 }
 
@@ -97,7 +99,8 @@ function parseFmt(fmt: Buffer): WavFormat {
     tag = fmt.readUInt16LE(24); // first two bytes of the sub-format GUID
   }
   const sampleFormat = tag === FORMAT_PCM ? 'int' : tag === FORMAT_FLOAT ? 'float' : null;
-  if (sampleFormat === null) throw new WavFormatError(`unsupported WAV sample format 0x${tag.toString(16)} (only PCM and IEEE float)`);
+  if (sampleFormat === null)
+    throw new WavFormatError(`unsupported WAV sample format 0x${tag.toString(16)} (only PCM and IEEE float)`);
   checkFormat(sampleFormat, bitsPerSample, channels, sampleRate, blockAlign);
   return channelMask === undefined
     ? { sampleRate, channels, bitsPerSample, sampleFormat }
@@ -175,7 +178,8 @@ function wavHeader(sampleRate: number, channels: number, dataBytes: number): Buf
 /** A whole 16-bit PCM WAV file in memory. */
 export function encodeWav(pcm: Int16Array, options: WavWriterOptions = {}): Buffer {
   const { sampleRate, channels } = writerFormat(options);
-  if (pcm.length % channels !== 0) throw new RangeError(`encodeWav: ${pcm.length} samples is not a multiple of ${channels} channels`);
+  if (pcm.length % channels !== 0)
+    throw new RangeError(`encodeWav: ${pcm.length} samples is not a multiple of ${channels} channels`);
   if (pcm.length * 2 > MAX_RIFF_DATA) throw new RangeError('encodeWav: more than 4 GiB of samples');
   return Buffer.concat([wavHeader(sampleRate, channels, pcm.length * 2), pcmToS16le(pcm)]);
 }

@@ -1,4 +1,9 @@
-import { encodeDisconnecting, encodeSetAck, decodeCommonClientMessage, type CommonClientMessage } from '../protocol/common.js';
+import {
+  encodeDisconnecting,
+  encodeSetAck,
+  decodeCommonClientMessage,
+  type CommonClientMessage,
+} from '../protocol/common.js';
 import { channelName, LinkErr } from '../protocol/constants.js';
 import { hasCap } from '../protocol/caps.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -36,7 +41,11 @@ export interface ChannelClientOptions {
   maxQueuedItems: number;
 }
 
-export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = { maxMessageSize: 1 << 20, stallTimeoutMs: 30_000, maxQueuedItems: 1 << 16 };
+export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = {
+  maxMessageSize: 1 << 20,
+  stallTimeoutMs: 30_000,
+  maxQueuedItems: 1 << 16,
+};
 
 /**
  * One client's connection to one channel (spice-server's RedChannelClient): a pipe of items, the
@@ -69,7 +78,10 @@ export abstract class ChannelClient {
   /** Messages received from the client. */
   received = 0;
 
-  constructor(conn: ChannelConnection, protected readonly options: ChannelClientOptions = DEFAULT_CLIENT_OPTIONS) {
+  constructor(
+    conn: ChannelConnection,
+    protected readonly options: ChannelClientOptions = DEFAULT_CLIENT_OPTIONS,
+  ) {
     this.stream = conn.stream;
     this.link = conn.link;
     this.miniHeader = conn.miniHeader;
@@ -229,7 +241,9 @@ export abstract class ChannelClient {
         if (this.closed) return;
       }
     } catch (err) {
-      this.fail(err instanceof ProtocolError ? `${err.code}: ${err.message}` : `error handling message: ${errorMessage(err)}`);
+      this.fail(
+        err instanceof ProtocolError ? `${err.code}: ${err.message}` : `error handling message: ${errorMessage(err)}`,
+      );
     }
   }
 

@@ -3,7 +3,14 @@ import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from
 import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, CursorType } from '../protocol/constants.js';
-import { encodeCursorHide, encodeCursorInit, encodeCursorMove, encodeCursorSet, NO_CURSOR, type SpiceCursor } from '../protocol/cursor.js';
+import {
+  encodeCursorHide,
+  encodeCursorInit,
+  encodeCursorMove,
+  encodeCursorSet,
+  NO_CURSOR,
+  type SpiceCursor,
+} from '../protocol/cursor.js';
 import type { CursorCommand, CursorShape } from '../seam/index.js';
 import type { CursorState, Desktop, DesktopListener } from '../display/desktop.js';
 import { packedImage } from '../display/pixels.js';
@@ -17,7 +24,14 @@ export function spiceCursor(shape: CursorShape | undefined): SpiceCursor {
   const img = packedImage(shape.image);
   return {
     flags: 0,
-    header: { unique: BigInt(shape.id), type: CursorType.Alpha, width: img.width, height: img.height, hotSpotX: shape.hotX, hotSpotY: shape.hotY },
+    header: {
+      unique: BigInt(shape.id),
+      type: CursorType.Alpha,
+      width: img.width,
+      height: img.height,
+      hotSpotX: shape.hotX,
+      hotSpotY: shape.hotY,
+    },
     data: img.data.subarray(0, img.width * img.height * 4),
   };
 }
@@ -62,7 +76,9 @@ export class CursorChannelClient extends ChannelClient {
   start(): void {
     this.startAckWindow(this.ackWindow);
     const st = this.desktop.cursorState;
-    this.pushMessage(encodeCursorInit({ x: st.x, y: st.y }, st.visible && st.shape !== undefined, spiceCursor(st.shape)));
+    this.pushMessage(
+      encodeCursorInit({ x: st.x, y: st.y }, st.visible && st.shape !== undefined, spiceCursor(st.shape)),
+    );
   }
 
   protected handleMessage(type: number, body: Buffer): void {
@@ -90,7 +106,10 @@ export class CursorChannelClient extends ChannelClient {
    * whole shape).
    */
   private replaceQueued(kind: CursorItem['cursor'], m: OutMessage): void {
-    this.pipe.dropFromTail((it) => (!isCursorItem(it) ? 'stop' : kind === 'state' || it.cursor === 'move' ? 'drop' : 'stop'), 64);
+    this.pipe.dropFromTail(
+      (it) => (!isCursorItem(it) ? 'stop' : kind === 'state' || it.cursor === 'move' ? 'drop' : 'stop'),
+      64,
+    );
     const item: CursorItem = { ...messageItem(m), cursor: kind };
     this.push(item);
   }

@@ -1,13 +1,29 @@
 import type { PipeItem } from '../channel-core/pipe.js';
 import { ImageFlags, ImageType, SurfaceFlags, SurfaceFormat } from '../protocol/constants.js';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { encodeCopyBits, encodeDrawCopy, encodeDrawFill, encodeInvalList, encodeMonitorsConfig, encodeSurfaceCreate, encodeSurfaceDestroy, type DisplayBase } from '../protocol/display.js';
+import {
+  encodeCopyBits,
+  encodeDrawCopy,
+  encodeDrawFill,
+  encodeInvalList,
+  encodeMonitorsConfig,
+  encodeSurfaceCreate,
+  encodeSurfaceDestroy,
+  type DisplayBase,
+} from '../protocol/display.js';
 import { encodeFromCacheImage } from '../protocol/image.js';
 import type { Point, Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
 import { cropImage, packedImage, pixelWords, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
-import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImageCompression, type ImagePayload } from '../display/wire-image.js';
+import {
+  encodeImagePayload,
+  imageParts,
+  imageRegion,
+  nextImageId,
+  type ImageCompression,
+  type ImagePayload,
+} from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
 
 /**
@@ -114,7 +130,11 @@ export class SharedImage {
     let m = this.messages.get(k);
     if (!m) {
       const { w, h } = rectSize(this.rect);
-      m = encodeDrawCopy(base(this.rect), { top: 0, left: 0, bottom: h, right: w }, imageParts(this.payload(compression), this.imageId, flags));
+      m = encodeDrawCopy(
+        base(this.rect),
+        { top: 0, left: 0, bottom: h, right: w },
+        imageParts(this.payload(compression), this.imageId, flags),
+      );
       this.messages.set(k, m);
     }
     return m;
@@ -185,7 +205,8 @@ function contentKey(img: PixelImage): string {
   const packed = packedImage(img);
   const bytes = packed.data.subarray(0, packed.width * 4 * packed.height);
   const size = `${img.width}x${img.height}:`;
-  if (bytes.length <= SHA_KEY_MAX_BYTES || !POLY_AVAILABLE) return size + createHash('sha256').update(bytes).digest('base64');
+  if (bytes.length <= SHA_KEY_MAX_BYTES || !POLY_AVAILABLE)
+    return size + createHash('sha256').update(bytes).digest('base64');
   return size + poly1305(bytes).toString('base64');
 }
 
@@ -205,7 +226,8 @@ function uniformRgb(img: PixelImage): number | null {
   const b1 = d[1]!;
   const b2 = d[2]!;
   for (let y = 0; y < img.height; y++) {
-    for (let o = y * img.stride, end = o + 4 * img.width; o < end; o += 4) if (d[o] !== b0 || d[o + 1] !== b1 || d[o + 2] !== b2) return null;
+    for (let o = y * img.stride, end = o + 4 * img.width; o < end; o += 4)
+      if (d[o] !== b0 || d[o + 1] !== b1 || d[o + 2] !== b2) return null;
   }
   return b0 | (b1 << 8) | (b2 << 16);
 }
@@ -239,7 +261,11 @@ export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
       if (cached !== undefined) {
         const { w, h } = rectSize(rect);
         const area = { top: 0, left: 0, bottom: h, right: w };
-        return encodeDrawCopy(base(rect), area, encodeFromCacheImage({ id: cached, type: ImageType.FromCache, flags: 0, width: w, height: h }));
+        return encodeDrawCopy(
+          base(rect),
+          area,
+          encodeFromCacheImage({ id: cached, type: ImageType.FromCache, flags: 0, width: w, height: h }),
+        );
       }
       const evicted = cache.insert(key, shared.imageId, shared.pixels);
       const draw = shared.drawCopy(viewer.compression(), ImageFlags.CacheMe);
@@ -260,7 +286,15 @@ function fixedItem(m: OutMessage): PipeItem {
 }
 
 export function surfaceCreateItem(surface: Surface): PipeItem {
-  return fixedItem(encodeSurfaceCreate({ surfaceId: 0, width: surface.width, height: surface.height, format: SurfaceFormat.Xrgb32, flags: SurfaceFlags.Primary }));
+  return fixedItem(
+    encodeSurfaceCreate({
+      surfaceId: 0,
+      width: surface.width,
+      height: surface.height,
+      format: SurfaceFormat.Xrgb32,
+      flags: SurfaceFlags.Primary,
+    }),
+  );
 }
 
 export function surfaceDestroyItem(): PipeItem {
@@ -268,5 +302,10 @@ export function surfaceDestroyItem(): PipeItem {
 }
 
 export function monitorsConfigItem(surface: Surface): PipeItem {
-  return fixedItem(encodeMonitorsConfig([{ id: 0, surfaceId: 0, width: surface.width, height: surface.height, x: 0, y: 0, flags: 0 }], 1));
+  return fixedItem(
+    encodeMonitorsConfig(
+      [{ id: 0, surfaceId: 0, width: surface.width, height: surface.height, x: 0, y: 0, flags: 0 }],
+      1,
+    ),
+  );
 }

@@ -11,7 +11,16 @@ import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop
 import type { Surface } from '../display/surface.js';
 import type { ImageCompression } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
-import { copyItem, fillItem, isDrawItem, monitorsConfigItem, snapshotItem, surfaceCreateItem, surfaceDestroyItem, type ViewerImaging } from './display-items.js';
+import {
+  copyItem,
+  fillItem,
+  isDrawItem,
+  monitorsConfigItem,
+  snapshotItem,
+  surfaceCreateItem,
+  surfaceDestroyItem,
+  type ViewerImaging,
+} from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
 import { KeyFrame, type LoggedDraw } from './key-frame.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
@@ -80,7 +89,12 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     super(log, clientOptions);
     desktop.addListener(this);
     desktop.pace = this.pace;
-    const host = channelStreamHost(() => this.clients, () => this.desktop.primary, options.mmTime, log.child('video'));
+    const host = channelStreamHost(
+      () => this.clients,
+      () => this.desktop.primary,
+      options.mmTime,
+      log.child('video'),
+    );
     this.video = new VideoStreams(host, options.video);
     this.video.reset(desktop.primary?.width, desktop.primary?.height);
   }
@@ -203,7 +217,9 @@ export class DisplayChannelClient extends ChannelClient {
         return;
       case 'preferredCompression': {
         const c = PREFERRED[m.compression];
-        this.log.debug(`viewer prefers image compression ${m.compression}${c ? ` (using ${c})` : ' (not offered; keeping ' + this.compression + ')'}`);
+        this.log.debug(
+          `viewer prefers image compression ${m.compression}${c ? ` (using ${c})` : ' (not offered; keeping ' + this.compression + ')'}`,
+        );
         if (c) this.compression = c;
         return;
       }
@@ -286,7 +302,10 @@ export class DisplayChannelClient extends ChannelClient {
    */
   private dropCovered(rect: Rect): void {
     if (this.pipe.length === 0) return;
-    this.coveredDraws += this.pipe.dropFromTail((it) => (!isDrawItem(it) || it.kind === 'copyBits' ? 'stop' : rectContains(rect, it.rect) ? 'drop' : 'keep'), 64);
+    this.coveredDraws += this.pipe.dropFromTail(
+      (it) => (!isDrawItem(it) || it.kind === 'copyBits' ? 'stop' : rectContains(rect, it.rect) ? 'drop' : 'keep'),
+      64,
+    );
   }
 
   /** The viewer lags: queued draws become tile damage (memory stays bounded whatever it does). */

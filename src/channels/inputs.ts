@@ -3,7 +3,12 @@ import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from
 import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, InputsCap, MOTION_ACK_BUNCH, MouseButtonMask, MouseMode } from '../protocol/constants.js';
-import { decodeInputsClientMessage, encodeInputsInit, encodeKeyModifiers, encodeMouseMotionAck } from '../protocol/inputs.js';
+import {
+  decodeInputsClientMessage,
+  encodeInputsInit,
+  encodeKeyModifiers,
+  encodeMouseMotionAck,
+} from '../protocol/inputs.js';
 import { packedCodeBytes, parseScancodes } from '../protocol/scancode.js';
 import type { Desktop } from '../display/desktop.js';
 import type { Logger } from '../util/log.js';
@@ -94,7 +99,14 @@ export class InputsChannelClient extends ChannelClient {
         this.events++;
         const p = this.desktop.pointer;
         const buttons = m.buttons & ~WHEEL_MASK;
-        this.desktop.input({ kind: 'button', button: m.button, down: m.kind === 'mousePress', x: p.x, y: p.y, buttons });
+        this.desktop.input({
+          kind: 'button',
+          button: m.button,
+          down: m.kind === 'mousePress',
+          x: p.x,
+          y: p.y,
+          buttons,
+        });
         return;
       }
     }

@@ -193,7 +193,9 @@ export class MainChannelClient extends ChannelClient {
 
   /** A notice the viewer shows or logs (spice-gtk logs it; severity 0 info, 1 warn, 2 error). */
   notify(message: string, severity: number = NotifySeverity.Error): void {
-    this.pushMessage(encodeNotify({ timeStamp: BigInt(Date.now()), severity, visibility: NotifyVisibility.High, what: 0, message }));
+    this.pushMessage(
+      encodeNotify({ timeStamp: BigInt(Date.now()), severity, visibility: NotifyVisibility.High, what: 0, message }),
+    );
   }
 
   /** Tell the viewer the multimedia time (audio/video clocks), e.g. when playback starts. */
@@ -207,7 +209,8 @@ export class MainChannelClient extends ChannelClient {
     this.pingsInFlight.set(id, ts);
     this.unansweredSince ??= ts;
     // A viewer that never answers must not grow the map for the life of the connection.
-    if (this.pingsInFlight.size > MAX_PINGS_IN_FLIGHT) this.pingsInFlight.delete(this.pingsInFlight.keys().next().value!);
+    if (this.pingsInFlight.size > MAX_PINGS_IN_FLIGHT)
+      this.pingsInFlight.delete(this.pingsInFlight.keys().next().value!);
     this.push(messageItem(encodePing(id, ts)));
   }
 

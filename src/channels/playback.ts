@@ -7,7 +7,14 @@ import { CHANNELS, pcmToS16le, SAMPLE_RATE } from '../audio/pcm.js';
 import type { AudioCommand } from '../seam/index.js';
 import { unknownMessage } from '../protocol/common.js';
 import { AudioDataMode, AudioFormat, ChannelType, PlaybackCap } from '../protocol/constants.js';
-import { encodePlaybackData, encodePlaybackMode, encodePlaybackMute, encodePlaybackStart, encodePlaybackStop, encodePlaybackVolume } from '../protocol/playback.js';
+import {
+  encodePlaybackData,
+  encodePlaybackMode,
+  encodePlaybackMute,
+  encodePlaybackStart,
+  encodePlaybackStop,
+  encodePlaybackVolume,
+} from '../protocol/playback.js';
 import type { Logger } from '../util/log.js';
 
 export interface PlaybackContext {
@@ -83,7 +90,7 @@ export class PlaybackChannel extends Channel<PlaybackChannelClient> {
   nextFrameTime(): number {
     const t = (this.streamStart + 10 * this.frames) >>> 0;
     const now = this.context.mmTime();
-    if (((now - t) << 0) > 100) {
+    if ((now - t) << 0 > 100) {
       this.streamStart = now;
       this.frames = 0;
       return now >>> 0;
@@ -154,7 +161,9 @@ export class PlaybackChannelClient extends ChannelClient {
 
   /** A new viewer: MODE first, then START if sound is playing now. */
   override start(): void {
-    this.pushMessage(encodePlaybackMode(this.channel.context.mmTime(), this.opus ? AudioDataMode.Opus : AudioDataMode.Raw));
+    this.pushMessage(
+      encodePlaybackMode(this.channel.context.mmTime(), this.opus ? AudioDataMode.Opus : AudioDataMode.Raw),
+    );
     this.sendVolume();
     if (this.channel.isPlaying) this.begin();
   }

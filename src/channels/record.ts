@@ -73,7 +73,8 @@ export class RecordChannelClient extends ChannelClient {
     if (!m) throw unknownMessage('record', type, body.length);
     switch (m.kind) {
       case 'mode':
-        if (m.mode !== AudioDataMode.Opus && m.mode !== AudioDataMode.Raw) throw new Error(`unsupported record mode ${m.mode}`);
+        if (m.mode !== AudioDataMode.Opus && m.mode !== AudioDataMode.Raw)
+          throw new Error(`unsupported record mode ${m.mode}`);
         this.mode = m.mode;
         return;
       case 'startMark':
@@ -83,7 +84,9 @@ export class RecordChannelClient extends ChannelClient {
         if (!this.mayRecord) return;
         const waiting = this.channel.out.pendingBytes;
         if (waiting > MAX_UNWRITTEN_BYTES) {
-          return this.fail(`microphone data comes faster than the file takes it: ${Math.round(waiting / 1024)} KiB not yet written`);
+          return this.fail(
+            `microphone data comes faster than the file takes it: ${Math.round(waiting / 1024)} KiB not yet written`,
+          );
         }
         this.channel.write(this.decode(m.data));
         return;

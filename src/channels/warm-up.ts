@@ -41,8 +41,19 @@ function drawForNobody(seed: number): void {
   for (let i = 0; i < 24; i++) {
     const id = 1 + i;
     desktop.display({ kind: 'surfaceCreate', surfaceId: id, width: TILE, height: TILE, primary: false });
-    desktop.display({ kind: 'copy', surfaceId: id, dest: rect(0, 0, TILE, TILE), image: i % 2 ? text(TILE, TILE, i) : photo(TILE, TILE, i) });
-    desktop.display({ kind: 'blitSurface', surfaceId: 0, dest: rect((i % 12) * TILE, 120 + Math.floor(i / 12) * TILE, TILE, TILE), srcSurfaceId: id, src: { x: 0, y: 0 } });
+    desktop.display({
+      kind: 'copy',
+      surfaceId: id,
+      dest: rect(0, 0, TILE, TILE),
+      image: i % 2 ? text(TILE, TILE, i) : photo(TILE, TILE, i),
+    });
+    desktop.display({
+      kind: 'blitSurface',
+      surfaceId: 0,
+      dest: rect((i % 12) * TILE, 120 + Math.floor(i / 12) * TILE, TILE, TILE),
+      srcSurfaceId: id,
+      src: { x: 0, y: 0 },
+    });
     desktop.display({ kind: 'surfaceDestroy', surfaceId: id });
   }
   desktop.display({ kind: 'copyBits', surfaceId: 0, src: { x: 0, y: 130 }, dest: rect(0, 120, WIDTH, 70) });

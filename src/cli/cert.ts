@@ -12,9 +12,14 @@ interface CertOptions {
 
 export function certCommand(): Command {
   return new Command('cert')
-    .description('make a CA and a server certificate (ECDSA P-256) for the TLS port: ca-cert.pem, server-cert.pem, server-key.pem')
+    .description(
+      'make a CA and a server certificate (ECDSA P-256) for the TLS port: ca-cert.pem, server-cert.pem, server-key.pem',
+    )
     .requiredOption('-d, --dir <dir>', 'directory to write the three files to (created if missing)')
-    .option('--host <name-or-ip...>', 'names and addresses viewers connect to (subjectAltName); default: localhost, 127.0.0.1, ::1 and this host name')
+    .option(
+      '--host <name-or-ip...>',
+      'names and addresses viewers connect to (subjectAltName); default: localhost, 127.0.0.1, ::1 and this host name',
+    )
     .option('--days <n>', 'validity of the server certificate in days', (v) => parsePositive(v), 825)
     .option('-f, --force', 'overwrite existing files')
     .addHelpText(

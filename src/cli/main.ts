@@ -8,12 +8,16 @@ import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 const program = new Command('spiced')
-  .description('spiced: a SPICE remote-display server. Serves a desktop (a built-in demo, an X display or a recording) to spice-gtk and spice-html5 viewers.')
+  .description(
+    'spiced: a SPICE remote-display server. Serves a desktop (a built-in demo, an X display or a recording) to spice-gtk and spice-html5 viewers.',
+  )
   .version(version())
   .showHelpAfterError()
   .addCommand(serveCommand())

@@ -5,7 +5,8 @@ import { InvalidArgumentError } from 'commander';
 
 export function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is an integer from 0 to 65535');
   return n;
 }
 
@@ -14,7 +15,8 @@ export function parseSize(value: string): { width: number; height: number } {
   if (!m) throw new InvalidArgumentError('expected WIDTHxHEIGHT, e.g. 1280x800');
   const width = Number(m[1]);
   const height = Number(m[2]);
-  if (width < 64 || height < 64 || width > 8192 || height > 8192) throw new InvalidArgumentError('each side must be between 64 and 8192 pixels');
+  if (width < 64 || height < 64 || width > 8192 || height > 8192)
+    throw new InvalidArgumentError('each side must be between 64 and 8192 pixels');
   return { width, height };
 }
 
@@ -55,7 +57,10 @@ export function parseKeepAlive(value: string): { idleS: number; intervalS: numbe
 }
 
 export function parseList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 export interface PasswordSources {
@@ -69,7 +74,8 @@ export interface PasswordSources {
  * flags is an error. A password file holds the password on its first line.
  */
 export function resolvePassword(p: PasswordSources): string | undefined {
-  if (p.password !== undefined && p.passwordFile !== undefined) throw new Error('give either --password or --password-file, not both');
+  if (p.password !== undefined && p.passwordFile !== undefined)
+    throw new Error('give either --password or --password-file, not both');
   if (p.passwordFile !== undefined) {
     const text = readFileSync(p.passwordFile, 'utf8');
     const line = text.split(/\r?\n/)[0] ?? '';

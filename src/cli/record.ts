@@ -39,17 +39,33 @@ function* withFirst<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T
 /** `spiced record`: make a recording without serving it (synthetic office work or the demo desktop). */
 export function recordCommand(): Command {
   return new Command('record')
-    .description('write a spiced session recording without serving it: synthetic office-like activity, or the demo desktop (to record a live session instead: spiced serve --record FILE)')
+    .description(
+      'write a spiced session recording without serving it: synthetic office-like activity, or the demo desktop (to record a live session instead: spiced serve --record FILE)',
+    )
     .requiredOption('-o, --output <file>', 'the recording to write (.spicedrec)')
     .addOption(new Option('--source <kind>', 'what to record').choices(['synthetic', 'demo']).default('synthetic'))
     .option('--seconds <n>', 'length of the session', (v) => parsePositive(v), 600)
     .option('--seed <n>', 'synthetic: seed of its deterministic activity', (v) => Math.floor(Number(v)), 1)
     .option('--size <WxH>', 'screen size', parseSize, { width: 1024, height: 768 })
-    .action(async (opts: { output: string; source: string; seconds: number; seed: number; size: { width: number; height: number } }) => {
-      const r =
-        opts.source === 'demo'
-          ? await recordDemoSample(opts.output, opts.seconds)
-          : await recordSynthetic({ output: opts.output, seconds: opts.seconds, seed: opts.seed, width: opts.size.width, height: opts.size.height });
-      process.stdout.write(`wrote ${opts.output}: ${r.commands ?? 'some'} commands, ${r.bytes} bytes\n`);
-    });
+    .action(
+      async (opts: {
+        output: string;
+        source: string;
+        seconds: number;
+        seed: number;
+        size: { width: number; height: number };
+      }) => {
+        const r =
+          opts.source === 'demo'
+            ? await recordDemoSample(opts.output, opts.seconds)
+            : await recordSynthetic({
+                output: opts.output,
+                seconds: opts.seconds,
+                seed: opts.seed,
+                width: opts.size.width,
+                height: opts.size.height,
+              });
+        process.stdout.write(`wrote ${opts.output}: ${r.commands ?? 'some'} commands, ${r.bytes} bytes\n`);
+      },
+    );
 }

@@ -14,7 +14,9 @@ async function renderCommandAction(file: string, opts: { output: string }): Prom
 
 export function renderCommand(): Command {
   return new Command('render')
-    .description('write the final frame of a recording (spiced .spicedrec, or spice-server SPICE_REPLAY .spicerec[.xz]) as a PNG')
+    .description(
+      'write the final frame of a recording (spiced .spicedrec, or spice-server SPICE_REPLAY .spicerec[.xz]) as a PNG',
+    )
     .argument('<file>', 'the recording')
     .requiredOption('-o, --output <png>', 'the PNG to write')
     .action(async (file: string, opts: { output: string }) => {

@@ -23,7 +23,8 @@ interface ReplayOptions {
 function parsePace(v: string): ReplayPlan['pace'] {
   if (v === 'asap' || v === 'realtime' || v === 'lockstep') return v;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected asap, realtime, lockstep or a number of milliseconds');
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('expected asap, realtime, lockstep or a number of milliseconds');
   return n;
 }
 
@@ -35,7 +36,11 @@ function parseModes(list: string[]): ('plain' | 'tls')[] {
 }
 
 /** A one-line progress bar on a terminal; plain lines otherwise (CI logs). */
-function progress(): { start(i: number, total: number, r: PlannedRun): void; done(i: number, total: number, rec: RunRecord): void; end(): void } {
+function progress(): {
+  start(i: number, total: number, r: PlannedRun): void;
+  done(i: number, total: number, rec: RunRecord): void;
+  end(): void;
+} {
   const tty = process.stderr.isTTY;
   const bar = (i: number, total: number): string => {
     const width = 24;
@@ -59,13 +64,19 @@ function progress(): { start(i: number, total: number, r: PlannedRun): void; don
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('feed recorded sessions (spiced recordings or spice-server SPICE_REPLAY files) through the server to the project\'s client and count server-to-client packets and bytes per configuration')
+    .description(
+      "feed recorded sessions (spiced recordings or spice-server SPICE_REPLAY files) through the server to the project's client and count server-to-client packets and bytes per configuration",
+    )
     .argument('<file...>', 'recordings (.spicedrec, .spicerec, .spicerec.xz)')
     .option('--mode <list>', 'plain, tls or both', parseList, ['plain', 'tls'])
     .option('--tls-coalesce <list>', 'TLS coalescing policies to measure: none, small, flush', parseList, ['flush'])
     .option('--cork <list>', 'cork policies to measure: off, on, kernel', parseList, ['on'])
     .option('--runs <n>', 'runs per configuration', (v) => Math.max(1, Math.floor(parsePositive(v))), 3)
-    .option('--pace <asap|realtime|lockstep|ms>', 'command pacing: as fast as the server takes them, recorded timing, each delivered before the next (identical flushes in every mode), or a fixed gap in ms', '5')
+    .option(
+      '--pace <asap|realtime|lockstep|ms>',
+      'command pacing: as fast as the server takes them, recorded timing, each delivered before the next (identical flushes in every mode), or a fixed gap in ms',
+      '5',
+    )
     .option('--mtu <bytes>', 'MTU of the namespace loopback', (v) => Math.floor(parsePositive(v)), 1500)
     .option('--channels <list>', 'channels the client opens and the totals count', parseList, ['display', 'cursor'])
     .option('--json <file>', 'write {"runs": [...], "summary": [...]} to FILE')
@@ -95,7 +106,8 @@ type OpenedChannel = 'display' | 'cursor' | 'playback';
 
 async function runReplay(files: string[], opts: ReplayOptions): Promise<boolean> {
   const unknown = opts.channels.filter((c) => c !== 'main' && !OPENED.includes(c));
-  if (unknown.length > 0) throw new Error(`--channels: unknown channel ${unknown.join(', ')} (choose from main, ${OPENED.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`--channels: unknown channel ${unknown.join(', ')} (choose from main, ${OPENED.join(', ')})`);
   const plan: ReplayPlan = {
     files,
     modes: parseModes(opts.mode),
@@ -117,10 +129,16 @@ async function runReplay(files: string[], opts: ReplayOptions): Promise<boolean>
   });
   bar.end();
   const summary = summarize(runs);
-  process.stdout.write(`\nsummary (${opts.channels.join(' + ')}; median [min-max] over ${plan.runs} run(s), pace ${opts.pace}):\n${formatSummary(summary)}\n`);
+  process.stdout.write(
+    `\nsummary (${opts.channels.join(' + ')}; median [min-max] over ${plan.runs} run(s), pace ${opts.pace}):\n${formatSummary(summary)}\n`,
+  );
   process.stdout.write(`\nper channel (main included; handshakes included):\n${formatChannels(runs)}\n`);
   if (opts.json) writeFileSync(opts.json, JSON.stringify({ runs, summary }, null, 1));
-  if (opts.chart) writeFileSync(opts.chart, chartSvg(summary, `spiced replay: ${opts.channels.join(' + ')}, pace ${opts.pace}, MTU ${plan.mtu}`));
+  if (opts.chart)
+    writeFileSync(
+      opts.chart,
+      chartSvg(summary, `spiced replay: ${opts.channels.join(' + ')}, pace ${opts.pace}, MTU ${plan.mtu}`),
+    );
   const bad = runs.filter((r) => !r.frameMatch);
   for (const r of bad) process.stderr.write(`final frame mismatch: ${runLine(r)}\n`);
   return bad.length === 0;

@@ -1,4 +1,10 @@
-import { decodeCommonServerMessage, encodeAck, encodeAckSync, encodePong, type CommonServerMessage } from '../protocol/common.js';
+import {
+  decodeCommonServerMessage,
+  encodeAck,
+  encodeAckSync,
+  encodePong,
+  type CommonServerMessage,
+} from '../protocol/common.js';
 import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
 import { messageSize, type OutMessage } from '../protocol/message.js';
 import { ClientLink, type ClientLinkParams, type ClientLinkResult } from './link.js';

@@ -6,7 +6,13 @@ import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../pro
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
 import { decodeDisplayServerMessage, encodeDisplayInit } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
-import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
+import {
+  decodeMainServerMessage,
+  encodeAttachChannels,
+  encodeMouseModeRequest,
+  type ChannelId,
+  type MainInit,
+} from '../protocol/main.js';
 import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
 import { packKeyCode } from '../protocol/scancode.js';
 import type { OutMessage } from '../protocol/message.js';
@@ -76,7 +82,18 @@ export class SpiceClient extends EventEmitter<{
     return new Promise((resolve, reject) => {
       // No Nagle on either kind: link messages are small writes that must not wait for an ACK.
       const sock: Duplex = o.tls
-        ? tls.connect({ host, port: o.port, ca: o.tls.ca, rejectUnauthorized: o.tls.rejectUnauthorized ?? true, servername: o.tls.servername ?? (net.isIP(host) ? undefined : host) }, () => resolve(sock)).setNoDelay(true)
+        ? tls
+            .connect(
+              {
+                host,
+                port: o.port,
+                ca: o.tls.ca,
+                rejectUnauthorized: o.tls.rejectUnauthorized ?? true,
+                servername: o.tls.servername ?? (net.isIP(host) ? undefined : host),
+              },
+              () => resolve(sock),
+            )
+            .setNoDelay(true)
         : net.connect({ host, port: o.port, noDelay: true }, () => resolve(sock));
       sock.once('error', reject);
     });
@@ -86,9 +103,20 @@ export class SpiceClient extends EventEmitter<{
    * Link one channel. The message handler is attached before the link completes: the server may
    * send its first messages in the same segment as the link result.
    */
-  private async open(channelType: number, connectionId: number, channelCaps: number[], onMessage: (ch: ClientChannel, type: number, body: Buffer) => void): Promise<ClientChannel> {
+  private async open(
+    channelType: number,
+    connectionId: number,
+    channelCaps: number[],
+    onMessage: (ch: ClientChannel, type: number, body: Buffer) => void,
+  ): Promise<ClientChannel> {
     const socket = await this.transport();
-    const ch = new ClientChannel(socket, { connectionId, channelType, channelId: 0, channelCaps, password: this.options.password ?? '' });
+    const ch = new ClientChannel(socket, {
+      connectionId,
+      channelType,
+      channelId: 0,
+      channelCaps,
+      password: this.options.password ?? '',
+    });
     ch.on('message', (type, body) => onMessage(ch, type, body));
     this.channels.set(channelType, ch);
     await ch.linked;
@@ -99,26 +127,34 @@ export class SpiceClient extends EventEmitter<{
   async connect(): Promise<void> {
     let listed!: (channels: ChannelId[]) => void;
     const ready = new Promise<ChannelId[]>((resolve) => (listed = resolve));
-    const main = await this.open(ChannelType.Main, 0, this.options.mainCaps ?? [MainCap.NameAndUuid], (main, type, body) => {
+    const main = await this.open(
+      ChannelType.Main,
+      0,
+      this.options.mainCaps ?? [MainCap.NameAndUuid],
+      (main, type, body) => {
         const m = decodeMainServerMessage(type, body);
         if (m?.kind === 'init') {
           this.init = m;
           this.mouseMode = m.currentMouseMode;
           main.send(encodeAttachChannels());
           const want = this.options.mouseMode ?? MouseMode.Client;
-          if (want !== m.currentMouseMode && (m.supportedMouseModes & want) !== 0) main.send(encodeMouseModeRequest(want));
+          if (want !== m.currentMouseMode && (m.supportedMouseModes & want) !== 0)
+            main.send(encodeMouseModeRequest(want));
         } else if (m?.kind === 'channelsList') {
           this.channelList = m.channels;
           listed(m.channels);
         } else if (m?.kind === 'mouseMode') {
           this.mouseMode = m.current;
         }
-    });
+      },
+    );
     main.on('closed', () => this.emit('closed'));
     const channels = await ready;
     const wanted = this.options.channels ?? [ChannelType.Display, ChannelType.Inputs, ChannelType.Cursor];
     const sessionId = this.init!.sessionId;
-    await Promise.all(channels.filter((c) => wanted.includes(c.type) && c.id === 0).map((c) => this.openSecondary(c.type, sessionId)));
+    await Promise.all(
+      channels.filter((c) => wanted.includes(c.type) && c.id === 0).map((c) => this.openSecondary(c.type, sessionId)),
+    );
   }
 
   private async openSecondary(type: number, sessionId: number): Promise<void> {
@@ -128,7 +164,9 @@ export class SpiceClient extends EventEmitter<{
         const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...video];
         const ch = await this.open(type, sessionId, caps, (_c, t, body) => this.onDisplay(t, body));
         this.displayChannel = ch;
-        ch.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }));
+        ch.send(
+          encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
+        );
         return;
       }
       case ChannelType.Cursor: {
@@ -179,7 +217,9 @@ export class SpiceClient extends EventEmitter<{
       this.cursor.y = m.position.y;
       this.cursor.visible = m.visible;
       const h = m.cursor.header;
-      this.cursor.shape = h ? { width: h.width, height: h.height, hotX: h.hotSpotX, hotY: h.hotSpotY, data: m.cursor.data } : undefined;
+      this.cursor.shape = h
+        ? { width: h.width, height: h.height, hotX: h.hotSpotX, hotY: h.hotSpotY, data: m.cursor.data }
+        : undefined;
     } else if (m.kind === 'move') {
       this.cursor.x = m.position.x;
       this.cursor.y = m.position.y;

@@ -80,7 +80,14 @@ export class ClientDisplay {
         this.cache.clear();
         return;
       case 'streamCreate': {
-        const s: ClientStream = { create: m, clip: m.clip, frames: 0, lastFrame: undefined, lastMmTime: 0, ended: false };
+        const s: ClientStream = {
+          create: m,
+          clip: m.clip,
+          frames: 0,
+          lastFrame: undefined,
+          lastMmTime: 0,
+          ended: false,
+        };
         this.streams.set(m.id, s);
         this.streamLog.push(s);
         return;
@@ -137,7 +144,8 @@ export class ClientDisplay {
   private fill(m: Extract<DisplayServerMessage, { kind: 'drawFill' }>): void {
     const s = this.surfaces.get(m.base.surfaceId);
     if (!s) return this.skip('fill to unknown surface');
-    if (m.brush.type !== 'solid' || m.ropd !== Ropd.OpPut || m.mask.bitmap) return this.skip('fill with pattern, ROP or mask');
+    if (m.brush.type !== 'solid' || m.ropd !== Ropd.OpPut || m.mask.bitmap)
+      return this.skip('fill with pattern, ROP or mask');
     this.draws++;
     for (const r of this.clips(m.base)) s.fill(r, m.brush.color);
   }
@@ -148,11 +156,13 @@ export class ClientDisplay {
     if (m.ropd !== Ropd.OpPut || m.mask.bitmap) return this.skip('copy with ROP or mask');
     const box = m.base.box;
     const sa = m.srcArea;
-    if (sa.right - sa.left !== box.right - box.left || sa.bottom - sa.top !== box.bottom - box.top) return this.skip('scaled copy');
+    if (sa.right - sa.left !== box.right - box.left || sa.bottom - sa.top !== box.bottom - box.top)
+      return this.skip('scaled copy');
     // An image bigger than the surface it is drawn on is never needed: that is the cap on its size.
     const limits = { maxPixels: s.width * s.height };
     const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), limits);
     this.draws++;
-    for (const r of this.clips(m.base)) s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });
+    for (const r of this.clips(m.base))
+      s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });
   }
 }

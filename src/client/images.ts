@@ -29,7 +29,15 @@ export function decodeClientImage(
   switch (img.kind) {
     case 'bitmap':
       checkPixelLimit('bitmap', img.width, img.height, limits);
-      out = decodeBitmap(img.format, img.bitmapFlags, img.width, img.height, img.stride, img.data, img.palette?.entries);
+      out = decodeBitmap(
+        img.format,
+        img.bitmapFlags,
+        img.width,
+        img.height,
+        img.stride,
+        img.data,
+        img.palette?.entries,
+      );
       break;
     case 'binary':
       if (d.type === ImageType.LzRgb) out = decodeLz(img.data, limits).image;
@@ -64,7 +72,15 @@ const DECODED_FORMATS: readonly number[] = [
   BitmapFormat.Bit8,
 ];
 
-function decodeBitmap(format: number, flags: number, width: number, height: number, stride: number, data: Buffer, palette: Uint32Array | undefined): PixelImage {
+function decodeBitmap(
+  format: number,
+  flags: number,
+  width: number,
+  height: number,
+  stride: number,
+  data: Buffer,
+  palette: Uint32Array | undefined,
+): PixelImage {
   // Before the allocation: a 1-bit bitmap's data backs 32 times fewer bytes than its pixels take.
   if (!DECODED_FORMATS.includes(format)) throw bad(`bitmap format ${format} is not decoded by this client`);
   const out = allocImage(width, height);

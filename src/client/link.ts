@@ -1,7 +1,15 @@
 import { ByteQueue } from '../protocol/byte-queue.js';
 import { capWords, hasCap } from '../protocol/caps.js';
 import { AuthMechanism, CommonCap, LinkErr, linkErrName } from '../protocol/constants.js';
-import { decodeLinkHeader, decodeLinkReply, encodeLinkMess, encodeU32, LINK_HEADER_SIZE, LINK_REPLY_SIZE, type LinkReply } from '../protocol/link.js';
+import {
+  decodeLinkHeader,
+  decodeLinkReply,
+  encodeLinkMess,
+  encodeU32,
+  LINK_HEADER_SIZE,
+  LINK_REPLY_SIZE,
+  type LinkReply,
+} from '../protocol/link.js';
 import { sealTicket } from './ticket-seal.js';
 
 /** A link refused by the server, with the SpiceLinkErr it sent. */
@@ -47,7 +55,15 @@ export class ClientLink {
 
   begin(): void {
     const p = this.params;
-    this.send(encodeLinkMess({ connectionId: p.connectionId, channelType: p.channelType, channelId: p.channelId, commonCaps: ClientLink.commonCaps, channelCaps: capWords(p.channelCaps) }));
+    this.send(
+      encodeLinkMess({
+        connectionId: p.connectionId,
+        channelType: p.channelType,
+        channelId: p.channelId,
+        commonCaps: ClientLink.commonCaps,
+        channelCaps: capWords(p.channelCaps),
+      }),
+    );
   }
 
   /** Feed received bytes; returns the result once the link is established. Throws on refusal. */

@@ -60,7 +60,12 @@ export class TileDamage {
           next.set(key, prev);
           open.delete(key);
         } else {
-          next.set(key, { top: y * this.tile, left: c0 * this.tile, bottom, right: Math.min(this.width, c1 * this.tile) });
+          next.set(key, {
+            top: y * this.tile,
+            left: c0 * this.tile,
+            bottom,
+            right: Math.min(this.width, c1 * this.tile),
+          });
         }
       }
       for (const r of open.values()) out.push(r);

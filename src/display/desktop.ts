@@ -1,5 +1,13 @@
 import { rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
-import type { AudioCommand, CursorCommand, CursorShape, DisplayCommand, DisplaySink, InputEvent, ViewerPace } from '../seam/index.js';
+import type {
+  AudioCommand,
+  CursorCommand,
+  CursorShape,
+  DisplayCommand,
+  DisplaySink,
+  InputEvent,
+  ViewerPace,
+} from '../seam/index.js';
 import { cropImage, type PixelImage } from './pixels.js';
 import { Surface } from './surface.js';
 
@@ -46,7 +54,14 @@ export class Desktop implements DisplaySink {
   /** Pointer position and buttons (shared by all viewers; server mouse mode moves it relatively). */
   readonly pointer = { x: 0, y: 0, buttons: 0 };
   /** Commands applied, by kind (exposed in stats). */
-  readonly applied: Record<DisplayCommand['kind'], number> = { surfaceCreate: 0, surfaceDestroy: 0, fill: 0, copy: 0, blitSurface: 0, copyBits: 0 };
+  readonly applied: Record<DisplayCommand['kind'], number> = {
+    surfaceCreate: 0,
+    surfaceDestroy: 0,
+    fill: 0,
+    copy: 0,
+    blitSurface: 0,
+    copyBits: 0,
+  };
   /** How the viewers keep up (set by the display channel), for sources that pace themselves. */
   pace: ViewerPace | undefined;
   /** Where input goes (the source). */
@@ -90,7 +105,12 @@ export class Desktop implements DisplaySink {
         const src = cmd.src ?? { x: 0, y: 0 };
         const rect = s.putImage(cmd.dest, cmd.image, src);
         if (this.isPrimary(s) && !rectIsEmpty(rect)) {
-          this.emit({ kind: 'copy', rect, image: cmd.image, src: { x: src.x + rect.left - cmd.dest.left, y: src.y + rect.top - cmd.dest.top } });
+          this.emit({
+            kind: 'copy',
+            rect,
+            image: cmd.image,
+            src: { x: src.x + rect.left - cmd.dest.left, y: src.y + rect.top - cmd.dest.top },
+          });
         }
         return;
       }
@@ -101,7 +121,11 @@ export class Desktop implements DisplaySink {
         if (!s) return;
         const rect = s.copyBits(cmd.src, cmd.dest);
         if (this.isPrimary(s) && !rectIsEmpty(rect)) {
-          this.emit({ kind: 'copyBits', rect, src: { x: cmd.src.x + rect.left - cmd.dest.left, y: cmd.src.y + rect.top - cmd.dest.top } });
+          this.emit({
+            kind: 'copyBits',
+            rect,
+            src: { x: cmd.src.x + rect.left - cmd.dest.left, y: cmd.src.y + rect.top - cmd.dest.top },
+          });
         }
         return;
       }
@@ -113,7 +137,8 @@ export class Desktop implements DisplaySink {
   }
 
   private createSurface(id: number, width: number, height: number, primary: boolean): void {
-    if (width <= 0 || height <= 0 || width > 16384 || height > 16384) throw new RangeError(`surface ${id}: bad size ${width}x${height}`);
+    if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
+      throw new RangeError(`surface ${id}: bad size ${width}x${height}`);
     if (primary && this.primaryId !== undefined && this.primaryId !== id) this.destroySurface(this.primaryId);
     const s = new Surface(id, width, height, this.takeSpare(width * height * 4));
     this.surfaces.set(id, s);

@@ -43,7 +43,8 @@ export function decodeLz(data: Buffer, limits?: ImageDecodeLimits): LzDecoded {
   const magic = data.readUInt32BE(0);
   if (magic !== LZ_MAGIC) throw bad(`bad magic 0x${magic.toString(16)}, expected 0x${LZ_MAGIC.toString(16)}`);
   const version = data.readUInt32BE(4);
-  if (version !== LZ_VERSION) throw bad(`unsupported version 0x${version.toString(16)}, expected 0x${LZ_VERSION.toString(16)}`);
+  if (version !== LZ_VERSION)
+    throw bad(`unsupported version 0x${version.toString(16)}, expected 0x${LZ_VERSION.toString(16)}`);
   const type = data.readUInt32BE(8);
   const width = data.readUInt32BE(12);
   const height = data.readUInt32BE(16);
@@ -86,7 +87,8 @@ function passesFor(type: number): PassKind[] {
  * k bytes yields fewer than 255 * k pixels (the longest is a match made of length-extension bytes).
  */
 function checkPlausibleSize(n: number, bodyBytes: number, passCount: number): void {
-  if (n * passCount > bodyBytes * 255) throw bad(`truncated: ${bodyBytes} body bytes cannot encode ${passCount} pass(es) of ${n} pixels`);
+  if (n * passCount > bodyBytes * 255)
+    throw bad(`truncated: ${bodyBytes} body bytes cannot encode ${passCount} pass(es) of ${n} pixels`);
 }
 
 function lengthBias(kind: PassKind): number {

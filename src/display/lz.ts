@@ -102,10 +102,13 @@ function checkImage(img: PixelImage): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`encodeLz: image must be at least 1x1, got ${width}x${height}`);
   }
-  if (width > 0xffffffff / 4 || height > 0xffffffff) throw new RangeError(`encodeLz: ${width}x${height} does not fit the header`);
-  if (!Number.isInteger(stride) || stride < width * 4) throw new RangeError(`encodeLz: stride ${stride} < 4 * width ${width}`);
+  if (width > 0xffffffff / 4 || height > 0xffffffff)
+    throw new RangeError(`encodeLz: ${width}x${height} does not fit the header`);
+  if (!Number.isInteger(stride) || stride < width * 4)
+    throw new RangeError(`encodeLz: stride ${stride} < 4 * width ${width}`);
   const needed = stride * (height - 1) + width * 4;
-  if (data.length < needed) throw new RangeError(`encodeLz: ${data.length} data bytes, ${width}x${height} stride ${stride} needs ${needed}`);
+  if (data.length < needed)
+    throw new RangeError(`encodeLz: ${data.length} data bytes, ${width}x${height} stride ${stride} needs ${needed}`);
 }
 
 function ensureOutScratch(size: number): Buffer {
@@ -118,7 +121,14 @@ function ensurePixelScratch(n: number): Uint32Array {
   return pixelScratch;
 }
 
-function writeHeader(out: Buffer, type: number, width: number, height: number, stride: number, topDown: boolean): number {
+function writeHeader(
+  out: Buffer,
+  type: number,
+  width: number,
+  height: number,
+  stride: number,
+  topDown: boolean,
+): number {
   out.writeUInt32BE(LZ_MAGIC, 0);
   out.writeUInt32BE(LZ_VERSION, 4);
   out.writeUInt32BE(type, 8);
@@ -149,7 +159,8 @@ function gatherPixels(img: PixelImage, topDown: boolean, px: Uint32Array, shift:
   for (let row = 0; row < height; row++) {
     const s = (topDown ? row : height - 1 - row) * stride;
     const d = row * width;
-    for (let x = 0, o = s; x < width; x++, o += 4) px[d + x] = ((data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24)) >>> shift) & mask;
+    for (let x = 0, o = s; x < width; x++, o += 4)
+      px[d + x] = ((data[o]! | (data[o + 1]! << 8) | (data[o + 2]! << 16) | (data[o + 3]! << 24)) >>> shift) & mask;
   }
 }
 
@@ -203,7 +214,14 @@ function compressPass(px: Uint32Array, n: number, out: Buffer, pos: number, fmt:
 }
 
 /** Literal runs of at most 32 pixels for px[from..to). */
-function writeLiterals(px: Uint32Array, from: number, to: number, out: Buffer, pos: number, bytesPerPixel: 3 | 1): number {
+function writeLiterals(
+  px: Uint32Array,
+  from: number,
+  to: number,
+  out: Buffer,
+  pos: number,
+  bytesPerPixel: 3 | 1,
+): number {
   while (from < to) {
     const end = Math.min(to, from + LZ_MAX_LITERALS);
     out[pos++] = end - from - 1;

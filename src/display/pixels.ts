@@ -31,7 +31,16 @@ const WORD_COPY_MAX_PIXELS = 64;
  * Copy `width` x `height` pixels from (sx, sy) of `src` to (dx, dy) of `dst`; different images
  * (or areas that do not overlap), every coordinate already clipped by the caller.
  */
-export function copyRect(src: PixelImage, sx: number, sy: number, dst: PixelImage, dx: number, dy: number, width: number, height: number): void {
+export function copyRect(
+  src: PixelImage,
+  sx: number,
+  sy: number,
+  dst: PixelImage,
+  dx: number,
+  dy: number,
+  width: number,
+  height: number,
+): void {
   const from = width < WORD_COPY_MAX_PIXELS ? pixelWords(src) : undefined;
   const to = from && pixelWords(dst);
   if (from && to) {
@@ -53,7 +62,9 @@ export function copyRect(src: PixelImage, sx: number, sy: number, dst: PixelImag
 
 /** A tightly packed copy (or the image itself when it already is one). */
 export function packedImage(img: PixelImage): PixelImage {
-  return img.stride === img.width * 4 && img.data.length === img.stride * img.height ? img : cropImage(img, 0, 0, img.width, img.height);
+  return img.stride === img.width * 4 && img.data.length === img.stride * img.height
+    ? img
+    : cropImage(img, 0, 0, img.width, img.height);
 }
 
 /** True when the RGB bytes of every pixel match (the X/alpha byte is ignored). */
@@ -78,7 +89,8 @@ export function sameRgb(a: PixelImage, b: PixelImage): boolean {
     for (let x = 0; x < a.width; x++) {
       const pa = ra + 4 * x;
       const pb = rb + 4 * x;
-      if (a.data[pa] !== b.data[pb] || a.data[pa + 1] !== b.data[pb + 1] || a.data[pa + 2] !== b.data[pb + 2]) return false;
+      if (a.data[pa] !== b.data[pb] || a.data[pa + 1] !== b.data[pb + 1] || a.data[pa + 2] !== b.data[pb + 2])
+        return false;
     }
   }
   return true;

@@ -325,6 +325,7 @@ function transparentKey(parts: PngParts): number[] | undefined {
   const { trns, header } = parts;
   if (!trns) return undefined;
   if (header.colorType === 0 && trns.length >= 2) return [trns.readUInt16BE(0)];
-  if (header.colorType === 2 && trns.length >= 6) return [trns.readUInt16BE(0), trns.readUInt16BE(2), trns.readUInt16BE(4)];
+  if (header.colorType === 2 && trns.length >= 6)
+    return [trns.readUInt16BE(0), trns.readUInt16BE(2), trns.readUInt16BE(4)];
   return undefined;
 }

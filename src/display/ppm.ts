@@ -17,7 +17,8 @@ export function decodePpm(file: Buffer): PixelImage {
     throw new Error(`PPM: pixel data too short (${file.length - dataStart} of ${needed} bytes)`);
   }
   const out = allocImage(width, height);
-  const read = bytesPerSample === 1 ? (i: number) => file[dataStart + i]! : (i: number) => file.readUInt16BE(dataStart + 2 * i);
+  const read =
+    bytesPerSample === 1 ? (i: number) => file[dataStart + i]! : (i: number) => file.readUInt16BE(dataStart + 2 * i);
   const scale = maxval === 255 ? (v: number) => v : (v: number) => Math.round((v * 255) / maxval);
   for (let p = 0; p < width * height; p++) {
     out.data[4 * p] = scale(read(3 * p + 2));

@@ -12,7 +12,15 @@ import { HOST_IS_LE } from './host-endian.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { PixelImage } from './pixels.js';
 import { checkPixelLimit, type ImageDecodeLimits } from './decode-limits.js';
-import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
+import {
+  average,
+  CodingState,
+  ChannelModel,
+  codeRowInSegments,
+  paceSegmentStart,
+  updateModels,
+  type Plane,
+} from './quic-model.js';
 import {
   BPP_MASK,
   GR_COUNT,
@@ -41,7 +49,8 @@ function bad(message: string): ProtocolError {
 }
 
 export function decodeQuic(data: Buffer, limits?: ImageDecodeLimits): QuicDecoded {
-  if (data.length < (QUIC_HEADER_WORDS + 1) * 4) throw bad(`truncated: ${data.length} bytes, a stream needs at least ${(QUIC_HEADER_WORDS + 1) * 4}`);
+  if (data.length < (QUIC_HEADER_WORDS + 1) * 4)
+    throw bad(`truncated: ${data.length} bytes, a stream needs at least ${(QUIC_HEADER_WORDS + 1) * 4}`);
   if (data.length % 4 !== 0) throw bad(`${data.length} bytes is not a whole number of 32-bit words`);
   const magic = data.readUInt32LE(0);
   if (magic !== QUIC_MAGIC) throw bad(`bad magic 0x${magic.toString(16)}, expected 0x${QUIC_MAGIC.toString(16)}`);
@@ -246,7 +255,8 @@ class QuicDecoder {
       return;
     }
     this.word |= this.next << -delta;
-    if (this.nextIndex >= this.wordCount) throw bad(`truncated: the stream ends after ${this.wordCount} words, before the last pixel`);
+    if (this.nextIndex >= this.wordCount)
+      throw bad(`truncated: the stream ends after ${this.wordCount} words, before the last pixel`);
     this.next = this.data.readUInt32LE(this.nextIndex++ * 4);
     this.avail = 32 + delta;
     this.word |= this.next >>> this.avail;
@@ -257,4 +267,3 @@ function plane(channels: ChannelModel[], width: number): Plane {
   for (const ch of channels) ch.reset(width);
   return { state: new CodingState(), channels, prev: new Uint32Array(width), cur: new Uint32Array(width) };
 }
-

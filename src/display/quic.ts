@@ -30,7 +30,15 @@
  */
 import { HOST_IS_LE } from './host-endian.js';
 import type { PixelImage } from './pixels.js';
-import { average, CodingState, ChannelModel, codeRowInSegments, paceSegmentStart, updateModels, type Plane } from './quic-model.js';
+import {
+  average,
+  CodingState,
+  ChannelModel,
+  codeRowInSegments,
+  paceSegmentStart,
+  updateModels,
+  type Plane,
+} from './quic-model.js';
 import {
   GOLOMB_CODE_LENGTH,
   QUIC_HEADER_WORDS,
@@ -73,7 +81,8 @@ class QuicEncoder {
     const { width, height } = img;
     const rgb = this.plane([this.red, this.green, this.blue], width, 0);
     const alpha = withAlpha ? this.plane([this.alpha], width, 2) : undefined;
-    const maxWordsPerRow = Math.ceil((width * ((withAlpha ? 4 : 3) * MAX_BITS_PER_SYMBOL + 2 * MAX_RUN_BITS_PER_PIXEL)) / 32) + 4;
+    const maxWordsPerRow =
+      Math.ceil((width * ((withAlpha ? 4 : 3) * MAX_BITS_PER_SYMBOL + 2 * MAX_RUN_BITS_PER_PIXEL)) / 32) + 4;
     this.startStream(withAlpha ? QuicImageType.Rgba : QuicImageType.Rgb32, width, height);
 
     for (let y = 0; y < height; y++) {
@@ -231,7 +240,8 @@ class QuicEncoder {
   /** Called before each row with its worst case, so that put() needs no bound check. */
   private ensureRoom(words: number): void {
     // Typed-array writes past the end are dropped silently, so a violated bound shows up only here.
-    if (this.pos > this.words.length) throw new Error(`encodeQuic: internal error, wrote ${this.pos} words into ${this.words.length}`);
+    if (this.pos > this.words.length)
+      throw new Error(`encodeQuic: internal error, wrote ${this.pos} words into ${this.words.length}`);
     if (this.pos + words <= this.words.length) return;
     const grown = new Uint32Array(Math.max(this.words.length * 2, this.pos + words));
     grown.set(this.words.subarray(0, this.pos));
@@ -277,10 +287,13 @@ function checkImage(img: PixelImage): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`encodeQuic: image must be at least 1x1, got ${width}x${height}`);
   }
-  if (width * height > QUIC_MAX_PIXELS) throw new RangeError(`encodeQuic: ${width}x${height} is more than spice-common accepts`);
-  if (!Number.isInteger(stride) || stride < width * 4) throw new RangeError(`encodeQuic: stride ${stride} < 4 * width ${width}`);
+  if (width * height > QUIC_MAX_PIXELS)
+    throw new RangeError(`encodeQuic: ${width}x${height} is more than spice-common accepts`);
+  if (!Number.isInteger(stride) || stride < width * 4)
+    throw new RangeError(`encodeQuic: stride ${stride} < 4 * width ${width}`);
   const needed = stride * (height - 1) + width * 4;
-  if (data.length < needed) throw new RangeError(`encodeQuic: ${data.length} data bytes, ${width}x${height} stride ${stride} needs ${needed}`);
+  if (data.length < needed)
+    throw new RangeError(`encodeQuic: ${data.length} data bytes, ${width}x${height} stride ${stride} needs ${needed}`);
 }
 
 // One encoder reused across calls: encodeQuic is synchronous, so no two calls share it at once, and

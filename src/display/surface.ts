@@ -20,7 +20,8 @@ export class Surface implements PixelImage {
     memory?: Buffer,
   ) {
     this.stride = width * 4;
-    if (memory && memory.length !== this.stride * height) throw new RangeError(`surface ${id}: ${memory.length} bytes of memory for ${width}x${height}`);
+    if (memory && memory.length !== this.stride * height)
+      throw new RangeError(`surface ${id}: ${memory.length} bytes of memory for ${width}x${height}`);
     this.data = memory ?? Buffer.alloc(this.stride * height);
     this.pixels = new Uint32Array(this.data.buffer, this.data.byteOffset, width * height);
   }

@@ -65,7 +65,13 @@ export function encodeImagePayload(img: PixelImage, compression: ImageCompressio
   head.writeUInt32LE(img.height, 6);
   head.writeUInt32LE(img.width * 4, 10);
   head.writeUInt32LE(0, 14); // no palette
-  return { type: ImageType.Bitmap, width: img.width, height: img.height, head, data: packed.data.subarray(0, img.width * img.height * 4) };
+  return {
+    type: ImageType.Bitmap,
+    width: img.width,
+    height: img.height,
+    head,
+    data: packed.data.subarray(0, img.width * img.height * 4),
+  };
 }
 
 /** A SpiceImage as iovecs: [descriptor + type header, payload]. */

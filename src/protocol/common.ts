@@ -50,7 +50,13 @@ export function encodeDisconnecting(timeStamp: bigint, reason: number): OutMessa
   return outMessage(CommonMsg.Disconnecting, b);
 }
 
-export function encodeNotify(n: { timeStamp: bigint; severity: number; visibility: number; what: number; message: string }): OutMessage {
+export function encodeNotify(n: {
+  timeStamp: bigint;
+  severity: number;
+  visibility: number;
+  what: number;
+  message: string;
+}): OutMessage {
   const text = Buffer.from(n.message, 'utf8');
   const b = Buffer.allocUnsafe(24);
   b.writeBigUInt64LE(n.timeStamp, 0);

@@ -213,7 +213,15 @@ export const CursorMsg = {
   InvalAll: 108,
 } as const;
 
-export const PlaybackMsg = { Data: 101, Mode: 102, Start: 103, Stop: 104, Volume: 105, Mute: 106, Latency: 107 } as const;
+export const PlaybackMsg = {
+  Data: 101,
+  Mode: 102,
+  Start: 103,
+  Stop: 104,
+  Volume: 105,
+  Mute: 106,
+  Latency: 107,
+} as const;
 export const RecordMsg = { Start: 101, Stop: 102, Volume: 103, Mute: 104 } as const;
 export const RecordMsgc = { Data: 101, Mode: 102, StartMark: 103 } as const;
 

@@ -28,7 +28,14 @@ export interface Point16 {
 
 export type CursorServerMessage =
   /** Point16 position | u16 trail_length | u16 trail_frequency | u8 visible | SpiceCursor */
-  | { kind: 'init'; position: Point16; trailLength: number; trailFrequency: number; visible: boolean; cursor: SpiceCursor }
+  | {
+      kind: 'init';
+      position: Point16;
+      trailLength: number;
+      trailFrequency: number;
+      visible: boolean;
+      cursor: SpiceCursor;
+    }
   | { kind: 'reset' }
   /** Point16 position | u8 visible | SpiceCursor */
   | { kind: 'set'; position: Point16; visible: boolean; cursor: SpiceCursor }

@@ -5,7 +5,12 @@ import { readPoint, readRect, writePoint, writeRect, type Point, type Rect } fro
 import { decodeImage, type SpiceImage } from './image.js';
 import { emptyBody, outMessage, type OutMessage } from './message.js';
 import { Reader } from './reader.js';
-import { decodeStreamReport, decodeStreamServerMessage, type StreamReport, type StreamServerMessage } from './stream.js';
+import {
+  decodeStreamReport,
+  decodeStreamServerMessage,
+  type StreamReport,
+  type StreamServerMessage,
+} from './stream.js';
 import { Writer } from './writer.js';
 
 /* Display channel (type 2), docs/protocol.md. */
@@ -19,7 +24,8 @@ export interface DisplayBase {
   clip: Clip;
 }
 
-export type Brush = { type: 'none' } | { type: 'solid'; color: number } | { type: 'pattern'; image: SpiceImage; pos: Point };
+export type Brush =
+  { type: 'none' } | { type: 'solid'; color: number } | { type: 'pattern'; image: SpiceImage; pos: Point };
 
 /** QMask: u8 flags | Point pos | u32 image ptr (0 = no mask) */
 export interface QMask {
@@ -70,7 +76,16 @@ export type DisplayServerMessage =
   | { kind: 'drawFill'; base: DisplayBase; brush: Brush; ropd: number; mask: QMask }
   | ({ kind: 'drawCopy' } & CopyFields)
   | ({ kind: 'drawBlend' } & CopyFields)
-  | { kind: 'drawOpaque'; base: DisplayBase; image: SpiceImage | null; srcArea: Rect; brush: Brush; ropd: number; scaleMode: number; mask: QMask }
+  | {
+      kind: 'drawOpaque';
+      base: DisplayBase;
+      image: SpiceImage | null;
+      srcArea: Rect;
+      brush: Brush;
+      ropd: number;
+      scaleMode: number;
+      mask: QMask;
+    }
   | { kind: 'drawBlackness' | 'drawWhiteness' | 'drawInvers'; base: DisplayBase; mask: QMask }
   | StreamServerMessage
   | { kind: 'other'; type: number; body: Buffer };
@@ -115,7 +130,9 @@ export function encodeMonitorsConfig(heads: readonly MonitorHead[], maxAllowed: 
   b.writeUInt16LE(heads.length, 0);
   b.writeUInt16LE(maxAllowed, 2);
   heads.forEach((h, i) => {
-    [h.id, h.surfaceId, h.width, h.height, h.x, h.y, h.flags].forEach((v, j) => b.writeUInt32LE(v >>> 0, 4 + 28 * i + 4 * j));
+    [h.id, h.surfaceId, h.width, h.height, h.x, h.y, h.flags].forEach((v, j) =>
+      b.writeUInt32LE(v >>> 0, 4 + 28 * i + 4 * j),
+    );
   });
   return outMessage(DisplayMsg.MonitorsConfig, b);
 }
@@ -134,7 +151,13 @@ export function encodeDrawFill(base: DisplayBase, color: number, ropd: number = 
  * then the image. The image goes last (spice-html5 takes bitmap data to the end of the message), as
  * separate iovecs so the pixel payload is never copied into the message.
  */
-export function encodeDrawCopy(base: DisplayBase, srcArea: Rect, image: readonly Buffer[], ropd: number = Ropd.OpPut, scaleMode: number = ScaleMode.Nearest): OutMessage {
+export function encodeDrawCopy(
+  base: DisplayBase,
+  srcArea: Rect,
+  image: readonly Buffer[],
+  ropd: number = Ropd.OpPut,
+  scaleMode: number = ScaleMode.Nearest,
+): OutMessage {
   const w = new Writer(64);
   writeBase(w, base);
   const ptr = w.reserveU32();
@@ -212,7 +235,14 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
     case DisplayMsg.InvalAllPalettes:
       return { kind: 'invalAllPalettes' };
     case DisplayMsg.SurfaceCreate:
-      return { kind: 'surfaceCreate', surfaceId: r.u32(), width: r.u32(), height: r.u32(), format: r.u32(), flags: r.u32() };
+      return {
+        kind: 'surfaceCreate',
+        surfaceId: r.u32(),
+        width: r.u32(),
+        height: r.u32(),
+        format: r.u32(),
+        flags: r.u32(),
+      };
     case DisplayMsg.SurfaceDestroy:
       return { kind: 'surfaceDestroy', surfaceId: r.u32() };
     case DisplayMsg.MonitorsConfig: {
@@ -220,7 +250,15 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
       const maxAllowed = r.u16();
       const heads: MonitorHead[] = [];
       for (let i = 0; i < count; i++) {
-        heads.push({ id: r.u32(), surfaceId: r.u32(), width: r.u32(), height: r.u32(), x: r.u32(), y: r.u32(), flags: r.u32() });
+        heads.push({
+          id: r.u32(),
+          surfaceId: r.u32(),
+          width: r.u32(),
+          height: r.u32(),
+          x: r.u32(),
+          y: r.u32(),
+          flags: r.u32(),
+        });
       }
       return { kind: 'monitorsConfig', maxAllowed, heads };
     }
@@ -254,7 +292,12 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
     case DisplayMsg.DrawBlackness:
     case DisplayMsg.DrawWhiteness:
     case DisplayMsg.DrawInvers: {
-      const kind = type === DisplayMsg.DrawBlackness ? 'drawBlackness' : type === DisplayMsg.DrawWhiteness ? 'drawWhiteness' : 'drawInvers';
+      const kind =
+        type === DisplayMsg.DrawBlackness
+          ? 'drawBlackness'
+          : type === DisplayMsg.DrawWhiteness
+            ? 'drawWhiteness'
+            : 'drawInvers';
       const base = readBase(r);
       return { kind, base, mask: readMask(r, body) };
     }
@@ -267,7 +310,12 @@ export function decodeDisplayServerMessage(type: number, body: Buffer): DisplayS
   }
 }
 
-export function encodeDisplayInit(m: { pixmapCacheId: number; pixmapCacheSize: bigint; glzDictionaryId: number; glzWindowSize: number }): OutMessage {
+export function encodeDisplayInit(m: {
+  pixmapCacheId: number;
+  pixmapCacheSize: bigint;
+  glzDictionaryId: number;
+  glzWindowSize: number;
+}): OutMessage {
   const b = Buffer.allocUnsafe(14);
   b[0] = m.pixmapCacheId;
   b.writeBigInt64LE(m.pixmapCacheSize, 1);
@@ -280,7 +328,13 @@ export function decodeDisplayClientMessage(type: number, body: Buffer): DisplayC
   const r = new Reader(body);
   switch (type) {
     case DisplayMsgc.Init:
-      return { kind: 'init', pixmapCacheId: r.u8(), pixmapCacheSize: r.i64(), glzDictionaryId: r.u8(), glzWindowSize: r.i32() };
+      return {
+        kind: 'init',
+        pixmapCacheId: r.u8(),
+        pixmapCacheSize: r.i64(),
+        glzDictionaryId: r.u8(),
+        glzWindowSize: r.i32(),
+      };
     case DisplayMsgc.StreamReport:
       return { kind: 'streamReport', ...decodeStreamReport(body) };
     case DisplayMsgc.PreferredCompression:

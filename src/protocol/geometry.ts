@@ -58,7 +58,9 @@ export function unionRect(a: Rect, b: Rect): Rect {
 }
 
 export function rectContains(outer: Rect, inner: Rect): boolean {
-  return inner.left >= outer.left && inner.top >= outer.top && inner.right <= outer.right && inner.bottom <= outer.bottom;
+  return (
+    inner.left >= outer.left && inner.top >= outer.top && inner.right <= outer.right && inner.bottom <= outer.bottom
+  );
 }
 
 export function writeRect(w: Writer, r: Rect): void {

@@ -71,7 +71,10 @@ export class FrameDecoder {
         ? { type: h.readUInt16LE(0), size: h.readUInt32LE(2), serial: this.count }
         : { type: h.readUInt16LE(8), size: h.readUInt32LE(10), serial: h.readBigUInt64LE(0) };
       if (this.pending.size > this.maxSize) {
-        throw new ProtocolError('OVERSIZE', `message type ${this.pending.type} declares ${this.pending.size} bytes (limit ${this.maxSize})`);
+        throw new ProtocolError(
+          'OVERSIZE',
+          `message type ${this.pending.type} declares ${this.pending.size} bytes (limit ${this.maxSize})`,
+        );
       }
     }
     const body = this.queue.take(this.pending.size);

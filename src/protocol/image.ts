@@ -40,7 +40,14 @@ export type SpiceImage =
   /** QUIC, LZ_RGB, GLZ_RGB, JPEG, LZ4: u32 data_size | data */
   | { kind: 'binary'; descriptor: ImageDescriptor; data: Buffer }
   /** LZ_PLT: u8 flags | u32 data_size | (u64 palette_id | u32 palette ptr) | data */
-  | { kind: 'lzPlt'; descriptor: ImageDescriptor; bitmapFlags: number; palette: Palette | null; paletteId: bigint | null; data: Buffer }
+  | {
+      kind: 'lzPlt';
+      descriptor: ImageDescriptor;
+      bitmapFlags: number;
+      palette: Palette | null;
+      paletteId: bigint | null;
+      data: Buffer;
+    }
   /** ZLIB_GLZ_RGB: u32 glz_data_size | u32 data_size | data */
   | { kind: 'zlibGlz'; descriptor: ImageDescriptor; glzDataSize: number; data: Buffer }
   /** JPEG_ALPHA: u8 flags | u32 jpeg_size | u32 data_size | data */

@@ -59,13 +59,25 @@ export function decodeLinkHeader(buf: Buffer, minSize: number, maxSize = MAX_LIN
   const r = new Reader(buf);
   const h: LinkHeader = { magic: r.u32(), major: r.u32(), minor: r.u32(), size: r.u32() };
   if (h.magic !== SPICE_MAGIC) {
-    throw new ProtocolError('BAD_MAGIC', `bad link magic 0x${h.magic.toString(16).padStart(8, '0')}`, LinkErr.InvalidMagic);
+    throw new ProtocolError(
+      'BAD_MAGIC',
+      `bad link magic 0x${h.magic.toString(16).padStart(8, '0')}`,
+      LinkErr.InvalidMagic,
+    );
   }
   if (h.major !== SPICE_VERSION_MAJOR) {
-    throw new ProtocolError('BAD_VERSION', `protocol version ${h.major}.${h.minor}, need ${SPICE_VERSION_MAJOR}.x`, LinkErr.VersionMismatch);
+    throw new ProtocolError(
+      'BAD_VERSION',
+      `protocol version ${h.major}.${h.minor}, need ${SPICE_VERSION_MAJOR}.x`,
+      LinkErr.VersionMismatch,
+    );
   }
   if (h.size < minSize || h.size > maxSize) {
-    throw new ProtocolError('OVERSIZE', `link message size ${h.size} outside ${minSize}..${maxSize}`, LinkErr.InvalidData);
+    throw new ProtocolError(
+      'OVERSIZE',
+      `link message size ${h.size} outside ${minSize}..${maxSize}`,
+      LinkErr.InvalidData,
+    );
   }
   return h;
 }
@@ -96,11 +108,19 @@ export function encodeLinkMess(m: LinkMess): Buffer {
 
 function decodeCaps(body: Buffer, offset: number, nCommon: number, nChannel: number, what: string) {
   if (nCommon > 1024 || nChannel > 1024) {
-    throw new ProtocolError('BAD_LINK_MESS', `${what}: absurd capability count ${nCommon}+${nChannel}`, LinkErr.InvalidData);
+    throw new ProtocolError(
+      'BAD_LINK_MESS',
+      `${what}: absurd capability count ${nCommon}+${nChannel}`,
+      LinkErr.InvalidData,
+    );
   }
   const end = offset + 4 * (nCommon + nChannel);
   if (offset < 0 || end > body.length) {
-    throw new ProtocolError('BAD_LINK_MESS', `${what}: capabilities (offset ${offset}, ${nCommon}+${nChannel} words) overrun ${body.length} bytes`, LinkErr.InvalidData);
+    throw new ProtocolError(
+      'BAD_LINK_MESS',
+      `${what}: capabilities (offset ${offset}, ${nCommon}+${nChannel} words) overrun ${body.length} bytes`,
+      LinkErr.InvalidData,
+    );
   }
   const r = new Reader(body, offset, end);
   const commonCaps: number[] = [];
@@ -137,7 +157,8 @@ export function encodeLinkReply(reply: LinkReply): Buffer {
   const o = LINK_HEADER_SIZE;
   b.writeUInt32LE(reply.error, o);
   if (reply.pubKey.length > 0) {
-    if (reply.pubKey.length !== PUB_KEY_SIZE) throw new RangeError(`public key must be ${PUB_KEY_SIZE} bytes of SPKI DER`);
+    if (reply.pubKey.length !== PUB_KEY_SIZE)
+      throw new RangeError(`public key must be ${PUB_KEY_SIZE} bytes of SPKI DER`);
     reply.pubKey.copy(b, o + 4);
   }
   b.writeUInt32LE(reply.commonCaps.length, o + 166);

@@ -46,8 +46,16 @@ export type MainClientMessage =
 
 export function encodeMainInit(m: MainInit): OutMessage {
   const b = Buffer.allocUnsafe(32);
-  [m.sessionId, m.displayChannelsHint, m.supportedMouseModes, m.currentMouseMode, m.agentConnected, m.agentTokens, m.multiMediaTime, m.ramHint]
-    .forEach((v, i) => b.writeUInt32LE(v >>> 0, 4 * i));
+  [
+    m.sessionId,
+    m.displayChannelsHint,
+    m.supportedMouseModes,
+    m.currentMouseMode,
+    m.agentConnected,
+    m.agentTokens,
+    m.multiMediaTime,
+    m.ramHint,
+  ].forEach((v, i) => b.writeUInt32LE(v >>> 0, 4 * i));
   return outMessage(MainMsg.Init, b);
 }
 

@@ -22,7 +22,9 @@ export function forEachUsKey(visit: (scancode: number, plain: string, shifted: s
   }
 }
 
-const BY_CHAR = new Map<string, { scancode: number; shift: boolean }>([['\n', { scancode: ENTER_SCANCODE, shift: false }]]);
+const BY_CHAR = new Map<string, { scancode: number; shift: boolean }>([
+  ['\n', { scancode: ENTER_SCANCODE, shift: false }],
+]);
 forEachUsKey((scancode, plain, shifted) => {
   if (!BY_CHAR.has(plain)) BY_CHAR.set(plain, { scancode, shift: false });
   if (!BY_CHAR.has(shifted)) BY_CHAR.set(shifted, { scancode, shift: true });

@@ -43,10 +43,7 @@ export type CursorCommand =
  * Sound: 48 kHz stereo signed 16-bit PCM in 10 ms frames (960 interleaved samples), the one format
  * every viewer can be served (Opus-encoded or raw by the playback channel).
  */
-export type AudioCommand =
-  | { kind: 'audioStart' }
-  | { kind: 'audioFrame'; pcm: Int16Array }
-  | { kind: 'audioStop' };
+export type AudioCommand = { kind: 'audioStart' } | { kind: 'audioFrame'; pcm: Int16Array } | { kind: 'audioStop' };
 
 /**
  * How viewers keep up with what is drawn. A source that chooses how often to draw (a screen

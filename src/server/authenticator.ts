@@ -93,9 +93,10 @@ export class Authenticator {
   /** Refused without decrypting: the address is backing off, or the global ceiling is reached. */
   private unchecked(address: string, why: 'address' | 'global'): TicketVerdict {
     this.stats.unchecked++;
-    const reason = why === 'address'
-      ? 'not checked: too many wrong tickets from this address'
-      : 'not checked: too many tickets from everywhere';
+    const reason =
+      why === 'address'
+        ? 'not checked: too many wrong tickets from this address'
+        : 'not checked: too many tickets from everywhere';
     this.refusals.refused(address, why === 'address' ? 'throttled' : 'ceiling', reason);
     return { ok: false, reason, reported: true };
   }

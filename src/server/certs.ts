@@ -37,12 +37,17 @@ export function defaultHosts(): string[] {
 }
 
 function sanFor(hosts: string[]): x509.SubjectAlternativeNameExtension {
-  return new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h })));
+  return new x509.SubjectAlternativeNameExtension(
+    hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h })),
+  );
 }
 
 async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -99,7 +104,8 @@ export async function writeCertificates(dir: string, material: TlsMaterial): Pro
 export async function readCertificates(dir: string): Promise<TlsMaterial> {
   const p = tlsPaths(dir);
   const missing = Object.values(p).filter((f) => !existsSync(f));
-  if (missing.length > 0) throw new Error(`TLS directory ${dir} lacks ${missing.join(', ')} (make them with: spiced cert --dir ${dir})`);
+  if (missing.length > 0)
+    throw new Error(`TLS directory ${dir} lacks ${missing.join(', ')} (make them with: spiced cert --dir ${dir})`);
   return { ca: await readFile(p.ca, 'utf8'), cert: await readFile(p.cert, 'utf8'), key: await readFile(p.key, 'utf8') };
 }
 
@@ -110,7 +116,10 @@ export function defaultStateDir(): string {
 }
 
 /** Load the certificates in `dir`, making them first if the directory has none. */
-export async function ensureCertificates(dir: string, hosts?: string[]): Promise<{ material: TlsMaterial; created: boolean }> {
+export async function ensureCertificates(
+  dir: string,
+  hosts?: string[],
+): Promise<{ material: TlsMaterial; created: boolean }> {
   if (existsSync(tlsPaths(dir).cert)) return { material: await readCertificates(dir), created: false };
   const material = await makeCertificates(hosts);
   await writeCertificates(dir, material);

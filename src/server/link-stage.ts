@@ -78,11 +78,17 @@ export class LinkStage {
     private readonly onFailed?: (reason: string, linkError: number | undefined) => void,
     private readonly meter: WireMeter = NO_WIRE_METER,
   ) {
-    this.timer = setTimeout(() => this.fail(`link stage timed out in state ${this.state} after ${timeoutMs} ms`, undefined), timeoutMs);
+    this.timer = setTimeout(
+      () => this.fail(`link stage timed out in state ${this.state} after ${timeoutMs} ms`, undefined),
+      timeoutMs,
+    );
     this.timer.unref();
     conduit.onData((chunk) => this.receive(chunk));
     conduit.onClose((err) => {
-      if (this.state !== 'done') this.abandon(err ? `connection error during link: ${err.message}` : `peer closed during link (state ${this.state})`);
+      if (this.state !== 'done')
+        this.abandon(
+          err ? `connection error during link: ${err.message}` : `peer closed during link (state ${this.state})`,
+        );
     });
   }
 
@@ -99,7 +105,8 @@ export class LinkStage {
         /* keep stepping while input is available (step() is false once done) */
       }
     } catch (err) {
-      if (err instanceof ProtocolError) this.fail(`${err.code}: ${err.message}`, err.linkError ?? LinkErr.InvalidData, 'reply');
+      if (err instanceof ProtocolError)
+        this.fail(`${err.code}: ${err.message}`, err.linkError ?? LinkErr.InvalidData, 'reply');
       else this.fail(`link stage error: ${errorMessage(err)}`, LinkErr.Error, 'reply');
     }
   }
@@ -127,7 +134,11 @@ export class LinkStage {
         if (!b) return false;
         const mech = b.readUInt32LE(0);
         if (mech !== AuthMechanism.Spice) {
-          this.fail(`unsupported auth mechanism ${mech}${mech === AuthMechanism.Sasl ? ' (SASL)' : ''}`, LinkErr.InvalidData, 'result');
+          this.fail(
+            `unsupported auth mechanism ${mech}${mech === AuthMechanism.Sasl ? ' (SASL)' : ''}`,
+            LinkErr.InvalidData,
+            'result',
+          );
           return false;
         }
         this.state = 'ticket';
@@ -196,7 +207,8 @@ export class LinkStage {
     this.send(encodeU32(LinkErr.Ok));
     this.state = 'done';
     clearTimeout(this.timer);
-    const miniHeader = hasCap(mess.commonCaps, CommonCap.MiniHeader) && hasCap(this.authority.commonCaps, CommonCap.MiniHeader);
+    const miniHeader =
+      hasCap(mess.commonCaps, CommonCap.MiniHeader) && hasCap(this.authority.commonCaps, CommonCap.MiniHeader);
     try {
       this.onLinked({ mess, role: verdict.role, miniHeader, leftover: this.queue.drain() });
     } catch (err) {
@@ -217,7 +229,12 @@ export class LinkStage {
    * Refuse the link. Before the reply the error goes in a full SpiceLinkReply; after it, as the
    * 4-byte link result the client is waiting for.
    */
-  private fail(reason: string, linkError: number | undefined, where: 'reply' | 'result' = 'reply', level: 'warn' | 'info' | 'debug' = 'warn'): void {
+  private fail(
+    reason: string,
+    linkError: number | undefined,
+    where: 'reply' | 'result' = 'reply',
+    level: 'warn' | 'info' | 'debug' = 'warn',
+  ): void {
     if (this.state === 'done') return;
     const answered = this.state === 'auth' || this.state === 'ticket';
     this.state = 'done';

@@ -111,8 +111,7 @@ export class PreAuthGate {
     const victim = heaviest?.[0];
     if (!victim) return false;
     const held = heaviest!.length;
-    const message =
-      `connection from ${victim.peer} closed to make room: ${why} (${held} from ${victim.key} wait to authenticate)`;
+    const message = `connection from ${victim.peer} closed to make room: ${why} (${held} from ${victim.key} wait to authenticate)`;
     this.log.emit('warn', `shed ${victim.key}`, message);
     this.remove(victim);
     victim.close('closed to make room: too many connections waiting to authenticate');

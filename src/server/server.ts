@@ -2,7 +2,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { monotonicMs } from '../util/mm-time.js';
 import net from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { DEFAULT_CLIENT_OPTIONS, type ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
+import {
+  DEFAULT_CLIENT_OPTIONS,
+  type ChannelClient,
+  type ChannelClientOptions,
+  type ChannelConnection,
+} from '../channel-core/channel-client.js';
 import type { Channel } from '../channel-core/channel.js';
 import { Session, type ViewerRole } from '../channel-core/session.js';
 import { CursorChannel } from '../channels/cursor.js';
@@ -101,7 +106,7 @@ export interface SpiceServerOptions {
    * The guest agent spiced plays on the main channel (clipboard, resize, files dropped in); on when
    * the source has a clipboard or can resize, or uploads are given; false: never.
    */
-  agent?: Partial<AgentPolicy> & { uploads?: FileUploads } | false;
+  agent?: (Partial<AgentPolicy> & { uploads?: FileUploads }) | false;
   /** Called when a channel connection ends, with its stream counters (for --stats). */
   onClientClosed?: (info: ClientReport) => void;
 }
@@ -178,7 +183,10 @@ export class SpiceServer {
       pingIntervalSeconds: options.pingIntervalSeconds ?? 15,
       pingTimeoutSeconds: options.pingTimeoutSeconds ?? 30,
     });
-    this.display = new DisplayChannel(this.log.child('display'), clientOptions, this.desktop, { ...DEFAULT_DISPLAY_OPTIONS, ...options.display });
+    this.display = new DisplayChannel(this.log.child('display'), clientOptions, this.desktop, {
+      ...DEFAULT_DISPLAY_OPTIONS,
+      ...options.display,
+    });
     this.cursor = new CursorChannel(this.log.child('cursor'), clientOptions, this.desktop);
     this.inputs = new InputsChannel(this.log.child('inputs'), clientOptions, {
       desktop: this.desktop,
@@ -194,7 +202,8 @@ export class SpiceServer {
       this.channels.set(playback.type, playback);
       this.playback = playback;
     }
-    if (options.micOut) this.channels.set(ChannelType.Record, new RecordChannel(this.log.child('record'), clientOptions, options.micOut));
+    if (options.micOut)
+      this.channels.set(ChannelType.Record, new RecordChannel(this.log.child('record'), clientOptions, options.micOut));
     this.authority = this.makeAuthority();
     if (options.web !== false) {
       const w = options.web ?? {};
@@ -236,7 +245,9 @@ export class SpiceServer {
 
   /** The channels viewers may open after ATTACH_CHANNELS. */
   channelList(): ChannelId[] {
-    return [...this.channels.values()].filter((c) => c.type !== ChannelType.Main).map((c) => ({ type: c.type, id: c.id }));
+    return [...this.channels.values()]
+      .filter((c) => c.type !== ChannelType.Main)
+      .map((c) => ({ type: c.type, id: c.id }));
   }
 
   private makeAuthority(): LinkAuthority {
@@ -259,7 +270,10 @@ export class SpiceServer {
     if (!ch || ch.id !== mess.channelId) return { error: LinkErr.ChannelNotAvailable, reason: 'no such channel' };
     // A view-only ticket must not open channels of a session that controls.
     if (role === 'view' && session.role === 'control') {
-      return { error: LinkErr.PermissionDenied, reason: `a view-only ticket for session ${session.id.toString(16)}, which controls` };
+      return {
+        error: LinkErr.PermissionDenied,
+        reason: `a view-only ticket for session ${session.id.toString(16)}, which controls`,
+      };
     }
     return { error: LinkErr.Ok, reason: '' };
   }
@@ -271,8 +285,12 @@ export class SpiceServer {
    */
   private capacityCheck(channelType: number): { error: number; reason: string } {
     const max = this.options.maxViewers;
-    if (channelType !== ChannelType.Main || max === undefined || this.sessions.size < max) return { error: LinkErr.Ok, reason: '' };
-    return { error: LinkErr.ChannelNotAvailable, reason: `the server is full: ${this.sessions.size} viewers of at most ${max} (--max-viewers)` };
+    if (channelType !== ChannelType.Main || max === undefined || this.sessions.size < max)
+      return { error: LinkErr.Ok, reason: '' };
+    return {
+      error: LinkErr.ChannelNotAvailable,
+      reason: `the server is full: ${this.sessions.size} viewers of at most ${max} (--max-viewers)`,
+    };
   }
 
   /** Viewers by role, for the log and the metrics. */
@@ -318,7 +336,9 @@ export class SpiceServer {
       conduit.handshake(this.options.tlsHandshakeTimeoutMs ?? 10_000).then(
         () => this.acceptConduit(conduit, slot),
         (err: unknown) => {
-          this.log.warn(`TLS handshake from ${conduit.peer} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.log.warn(
+            `TLS handshake from ${conduit.peer} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
           conduit.destroy();
         },
       );
@@ -428,11 +448,22 @@ export class SpiceServer {
 
   private onLinked(conduit: Conduit, r: LinkResult, log: Logger, meter: WireMeter): void {
     const stream = new SpiceStream(conduit, this.options.policy ?? DEFAULT_POLICY, meter);
-    const conn: ChannelConnection = { stream, link: r.mess, miniHeader: r.miniHeader, leftover: r.leftover, log: log.child(channelName(r.mess.channelType)) };
+    const conn: ChannelConnection = {
+      stream,
+      link: r.mess,
+      miniHeader: r.miniHeader,
+      leftover: r.leftover,
+      log: log.child(channelName(r.mess.channelType)),
+    };
     const channel = this.channels.get(r.mess.channelType)!;
-    const session = r.mess.channelType === ChannelType.Main ? this.newSession(conduit.peer, r.role) : this.sessions.get(r.mess.connectionId)!;
+    const session =
+      r.mess.channelType === ChannelType.Main
+        ? this.newSession(conduit.peer, r.role)
+        : this.sessions.get(r.mess.connectionId)!;
     const client = channel.attach(conn, session);
-    log.info(`${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`);
+    log.info(
+      `${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`,
+    );
     this.reportOnClose(client, session);
     client.onClose(() => {
       for (const l of this.closedListeners) l(client);
@@ -450,7 +481,9 @@ export class SpiceServer {
     while (this.sessions.has(id));
     const session = new Session(id, peer, this.log.child(`session ${id.toString(16)}`), role);
     this.sessions.set(id, session);
-    this.log.info(`viewer ${id.toString(16)} from ${peer} joined (${role === 'view' ? 'view only' : 'control'}): ${this.viewerSummary()}`);
+    this.log.info(
+      `viewer ${id.toString(16)} from ${peer} joined (${role === 'view' ? 'view only' : 'control'}): ${this.viewerSummary()}`,
+    );
     session.onClose(() => {
       this.sessions.delete(id);
       this.log.info(`viewer ${id.toString(16)} left: ${this.viewerSummary()}`);
@@ -469,7 +502,15 @@ export class SpiceServer {
     const report = this.options.onClientClosed;
     if (!report) return;
     client.onClose((reason) =>
-      report({ sessionId: session.id, channel: channelName(client.channelType), peer: client.stream.peer, secure: client.stream.secure, reason, counters: client.stream.snapshot(), tcp: client.stream.tcpInfo() }),
+      report({
+        sessionId: session.id,
+        channel: channelName(client.channelType),
+        peer: client.stream.peer,
+        secure: client.stream.secure,
+        reason,
+        counters: client.stream.snapshot(),
+        tcp: client.stream.tcpInfo(),
+      }),
     );
   }
 

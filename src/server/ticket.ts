@@ -1,4 +1,11 @@
-import { constants, createHash, generateKeyPairSync, privateDecrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  generateKeyPairSync,
+  privateDecrypt,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { PUB_KEY_SIZE, TICKET_SIZE } from '../protocol/link.js';
 import type { ViewerRole } from '../channel-core/session.js';
 

@@ -209,7 +209,8 @@ export class WebFront {
       this.log.warn(`HTTP request from ${peer} refused: malformed path ${target}`);
       return this.reply(res, 400, 'text/plain', 'bad request\n');
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return this.reply(res, 405, 'text/plain', 'only GET and HEAD here\n');
     if (path === HTML5_PREFIX.slice(0, -1) || path.startsWith(HTML5_PREFIX)) return this.serveHtml5(req, res, path);
     this.serveViewer(req, res, path);
   }
@@ -220,23 +221,40 @@ export class WebFront {
     if (!VIEWER_FILES.has(name)) return this.reply(res, 404, 'text/plain', 'not found\n');
     if (!dir) {
       const html5 = this.options.html5Dir ? ` (spice-html5 is at ${HTML5_PREFIX})` : '';
-      return this.reply(res, 503, 'text/plain', `spiced: the web viewer is not built here: run npm run build${html5}\n`);
+      return this.reply(
+        res,
+        503,
+        'text/plain',
+        `spiced: the web viewer is not built here: run npm run build${html5}\n`,
+      );
     }
     const body = req.method === 'HEAD' ? '' : readFileSync(join(dir, name));
-    const csp: Record<string, string> = name === 'index.html' ? { 'Content-Security-Policy': viewerCsp(req.headers.host) } : {};
+    const csp: Record<string, string> =
+      name === 'index.html' ? { 'Content-Security-Policy': viewerCsp(req.headers.host) } : {};
     this.reply(res, 200, TYPES[extname(name)] ?? 'application/octet-stream', body, csp);
   }
 
   private serveHtml5(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
     const dir = this.options.html5Dir;
-    if (!dir) return this.reply(res, 404, 'text/plain', 'spiced: spice-html5 is not installed here (apt-get install spice-html5, or give --html5-dir)\n');
+    if (!dir)
+      return this.reply(
+        res,
+        404,
+        'text/plain',
+        'spiced: spice-html5 is not installed here (apt-get install spice-html5, or give --html5-dir)\n',
+      );
     if (path === HTML5_PREFIX.slice(0, -1)) return this.redirect(res, HTML5_PREFIX);
     const rel = path === HTML5_PREFIX ? 'spice_auto.html' : path.slice(HTML5_PREFIX.length);
     const file = normalize(join(dir, rel));
     if (!file.startsWith(normalize(dir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
       return this.reply(res, 404, 'text/plain', 'not found\n');
     }
-    this.reply(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', req.method === 'HEAD' ? '' : readFileSync(file));
+    this.reply(
+      res,
+      200,
+      TYPES[extname(file)] ?? 'application/octet-stream',
+      req.method === 'HEAD' ? '' : readFileSync(file),
+    );
   }
 
   private redirect(res: http.ServerResponse, location: string): void {
@@ -244,8 +262,20 @@ export class WebFront {
     res.end();
   }
 
-  private reply(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
-    const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', ...extra };
+  private reply(
+    res: http.ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    extra: Record<string, string> = {},
+  ): void {
+    const headers = {
+      'Content-Type': type,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      ...extra,
+    };
     res.writeHead(status, headers);
     res.end(body);
   }

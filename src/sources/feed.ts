@@ -1,4 +1,10 @@
-import { deliverCommand, type DisplaySink, type DisplaySource, type InputEvent, type SeamCommand } from '../seam/index.js';
+import {
+  deliverCommand,
+  type DisplaySink,
+  type DisplaySource,
+  type InputEvent,
+  type SeamCommand,
+} from '../seam/index.js';
 
 /** Input events kept for inspection (the latest ones): every viewer's input would otherwise stay forever. */
 export const FEED_INPUTS_KEPT = 1024;

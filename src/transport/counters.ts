@@ -42,4 +42,3 @@ export function newCounters(): StreamCounters {
     corks: 0,
   };
 }
-

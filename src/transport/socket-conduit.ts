@@ -87,7 +87,8 @@ export abstract class SocketConduit<S extends Socket> {
 
   /** Read TCP_INFO one last time while the descriptor is still open. */
   protected keepTcpInfo(): void {
-    if (this.fd !== undefined && this.finalTcpInfo === undefined && this.descriptorOpen()) this.finalTcpInfo = getTcpInfo(this.fd);
+    if (this.fd !== undefined && this.finalTcpInfo === undefined && this.descriptorOpen())
+      this.finalTcpInfo = getTcpInfo(this.fd);
   }
 
   end(): void {

@@ -60,7 +60,11 @@ export class TcpConduit extends SocketConduit<Socket> implements Conduit {
 }
 
 /** Write a unit's buffers as one writev: Node merges writes made between cork and uncork. */
-export function writeUnit(socket: { cork(): void; uncork(): void; write(b: Buffer, cb?: (err?: Error | null) => void): boolean }, unit: WriteUnit, done: (err?: Error | null) => void): void {
+export function writeUnit(
+  socket: { cork(): void; uncork(): void; write(b: Buffer, cb?: (err?: Error | null) => void): boolean },
+  unit: WriteUnit,
+  done: (err?: Error | null) => void,
+): void {
   if (unit.length === 1) {
     socket.write(unit[0]!, done);
     return;

@@ -34,10 +34,16 @@ export interface TlsEngineChoice {
  * flush: with TCP_CORK (koffi on Linux) the native engine does it in the kernel; without, only the
  * relay can cork in user space. Cork `off` needs no cork at all.
  */
-export function chooseTlsEngine(cork: CorkPolicy, sockoptProblem: string = sockoptUnavailableReason()): TlsEngineChoice {
+export function chooseTlsEngine(
+  cork: CorkPolicy,
+  sockoptProblem: string = sockoptUnavailableReason(),
+): TlsEngineChoice {
   if (cork === 'off') return { engine: 'native', reason: 'cork off: nothing to cork under TLS' };
   if (sockoptProblem === '') return { engine: 'native', reason: `cork ${cork}: flushes packed with TCP_CORK` };
-  return { engine: 'relay', reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}` };
+  return {
+    engine: 'relay',
+    reason: `cork ${cork} needs the TCP socket corked under TLS and TCP_CORK is unavailable: ${sockoptProblem}`,
+  };
 }
 
 /** Ciphertext the kernel has accepted on this connection: sent (less retransmissions) plus unsent. */
@@ -74,7 +80,11 @@ class RelayPath implements CipherPath {
     context: tls.SecureContext,
   ) {
     this.relay = new CiphertextRelay(raw);
-    this.socket = new tls.TLSSocket(this.relay as unknown as Socket, { isServer: true, secureContext: context, requestCert: false });
+    this.socket = new tls.TLSSocket(this.relay as unknown as Socket, {
+      isServer: true,
+      secureContext: context,
+      requestCert: false,
+    });
   }
 
   totals(): { records: number; bytes: number } {

@@ -10,7 +10,10 @@ import type { WriteUnit } from './units.js';
  * writev each; over TLS, frames queued behind a pending write may share an SSL_write, so the
  * count is then an upper bound).
  */
-export type BaseConduit = Pick<Conduit, 'peer' | 'fd' | 'secure' | 'stats' | 'cork' | 'uncork' | 'setKernelCork' | 'tcpInfo' | 'bufferedBytes' | 'onDrain'> & {
+export type BaseConduit = Pick<
+  Conduit,
+  'peer' | 'fd' | 'secure' | 'stats' | 'cork' | 'uncork' | 'setKernelCork' | 'tcpInfo' | 'bufferedBytes' | 'onDrain'
+> & {
   countWrite(bytes: number): void;
 };
 

@@ -19,7 +19,9 @@ export function addressKey(address: string): string {
 /** addressKey of a peer as conduits name it: "a.b.c.d:port" or "[v6]:port". */
 export function peerAddressKey(peer: string): string {
   const bracketed = peer.startsWith('[');
-  const address = bracketed ? peer.slice(1, peer.indexOf(']')) : peer.slice(0, Math.max(0, peer.lastIndexOf(':'))) || peer;
+  const address = bracketed
+    ? peer.slice(1, peer.indexOf(']'))
+    : peer.slice(0, Math.max(0, peer.lastIndexOf(':'))) || peer;
   return addressKey(address);
 }
 

@@ -16,7 +16,12 @@ import {
   type AgentMessage,
 } from '../protocol/agent.js';
 import { capWords, hasCap } from '../protocol/caps.js';
-import { encodeAgentDataToServer, encodeAgentStart, encodeAgentTokenToServer, type MainServerMessage } from '../protocol/main.js';
+import {
+  encodeAgentDataToServer,
+  encodeAgentStart,
+  encodeAgentTokenToServer,
+  type MainServerMessage,
+} from '../protocol/main.js';
 import type { OutMessage } from '../protocol/message.js';
 
 /** Chunks the agent may send us before we give tokens back. */
@@ -27,7 +32,12 @@ const MAX_CLIPBOARD = 16 << 20;
 const MAX_QUEUED_CHUNKS = 2 * ((MAX_CLIPBOARD >> 11) + 1);
 
 /** What this viewer's agent side does: resize by MONITORS_CONFIG, the clipboard by demand, per selection. */
-const OUR_CAPS = capWords([AgentCap.MonitorsConfig, AgentCap.Reply, AgentCap.ClipboardByDemand, AgentCap.ClipboardSelection]);
+const OUR_CAPS = capWords([
+  AgentCap.MonitorsConfig,
+  AgentCap.Reply,
+  AgentCap.ClipboardByDemand,
+  AgentCap.ClipboardSelection,
+]);
 
 /** What the agent does to the page (clipboard API, the canvas's fit). */
 export interface AgentPage {
@@ -45,7 +55,9 @@ export interface AgentPage {
  * MONITORS_CONFIG so the desktop follows the window. No DOM here: the page is behind `AgentPage`.
  */
 export class AgentClient {
-  private readonly reassembler = new AgentReassembler((type) => (type === AgentMsg.Clipboard ? MAX_CLIPBOARD + 8 : 1 << 16));
+  private readonly reassembler = new AgentReassembler((type) =>
+    type === AgentMsg.Clipboard ? MAX_CLIPBOARD + 8 : 1 << 16,
+  );
   private serverTokens = 0;
   private consumed = 0;
   private readonly queue: Buffer[] = [];
@@ -116,7 +128,10 @@ export class AgentClient {
   grabText(text: string): void {
     if (!this.hasClipboard) return;
     this.offered = { type: AgentClipboardType.Utf8Text, data: new TextEncoder().encode(text) };
-    this.message(AgentMsg.ClipboardGrab, encodeClipboardGrab(AgentSelection.Clipboard, [AgentClipboardType.Utf8Text], this.codec));
+    this.message(
+      AgentMsg.ClipboardGrab,
+      encodeClipboardGrab(AgentSelection.Clipboard, [AgentClipboardType.Utf8Text], this.codec),
+    );
   }
 
   private start(tokens: number): void {
@@ -170,9 +185,14 @@ export class AgentClient {
         return;
       case 'clipboardGrab': {
         if (m.selection !== AgentSelection.Clipboard) return;
-        const type = m.types.includes(AgentClipboardType.Utf8Text) ? AgentClipboardType.Utf8Text : m.types.includes(AgentClipboardType.Png) ? AgentClipboardType.Png : undefined;
+        const type = m.types.includes(AgentClipboardType.Utf8Text)
+          ? AgentClipboardType.Utf8Text
+          : m.types.includes(AgentClipboardType.Png)
+            ? AgentClipboardType.Png
+            : undefined;
         this.offered = undefined;
-        if (type !== undefined) this.message(AgentMsg.ClipboardRequest, encodeClipboardRequest(AgentSelection.Clipboard, type, this.codec));
+        if (type !== undefined)
+          this.message(AgentMsg.ClipboardRequest, encodeClipboardRequest(AgentSelection.Clipboard, type, this.codec));
         return;
       }
       case 'clipboard':

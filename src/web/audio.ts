@@ -10,7 +10,10 @@ const MAX_BACKLOG_MS = 250;
 export async function opusDecodable(): Promise<boolean> {
   if (typeof AudioDecoder === 'undefined') return false;
   try {
-    return (await AudioDecoder.isConfigSupported({ codec: 'opus', sampleRate: 48_000, numberOfChannels: 2 })).supported === true;
+    return (
+      (await AudioDecoder.isConfigSupported({ codec: 'opus', sampleRate: 48_000, numberOfChannels: 2 })).supported ===
+      true
+    );
   } catch (err) {
     console.warn('spiced viewer: Opus support check failed, using PCM', err);
     return false;

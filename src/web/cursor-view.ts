@@ -86,7 +86,13 @@ export class CursorView {
       img.data[4 * i + 3] = c.data[4 * i + 3]!;
     }
     ctx.putImageData(img, 0, 0);
-    const shape = { url: canvas.toDataURL('image/png'), width: h.width, height: h.height, hotX: h.hotSpotX, hotY: h.hotSpotY };
+    const shape = {
+      url: canvas.toDataURL('image/png'),
+      width: h.width,
+      height: h.height,
+      hotX: h.hotSpotX,
+      hotY: h.hotSpotY,
+    };
     if (c.flags & CursorFlags.CacheMe) {
       if (this.cache.size >= MAX_CACHED_SHAPES) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(h.unique, shape);

@@ -39,10 +39,16 @@ export class DesktopSync implements AgentPage {
     if (type === 'text') {
       const text = new TextDecoder().decode(data);
       this.synced = text;
-      clipboard.writeText(text).catch((err: unknown) => console.warn('spiced viewer: the browser refused the desktop\'s text', err));
+      clipboard
+        .writeText(text)
+        .catch((err: unknown) => console.warn("spiced viewer: the browser refused the desktop's text", err));
     } else {
-      const item = new ClipboardItem({ 'image/png': new Blob([data as Uint8Array<ArrayBuffer>], { type: 'image/png' }) });
-      clipboard.write([item]).catch((err: unknown) => console.warn('spiced viewer: the browser refused the desktop\'s image', err));
+      const item = new ClipboardItem({
+        'image/png': new Blob([data as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
+      });
+      clipboard
+        .write([item])
+        .catch((err: unknown) => console.warn("spiced viewer: the browser refused the desktop's image", err));
     }
   }
 

@@ -15,7 +15,13 @@ export interface InputTarget {
 }
 
 /** DOM MouseEvent.button to SPICE's button numbers. */
-const BUTTONS: Readonly<Record<number, number>> = { 0: MouseButton.Left, 1: MouseButton.Middle, 2: MouseButton.Right, 3: MouseButton.Side, 4: MouseButton.Extra };
+const BUTTONS: Readonly<Record<number, number>> = {
+  0: MouseButton.Left,
+  1: MouseButton.Middle,
+  2: MouseButton.Right,
+  3: MouseButton.Side,
+  4: MouseButton.Extra,
+};
 
 /** DOM MouseEvent.buttons (left 1, right 2, middle 4, back 8, forward 16) to SPICE's mask. */
 function buttonMask(domButtons: number): number {

@@ -18,21 +18,39 @@ export function diagnose(err: Error, gavePassword: boolean): Diagnosis {
   switch (err.linkError) {
     case LinkErr.PermissionDenied:
       return {
-        message: gavePassword ? 'Wrong password (or too many tries from here: wait and try again).' : 'This server needs a password.',
+        message: gavePassword
+          ? 'Wrong password (or too many tries from here: wait and try again).'
+          : 'This server needs a password.',
         askPassword: true,
         retry: false,
       };
     case LinkErr.NeedSecured:
-      return { message: 'This server accepts this channel only over TLS: open the page from its TLS port (https://).', askPassword: false, retry: false };
+      return {
+        message: 'This server accepts this channel only over TLS: open the page from its TLS port (https://).',
+        askPassword: false,
+        retry: false,
+      };
     case LinkErr.NeedUnsecured:
-      return { message: 'This server accepts this channel only without TLS: open the page from its plain port (http://).', askPassword: false, retry: false };
+      return {
+        message: 'This server accepts this channel only without TLS: open the page from its plain port (http://).',
+        askPassword: false,
+        retry: false,
+      };
     case LinkErr.VersionMismatch:
       return { message: 'The server speaks a SPICE version this viewer does not.', askPassword: false, retry: false };
     case LinkErr.InvalidMagic:
     case LinkErr.InvalidData:
-      return { message: 'The server did not understand this viewer (invalid link data).', askPassword: false, retry: false };
+      return {
+        message: 'The server did not understand this viewer (invalid link data).',
+        askPassword: false,
+        retry: false,
+      };
     case LinkErr.BadConnectionId:
-      return { message: 'The session ended on the server (bad connection id): reconnecting.', askPassword: false, retry: true };
+      return {
+        message: 'The session ended on the server (bad connection id): reconnecting.',
+        askPassword: false,
+        retry: true,
+      };
     case LinkErr.ChannelNotAvailable:
       return { message: 'The server has no such channel now: reconnecting.', askPassword: false, retry: true };
     default:

@@ -57,7 +57,12 @@ function setFit(fit: boolean): void {
   document.body.classList.toggle('fit', fit);
 }
 
-const sync = new DesktopSync(() => session, element<HTMLElement>('screen'), setFit, () => followWindow && !scale.checked);
+const sync = new DesktopSync(
+  () => session,
+  element<HTMLElement>('screen'),
+  setFit,
+  () => followWindow && !scale.checked,
+);
 
 const input = viewOnly
   ? undefined
@@ -76,26 +81,29 @@ function setStatus(text: string, state: string): void {
 function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
-  const s = new WebSession({ url, password, viewOnly, audio: audioMode, video, agentPage: sync }, {
-    display: (m) => {
-      view.update(m, s.display.primary);
-      painter?.update(m);
+  const s = new WebSession(
+    { url, password, viewOnly, audio: audioMode, video, agentPage: sync },
+    {
+      display: (m) => {
+        view.update(m, s.display.primary);
+        painter?.update(m);
+      },
+      cursor: (m) => cursor.apply(m),
+      playback: (m) => {
+        audio.handle(m);
+        showMute();
+      },
+      mouseMode: (mode) => cursor.setMouseMode(mode),
+      ready: () => {
+        backoff.reset();
+        element<HTMLButtonElement>('mic').hidden = !s.canRecord;
+        login.hidden = true;
+        setStatus(viewOnly ? 'Connected (view only)' : 'Connected', 'connected');
+        if (!viewOnly) canvas.focus();
+      },
+      closed: (err) => onClosed(s, err),
     },
-    cursor: (m) => cursor.apply(m),
-    playback: (m) => {
-      audio.handle(m);
-      showMute();
-    },
-    mouseMode: (mode) => cursor.setMouseMode(mode),
-    ready: () => {
-      backoff.reset();
-      element<HTMLButtonElement>('mic').hidden = !s.canRecord;
-      login.hidden = true;
-      setStatus(viewOnly ? 'Connected (view only)' : 'Connected', 'connected');
-      if (!viewOnly) canvas.focus();
-    },
-    closed: (err) => onClosed(s, err),
-  });
+  );
   session = s;
   painter = video ? new VideoPainter(s.display, (r) => view.invalidate(r)) : undefined;
   s.connect();
@@ -156,10 +164,14 @@ function setUpControls(): void {
   });
   // Browsers let a page play sound only after a gesture on it.
   for (const type of ['pointerdown', 'keydown']) {
-    window.addEventListener(type, () => {
-      audio.resume();
-      showMute();
-    }, { capture: true });
+    window.addEventListener(
+      type,
+      () => {
+        audio.resume();
+        showMute();
+      },
+      { capture: true },
+    );
   }
   const mic = element<HTMLButtonElement>('mic');
   mic.addEventListener('click', () => {

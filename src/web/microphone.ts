@@ -26,7 +26,9 @@ export class Microphone {
   /** RECORD_START: capture `channels` at `rate` and send it. */
   async start(channels: number, rate: number): Promise<void> {
     this.stop();
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: channels, echoCancellation: true } });
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: channels, echoCancellation: true },
+    });
     const ctx = new AudioContext({ sampleRate: rate });
     const input = ctx.createMediaStreamSource(stream);
     const processor = ctx.createScriptProcessor(BLOCK, 2, 2);
@@ -52,7 +54,9 @@ export class Microphone {
 
   private block(buffer: AudioBuffer, channels: number): void {
     const n = buffer.length;
-    const planes = Array.from({ length: channels }, (_, c) => buffer.getChannelData(Math.min(c, buffer.numberOfChannels - 1)));
+    const planes = Array.from({ length: channels }, (_, c) =>
+      buffer.getChannelData(Math.min(c, buffer.numberOfChannels - 1)),
+    );
     const pcm = Buffer.allocUnsafe(n * channels * 2);
     for (let i = 0; i < n; i++) {
       for (let c = 0; c < channels; c++) {

@@ -2,9 +2,19 @@ import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../pro
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
 import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
-import { decodePlaybackServerMessage, decodeRecordServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
+import {
+  decodePlaybackServerMessage,
+  decodeRecordServerMessage,
+  type PlaybackServerMessage,
+} from '../protocol/playback.js';
 import { Microphone } from './microphone.js';
-import { decodeMainServerMessage, encodeAttachChannels, encodeMouseModeRequest, type ChannelId, type MainInit } from '../protocol/main.js';
+import {
+  decodeMainServerMessage,
+  encodeAttachChannels,
+  encodeMouseModeRequest,
+  type ChannelId,
+  type MainInit,
+} from '../protocol/main.js';
 import { ClientDisplay } from '../client/display.js';
 import { AgentClient, type AgentPage } from './agent.js';
 import { WsChannel } from './ws-channel.js';
@@ -113,13 +123,23 @@ export class WebSession {
       return;
     }
     if (open || !this.canRecord || !this.init) return;
-    const ch = new WsChannel(this.options.url, { connectionId: this.init.sessionId, channelType: ChannelType.Record, channelId: 0, channelCaps: [], password: this.options.password }, {
-      message: (t, body) => this.onRecord(t, body),
-      closed: (err) => {
-        if (err) console.warn('spiced viewer: the microphone channel closed', err);
-        this.microphone?.stop();
+    const ch = new WsChannel(
+      this.options.url,
+      {
+        connectionId: this.init.sessionId,
+        channelType: ChannelType.Record,
+        channelId: 0,
+        channelCaps: [],
+        password: this.options.password,
       },
-    });
+      {
+        message: (t, body) => this.onRecord(t, body),
+        closed: (err) => {
+          if (err) console.warn('spiced viewer: the microphone channel closed', err);
+          this.microphone?.stop();
+        },
+      },
+    );
     this.microphone = new Microphone((m) => ch.send(m));
     this.channels.set(ChannelType.Record, ch);
   }
@@ -127,7 +147,9 @@ export class WebSession {
   private onRecord(type: number, body: Buffer): void {
     const m = decodeRecordServerMessage(type, body);
     if (m?.kind === 'start') {
-      this.microphone?.start(m.channels, m.frequency).catch((err: unknown) => console.warn('spiced viewer: no microphone', err));
+      this.microphone
+        ?.start(m.channels, m.frequency)
+        .catch((err: unknown) => console.warn('spiced viewer: no microphone', err));
     } else if (m?.kind === 'stop') {
       this.microphone?.stop();
     }
@@ -141,24 +163,36 @@ export class WebSession {
     this.end(undefined);
   }
 
-  private open(type: number, connectionId: number, caps: number[], onMessage: (type: number, body: Buffer) => void): WsChannel {
-    const ch = new WsChannel(this.options.url, { connectionId, channelType: type, channelId: 0, channelCaps: caps, password: this.options.password }, {
-      linked: () => this.onLinked(type),
-      message: onMessage,
-      closed: (err) => this.end(err),
-    });
+  private open(
+    type: number,
+    connectionId: number,
+    caps: number[],
+    onMessage: (type: number, body: Buffer) => void,
+  ): WsChannel {
+    const ch = new WsChannel(
+      this.options.url,
+      { connectionId, channelType: type, channelId: 0, channelCaps: caps, password: this.options.password },
+      {
+        linked: () => this.onLinked(type),
+        message: onMessage,
+        closed: (err) => this.end(err),
+      },
+    );
     this.channels.set(type, ch);
     return ch;
   }
 
   private onLinked(type: number): void {
     this.linkedHooks.get(type)?.();
-    if (type !== ChannelType.Main && this.offered.every((t) => this.channels.get(t)?.core.isLinked)) this.handlers.ready();
+    if (type !== ChannelType.Main && this.offered.every((t) => this.channels.get(t)?.core.isLinked))
+      this.handlers.ready();
   }
 
   private wanted(): number[] {
     const o = this.options;
-    return WANTED.filter((t) => !(o.viewOnly && t === ChannelType.Inputs) && !(o.audio === 'off' && t === ChannelType.Playback));
+    return WANTED.filter(
+      (t) => !(o.viewOnly && t === ChannelType.Inputs) && !(o.audio === 'off' && t === ChannelType.Playback),
+    );
   }
 
   private onMain(main: WsChannel, type: number, body: Buffer): void {
@@ -197,9 +231,17 @@ export class WebSession {
     for (const type of offered) {
       if (type === ChannelType.Display) {
         // MULTI_CODEC without CODEC_MJPEG tells the server this page takes no streams at all.
-        const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...(this.options.video ? [DisplayCap.CodecMjpeg, DisplayCap.SizedStream] : [])];
+        const caps = [
+          DisplayCap.MonitorsConfig,
+          DisplayCap.MultiCodec,
+          ...(this.options.video ? [DisplayCap.CodecMjpeg, DisplayCap.SizedStream] : []),
+        ];
         const ch = this.open(type, sessionId, caps, (t, body) => this.onDisplay(t, body));
-        this.linkedHooks.set(type, () => ch.send(encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 })));
+        this.linkedHooks.set(type, () =>
+          ch.send(
+            encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
+          ),
+        );
       } else if (type === ChannelType.Cursor) {
         this.open(type, sessionId, [], (t, body) => {
           const m = decodeCursorServerMessage(t, body);
@@ -208,7 +250,10 @@ export class WebSession {
       } else if (type === ChannelType.Inputs) {
         this.open(type, sessionId, [], (t, body) => this.onInputs(t, body));
       } else if (type === ChannelType.Playback) {
-        const caps = this.options.audio === 'opus' ? [PlaybackCap.Opus, PlaybackCap.Volume, PlaybackCap.Latency] : [PlaybackCap.Volume, PlaybackCap.Latency];
+        const caps =
+          this.options.audio === 'opus'
+            ? [PlaybackCap.Opus, PlaybackCap.Volume, PlaybackCap.Latency]
+            : [PlaybackCap.Volume, PlaybackCap.Latency];
         this.open(type, sessionId, caps, (t, body) => {
           const m = decodePlaybackServerMessage(t, body);
           if (m) this.handlers.playback(m);

@@ -38,7 +38,12 @@ export class WsChannel {
     this.ws.onopen = () => this.core.begin();
     this.ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => this.receive(ev.data);
     this.ws.onerror = () => this.finish(new Error('the WebSocket connection failed'));
-    this.ws.onclose = (ev) => this.finish(this.core.isLinked ? new Error(`connection closed (${ev.code})`) : new Error(`connection closed before the link was done (${ev.code})`));
+    this.ws.onclose = (ev) =>
+      this.finish(
+        this.core.isLinked
+          ? new Error(`connection closed (${ev.code})`)
+          : new Error(`connection closed before the link was done (${ev.code})`),
+      );
   }
 
   get stats(): ClientChannelStats {

@@ -15,7 +15,18 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-dev-shm-usage', ...extraArgs],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-default-apps',
+      '--disable-dev-shm-usage',
+      ...extraArgs,
+    ],
   });
 }
 
@@ -35,7 +46,12 @@ export async function canvasPixels(page: Page, selector = HTML5_CANVAS): Promise
 }
 
 /** Poll the canvas until `pred` holds for it (or time out with the last value). */
-export async function waitForCanvas(page: Page, pred: (img: PixelImage) => boolean, timeoutMs = 15_000, selector = HTML5_CANVAS): Promise<PixelImage | undefined> {
+export async function waitForCanvas(
+  page: Page,
+  pred: (img: PixelImage) => boolean,
+  timeoutMs = 15_000,
+  selector = HTML5_CANVAS,
+): Promise<PixelImage | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last: PixelImage | undefined;
   while (Date.now() < deadline) {

@@ -51,7 +51,7 @@ function hashValue(h: Hash, v: unknown): void {
     h.update('}');
     return;
   }
-  h.update(typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? 'undefined');
+  h.update(typeof v === 'bigint' ? `${v}n` : (JSON.stringify(v) ?? 'undefined'));
 }
 
 /** One command's canonical digest (hex), for finding where two streams part. */

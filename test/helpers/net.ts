@@ -1,7 +1,11 @@
 import net from 'node:net';
 
 /** Connect, send `bytes`, and collect everything the server sends until it closes (or timeout). */
-export function exchange(port: number, bytes: Buffer | Buffer[], timeoutMs = 3000): Promise<{ received: Buffer; closedByServer: boolean }> {
+export function exchange(
+  port: number,
+  bytes: Buffer | Buffer[],
+  timeoutMs = 3000,
+): Promise<{ received: Buffer; closedByServer: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const sock = net.connect({ host: '127.0.0.1', port }, () => {

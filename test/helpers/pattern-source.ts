@@ -16,7 +16,12 @@ export class PatternSource implements DisplaySource {
   start(sink: DisplaySink): void {
     this.sink = sink;
     sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: this.width, height: this.height, primary: true });
-    sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: this.height, right: this.width }, image: gradient(this.width, this.height, 0) });
+    sink.display({
+      kind: 'copy',
+      surfaceId: 0,
+      dest: { top: 0, left: 0, bottom: this.height, right: this.width },
+      image: gradient(this.width, this.height, 0),
+    });
     sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 20, left: 20, bottom: 60, right: 120 }, color: 0xff0000 });
     sink.cursor({ kind: 'cursorSet', shape: { id: 1, image: gradient(16, 16, 7), hotX: 1, hotY: 2 } });
   }
@@ -27,7 +32,12 @@ export class PatternSource implements DisplaySource {
     this.inputs.push(ev);
     if (ev.kind === 'key' && ev.down && this.sink) {
       const n = this.inputs.filter((e) => e.kind === 'key' && e.down).length;
-      this.sink.display({ kind: 'fill', surfaceId: 0, rect: { top: this.height - 10, left: 0, bottom: this.height, right: Math.min(this.width, n * 10) }, color: 0x00ff00 });
+      this.sink.display({
+        kind: 'fill',
+        surfaceId: 0,
+        rect: { top: this.height - 10, left: 0, bottom: this.height, right: Math.min(this.width, n * 10) },
+        color: 0x00ff00,
+      });
     }
   }
 
@@ -37,9 +47,24 @@ export class PatternSource implements DisplaySource {
     const k = ++this.steps;
     const x = (k * 13) % (this.width - 40);
     const y = (k * 7) % (this.height - 40);
-    s.display({ kind: 'copy', surfaceId: 0, dest: { top: y, left: x, bottom: y + 32, right: x + 32 }, image: gradient(32, 32, k) });
-    s.display({ kind: 'fill', surfaceId: 0, rect: { top: 100, left: 150, bottom: 110, right: 150 + (k % 100) }, color: (k * 0x10203) & 0xffffff });
-    s.display({ kind: 'copyBits', surfaceId: 0, src: { x: 200, y: 130 }, dest: { top: 129, left: 200, bottom: 200, right: 300 } });
+    s.display({
+      kind: 'copy',
+      surfaceId: 0,
+      dest: { top: y, left: x, bottom: y + 32, right: x + 32 },
+      image: gradient(32, 32, k),
+    });
+    s.display({
+      kind: 'fill',
+      surfaceId: 0,
+      rect: { top: 100, left: 150, bottom: 110, right: 150 + (k % 100) },
+      color: (k * 0x10203) & 0xffffff,
+    });
+    s.display({
+      kind: 'copyBits',
+      surfaceId: 0,
+      src: { x: 200, y: 130 },
+      dest: { top: 129, left: 200, bottom: 200, right: 300 },
+    });
   }
 }
 
@@ -67,7 +92,12 @@ export class ManualSource implements DisplaySource {
   start(sink: DisplaySink): void {
     this.sink = sink;
     sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: this.width, height: this.height, primary: true });
-    sink.display({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: this.height, right: this.width }, image: gradient(this.width, this.height, 0) });
+    sink.display({
+      kind: 'copy',
+      surfaceId: 0,
+      dest: { top: 0, left: 0, bottom: this.height, right: this.width },
+      image: gradient(this.width, this.height, 0),
+    });
   }
 
   stop(): void {}

@@ -2,7 +2,13 @@ import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import net from 'node:net';
 import { capWords } from '../../src/protocol/caps.js';
 import { AuthMechanism, ChannelType, CommonCap } from '../../src/protocol/constants.js';
-import { decodeLinkReply, encodeLinkMess, encodeU32, LINK_HEADER_SIZE, type LinkMess } from '../../src/protocol/link.js';
+import {
+  decodeLinkReply,
+  encodeLinkMess,
+  encodeU32,
+  LINK_HEADER_SIZE,
+  type LinkMess,
+} from '../../src/protocol/link.js';
 
 /** The main channel's link message as spice-gtk sends it (AUTH_SELECTION and MINI_HEADER). */
 const MAIN_MESS: LinkMess = {

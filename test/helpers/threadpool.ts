@@ -13,7 +13,10 @@ export function stallFileIo(dir: string, threads = 32): { release: () => Promise
   const fd = openSync(fifo, 'r+'); // read-write: the open does not wait for a writer
   const done = Array.from(
     { length: threads },
-    () => new Promise<void>((resolve, reject) => read(fd, Buffer.alloc(1), 0, 1, null, (err) => (err ? reject(err) : resolve()))),
+    () =>
+      new Promise<void>((resolve, reject) =>
+        read(fd, Buffer.alloc(1), 0, 1, null, (err) => (err ? reject(err) : resolve())),
+      ),
   );
   return {
     release: async () => {

@@ -15,7 +15,13 @@ export function hasCommand(cmd: string): boolean {
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
 export function hasSpiceGlib(): boolean {
-  return spawnSync(SYSTEM_PYTHON, ['-c', "import gi; gi.require_version('SpiceClientGLib', '2.0'); from gi.repository import SpiceClientGLib"], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync(
+      SYSTEM_PYTHON,
+      ['-c', "import gi; gi.require_version('SpiceClientGLib', '2.0'); from gi.repository import SpiceClientGLib"],
+      { stdio: 'ignore' },
+    ).status === 0
+  );
 }
 
 /** A message for skipped tests: what is missing and how CI installs it. */
@@ -30,9 +36,17 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -63,9 +77,15 @@ export function diffPixels(a: PixelImage, b: PixelImage): number {
 }
 
 /** Start `node dist/src/cli/main.js ARGS` and resolve once it prints its viewer line. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const stop = (): Promise<void> =>
       new Promise((res) => {

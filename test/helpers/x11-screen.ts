@@ -85,9 +85,16 @@ function parsePpm(buf: Buffer): { width: number; height: number; rgb: Buffer } {
   return { width, height, rgb: buf.subarray(pos, pos + width * height * 3) };
 }
 
-export async function screenshot(display: string, xauthority?: string): Promise<{ width: number; height: number; rgb: Buffer }> {
+export async function screenshot(
+  display: string,
+  xauthority?: string,
+): Promise<{ width: number; height: number; rgb: Buffer }> {
   const env = { ...process.env, DISPLAY: display, ...(xauthority ? { XAUTHORITY: xauthority } : {}) };
-  const { stdout } = await run('import', ['-display', display, '-window', 'root', '-depth', '8', 'ppm:-'], { env, encoding: 'buffer', maxBuffer: 64 << 20 });
+  const { stdout } = await run('import', ['-display', display, '-window', 'root', '-depth', '8', 'ppm:-'], {
+    env,
+    encoding: 'buffer',
+    maxBuffer: 64 << 20,
+  });
   return parsePpm(stdout);
 }
 
@@ -98,7 +105,12 @@ function differences(surface: Surface, shot: { width: number; height: number; rg
   for (let i = 0; i < shot.width * shot.height; i++) {
     const s = i * 4;
     const p = i * 3;
-    if (surface.data[s + 2] !== shot.rgb[p] || surface.data[s + 1] !== shot.rgb[p + 1] || surface.data[s] !== shot.rgb[p + 2]) n++;
+    if (
+      surface.data[s + 2] !== shot.rgb[p] ||
+      surface.data[s + 1] !== shot.rgb[p + 1] ||
+      surface.data[s] !== shot.rgb[p + 2]
+    )
+      n++;
   }
   return n;
 }
@@ -120,7 +132,12 @@ export async function expectSurfaceMatches(sink: SurfaceSink, display: string, x
   expect(last).toBe(0);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

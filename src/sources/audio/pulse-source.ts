@@ -28,12 +28,17 @@ export class PulseAudio {
     const why = pulseUnavailableReason();
     if (why) throw new Error(why);
     if (!sink.audio) return;
-    const child = spawn('parec', ['--format=s16le', '--rate=48000', '--channels=2', '--latency-msec=20', `--device=${this.device}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'parec',
+      ['--format=s16le', '--rate=48000', '--channels=2', '--latency-msec=20', `--device=${this.device}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => {
-      if (this.child === child) this.log.error(`parec stopped (exit ${code}): ${stderr.trim() || 'no message'}; no more sound`);
+      if (this.child === child)
+        this.log.error(`parec stopped (exit ${code}): ${stderr.trim() || 'no message'}; no more sound`);
       sink.audio?.({ kind: 'audioStop' });
     });
     sink.audio({ kind: 'audioStart' });
@@ -45,7 +50,8 @@ export class PulseAudio {
     const bytes = this.carry.length ? Buffer.concat([this.carry, data]) : data;
     const whole = bytes.length & ~1;
     this.carry = Buffer.from(bytes.subarray(whole));
-    for (const frame of this.chunker.push(s16leToPcm(bytes.subarray(0, whole)))) sink.audio?.({ kind: 'audioFrame', pcm: frame });
+    for (const frame of this.chunker.push(s16leToPcm(bytes.subarray(0, whole))))
+      sink.audio?.({ kind: 'audioFrame', pcm: frame });
   }
 
   stop(): void {

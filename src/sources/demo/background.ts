@@ -14,7 +14,16 @@ import { paintColors, theme } from './theme.js';
 const BRUSH = 5;
 
 /** Brighten `c` towards `glow` by a Gaussian-ish falloff around (gx, gy). */
-function addGlow(c: number, glow: number, x: number, y: number, gx: number, gy: number, radius: number, strength: number): number {
+function addGlow(
+  c: number,
+  glow: number,
+  x: number,
+  y: number,
+  gx: number,
+  gy: number,
+  radius: number,
+  strength: number,
+): number {
   const d2 = ((x - gx) ** 2 + (y - gy) ** 2) / (radius * radius);
   return mix(c, glow, strength * Math.exp(-d2 * 2));
 }
@@ -67,9 +76,21 @@ function drawSignature(img: PixelImage, layout: DemoLayout): void {
   if (x < clear) return;
   drawText(img, x + 2, y + 2, name, mix(theme.desktopBottom, 0x000000, 0.35), undefined, { scale, bold: true });
   drawText(img, x, y, name, theme.desktopText, undefined, { scale, bold: true });
-  const hints = ['SPICE remote display - demo desktop', 'drag a title bar, click the window,', 'type, or paint here (right-click clears)'];
+  const hints = [
+    'SPICE remote display - demo desktop',
+    'drag a title bar, click the window,',
+    'type, or paint here (right-click clears)',
+  ];
   if (right - Math.max(...hints.map((t) => measureText(t).width)) < clear) return;
-  hints.forEach((t, i) => drawText(img, right - measureText(t).width, y + size.height + 4 + i * 16, t, mix(theme.desktopText, theme.desktopBottom, 0.2)));
+  hints.forEach((t, i) =>
+    drawText(
+      img,
+      right - measureText(t).width,
+      y + size.height + 4 + i * 16,
+      t,
+      mix(theme.desktopText, theme.desktopBottom, 0.2),
+    ),
+  );
 }
 
 export class Desktop {

@@ -46,7 +46,12 @@ export class ClockPanel {
     this.shown = text;
     this.drawFace(t);
     this.drawReadout(text);
-    host.invalidate(this.layer, { top: this.faceTop, left: 1, bottom: this.layer.height - 1, right: this.layer.width - 1 });
+    host.invalidate(this.layer, {
+      top: this.faceTop,
+      left: 1,
+      bottom: this.layer.height - 1,
+      right: this.layer.width - 1,
+    });
   }
 
   private drawFace(t: ClockTime): void {
@@ -61,7 +66,15 @@ export class ClockPanel {
       const hour = i % 5 === 0;
       const r0 = r - (hour ? 12 : 6);
       const r1 = r - 4;
-      capsule(img, cx + Math.sin(a) * r0, cy - Math.cos(a) * r0, cx + Math.sin(a) * r1, cy - Math.cos(a) * r1, hour ? 2.6 : 1, theme.clockTick);
+      capsule(
+        img,
+        cx + Math.sin(a) * r0,
+        cy - Math.cos(a) * r0,
+        cx + Math.sin(a) * r1,
+        cy - Math.cos(a) * r1,
+        hour ? 2.6 : 1,
+        theme.clockTick,
+      );
     }
     this.drawNumerals();
     const sec = t.s / 60;
@@ -76,12 +89,25 @@ export class ClockPanel {
 
   private drawNumerals(): void {
     const { cx, cy, radius: r } = this;
-    const labels: Array<[string, number]> = [['12', 0], ['3', 0.25], ['6', 0.5], ['9', 0.75]];
+    const labels: Array<[string, number]> = [
+      ['12', 0],
+      ['3', 0.25],
+      ['6', 0.5],
+      ['9', 0.75],
+    ];
     for (const [label, turn] of labels) {
       const a = turn * 2 * Math.PI;
       const d = r - 24;
       const { width } = measureText(label);
-      drawText(this.layer.image, Math.round(cx + Math.sin(a) * d - width / 2), Math.round(cy - Math.cos(a) * d - 8), label, theme.bodyText, undefined, { bold: true });
+      drawText(
+        this.layer.image,
+        Math.round(cx + Math.sin(a) * d - width / 2),
+        Math.round(cy - Math.cos(a) * d - 8),
+        label,
+        theme.bodyText,
+        undefined,
+        { bold: true },
+      );
     }
   }
 
@@ -91,7 +117,15 @@ export class ClockPanel {
     const sx = Math.sin(a);
     const sy = -Math.cos(a);
     const { cx, cy } = this;
-    capsule(this.layer.image, cx + sx * length * tail, cy + sy * length * tail, cx + sx * length, cy + sy * length, width, color);
+    capsule(
+      this.layer.image,
+      cx + sx * length * tail,
+      cy + sy * length * tail,
+      cx + sx * length,
+      cy + sy * length,
+      width,
+      color,
+    );
   }
 
   private drawReadout(text: string): void {

@@ -137,7 +137,8 @@ export class Compositor implements SceneHost {
     }
     // Rounded corners on top blend in what lies beneath, which has just moved.
     for (const upper of this.layersAbove(layer)) {
-      for (const r of upper.partialRects) this.invalidateScreen(intersectRect(translateRect(r, upper.x, upper.y), area));
+      for (const r of upper.partialRects)
+        this.invalidateScreen(intersectRect(translateRect(r, upper.x, upper.y), area));
     }
   }
 
@@ -216,7 +217,14 @@ export class Compositor implements SceneHost {
     if (first !== undefined && rows.every((c) => c === first)) {
       this.send({ kind: 'fill', surfaceId: this.surfaceId, rect: b, color: first });
     } else if (h <= ROW_FILL_MAX && rows.every((c) => c !== undefined)) {
-      rows.forEach((c, j) => this.send({ kind: 'fill', surfaceId: this.surfaceId, rect: { ...b, top: b.top + j, bottom: b.top + j + 1 }, color: c ?? 0 }));
+      rows.forEach((c, j) =>
+        this.send({
+          kind: 'fill',
+          surfaceId: this.surfaceId,
+          rect: { ...b, top: b.top + j, bottom: b.top + j + 1 },
+          color: c ?? 0,
+        }),
+      );
     } else {
       this.send({ kind: 'copy', surfaceId: this.surfaceId, dest: b, image: img });
     }
@@ -302,7 +310,15 @@ function changedBoxes(fresh: PixelImage, back: Surface, r: Rect): Rect[] {
 }
 
 /** For each column, the first and last row in [from, to) where the pixels differ (-1 when none). */
-function markChangedColumns(fresh: PixelImage, back: Surface, r: Rect, from: number, to: number, colTop: Int32Array, colBottom: Int32Array): void {
+function markChangedColumns(
+  fresh: PixelImage,
+  back: Surface,
+  r: Rect,
+  from: number,
+  to: number,
+  colTop: Int32Array,
+  colBottom: Int32Array,
+): void {
   const fp = pixelsOf(fresh);
   const bp = back.pixels;
   const w = fresh.width;

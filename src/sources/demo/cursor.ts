@@ -10,7 +10,13 @@ const SIZE = 24;
 const SUPERSAMPLE = 4;
 /** Outline of the arrow, tip at (0, 0), in pixels. */
 const ARROW: ReadonlyArray<[number, number]> = [
-  [0, 0], [0, 16.5], [4.2, 12.6], [7.2, 19.2], [9.9, 18.0], [7.0, 11.6], [12.4, 11.6],
+  [0, 0],
+  [0, 16.5],
+  [4.2, 12.6],
+  [7.2, 19.2],
+  [9.9, 18.0],
+  [7.0, 11.6],
+  [12.4, 11.6],
 ];
 /** The tip sits this far inside the image so the outline and antialiasing have room. */
 const PAD = 1.5;

@@ -294,7 +294,9 @@ export class DemoSource implements DisplaySource {
       this.logCount++;
       this.terminal.log(this.compositor, logLine(this.logCount + 8, (t - this.startedAt) / 1000 + 5));
     });
-    this.nextSampleAt = this.catchUp(t, this.nextSampleAt, SAMPLE_EVERY_MS, () => this.taskbar.pushSample(this.compositor, loadSample(this.sampleCount++)));
+    this.nextSampleAt = this.catchUp(t, this.nextSampleAt, SAMPLE_EVERY_MS, () =>
+      this.taskbar.pushSample(this.compositor, loadSample(this.sampleCount++)),
+    );
     this.terminal.setCaret(this.compositor, Math.floor((t - this.caretEpoch) / CARET_BLINK_MS) % 2 === 0);
     this.showTime(localTime(t));
   }

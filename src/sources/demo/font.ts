@@ -74,7 +74,15 @@ export function measureText(text: string, style: TextStyle = {}): { width: numbe
  * Draw `text` with its first cell's top-left at (x, y), clipped to the image. With `bg` the cells
  * are filled first (so redrawing a line fully replaces it). Returns the x after the last cell.
  */
-export function drawText(img: PixelImage, x: number, y: number, text: string, fg: number, bg?: number, style: TextStyle = {}): number {
+export function drawText(
+  img: PixelImage,
+  x: number,
+  y: number,
+  text: string,
+  fg: number,
+  bg?: number,
+  style: TextStyle = {},
+): number {
   const scale = Math.max(1, Math.floor(style.scale ?? 1));
   const { width, height } = measureText(text, { scale });
   if (bg !== undefined) fillRect(img, x, y, width, height, bg);
@@ -84,7 +92,15 @@ export function drawText(img: PixelImage, x: number, y: number, text: string, fg
   return x + width;
 }
 
-function drawGlyph(img: PixelImage, cellX: number, cellY: number, glyph: number, fg: number, scale: number, bold: boolean): void {
+function drawGlyph(
+  img: PixelImage,
+  cellX: number,
+  cellY: number,
+  glyph: number,
+  fg: number,
+  scale: number,
+  bold: boolean,
+): void {
   const px = pixelsOf(img);
   const p = pitch(img);
   const color = fg >>> 0;

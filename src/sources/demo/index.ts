@@ -1,3 +1,2 @@
 /* The built-in demo desktop (what `spiced serve` shows by default). */
-export { DemoSource, type DemoOptions,  } from './demo-source.js';
-;
+export { DemoSource, type DemoOptions } from './demo-source.js';

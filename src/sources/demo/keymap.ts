@@ -98,7 +98,12 @@ export class Keyboard {
 
   /** Shift and Ctrl are tracked per physical key so releasing one of two held keys keeps the state. */
   private trackModifier(scancode: number, down: boolean): boolean {
-    const set = scancode === SC.lshift || scancode === SC.rshift ? this.shift : scancode === SC.ctrl || scancode === SC.rctrl ? this.ctrl : undefined;
+    const set =
+      scancode === SC.lshift || scancode === SC.rshift
+        ? this.shift
+        : scancode === SC.ctrl || scancode === SC.rctrl
+          ? this.ctrl
+          : undefined;
     if (set === undefined) return false;
     if (down) set.add(scancode);
     else set.delete(scancode);

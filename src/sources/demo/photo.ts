@@ -34,7 +34,7 @@ function skyColor(t: number): number {
 function ridge(s: Scene, i: number, x: number): number {
   const scale = [2.2, 3.4, 5.0][i] ?? 3;
   const amp = [0.2, 0.16, 0.11][i] ?? 0.1;
-    const n = fbm((x / s.w) * scale, i * 7.3, s.seed + 31 * i, 5);
+  const n = fbm((x / s.w) * scale, i * 7.3, s.seed + 31 * i, 5);
   // Ridged noise for the far range gives it peaks rather than hills.
   const shape = i === 0 ? 1 - Math.abs(2 * n - 1) : n;
   return s.horizon - s.h * (0.03 + amp * shape * 1.3) + i * s.h * 0.045;

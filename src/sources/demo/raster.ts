@@ -12,7 +12,8 @@ const views = new WeakMap<Buffer, Uint32Array>();
 export function pixelsOf(img: PixelImage): Uint32Array {
   let view = views.get(img.data);
   if (view === undefined) {
-    if (img.data.byteOffset % 4 !== 0 || img.stride % 4 !== 0) throw new Error('raster: image data is not 4-byte aligned');
+    if (img.data.byteOffset % 4 !== 0 || img.stride % 4 !== 0)
+      throw new Error('raster: image data is not 4-byte aligned');
     view = new Uint32Array(img.data.buffer, img.data.byteOffset, img.data.length >>> 2);
     views.set(img.data, view);
   }
@@ -104,7 +105,15 @@ function penOffsets(thickness: number): Array<[number, number]> {
 }
 
 /** Bresenham line from (x0, y0) to (x1, y1) inclusive, stamped with a round pen of `thickness`. */
-export function line(img: PixelImage, x0: number, y0: number, x1: number, y1: number, color: number, thickness = 1): void {
+export function line(
+  img: PixelImage,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  color: number,
+  thickness = 1,
+): void {
   const pen = penOffsets(thickness);
   const px = pixelsOf(img);
   const p = pitch(img);
@@ -144,7 +153,15 @@ export function line(img: PixelImage, x0: number, y0: number, x1: number, y1: nu
  * Anti-aliased thick segment with round ends (a capsule): coverage from the distance to the segment,
  * which looks far better than stamped Bresenham for clock hands.
  */
-export function capsule(img: PixelImage, x0: number, y0: number, x1: number, y1: number, width: number, color: number): void {
+export function capsule(
+  img: PixelImage,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  width: number,
+  color: number,
+): void {
   const r = width / 2;
   const left = Math.floor(Math.min(x0, x1) - r - 1);
   const right = Math.ceil(Math.max(x0, x1) + r + 1);
@@ -200,7 +217,15 @@ function roundedRowInset(h: number, r: number, y: number): number {
 }
 
 /** Filled rounded rectangle with anti-aliased corners. */
-export function fillRoundRect(img: PixelImage, x: number, y: number, w: number, h: number, r: number, color: number): void {
+export function fillRoundRect(
+  img: PixelImage,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  r: number,
+  color: number,
+): void {
   for (let j = 0; j < h; j++) {
     const inset = roundedRowInset(h, r, j);
     const whole = Math.ceil(inset);
@@ -216,12 +241,29 @@ export function fillRoundRect(img: PixelImage, x: number, y: number, w: number, 
 // ---- gradients and images ------------------------------------------------------------------------------
 
 /** Rows from `top` colour to `bottom` colour; every row is one solid colour (cheap to encode). */
-export function verticalGradient(img: PixelImage, x: number, y: number, w: number, h: number, top: number, bottom: number): void {
+export function verticalGradient(
+  img: PixelImage,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  top: number,
+  bottom: number,
+): void {
   for (let j = 0; j < h; j++) fillRect(img, x, y + j, w, 1, mix(top, bottom, h > 1 ? j / (h - 1) : 0));
 }
 
 /** Copy a w x h area of `src` at (sx, sy) to (dx, dy) in `dst`, clipped to both. */
-export function blit(dst: PixelImage, dx: number, dy: number, src: PixelImage, sx = 0, sy = 0, w = src.width, h = src.height): void {
+export function blit(
+  dst: PixelImage,
+  dx: number,
+  dy: number,
+  src: PixelImage,
+  sx = 0,
+  sy = 0,
+  w = src.width,
+  h = src.height,
+): void {
   // Clip against the source first, then the destination, shifting both origins together.
   let x0 = 0;
   let y0 = 0;

@@ -60,7 +60,10 @@ export function bootScreen(): Line[] {
   const session = ['uname', 'ls', 'help'].flatMap((cmd) => [promptLine(cmd), ...runShell(cmd, '', 0).lines]);
   const stamps = [0.412, 0.873, 1.204, 1.95, 2.31, 3.002, 3.377, 4.158, 4.906];
   return [
-    [{ text: 'spiced demo terminal', color: theme.termPurple }, { text: ' - a SPICE display in TypeScript', color: theme.termDim }],
+    [
+      { text: 'spiced demo terminal', color: theme.termPurple },
+      { text: ' - a SPICE display in TypeScript', color: theme.termDim },
+    ],
     plain("Type here. Try 'help'.", theme.termDim),
     ...session,
     ...stamps.map((s, i) => logLine(i, s)),
@@ -104,7 +107,12 @@ export function runShell(input: string, time: string, count: number): ShellResul
     case 'fortune':
       return out([plain(FORTUNES[count % FORTUNES.length] ?? '', theme.termGreen)]);
     case 'ls':
-      return out([[{ text: 'Desktop/  Photos/  ', color: theme.termBlue }, { text: 'notes.txt  sunset.png', color: theme.termText }]]);
+      return out([
+        [
+          { text: 'Desktop/  Photos/  ', color: theme.termBlue },
+          { text: 'notes.txt  sunset.png', color: theme.termText },
+        ],
+      ]);
     case 'uname':
       return out([plain('spiced 0.1.0 demo-desktop (TypeScript, Node)')]);
     case 'whoami':

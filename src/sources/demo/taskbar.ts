@@ -67,7 +67,13 @@ export class Taskbar {
     }
     if (counter !== this.shownCounter) {
       this.shownCounter = counter;
-      this.drawField(host, this.counterX, counter.padStart(COUNTER_CHARS), COUNTER_CHARS, mix(theme.taskbarText, theme.taskbar, 0.35));
+      this.drawField(
+        host,
+        this.counterX,
+        counter.padStart(COUNTER_CHARS),
+        COUNTER_CHARS,
+        mix(theme.taskbarText, theme.taskbar, 0.35),
+      );
     }
   }
 

@@ -39,7 +39,9 @@ export class TerminalPanel {
     this.gx = body.x + 6;
     this.gy = body.y + 4;
     const above = this.rows - 1;
-    this.lines = [...Array.from({ length: Math.max(0, above - initial.length) }, (): Line => []), ...initial].slice(-above);
+    this.lines = [...Array.from({ length: Math.max(0, above - initial.length) }, (): Line => []), ...initial].slice(
+      -above,
+    );
     this.layer = new Layer('terminal', img, box.x, box.y, windowAlpha(box.w, box.h));
     this.redrawAll();
   }
@@ -158,7 +160,15 @@ export class TerminalPanel {
   /** Move rows [k, end) up by k rows in the image and on the screen. */
   private scrollRows(host: SceneHost, end: number, k: number): void {
     const area = this.gridRect(0, end);
-    shiftArea(this.layer.image, area.left, area.top + k * CELL_H, area.right - area.left, (end - k) * CELL_H, 0, -k * CELL_H);
+    shiftArea(
+      this.layer.image,
+      area.left,
+      area.top + k * CELL_H,
+      area.right - area.left,
+      (end - k) * CELL_H,
+      0,
+      -k * CELL_H,
+    );
     host.scroll(this.layer, area, 0, -k * CELL_H);
   }
 
@@ -167,7 +177,14 @@ export class TerminalPanel {
     this.drawRow(host, row, promptLine(this.input));
     const col = PROMPT_LEN + this.input.length;
     if (this.caretOn && col < this.cols) {
-      fillRect(this.layer.image, this.gx + col * CELL_W, this.gy + row * CELL_H + 2, CELL_W, CELL_H - 3, theme.termCaret);
+      fillRect(
+        this.layer.image,
+        this.gx + col * CELL_W,
+        this.gy + row * CELL_H + 2,
+        CELL_W,
+        CELL_H - 3,
+        theme.termCaret,
+      );
     }
   }
 
@@ -179,7 +196,12 @@ export class TerminalPanel {
 
   /** Local rect of grid rows [from, to). */
   private gridRect(from: number, to: number): Rect {
-    return { top: this.gy + from * CELL_H, left: this.gx, bottom: this.gy + to * CELL_H, right: this.gx + this.cols * CELL_W };
+    return {
+      top: this.gy + from * CELL_H,
+      left: this.gx,
+      bottom: this.gy + to * CELL_H,
+      right: this.gx + this.cols * CELL_W,
+    };
   }
 
   private drawRow(host: SceneHost, row: number, line: Line): void {

@@ -74,7 +74,12 @@ export class WelcomeWindow {
     let y = body.y + 10;
     drawText(img, x, y, 'Hello from the demo desktop', theme.bodyText, undefined, { bold: true });
     y += 22;
-    const tips = ['Drag me by the title bar.', 'Click here to pause or go on.', 'Keys go to the terminal.', 'Paint on the wallpaper.'];
+    const tips = [
+      'Drag me by the title bar.',
+      'Click here to pause or go on.',
+      'Keys go to the terminal.',
+      'Paint on the wallpaper.',
+    ];
     for (const tip of tips) {
       fillCircle(img, x + 3, y + 8, 2.5, color);
       drawText(img, x + 12, y, tip, theme.muted);

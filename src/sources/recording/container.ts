@@ -138,7 +138,11 @@ function runXz(path: string, stdout: number | 'pipe'): Promise<Buffer> {
     child.once('close', (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(parts, size));
       const why = Buffer.concat(stderr).toString('utf8').trim();
-      reject(new Error(`xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`));
+      reject(
+        new Error(
+          `xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`,
+        ),
+      );
     });
   });
 }
@@ -210,6 +214,8 @@ async function* xzChunks(path: string): AsyncGenerator<Buffer> {
   if (error) throw new Error(`cannot run xz to decompress ${path}: ${error.message}`);
   if (code !== 0) {
     const why = Buffer.concat(stderr).toString('utf8').trim();
-    throw new Error(`xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`);
+    throw new Error(
+      `xz -dc ${path} failed (${code !== null ? `exit ${code}` : `signal ${signal}`})${why ? `: ${why}` : ''}`,
+    );
   }
 }

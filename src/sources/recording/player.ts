@@ -65,7 +65,8 @@ export class RecordingSource implements DisplaySource {
     this.pace = options.pace ?? 'realtime';
     this.clock = options.clock ?? realClock;
     this.yieldEvery = Math.max(1, options.yieldEvery ?? 32);
-    if (typeof this.pace === 'number' && !(this.pace >= 0)) throw new RangeError(`pace must be 'asap', 'realtime' or a number of ms >= 0, got ${this.pace}`);
+    if (typeof this.pace === 'number' && !(this.pace >= 0))
+      throw new RangeError(`pace must be 'asap', 'realtime' or a number of ms >= 0, got ${this.pace}`);
   }
 
   /**
@@ -140,7 +141,9 @@ export class RecordingSource implements DisplaySource {
     const startedAt = this.clock.now();
     let n = 0;
     // A preloaded pass steps synchronously between waits: `for await` would cost a promise per command.
-    const commands: Iterator<TimedSeamCommand> | AsyncIterator<TimedSeamCommand> = this.loaded ? this.loaded[Symbol.iterator]() : this.commands()[Symbol.asyncIterator]();
+    const commands: Iterator<TimedSeamCommand> | AsyncIterator<TimedSeamCommand> = this.loaded
+      ? this.loaded[Symbol.iterator]()
+      : this.commands()[Symbol.asyncIterator]();
     try {
       for (;;) {
         const step = commands.next();

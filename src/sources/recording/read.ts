@@ -2,7 +2,14 @@ import { Desktop } from '../../display/desktop.js';
 import { deliverCommand } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { Surface } from '../../display/surface.js';
-import { containerOf, decompressedChunks, firstBytes, readDecompressed, readHead, type Container } from './container.js';
+import {
+  containerOf,
+  decompressedChunks,
+  firstBytes,
+  readDecompressed,
+  readHead,
+  type Container,
+} from './container.js';
 import { hasSpicedMagic, readSpicedRecording, type TimedSeamCommand } from './spiced-format/index.js';
 import { renderFinalFrame, SpiceReplayImporter } from './spice-replay/index.js';
 
@@ -36,10 +43,14 @@ async function probeRecording(path: string): Promise<RecordingKind> {
 function innerFormat(path: string, inner: Buffer, container: Container): RecordingFormat {
   if (inner.subarray(0, REPLAY_MAGIC.length).equals(REPLAY_MAGIC)) return 'spice-replay';
   if (hasSpicedMagic(inner)) {
-    throw new Error(`${path}: a spiced recording inside ${container}: decompress it first (spiced recordings compress their own body)`);
+    throw new Error(
+      `${path}: a spiced recording inside ${container}: decompress it first (spiced recordings compress their own body)`,
+    );
   }
   const start = JSON.stringify(inner.subarray(0, 16).toString('latin1'));
-  throw new Error(`${path}: not a recording (starts with ${start}); expected a spiced recording or a SPICE_REPLAY file, plain, gzip or xz`);
+  throw new Error(
+    `${path}: not a recording (starts with ${start}); expected a spiced recording or a SPICE_REPLAY file, plain, gzip or xz`,
+  );
 }
 
 /**

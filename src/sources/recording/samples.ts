@@ -70,14 +70,22 @@ function demoScript(demo: DemoSource, frame: number): void {
     demo.input({ kind: 'key', scancode: code, down: false });
   }
   const w = demo.windowRect;
-  if (frame === 200) demo.input({ kind: 'button', button: 1, down: true, x: w.left + 40, y: w.bottom - 30, buttons: 1 });
-  if (frame === 203) demo.input({ kind: 'button', button: 1, down: false, x: w.left + 40, y: w.bottom - 30, buttons: 0 });
+  if (frame === 200)
+    demo.input({ kind: 'button', button: 1, down: true, x: w.left + 40, y: w.bottom - 30, buttons: 1 });
+  if (frame === 203)
+    demo.input({ kind: 'button', button: 1, down: false, x: w.left + 40, y: w.bottom - 30, buttons: 0 });
   // A short brush stroke on the wallpaper, right of the terminal, below the photo.
   const { width, desktop } = demo.layout;
   const sx = Math.round(width * 0.8);
   const sy = Math.round(desktop.h * 0.72);
   if (frame === 230) demo.input({ kind: 'button', button: 1, down: true, x: sx, y: sy, buttons: 1 });
-  if (frame > 230 && frame < 260) demo.input({ kind: 'pointer', x: sx + (frame - 230) * 3, y: sy + Math.round(12 * Math.sin((frame - 230) / 5)), buttons: 1 });
+  if (frame > 230 && frame < 260)
+    demo.input({
+      kind: 'pointer',
+      x: sx + (frame - 230) * 3,
+      y: sy + Math.round(12 * Math.sin((frame - 230) / 5)),
+      buttons: 1,
+    });
   if (frame === 260) demo.input({ kind: 'button', button: 1, down: false, x: sx + 90, y: sy, buttons: 0 });
 }
 

@@ -195,7 +195,10 @@ function* useMenu(s: OfficeSession): Script {
 function* insertImage(s: OfficeSession, kind: 'photo' | 'chart'): Script {
   yield* s.wait(between(s.rnd, 1500, 4000));
   const maxW = s.editor.cols * CELL_W;
-  const image = kind === 'photo' ? renderLandscape(Math.min(maxW, 176), 6 * LINE_H, between(s.rnd, 1, 1000)) : chart(s, Math.min(maxW, 240), 7 * LINE_H);
+  const image =
+    kind === 'photo'
+      ? renderLandscape(Math.min(maxW, 176), 6 * LINE_H, between(s.rnd, 1, 1000))
+      : chart(s, Math.min(maxW, 240), 7 * LINE_H);
   s.editor.insertPicture(s.compositor, image);
   s.keyTyped();
   yield* s.step();

@@ -30,7 +30,13 @@ function fromMask(id: number, rows: readonly string[], hotX: number, hotY: numbe
 }
 
 /** Outline a shape: every transparent pixel touching an inner pixel gets `edge`. */
-function outlined(inner: (x: number, y: number) => boolean, w: number, h: number, fill: '#' | '.', edge: '#' | '.'): string[] {
+function outlined(
+  inner: (x: number, y: number) => boolean,
+  w: number,
+  h: number,
+  fill: '#' | '.',
+  edge: '#' | '.',
+): string[] {
   const rows: string[] = [];
   for (let y = 0; y < h; y++) {
     let row = '';
@@ -74,7 +80,8 @@ const HAND = [
 ];
 
 function cross(): CursorShape {
-  const inner = (x: number, y: number): boolean => (Math.abs(x - 8) <= 1 && y >= 2 && y <= 14) || (Math.abs(y - 8) <= 1 && x >= 2 && x <= 14);
+  const inner = (x: number, y: number): boolean =>
+    (Math.abs(x - 8) <= 1 && y >= 2 && y <= 14) || (Math.abs(y - 8) <= 1 && x >= 2 && x <= 14);
   return fromMask(0x0ff1ce03, outlined(inner, 17, 17, '.', '#'), 8, 8);
 }
 

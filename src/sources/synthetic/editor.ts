@@ -193,7 +193,12 @@ export class DocumentWindow {
     if (keep <= 0) {
       this.redrawAll(host);
     } else {
-      const area: Rect = { top: this.ty, left: this.tx, bottom: this.ty + this.rows * LINE_H, right: this.tx + this.cols * CELL_W };
+      const area: Rect = {
+        top: this.ty,
+        left: this.tx,
+        bottom: this.ty + this.rows * LINE_H,
+        right: this.tx + this.cols * CELL_W,
+      };
       const from = delta > 0 ? this.ty + delta * LINE_H : this.ty;
       shiftArea(this.win.image, this.tx, from, this.cols * CELL_W, keep * LINE_H, 0, -delta * LINE_H);
       host.scroll(this.win.layer, area, 0, -delta * LINE_H);
@@ -257,7 +262,12 @@ export class DocumentWindow {
     } else if (line) {
       drawWords(img, this.tx, y, line.text);
     }
-    host?.invalidate(this.win.layer, { top: y, left: this.tx, bottom: y + LINE_H, right: this.tx + this.cols * CELL_W });
+    host?.invalidate(this.win.layer, {
+      top: y,
+      left: this.tx,
+      bottom: y + LINE_H,
+      right: this.tx + this.cols * CELL_W,
+    });
   }
 
   private drawStatus(host: SceneHost | null): void {

@@ -28,11 +28,21 @@ export interface OfficeSessionOptions {
  */
 export function* generateOfficeSession(options: OfficeSessionOptions): Generator<TimedCommand> {
   const { seconds } = options;
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`seconds must be a finite number >= 0, got ${seconds}`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new RangeError(`seconds must be a finite number >= 0, got ${seconds}`);
   const width = options.width ?? 1024;
   const height = options.height ?? 768;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 640 || height < 480 || width > 4096 || height > 4096) {
-    throw new RangeError(`synthetic office sessions need a screen between 640x480 and 4096x4096, got ${width}x${height}`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 640 ||
+    height < 480 ||
+    width > 4096 ||
+    height > 4096
+  ) {
+    throw new RangeError(
+      `synthetic office sessions need a screen between 640x480 and 4096x4096, got ${width}x${height}`,
+    );
   }
   const session = new OfficeSession(width, height, options.seed ?? 1);
   const endMs = seconds * 1000;

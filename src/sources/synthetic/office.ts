@@ -70,10 +70,22 @@ export class OfficeSession {
     this.compositor = new Compositor(width, height, (cmd) => this.queue.push(cmd));
     const deskH = height - TASKBAR_H;
     const editorW = Math.round(width * 0.5);
-    this.editor = new DocumentWindow({ x: 16, y: 14, w: editorW, h: deskH - 28 }, 'Quarterly report.odt - Writer', EDITOR_MENUS);
+    this.editor = new DocumentWindow(
+      { x: 16, y: 14, w: editorW, h: deskH - 28 },
+      'Quarterly report.odt - Writer',
+      EDITOR_MENUS,
+    );
     const sheetX = 16 + editorW + 12;
-    this.sheet = new SpreadsheetWindow({ x: sheetX, y: 14, w: width - sheetX - 16, h: Math.min(deskH - 28, 430) }, 'Budget 2025.ods - Sheets', SHEET_MENUS, this.rnd);
-    this.taskbar = new OfficeTaskbar({ x: 0, y: deskH, w: width, h: TASKBAR_H }, ['Quarterly report - Writer', 'Budget 2025 - Sheets']);
+    this.sheet = new SpreadsheetWindow(
+      { x: sheetX, y: 14, w: width - sheetX - 16, h: Math.min(deskH - 28, 430) },
+      'Budget 2025.ods - Sheets',
+      SHEET_MENUS,
+      this.rnd,
+    );
+    this.taskbar = new OfficeTaskbar({ x: 0, y: deskH, w: width, h: TASKBAR_H }, [
+      'Quarterly report - Writer',
+      'Budget 2025 - Sheets',
+    ]);
     this.compositor.add(wallpaper(width, deskH));
     this.compositor.add(this.editor.win.layer);
     this.compositor.add(this.sheet.win.layer);
@@ -91,7 +103,10 @@ export class OfficeSession {
     this.taskbar.setActive(this.compositor, 0);
     this.taskbar.setTime(this.compositor, clockText(0));
     this.compositor.repaintAll();
-    this.queue.push({ kind: 'cursorSet', shape: pointerShapes().arrow }, { kind: 'cursorMove', x: this.pointer.x, y: this.pointer.y });
+    this.queue.push(
+      { kind: 'cursorSet', shape: pointerShapes().arrow },
+      { kind: 'cursorMove', x: this.pointer.x, y: this.pointer.y },
+    );
     yield* this.step();
   }
 

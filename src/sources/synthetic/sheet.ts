@@ -122,8 +122,11 @@ export class SpreadsheetWindow {
     const total = row === this.rows;
     if (col === 0) return total ? 'Total' : (LABELS[row] ?? '');
     const sumRow = (r: number): number => (this.values[r] ?? []).reduce((a, b) => a + b, 0);
-    if (col === this.quarters + 1) return formatAmount(total ? this.values.reduce((a, _, r) => a + sumRow(r), 0) : sumRow(row));
-    return formatAmount(total ? this.values.reduce((a, r) => a + (r[col - 1] ?? 0), 0) : (this.values[row]?.[col - 1] ?? 0));
+    if (col === this.quarters + 1)
+      return formatAmount(total ? this.values.reduce((a, _, r) => a + sumRow(r), 0) : sumRow(row));
+    return formatAmount(
+      total ? this.values.reduce((a, r) => a + (r[col - 1] ?? 0), 0) : (this.values[row]?.[col - 1] ?? 0),
+    );
   }
 
   private colX(col: number): number {
@@ -166,7 +169,11 @@ export class SpreadsheetWindow {
     const y = this.gy;
     const right = this.colX(this.lastCol + 1);
     fillRect(img, this.gx, y, right - this.gx, ROW_H, HEADER_BG);
-    const heads = ['A', ...QUARTERS.map((_, i) => String.fromCharCode(66 + i)), String.fromCharCode(66 + QUARTERS.length)];
+    const heads = [
+      'A',
+      ...QUARTERS.map((_, i) => String.fromCharCode(66 + i)),
+      String.fromCharCode(66 + QUARTERS.length),
+    ];
     heads.slice(0, this.lastCol + 1).forEach((h, col) => {
       const x = this.colX(col);
       const w = col === 0 ? LABEL_W : NUM_W;

@@ -17,8 +17,22 @@ const WORDS = (
   'changes higher energy prices and slower demand in the second half overall the outlook is positive'
 ).split(' ');
 
-const OPENERS = ['In summary,', 'However,', 'As agreed,', 'Next quarter,', 'In addition,', 'For now,', 'Overall,', 'Meanwhile,'];
-const LINK_TARGETS = ['https://intranet.example/budget', 'https://wiki.example/q3-plan', 'https://files.example/report.pdf', 'https://crm.example/accounts'];
+const OPENERS = [
+  'In summary,',
+  'However,',
+  'As agreed,',
+  'Next quarter,',
+  'In addition,',
+  'For now,',
+  'Overall,',
+  'Meanwhile,',
+];
+const LINK_TARGETS = [
+  'https://intranet.example/budget',
+  'https://wiki.example/q3-plan',
+  'https://files.example/report.pdf',
+  'https://crm.example/accounts',
+];
 
 export function pick<T>(rnd: Random, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)] as T;

@@ -73,7 +73,14 @@ class ShmCapture implements Capture {
   ) {}
 
   /** Create a segment for a width x height screen and attach it to the server. */
-  static async open(conn: XConnection, ext: ExtensionInfo, root: number, layout: PixelLayout, width: number, height: number): Promise<ShmCapture> {
+  static async open(
+    conn: XConnection,
+    ext: ExtensionInfo,
+    root: number,
+    layout: PixelLayout,
+    width: number,
+    height: number,
+  ): Promise<ShmCapture> {
     await shmQueryVersion(conn, ext);
     const { segment, shmseg } = await attachSegment(conn, ext, layout, width, height);
     const capture = new ShmCapture(conn, ext, root, layout, segment, shmseg);
@@ -193,6 +200,7 @@ export async function openCapture(
 /** Split a rect into horizontal bands of at most `rows` rows. */
 export function bands(r: Rect, rows: number): Rect[] {
   const out: Rect[] = [];
-  for (let top = r.top; top < r.bottom; top += rows) out.push({ top, left: r.left, bottom: Math.min(r.bottom, top + rows), right: r.right });
+  for (let top = r.top; top < r.bottom; top += rows)
+    out.push({ top, left: r.left, bottom: Math.min(r.bottom, top + rows), right: r.right });
   return out;
 }

@@ -21,7 +21,13 @@ export type XFrame =
       readonly minorOpcode: number;
       readonly majorOpcode: number;
     }
-  | { readonly kind: 'event'; readonly seq16: number; readonly code: number; readonly sendEvent: boolean; readonly data: Buffer };
+  | {
+      readonly kind: 'event';
+      readonly seq16: number;
+      readonly code: number;
+      readonly sendEvent: boolean;
+      readonly data: Buffer;
+    };
 
 const PACKET_BYTES = 32;
 const GENERIC_EVENT = 35;

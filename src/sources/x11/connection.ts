@@ -97,7 +97,8 @@ export class XConnection {
     try {
       const setup = await readSetup(socket, decoder, encodeSetupRequest(auth), opts.timeoutMs ?? 5000);
       const info = decodeSetupResponse(setup);
-      if (info.screens.length <= address.screen) throw new Error(`X display ${displayName} has no screen ${address.screen}`);
+      if (info.screens.length <= address.screen)
+        throw new Error(`X display ${displayName} has no screen ${address.screen}`);
       const conn = new XConnection(socket, decoder, info, address);
       conn.drain(); // packets that arrived together with the setup response
       return conn;
@@ -308,7 +309,10 @@ function describeTarget(t: SocketTarget): string {
 
 function connectTo(target: SocketTarget, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = 'path' in target ? createConnection({ path: target.path }) : createConnection({ host: target.host, port: target.port });
+    const socket =
+      'path' in target
+        ? createConnection({ path: target.path })
+        : createConnection({ host: target.host, port: target.port });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`timed out after ${timeoutMs} ms`));

@@ -75,8 +75,17 @@ export function queryPointer(conn: XConnection, window: number): Promise<Pointer
  * The reply is bounded only by its 32-bit length field, so no banding is needed for the
  * maximum-request-length; callers band to bound memory and latency.
  */
-export function getImage(conn: XConnection, drawable: number, x: number, y: number, width: number, height: number): Promise<ImageReply> {
-  const req = encodeRequest(73, IMAGE_FORMAT_ZPIXMAP, (w) => w.u32(drawable).i16(x).i16(y).u16(width).u16(height).u32(0xffffffff));
+export function getImage(
+  conn: XConnection,
+  drawable: number,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): Promise<ImageReply> {
+  const req = encodeRequest(73, IMAGE_FORMAT_ZPIXMAP, (w) =>
+    w.u32(drawable).i16(x).i16(y).u16(width).u16(height).u32(0xffffffff),
+  );
   return conn.request(req, 'GetImage', (r) => ({ depth: r[1]!, visual: r.readUInt32LE(8), data: r.subarray(32) }));
 }
 

@@ -2,7 +2,13 @@ import type { CursorShape, DisplaySink } from '../../seam/index.js';
 import type { PixelImage } from '../../display/pixels.js';
 import type { ExtensionInfo, XConnection, XEvent } from './connection.js';
 import { queryPointer, type PointerState } from './core.js';
-import { XFIXES_CURSOR_NOTIFY, decodeCursorNotify, getCursorImage, selectCursorInput, type CursorImage } from './ext-xfixes.js';
+import {
+  XFIXES_CURSOR_NOTIFY,
+  decodeCursorNotify,
+  getCursorImage,
+  selectCursorInput,
+  type CursorImage,
+} from './ext-xfixes.js';
 
 /*
  * The X cursor for viewers. Shape: XFIXES tells us when the displayed cursor changes
@@ -40,7 +46,8 @@ function cursorShape(img: CursorImage): CursorShape {
   let image = full;
   if (w !== img.width || h !== img.height) {
     const data = Buffer.alloc(w * h * 4);
-    for (let y = 0; y < h; y++) full.data.copy(data, y * w * 4, ((y0 + y) * img.width + x0) * 4, ((y0 + y) * img.width + x0 + w) * 4);
+    for (let y = 0; y < h; y++)
+      full.data.copy(data, y * w * 4, ((y0 + y) * img.width + x0) * 4, ((y0 + y) * img.width + x0 + w) * 4);
     image = { width: w, height: h, stride: w * 4, data };
   }
   return { id: img.serial, image, hotX: img.xhot - x0, hotY: img.yhot - y0 };

@@ -43,7 +43,12 @@ export class DamageWatcher {
    * Start watching `root`. `xfixes` must already be version-negotiated (>= 2) or null.
    * Returns null when the server has no DAMAGE extension.
    */
-  static async open(conn: XConnection, root: number, xfixes: ExtensionInfo | null, onDamage: () => void): Promise<DamageWatcher | null> {
+  static async open(
+    conn: XConnection,
+    root: number,
+    xfixes: ExtensionInfo | null,
+    onDamage: () => void,
+  ): Promise<DamageWatcher | null> {
     const ext = await conn.extension('DAMAGE');
     if (!ext) return null;
     conn.nameErrors(ext, ['BadDamage']);

@@ -33,7 +33,9 @@ export class XError extends Error {
     readonly sequence: number,
     readonly request: string,
   ) {
-    super(`X error ${errorName} (${code}) from ${request} (major ${majorOpcode}, minor ${minorOpcode}), value 0x${badValue.toString(16)}, sequence ${sequence}`);
+    super(
+      `X error ${errorName} (${code}) from ${request} (major ${majorOpcode}, minor ${minorOpcode}), value 0x${badValue.toString(16)}, sequence ${sequence}`,
+    );
     this.name = 'XError';
   }
 }

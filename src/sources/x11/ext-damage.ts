@@ -23,22 +23,40 @@ export function damageQueryVersion(conn: XConnection, ext: ExtensionInfo): Promi
 }
 
 /** Create: minor 1, length 4, damage u32 (new id), drawable u32, level u8, unused 3. */
-export function damageCreate(conn: XConnection, ext: ExtensionInfo, damage: number, drawable: number, level: number): Promise<void> {
+export function damageCreate(
+  conn: XConnection,
+  ext: ExtensionInfo,
+  damage: number,
+  drawable: number,
+  level: number,
+): Promise<void> {
   const req = encodeRequest(ext.majorOpcode, 1, (w) => w.u32(damage).u32(drawable).u8(level).u8(0).u16(0));
   return conn.checked(req, 'DamageCreate');
 }
 
 /** Destroy: minor 2, length 2, damage u32. */
 export function damageDestroy(conn: XConnection, ext: ExtensionInfo, damage: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 2, (w) => w.u32(damage)), 'DamageDestroy');
+  conn.send(
+    encodeRequest(ext.majorOpcode, 2, (w) => w.u32(damage)),
+    'DamageDestroy',
+  );
 }
 
 /**
  * Subtract: minor 3, length 4, damage u32, repair region u32 (0 = None: everything), parts
  * region u32 (0 = None; else receives the subtracted area).
  */
-export function damageSubtract(conn: XConnection, ext: ExtensionInfo, damage: number, repair: number, parts: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 3, (w) => w.u32(damage).u32(repair).u32(parts)), 'DamageSubtract');
+export function damageSubtract(
+  conn: XConnection,
+  ext: ExtensionInfo,
+  damage: number,
+  repair: number,
+  parts: number,
+): void {
+  conn.send(
+    encodeRequest(ext.majorOpcode, 3, (w) => w.u32(damage).u32(repair).u32(parts)),
+    'DamageSubtract',
+  );
 }
 
 export interface DamageNotify {
@@ -60,6 +78,11 @@ export function decodeDamageNotify(data: Buffer): DamageNotify {
     drawable: data.readUInt32LE(4),
     damage: data.readUInt32LE(8),
     timestamp: data.readUInt32LE(12),
-    area: { x: data.readInt16LE(16), y: data.readInt16LE(18), width: data.readUInt16LE(20), height: data.readUInt16LE(22) },
+    area: {
+      x: data.readInt16LE(16),
+      y: data.readInt16LE(18),
+      width: data.readUInt16LE(20),
+      height: data.readUInt16LE(22),
+    },
   };
 }

@@ -14,7 +14,10 @@ export function randrQueryVersion(conn: XConnection, ext: ExtensionInfo): Promis
 
 /** SelectInput: minor 4, length 3, window u32, enable u16 (1 = ScreenChangeNotify), unused u16. */
 export function randrSelectInput(conn: XConnection, ext: ExtensionInfo, window: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 4, (w) => w.u32(window).u16(RR_SCREEN_CHANGE_NOTIFY_MASK).u16(0)), 'RRSelectInput');
+  conn.send(
+    encodeRequest(ext.majorOpcode, 4, (w) => w.u32(window).u16(RR_SCREEN_CHANGE_NOTIFY_MASK).u16(0)),
+    'RRSelectInput',
+  );
 }
 
 /**

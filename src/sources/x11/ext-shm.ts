@@ -9,18 +9,27 @@ import { encodeRequest } from './wire.js';
  * Reply: shared-pixmaps u8 @1, major u16 @8, minor u16 @10, uid u16 @12, gid u16 @14, pixmap-format u8 @16.
  */
 export function shmQueryVersion(conn: XConnection, ext: ExtensionInfo): Promise<{ major: number; minor: number }> {
-  return conn.request(encodeRequest(ext.majorOpcode, 0), 'ShmQueryVersion', (r) => ({ major: r.readUInt16LE(8), minor: r.readUInt16LE(10) }));
+  return conn.request(encodeRequest(ext.majorOpcode, 0), 'ShmQueryVersion', (r) => ({
+    major: r.readUInt16LE(8),
+    minor: r.readUInt16LE(10),
+  }));
 }
 
 /** Attach: minor 1, length 4, shmseg u32 (new id), shmid u32, read-only u8, unused 3. */
 export function shmAttach(conn: XConnection, ext: ExtensionInfo, shmseg: number, shmid: number): Promise<void> {
   // Read-write: ShmGetImage writes into the segment.
-  return conn.checked(encodeRequest(ext.majorOpcode, 1, (w) => w.u32(shmseg).u32(shmid).u8(0).u8(0).u16(0)), 'ShmAttach');
+  return conn.checked(
+    encodeRequest(ext.majorOpcode, 1, (w) => w.u32(shmseg).u32(shmid).u8(0).u8(0).u16(0)),
+    'ShmAttach',
+  );
 }
 
 /** Detach: minor 2, length 2, shmseg u32. */
 export function shmDetach(conn: XConnection, ext: ExtensionInfo, shmseg: number): Promise<void> {
-  return conn.checked(encodeRequest(ext.majorOpcode, 2, (w) => w.u32(shmseg)), 'ShmDetach');
+  return conn.checked(
+    encodeRequest(ext.majorOpcode, 2, (w) => w.u32(shmseg)),
+    'ShmDetach',
+  );
 }
 
 /**

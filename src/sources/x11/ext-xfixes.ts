@@ -18,7 +18,10 @@ export function xfixesQueryVersion(conn: XConnection, ext: ExtensionInfo): Promi
 
 /** SelectCursorInput: minor 3, length 3, window u32, event-mask u32 (1 = DisplayCursorNotify). */
 export function selectCursorInput(conn: XConnection, ext: ExtensionInfo, window: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 3, (w) => w.u32(window).u32(DISPLAY_CURSOR_NOTIFY_MASK)), 'XFixesSelectCursorInput');
+  conn.send(
+    encodeRequest(ext.majorOpcode, 3, (w) => w.u32(window).u32(DISPLAY_CURSOR_NOTIFY_MASK)),
+    'XFixesSelectCursorInput',
+  );
 }
 
 export interface CursorImage {
@@ -59,12 +62,18 @@ export function getCursorImage(conn: XConnection, ext: ExtensionInfo): Promise<C
 
 /** CreateRegion: minor 5, length 2 + 2n, region u32 (new id), RECTANGLE[n] (x i16, y i16, w u16, h u16). */
 export function createRegion(conn: XConnection, ext: ExtensionInfo, region: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 5, (w) => w.u32(region)), 'XFixesCreateRegion');
+  conn.send(
+    encodeRequest(ext.majorOpcode, 5, (w) => w.u32(region)),
+    'XFixesCreateRegion',
+  );
 }
 
 /** DestroyRegion: minor 10, length 2, region u32. */
 export function destroyRegion(conn: XConnection, ext: ExtensionInfo, region: number): void {
-  conn.send(encodeRequest(ext.majorOpcode, 10, (w) => w.u32(region)), 'XFixesDestroyRegion');
+  conn.send(
+    encodeRequest(ext.majorOpcode, 10, (w) => w.u32(region)),
+    'XFixesDestroyRegion',
+  );
 }
 
 /**
@@ -72,17 +81,21 @@ export function destroyRegion(conn: XConnection, ext: ExtensionInfo, region: num
  * Reply: extents x i16 @8, y i16 @10, w u16 @12, h u16 @14, unused 16, RECTANGLE[length / 2] @32.
  */
 export function fetchRegion(conn: XConnection, ext: ExtensionInfo, region: number): Promise<Rect[]> {
-  return conn.request(encodeRequest(ext.majorOpcode, 19, (w) => w.u32(region)), 'XFixesFetchRegion', (r) => {
-    const count = r.readUInt32LE(4) / 2;
-    const rects: Rect[] = [];
-    for (let i = 0; i < count; i++) {
-      const at = 32 + 8 * i;
-      const left = r.readInt16LE(at);
-      const top = r.readInt16LE(at + 2);
-      rects.push({ left, top, right: left + r.readUInt16LE(at + 4), bottom: top + r.readUInt16LE(at + 6) });
-    }
-    return rects;
-  });
+  return conn.request(
+    encodeRequest(ext.majorOpcode, 19, (w) => w.u32(region)),
+    'XFixesFetchRegion',
+    (r) => {
+      const count = r.readUInt32LE(4) / 2;
+      const rects: Rect[] = [];
+      for (let i = 0; i < count; i++) {
+        const at = 32 + 8 * i;
+        const left = r.readInt16LE(at);
+        const top = r.readInt16LE(at + 2);
+        rects.push({ left, top, right: left + r.readUInt16LE(at + 4), bottom: top + r.readUInt16LE(at + 6) });
+      }
+      return rects;
+    },
+  );
 }
 
 /**

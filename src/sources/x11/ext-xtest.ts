@@ -20,7 +20,15 @@ export function xtestGetVersion(conn: XConnection, ext: ExtensionInfo): Promise<
  * unused u16, time u32 (0 = now), root u32 (for motion; 0 = the pointer's screen), unused 8,
  * root-x i16, root-y i16, unused 7, deviceid u8 (0: core devices).
  */
-export function fakeInput(conn: XConnection, ext: ExtensionInfo, type: number, detail: number, root = 0, x = 0, y = 0): void {
+export function fakeInput(
+  conn: XConnection,
+  ext: ExtensionInfo,
+  type: number,
+  detail: number,
+  root = 0,
+  x = 0,
+  y = 0,
+): void {
   const req = encodeRequest(ext.majorOpcode, 2, (w) => {
     w.u8(type).u8(detail).u16(0).u32(0).u32(root).u32(0).u32(0);
     w.i16(x).i16(y).u32(0).u16(0).u8(0).u8(0);

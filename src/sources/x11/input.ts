@@ -21,7 +21,6 @@ import { KEYSYM, type KeyMapper } from './keymap.js';
  * synchronised.
  */
 
-
 const LOCK_MASK = 0x2;
 /** SPICE buttons 1..7 to X buttons (6/7 are the side buttons, X's 8/9). */
 const X_BUTTON = [0, 1, 2, 3, 4, 5, 8, 9];
@@ -44,7 +43,11 @@ export async function findLockKeys(conn: XConnection, keys: KeyMapper): Promise<
   const mods = await getModifierMapping(conn);
   const numKeycode = keys.keycodeForKeysym(KEYSYM.Num_Lock);
   const numIndex = numKeycode === undefined ? -1 : mods.findIndex((codes) => codes.includes(numKeycode));
-  return { numMask: numIndex < 0 ? 0 : 1 << numIndex, capsKeycode: keys.keycodeForKeysym(KEYSYM.Caps_Lock), numKeycode };
+  return {
+    numMask: numIndex < 0 ? 0 : 1 << numIndex,
+    capsKeycode: keys.keycodeForKeysym(KEYSYM.Caps_Lock),
+    numKeycode,
+  };
 }
 
 /** SPICE lock flags from an X modifier mask. */

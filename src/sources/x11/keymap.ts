@@ -169,7 +169,10 @@ export class KeyMapper {
   private checkPlain(): void {
     const wrong = PLAIN_CHECKS.filter(([sc, sym]) => this.keysym(scancodeToEvdevKeycode(sc)!) !== sym);
     if (wrong.length > 0) {
-      const list = wrong.map(([sc, sym]) => `scancode 0x${sc.toString(16)} -> keycode ${scancodeToEvdevKeycode(sc)} (want keysym 0x${sym.toString(16)})`);
+      const list = wrong.map(
+        ([sc, sym]) =>
+          `scancode 0x${sc.toString(16)} -> keycode ${scancodeToEvdevKeycode(sc)} (want keysym 0x${sym.toString(16)})`,
+      );
       this.problems.push(`X keymap is not evdev-like, typed keys may be wrong: ${list.join(', ')}`);
     }
   }
@@ -181,7 +184,9 @@ export class KeyMapper {
       const found = syms.map((s) => this.keycodeForKeysym(s)).find((k) => k !== undefined);
       if (found === undefined) continue; // the layout has no such key: keep the evdev guess
       this.overrides.set(sc, found);
-      this.problems.push(`scancode E0 ${(sc & 0xff).toString(16)} mapped to keycode ${found} (evdev ${evdev} has another keysym)`);
+      this.problems.push(
+        `scancode E0 ${(sc & 0xff).toString(16)} mapped to keycode ${found} (evdev ${evdev} has another keysym)`,
+      );
     }
   }
 }

@@ -72,7 +72,14 @@ interface Offset {
 }
 
 /** Offsets (dx, dy) at which the shadow holds the anchor's segment, within MAX_SHIFT. */
-function offsetsOf(sw: Uint32Array, shadow: Shadow, rect: Rect, img: PixelImage, words: Uint32Array, a: Anchor): Offset[] {
+function offsetsOf(
+  sw: Uint32Array,
+  shadow: Shadow,
+  rect: Rect,
+  img: PixelImage,
+  words: Uint32Array,
+  a: Anchor,
+): Offset[] {
   const found: Offset[] = [];
   const at = a.y * (img.stride >> 2) + a.x;
   const key = words[at]! & RGB;
@@ -98,7 +105,16 @@ function offsetsOf(sw: Uint32Array, shadow: Shadow, rect: Rect, img: PixelImage,
 }
 
 /** Does the shadow hold anchor a's segment moved by (dx, dy)? */
-function segmentAt(sw: Uint32Array, shadow: Shadow, rect: Rect, img: PixelImage, words: Uint32Array, a: Anchor, dx: number, dy: number): boolean {
+function segmentAt(
+  sw: Uint32Array,
+  shadow: Shadow,
+  rect: Rect,
+  img: PixelImage,
+  words: Uint32Array,
+  a: Anchor,
+  dx: number,
+  dy: number,
+): boolean {
   const sx = rect.left + a.x - dx;
   const sy = rect.top + a.y - dy;
   if (sx < 0 || sy < 0 || sy >= shadow.height || sx + SEGMENT > shadow.width) return false;
@@ -111,14 +127,33 @@ function segmentEquals(a: Uint32Array, ai: number, b: Uint32Array, bi: number): 
 }
 
 /** Does new pixel (x, y) (rect-relative) equal the shadow at the moved place? */
-function pixelMoved(sw: Uint32Array, sWidth: number, rect: Rect, words: Uint32Array, stride: number, x: number, y: number, dx: number, dy: number): boolean {
+function pixelMoved(
+  sw: Uint32Array,
+  sWidth: number,
+  rect: Rect,
+  words: Uint32Array,
+  stride: number,
+  x: number,
+  y: number,
+  dx: number,
+  dy: number,
+): boolean {
   const sx = rect.left + x - dx;
   const sy = rect.top + y - dy;
   return ((sw[sy * sWidth + sx]! ^ words[y * stride + x]!) & RGB) === 0;
 }
 
 /** Does new row y (rect-relative) over columns [left, right) equal the shadow's moved row? (memcmp) */
-function rowMoved(shadow: Shadow, rect: Rect, img: PixelImage, y: number, left: number, right: number, dx: number, dy: number): boolean {
+function rowMoved(
+  shadow: Shadow,
+  rect: Rect,
+  img: PixelImage,
+  y: number,
+  left: number,
+  right: number,
+  dx: number,
+  dy: number,
+): boolean {
   const from = y * img.stride + left * 4;
   const at = (rect.top + y - dy) * shadow.stride + (rect.left + left - dx) * 4;
   const n = (right - left) * 4;
@@ -126,7 +161,16 @@ function rowMoved(shadow: Shadow, rect: Rect, img: PixelImage, y: number, left: 
 }
 
 /** Grow the matching area around an anchor into a rectangle (rect-relative), verified row by row. */
-function grow(shadow: Shadow, sw: Uint32Array, rect: Rect, img: PixelImage, words: Uint32Array, a: Anchor, dx: number, dy: number): Rect {
+function grow(
+  shadow: Shadow,
+  sw: Uint32Array,
+  rect: Rect,
+  img: PixelImage,
+  words: Uint32Array,
+  a: Anchor,
+  dx: number,
+  dy: number,
+): Rect {
   const width = rect.right - rect.left;
   const height = rect.bottom - rect.top;
   const stride = img.stride >> 2;
@@ -182,7 +226,10 @@ export function findMove(shadow: Shadow, rect: Rect, img: PixelImage): MoveMatch
   let best: MoveMatch | null = null;
   for (const primary of points.slice(0, PRIMARY_SEARCHES)) {
     const confirmed = offsetsOf(sw, shadow, rect, img, words, primary)
-      .map((o) => ({ ...o, votes: points.filter((a) => a !== primary && segmentAt(sw, shadow, rect, img, words, a, o.dx, o.dy)).length }))
+      .map((o) => ({
+        ...o,
+        votes: points.filter((a) => a !== primary && segmentAt(sw, shadow, rect, img, words, a, o.dx, o.dy)).length,
+      }))
       .filter((o) => o.votes > 0)
       .sort((x, y) => y.votes - x.votes)
       .slice(0, MAX_CANDIDATES);
@@ -190,7 +237,12 @@ export function findMove(shadow: Shadow, rect: Rect, img: PixelImage): MoveMatch
       const box = grow(shadow, sw, rect, img, words, primary, dx, dy);
       if (area(box) < MIN_AREA || (best && area(box) <= area(best.dest))) continue;
       if (!changesSomething(shadow, rect, img, box)) continue;
-      const dest = { top: rect.top + box.top, left: rect.left + box.left, bottom: rect.top + box.bottom, right: rect.left + box.right };
+      const dest = {
+        top: rect.top + box.top,
+        left: rect.left + box.left,
+        bottom: rect.top + box.bottom,
+        right: rect.left + box.right,
+      };
       best = { dx, dy, dest };
     }
     if (best) break;

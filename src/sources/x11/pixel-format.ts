@@ -24,12 +24,16 @@ export function rootPixelLayout(info: ServerInfo, screen: ScreenInfo): PixelLayo
   const visual = screen.visuals.find((v) => v.id === screen.rootVisual);
   if (!visual) throw new Error(`root visual 0x${screen.rootVisual.toString(16)} is not in the setup reply`);
   if (visual.visualClass !== VISUAL_TRUE_COLOR) {
-    throw new Error(`root visual class ${visual.visualClass} is not TrueColor; spiced captures TrueColor displays only (run Xvfb with -screen 0 WxHx24)`);
+    throw new Error(
+      `root visual class ${visual.visualClass} is not TrueColor; spiced captures TrueColor displays only (run Xvfb with -screen 0 WxHx24)`,
+    );
   }
   const format = info.pixmapFormats.find((f) => f.depth === screen.rootDepth);
   if (!format) throw new Error(`no pixmap format for root depth ${screen.rootDepth}`);
   if (![16, 24, 32].includes(format.bitsPerPixel)) {
-    throw new Error(`root depth ${screen.rootDepth} uses ${format.bitsPerPixel} bits per pixel; only 16, 24 and 32 are supported`);
+    throw new Error(
+      `root depth ${screen.rootDepth} uses ${format.bitsPerPixel} bits per pixel; only 16, 24 and 32 are supported`,
+    );
   }
   return {
     depth: screen.rootDepth,

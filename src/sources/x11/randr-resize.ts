@@ -81,13 +81,25 @@ export async function setScreenSize(
   book: ModeBook,
 ): Promise<{ width: number; height: number }> {
   const major = randr.majorOpcode;
-  const range = await conn.request(encodeGetScreenSizeRange(major, root), 'RRGetScreenSizeRange', decodeScreenSizeRange);
+  const range = await conn.request(
+    encodeGetScreenSizeRange(major, root),
+    'RRGetScreenSizeRange',
+    decodeScreenSizeRange,
+  );
   const size = clampSize(width, height, range, limits);
-  const res = await conn.request(encodeGetScreenResourcesCurrent(major, root), 'RRGetScreenResourcesCurrent', decodeScreenResources);
+  const res = await conn.request(
+    encodeGetScreenResourcesCurrent(major, root),
+    'RRGetScreenResourcesCurrent',
+    decodeScreenResources,
+  );
   const { output, info } = await firstOutput(conn, major, res.outputs, res.configTimestamp);
   const crtc = info.crtc || info.crtcs[0];
   if (crtc === undefined) throw new Error(`RandR output ${info.name} has no CRTC`);
-  const current = await conn.request(encodeGetCrtcInfo(major, crtc, res.configTimestamp), 'RRGetCrtcInfo', decodeCrtcInfo);
+  const current = await conn.request(
+    encodeGetCrtcInfo(major, crtc, res.configTimestamp),
+    'RRGetCrtcInfo',
+    decodeCrtcInfo,
+  );
   const screen = await getGeometry(conn, root);
   const same = (w: number, h: number): boolean => w === size.width && h === size.height;
   // Setting the same size again is not free: the X server repaints and every window redraws.
@@ -119,7 +131,12 @@ export async function setScreenSize(
 }
 
 /** The first connected output (a virtual display has one), else the first output at all. */
-async function firstOutput(conn: XConnection, major: number, outputs: number[], ts: number): Promise<{ output: number; info: OutputInfo }> {
+async function firstOutput(
+  conn: XConnection,
+  major: number,
+  outputs: number[],
+  ts: number,
+): Promise<{ output: number; info: OutputInfo }> {
   let fallback: { output: number; info: OutputInfo } | undefined;
   for (const output of outputs) {
     const info = await conn.request(encodeGetOutputInfo(major, output, ts), 'RRGetOutputInfo', decodeOutputInfo);

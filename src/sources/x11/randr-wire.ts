@@ -62,8 +62,18 @@ export function encodeGetScreenSizeRange(major: number, window: number): Buffer 
 }
 
 /** Reply: min-width u16 @8, min-height @10, max-width @12, max-height @14. */
-export function decodeScreenSizeRange(r: Buffer): { minWidth: number; minHeight: number; maxWidth: number; maxHeight: number } {
-  return { minWidth: r.readUInt16LE(8), minHeight: r.readUInt16LE(10), maxWidth: r.readUInt16LE(12), maxHeight: r.readUInt16LE(14) };
+export function decodeScreenSizeRange(r: Buffer): {
+  minWidth: number;
+  minHeight: number;
+  maxWidth: number;
+  maxHeight: number;
+} {
+  return {
+    minWidth: r.readUInt16LE(8),
+    minHeight: r.readUInt16LE(10),
+    maxWidth: r.readUInt16LE(12),
+    maxHeight: r.readUInt16LE(14),
+  };
 }
 
 /** SetScreenSize: minor 7, length 5, window, width u16, height u16, width-mm u32, height-mm u32. */
@@ -203,7 +213,13 @@ export function encodeDestroyMode(major: number, mode: number): Buffer {
  * SetCrtcConfig: minor 21, length 7+n, crtc, timestamp, config-timestamp, x i16, y i16,
  * mode (0 = off), rotation u16, unused u16, outputs u32[n]. Reply: status u8 @1.
  */
-export function encodeSetCrtcConfig(major: number, crtc: number, configTimestamp: number, mode: number, outputs: readonly number[]): Buffer {
+export function encodeSetCrtcConfig(
+  major: number,
+  crtc: number,
+  configTimestamp: number,
+  mode: number,
+  outputs: readonly number[],
+): Buffer {
   return encodeRequest(major, 21, (w) => {
     w.u32(crtc).u32(0).u32(configTimestamp).i16(0).i16(0).u32(mode).u16(RR_ROTATE_0).u16(0);
     for (const o of outputs) w.u32(o);

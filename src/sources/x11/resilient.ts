@@ -45,7 +45,11 @@ export class ResilientX11Source implements DisplaySource {
 
   private async connect(): Promise<void> {
     const { retry: _r, retryIntervalMs: _i, onLost: _l, onReconnected: _c, ...x11 } = this.opts;
-    const source = new X11Source({ ...x11, clipboard: this.clipboard ?? false, onLost: (err) => this.lost(source, err) });
+    const source = new X11Source({
+      ...x11,
+      clipboard: this.clipboard ?? false,
+      onLost: (err) => this.lost(source, err),
+    });
     await source.start(this.sink!);
     this.inner = source;
   }

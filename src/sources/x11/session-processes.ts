@@ -85,7 +85,10 @@ function sessionMembers(token: string, pgid: number): number[] {
     const stat = readProc(`/proc/${name}/stat`);
     if (!stat) continue;
     // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
-    const fields = stat.toString('latin1').slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = stat
+      .toString('latin1')
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') continue;
     if (Number(fields[2]) === pgid) {
       out.push(Number(name));

@@ -91,7 +91,10 @@ export function setupResponseBytes(header: Buffer): number {
 export function decodeSetupResponse(buf: Buffer): ServerInfo {
   const status = buf[0];
   if (status === 0) {
-    const reason = buf.subarray(8, 8 + buf[1]!).toString('latin1').trim();
+    const reason = buf
+      .subarray(8, 8 + buf[1]!)
+      .toString('latin1')
+      .trim();
     throw new Error(`X server refused the connection: ${reason || 'no reason given'}`);
   }
   if (status === 2) {

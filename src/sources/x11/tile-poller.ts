@@ -62,7 +62,12 @@ export class TileHasher {
 
 function viewArea(band: Rect, img: PixelImage, left: number, right: number): ChangedArea {
   const rect: Rect = { top: band.top, bottom: band.bottom, left, right };
-  const image: PixelImage = { width: right - left, height: img.height, stride: img.stride, data: img.data.subarray(left * 4) };
+  const image: PixelImage = {
+    width: right - left,
+    height: img.height,
+    stride: img.stride,
+    data: img.data.subarray(left * 4),
+  };
   return { rect, image };
 }
 

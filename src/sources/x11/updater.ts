@@ -53,7 +53,13 @@ export class ScreenUpdater {
 
   /** Create the primary surface and send every pixel, in bands. */
   async sendFullScreen(): Promise<void> {
-    this.sink.display({ kind: 'surfaceCreate', surfaceId: PRIMARY_SURFACE, width: this.width, height: this.height, primary: true });
+    this.sink.display({
+      kind: 'surfaceCreate',
+      surfaceId: PRIMARY_SURFACE,
+      width: this.width,
+      height: this.height,
+      primary: true,
+    });
     const rects = bands(this.bounds, BAND_ROWS);
     const images = await this.capture.grab(rects);
     rects.forEach((r, i) => {

@@ -114,7 +114,8 @@ export class X11Source implements DisplaySource {
     else if (opts.clipboard !== false) this.clipboard = new X11Clipboard({ log: (level, msg) => this.log(level, msg) });
     if (opts.resize) {
       const limits = typeof opts.resize === 'object' ? opts.resize : {};
-      const target = (): { conn: XConnection; root: number } | null => (this.run ? { conn: this.run.conn, root: this.run.root } : null);
+      const target = (): { conn: XConnection; root: number } | null =>
+        this.run ? { conn: this.run.conn, root: this.run.root } : null;
       this.resizer = new RandrResizer(target, limits, (m) => this.log('warn', m));
     }
   }
@@ -233,7 +234,10 @@ export class X11Source implements DisplaySource {
     await run.updater.sendFullScreen();
     // Frames may only diff against the shadow once the full screen is in it.
     run.scheduler.release();
-    this.log('info', `${width}x${height} depth ${layout.depth}, capture ${capture.method}, changes by ${run.watcher ? 'DAMAGE' : 'polling'}`);
+    this.log(
+      'info',
+      `${width}x${height} depth ${layout.depth}, capture ${capture.method}, changes by ${run.watcher ? 'DAMAGE' : 'polling'}`,
+    );
     run.cursor = new CursorTracker(conn, xfixes, run.root, sink, {
       pollMs: this.opts.cursorPollMs ?? 33,
       onPointerState: (s) => this.pointerState(run, s),

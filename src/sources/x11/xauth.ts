@@ -92,7 +92,11 @@ function ipv6Bytes(text: string): Buffer {
 }
 
 /** The first MIT-MAGIC-COOKIE-1 entry that matches the display (as Xlib picks it). */
-export function findCookie(entries: XauthEntry[], addr: DisplayAddress, localName = hostname()): XauthCredentials | null {
+export function findCookie(
+  entries: XauthEntry[],
+  addr: DisplayAddress,
+  localName = hostname(),
+): XauthCredentials | null {
   const wanted = String(addr.display);
   for (const e of entries) {
     if (e.name !== COOKIE_NAME) continue;
@@ -104,7 +108,10 @@ export function findCookie(entries: XauthEntry[], addr: DisplayAddress, localNam
 }
 
 /** Credentials for the display from `file` (default: Xlib's choice), or null when there are none. */
-export function loadCredentials(addr: DisplayAddress, file: string | null = defaultXauthorityPath()): XauthCredentials | null {
+export function loadCredentials(
+  addr: DisplayAddress,
+  file: string | null = defaultXauthorityPath(),
+): XauthCredentials | null {
   if (file === null) return null;
   let bytes: Buffer;
   try {

@@ -81,7 +81,12 @@ export function prepareXorgDummy(): XorgDummyFiles {
 }
 
 /** Give a freshly started server its first size (the dummy starts at its largest built-in mode). */
-export async function sizeNewScreen(display: string, xauthority: string | undefined, size: string, limits: ResizeLimits = {}): Promise<void> {
+export async function sizeNewScreen(
+  display: string,
+  xauthority: string | undefined,
+  size: string,
+  limits: ResizeLimits = {},
+): Promise<void> {
   const [width, height] = size.split('x').map(Number) as [number, number];
   const conn = await XConnection.connect(display, { xauthority: xauthority ?? null });
   try {

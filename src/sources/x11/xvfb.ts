@@ -82,14 +82,22 @@ export async function startXvfb(opts: XvfbOptions = {}): Promise<XvfbHandle> {
     removeDirs();
     if (fixed !== undefined) rmSync(lockPath(fixed), { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`${name} is not installed (apt-get install ${xorg ? 'xserver-xorg-core xserver-xorg-video-dummy' : 'xvfb'})`);
+      throw new Error(
+        `${name} is not installed (apt-get install ${xorg ? 'xserver-xorg-core xserver-xorg-video-dummy' : 'xvfb'})`,
+      );
     }
     throw new Error(`could not start ${name}${fixed !== undefined ? ` on :${fixed}` : ''}: ${(err as Error).message}`);
   }
   const { child: xvfb, n } = started;
   writeLock(n, xvfb.pid!, fixed !== undefined ? 'w' : 'wx');
   if (auth) writeCookieFile(String(n), auth);
-  const handle = await finishStart(n, xvfb, opts.command, auth, xorg ? () => sizeNewScreen(`:${n}`, auth?.file, size) : undefined);
+  const handle = await finishStart(
+    n,
+    xvfb,
+    opts.command,
+    auth,
+    xorg ? () => sizeNewScreen(`:${n}`, auth?.file, size) : undefined,
+  );
   void handle.exited.then(() => {
     if (serverDir) rmSync(serverDir, { recursive: true, force: true });
   });

@@ -33,19 +33,31 @@ export interface Raster {
 
 export function allocRaster(width: number, height: number, hasAlpha = false): Raster {
   const buf = Buffer.alloc(width * height * 4);
-  return { width, height, stride: width, pixels: new Uint32Array(buf.buffer, buf.byteOffset, width * height), hasAlpha };
+  return {
+    width,
+    height,
+    stride: width,
+    pixels: new Uint32Array(buf.buffer, buf.byteOffset, width * height),
+    hasAlpha,
+  };
 }
 
 /** A PixelImage view of a raster (shares memory; callers crop before handing it out). */
 export function rasterAsImage(r: Raster): PixelImage {
-  return { width: r.width, height: r.height, stride: r.stride * 4, data: Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.stride * r.height * 4) };
+  return {
+    width: r.width,
+    height: r.height,
+    stride: r.stride * 4,
+    data: Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.stride * r.height * 4),
+  };
 }
 
 /** A fresh, tightly packed PixelImage holding the given area of a raster. */
 export function cropRaster(r: Raster, x: number, y: number, width: number, height: number): PixelImage {
   const data = Buffer.alloc(width * height * 4);
   const out = new Uint32Array(data.buffer, data.byteOffset, width * height);
-  for (let j = 0; j < height; j++) out.set(r.pixels.subarray((y + j) * r.stride + x, (y + j) * r.stride + x + width), j * width);
+  for (let j = 0; j < height; j++)
+    out.set(r.pixels.subarray((y + j) * r.stride + x, (y + j) * r.stride + x + width), j * width);
   return { width, height, stride: width * 4, data };
 }
 
@@ -54,7 +66,19 @@ function isPaletteFormat(format: number): boolean {
 }
 
 function bitmapFormatName(format: number): string {
-  const names = ['INVALID', '1BIT_LE', '1BIT_BE', '4BIT_LE', '4BIT_BE', '8BIT', '16BIT', '24BIT', '32BIT', 'RGBA', '8BIT_A'];
+  const names = [
+    'INVALID',
+    '1BIT_LE',
+    '1BIT_BE',
+    '4BIT_LE',
+    '4BIT_BE',
+    '8BIT',
+    '16BIT',
+    '24BIT',
+    '32BIT',
+    'RGBA',
+    '8BIT_A',
+  ];
   return names[format] ?? `format ${format}`;
 }
 
@@ -86,8 +110,12 @@ function minRowBytes(format: number, width: number): number {
 export function bitmapToRaster(img: QxlBitmapImage, where: string): Raster {
   const need = minRowBytes(img.format, img.x);
   if (need < 0) throw new Error(`${where}: unsupported bitmap format ${img.format}`);
-  if (img.stride < need) throw new Error(`${where}: bitmap stride ${img.stride} too small for ${img.x} ${bitmapFormatName(img.format)} pixels`);
-  if (isPaletteFormat(img.format) && !img.palette) throw new Error(`${where}: ${bitmapFormatName(img.format)} bitmap without a palette`);
+  if (img.stride < need)
+    throw new Error(
+      `${where}: bitmap stride ${img.stride} too small for ${img.x} ${bitmapFormatName(img.format)} pixels`,
+    );
+  if (isPaletteFormat(img.format) && !img.palette)
+    throw new Error(`${where}: ${bitmapFormatName(img.format)} bitmap without a palette`);
   const out = allocRaster(img.x, img.y, img.format === BitmapFormat.RGBA || img.format === BitmapFormat.EIGHT_BIT_A);
   const topDown = (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
   if (is32Bit(img.format)) {
@@ -100,7 +128,10 @@ export function bitmapToRaster(img: QxlBitmapImage, where: string): Raster {
     }
   }
   // The guest says the unused top byte is all ones; the client sets it so (canvas_get_image).
-  if (img.flags & ImageFlags.HIGH_BITS_SET && (img.format === BitmapFormat.THIRTY_TWO_BIT || img.format === BitmapFormat.TWENTY_FOUR_BIT)) {
+  if (
+    img.flags & ImageFlags.HIGH_BITS_SET &&
+    (img.format === BitmapFormat.THIRTY_TWO_BIT || img.format === BitmapFormat.TWENTY_FOUR_BIT)
+  ) {
     for (let i = 0; i < out.pixels.length; i++) out.pixels[i] = (out.pixels[i]! | 0xff000000) >>> 0;
   }
   return out;
@@ -119,7 +150,12 @@ export function bitmapView(img: QxlBitmapImage): PixelImage | null {
   const packed = img.stride === 4 * img.x && (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
   if (!is32Bit(img.format) || !packed || highBits) return null;
   const view = img.data.subarray(0, img.stride * img.y);
-  return { width: img.x, height: img.y, stride: img.stride, data: view.byteOffset % 4 === 0 ? view : alignedCopy(view) };
+  return {
+    width: img.x,
+    height: img.y,
+    stride: img.stride,
+    data: view.byteOffset % 4 === 0 ? view : alignedCopy(view),
+  };
 }
 
 /** A copy whose first byte is 4-byte aligned (Node's buffer pool hands out 8-byte aligned slices). */
@@ -216,7 +252,8 @@ export function bitmapMaskBits(img: QxlBitmapImage, where: string): (x: number, 
   if (img.format !== BitmapFormat.ONE_BIT_LE && img.format !== BitmapFormat.ONE_BIT_BE) {
     throw new Error(`${where}: mask bitmap has format ${bitmapFormatName(img.format)}, not 1BIT`);
   }
-  if (img.stride < Math.ceil(img.x / 8)) throw new Error(`${where}: mask stride ${img.stride} too small for width ${img.x}`);
+  if (img.stride < Math.ceil(img.x / 8))
+    throw new Error(`${where}: mask stride ${img.stride} too small for width ${img.x}`);
   const le = img.format === BitmapFormat.ONE_BIT_LE;
   const topDown = (img.bitmapFlags & BitmapFlags.TOP_DOWN) !== 0;
   return (x, y) => {

@@ -166,7 +166,9 @@ export class ByteCursor implements FieldCursor {
     if (this.signed) throw MISS;
     const v = this.nums;
     // Nanosecond clocks pass 15 digits after 11.6 days of uptime: then the time is read as text.
-    const timeNs = this.long ? BigInt(this.text.slice(this.text.lastIndexOf(' ', this.pos - 1) + 1, this.pos - 1)) : BigInt(v[3]!);
+    const timeNs = this.long
+      ? BigInt(this.text.slice(this.text.lastIndexOf(' ', this.pos - 1) + 1, this.pos - 1))
+      : BigInt(v[3]!);
     return { counter: v[0]!, what: v[1]!, type: v[2]!, timeNs };
   }
 

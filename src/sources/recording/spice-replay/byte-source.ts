@@ -49,7 +49,9 @@ export class ByteReader {
       return at;
     }
     if (remaining > maxLength) {
-      throw new Error(`no ${JSON.stringify(String.fromCharCode(delimiter))} within ${maxLength} bytes at offset ${start}`);
+      throw new Error(
+        `no ${JSON.stringify(String.fromCharCode(delimiter))} within ${maxLength} bytes at offset ${start}`,
+      );
     }
     throw new Error(`stream ends inside a line at offset ${start}`);
   }

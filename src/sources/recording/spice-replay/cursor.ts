@@ -30,16 +30,21 @@ export interface ConvertedCursor {
 
 export function convertCursor(shape: QxlCursorShape, where: string): ConvertedCursor {
   const { width, height } = shape;
-  if (width <= 0 || height <= 0 || width > 1024 || height > 1024) throw new Error(`${where}: bad cursor size ${width}x${height}`);
+  if (width <= 0 || height <= 0 || width > 1024 || height > 1024)
+    throw new Error(`${where}: bad cursor size ${width}x${height}`);
   const out = allocImage(width, height);
   const put = (x: number, y: number, argb: number): void => {
     out.data.writeUInt32LE(argb >>> 0, (y * width + x) * 4);
   };
   const need = (bytes: number): void => {
-    if (shape.data.length < bytes) throw new Error(`${where}: cursor data is ${shape.data.length} bytes, type ${shape.type} ${width}x${height} needs ${bytes}`);
+    if (shape.data.length < bytes)
+      throw new Error(
+        `${where}: cursor data is ${shape.data.length} bytes, type ${shape.type} ${width}x${height} needs ${bytes}`,
+      );
   };
   const maskStride = Math.ceil(width / 8);
-  const bitAt = (offset: number, x: number, y: number): boolean => ((shape.data[offset + y * maskStride + (x >> 3)]! >> (7 - (x & 7))) & 1) === 1;
+  const bitAt = (offset: number, x: number, y: number): boolean =>
+    ((shape.data[offset + y * maskStride + (x >> 3)]! >> (7 - (x & 7))) & 1) === 1;
   if (shape.type === CursorType.ALPHA) {
     need(width * height * 4);
     shape.data.copy(out.data, 0, 0, width * height * 4);
@@ -71,7 +76,10 @@ function monoPixel(and: boolean, xor: boolean): number {
 }
 
 /** Pixel reader for the COLOR* types and where their AND mask starts. */
-function colorReader(shape: QxlCursorShape, where: string): { at: (x: number, y: number) => number; maskOffset: number } {
+function colorReader(
+  shape: QxlCursorShape,
+  where: string,
+): { at: (x: number, y: number) => number; maskOffset: number } {
   const { data, width, height } = shape;
   switch (shape.type) {
     case CursorType.COLOR4: {

@@ -122,7 +122,12 @@ export function readClip(c: FieldCursor): QxlClip {
   const rects: Rect[] = [];
   for (let i = 0; i < count; i++) {
     const o = 16 * i;
-    rects.push({ top: data.readInt32LE(o), left: data.readInt32LE(o + 4), bottom: data.readInt32LE(o + 8), right: data.readInt32LE(o + 12) });
+    rects.push({
+      top: data.readInt32LE(o),
+      left: data.readInt32LE(o + 4),
+      bottom: data.readInt32LE(o + 8),
+      right: data.readInt32LE(o + 12),
+    });
   }
   return { kind: 'rects', rects };
 }

@@ -34,7 +34,8 @@ import {
 
 /** The event with this header, its body read by `c`. */
 export function decodeEvent(header: EventHeader, c: FieldCursor): ReplayEvent {
-  if (header.what !== 0 && header.what !== 1) c.fail(`unknown event class what=${header.what} (0 = QXL command, 1 = device I/O)`);
+  if (header.what !== 0 && header.what !== 1)
+    c.fail(`unknown event class what=${header.what} (0 = QXL command, 1 = device I/O)`);
   const body = header.what === 1 ? decodeDevice(c, header.type) : decodeCommand(c, header.type);
   // Object.assign adds the two fields in place; a spread into a new object went through a slow,
   // allocation-heavy path for every event.
@@ -49,13 +50,26 @@ type EventBody = BodyOf<ReplayEvent>;
 
 function decodeDevice(c: FieldCursor, type: number): EventBody {
   if (type === WorkerMessage.CREATE_PRIMARY_SURFACE || type === WorkerMessage.CREATE_PRIMARY_SURFACE_ASYNC) {
-    const [width, height, stride, format] = c.bareInts(4, 'width height stride format') as [number, number, number, number];
-    const [position, mouseMode, flags, surfType] = c.bareInts(4, 'position mouse_mode flags type') as [number, number, number, number];
+    const [width, height, stride, format] = c.bareInts(4, 'width height stride format') as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const [position, mouseMode, flags, surfType] = c.bareInts(4, 'position mouse_mode flags type') as [
+      number,
+      number,
+      number,
+      number,
+    ];
     const data = c.blob('data');
     if (data.length !== 0 && data.length !== Math.abs(stride) * height) {
       c.fail(`primary surface data is ${data.length} bytes, expected ${Math.abs(stride) * height}`);
     }
-    return { kind: 'createPrimary', surface: { width, height, stride, format, position, mouseMode, flags, type: surfType, data } };
+    return {
+      kind: 'createPrimary',
+      surface: { width, height, stride, format, position, mouseMode, flags, type: surfType, data },
+    };
   }
   if (type > WorkerMessage.CLOSE_WORKER) c.fail(`unknown device message ${type}`);
   return { kind: 'device', message: type };
@@ -96,7 +110,8 @@ function readSurfaceCmd(c: FieldCursor): QxlSurfaceCmd {
   let data: Buffer | null = null;
   if (flags & SurfaceFlags.KEEP_DATA) {
     data = c.blob('data');
-    if (data.length !== Math.abs(stride) * height) c.fail(`surface data is ${data.length} bytes, expected ${Math.abs(stride) * height}`);
+    if (data.length !== Math.abs(stride) * height)
+      c.fail(`surface data is ${data.length} bytes, expected ${Math.abs(stride) * height}`);
   }
   if (width <= 0 || height <= 0) c.fail(`bad surface size ${width}x${height}`);
   return { type: 'create', surfaceId, flags, format, width, height, stride, data };

@@ -80,7 +80,9 @@ export class BodyItems {
   /** For error messages: the item, or "the end of the event". */
   describe(i: number): string {
     if (i >= this.count) return 'the end of the event';
-    return this.isLine(i) ? JSON.stringify(this.text(i).slice(0, 60)) : `a blob "${this.text(i)}" (${this.data(i).length} bytes)`;
+    return this.isLine(i)
+      ? JSON.stringify(this.text(i).slice(0, 60))
+      : `a blob "${this.text(i)}" (${this.data(i).length} bytes)`;
   }
 }
 
@@ -192,12 +194,18 @@ export class EventScanner {
 
   private headIsEventLine(): boolean {
     const { headStart, headEnd } = this;
-    return this.headKind === LINE && headEnd - headStart >= EVENT_PREFIX.length && this.reader.text(headStart, headStart + EVENT_PREFIX.length) === EVENT_PREFIX;
+    return (
+      this.headKind === LINE &&
+      headEnd - headStart >= EVENT_PREFIX.length &&
+      this.reader.text(headStart, headStart + EVENT_PREFIX.length) === EVENT_PREFIX
+    );
   }
 
   private describeHead(): string {
     const text = this.reader.text(this.headStart, this.headEnd);
-    return this.headKind === LINE ? JSON.stringify(text.slice(0, 60)) : `a blob "${text}" (${this.headData!.length} bytes)`;
+    return this.headKind === LINE
+      ? JSON.stringify(text.slice(0, 60))
+      : `a blob "${text}" (${this.headData!.length} bytes)`;
   }
 
   /** Reads body items; true when it stopped at the next event line, false at the end. */

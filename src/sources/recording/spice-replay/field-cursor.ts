@@ -49,7 +49,9 @@ export class ItemCursor implements FieldCursor {
   }
 
   fail(message: string): never {
-    throw new Error(`recording: event ${this.event.counter} (what ${this.event.what}, type ${this.event.type}): ${message}`);
+    throw new Error(
+      `recording: event ${this.event.counter} (what ${this.event.what}, type ${this.event.type}): ${message}`,
+    );
   }
 
   peekKey(key: string): boolean {
@@ -65,7 +67,8 @@ export class ItemCursor implements FieldCursor {
     const text = this.items.text(i);
     const words = text.split(' ');
     if (words[0] !== key) this.fail(`expected "${key}", got ${this.items.describe(i)}`);
-    if (count !== undefined && words.length - 1 !== count) this.fail(`"${key}" needs ${count} values, got ${JSON.stringify(text)}`);
+    if (count !== undefined && words.length - 1 !== count)
+      this.fail(`"${key}" needs ${count} values, got ${JSON.stringify(text)}`);
     this.index++;
     return words.slice(1);
   }
@@ -91,7 +94,12 @@ export class ItemCursor implements FieldCursor {
   rect(name: string): Rect {
     const v = this.values('rect', 5);
     if (v[0] !== name) this.fail(`expected "rect ${name}", got "rect ${v.join(' ')}"`);
-    const [top, left, bottom, right] = v.slice(1).map((x) => this.toInt(`rect ${name}`, x)) as [number, number, number, number];
+    const [top, left, bottom, right] = v.slice(1).map((x) => this.toInt(`rect ${name}`, x)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return { top, left, bottom, right };
   }
 
@@ -102,7 +110,8 @@ export class ItemCursor implements FieldCursor {
 
   blob(name: string): Buffer {
     const i = this.index;
-    if (!this.items.isBlob(i) || this.items.text(i) !== name) this.fail(`expected blob "${name}", got ${this.items.describe(i)}`);
+    if (!this.items.isBlob(i) || this.items.text(i) !== name)
+      this.fail(`expected blob "${name}", got ${this.items.describe(i)}`);
     this.index++;
     return this.items.data(i);
   }
@@ -118,7 +127,8 @@ export class ItemCursor implements FieldCursor {
   }
 
   end(): void {
-    if (this.index < this.items.count) this.fail(`unexpected ${this.items.describe(this.index)} after the end of the record`);
+    if (this.index < this.items.count)
+      this.fail(`unexpected ${this.items.describe(this.index)} after the end of the record`);
   }
 
   private toInt(key: string, v: string): number {

@@ -113,6 +113,7 @@ export async function renderFinalFrame(path: string | AsyncIterable<Buffer> | Bu
     player.apply(command);
     lastPrimary = player.primary ?? lastPrimary;
   }
-  if (!lastPrimary) throw new Error(`recording ${typeof path === 'string' ? path : ''} never created a primary surface`);
+  if (!lastPrimary)
+    throw new Error(`recording ${typeof path === 'string' ? path : ''} never created a primary surface`);
   return lastPrimary;
 }

@@ -5,4 +5,3 @@
 export { CommandPlayer, renderFinalFrame, SpiceReplayImporter } from './importer.js';
 export { RecordingWriter } from './record-writer.js';
 export type { ImportStats } from './stats.js';
-;

@@ -57,7 +57,15 @@ export interface ScaleTransform {
 }
 
 /** The transform sw_canvas __scale_image builds: scale src area onto dest size, translate by src x/y. */
-export function canvasScale(srcX: number, srcY: number, srcW: number, srcH: number, destW: number, destH: number, mode: number): ScaleTransform {
+export function canvasScale(
+  srcX: number,
+  srcY: number,
+  srcW: number,
+  srcH: number,
+  destW: number,
+  destH: number,
+  mode: number,
+): ScaleTransform {
   return {
     fsx: Math.floor((srcW * 65536) / destW),
     fsy: Math.floor((srcH * 65536) / destH),
@@ -70,7 +78,15 @@ export function canvasScale(srcX: number, srcY: number, srcW: number, srcH: numb
 }
 
 /** The transform canvas_base canvas_scale_surface builds (ROP3): double scale, rounded origin. */
-export function surfaceScale(srcX: number, srcY: number, srcW: number, srcH: number, destW: number, destH: number, mode: number): ScaleTransform {
+export function surfaceScale(
+  srcX: number,
+  srcY: number,
+  srcW: number,
+  srcH: number,
+  destW: number,
+  destH: number,
+  mode: number,
+): ScaleTransform {
   const sx = srcW / destW;
   const sy = srcH / destH;
   return {
@@ -103,7 +119,8 @@ export function makeSampler(src: Raster, t: ScaleTransform): (i: number, j: numb
       return src.pixels[y * src.stride + x]!;
     };
   }
-  return (i, j) => bilinear(src, sampleCoord(t.fsx, i, t.originX, t.translateX), sampleCoord(t.fsy, j, t.originY, t.translateY));
+  return (i, j) =>
+    bilinear(src, sampleCoord(t.fsx, i, t.originX, t.translateX), sampleCoord(t.fsy, j, t.originY, t.translateY));
 }
 
 /** Bilinear sample at 16.16 (x, y) with 7-bit weights; texels outside the source count as 0. */
@@ -115,7 +132,8 @@ function bilinear(src: Raster, fx: number, fy: number): number | null {
   if (x0 + 1 < 0 || y0 + 1 < 0 || x0 >= src.width || y0 >= src.height) return null;
   const wx = ((x1 - x0 * 65536) >> 9) & 0x7f;
   const wy = ((y1 - y0 * 65536) >> 9) & 0x7f;
-  const texel = (x: number, y: number): number => (x < 0 || y < 0 || x >= src.width || y >= src.height ? 0 : src.pixels[y * src.stride + x]!);
+  const texel = (x: number, y: number): number =>
+    x < 0 || y < 0 || x >= src.width || y >= src.height ? 0 : src.pixels[y * src.stride + x]!;
   const tl = texel(x0, y0);
   const tr = texel(x0 + 1, y0);
   const bl = texel(x0, y0 + 1);

@@ -14,32 +14,85 @@ export const QxlCmd = { DRAW: 1, UPDATE: 2, CURSOR: 3, MESSAGE: 4, SURFACE: 5 } 
 
 /** RedWorkerMessage (event type when what = 1), from server/red-worker.h. */
 export const WorkerMessage = {
-  NOP: 0, UPDATE: 1, WAKEUP: 2, OOM: 3, READY: 4, DISPLAY_CONNECT: 5, DISPLAY_DISCONNECT: 6,
-  DISPLAY_MIGRATE: 7, START: 8, STOP: 9, CURSOR_CONNECT: 10, CURSOR_DISCONNECT: 11,
-  CURSOR_MIGRATE: 12, SET_COMPRESSION: 13, SET_STREAMING_VIDEO: 14, SET_MOUSE_MODE: 15,
-  ADD_MEMSLOT: 16, DEL_MEMSLOT: 17, RESET_MEMSLOTS: 18, DESTROY_SURFACES: 19,
-  CREATE_PRIMARY_SURFACE: 20, DESTROY_PRIMARY_SURFACE: 21, RESET_CURSOR: 22, RESET_IMAGE_CACHE: 23,
-  DESTROY_SURFACE_WAIT: 24, LOADVM_COMMANDS: 25, UPDATE_ASYNC: 26, ADD_MEMSLOT_ASYNC: 27,
-  DESTROY_SURFACES_ASYNC: 28, CREATE_PRIMARY_SURFACE_ASYNC: 29, DESTROY_PRIMARY_SURFACE_ASYNC: 30,
-  DESTROY_SURFACE_WAIT_ASYNC: 31, FLUSH_SURFACES_ASYNC: 32, DISPLAY_CHANNEL_CREATE: 33,
-  CURSOR_CHANNEL_CREATE: 34, MONITORS_CONFIG_ASYNC: 35, DRIVER_UNLOAD: 36, GL_SCANOUT: 37,
-  GL_DRAW_ASYNC: 38, SET_VIDEO_CODECS: 39, CLOSE_WORKER: 40,
+  NOP: 0,
+  UPDATE: 1,
+  WAKEUP: 2,
+  OOM: 3,
+  READY: 4,
+  DISPLAY_CONNECT: 5,
+  DISPLAY_DISCONNECT: 6,
+  DISPLAY_MIGRATE: 7,
+  START: 8,
+  STOP: 9,
+  CURSOR_CONNECT: 10,
+  CURSOR_DISCONNECT: 11,
+  CURSOR_MIGRATE: 12,
+  SET_COMPRESSION: 13,
+  SET_STREAMING_VIDEO: 14,
+  SET_MOUSE_MODE: 15,
+  ADD_MEMSLOT: 16,
+  DEL_MEMSLOT: 17,
+  RESET_MEMSLOTS: 18,
+  DESTROY_SURFACES: 19,
+  CREATE_PRIMARY_SURFACE: 20,
+  DESTROY_PRIMARY_SURFACE: 21,
+  RESET_CURSOR: 22,
+  RESET_IMAGE_CACHE: 23,
+  DESTROY_SURFACE_WAIT: 24,
+  LOADVM_COMMANDS: 25,
+  UPDATE_ASYNC: 26,
+  ADD_MEMSLOT_ASYNC: 27,
+  DESTROY_SURFACES_ASYNC: 28,
+  CREATE_PRIMARY_SURFACE_ASYNC: 29,
+  DESTROY_PRIMARY_SURFACE_ASYNC: 30,
+  DESTROY_SURFACE_WAIT_ASYNC: 31,
+  FLUSH_SURFACES_ASYNC: 32,
+  DISPLAY_CHANNEL_CREATE: 33,
+  CURSOR_CHANNEL_CREATE: 34,
+  MONITORS_CONFIG_ASYNC: 35,
+  DRIVER_UNLOAD: 36,
+  GL_SCANOUT: 37,
+  GL_DRAW_ASYNC: 38,
+  SET_VIDEO_CODECS: 39,
+  CLOSE_WORKER: 40,
 } as const;
 
 export const WORKER_MESSAGE_NAMES: readonly string[] = Object.keys(WorkerMessage);
 
 /** QXL_DRAW_* / QXL_COPY_BITS (QXLDrawable.type). */
 export const DrawType = {
-  NOP: 0, FILL: 1, OPAQUE: 2, COPY: 3, COPY_BITS: 4, BLEND: 5, BLACKNESS: 6, WHITENESS: 7,
-  INVERS: 8, ROP3: 9, STROKE: 10, TEXT: 11, TRANSPARENT: 12, ALPHA_BLEND: 13, COMPOSITE: 14,
+  NOP: 0,
+  FILL: 1,
+  OPAQUE: 2,
+  COPY: 3,
+  COPY_BITS: 4,
+  BLEND: 5,
+  BLACKNESS: 6,
+  WHITENESS: 7,
+  INVERS: 8,
+  ROP3: 9,
+  STROKE: 10,
+  TEXT: 11,
+  TRANSPARENT: 12,
+  ALPHA_BLEND: 13,
+  COMPOSITE: 14,
 } as const;
 
 export const ImageType = { BITMAP: 0, QUIC: 1, SURFACE: 104 } as const;
 
 /** SPICE_BITMAP_FMT_* */
 export const BitmapFormat = {
-  INVALID: 0, ONE_BIT_LE: 1, ONE_BIT_BE: 2, FOUR_BIT_LE: 3, FOUR_BIT_BE: 4, EIGHT_BIT: 5,
-  SIXTEEN_BIT: 6, TWENTY_FOUR_BIT: 7, THIRTY_TWO_BIT: 8, RGBA: 9, EIGHT_BIT_A: 10,
+  INVALID: 0,
+  ONE_BIT_LE: 1,
+  ONE_BIT_BE: 2,
+  FOUR_BIT_LE: 3,
+  FOUR_BIT_BE: 4,
+  EIGHT_BIT: 5,
+  SIXTEEN_BIT: 6,
+  TWENTY_FOUR_BIT: 7,
+  THIRTY_TWO_BIT: 8,
+  RGBA: 9,
+  EIGHT_BIT_A: 10,
 } as const;
 
 /** QXLBitmap.flags (QXLBitmapFlags: DIRECT = data is one flat block instead of a chunk list). */
@@ -124,7 +177,13 @@ export interface QxlSource {
 export type QxlDrawOp =
   | { readonly type: 'nop' }
   | { readonly type: 'fill'; readonly brush: QxlBrush; readonly ropd: number; readonly mask: QxlMask }
-  | { readonly type: 'copy' | 'blend'; readonly src: QxlSource; readonly ropd: number; readonly scaleMode: number; readonly mask: QxlMask }
+  | {
+      readonly type: 'copy' | 'blend';
+      readonly src: QxlSource;
+      readonly ropd: number;
+      readonly scaleMode: number;
+      readonly mask: QxlMask;
+    }
   | {
       readonly type: 'opaque';
       readonly src: QxlSource;

@@ -92,14 +92,23 @@ export class RecordingWriter {
     this.event(0, QxlCmd.DRAW).line('drawable').rect('bbox', spec.bbox);
     if (spec.clip) {
       const rects = Buffer.alloc(16 * spec.clip.length);
-      spec.clip.forEach((r, i) => [r.top, r.left, r.bottom, r.right].forEach((v, k) => rects.writeInt32LE(v, 16 * i + 4 * k)));
-      this.line('type 1').line(`num_rects ${spec.clip.length}`).line(`data_chunks 0 ${rects.length}`).blob('clip_rects', rects);
+      spec.clip.forEach((r, i) =>
+        [r.top, r.left, r.bottom, r.right].forEach((v, k) => rects.writeInt32LE(v, 16 * i + 4 * k)),
+      );
+      this.line('type 1')
+        .line(`num_rects ${spec.clip.length}`)
+        .line(`data_chunks 0 ${rects.length}`)
+        .blob('clip_rects', rects);
     } else {
       this.line('type 0');
     }
-    this.line('effect 1').line('mm_time 0').line('self_bitmap 0').rect('self_bitmap_area', { top: 0, left: 0, bottom: 0, right: 0 });
+    this.line('effect 1')
+      .line('mm_time 0')
+      .line('self_bitmap 0')
+      .rect('self_bitmap_area', { top: 0, left: 0, bottom: 0, right: 0 });
     this.line(`surface_id ${spec.surfaceId ?? 0}`);
-    for (let i = 0; i < 3; i++) this.line('surfaces_dest -1').rect('surfaces_rects', { top: 0, left: 0, bottom: 0, right: 0 });
+    for (let i = 0; i < 3; i++)
+      this.line('surfaces_dest -1').rect('surfaces_rects', { top: 0, left: 0, bottom: 0, right: 0 });
     this.line(`type ${spec.type}`);
     spec.op(this);
     return this;
@@ -109,11 +118,21 @@ export class RecordingWriter {
     if (!spec) return this.line('image 0');
     this.line('image 1').line('descriptor.id 1234');
     if ('surfaceId' in spec) {
-      return this.line('descriptor.type 104').line('descriptor.flags 0').line('descriptor.width 0').line('descriptor.height 0').line(`surface_image.surface_id ${spec.surfaceId}`);
+      return this.line('descriptor.type 104')
+        .line('descriptor.flags 0')
+        .line('descriptor.width 0')
+        .line('descriptor.height 0')
+        .line(`surface_image.surface_id ${spec.surfaceId}`);
     }
     const b = spec.bitmap;
-    this.line('descriptor.type 0').line('descriptor.flags 0').line(`descriptor.width ${b.width}`).line(`descriptor.height ${b.height}`);
-    this.line(`bitmap.format ${b.format}`).line(`bitmap.flags ${b.topDown ? 4 : 0}`).line(`bitmap.x ${b.width}`).line(`bitmap.y ${b.height}`);
+    this.line('descriptor.type 0')
+      .line('descriptor.flags 0')
+      .line(`descriptor.width ${b.width}`)
+      .line(`descriptor.height ${b.height}`);
+    this.line(`bitmap.format ${b.format}`)
+      .line(`bitmap.flags ${b.topDown ? 4 : 0}`)
+      .line(`bitmap.x ${b.width}`)
+      .line(`bitmap.y ${b.height}`);
     this.line(`bitmap.stride ${b.stride}`).line(`has_palette ${b.palette ? 1 : 0}`);
     if (b.palette) {
       this.line(`qp.num_ents ${b.palette.length}`).line('unique 0');
@@ -137,7 +156,11 @@ export class RecordingWriter {
     return this.line('flags 0').line('point 0 0').line('image 0');
   }
 
-  fill(bbox: Rect, color: number, opts: { ropd?: number; clip?: Rect[]; surfaceId?: number; mask?: (w: RecordingWriter) => void } = {}): this {
+  fill(
+    bbox: Rect,
+    color: number,
+    opts: { ropd?: number; clip?: Rect[]; surfaceId?: number; mask?: (w: RecordingWriter) => void } = {},
+  ): this {
     return this.draw({
       bbox,
       clip: opts.clip,
@@ -151,13 +174,24 @@ export class RecordingWriter {
     });
   }
 
-  copy(bbox: Rect, src: ImageSpec, srcArea: Rect, opts: { ropd?: number; clip?: Rect[]; surfaceId?: number; scaleMode?: number } = {}): this {
+  copy(
+    bbox: Rect,
+    src: ImageSpec,
+    srcArea: Rect,
+    opts: { ropd?: number; clip?: Rect[]; surfaceId?: number; scaleMode?: number } = {},
+  ): this {
     return this.draw({
       bbox,
       clip: opts.clip,
       surfaceId: opts.surfaceId,
       type: DrawType.COPY,
-      op: (w) => w.image(src).rect('src_area', srcArea).line(`rop_descriptor ${opts.ropd ?? 8}`).line(`scale_mode ${opts.scaleMode ?? 1}`).noMask(),
+      op: (w) =>
+        w
+          .image(src)
+          .rect('src_area', srcArea)
+          .line(`rop_descriptor ${opts.ropd ?? 8}`)
+          .line(`scale_mode ${opts.scaleMode ?? 1}`)
+          .noMask(),
     });
   }
 
@@ -165,10 +199,23 @@ export class RecordingWriter {
     return this.draw({ bbox, clip, type: DrawType.COPY_BITS, op: (w) => w.line(`point ${srcPos.x} ${srcPos.y}`) });
   }
 
-  cursorSet(pos: Point, visible: boolean, shape: { unique: number; type: number; width: number; height: number; hotX: number; hotY: number; data: Buffer }): this {
-    this.event(0, QxlCmd.CURSOR).line('cursor_cmd').line('type 0').line(`point16 ${pos.x} ${pos.y}`).line(`u.set.visible ${visible ? 1 : 0}`);
-    this.line(`header.unique ${shape.unique}`).line(`header.type ${shape.type}`).line(`header.width ${shape.width}`).line(`header.height ${shape.height}`);
-    this.line(`header.hot_spot_x ${shape.hotX}`).line(`header.hot_spot_y ${shape.hotY}`).line(`data_size ${shape.data.length}`);
+  cursorSet(
+    pos: Point,
+    visible: boolean,
+    shape: { unique: number; type: number; width: number; height: number; hotX: number; hotY: number; data: Buffer },
+  ): this {
+    this.event(0, QxlCmd.CURSOR)
+      .line('cursor_cmd')
+      .line('type 0')
+      .line(`point16 ${pos.x} ${pos.y}`)
+      .line(`u.set.visible ${visible ? 1 : 0}`);
+    this.line(`header.unique ${shape.unique}`)
+      .line(`header.type ${shape.type}`)
+      .line(`header.width ${shape.width}`)
+      .line(`header.height ${shape.height}`);
+    this.line(`header.hot_spot_x ${shape.hotX}`)
+      .line(`header.hot_spot_y ${shape.hotY}`)
+      .line(`data_size ${shape.data.length}`);
     return this.chunks('cursor', shape.data, 1);
   }
 

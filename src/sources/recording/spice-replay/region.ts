@@ -29,17 +29,27 @@ export function regionFromRects(rects: readonly Rect[]): Region {
     const y1 = ys[i + 1]!;
     active = active.filter((r) => r.bottom > y0);
     while (next < byTop.length && byTop[next]!.top <= y0) active.push(byTop[next++]!);
-    const spans = mergeSpans(active.filter((r) => r.top <= y0 && r.bottom >= y1).map((r) => [r.left, r.right] as const));
+    const spans = mergeSpans(
+      active.filter((r) => r.top <= y0 && r.bottom >= y1).map((r) => [r.left, r.right] as const),
+    );
     prevBand = appendBand(out, prevBand, spans, y0, y1);
   }
   return out;
 }
 
 /** Adds one band, merging it into the previous band when it continues it with the same spans. */
-function appendBand(out: Rect[], prevBand: Rect[], spans: readonly (readonly [number, number])[], y0: number, y1: number): Rect[] {
+function appendBand(
+  out: Rect[],
+  prevBand: Rect[],
+  spans: readonly (readonly [number, number])[],
+  y0: number,
+  y1: number,
+): Rect[] {
   if (spans.length === 0) return [];
   const continues =
-    prevBand.length === spans.length && prevBand[0]!.bottom === y0 && prevBand.every((r, k) => r.left === spans[k]![0] && r.right === spans[k]![1]);
+    prevBand.length === spans.length &&
+    prevBand[0]!.bottom === y0 &&
+    prevBand.every((r, k) => r.left === spans[k]![0] && r.right === spans[k]![1]);
   if (continues) {
     for (const r of prevBand) r.bottom = y1;
     return prevBand;
@@ -68,7 +78,12 @@ function uniqueSorted(values: number[]): number[] {
 export function intersectRegionRect(region: Region, r: Rect): Region {
   const out: Rect[] = [];
   for (const a of region) {
-    const c = { top: Math.max(a.top, r.top), left: Math.max(a.left, r.left), bottom: Math.min(a.bottom, r.bottom), right: Math.min(a.right, r.right) };
+    const c = {
+      top: Math.max(a.top, r.top),
+      left: Math.max(a.left, r.left),
+      bottom: Math.min(a.bottom, r.bottom),
+      right: Math.min(a.right, r.right),
+    };
     if (!rectIsEmpty(c)) out.push(c);
   }
   // Clipping can make bands mergeable again (as pixman would), so normalise.
@@ -79,7 +94,12 @@ export function intersectRegions(a: Region, b: Region): Region {
   const out: Rect[] = [];
   for (const x of a) {
     for (const y of b) {
-      const c = { top: Math.max(x.top, y.top), left: Math.max(x.left, y.left), bottom: Math.min(x.bottom, y.bottom), right: Math.min(x.right, y.right) };
+      const c = {
+        top: Math.max(x.top, y.top),
+        left: Math.max(x.left, y.left),
+        bottom: Math.min(x.bottom, y.bottom),
+        right: Math.min(x.right, y.right),
+      };
       if (!rectIsEmpty(c)) out.push(c);
     }
   }

@@ -23,7 +23,14 @@ function sameSize(a: Rect, b: Rect): boolean {
   return a.right - a.left === b.right - b.left && a.bottom - a.top === b.bottom - b.top;
 }
 
-export function renderTransparent(dest: Raster, region: Region, bbox: Rect, src: QxlSource, trueColor: number, ctx: RenderContext): Region {
+export function renderTransparent(
+  dest: Raster,
+  region: Region,
+  bbox: Rect,
+  src: QxlSource,
+  trueColor: number,
+  ctx: RenderContext,
+): Region {
   if (region.length === 0) return [];
   const image = resolveImage(src.image, ctx.surfaces, ctx.where);
   const key = trueColor & 0xffffff;
@@ -35,7 +42,15 @@ export function renderTransparent(dest: Raster, region: Region, bbox: Rect, src:
   return region;
 }
 
-export function renderAlphaBlend(target: ShadowSurface, region: Region, bbox: Rect, src: QxlSource, alpha: number, flags: number, ctx: RenderContext): Region {
+export function renderAlphaBlend(
+  target: ShadowSurface,
+  region: Region,
+  bbox: Rect,
+  src: QxlSource,
+  alpha: number,
+  flags: number,
+  ctx: RenderContext,
+): Region {
   if (alpha === 0 || region.length === 0) return [];
   const image = resolveImage(src.image, ctx.surfaces, ctx.where, (flags & AlphaFlags.SRC_SURFACE_HAS_ALPHA) !== 0);
   const dest = target.raster;
@@ -55,7 +70,12 @@ export function renderAlphaBlend(target: ShadowSurface, region: Region, bbox: Re
  * Source pixel for destination (x, y): unscaled reads at (x - bbox.left + area.left), scaled ones
  * go through pixman's transform. Null outside the source image.
  */
-function sourceSampler(image: Raster, bbox: Rect, area: Rect, scaleMode: number): (x: number, y: number) => number | null {
+function sourceSampler(
+  image: Raster,
+  bbox: Rect,
+  area: Rect,
+  scaleMode: number,
+): (x: number, y: number) => number | null {
   if (sameSize(bbox, area)) {
     const dx = area.left - bbox.left;
     const dy = area.top - bbox.top;
@@ -66,7 +86,15 @@ function sourceSampler(image: Raster, bbox: Rect, area: Rect, scaleMode: number)
       return image.pixels[sy * image.stride + sx]!;
     };
   }
-  const t = canvasScale(area.left, area.top, area.right - area.left, area.bottom - area.top, bbox.right - bbox.left, bbox.bottom - bbox.top, scaleMode);
+  const t = canvasScale(
+    area.left,
+    area.top,
+    area.right - area.left,
+    area.bottom - area.top,
+    bbox.right - bbox.left,
+    bbox.bottom - bbox.top,
+    scaleMode,
+  );
   const sample = makeSampler(image, t);
   return (x, y) => sample(x - bbox.left, y - bbox.top);
 }
@@ -127,7 +155,8 @@ function parseGlyphs(data: Buffer, length: number, bpp: number, where: string): 
     const width = data.readUInt16LE(pos + 16);
     const height = data.readUInt16LE(pos + 18);
     const size = Math.ceil((width * bpp) / 8) * height;
-    if (pos + 20 + size > data.length) throw new Error(`${where}: glyph ${n} needs ${size} bytes past the end of the string`);
+    if (pos + 20 + size > data.length)
+      throw new Error(`${where}: glyph ${n} needs ${size} bytes past the end of the string`);
     glyphs.push({
       x: data.readInt32LE(pos) + data.readInt32LE(pos + 8),
       y: data.readInt32LE(pos + 4) + data.readInt32LE(pos + 12),
@@ -169,7 +198,11 @@ function glyphValue(data: Buffer, rowStart: number, i: number, bpp: number): num
 }
 
 /** The fore brush as pixman sees it: solid opaque colour, or the tile translated by -pos from the mask origin. */
-function foreSampler(op: TextOp, box: Rect, ctx: RenderContext): { sample: (x: number, y: number) => number; hasAlpha: boolean } {
+function foreSampler(
+  op: TextOp,
+  box: Rect,
+  ctx: RenderContext,
+): { sample: (x: number, y: number) => number; hasAlpha: boolean } {
   const brush = op.foreBrush;
   if (brush.kind !== 'pattern') {
     const color = brush.kind === 'solid' ? brush.color : 0;
@@ -177,7 +210,10 @@ function foreSampler(op: TextOp, box: Rect, ctx: RenderContext): { sample: (x: n
   }
   const tile = resolveImage(brush.image, ctx.surfaces, ctx.where);
   return {
-    sample: (x, y) => tile.pixels[mod(y - box.top - brush.pos.y, tile.height) * tile.stride + mod(x - box.left - brush.pos.x, tile.width)]!,
+    sample: (x, y) =>
+      tile.pixels[
+        mod(y - box.top - brush.pos.y, tile.height) * tile.stride + mod(x - box.left - brush.pos.x, tile.width)
+      ]!,
     hasAlpha: tile.hasAlpha,
   };
 }

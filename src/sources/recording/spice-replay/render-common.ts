@@ -41,4 +41,3 @@ export function brushSampler(brush: QxlBrush, ctx: RenderContext): (x: number, y
 export function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
 }
-

@@ -1,8 +1,25 @@
 import { rectIsEmpty, type Rect } from '../../../protocol/geometry.js';
 import { allocRaster, bitmapMaskBits, type Raster } from './bitmap.js';
 import { canvasScale, makeSampler, surfaceScale } from './pixel-ops.js';
-import { MaskFlags, ScaleMode, type QxlBrush, type QxlClip, type QxlDrawable, type QxlMask, type QxlSource } from './qxl-types.js';
-import { intersectRegionRect, intersectRegions, invertRegion, regionFromBits, regionFromRect, regionFromRects, translateRegion, type Region } from './region.js';
+import {
+  MaskFlags,
+  ScaleMode,
+  type QxlBrush,
+  type QxlClip,
+  type QxlDrawable,
+  type QxlMask,
+  type QxlSource,
+} from './qxl-types.js';
+import {
+  intersectRegionRect,
+  intersectRegions,
+  invertRegion,
+  regionFromBits,
+  regionFromRect,
+  regionFromRects,
+  translateRegion,
+  type Region,
+} from './region.js';
 import { renderAlphaBlend, renderText, renderTransparent } from './render-blend.js';
 import { brushSampler, forEachPixel, mod, type RenderContext } from './render-common.js';
 import { applyRop, applyRop3, Rop, ropdToRop } from './rop.js';
@@ -35,7 +52,12 @@ export function clipRegion(target: ShadowSurface, bbox: Rect, clip: QxlClip): Re
 
 /** bbox ∩ (0, 0, width, height) as a region: the intersection, or nothing when it is empty. */
 function rectRegion(bbox: Rect, width: number, height: number): Region {
-  const r = { top: Math.max(bbox.top, 0), left: Math.max(bbox.left, 0), bottom: Math.min(bbox.bottom, height), right: Math.min(bbox.right, width) };
+  const r = {
+    top: Math.max(bbox.top, 0),
+    left: Math.max(bbox.left, 0),
+    bottom: Math.min(bbox.bottom, height),
+    right: Math.min(bbox.right, width),
+  };
   return rectIsEmpty(r) ? [] : [r];
 }
 
@@ -121,7 +143,15 @@ function sameSize(a: Rect, b: Rect): boolean {
 }
 
 /** COPY/BLEND/OPAQUE source drawing: blit (with source clipping) or scale, through `rop`. */
-function drawSource(dest: Raster, region: Region, bbox: Rect, src: QxlSource, scaleMode: number, rop: number, ctx: RenderContext): void {
+function drawSource(
+  dest: Raster,
+  region: Region,
+  bbox: Rect,
+  src: QxlSource,
+  scaleMode: number,
+  rop: number,
+  ctx: RenderContext,
+): void {
   const image = snapshotIfSame(resolveImage(src.image, ctx.surfaces, ctx.where), dest);
   if (sameSize(bbox, src.area)) {
     blitRop(dest, region, image, bbox.left - src.area.left, bbox.top - src.area.top, rop);
@@ -130,7 +160,15 @@ function drawSource(dest: Raster, region: Region, bbox: Rect, src: QxlSource, sc
   if (scaleMode !== ScaleMode.NEAREST) ctx.approximate('interpolatedScale');
   const destW = bbox.right - bbox.left;
   const destH = bbox.bottom - bbox.top;
-  const t = canvasScale(src.area.left, src.area.top, src.area.right - src.area.left, src.area.bottom - src.area.top, destW, destH, scaleMode);
+  const t = canvasScale(
+    src.area.left,
+    src.area.top,
+    src.area.right - src.area.left,
+    src.area.bottom - src.area.top,
+    destW,
+    destH,
+    scaleMode,
+  );
   const sample = makeSampler(image, t);
   forEachPixel(region, (x, y) => {
     // pixman SRC with REPEAT_NONE writes transparent black where the sample misses the source.
@@ -160,13 +198,23 @@ function blitRop(dest: Raster, region: Region, src: Raster, offsetX: number, off
         dest.pixels.set(src.pixels.subarray(srow + left, srow + right), drow + left);
         continue;
       }
-      for (let x = left; x < right; x++) dest.pixels[drow + x] = applyRop(rop, src.pixels[srow + x]!, dest.pixels[drow + x]!);
+      for (let x = left; x < right; x++)
+        dest.pixels[drow + x] = applyRop(rop, src.pixels[srow + x]!, dest.pixels[drow + x]!);
     }
   }
 }
 
 /** canvas_draw_rop3(): the ternary op over the whole bbox, then only the region is written back. */
-function renderRop3(dest: Raster, region: Region, bbox: Rect, src: QxlSource, brush: QxlBrush, rop3: number, scaleMode: number, ctx: RenderContext): void {
+function renderRop3(
+  dest: Raster,
+  region: Region,
+  bbox: Rect,
+  src: QxlSource,
+  brush: QxlBrush,
+  rop3: number,
+  scaleMode: number,
+  ctx: RenderContext,
+): void {
   const width = bbox.right - bbox.left;
   const height = bbox.bottom - bbox.top;
   let s = resolveImage(src.image, ctx.surfaces, ctx.where);
@@ -174,7 +222,15 @@ function renderRop3(dest: Raster, region: Region, bbox: Rect, src: QxlSource, br
   let srcY = src.area.top;
   if (!sameSize(bbox, src.area)) {
     if (scaleMode !== ScaleMode.NEAREST) ctx.approximate('interpolatedScale');
-    const t = surfaceScale(src.area.left, src.area.top, src.area.right - src.area.left, src.area.bottom - src.area.top, width, height, scaleMode);
+    const t = surfaceScale(
+      src.area.left,
+      src.area.top,
+      src.area.right - src.area.left,
+      src.area.bottom - src.area.top,
+      width,
+      height,
+      scaleMode,
+    );
     s = scaledCopy(s, t, width, height);
     srcX = 0;
     srcY = 0;

@@ -27,8 +27,22 @@ const Ropd = {
 
 /** SpiceROP: bit (2 * (1 - s) + (1 - d)) of the code is the result for source bit s, dest bit d. */
 export const Rop = {
-  CLEAR: 0, AND: 1, AND_REVERSE: 2, COPY: 3, AND_INVERTED: 4, NOOP: 5, XOR: 6, OR: 7,
-  NOR: 8, EQUIV: 9, INVERT: 10, OR_REVERSE: 11, COPY_INVERTED: 12, OR_INVERTED: 13, NAND: 14, SET: 15,
+  CLEAR: 0,
+  AND: 1,
+  AND_REVERSE: 2,
+  COPY: 3,
+  AND_INVERTED: 4,
+  NOOP: 5,
+  XOR: 6,
+  OR: 7,
+  NOR: 8,
+  EQUIV: 9,
+  INVERT: 10,
+  OR_REVERSE: 11,
+  COPY_INVERTED: 12,
+  OR_INVERTED: 13,
+  NAND: 14,
+  SET: 15,
 } as const;
 
 export type RopInput = 'src' | 'brush' | 'dest';

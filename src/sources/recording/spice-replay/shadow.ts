@@ -34,7 +34,13 @@ type Deferred =
   | { readonly kind: 'fill'; readonly rect: Rect; readonly color: number }
   | { readonly kind: 'putImage'; readonly dest: Rect; readonly image: PixelImage }
   | { readonly kind: 'copyBits'; readonly src: Point; readonly dest: Rect }
-  | { readonly kind: 'blitFrom'; readonly source: ShadowSurface; readonly pin: Pin; readonly src: Point; readonly dest: Rect };
+  | {
+      readonly kind: 'blitFrom';
+      readonly source: ShadowSurface;
+      readonly pin: Pin;
+      readonly src: Point;
+      readonly dest: Rect;
+    };
 
 /** Past either, a surface applies its backlog (memory held by deferred images stays bounded). */
 const MAX_DEFERRED_OPS = 4096;
@@ -82,7 +88,13 @@ export class ShadowSurface {
   /** The same pixels as a Raster. */
   get raster(): Raster {
     const surface = this.catchUpTo(this.version);
-    this.pixelRaster ??= { width: this.width, height: this.height, stride: this.width, pixels: surface.pixels, hasAlpha: this.format === SurfaceFormat.ARGB32 };
+    this.pixelRaster ??= {
+      width: this.width,
+      height: this.height,
+      stride: this.width,
+      pixels: surface.pixels,
+      hasAlpha: this.format === SurfaceFormat.ARGB32,
+    };
     return this.pixelRaster;
   }
 
@@ -135,13 +147,15 @@ export class ShadowSurface {
   private defer(op: Deferred, bytes: number): void {
     this.deferred.push(op);
     this.deferredBytes += bytes;
-    if (this.deferred.length - this.head >= MAX_DEFERRED_OPS || this.deferredBytes >= MAX_DEFERRED_IMAGE_BYTES) this.catchUpTo(this.version);
+    if (this.deferred.length - this.head >= MAX_DEFERRED_OPS || this.deferredBytes >= MAX_DEFERRED_IMAGE_BYTES)
+      this.catchUpTo(this.version);
   }
 
   /** Applies ops until the pixels show `version` (a new surface starts cleared, as the server's does). */
   private catchUpTo(version: number): Surface {
     this.pixels ??= new Surface(this.id, this.width, this.height);
-    if (version < this.applied) throw new Error(`shadow surface ${this.id}: version ${version} is gone (now ${this.applied})`);
+    if (version < this.applied)
+      throw new Error(`shadow surface ${this.id}: version ${version} is gone (now ${this.applied})`);
     while (this.applied < version) {
       this.servePins(this.applied);
       // Readers only ever ask for versions up to the current one; this is just a guard.
@@ -234,7 +248,12 @@ export class ShadowSurfaces {
  * image type SURFACE). `srcHasAlpha` forces an xRGB surface's X byte to be read as alpha (the
  * ALPHA_BLEND flag SRC_SURFACE_HAS_ALPHA).
  */
-export function resolveImage(img: QxlImage | null, surfaces: ShadowSurfaces, where: string, srcHasAlpha = false): Raster {
+export function resolveImage(
+  img: QxlImage | null,
+  surfaces: ShadowSurfaces,
+  where: string,
+  srcHasAlpha = false,
+): Raster {
   if (!img) throw new Error(`${where}: the op needs an image but the recording has none`);
   switch (img.kind) {
     case 'bitmap':

@@ -44,7 +44,12 @@ export function translateDraw(d: QxlDrawable, ctx: DrawContext): DisplayCommand[
   return rendered(target, d, ctx);
 }
 
-function copyBits(target: ShadowSurface, d: QxlDrawable, srcPos: { x: number; y: number }, ctx: DrawContext): DisplayCommand[] {
+function copyBits(
+  target: ShadowSurface,
+  d: QxlDrawable,
+  srcPos: { x: number; y: number },
+  ctx: DrawContext,
+): DisplayCommand[] {
   const dx = d.bbox.left - srcPos.x;
   const dy = d.bbox.top - srcPos.y;
   let region = clipRegion(target, d.bbox, d.clip);
@@ -99,7 +104,11 @@ function isPlainFill(op: Extract<QxlDrawOp, { type: 'fill' }>, target: ShadowSur
   return op.brush.color >>> 24 === 0 || target.format !== SurfaceFormat.ARGB32;
 }
 
-function isPlainCopy(op: Extract<QxlDrawOp, { type: 'copy' | 'blend' }>, d: QxlDrawable, target: ShadowSurface): boolean {
+function isPlainCopy(
+  op: Extract<QxlDrawOp, { type: 'copy' | 'blend' }>,
+  d: QxlDrawable,
+  target: ShadowSurface,
+): boolean {
   const img = op.src.image;
   if (!img || op.mask.bitmap || ropdToRop(op.ropd, 'src', 'dest') !== Rop.COPY) return false;
   const a = op.src.area;
@@ -110,11 +119,22 @@ function isPlainCopy(op: Extract<QxlDrawOp, { type: 'copy' | 'blend' }>, d: QxlD
 
 /** The part of `r` whose source pixels (at r - offset) lie inside a width x height source. */
 function clipToSource(r: Rect, offX: number, offY: number, width: number, height: number): Rect | null {
-  const c = { top: Math.max(r.top, offY), left: Math.max(r.left, offX), bottom: Math.min(r.bottom, offY + height), right: Math.min(r.right, offX + width) };
+  const c = {
+    top: Math.max(r.top, offY),
+    left: Math.max(r.left, offX),
+    bottom: Math.min(r.bottom, offY + height),
+    right: Math.min(r.right, offX + width),
+  };
   return c.right > c.left && c.bottom > c.top ? c : null;
 }
 
-function copyCommands(target: ShadowSurface, bbox: Rect, src: QxlSource, region: Region, ctx: DrawContext): DisplayCommand[] {
+function copyCommands(
+  target: ShadowSurface,
+  bbox: Rect,
+  src: QxlSource,
+  region: Region,
+  ctx: DrawContext,
+): DisplayCommand[] {
   const img = src.image;
   if (img?.kind !== 'bitmap') throw new Error(`${ctx.where}: copy without a bitmap source`);
   // Packed, and never written: handed out as is when a rect takes all of it.
@@ -125,7 +145,8 @@ function copyCommands(target: ShadowSurface, bbox: Rect, src: QxlSource, region:
   for (const r of region) {
     const c = clipToSource(r, offX, offY, source.width, source.height);
     if (!c) continue;
-    const whole = c.left === offX && c.top === offY && c.right - c.left === source.width && c.bottom - c.top === source.height;
+    const whole =
+      c.left === offX && c.top === offY && c.right - c.left === source.width && c.bottom - c.top === source.height;
     const image = whole ? source : cropImage(source, c.left - offX, c.top - offY, c.right - c.left, c.bottom - c.top);
     target.putImage(c, image);
     out.push({ kind: 'copy', surfaceId: target.id, dest: c, image });
@@ -134,7 +155,14 @@ function copyCommands(target: ShadowSurface, bbox: Rect, src: QxlSource, region:
   return out;
 }
 
-function blitCommands(target: ShadowSurface, bbox: Rect, srcOp: QxlSource, srcId: number, region: Region, ctx: DrawContext): DisplayCommand[] {
+function blitCommands(
+  target: ShadowSurface,
+  bbox: Rect,
+  srcOp: QxlSource,
+  srcId: number,
+  region: Region,
+  ctx: DrawContext,
+): DisplayCommand[] {
   const source = ctx.surfaces.get(srcId);
   if (!source) {
     bump(ctx.stats.skipped, `copy: source surface ${srcId} does not exist`);
@@ -180,7 +208,13 @@ function rendered(target: ShadowSurface, d: QxlDrawable, ctx: DrawContext): Disp
   const bounds = regionBounds(changed);
   if (!bounds) return emptyDraw(ctx, opName);
   bump(ctx.stats.rendered, opName);
-  const image = cropRaster(target.raster, bounds.left, bounds.top, bounds.right - bounds.left, bounds.bottom - bounds.top);
+  const image = cropRaster(
+    target.raster,
+    bounds.left,
+    bounds.top,
+    bounds.right - bounds.left,
+    bounds.bottom - bounds.top,
+  );
   return [{ kind: 'copy', surfaceId: target.id, dest: bounds, image }];
 }
 

@@ -96,11 +96,13 @@ export class ReplayTranslator {
   private createPrimary(s: PrimarySurfaceCreate): SeamCommand[] {
     const out: SeamCommand[] = [];
     if (this.surfaces.get(0)) out.push(...this.destroySurface(0));
-    if (s.format !== SurfaceFormat.RGB32_x && s.format !== SurfaceFormat.ARGB32) bump(this.stats.approximate, `primary surface format ${s.format} kept as 32-bit`);
+    if (s.format !== SurfaceFormat.RGB32_x && s.format !== SurfaceFormat.ARGB32)
+      bump(this.stats.approximate, `primary surface format ${s.format} kept as 32-bit`);
     this.surfaces.create(0, s.width, s.height, s.format);
     bump(this.stats.exact, 'surfaceCreate');
     out.push({ kind: 'surfaceCreate', surfaceId: 0, width: s.width, height: s.height, primary: true });
-    if (s.flags & SurfaceFlags.KEEP_DATA && s.data.length > 0) out.push(...this.initialPixels(0, s.stride, s.format, s.data));
+    if (s.flags & SurfaceFlags.KEEP_DATA && s.data.length > 0)
+      out.push(...this.initialPixels(0, s.stride, s.format, s.data));
     return out;
   }
 
@@ -117,10 +119,13 @@ export class ReplayTranslator {
       bump(this.stats.skipped, 'surfaceCreate: QXL surface command for surface 0');
       return [];
     }
-    if (cmd.format !== SurfaceFormat.RGB32_x && cmd.format !== SurfaceFormat.ARGB32) bump(this.stats.approximate, `surface format ${cmd.format} kept as 32-bit`);
+    if (cmd.format !== SurfaceFormat.RGB32_x && cmd.format !== SurfaceFormat.ARGB32)
+      bump(this.stats.approximate, `surface format ${cmd.format} kept as 32-bit`);
     this.surfaces.create(cmd.surfaceId, cmd.width, cmd.height, cmd.format);
     bump(this.stats.exact, 'surfaceCreate');
-    const out: SeamCommand[] = [{ kind: 'surfaceCreate', surfaceId: cmd.surfaceId, width: cmd.width, height: cmd.height, primary: false }];
+    const out: SeamCommand[] = [
+      { kind: 'surfaceCreate', surfaceId: cmd.surfaceId, width: cmd.width, height: cmd.height, primary: false },
+    ];
     if (cmd.data) out.push(...this.initialPixels(cmd.surfaceId, cmd.stride, cmd.format, cmd.data));
     return out;
   }
@@ -175,8 +180,16 @@ export class ReplayTranslator {
     switch (cmd.type) {
       case 'set': {
         const converted = convertCursor(cmd.shape, where);
-        bump(converted.native ? this.stats.exact : this.stats.rendered, converted.native ? 'cursorSet' : 'cursorSet (converted to alpha)');
-        const shape = { id: this.cursorId(cmd.shape.unique), image: converted.image, hotX: cmd.shape.hotX, hotY: cmd.shape.hotY };
+        bump(
+          converted.native ? this.stats.exact : this.stats.rendered,
+          converted.native ? 'cursorSet' : 'cursorSet (converted to alpha)',
+        );
+        const shape = {
+          id: this.cursorId(cmd.shape.unique),
+          image: converted.image,
+          hotX: cmd.shape.hotX,
+          hotY: cmd.shape.hotY,
+        };
         return [
           { kind: 'cursorSet', shape },
           { kind: 'cursorMove', x: cmd.position.x, y: cmd.position.y },

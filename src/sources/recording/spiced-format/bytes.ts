@@ -70,7 +70,8 @@ export class ByteWriter {
 
   /** Zigzag-mapped varint (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...) of a safe integer. */
   svarint(v: number, what: string): this {
-    if (!Number.isSafeInteger(v) || Math.abs(v) > 2 ** 51) throw new RangeError(`${what}: ${v} is not an integer the format can hold`);
+    if (!Number.isSafeInteger(v) || Math.abs(v) > 2 ** 51)
+      throw new RangeError(`${what}: ${v} is not an integer the format can hold`);
     return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1, what);
   }
 
@@ -118,7 +119,9 @@ export class ByteCursor {
 
   private need(n: number, what: string): void {
     if (this.pos + n > this.end) {
-      throw new RecordingFormatError(`${this.where}: ${what} runs past the end of the record (${this.remaining} byte(s) left, ${n} needed)`);
+      throw new RecordingFormatError(
+        `${this.where}: ${what} runs past the end of the record (${this.remaining} byte(s) left, ${n} needed)`,
+      );
     }
   }
 
@@ -168,7 +171,8 @@ export class ByteCursor {
 
   /** Payloads must be consumed exactly: extra bytes mean writer and reader disagree. */
   expectEnd(): void {
-    if (this.pos !== this.end) throw new RecordingFormatError(`${this.where}: ${this.end - this.pos} unexpected byte(s) after the last field`);
+    if (this.pos !== this.end)
+      throw new RecordingFormatError(`${this.where}: ${this.end - this.pos} unexpected byte(s) after the last field`);
   }
 }
 

@@ -54,7 +54,8 @@ export interface RecordingHeader extends RecordingMeta {
 
 export function encodePreamble(header: RecordingHeader, compression: BodyCompression = 'brotli'): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  if (json.length > MAX_HEADER_SIZE) throw new RangeError(`recording header is ${json.length} bytes, at most ${MAX_HEADER_SIZE} allowed`);
+  if (json.length > MAX_HEADER_SIZE)
+    throw new RangeError(`recording header is ${json.length} bytes, at most ${MAX_HEADER_SIZE} allowed`);
   const fixed = Buffer.alloc(PREAMBLE_SIZE);
   MAGIC.copy(fixed, 0);
   fixed[8] = FORMAT_MAJOR;
@@ -78,9 +79,14 @@ export interface ParsedPreamble {
 /** Check the fixed 16 bytes; `file` names the recording in errors. */
 export function parsePreamble(fixed: Buffer, file: string): ParsedPreamble {
   if (fixed.length < PREAMBLE_SIZE) {
-    throw new RecordingFormatError(`${file}: ${fixed.length} bytes, too short for a spiced recording (the fixed header alone is ${PREAMBLE_SIZE})`);
+    throw new RecordingFormatError(
+      `${file}: ${fixed.length} bytes, too short for a spiced recording (the fixed header alone is ${PREAMBLE_SIZE})`,
+    );
   }
-  if (!hasSpicedMagic(fixed)) throw new RecordingFormatError(`${file}: not a spiced recording (bad magic ${fixed.subarray(0, 8).toString('hex')})`);
+  if (!hasSpicedMagic(fixed))
+    throw new RecordingFormatError(
+      `${file}: not a spiced recording (bad magic ${fixed.subarray(0, 8).toString('hex')})`,
+    );
   const major = fixed[8] as number;
   const minor = fixed[9] as number;
   if (major !== FORMAT_MAJOR) {
@@ -93,7 +99,8 @@ export function parsePreamble(fixed: Buffer, file: string): ParsedPreamble {
   const compression = code === Compression.gzip ? 'gzip' : code === Compression.brotli ? 'brotli' : undefined;
   if (!compression) throw new RecordingFormatError(`${file}: unknown body compression ${code} (1 = gzip, 2 = brotli)`);
   const headerLength = fixed.readUInt32LE(12);
-  if (headerLength > MAX_HEADER_SIZE) throw new RecordingFormatError(`${file}: header length ${headerLength} exceeds ${MAX_HEADER_SIZE}`);
+  if (headerLength > MAX_HEADER_SIZE)
+    throw new RecordingFormatError(`${file}: header length ${headerLength} exceeds ${MAX_HEADER_SIZE}`);
   return { major, minor, compression, headerLength };
 }
 
@@ -102,11 +109,15 @@ export function parseHeaderJson(json: Buffer, file: string): RecordingHeader {
   try {
     value = JSON.parse(json.toString('utf8'));
   } catch (err) {
-    throw new RecordingFormatError(`${file}: header at offset ${PREAMBLE_SIZE} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RecordingFormatError(
+      `${file}: header at offset ${PREAMBLE_SIZE} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RecordingFormatError(`${file}: header is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RecordingFormatError(`${file}: header is not a JSON object`);
   const h = value as Record<string, unknown>;
-  if (typeof h['source'] !== 'string' || typeof h['tool'] !== 'string') throw new RecordingFormatError(`${file}: header lacks "source" or "tool"`);
+  if (typeof h['source'] !== 'string' || typeof h['tool'] !== 'string')
+    throw new RecordingFormatError(`${file}: header lacks "source" or "tool"`);
   return value as RecordingHeader;
 }
 

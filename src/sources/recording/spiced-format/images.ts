@@ -46,7 +46,9 @@ export function writeImage(w: ByteWriter, img: PixelImage, storage: ImageStorage
   }
   const rgb32 = xBytesAreZero(img);
   const data = encodeLz(img, { type: rgb32 ? 'rgb32' : 'rgba' });
-  w.u8(rgb32 ? ImageCoding.LzRgb32 : ImageCoding.LzRgba).uvarint(img.width, `${what} width`).uvarint(img.height, `${what} height`);
+  w.u8(rgb32 ? ImageCoding.LzRgb32 : ImageCoding.LzRgba)
+    .uvarint(img.width, `${what} width`)
+    .uvarint(img.height, `${what} height`);
   w.uvarint(data.length, `${what} length`).bytes(data);
 }
 
@@ -58,7 +60,10 @@ export function readImage(c: ByteCursor, where: string): PixelImage {
   const data = c.bytes(length, 'image data');
   switch (coding) {
     case ImageCoding.Raw:
-      if (length !== width * height * 4) throw new RecordingFormatError(`${where}: raw ${width}x${height} image has ${length} bytes, expected ${width * height * 4}`);
+      if (length !== width * height * 4)
+        throw new RecordingFormatError(
+          `${where}: raw ${width}x${height} image has ${length} bytes, expected ${width * height * 4}`,
+        );
       // Copy: the payload is a view into a decompression buffer that is reused.
       return { width, height, stride: width * 4, data: Buffer.from(data) };
     case ImageCoding.LzRgb32:

@@ -50,7 +50,12 @@ export class SpicedRecordingReader {
     const decoder = new RecordDecoder();
     let us = 0n;
     let index = 0;
-    for await (const chunk of bodyChunks(this.path, bodyOffset, compression, () => `after record ${index} (decompressed body offset ${splitter.offset})`)) {
+    for await (const chunk of bodyChunks(
+      this.path,
+      bodyOffset,
+      compression,
+      () => `after record ${index} (decompressed body offset ${splitter.offset})`,
+    )) {
       splitter.push(chunk);
       for (let rec = splitter.next(); rec !== undefined; rec = splitter.next()) {
         us += BigInt(rec.dt);
@@ -73,7 +78,10 @@ export class SpicedRecordingReader {
   }
 
   private finish(expected: number, where: string): void {
-    if (expected !== this.status.records) throw new RecordingFormatError(`${where}: end record counts ${expected} command records, ${this.status.records} were read`);
+    if (expected !== this.status.records)
+      throw new RecordingFormatError(
+        `${where}: end record counts ${expected} command records, ${this.status.records} were read`,
+      );
     this.status.complete = true;
   }
 }
@@ -84,9 +92,13 @@ export async function* readSpicedRecording(path: string): AsyncGenerator<TimedSe
 }
 
 /** The header (and where the compressed body starts), without touching the body. */
-async function readSpicedHeader(
-  path: string,
-): Promise<{ header: RecordingHeader; major: number; minor: number; compression: BodyCompression; bodyOffset: number }> {
+async function readSpicedHeader(path: string): Promise<{
+  header: RecordingHeader;
+  major: number;
+  minor: number;
+  compression: BodyCompression;
+  bodyOffset: number;
+}> {
   const fh = await open(path, 'r');
   try {
     const fixed = Buffer.alloc(PREAMBLE_SIZE);
@@ -94,7 +106,10 @@ async function readSpicedHeader(
     const { major, minor, compression, headerLength } = parsePreamble(fixed.subarray(0, bytesRead), path);
     const json = Buffer.alloc(headerLength);
     const got = (await fh.read(json, 0, headerLength, PREAMBLE_SIZE)).bytesRead;
-    if (got < headerLength) throw new RecordingFormatError(`${path}: cut short inside the header (${got} of ${headerLength} bytes at offset ${PREAMBLE_SIZE})`);
+    if (got < headerLength)
+      throw new RecordingFormatError(
+        `${path}: cut short inside the header (${got} of ${headerLength} bytes at offset ${PREAMBLE_SIZE})`,
+      );
     return { header: parseHeaderJson(json, path), major, minor, compression, bodyOffset: PREAMBLE_SIZE + headerLength };
   } finally {
     await fh.close();
@@ -105,7 +120,12 @@ async function readSpicedHeader(
  * The decompressed body. A flush as finishFlush makes the decompressor hand out everything it
  * could decode from a truncated stream instead of failing with "unexpected end of file".
  */
-async function* bodyChunks(path: string, offset: number, compression: BodyCompression, progress: () => string): AsyncGenerator<Buffer> {
+async function* bodyChunks(
+  path: string,
+  offset: number,
+  compression: BodyCompression,
+  progress: () => string,
+): AsyncGenerator<Buffer> {
   const inflate =
     compression === 'gzip'
       ? createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH })
@@ -158,7 +178,9 @@ class RecordSplitter {
     const len = dt && this.varint(prefix, dt.next);
     if (!dt || !len) return undefined;
     if (len.value > MAX_RECORD_BYTES) {
-      throw new RecordingFormatError(`${this.file}: record at decompressed body offset ${this.offset} claims ${len.value} bytes (at most ${MAX_RECORD_BYTES})`);
+      throw new RecordingFormatError(
+        `${this.file}: record at decompressed body offset ${this.offset} claims ${len.value} bytes (at most ${MAX_RECORD_BYTES})`,
+      );
     }
     if (this.buffered < len.next + len.value) return undefined;
     const offset = this.offset;
@@ -170,7 +192,9 @@ class RecordSplitter {
     try {
       return peekUvarint(prefix, at);
     } catch (err) {
-      throw new RecordingFormatError(`${this.file}: record at decompressed body offset ${this.offset}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new RecordingFormatError(
+        `${this.file}: record at decompressed body offset ${this.offset}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 

@@ -1,9 +1,23 @@
 import { createWriteStream } from 'node:fs';
 import { finished, type Writable } from 'node:stream';
-import { constants as zlibConstants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
+import {
+  constants as zlibConstants,
+  createBrotliCompress,
+  createGzip,
+  type BrotliCompress,
+  type Gzip,
+} from 'node:zlib';
 import type { SeamCommand } from '../../../seam/index.js';
 import { ByteWriter } from './bytes.js';
-import { encodePreamble, FORMAT_MAJOR, FORMAT_MINOR, spicedVersion, type BodyCompression, type RecordingHeader, type RecordingMeta } from './header.js';
+import {
+  encodePreamble,
+  FORMAT_MAJOR,
+  FORMAT_MINOR,
+  spicedVersion,
+  type BodyCompression,
+  type RecordingHeader,
+  type RecordingMeta,
+} from './header.js';
 import type { ImageStorage } from './images.js';
 import { RecordEncoder } from './records.js';
 
@@ -133,7 +147,10 @@ export class SessionRecorder {
     if (this.state !== 'open') throw new Error(`recording ${this.name} is closed`);
     if (timeNs < 0n) throw new RangeError(`recording ${this.name}: negative timestamp ${timeNs} ns`);
     const us = (timeNs + 500n) / 1000n;
-    if (us < this.lastUs) throw new RangeError(`recording ${this.name}: timestamp ${timeNs} ns is before the previous record (${this.lastUs} us)`);
+    if (us < this.lastUs)
+      throw new RangeError(
+        `recording ${this.name}: timestamp ${timeNs} ns is before the previous record (${this.lastUs} us)`,
+      );
     const { tag, payload } = this.encoder.encode(cmd);
     this.append(tag, us, payload);
     this.records++;
@@ -215,7 +232,10 @@ export class SessionRecorder {
     if (this.pending.length === 0 || this.state !== 'open') return;
     const backlog = this.body.writableLength + this.out.writableLength;
     if (backlog > this.maxBacklog) {
-      this.fail(new Error(`recording ${this.name}: ${Math.round(backlog / 1048576)} MiB wait for the disk; recording stopped`), true);
+      this.fail(
+        new Error(`recording ${this.name}: ${Math.round(backlog / 1048576)} MiB wait for the disk; recording stopped`),
+        true,
+      );
       return;
     }
     this.body.write(this.pending.take());
@@ -230,7 +250,13 @@ export class SessionRecorder {
 }
 
 function makeHeader(meta: RecordingMeta): RecordingHeader {
-  return { tool: 'spiced', version: spicedVersion(), created: new Date().toISOString(), format: `${FORMAT_MAJOR}.${FORMAT_MINOR}`, ...meta };
+  return {
+    tool: 'spiced',
+    version: spicedVersion(),
+    created: new Date().toISOString(),
+    format: `${FORMAT_MAJOR}.${FORMAT_MINOR}`,
+    ...meta,
+  };
 }
 
 /**
@@ -240,7 +266,8 @@ function makeHeader(meta: RecordingMeta): RecordingHeader {
 export async function writeRecording(
   path: string,
   meta: RecordingMeta,
-  commands: Iterable<{ timeNs: bigint; command: SeamCommand }> | AsyncIterable<{ timeNs: bigint; command: SeamCommand }>,
+  commands:
+    Iterable<{ timeNs: bigint; command: SeamCommand }> | AsyncIterable<{ timeNs: bigint; command: SeamCommand }>,
   options: RecorderOptions = {},
 ): Promise<{ commands: number; bytes: number }> {
   const recorder = await SessionRecorder.open(path, meta, options);

@@ -115,7 +115,9 @@ export class RecordEncoder {
     w.uvarint(cmd.surfaceId, `${cmd.kind} surfaceId`);
     switch (cmd.kind) {
       case 'surfaceCreate':
-        w.uvarint(cmd.width, 'surfaceCreate width').uvarint(cmd.height, 'surfaceCreate height').u8(cmd.primary ? 1 : 0);
+        w.uvarint(cmd.width, 'surfaceCreate width')
+          .uvarint(cmd.height, 'surfaceCreate height')
+          .u8(cmd.primary ? 1 : 0);
         return Tag.SurfaceCreate;
       case 'surfaceDestroy':
         return Tag.SurfaceDestroy;
@@ -204,7 +206,13 @@ export class RecordDecoder {
   private decodeFields(tag: number, c: ByteCursor, where: string): SeamCommand | undefined {
     switch (tag) {
       case Tag.SurfaceCreate:
-        return { kind: 'surfaceCreate', surfaceId: c.uvarint('surfaceId'), width: c.uvarint('width'), height: c.uvarint('height'), primary: readFlag(c, where) };
+        return {
+          kind: 'surfaceCreate',
+          surfaceId: c.uvarint('surfaceId'),
+          width: c.uvarint('width'),
+          height: c.uvarint('height'),
+          primary: readFlag(c, where),
+        };
       case Tag.SurfaceDestroy:
         return { kind: 'surfaceDestroy', surfaceId: c.uvarint('surfaceId') };
       case Tag.Fill:
@@ -212,7 +220,13 @@ export class RecordDecoder {
       case Tag.Copy:
         return decodeCopy(c, where);
       case Tag.BlitSurface:
-        return { kind: 'blitSurface', surfaceId: c.uvarint('surfaceId'), dest: readRect(c), srcSurfaceId: c.uvarint('srcSurfaceId'), src: readPoint(c) };
+        return {
+          kind: 'blitSurface',
+          surfaceId: c.uvarint('surfaceId'),
+          dest: readRect(c),
+          srcSurfaceId: c.uvarint('srcSurfaceId'),
+          src: readPoint(c),
+        };
       case Tag.CopyBits:
         return { kind: 'copyBits', surfaceId: c.uvarint('surfaceId'), src: readPoint(c), dest: readRect(c) };
       case Tag.CursorSet:
@@ -260,7 +274,8 @@ function decodeCopy(c: ByteCursor, where: string): DisplayCommand {
   const surfaceId = c.uvarint('surfaceId');
   const dest = readRect(c);
   const flags = c.u8('copy flags');
-  if ((flags & ~COPY_HAS_SRC) !== 0) throw new RecordingFormatError(`${where}: unknown copy flags 0x${flags.toString(16)}`);
+  if ((flags & ~COPY_HAS_SRC) !== 0)
+    throw new RecordingFormatError(`${where}: unknown copy flags 0x${flags.toString(16)}`);
   const src = (flags & COPY_HAS_SRC) !== 0 ? readPoint(c) : undefined;
   const image = readImage(c, where);
   return src ? { kind: 'copy', surfaceId, dest, image, src } : { kind: 'copy', surfaceId, dest, image };

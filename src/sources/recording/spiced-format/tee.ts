@@ -16,7 +16,12 @@ function monotonicClock(): RecordingClock {
  * live path: an error (I/O, or a command the format cannot hold) stops the recording and is
  * reported once through `onError` (or the recorder's own handler); the session carries on.
  */
-export function recordingSink(inner: DisplaySink, recorder: SessionRecorder, clock: RecordingClock = monotonicClock(), onError?: (err: Error) => void): DisplaySink {
+export function recordingSink(
+  inner: DisplaySink,
+  recorder: SessionRecorder,
+  clock: RecordingClock = monotonicClock(),
+  onError?: (err: Error) => void,
+): DisplaySink {
   if (onError) recorder.onError = onError;
   const record = (cmd: SeamCommand): void => {
     if (!recorder.recording) return;
@@ -24,7 +29,11 @@ export function recordingSink(inner: DisplaySink, recorder: SessionRecorder, clo
       recorder.write(clock(), cmd);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      recorder.abort(new Error(`recording ${recorder.name}: cannot record a ${cmd.kind} command (record ${recorder.recordCount}): ${why}`));
+      recorder.abort(
+        new Error(
+          `recording ${recorder.name}: cannot record a ${cmd.kind} command (record ${recorder.recordCount}): ${why}`,
+        ),
+      );
     }
   };
   return {
