@@ -59,17 +59,22 @@ export class Shadow {
    * narrowed to the columns that changed, and split where the changed columns jump (SPAN_SLACK).
    */
   changedBoxes(rect: Rect, img: PixelImage, minGap = 8): Rect[] {
+    // Word views made once per rect, not per changed row (this runs on every frame).
+    const words = { a: pixelWords(img), b: pixelWords(this) };
     const spans: (Span | null)[] = [];
-    for (let y = rect.top; y < rect.bottom; y++) spans.push(this.rowSpan(rect, img, y));
+    for (let y = rect.top; y < rect.bottom; y++) spans.push(this.rowSpan(rect, img, y, words));
     const split = this.group(rect, spans, minGap, SPAN_SLACK);
     return split.length <= MAX_BOXES ? split : this.group(rect, spans, minGap, Infinity);
   }
 
   /** Columns [left, right) (absolute) of row y where img differs, or null when the row is equal. */
-  private rowSpan(rect: Rect, img: PixelImage, y: number): Span | null {
+  private rowSpan(
+    rect: Rect,
+    img: PixelImage,
+    y: number,
+    { a, b }: { a: Uint32Array | undefined; b: Uint32Array | undefined },
+  ): Span | null {
     if (this.rowEquals(rect, img, y - rect.top, y)) return null;
-    const a = pixelWords(img);
-    const b = pixelWords(this);
     if (!a || !b) return { left: rect.left, right: rect.right };
     const width = rect.right - rect.left;
     const ia = (y - rect.top) * (img.stride >> 2);
