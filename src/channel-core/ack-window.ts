@@ -40,6 +40,11 @@ export class AckWindow {
     this.clientGeneration = generation;
   }
 
+  /** True when ACKs now count: the client has synced to the current generation. */
+  get synced(): boolean {
+    return this.window > 0 && this.clientGeneration === this.generation;
+  }
+
   /** Returns true when this ACK unblocked sending. */
   onAck(): boolean {
     if (this.window === 0 || this.clientGeneration !== this.generation) return false;

@@ -14,6 +14,7 @@ import type { SpiceStream } from '../transport/stream.js';
 import { endThenDestroy } from '../util/close-gracefully.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { AckWindow } from './ack-window.js';
+import { LinkEstimate } from './link-estimate.js';
 import { messageItem, Pipe, type PipeItem } from './pipe.js';
 
 /** What the link stage hands to a channel client once the ticket has been accepted. */
@@ -59,6 +60,8 @@ export abstract class ChannelClient {
   readonly log: Logger;
   readonly pipe = new Pipe();
   protected readonly ack = new AckWindow();
+  /** This connection's bandwidth and latency, from ACK timing and the kernel's counters. */
+  readonly linkEstimate = new LinkEstimate();
   private readonly decoder: FrameDecoder;
   private serial = 0n;
   private pushScheduled = false;
@@ -165,7 +168,9 @@ export abstract class ChannelClient {
   /** Turn on ACK-window flow control (display and cursor channels, like spice-server). */
   protected startAckWindow(window: number): void {
     const { generation } = this.ack.reset(window);
-    this.pushUrgent(messageItem(encodeSetAck(generation, window)));
+    // The client counts messages from the SET_ACK on, and so does the estimate.
+    const item = messageItem(encodeSetAck(generation, window));
+    this.pushUrgent({ ...item, sent: () => this.linkEstimate.ackReset(window) });
   }
 
   protected schedulePush(): void {
@@ -224,6 +229,24 @@ export abstract class ChannelClient {
     const header = encodeDataHeader(this.miniHeader, m.type, messageSize(m), this.serial);
     this.stream.writeMessage([header, ...m.parts]);
     this.ack.onSent();
+    this.linkEstimate.messageSent(header.length + messageSize(m));
+  }
+
+  /**
+   * Bytes written for this client that still wait to leave (ours, and the kernel's beyond what the
+   * path holds), reading the kernel's counters now and feeding them to the estimate.
+   */
+  waitingBytes(): number {
+    const tcp = this.stream.tcpInfo();
+    const view = tcp && {
+      acked: tcp.bytesAcked,
+      unsent: tcp.notsentBytes,
+      inFlight: Math.max(0, tcp.bytesSent - tcp.bytesRetrans - tcp.bytesAcked),
+      rttMs: tcp.rttUs / 1000,
+      minRttMs: tcp.minRttUs / 1000,
+    };
+    if (view) this.linkEstimate.kernel(view);
+    return this.linkEstimate.waitingBytes(this.stream.buffered, view);
   }
 
   /** True when nothing is waiting to be sent to this client (pipe and stream both empty). */
@@ -262,6 +285,7 @@ export abstract class ChannelClient {
         // Progress for the ACK window only: a client can send ACKs without reading, so they do
         // not count as its socket draining.
         this.lastAck = Date.now();
+        if (this.ack.synced) this.linkEstimate.acked();
         if (this.ack.onAck()) this.schedulePush();
         return;
       case 'pong':

@@ -157,7 +157,7 @@ export class DisplayChannelClient extends ChannelClient {
       extract: (pred) => this.pipe.extract(pred).length,
       hasChannelCap: (cap) => this.hasChannelCap(cap),
       lagging: () => this.damage !== undefined,
-      backlog: () => this.stream.buffered + (this.stream.tcpInfo()?.notsentBytes ?? 0),
+      backlog: () => this.waitingBytes(),
       surface: () => this.surface,
       draw: (d) => this.draw(d),
       peer: this.stream.peer,
@@ -224,6 +224,7 @@ export class DisplayChannelClient extends ChannelClient {
         return;
       }
       case 'streamReport':
+        this.linkEstimate.streamReport(m.lastFrameDelay, m.numDrops);
         this.video.report(m, this.channel.video.active);
         return;
       case 'glDrawDone':

@@ -110,6 +110,8 @@ export interface TcpInfo {
   totalRetrans: number;
   sndMss: number;
   rttUs: number;
+  /** The path's least round trip seen (the kernel's windowed minimum). */
+  minRttUs: number;
   notsentBytes: number;
 }
 
@@ -117,6 +119,7 @@ function decodeTcpInfo(b: Buffer): TcpInfo {
   return {
     sndMss: b.readUInt32LE(16),
     rttUs: b.readUInt32LE(68),
+    minRttUs: b.readUInt32LE(148),
     totalRetrans: b.readUInt32LE(100),
     bytesAcked: Number(b.readBigUInt64LE(120)),
     segsOut: b.readUInt32LE(136),

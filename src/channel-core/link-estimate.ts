@@ -1,0 +1,265 @@
+/**
+ * One viewer connection's bandwidth and latency, estimated from what the connection already shows:
+ * no probe traffic. Three sources:
+ *   - the kernel (TCP_INFO, read by the caller): bytes acknowledged by the peer, bytes not yet sent
+ *     or in flight, the smoothed and least round trip. Between two readings that both found bytes
+ *     waiting, the link was busy the whole time, so the bytes acknowledged over that time are what
+ *     it carries (a capacity sample). The first such interval of a busy period is skipped: a token
+ *     bucket shaper that refilled while the link idled passes a burst at line rate first, and a
+ *     maximum over samples would lock onto it;
+ *   - SPICE ACK timing, where the kernel's counters are unavailable: the client ACKs every `window`
+ *     messages, so the time from sending a window's last message to its ACK is a latency sample,
+ *     and the bytes between two ACKs over the time between them a rate (a capacity sample when
+ *     those bytes were all written before the first ACK came, a lower bound otherwise);
+ *   - stream reports: frames that arrive late with drops mean the video is more than the link
+ *     carries, whatever the samples say: the estimate is capped for a while.
+ *
+ * Bandwidth is the largest capacity sample of the last few seconds. When the link has not been full
+ * for that long (the sender keeps under it), the last capacity is kept and grows slowly, so that a
+ * sender budgeting by it probes upwards and finds a link that got faster. Before any capacity sample
+ * the link is assumed to carry spice-server's default, or what it was seen to carry if more.
+ * Sans-IO: the caller passes the clock and the kernel's figures.
+ */
+
+/** What the caller read from TCP_INFO just now. */
+export interface KernelLinkView {
+  /** Bytes the peer has acknowledged since the connection began. */
+  acked: number;
+  /** Bytes the kernel has not sent yet. */
+  unsent: number;
+  /** Bytes sent and not yet acknowledged by the peer. */
+  inFlight: number;
+  rttMs: number;
+  minRttMs: number;
+}
+
+/** What the estimate says now (stats, logs, the video controller). */
+export interface LinkFigures {
+  /** Bytes per second the link carries for this connection. */
+  bandwidth: number;
+  /** True once a capacity sample exists: the link was seen full, so `bandwidth` is its limit. */
+  measured: boolean;
+  /** Round trip in ms, undefined before any sample. */
+  rttMs: number | undefined;
+  /** The latest SPICE ACK latency (send of a window's last message to its ACK), ms. */
+  ackLatencyMs: number | undefined;
+}
+
+/** Assumed before any capacity sample: spice-server's own default (10 Mbit/s). */
+export const DEFAULT_BANDWIDTH = 10e6 / 8;
+/** Samples older than this leave the max filter (a link that got slower shows within this time). */
+const WINDOW_MS = 4000;
+/** Samples within one bucket share a slot of the max filter. */
+const BUCKET_MS = 250;
+/** Busy time gathered into one capacity sample. */
+const MIN_BUSY_MS = 100;
+/** Acknowledged bytes gathered into one lower-bound sample, over at least this long. */
+const FLOOR_MS = 1000;
+/** Two ACKs closer than this carry no usable rate (they came in one segment). */
+const MIN_ACK_GAP_MS = 5;
+/** A late-frames report caps the bandwidth at this fraction of the estimate, for CAP_MS. */
+const LATE_CAP = 0.75;
+const CAP_MS = 3000;
+/** A kept capacity grows this fraction per second once its samples aged out, up to PROBE_MAX times. */
+const PROBE_PER_S = 0.1;
+const PROBE_MAX = 4;
+
+/** The largest value seen in the last WINDOW_MS, kept in BUCKET_MS slots. */
+class WindowedMax {
+  private buckets: { at: number; value: number }[] = [];
+
+  add(at: number, value: number): void {
+    const last = this.buckets[this.buckets.length - 1];
+    if (last && at - last.at < BUCKET_MS) last.value = Math.max(last.value, value);
+    else this.buckets.push({ at, value });
+    this.expire(at);
+  }
+
+  private expire(now: number): void {
+    while (this.buckets.length > 0 && now - this.buckets[0]!.at > WINDOW_MS) this.buckets.shift();
+  }
+
+  max(now: number): number | undefined {
+    this.expire(now);
+    let m: number | undefined;
+    for (const b of this.buckets) m = m === undefined ? b.value : Math.max(m, b.value);
+    return m;
+  }
+}
+
+/** A window boundary: the window's last message, written at `at` with `bytes` written in all. */
+interface Boundary {
+  bytes: number;
+  at: number;
+}
+
+/** Bytes and milliseconds gathered towards one sample. */
+interface Tally {
+  bytes: number;
+  ms: number;
+}
+
+export class LinkEstimate {
+  private readonly capacity = new WindowedMax();
+  private readonly floor = new WindowedMax();
+  /** The last capacity seen, and when: kept (and grown) once its samples aged out. */
+  private lastCapacity: { value: number; at: number } | undefined;
+  private kernelRttMs: number | undefined;
+  private kernelMinRttMs: number | undefined;
+  private ackLatency: number | undefined;
+  private minAckLatency: number | undefined;
+  private cap: { value: number; until: number } | undefined;
+  // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
+  private prevView: { at: number; acked: number; waiting: number; busy: boolean } | undefined;
+  private busy: Tally = { bytes: 0, ms: 0 };
+  private carried: Tally = { bytes: 0, ms: 0 };
+  // SPICE ACK window accounting, counted from the SET_ACK that started it.
+  private window = 0;
+  private sentMessages = 0;
+  private sentBytes = 0;
+  private boundaries: Boundary[] = [];
+  private lastAck: { at: number; bytes: number } | undefined;
+  // The fluid queue used when the kernel's counters are unavailable.
+  private fluid = 0;
+  private fluidAt = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** SET_ACK with this window has just been sent: the client counts messages from here. */
+  ackReset(window: number): void {
+    this.window = window;
+    this.sentMessages = 0;
+    this.boundaries = [];
+    this.lastAck = undefined;
+  }
+
+  /** A message of `bytes` (header included) was written for this connection. */
+  messageSent(bytes: number): void {
+    const now = this.now();
+    this.drainFluid(now);
+    this.fluid += bytes;
+    this.sentBytes += bytes;
+    if (this.window === 0) return;
+    this.sentMessages++;
+    if (this.sentMessages % this.window === 0) this.boundaries.push({ bytes: this.sentBytes, at: now });
+  }
+
+  /** The client acknowledged the next window of messages (an ACK of the current generation). */
+  acked(): void {
+    const b = this.boundaries.shift();
+    if (!b) return;
+    const now = this.now();
+    this.ackLatency = now - b.at;
+    this.minAckLatency = Math.min(this.minAckLatency ?? Infinity, this.ackLatency);
+    const prev = this.lastAck;
+    this.lastAck = { at: now, bytes: b.bytes };
+    // The kernel's counters, where there are any, measure the same link more finely.
+    if (!prev || this.prevView || now - prev.at < MIN_ACK_GAP_MS) return;
+    const rate = ((b.bytes - prev.bytes) * 1000) / (now - prev.at);
+    // Written after the previous ACK came: the link may have idled in between, a lower bound only.
+    this.sample(rate, b.at > prev.at, now);
+  }
+
+  /** The kernel's figures, read by the caller just now. */
+  kernel(view: KernelLinkView): void {
+    const now = this.now();
+    if (view.rttMs > 0) this.kernelRttMs = view.rttMs;
+    if (view.minRttMs > 0) this.kernelMinRttMs = view.minRttMs;
+    const waiting = view.unsent + view.inFlight;
+    const prev = this.prevView;
+    let busy = false;
+    if (prev && now > prev.at) {
+      const dt = now - prev.at;
+      const bytes = Math.max(0, view.acked - prev.acked);
+      busy = prev.waiting > 0 && waiting > 0;
+      // Busy after busy: past the burst a shaper lets through when a busy period starts.
+      if (busy && prev.busy) this.add(this.busy, bytes, dt, MIN_BUSY_MS, (rate) => this.sample(rate, false, now));
+      this.add(this.carried, bytes, dt, FLOOR_MS, (rate) => this.sample(rate, true, now));
+    }
+    this.prevView = { at: now, acked: view.acked, waiting, busy };
+  }
+
+  private add(t: Tally, bytes: number, ms: number, enough: number, done: (rate: number) => void): void {
+    t.bytes += bytes;
+    t.ms += ms;
+    if (t.ms < enough) return;
+    done((t.bytes * 1000) / t.ms);
+    t.bytes = 0;
+    t.ms = 0;
+  }
+
+  /**
+   * A stream report: frames arriving late (negative delay) with drops mean the frames are more than
+   * the link carries, even if no sample showed it yet: the estimate is capped below its value.
+   */
+  streamReport(lastFrameDelayMs: number, drops: number): void {
+    if (lastFrameDelayMs >= 0 || drops === 0) return;
+    const now = this.now();
+    this.cap = { value: LATE_CAP * this.bandwidthAt(now), until: now + CAP_MS };
+  }
+
+  private sample(rate: number, lowerBound: boolean, now: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) return;
+    if (lowerBound) this.floor.add(now, rate);
+    else {
+      this.capacity.add(now, rate);
+      this.lastCapacity = { value: this.capacity.max(now)!, at: now };
+    }
+  }
+
+  private bandwidthAt(now: number): number {
+    const floor = this.floor.max(now) ?? 0;
+    const c = this.capacity.max(now);
+    let bw: number;
+    if (c !== undefined) bw = Math.max(c, floor);
+    else if (this.lastCapacity) {
+      const idleS = Math.max(0, now - this.lastCapacity.at - WINDOW_MS) / 1000;
+      bw = Math.max(floor, this.lastCapacity.value * Math.min(PROBE_MAX, 1 + PROBE_PER_S * idleS));
+    } else bw = Math.max(floor, DEFAULT_BANDWIDTH);
+    if (this.cap && now < this.cap.until) return Math.min(bw, this.cap.value);
+    return bw;
+  }
+
+  get bandwidth(): number {
+    return this.bandwidthAt(this.now());
+  }
+
+  /** True once the link was seen full: the bandwidth is its measured limit, not an assumption. */
+  get measured(): boolean {
+    return this.lastCapacity !== undefined;
+  }
+
+  get rttMs(): number | undefined {
+    return this.kernelRttMs ?? this.minAckLatency;
+  }
+
+  figures(): LinkFigures {
+    return { bandwidth: this.bandwidth, measured: this.measured, rttMs: this.rttMs, ackLatencyMs: this.ackLatency };
+  }
+
+  private drainFluid(now: number): void {
+    const bw = this.bandwidthAt(now);
+    this.fluid = Math.max(0, this.fluid - ((now - this.fluidAt) * bw) / 1000);
+    this.fluidAt = now;
+  }
+
+  /**
+   * Bytes waiting to leave beyond what the path itself holds: ours (`buffered`, in user space), the
+   * kernel's unsent ones, and those in flight beyond one bandwidth-delay product (they sit in a
+   * queue on the way, a router's or a shaper's). Without the kernel's view, the fluid model.
+   */
+  waitingBytes(buffered: number, view: KernelLinkView | undefined): number {
+    const now = this.now();
+    if (!view) {
+      this.drainFluid(now);
+      return Math.max(buffered, this.fluid);
+    }
+    const pathBytes = (this.bandwidthAt(now) * (this.kernelMinRttMs ?? 0)) / 1000;
+    return buffered + view.unsent + Math.max(0, view.inFlight - pathBytes);
+  }
+
+  /** How long `bytes` take to leave at the estimated bandwidth, ms. */
+  drainMs(bytes: number): number {
+    return (bytes * 1000) / this.bandwidth;
+  }
+}

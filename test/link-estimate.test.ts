@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BANDWIDTH, LinkEstimate, type KernelLinkView } from '../src/channel-core/link-estimate.js';
+
+/* The per-viewer link estimate, driven by a hand-set clock and made-up kernel readings. */
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+/**
+ * A link of `rate` bytes/s behind a token bucket of `burst` bytes, fed `offered` bytes every
+ * `everyMs`, read every 10 ms: what the kernel would show of a shaped link.
+ */
+function shapedLink(
+  e: LinkEstimate,
+  c: ReturnType<typeof clock>,
+  o: { rate: number; burst: number; offered: number; everyMs: number; ms: number },
+): void {
+  let acked = 0;
+  let waiting = 0;
+  let tokens = o.burst;
+  let sinceOffer = o.everyMs;
+  for (let t = 0; t < o.ms; t += 10) {
+    if (sinceOffer >= o.everyMs) {
+      waiting += o.offered;
+      sinceOffer = 0;
+    }
+    // Tokens first (a burst at line rate), then the rate.
+    tokens = Math.min(o.burst, tokens + (o.rate * 10) / 1000);
+    const sent = Math.min(waiting, tokens);
+    tokens -= sent;
+    waiting -= sent;
+    acked += sent;
+    c.advance(10);
+    sinceOffer += 10;
+    const view: KernelLinkView = { acked, unsent: 0, inFlight: waiting, rttMs: 1, minRttMs: 0.05 };
+    e.kernel(view);
+  }
+}
+
+describe('the link estimate', () => {
+  it('assumes 10 Mbit/s and knows nothing before any sample', () => {
+    const e = new LinkEstimate(clock().now);
+    expect(e.bandwidth).toBe(DEFAULT_BANDWIDTH);
+    expect(e.measured).toBe(false);
+    expect(e.rttMs).toBeUndefined();
+  });
+
+  it('finds a 2 Mbit/s shaped link that is kept full, not the burst its shaper lets through', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // 40 kB every 100 ms: 400 kB/s offered to a 250 kB/s link with a 32 kB bucket.
+    shapedLink(e, c, { rate: 250_000, burst: 32_000, offered: 40_000, everyMs: 100, ms: 3000 });
+    expect(e.measured).toBe(true);
+    expect(e.bandwidth).toBeGreaterThan(200_000);
+    expect(e.bandwidth).toBeLessThan(320_000);
+  });
+
+  it('learns nothing of the capacity from a link that is never full, only a lower bound', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // 10 kB every 100 ms over a 1.25 MB/s link: every reading finds the queue empty.
+    shapedLink(e, c, { rate: 1_250_000, burst: 32_000, offered: 10_000, everyMs: 100, ms: 3000 });
+    expect(e.measured).toBe(false);
+    expect(e.bandwidth).toBe(DEFAULT_BANDWIDTH);
+  });
+
+  it('keeps a measured capacity when the link stops being full, and lets it grow slowly', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
+    const measured = e.bandwidth;
+    c.advance(4000);
+    expect(Math.abs(e.bandwidth / measured - 1)).toBeLessThan(0.02);
+    c.advance(5000); // five seconds past the window: +50 %
+    expect(e.bandwidth).toBeGreaterThan(1.4 * measured);
+    expect(e.bandwidth).toBeLessThan(1.6 * measured);
+  });
+
+  it('counts bytes in flight beyond the path as waiting, and drains them at the estimate', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
+    const view = { acked: 0, unsent: 3000, inFlight: 20_000, rttMs: 80, minRttMs: 0.05 };
+    e.kernel(view);
+    const waiting = e.waitingBytes(1000, view);
+    expect(waiting).toBeGreaterThan(23_900);
+    expect(e.drainMs(waiting)).toBeGreaterThan(70);
+    expect(e.drainMs(waiting)).toBeLessThan(120);
+    expect(e.rttMs).toBe(80);
+  });
+
+  it('measures a slow client by ACK timing when the kernel says nothing', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    e.ackReset(4);
+    // Messages of 1000 bytes written at once, a window of four ACKed every 40 ms: 100 kB/s.
+    for (let i = 0; i < 40; i++) e.messageSent(1000);
+    for (let k = 0; k < 10; k++) {
+      c.advance(40);
+      e.acked();
+    }
+    expect(e.measured).toBe(true);
+    expect(e.bandwidth).toBeCloseTo(100_000, -3);
+    // The first window's ACK came 40 ms after it was written; the last one 400 ms after.
+    expect(e.rttMs).toBe(40);
+    expect(e.figures().ackLatencyMs).toBe(400);
+    // Without the kernel's counters the bytes written drain as a fluid at the estimate.
+    e.messageSent(10_000);
+    expect(e.waitingBytes(0, undefined)).toBe(10_000);
+    c.advance(50);
+    expect(e.waitingBytes(0, undefined)).toBeCloseTo(5000, -2);
+  });
+
+  it('takes ACKs of windows written after the previous ACK as lower bounds only', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    e.ackReset(2);
+    for (let k = 0; k < 10; k++) {
+      e.messageSent(100);
+      e.messageSent(100);
+      c.advance(20);
+      e.acked();
+      c.advance(180);
+    }
+    expect(e.measured).toBe(false);
+  });
+
+  it('caps the estimate when a stream report says frames came late with drops', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
+    const before = e.bandwidth;
+    e.streamReport(20, 3); // on time: nothing
+    expect(e.bandwidth).toBe(before);
+    e.streamReport(-40, 3);
+    expect(e.bandwidth).toBeCloseTo(0.75 * before, -3);
+    c.advance(3500);
+    expect(e.bandwidth).toBeGreaterThan(0.9 * before);
+  });
+});
