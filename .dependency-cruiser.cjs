@@ -18,6 +18,21 @@ const layers = {
   cli: ['agent', 'audio', 'channel-core', 'channels', 'client', 'display', 'protocol', 'seam', 'server', 'sources', 'transport', 'util', 'video'],
 };
 
+// The map must be a layer order: a folder may name only folders declared before it (so no two
+// folders can import each other and none imports one below it), in the order docs/architecture.md
+// lists them under Layout. Both are checked here so the gate cannot drift from the map.
+const order = Object.keys(layers);
+for (const [folder, below] of Object.entries(layers)) {
+  const upward = below.filter((b) => !order.slice(0, order.indexOf(folder)).includes(b));
+  if (upward.length) throw new Error(`.dependency-cruiser.cjs: src/${folder}/ may not import ${upward} (not below it)`);
+}
+const architecture = require('node:fs').readFileSync(require('node:path').join(__dirname, 'docs/architecture.md'), 'utf8');
+const layout = architecture.slice(architecture.indexOf('## Layout'));
+const documented = [...layout.matchAll(/^src\/([a-z0-9-]+)\//gm)].map((m) => m[1]);
+if (documented.join(' ') !== order.join(' ')) {
+  throw new Error(`.dependency-cruiser.cjs: the layers (${order}) differ from docs/architecture.md, Layout (${documented})`);
+}
+
 const folderRules = Object.entries(layers).map(([folder, below]) => ({
   name: `layers-${folder}`,
   comment: `src/${folder}/ may import only ${below.length ? below.join(', ') : 'itself'} (docs/architecture.md, Layout)`,
