@@ -7,7 +7,7 @@
 import type { PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { XConnection, type ExtensionInfo, type XEvent } from '../src/sources/x11/connection.js';
-import { getImage } from '../src/sources/x11/core.js';
+import { getGeometry, getImage } from '../src/sources/x11/core.js';
 import {
   DAMAGE_NOTIFY,
   DAMAGE_REPORT_RAW_RECTANGLES,
@@ -67,14 +67,6 @@ export class DesktopWatch {
     return watch;
   }
 
-  get width(): number {
-    return this.conn.screen.width;
-  }
-
-  get height(): number {
-    return this.conn.screen.height;
-  }
-
   /** The damage log since the last call (emptied). */
   take(): Drawn[] {
     const out = this.log;
@@ -82,9 +74,12 @@ export class DesktopWatch {
     return out;
   }
 
-  /** The screen as the X server holds it (the desktop's own screenshot). */
+  /**
+   * The screen as the X server holds it (the desktop's own screenshot), at the root window's size
+   * now: a viewer may have resized the desktop since this connection's setup reply.
+   */
   async screenshot(): Promise<PixelImage> {
-    const { width, height } = this;
+    const { width, height } = await getGeometry(this.conn, this.conn.screen.root);
     const reply = await getImage(this.conn, this.conn.screen.root, 0, 0, width, height);
     if (reply.data.length < width * height * 4) {
       throw new Error(`session soak: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);

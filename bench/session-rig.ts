@@ -20,6 +20,11 @@ export interface ServerOptions {
   statsIntervalMs: number;
   /** The program the desktop runs (default: an XFCE session on its own D-Bus). */
   session: string[];
+  /**
+   * Let the viewers' windows size the desktop (Xorg with the dummy driver; spice-html5 asks for its
+   * page's size). Off: --no-resize, Xvfb at the fixed size, so minutes and runs compare.
+   */
+  resize?: boolean;
 }
 
 export const XFCE_SESSION = ['dbus-launch', '--exit-with-session', 'xfce4-session'];
@@ -37,6 +42,7 @@ export class SoakServer {
 
   static async start(opts: ServerOptions): Promise<SoakServer> {
     const args = ['dist/src/cli/main.js', 'serve', '--xvfb', '--size', opts.size, '-p', '0'];
+    args.push(opts.resize ? '--resize' : '--no-resize');
     args.push('--stats-interval', String(opts.statsIntervalMs), '--', ...opts.session);
     // Detached: its own process group, so stop() can end everything it started by the group's id.
     // Node flags for the server (e.g. --trace-gc, --cpu-prof) and a file for its stdout, to look

@@ -5,7 +5,11 @@
  * too. One row per minute: server RSS, heap, CPU, collections, update rate during drags (desktop
  * and viewer), key-to-glyph (desktop and viewer), bytes per second; then verdicts on the targets.
  *
- *   npm run build && node dist/bench/session.js [--minutes 30] [--no-browser]
+ *   npm run build && node dist/bench/session.js [--minutes 30] [--no-browser] [--resize]
+ *
+ * --resize serves Xorg with the dummy driver instead of a fixed-size Xvfb: spice-html5 then sizes
+ * the desktop to its page (1280x800 becomes the page's size) and the final frames are compared at
+ * that size.
  *
  * The CI-sized form (a few minutes) is test/session-soak.test.ts.
  */
@@ -30,6 +34,8 @@ export interface SoakOptions {
   minutes: number;
   /** Connect spice-html5 in Chromium too (when Chromium is there). */
   browser: boolean;
+  /** Serve with --resize (Xorg with the dummy driver: the viewers' windows size the desktop), else Xvfb. */
+  resize?: boolean;
   /** Where rows and notes go (console.log in the bench). */
   print: (line: string) => void;
 }
@@ -76,7 +82,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 }
 
 async function startRig(parts: Partial<Rig>, opts: SoakOptions): Promise<Rig> {
-  const server = (parts.server = await SoakServer.start({ size: SIZE, statsIntervalMs: 1000, session: XFCE_SESSION }));
+  const server = (parts.server = await SoakServer.start({
+    size: SIZE,
+    statsIntervalMs: 1000,
+    session: XFCE_SESSION,
+    resize: opts.resize,
+  }));
   opts.print(`spiced serving XFCE on ${server.display}, port ${server.port}`);
   await waitForXfce(server.display);
   parts.desktop = await DesktopWatch.open(server.display);
@@ -213,16 +224,18 @@ async function finalFrameDiff(
   return diff;
 }
 
-function parseArgs(argv: string[]): { minutes: number; browser: boolean } {
+function parseArgs(argv: string[]): { minutes: number; browser: boolean; resize: boolean } {
   let minutes = 30;
   let browser = true;
+  let resize = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--minutes') minutes = Number(argv[++i]);
     else if (argv[i] === '--no-browser') browser = false;
-    else throw new Error(`unknown argument ${argv[i]} (--minutes N, --no-browser)`);
+    else if (argv[i] === '--resize') resize = true;
+    else throw new Error(`unknown argument ${argv[i]} (--minutes N, --no-browser, --resize)`);
   }
   if (!Number.isInteger(minutes) || minutes < 1) throw new Error('--minutes wants a whole number >= 1');
-  return { minutes, browser };
+  return { minutes, browser, resize };
 }
 
 async function main(): Promise<void> {

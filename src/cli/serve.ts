@@ -130,15 +130,16 @@ export function serveCommand(): Command {
     )
     .option(
       '--xvfb',
-      'start a private X server on a free display (Xvfb, size from --size, default 1280x800; with --resize Xorg ' +
-        "with the dummy driver, which follows the viewer's window), run COMMAND in it and share it " +
+      'start a private X server on a free display (size from --size, default 1280x800; Xorg with the dummy driver, ' +
+        "which follows the viewer's window, where installed, else Xvfb), run COMMAND in it and share it " +
         '(see "The --xvfb session" below)',
     )
     .option('--display <:N>', 'with --xvfb: use display :N instead of the first free one', parseDisplayNumber)
     .option(
       '--resize',
-      'let viewers resize the display to their window with RandR: with --x11, the running display; with --xvfb, Xorg with the dummy driver instead of Xvfb (where installed)',
+      'with --x11: let viewers resize the display to their window with RandR (--xvfb does unless --no-resize)',
     )
+    .option('--no-resize', "with --xvfb: Xvfb at a fixed size, whatever the viewers' windows")
     .option(
       '--x11-retry',
       'when the X server goes away, keep the last frame and reconnect when it comes back (default: notify viewers and exit)',
@@ -289,10 +290,10 @@ The --xvfb session:
   exits with COMMAND's exit code, as startx does. When spiced stops (SIGINT, SIGTERM, the X server
   lost), every process of the session is ended, including daemons that left the group (ssh-agent,
   gpg-agent): SIGTERM, then SIGKILL after 3 s; then the X server.
-  The X server is Xvfb, at a fixed size. With --resize it is Xorg with the dummy driver where
-  installed (xserver-xorg-video-dummy; Xorg must be allowed to start for the user: root, or
-  allowed_users=anybody in /etc/X11/Xwrapper.config), and the desktop follows the viewer's window
-  through RandR; Xvfb otherwise.`,
+  The X server is Xorg with the dummy driver where installed (xserver-xorg-video-dummy; Xorg must be
+  allowed to start for the user: root, or allowed_users=anybody in /etc/X11/Xwrapper.config): the
+  desktop follows the viewer's window through RandR. Otherwise, or with --no-resize, Xvfb at a
+  fixed size.`,
     )
     .action(async (command: string[], opts: ServeOptions) => {
       await runServe(opts, command);
@@ -333,18 +334,18 @@ async function buildSource(
   if (opts.display !== undefined && !opts.xvfb) {
     throw new Error('--display needs --xvfb (to share a running display, give --x11 :N)');
   }
-  if (opts.resize && opts.x11 === undefined && !opts.xvfb) throw new Error('--resize needs --x11 DISPLAY or --xvfb');
+  if (opts.resize !== undefined && opts.x11 === undefined && !opts.xvfb)
+    throw new Error(`--${opts.resize ? '' : 'no-'}resize needs --x11 DISPLAY or --xvfb`);
   if (command.length > 0 && !opts.xvfb)
     throw new Error(`unexpected arguments "${command.join(' ')}" (a command runs only with --xvfb)`);
   const x11Log = (level: string, msg: string): void =>
     log.log(level === 'warn' || level === 'error' || level === 'info' ? level : 'debug', `x11: ${msg}`);
   if (opts.xvfb) {
     const size = opts.size ? `${opts.size.width}x${opts.size.height}` : '1280x800';
-    // Xorg's dummy driver only when asked: under it an XFCE session's final frame differed from
-    // the X root (the session soak), which Xvfb never showed; the cause is not found yet.
-    const xvfb = opts.resize
-      ? await startResizableX(size, command, opts.display, log)
-      : await startXvfb({ size, command, display: opts.display });
+    const xvfb =
+      opts.resize === false
+        ? await startXvfb({ size, command, display: opts.display })
+        : await startResizableX(size, command, opts.display, log);
     const resize = xvfb.server === 'xorg-dummy';
     const kind = resize
       ? `Xorg ${xvfb.display} (${size}, dummy driver: follows the viewer's window)`
