@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  * it is listed here. npm test runs unit and interop together, then `alone`.
  */
 const INTEROP = [
+  'agent-cli',
   'agent-gtk',
   'agent-html5',
   'cli',
@@ -24,6 +25,8 @@ const INTEROP = [
   'web-viewer',
   'web-x11',
   'wire-dissect',
+  'x11-agent-gtk',
+  'x11-agent-html5',
   'x11-clipboard',
   'x11-drag-memory',
   'x11-interop',
