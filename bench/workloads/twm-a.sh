@@ -1,5 +1,5 @@
 # twm, three xterms; windows moved by small steps, typing, scrolling output.
-twm -f "$(dirname "${BASH_SOURCE[0]}")/twmrc" & 
+twm -f "$(dirname "${BASH_SOURCE[0]}")/twmrc" 2>/dev/null & 
 sleep 1
 xterm -geometry 80x24+10+10 -title A -e bash --norc -i &
 xterm -geometry 70x20+300+250 -title B -e bash -c 'sleep 3; for i in 1 2 3; do ls -l /usr/share/doc | head -n 80; sleep 0.5; done; sleep 60' &

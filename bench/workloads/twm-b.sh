@@ -1,5 +1,5 @@
 # twm with an xterm that keeps scrolling, one typed into, and a window dragged across both.
-twm -f "$(dirname "${BASH_SOURCE[0]}")/twmrc" &
+twm -f "$(dirname "${BASH_SOURCE[0]}")/twmrc" 2>/dev/null &
 sleep 1
 xterm -geometry 90x30+0+0 -title S -e bash -c 'sleep 2; for i in $(seq 1 300); do echo "$i $(date +%N) the quick brown fox jumps over the lazy dog"; sleep 0.02; done; sleep 60' &
 xterm -geometry 60x20+450+300 -title T -e bash --norc -i &
