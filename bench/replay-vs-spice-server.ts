@@ -6,7 +6,7 @@
  * process's CPU seconds over that span (from /proc/PID/stat).
  *
  *   node dist/bench/replay-vs-spice-server.js --spice-replay /tmp/anchor/build/spice-replay-anchor \
- *       [--runs 3] FILE.spicerec.xz...
+ *       [--runs 3] [--sides spiced,spice-server] FILE.spicerec.xz...
  *
  * spice-server's side is its `spice-replay` tool, patched and built as docs/replay.md describes, with
  * `-c auto_lz` (QUIC for photos, LZ otherwise: what this
@@ -44,7 +44,11 @@ type Side = (typeof SIDES)[number];
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+/**
+ * spiced decodes the whole recording before it listens (--preload-mb): a 25 MB recording took more
+ * than 15 s on a machine loaded ten times over, so the wait is generous.
+ */
+function waitForPort(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + timeoutMs;
     const attempt = (): void => {
@@ -156,7 +160,12 @@ async function oneRun(
   }
 }
 
-export async function runReplayComparison(files: string[], spiceReplay: string, runs: number): Promise<SideResult[]> {
+export async function runReplayComparison(
+  files: string[],
+  spiceReplay: string,
+  runs: number,
+  sides: readonly Side[] = SIDES,
+): Promise<SideResult[]> {
   const tmp = mkdtempSync(join(tmpdir(), 'spiced-vs-'));
   const certDir = join(tmp, 'certs');
   const material = await makeCertificates(['127.0.0.1']);
@@ -168,7 +177,7 @@ export async function runReplayComparison(files: string[], spiceReplay: string, 
       const expected = decodePng(readFileSync(png));
       for (let run = 1; run <= runs; run++) {
         // Alternate the order so neither side always runs on a warmer machine.
-        const order = run % 2 ? [...SIDES] : [...SIDES].reverse();
+        const order = run % 2 ? [...sides] : [...sides].reverse();
         for (const side of order)
           out.push(await oneRun(side, file, run, expected, certDir, material.ca, spiceReplay, tmp));
       }
@@ -188,6 +197,7 @@ export function formatComparison(results: SideResult[]): string {
   for (const file of [...new Set(results.map((r) => r.file))]) {
     for (const server of SIDES) {
       const rs = results.filter((r) => r.file === file && r.server === server);
+      if (rs.length === 0) continue;
       lines.push(
         `${file.padEnd(24)} ${server.padEnd(19)} ${median(rs.map((r) => r.wallMs))
           .toFixed(0)
@@ -198,6 +208,15 @@ export function formatComparison(results: SideResult[]): string {
     }
   }
   return lines.join('\n');
+}
+
+/** `--sides spiced,spice-server`: the sides to run (all four by default). */
+function parseSides(list: string | undefined): readonly Side[] {
+  if (list === undefined) return SIDES;
+  const sides = list.split(',').map((s) => s.trim());
+  for (const s of sides)
+    if (!(SIDES as readonly string[]).includes(s)) throw new Error(`unknown side ${s}: one of ${SIDES.join(', ')}`);
+  return sides as Side[];
 }
 
 async function main(): Promise<void> {
@@ -211,6 +230,7 @@ async function main(): Promise<void> {
   };
   const bin = flag('--spice-replay') ?? '/tmp/anchor/build/spice-replay-anchor';
   const runs = Number(flag('--runs') ?? 3);
+  const sides = parseSides(flag('--sides'));
   if (!existsSync(bin))
     throw new Error(`no spice-replay at ${bin}: build it as docs/replay.md describes or give --spice-replay PATH`);
   const files =
@@ -219,7 +239,7 @@ async function main(): Promise<void> {
       : ['image', 'xterm-type', 'xterm-scroll', 'xclock-xeyes'].map((n) =>
           join(fileURLToPath(new URL('../../recordings/', import.meta.url)), `${n}.spicerec.xz`),
         );
-  process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs)) + '\n');
+  process.stdout.write(formatComparison(await runReplayComparison(files, bin, runs, sides)) + '\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
