@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allocImage, copyRect, cropImage, pixelAt, type PixelImage } from '../src/display/pixels.js';
 import { Surface } from '../src/display/surface.js';
+import type { Rect } from '../src/protocol/geometry.js';
 import { Desktop } from '../src/display/desktop.js';
 import { warmUpDisplayPaths } from '../src/channels/warm-up.js';
 import { encodeImagePayload } from '../src/display/wire-image.js';
@@ -71,6 +73,57 @@ describe('Surface', () => {
     const t = new Surface(1, 8, 8);
     t.fill({ top: 0, left: 0, bottom: 1, right: 1 }, 0);
     expect(t.blank).toBe(false);
+  });
+});
+
+/** copyBits as its definition: read the whole clipped source area first, then write it at the destination. */
+function referenceCopyBits(s: Surface, src: { x: number; y: number }, dest: Rect): void {
+  const dx = dest.left - src.x;
+  const dy = dest.top - src.y;
+  const c = {
+    top: Math.max(dest.top, 0, dy),
+    left: Math.max(dest.left, 0, dx),
+    bottom: Math.min(dest.bottom, s.height, s.height + dy),
+    right: Math.min(dest.right, s.width, s.width + dx),
+  };
+  if (c.bottom <= c.top || c.right <= c.left) return;
+  const saved = cropImage(s, c.left - dx, c.top - dy, c.right - c.left, c.bottom - c.top);
+  referenceCopy(saved, 0, 0, s, c.left, c.top, c.right - c.left, c.bottom - c.top);
+}
+
+describe('Surface.copyBits', () => {
+  it('moves any area in any direction (overlapping, clipped, whole rows) like a copy through a buffer', () => {
+    const W = 37;
+    const H = 23;
+    const coord = (n: number) => fc.integer({ min: -8, max: n + 8 });
+    fc.assert(
+      fc.property(
+        fc.record({ x: coord(W), y: coord(H) }),
+        fc.record({
+          left: coord(W),
+          top: coord(H),
+          w: fc.integer({ min: 0, max: W + 4 }),
+          h: fc.integer({ min: 0, max: H + 4 }),
+        }),
+        fc.boolean(),
+        fc.integer(),
+        (src, d, wholeRows, seed) => {
+          // Whole rows moved vertically are the one-block path; give it its own share of cases.
+          const dest: Rect = wholeRows
+            ? { left: 0, top: d.top, right: W, bottom: d.top + d.h }
+            : { left: d.left, top: d.top, right: d.left + d.w, bottom: d.top + d.h };
+          const from = wholeRows ? { x: 0, y: src.y } : src;
+          const a = new Surface(0, W, H);
+          noise(W, H, seed).data.copy(a.data);
+          const b = new Surface(1, W, H);
+          a.data.copy(b.data);
+          a.copyBits(from, dest);
+          referenceCopyBits(b, from, dest);
+          expect(a.data.equals(b.data)).toBe(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
