@@ -73,54 +73,71 @@ export function sharedCodecEstimate(img: PixelImage): CodecEstimate {
 /** Sample about 4096 pixels on a grid (skipping row 0 and column 0) and estimate both codecs' cost. */
 export function estimateCodecCosts(img: PixelImage): CodecEstimate {
   const { width, height, stride, data } = img;
-  const estimate: CodecEstimate = { samples: 0, flat: 0, lzBits: 0, quicBits: 0 };
-  if (width < 2 || height < 2) return estimate;
+  if (width < 2 || height < 2) return { samples: 0, flat: 0, lzBits: 0, quicBits: 0 };
   // A grid with the image's aspect ratio; odd column steps keep it from locking onto patterns
   // whose period is a power of two (glyph cells, dithering).
   const step = Math.max(1, Math.sqrt(((width - 1) * (height - 1)) / TARGET_SAMPLES));
   const xStep = Math.max(1, Math.floor(step) | 1);
   const yStep = Math.max(1, Math.round(step));
   const words = pixelWords(img);
+  if (words) return sampleWords(words, width, height, stride >> 2, xStep, yStep);
+  const estimate: CodecEstimate = { samples: 0, flat: 0, lzBits: 0, quicBits: 0 };
   for (let y = 1; y < height; y += yStep) {
     const row = y * stride;
     const above = row - stride;
     // Stagger the columns from row to row so that vertical structures are not always missed.
-    if (words) {
-      const rowWord = row >> 2;
-      const aboveWord = above >> 2;
-      for (let x = 1 + (y % xStep); x < width; x += xStep) sampleWord(words, rowWord + x, aboveWord + x, estimate);
-    } else {
-      for (let x = 1 + (y % xStep); x < width; x += xStep) samplePixel(data, row + 4 * x, above + 4 * x, estimate);
-    }
+    for (let x = 1 + (y % xStep); x < width; x += xStep) samplePixel(data, row + 4 * x, above + 4 * x, estimate);
   }
   return estimate;
 }
 
 /**
- * samplePixel on whole 32-bit pixels (B,G,R,X little-endian: channel c is bits 8c..8c+7), with
- * the same sums in the same order: the sampler runs on every copy (codec choice, video
- * detection), and byte-wise it read each pixel's channels one call and one bounds check at a time.
+ * samplePixel's grid on whole 32-bit pixels (B,G,R,X little-endian: channel c is bits 8c..8c+7),
+ * with the same sums in the same order, so the same estimate to the last bit. The sampler runs on
+ * every copy (codec choice, video detection: thousands of small glyph tiles a second on a busy
+ * terminal), so it is one loop with the sums in locals rather than a call per sample updating an
+ * object, and byte-wise it read each pixel's channels one bounds check at a time.
  */
-function sampleWord(w: Uint32Array, at: number, up: number, e: CodecEstimate): void {
-  e.samples++;
-  const p = w[at]!;
-  const left = w[at - 1]!;
-  const above = w[up]!;
-  if (((p ^ left) & 0xffffff) === 0) {
-    e.flat++;
-    e.lzBits += LZ_RUN_BITS;
-    e.quicBits += ((above ^ w[up - 1]!) & 0xffffff) === 0 ? QUIC_RUN_BITS : QUIC_FLAT_BITS;
-    return;
+function sampleWords(
+  w: Uint32Array,
+  width: number,
+  height: number,
+  strideWords: number,
+  xStep: number,
+  yStep: number,
+): CodecEstimate {
+  let samples = 0;
+  let flat = 0;
+  let lzBits = 0;
+  let quicBits = 0;
+  for (let y = 1; y < height; y += yStep) {
+    const row = y * strideWords;
+    const up = row - strideWords;
+    // Stagger the columns from row to row so that vertical structures are not always missed.
+    for (let x = 1 + (y % xStep); x < width; x += xStep) {
+      samples++;
+      const p = w[row + x]!;
+      const left = w[row + x - 1]!;
+      const above = w[up + x]!;
+      if (((p ^ left) & 0xffffff) === 0) {
+        flat++;
+        lzBits += LZ_RUN_BITS;
+        quicBits += ((above ^ w[up + x - 1]!) & 0xffffff) === 0 ? QUIC_RUN_BITS : QUIC_FLAT_BITS;
+        continue;
+      }
+      lzBits += ((p ^ above) & 0xffffff) === 0 ? LZ_MATCHED_BITS : LZ_LITERAL_BITS;
+      quicBits += residualBits(p, left, above, 0) + residualBits(p, left, above, 8) + residualBits(p, left, above, 16);
+    }
   }
-  e.lzBits += ((p ^ above) & 0xffffff) === 0 ? LZ_MATCHED_BITS : LZ_LITERAL_BITS;
-  let bits = 0;
-  for (let shift = 0; shift < 24; shift += 8) {
-    const predicted = (((left >>> shift) & 0xff) + ((above >>> shift) & 0xff)) >> 1;
-    const residual = (((p >>> shift) & 0xff) - predicted) & 0xff;
-    const folded = residual < 128 ? residual << 1 : ((255 - residual) << 1) + 1; // QUIC's U2L
-    bits += 33 - Math.clz32(folded); // bit length + 1
-  }
-  e.quicBits += bits;
+  return { samples, flat, lzBits, quicBits };
+}
+
+/** QUIC's Golomb code length for one channel (bits `shift`..`shift + 7`): bitlength(U2L(residual)) + 1. */
+function residualBits(p: number, left: number, above: number, shift: number): number {
+  const predicted = (((left >>> shift) & 0xff) + ((above >>> shift) & 0xff)) >> 1;
+  const residual = (((p >>> shift) & 0xff) - predicted) & 0xff;
+  const folded = residual < 128 ? residual << 1 : ((255 - residual) << 1) + 1; // QUIC's U2L
+  return 33 - Math.clz32(folded);
 }
 
 /** Account one pixel at byte offset `at`, whose upper neighbour is at `up`. */
