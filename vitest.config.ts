@@ -2,25 +2,31 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Tests that drive real external programs (X servers, spice-gtk, Chromium, tshark, haproxy, network
- * namespaces, the built CLI): the `interop` project. Everything else is `unit`: no external tool,
- * seconds per file (`npx vitest run --project unit` while working). A new file is a unit test unless
- * it is listed here. npm test runs unit and interop together, then `alone`.
+ * namespaces) or the built tree (dist/: the CLI, the web bundle): the `interop` project. Everything
+ * else is `unit`: no external tool, no build, seconds per file (`npx vitest run --project unit` while
+ * working); test/test-tiers.test.ts fails when a unit file (or a helper it imports) names such a
+ * program. A new file is a unit test unless it is listed here. npm test runs unit and interop
+ * together, then `alone`.
  */
-const INTEROP = [
+export const INTEROP = [
   'agent-cli',
   'agent-gtk',
   'agent-html5',
   'cli',
+  'cli-deploy',
   'encode-once',
   'haproxy',
   'html5',
   'interop-gtk',
   'netns',
+  'periodic-stats',
   'png',
+  'pre-auth',
   'replay',
   'sound',
   'tls',
   'video-interop',
+  'web-bundle',
   'web-video',
   'web-viewer',
   'web-x11',
@@ -36,7 +42,7 @@ const INTEROP = [
 ].map((name) => `test/${name}.test.ts`);
 
 /** Long runs that measure the whole server (memory, many viewers): `alone`, one file at a time. */
-const ALONE = ['test/fuzz-server.test.ts', 'test/session-soak.test.ts'];
+export const ALONE = ['test/fuzz-server.test.ts', 'test/session-soak.test.ts'];
 
 export default defineConfig({
   test: {

@@ -7,7 +7,8 @@ import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';
 import { recordingSink, SessionRecorder } from '../src/sources/recording/spiced-format/index.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { ManualSource } from './helpers/pattern-source.js';
-import { tempDir } from './helpers/tools.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /*
@@ -143,7 +144,9 @@ describe('viewer pace', () => {
   });
 
   it('reaches a source through a recording sink (serve --record) as well', async () => {
-    const recorder = await SessionRecorder.open(join(tempDir('spiced-pace-'), 'r.spicedrec'), { source: 'test' });
+    const recorder = await SessionRecorder.open(join(mkdtempSync(join(tmpdir(), 'spiced-pace-')), 'r.spicedrec'), {
+      source: 'test',
+    });
     try {
       const recorded = recordingSink(server.desktop, recorder);
       expect(recorded.pace).toBe(server.desktop.pace);
