@@ -17,6 +17,25 @@ function drain(p: Pipe<Tagged>): string[] {
 }
 
 describe('Pipe', () => {
+  it('background items (stream frames) leave after everything queued, even what came later', () => {
+    const p = new Pipe<Tagged>();
+    p.pushBackground(item('frame1', 100));
+    p.push(item('glyph'));
+    p.pushBackground(item('frame2', 100));
+    p.pushUrgent(item('u'));
+    expect(p.length).toBe(4);
+    expect(p.shift()!.tag).toBe('u');
+    expect(p.shift()!.tag).toBe('glyph');
+    p.push(item('cursor'));
+    expect(drain(p)).toEqual(['cursor', 'frame1', 'frame2']);
+    // extract takes from the background lane too (a frame replaced by a newer one).
+    p.pushBackground(item('frame3', 100));
+    p.push(item('draw'));
+    expect(p.extract((it) => (it as Tagged).tag === 'frame3').length).toBe(1);
+    expect(p.weight).toBe(10);
+    expect(drain(p)).toEqual(['draw']);
+  });
+
   it('urgent items leave first, then the rest in order; weight follows what is queued', () => {
     const p = new Pipe<Tagged>();
     p.push(item('a'));

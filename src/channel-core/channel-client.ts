@@ -144,6 +144,13 @@ export abstract class ChannelClient {
     this.push(messageItem(m));
   }
 
+  /** Queue behind everything else (see Pipe): the item leaves when nothing else waits. */
+  pushBackground(item: PipeItem): void {
+    if (this.closed || this.overQueueLimit()) return;
+    this.pipe.pushBackground(item);
+    this.schedulePush();
+  }
+
   pushUrgent(item: PipeItem): void {
     if (this.closed || this.overQueueLimit()) return;
     this.pipe.pushUrgent(item);

@@ -20,19 +20,22 @@ export function messageItem(m: OutMessage): PipeItem {
 }
 
 /**
- * A FIFO with cheap shift and an urgent lane (urgent items leave first, in their own order).
+ * A FIFO with cheap shift, an urgent lane (urgent items leave first, in their own order) and a
+ * background lane (its items leave only when nothing else waits: video frames, which must not hold
+ * up a typed glyph or a menu).
  * An item that has left is no longer referenced: items hold whole captured frames, and a sent slot
  * that kept its item until the next compaction held up to 1024 of them (gigabytes during a drag).
  */
 export class Pipe<T extends PipeItem = PipeItem> {
   private urgentItems: T[] = [];
+  private backgroundItems: T[] = [];
   /** Slots before `head` have left and hold undefined. */
   private items: Array<T | undefined> = [];
   private head = 0;
   private bytes = 0;
 
   get length(): number {
-    return this.urgentItems.length + this.items.length - this.head;
+    return this.urgentItems.length + this.items.length - this.head + this.backgroundItems.length;
   }
 
   /** Sum of the weights of items still queued. */
@@ -50,8 +53,14 @@ export class Pipe<T extends PipeItem = PipeItem> {
     this.bytes += item.weight;
   }
 
+  pushBackground(item: T): void {
+    this.backgroundItems.push(item);
+    this.bytes += item.weight;
+  }
+
   shift(): T | undefined {
-    const item = this.urgentItems.length > 0 ? this.urgentItems.shift() : this.shiftNormal();
+    const item =
+      this.urgentItems.length > 0 ? this.urgentItems.shift() : (this.shiftNormal() ?? this.backgroundItems.shift());
     if (item) this.bytes -= item.weight;
     return item;
   }
@@ -71,7 +80,7 @@ export class Pipe<T extends PipeItem = PipeItem> {
     return item;
   }
 
-  /** Remove (and return) every queued normal item matching `pred`, keeping the others in order. */
+  /** Remove (and return) every queued normal or background item matching `pred`, keeping the others in order. */
   extract<U extends T>(pred: (item: T) => item is U): U[];
   extract(pred: (item: T) => boolean): T[];
   extract(pred: (item: T) => boolean): T[] {
@@ -86,6 +95,14 @@ export class Pipe<T extends PipeItem = PipeItem> {
     }
     this.items = kept;
     this.head = 0;
+    const background: T[] = [];
+    for (const it of this.backgroundItems) {
+      if (pred(it)) {
+        taken.push(it);
+        this.bytes -= it.weight;
+      } else background.push(it);
+    }
+    this.backgroundItems = background;
     return taken;
   }
 
@@ -121,6 +138,7 @@ export class Pipe<T extends PipeItem = PipeItem> {
 
   clear(): void {
     this.urgentItems = [];
+    this.backgroundItems = [];
     this.items = [];
     this.head = 0;
     this.bytes = 0;

@@ -72,10 +72,12 @@ export function channelStreamHost(
 /** What one viewer's stream state needs from its display connection. */
 export interface ViewerHostParts {
   push(item: PipeItem): void;
+  pushBackground(item: PipeItem): void;
   extract(pred: (item: PipeItem) => boolean): number;
   hasChannelCap(cap: number): boolean;
   lagging(): boolean;
-  backlog(): number;
+  drainMs(): number;
+  bandwidth(): number;
   surface(): Surface | undefined;
   draw(d: LoggedDraw): void;
   peer: string;
@@ -85,10 +87,12 @@ export interface ViewerHostParts {
 export function viewerVideoHost(p: ViewerHostParts): ViewerVideoHost {
   return {
     push: p.push,
+    pushBackground: p.pushBackground,
     dropQueued: p.extract,
     hasChannelCap: p.hasChannelCap,
     lagging: p.lagging,
-    backlog: p.backlog,
+    drainMs: p.drainMs,
+    bandwidth: p.bandwidth,
     peer: p.peer,
     log: p.log,
     refresh(rect) {

@@ -154,16 +154,19 @@ export class DisplayChannelClient extends ChannelClient {
     this.compression = channel.options.compression;
     const host = viewerVideoHost({
       push: (item) => this.push(item),
+      pushBackground: (item) => this.pushBackground(item),
       extract: (pred) => this.pipe.extract(pred).length,
       hasChannelCap: (cap) => this.hasChannelCap(cap),
       lagging: () => this.damage !== undefined,
-      backlog: () => this.waitingBytes(),
+      drainMs: () => this.linkEstimate.drainMs(this.waitingBytes()),
+      bandwidth: () => this.linkEstimate.bandwidth,
       surface: () => this.surface,
       draw: (d) => this.draw(d),
       peer: this.stream.peer,
       log: this.log,
     });
-    this.video = new ViewerVideo(host, channel.options.video.enabled);
+    this.video = new ViewerVideo(host, channel.options.video.enabled, channel.options.video.quality);
+    this.onClose(() => this.video.close());
   }
 
   /** Not the generic item count: queued draws are bounded by pixels and count, past which they become damage. */

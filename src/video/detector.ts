@@ -18,7 +18,12 @@ import type { PixelImage } from '../seam/index.js';
 export interface DetectorOptions {
   /** Cell side in pixels. */
   cell: number;
-  /** A cell is hot after this many frames within windowMs (8 in 1 s: at least 8 fps). */
+  /**
+   * A cell is hot after this many frames within windowMs: 5 in 1 s, spice-server's own floor (it
+   * streams draws that repeat less than 200 ms apart). A viewer on a thin link paces the capture
+   * (the source waits up to 100 ms for viewers to take the last frame): video then reaches the
+   * detector at 6-9 frames a second until its stream starts, and a floor of 8 never started one.
+   */
   minFrames: number;
   windowMs: number;
   /** spice-server streams nothing smaller than 96x96 in its default mode; neither do we. */
@@ -28,7 +33,7 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   cell: 16,
-  minFrames: 8,
+  minFrames: 5,
   windowMs: 1000,
   minWidth: 96,
   minHeight: 96,

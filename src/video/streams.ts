@@ -24,6 +24,7 @@ export interface VideoOptions {
   stopMs: number;
   /** At most this many frames a second per stream (spice-server caps at 30 too). */
   maxFps: number;
+  /** The best JPEG quality a frame is sent at; viewers whose link carries less get lower ones. */
   quality: number;
   maxStreams: number;
   /**
@@ -51,6 +52,15 @@ const MAX_OCCLUDERS = 16;
 const DETECT_EVERY_MS = 100;
 /** Stream ids are below 64 (spice-gtk and spice-html5 index arrays by them). */
 const MAX_STREAM_ID = 64;
+/** While no viewer is ready for a frame, look again this often (their links drain meanwhile). */
+const WANT_RETRY_MS = 8;
+/** Bands of one frame come closer together than this (as in the detector). */
+const FRAME_GAP_MS = 12;
+/** Weight of the newest sample in the running averages of frame interval, size and encode time. */
+const AVERAGE_WEIGHT = 0.2;
+
+const average = (old: number | undefined, sample: number): number =>
+  old === undefined ? sample : old + AVERAGE_WEIGHT * (sample - old);
 
 export interface VideoStream {
   readonly id: number;
@@ -61,11 +71,21 @@ export interface VideoStream {
   readonly height: number;
   /** Frames encoded so far. */
   frames: number;
+  /** Video frames drawn a second (an average), at most maxFps: the rate viewers budget for. */
+  readonly sourceFps: number;
+  /** The recent size of a frame encoded at `quality`, undefined before one was. */
+  frameBytes(quality: number): number | undefined;
 }
 
 interface StreamState extends VideoStream {
   occluders: { rect: Rect; at: number }[];
   lastVideo: number;
+  /** When the current video frame began (its first band), and the average time between frames. */
+  frameStart: number;
+  frameInterval: number;
+  /** Average frame size by JPEG quality, and average encode time. */
+  sizes: Map<number, number>;
+  encodeMs: number;
   lastCapture: number;
   dirty: boolean;
   busy: boolean;
@@ -83,8 +103,16 @@ export interface StreamHost {
   log: Logger;
 }
 
+/** One capture of a stream, encoded at each quality some viewer asked for. */
+export type EncodedFrame = ReadonlyMap<number, Buffer>;
+
 export interface StreamViewer {
-  frame(stream: VideoStream, jpeg: Buffer, captureMm: number): void;
+  /**
+   * The JPEG quality this viewer would take a frame captured now at, or undefined when it would
+   * not take one (its link still carries the last, or it is not due yet).
+   */
+  wants(stream: VideoStream, encodeMs: number): number | undefined;
+  frame(stream: VideoStream, frame: EncodedFrame, captureMm: number): void;
   clip(stream: VideoStream): void;
   destroy(stream: VideoStream): void;
 }
@@ -172,6 +200,10 @@ export class VideoStreams {
   }
 
   private videoDrawn(s: StreamState, rect: Rect, now: number): void {
+    if (now - s.lastVideo > FRAME_GAP_MS) {
+      s.frameInterval = average(s.frameInterval, Math.min(1000, now - s.frameStart));
+      s.frameStart = now;
+    }
     s.lastVideo = now;
     // Video drawn where an occluder was: the occluder has gone (a letterbox that faded in, a window moved away).
     const kept = s.occluders.filter((o) => rectIsEmpty(intersectRect(o.rect, rect)));
@@ -228,6 +260,7 @@ export class VideoStreams {
     if (id === undefined) return;
     const width = rect.right - rect.left;
     const height = rect.bottom - rect.top;
+    const maxFps = this.options.maxFps;
     const s: StreamState = {
       id,
       rect,
@@ -237,6 +270,16 @@ export class VideoStreams {
       frames: 0,
       occluders: [],
       lastVideo: now,
+      frameStart: now,
+      frameInterval: 1000 / maxFps,
+      sizes: new Map(),
+      encodeMs: 10,
+      get sourceFps() {
+        return Math.min(maxFps, 1000 / Math.max(1, this.frameInterval));
+      },
+      frameBytes(quality) {
+        return this.sizes.get(quality);
+      },
       lastCapture: -Infinity,
       dirty: false,
       busy: false,
@@ -301,15 +344,36 @@ export class VideoStreams {
     setTimeout(() => this.capture(s), wait);
   }
 
+  /**
+   * Capture the stream's area now and encode it once per quality the viewers ready for a frame ask
+   * for; when none is ready (their links still carry the last frame), look again shortly, so a
+   * frame is only ever encoded to be sent at once and a viewer gets the newest picture when it can.
+   */
   private capture(s: StreamState): void {
     const surface = this.host.surface();
     if (s.ended || !surface) return;
+    const qualities = new Set<number>();
+    for (const v of this.host.viewers()) {
+      const q = v.wants(s, s.encodeMs);
+      if (q !== undefined) qualities.add(q);
+    }
+    if (qualities.size === 0) {
+      if (this.hasViewers()) setTimeout(() => this.capture(s), WANT_RETRY_MS);
+      else s.busy = false; // the next video drawn tries again
+      return;
+    }
     s.dirty = false;
     s.lastCapture = this.now();
     const captureMm = this.host.mmTime();
     const rgb = captureRgb(surface, s.rect);
-    encodeJpeg(rgb, s.width, s.height, this.options.quality).then(
-      (jpeg) => this.encoded(s, jpeg, captureMm),
+    const started = performance.now();
+    const encodes = [...qualities].map((q) => encodeJpeg(rgb, s.width, s.height, q).then((j) => [q, j] as const));
+    Promise.all(encodes).then(
+      (frames) => {
+        s.encodeMs = average(s.encodeMs, performance.now() - started);
+        for (const [q, jpeg] of frames) s.sizes.set(q, average(s.sizes.get(q), jpeg.length));
+        this.encoded(s, new Map(frames), captureMm);
+      },
       (err: unknown) => {
         this.stats.failures++;
         this.host.log.warn(`stream ${s.id}: JPEG encoding failed (${errorMessage(err)}); sending images instead`);
@@ -319,12 +383,12 @@ export class VideoStreams {
     );
   }
 
-  private encoded(s: StreamState, jpeg: Buffer, captureMm: number): void {
+  private encoded(s: StreamState, frame: EncodedFrame, captureMm: number): void {
     s.busy = false;
     if (s.ended) return;
     s.frames++;
     this.stats.frames++;
-    for (const v of this.host.viewers()) v.frame(s, jpeg, captureMm);
+    for (const v of this.host.viewers()) v.frame(s, frame, captureMm);
     if (s.dirty) this.markDirty(s);
   }
 

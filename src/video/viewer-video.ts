@@ -15,13 +15,19 @@ import {
 } from '../protocol/stream.js';
 import type { Clip } from '../protocol/clip.js';
 import type { Logger } from '../util/log.js';
-import type { StreamViewer, VideoStream } from './streams.js';
+import type { EncodedFrame, StreamViewer, VideoStream } from './streams.js';
 
 /**
- * One viewer's side of the video streams: which streams it has been told about, its frames (a frame
- * not yet sent when the next one comes is replaced, never queued behind it), its stream reports, and
- * whether it takes streams at all. A viewer that cannot decode them, or sends reports that make no
- * sense, is served images again, alone.
+ * One viewer's side of the video streams: which streams it has been told about, its frames, its
+ * stream reports, and whether it takes streams at all. A viewer that cannot decode them, or sends
+ * reports that make no sense, is served images again, alone.
+ *
+ * Frames never queue behind the link. A frame goes into the pipe only when the connection's link
+ * estimate says what was written before has (nearly) left; until then it waits here, and a newer
+ * one replaces it. In the pipe frames take the background lane: every other draw (a typed glyph, a
+ * menu) leaves before them. The JPEG quality follows the estimate: each frame should take at most a
+ * share of what the link carries at the video's frame rate, so that the frame rate holds and
+ * interactive updates keep room; when even the lowest quality does not fit, frames are fewer.
  */
 
 /**
@@ -33,6 +39,19 @@ import type { StreamViewer, VideoStream } from './streams.js';
  * arrive late.
  */
 export const PLAYBACK_DELAY_MS = 100;
+/** A frame leaves when what waits before it drains within this many ms. */
+const GATE_MS = 10;
+/** Look again at least this often while a frame waits for the link. */
+const MAX_RETRY_MS = 40;
+const MIN_RETRY_MS = 3;
+/** The share of the link's bandwidth the video of one viewer is budgeted (the rest: everything else). */
+const VIDEO_SHARE = 0.6;
+/** The JPEG qualities a stream is sent at, best first (those above the configured best are left out). */
+const QUALITY_LADDER = [85, 70, 55, 40, 30, 20, 12];
+/** A frame at the next better quality is guessed this much larger until one was encoded. */
+const STEP_GROWTH = 1.7;
+/** Quality goes up at most this often (down at once). */
+const STEP_UP_MS = 500;
 const MAX_DELAY_MS = 400;
 /** A viewer reports every this many frames or this many ms of stream time. */
 const REPORT_WINDOW = 25;
@@ -42,13 +61,17 @@ const MAX_FRAME_INTERVAL_MS = 500;
 
 export interface ViewerVideoHost {
   push(item: PipeItem): void;
+  /** Queue behind every other item of the pipe (stream frames). */
+  pushBackground(item: PipeItem): void;
   /** Take the unsent items matching `pred` out of the viewer's pipe. */
   dropQueued(pred: (item: PipeItem) => boolean): number;
   hasChannelCap(cap: number): boolean;
   /** The viewer is behind: its draws became damage; it gets no frames until it catches up. */
   lagging(): boolean;
-  /** Bytes written for this viewer and not yet sent: ours, and the kernel's where TCP_INFO says. */
-  backlog(): number;
+  /** Milliseconds until what was written for this viewer has left, by the link estimate. */
+  drainMs(): number;
+  /** The bytes per second the viewer's link carries, by the estimate. */
+  bandwidth(): number;
   /** Send `rect` of the surface as it is now, losslessly (after this viewer stops taking a stream). */
   refresh(rect: Rect): void;
   readonly peer: string;
@@ -67,13 +90,20 @@ interface Known {
   uniqueId: number;
   sent: number;
   lastSent: number;
+  /** Index into the quality ladder, and when it last went up. */
+  level: number;
+  raised: number;
+  /** The newest frame not yet handed to the pipe (the link still carried the previous ones). */
+  waiting: { jpeg: Buffer; mmTime: number } | undefined;
 }
 
 let uniqueIds = 0;
 
 export class ViewerVideo implements StreamViewer {
   private readonly known = new Map<number, Known>();
+  private readonly ladder: number[];
   private refused: string | undefined;
+  private retry: NodeJS.Timeout | undefined;
   /** Playback delay and the least time between two frames, both set by this viewer's reports. */
   delayMs = PLAYBACK_DELAY_MS;
   frameIntervalMs = 0;
@@ -83,8 +113,11 @@ export class ViewerVideo implements StreamViewer {
   constructor(
     private readonly host: ViewerVideoHost,
     private readonly wanted: boolean,
+    bestQuality = 70,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.ladder = [bestQuality, ...QUALITY_LADDER.filter((q) => q < bestQuality)];
+  }
 
   /** Takes streams: asked for, decodes MJPEG, and has not been sent back to images. */
   get enabled(): boolean {
@@ -96,35 +129,104 @@ export class ViewerVideo implements StreamViewer {
     return this.refused;
   }
 
-  frame(s: VideoStream, jpeg: Buffer, captureMm: number): void {
+  /** The JPEG quality this viewer takes `s` at now (stats and tests). */
+  quality(s: VideoStream): number | undefined {
+    const k = this.known.get(s.id);
+    return k && this.ladder[k.level];
+  }
+
+  wants(s: VideoStream, encodeMs: number): number | undefined {
+    if (!this.enabled || this.host.lagging()) return undefined;
+    const k = this.known.get(s.id);
+    if (k && this.now() + encodeMs - k.lastSent < this.frameIntervalMs) return undefined;
+    // Ready by the time the frame is encoded: the link will have carried what it holds now.
+    if (this.host.drainMs() > GATE_MS + encodeMs) return undefined;
+    if (!k) return this.ladder[0];
+    this.adjustLevel(k, s);
+    return this.ladder[k.level];
+  }
+
+  /**
+   * One step a frame: down when the current quality's frames are over the budget, up when the next
+   * better one's are (guessed from this one's until encoded) well within it.
+   */
+  private adjustLevel(k: Known, s: VideoStream): void {
+    const budget = (VIDEO_SHARE * this.host.bandwidth()) / s.sourceFps / Math.max(1, this.known.size);
+    const size = s.frameBytes(this.ladder[k.level]!);
+    if (size !== undefined && size > budget) {
+      if (k.level < this.ladder.length - 1) k.level++;
+      return;
+    }
+    const now = this.now();
+    if (k.level === 0 || now - k.raised < STEP_UP_MS) return;
+    const better = s.frameBytes(this.ladder[k.level - 1]!) ?? (size === undefined ? undefined : size * STEP_GROWTH);
+    if (better !== undefined && better <= 0.9 * budget) {
+      k.level--;
+      k.raised = now;
+    }
+  }
+
+  frame(s: VideoStream, frame: EncodedFrame, captureMm: number): void {
     if (!this.enabled) return;
     if (this.host.lagging()) {
       this.dropped++;
       return;
     }
-    // More than a frame still waits to leave (a thin link): this frame would only queue behind it,
-    // and every later one behind both. Dropped here, the viewer gets the newest frame when it can.
-    if (this.host.backlog() > jpeg.length) {
-      this.dropped++;
-      return;
-    }
     const k = this.known.get(s.id) ?? this.create(s);
-    const now = this.now();
-    if (now - k.lastSent < this.frameIntervalMs) return;
-    this.dropped += this.host.dropQueued(isFrameOf(s.id));
-    const mmTime = (captureMm + this.delayMs) >>> 0;
+    const jpeg = frame.get(this.ladder[k.level]!) ?? nearest(frame, this.ladder[k.level]!);
+    if (!jpeg) return;
+    if (k.waiting) this.dropped++;
+    k.waiting = { jpeg, mmTime: (captureMm + this.delayMs) >>> 0 };
+    this.deliver();
+  }
+
+  /** Hand the waiting frames to the pipe if the link has carried what it held; else look again soon. */
+  private deliver(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    for (const [id, k] of this.known) {
+      if (!k.waiting) continue;
+      const drain = this.host.drainMs();
+      if (drain > GATE_MS) {
+        const wait = Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, drain - GATE_MS));
+        this.retry = setTimeout(() => this.deliver(), wait);
+        this.retry.unref();
+        return;
+      }
+      this.send(id, k, k.waiting);
+      k.waiting = undefined;
+    }
+  }
+
+  private send(id: number, k: Known, f: { jpeg: Buffer; mmTime: number }): void {
+    // A frame still in the pipe (the ACK window held it) is replaced, never queued behind.
+    this.dropped += this.host.dropQueued(isFrameOf(id));
     const item: FrameItem = {
-      streamFrame: s.id,
-      weight: jpeg.length,
-      marshal: () => encodeStreamData({ id: s.id, mmTime, data: jpeg }),
+      streamFrame: id,
+      weight: f.jpeg.length,
+      marshal: () => encodeStreamData({ id, mmTime: f.mmTime, data: f.jpeg }),
     };
     k.sent++;
-    k.lastSent = now;
-    this.host.push(item);
+    k.lastSent = this.now();
+    this.host.pushBackground(item);
+  }
+
+  /** The viewer left: no more retries. */
+  close(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.known.clear();
   }
 
   private create(s: VideoStream): Known {
-    const k: Known = { uniqueId: ++uniqueIds >>> 0, sent: 0, lastSent: -Infinity };
+    const k: Known = {
+      uniqueId: ++uniqueIds >>> 0,
+      sent: 0,
+      lastSent: -Infinity,
+      level: 0,
+      raised: this.now(),
+      waiting: undefined,
+    };
     this.known.set(s.id, k);
     this.host.push(
       message(
@@ -197,6 +299,13 @@ export class ViewerVideo implements StreamViewer {
       this.host.refresh(s.rect);
     }
   }
+}
+
+/** The frame encoded at the quality nearest `q` (a viewer whose level changed since it asked). */
+function nearest(frame: EncodedFrame, q: number): Buffer | undefined {
+  let best: [number, Buffer] | undefined;
+  for (const [quality, jpeg] of frame) if (!best || Math.abs(quality - q) < Math.abs(best[0] - q)) best = [quality, jpeg];
+  return best?.[1];
 }
 
 function message(m: ReturnType<typeof encodeStreamDestroy>): PipeItem {
