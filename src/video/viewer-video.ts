@@ -304,7 +304,8 @@ export class ViewerVideo implements StreamViewer {
 /** The frame encoded at the quality nearest `q` (a viewer whose level changed since it asked). */
 function nearest(frame: EncodedFrame, q: number): Buffer | undefined {
   let best: [number, Buffer] | undefined;
-  for (const [quality, jpeg] of frame) if (!best || Math.abs(quality - q) < Math.abs(best[0] - q)) best = [quality, jpeg];
+  for (const [quality, jpeg] of frame)
+    if (!best || Math.abs(quality - q) < Math.abs(best[0] - q)) best = [quality, jpeg];
   return best?.[1];
 }
 
