@@ -16,14 +16,8 @@ import type { Point, Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
 import { cropImage, packedImage, pixelWords, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
-import {
-  encodeImagePayload,
-  imageParts,
-  imageRegion,
-  nextImageId,
-  type ImageCompression,
-  type ImagePayload,
-} from '../display/wire-image.js';
+import { chooseImageCodec, type ImageCodec, type ImageCompression } from '../display/image-choice.js';
+import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImagePayload } from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
 
 /**
@@ -72,7 +66,8 @@ export class SharedImage {
   /** The source's image, until the box has been cropped out of it. */
   private image: PixelImage | undefined;
   private region: PixelImage | undefined;
-  private payloads = new Map<ImageCompression, ImagePayload>();
+  /** Encoded once per codec, whichever compression modes of the viewers chose it. */
+  private payloads = new Map<ImageCodec, ImagePayload>();
   private digest: string | undefined;
   private uniform: number | null | undefined;
   /** The image's id on the wire, the same for every viewer (each viewer's cache is its own). */
@@ -107,14 +102,19 @@ export class SharedImage {
     return this.region;
   }
 
-  payload(compression: ImageCompression): ImagePayload {
-    let p = this.payloads.get(compression);
+  /** The codec this image travels in to a viewer taking `compression`. */
+  codec(compression: ImageCompression): ImageCodec {
+    return chooseImageCodec(this.pixelsOfBox(), compression);
+  }
+
+  payload(codec: ImageCodec): ImagePayload {
+    let p = this.payloads.get(codec);
     if (!p) {
       const start = performance.now();
-      p = encodeImagePayload(this.pixelsOfBox(), compression);
+      p = encodeImagePayload(this.pixelsOfBox(), codec);
       encodeStats.ms += performance.now() - start;
       encodeStats.images++;
-      this.payloads.set(compression, p);
+      this.payloads.set(codec, p);
     }
     return p;
   }
@@ -126,14 +126,15 @@ export class SharedImage {
 
   /** DRAW_COPY of the whole image into its box with this viewer-independent id and flags, encoded once. */
   drawCopy(compression: ImageCompression, flags: number): OutMessage {
-    const k = `${compression}/${flags}`;
+    const codec = this.codec(compression);
+    const k = `${codec}/${flags}`;
     let m = this.messages.get(k);
     if (!m) {
       const { w, h } = rectSize(this.rect);
       m = encodeDrawCopy(
         base(this.rect),
         { top: 0, left: 0, bottom: h, right: w },
-        imageParts(this.payload(compression), this.imageId, flags),
+        imageParts(this.payload(codec), this.imageId, flags),
       );
       this.messages.set(k, m);
     }

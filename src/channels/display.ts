@@ -3,13 +3,13 @@ import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from
 import { messageItem } from '../channel-core/pipe.js';
 import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
-import { ChannelType, DisplayCap } from '../protocol/constants.js';
+import { ChannelType, DisplayCap, ImageCompressionPref } from '../protocol/constants.js';
 import { decodeDisplayClientMessage, encodeMark } from '../protocol/display.js';
 import { rectContains, type Rect } from '../protocol/geometry.js';
 import { TileDamage } from '../display/damage.js';
 import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import type { Surface } from '../display/surface.js';
-import type { ImageCompression } from '../display/wire-image.js';
+import type { ImageCompression } from '../display/image-choice.js';
 import type { Logger } from '../util/log.js';
 import {
   copyItem,
@@ -61,8 +61,15 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
   mmTime: monotonicMs,
 };
 
-/** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION). */
-const PREFERRED: Record<number, ImageCompression | undefined> = { 1: 'off', 2: 'auto', 3: 'auto', 4: 'quic', 6: 'lz' };
+/** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION); GLZ is not offered. */
+const PREFERRED: Record<number, ImageCompression | undefined> = {
+  [ImageCompressionPref.Off]: 'off',
+  [ImageCompressionPref.AutoGlz]: 'auto',
+  [ImageCompressionPref.AutoLz]: 'auto',
+  [ImageCompressionPref.Quic]: 'quic',
+  [ImageCompressionPref.Lz]: 'lz',
+  [ImageCompressionPref.Lz4]: 'lz4',
+};
 
 /**
  * The display channel: every change to the primary surface becomes draw messages for every
@@ -219,7 +226,9 @@ export class DisplayChannelClient extends ChannelClient {
         this.becomeReady();
         return;
       case 'preferredCompression': {
-        const c = PREFERRED[m.compression];
+        let c = PREFERRED[m.compression];
+        // LZ4 only to a viewer that said it decodes it (spice-gtk built without liblz4 does not).
+        if (c === 'lz4' && !this.hasChannelCap(DisplayCap.Lz4Compression)) c = undefined;
         this.log.debug(
           `viewer prefers image compression ${m.compression}${c ? ` (using ${c})` : ' (not offered; keeping ' + this.compression + ')'}`,
         );

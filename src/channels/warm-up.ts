@@ -3,7 +3,7 @@ import { allocImage, type PixelImage } from '../display/pixels.js';
 import { rect } from '../protocol/geometry.js';
 import { copyBitsItem, copyItem, fillItem, SharedImage, type ViewerImaging } from './display-items.js';
 import { ViewerImageCache } from './image-cache.js';
-import type { ImageCompression } from '../display/wire-image.js';
+import type { ImageCompression } from '../display/image-choice.js';
 import { unreachable } from '../seam/index.js';
 
 /**

@@ -15,7 +15,7 @@ import { recordingSink, SessionRecorder } from '../sources/recording/spiced-form
 import type { DisplaySource } from '../seam/index.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
-import { parseImageCompression } from '../display/wire-image.js';
+import { parseImageCompression } from '../display/image-choice.js';
 import { isLogLevel, jsonStderrSink, Logger, stderrSink, type LogLevel } from '../util/log.js';
 import {
   parseDisplayNumber,

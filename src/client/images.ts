@@ -1,6 +1,7 @@
 import { BitmapFlags, BitmapFormat, ImageFlags, ImageType } from '../protocol/constants.js';
 import type { SpiceImage } from '../protocol/image.js';
 import { decodeLz } from '../display/lz-decode.js';
+import { decodeLz4 } from '../display/lz4-decode.js';
 import { decodeQuic } from '../display/quic-decode.js';
 import { allocImage, type PixelImage } from '../display/pixels.js';
 import { checkPixelLimit, type ImageDecodeLimits } from '../display/decode-limits.js';
@@ -42,6 +43,7 @@ export function decodeClientImage(
     case 'binary':
       if (d.type === ImageType.LzRgb) out = decodeLz(img.data, limits).image;
       else if (d.type === ImageType.Quic) out = decodeQuic(img.data, limits).image;
+      else if (d.type === ImageType.Lz4) out = decodeLz4(img.data, d.width, d.height, limits);
       else throw bad(`image type ${d.type} is not decoded by this client`);
       break;
     case 'fromCache': {

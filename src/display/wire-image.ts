@@ -1,24 +1,10 @@
 import { BitmapFlags, BitmapFormat, ImageType } from '../protocol/constants.js';
 import { encodeImageDescriptor, IMAGE_DESCRIPTOR_SIZE } from '../protocol/image.js';
-import { choosePhotoCodec } from './image-choice.js';
+import type { ImageCodec } from './image-choice.js';
 import { encodeLz } from './lz.js';
+import { encodeLz4 } from './lz4.js';
 import { encodeQuic } from './quic.js';
 import { cropImage, type PixelImage } from './pixels.js';
-
-/**
- * How images travel to viewers; all lossless and decoded by spice-gtk and spice-html5 alike.
- * `auto` (the default) sends photographic images as QUIC and everything else as SPICE LZ, like
- * spice-server's auto mode; `lz` and `quic` force one codec; `off` sends uncompressed 32-bit
- * bitmaps (stride = 4 x width, as html5 needs).
- */
-export type ImageCompression = 'auto' | 'lz' | 'quic' | 'off';
-
-const IMAGE_COMPRESSIONS: readonly ImageCompression[] = ['auto', 'lz', 'quic', 'off'];
-
-export function parseImageCompression(s: string): ImageCompression {
-  if ((IMAGE_COMPRESSIONS as readonly string[]).includes(s)) return s as ImageCompression;
-  throw new Error(`unknown image compression "${s}" (expected ${IMAGE_COMPRESSIONS.join('|')})`);
-}
 
 let lastImageId = 0;
 
@@ -53,10 +39,11 @@ function binaryPayload(type: number, img: PixelImage, data: Buffer): ImagePayloa
   return { type, width: img.width, height: img.height, head, data };
 }
 
-export function encodeImagePayload(img: PixelImage, compression: ImageCompression): ImagePayload {
-  const codec = compression === 'auto' ? choosePhotoCodec(img) : compression;
+/** `img` encoded as `codec` (chosen by chooseImageCodec). */
+export function encodeImagePayload(img: PixelImage, codec: ImageCodec): ImagePayload {
   if (codec === 'quic') return binaryPayload(ImageType.Quic, img, encodeQuic(img));
   if (codec === 'lz') return binaryPayload(ImageType.LzRgb, img, encodeLz(img));
+  if (codec === 'lz4') return binaryPayload(ImageType.Lz4, img, encodeLz4(img));
   const packed = img.stride === img.width * 4 ? img : cropImage(img, 0, 0, img.width, img.height);
   const head = Buffer.allocUnsafe(18);
   head[0] = BitmapFormat.Bit32;

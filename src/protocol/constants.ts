@@ -81,6 +81,16 @@ export const DisplayCap = {
   CodecVp9: 13,
   CodecH265: 14,
 } as const;
+/** SpiceImageCompression: what a viewer may ask for in PREFERRED_COMPRESSION. */
+export const ImageCompressionPref = {
+  Off: 1,
+  AutoGlz: 2,
+  AutoLz: 3,
+  Quic: 4,
+  Glz: 5,
+  Lz: 6,
+  Lz4: 7,
+} as const;
 export const InputsCap = { KeyScancode: 0 } as const;
 export const PlaybackCap = { Celt051: 0, Volume: 1, Latency: 2, Opus: 3 } as const;
 export const RecordCap = { Celt051: 0, Volume: 1, Opus: 2 } as const;

@@ -324,6 +324,11 @@ export function encodeDisplayInit(m: {
   return outMessage(DisplayMsgc.Init, b);
 }
 
+/** PREFERRED_COMPRESSION: the SpiceImageCompression the viewer would like images in (u8). */
+export function encodePreferredCompression(compression: number): OutMessage {
+  return outMessage(DisplayMsgc.PreferredCompression, Buffer.from([compression]));
+}
+
 export function decodeDisplayClientMessage(type: number, body: Buffer): DisplayClientMessage | undefined {
   const r = new Reader(body);
   switch (type) {

@@ -28,6 +28,8 @@ const pageDirectory = location.pathname.replace(/[^/]*$/, '');
 const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${pageDirectory}`;
 /** ?resize=0: the desktop keeps its size whatever the window's. */
 const followWindow = query.get('resize') !== '0';
+/** ?lz4=0: photos as the server chooses for every viewer (QUIC) instead of LZ4 on fast links. */
+const lz4 = query.get('lz4') !== '0';
 /** ?audio=pcm asks for raw PCM even where Opus decodes, ?audio=off for no sound at all. */
 const audioChoice = query.get('audio');
 
@@ -82,7 +84,7 @@ function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
   const s = new WebSession(
-    { url, password, viewOnly, audio: audioMode, video, agentPage: sync },
+    { url, password, viewOnly, audio: audioMode, video, lz4, agentPage: sync },
     {
       display: (m) => {
         view.update(m, s.display.primary);

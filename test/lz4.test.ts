@@ -1,0 +1,191 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeDesktopImage, makeNoiseImage, makePhotoImage } from '../bench/lz.js';
+import { SharedImage, encodeStats } from '../src/channels/display-items.js';
+import { chooseImageCodec } from '../src/display/image-choice.js';
+import { encodeLz4 } from '../src/display/lz4.js';
+import { decodeLz4 } from '../src/display/lz4-decode.js';
+import { allocImage, countRgbDifferences, cropImage, type PixelImage } from '../src/display/pixels.js';
+import { BitmapFormat } from '../src/protocol/constants.js';
+import { renderLandscape } from '../src/sources/demo/photo.js';
+import { expectBadImage } from './helpers/bad-image.js';
+import { missing, SYSTEM_PYTHON } from './helpers/tools.js';
+
+const REF = join(import.meta.dirname, 'helpers', 'lz4-ref.py');
+
+function imageOf(width: number, height: number, pixel: (i: number) => number): PixelImage {
+  const img = allocImage(width, height);
+  for (let i = 0; i < width * height; i++) img.data.writeUInt32LE(pixel(i) >>> 0, i * 4);
+  return img;
+}
+
+/** Distinct 24-bit colours (an odd multiplier is a bijection modulo 2^24), X bytes set to junk. */
+const distinct = (i: number): number => (Math.imul(i + 1, 0x9e3779) & 0xffffff) | 0xab000000;
+
+function roundTrip(img: PixelImage): Buffer {
+  const encoded = encodeLz4(img);
+  const decoded = decodeLz4(encoded, img.width, img.height);
+  expect(countRgbDifferences(decoded, img)).toBe(0);
+  // X is 0 in what the decoder gives, as every other decoder of RGB images does.
+  for (let i = 0; i < img.width * img.height; i++) if (decoded.data[i * 4 + 3] !== 0) throw new Error(`X of ${i}`);
+  return encoded;
+}
+
+/** The B,G,R bytes of every pixel, rows packed: what a 24BIT LZ4 payload decodes to. */
+function rgb24(img: PixelImage): Buffer {
+  const out = Buffer.alloc(img.width * img.height * 3);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++)
+      img.data.copy(out, (y * img.width + x) * 3, y * img.stride + x * 4, y * img.stride + x * 4 + 3);
+  return out;
+}
+
+const haveLiblz4 =
+  spawnSync(SYSTEM_PYTHON, ['-c', "import ctypes; ctypes.CDLL('liblz4.so.1')"], { stdio: 'ignore' }).status === 0;
+
+describe('SPICE LZ4 images', () => {
+  it('round-trips UI, photo, noise and landscape images exactly, photos at memory-speed sizes', () => {
+    for (const img of [makeDesktopImage(), makePhotoImage(), makeNoiseImage(), renderLandscape(640, 480, 2)]) {
+      const encoded = roundTrip(img);
+      // Header: top-down, 24BIT; then one block whose length is the rest of the payload.
+      expect(encoded[0]).toBe(1);
+      expect(encoded[1]).toBe(BitmapFormat.Bit24);
+      expect(encoded.readUInt32BE(2)).toBe(encoded.length - 6);
+      // Never much above the raw 24-bit size (LZ4's literal overhead is 1 byte in 255).
+      expect(encoded.length).toBeLessThan(img.width * img.height * 3 * 1.01 + 32);
+    }
+  });
+
+  it('compresses repeats: a flat screen and a repeated tile are a small fraction of their pixels', () => {
+    const flat = imageOf(1024, 768, () => 0x336699);
+    // LZ4 spends a length byte per 255 bytes of a match: a 2.3 MB run is some 9 KB.
+    expect(roundTrip(flat).length).toBeLessThan((1024 * 768 * 3) / 250);
+    const tiles = imageOf(512, 256, (i) => distinct((i % 512) % 16));
+    expect(roundTrip(tiles).length).toBeLessThan(512 * 256 * 3 * 0.02);
+  });
+
+  it('handles the smallest images and the block-end rules at every width up to 40 pixels', () => {
+    for (let w = 1; w <= 40; w++) {
+      roundTrip(imageOf(w, 1, distinct));
+      roundTrip(imageOf(w, 1, () => 0x010203)); // all one run: the end rules cut it short
+      roundTrip(imageOf(w, 3, (i) => distinct(i % 3)));
+    }
+  });
+
+  it('reads a padded image (stride above 4 x width) and an odd byte offset', () => {
+    const big = makePhotoImage();
+    const padded: PixelImage = { width: 300, height: 200, stride: big.stride, data: big.data };
+    const decoded = decodeLz4(encodeLz4(padded), 300, 200);
+    expect(countRgbDifferences(decoded, cropImage(big, 0, 0, 300, 200))).toBe(0);
+    const packed = cropImage(big, 0, 0, 50, 40);
+    const odd = Buffer.alloc(packed.data.length + 1);
+    packed.data.copy(odd, 1);
+    const shifted: PixelImage = { ...packed, data: odd.subarray(1) };
+    expect(countRgbDifferences(decodeLz4(encodeLz4(shifted), 50, 40), packed)).toBe(0);
+  });
+
+  it('decodes 32BIT, RGBA and bottom-up payloads and several blocks referring back', () => {
+    // 2x2 pixels, 32BIT bottom-up (the bottom row comes first), as two blocks.
+    const rows = Buffer.from([1, 2, 3, 9, 4, 5, 6, 9, 7, 8, 9, 9]);
+    const first = Buffer.concat([Buffer.from([0x80]), rows.subarray(0, 8)]); // 8 literals, nothing else
+    const block2 = Buffer.concat([
+      Buffer.from([0x40]), // 4 literals, then a match of 4 (low nibble 0)
+      rows.subarray(8, 12),
+      Buffer.from([12, 0]), // offset 12: back into the first block, to its first pixel
+      Buffer.from([0x00]), // the closing sequence, without literals
+    ]);
+    const payload = Buffer.concat([
+      Buffer.from([0, BitmapFormat.Bit32]),
+      u32be(first.length),
+      first,
+      u32be(block2.length),
+      block2,
+    ]);
+    const img = decodeLz4(payload, 2, 2);
+    // Top row = the second block: 7,8,9 then the copy of 1,2,3; bottom row = the first block.
+    expect([...img.data]).toEqual([7, 8, 9, 0, 1, 2, 3, 0, 1, 2, 3, 0, 4, 5, 6, 0]);
+    const rgba = Buffer.concat([Buffer.from([1, BitmapFormat.Rgba]), u32be(5), Buffer.from([0x40, 1, 2, 3, 200])]);
+    expect([...decodeLz4(rgba, 1, 1).data]).toEqual([1, 2, 3, 200]);
+  });
+
+  it('refuses broken payloads with BAD_IMAGE, as spice-gtk refuses them', () => {
+    const ok = encodeLz4(imageOf(8, 8, distinct));
+    const decode = (w: number, h: number) => (d: Buffer) => decodeLz4(d, w, h);
+    expectBadImage(decode(8, 8), ok.subarray(0, 1), /header needs 2/);
+    expectBadImage(decode(8, 8), Buffer.from([1, BitmapFormat.Bit16, 0, 0, 0, 0]), /format 6 is not decoded/);
+    expectBadImage(decode(8, 8), ok.subarray(0, ok.length - 3), /block of \d+ bytes/);
+    expectBadImage(decode(8, 9), ok, /decode to 192 bytes, a 8x9 image has 216/);
+    expectBadImage(decode(8, 7), ok, /overrun the image/);
+    const block = (b: number[]): Buffer =>
+      Buffer.concat([Buffer.from([1, BitmapFormat.Bit24]), u32be(b.length), Buffer.from(b)]);
+    expectBadImage(decode(2, 1), block([0x10, 1, 0, 0]), /match offset 0/);
+    expectBadImage(decode(3, 1), block([0x30, 1, 2, 3, 4, 0, 0x10, 1]), /match offset 4 at output byte 3/);
+    expectBadImage(decode(2, 1), block([0x30, 1, 2, 3, 3]), /ends inside a match offset/);
+    expectBadImage(decode(2, 1), block([0xf0]), /inside a literal length/);
+    expectBadImage(decode(2, 1), block([0x70, 1, 2]), /7 literals at byte/);
+    expectBadImage(decode(1, 1), block([0x00]), /an empty block/);
+  });
+
+  describe.skipIf(!haveLiblz4)(
+    `against liblz4, the library spice-gtk decodes with${haveLiblz4 ? '' : ` (${missing('liblz4.so.1', 'liblz4-1')})`}`,
+    () => {
+      it('liblz4 decodes every block this encoder writes to the exact 24-bit pixels', () => {
+        for (const img of [makeDesktopImage(), renderLandscape(320, 240, 5), imageOf(17, 3, (i) => distinct(i % 4))]) {
+          const encoded = encodeLz4(img);
+          const raw = rgb24(img);
+          const r = spawnSync(SYSTEM_PYTHON, [REF, 'decompress', String(raw.length)], {
+            input: encoded.subarray(6),
+            maxBuffer: 64 << 20,
+          });
+          expect(r.status, r.stderr.toString()).toBe(0);
+          expect(r.stdout.equals(raw)).toBe(true);
+        }
+      });
+
+      it("this decoder reads liblz4's streamed blocks (spice-server's way: one per chunk, referring back)", () => {
+        const img = makeDesktopImage();
+        const raw = img.data; // 32BIT: B,G,R,X as the surface holds it
+        const r = spawnSync(SYSTEM_PYTHON, [REF, 'compress', String(64 * 1024)], { input: raw, maxBuffer: 64 << 20 });
+        expect(r.status, r.stderr.toString()).toBe(0);
+        expect(r.stdout.length).toBeLessThan(raw.length / 4); // it did compress, across blocks
+        const payload = Buffer.concat([Buffer.from([1, BitmapFormat.Bit32]), r.stdout]);
+        expect(countRgbDifferences(decodeLz4(payload, img.width, img.height), img)).toBe(0);
+      });
+    },
+  );
+});
+
+describe('LZ4 in the image choice', () => {
+  it('a viewer asking for LZ4 gets photos as LZ4 and UI content as LZ, the others QUIC and LZ', () => {
+    const photo = renderLandscape(320, 240, 1);
+    const ui = makeDesktopImage();
+    expect(chooseImageCodec(photo, 'auto')).toBe('quic');
+    expect(chooseImageCodec(photo, 'lz4')).toBe('lz4');
+    expect(chooseImageCodec(ui, 'auto')).toBe('lz');
+    expect(chooseImageCodec(ui, 'lz4')).toBe('lz');
+  });
+
+  it('an image is encoded once per codec: LZ4 and auto viewers share the LZ payload of UI content', () => {
+    const rect = (img: PixelImage) => ({ top: 0, left: 0, bottom: img.height, right: img.width });
+    const ui = makeDesktopImage();
+    const shared = new SharedImage(ui, { x: 0, y: 0 }, rect(ui));
+    const before = encodeStats.images;
+    const a = shared.drawCopy('auto', 0);
+    const b = shared.drawCopy('lz4', 0);
+    expect(encodeStats.images - before).toBe(1);
+    expect(b).toBe(a);
+    const photo = renderLandscape(320, 240, 3);
+    const sp = new SharedImage(photo, { x: 0, y: 0 }, rect(photo));
+    const quic = sp.drawCopy('auto', 0);
+    const lz4 = sp.drawCopy('lz4', 0);
+    expect(encodeStats.images - before).toBe(3);
+    expect(lz4).not.toBe(quic);
+  });
+});
+
+function u32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
