@@ -201,7 +201,10 @@ async function worker(clip: string, seconds: number, streams: boolean, link: str
 async function runInNamespace(script: string, args: string[], mbit: number | undefined): Promise<RunFigures> {
   const shaping = mbit ? ` && tc qdisc add dev lo root tbf rate ${mbit}mbit burst 32kb latency 400ms` : '';
   const setup = `ip link set lo up mtu 1500${shaping} && exec "$0" "$@"`;
-  const child = spawn('unshare', ['-rn', 'sh', '-c', setup, process.execPath, script, ...args], {
+  // Root gets a plain network namespace: in a user namespace (`-r`) xterm cannot chown its pty to
+  // the unmapped tty group and exits at once, so no typed character ever reached a viewer.
+  const flags = process.getuid?.() === 0 ? '-n' : '-rn';
+  const child = spawn('unshare', [flags, 'sh', '-c', setup, process.execPath, script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const r = await collect(child, 120_000);
