@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../protocol/constants.js';
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
-import { decodeDisplayServerMessage, encodeDisplayInit } from '../protocol/display.js';
+import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
 import {
   decodeMainServerMessage,
@@ -16,8 +16,12 @@ import {
 import { decodePlaybackServerMessage, type PlaybackServerMessage } from '../protocol/playback.js';
 import { packKeyCode } from '../protocol/scancode.js';
 import type { OutMessage } from '../protocol/message.js';
+import type { Rect } from '../protocol/geometry.js';
+import { encodeStreamReport } from '../protocol/stream.js';
 import { ClientChannel } from './channel.js';
 import { ClientDisplay } from './display.js';
+import { MmClock } from './mm-clock.js';
+import { StreamReports } from './stream-reports.js';
 
 export interface SpiceClientOptions {
   host?: string;
@@ -39,6 +43,18 @@ export interface SpiceClientOptions {
    * but does not decode them, so by default it announces MULTI_CODEC without a codec and gets images.
    */
   streams?: boolean;
+  /** Send STREAM_REPORTs as spice-gtk does, when the server asks for them (needs `streams`). */
+  reportStreams?: boolean;
+}
+
+/** A stream frame as it arrived: its stamp, and how early (positive) or late it came on the viewer's clock. */
+export interface ArrivedFrame {
+  id: number;
+  mmTime: number;
+  /** The frame's stamp minus the viewer's multimedia clock at arrival, in ms (spice-gtk drops it when negative). */
+  latency: number;
+  data: Buffer;
+  dest: Rect;
 }
 
 export interface ClientCursor {
@@ -56,6 +72,7 @@ export interface ClientCursor {
  */
 export class SpiceClient extends EventEmitter<{
   display: [kind: string];
+  streamFrame: [f: ArrivedFrame];
   cursor: [m: CursorServerMessage];
   playback: [m: PlaybackServerMessage];
   closed: [];
@@ -68,6 +85,9 @@ export class SpiceClient extends EventEmitter<{
   channelList: ChannelId[] = [];
   mouseMode: number = MouseMode.Server;
   motionAcks = 0;
+  /** The multimedia clock as spice-gtk keeps it (MAIN_INIT, MULTI_MEDIA_TIME). */
+  readonly mmClock = new MmClock();
+  private readonly reports = new StreamReports(() => performance.now());
   /** Display messages that failed to decode or apply (should stay empty). */
   readonly errors: string[] = [];
 
@@ -135,6 +155,7 @@ export class SpiceClient extends EventEmitter<{
         const m = decodeMainServerMessage(type, body);
         if (m?.kind === 'init') {
           this.init = m;
+          this.mmClock.set(m.multiMediaTime);
           this.mouseMode = m.currentMouseMode;
           main.send(encodeAttachChannels());
           const want = this.options.mouseMode ?? MouseMode.Client;
@@ -145,6 +166,8 @@ export class SpiceClient extends EventEmitter<{
           listed(m.channels);
         } else if (m?.kind === 'mouseMode') {
           this.mouseMode = m.current;
+        } else if (m?.kind === 'multiMediaTime') {
+          this.mmClock.set(m.time);
         }
       },
     );
@@ -202,9 +225,36 @@ export class SpiceClient extends EventEmitter<{
       const m = decodeDisplayServerMessage(type, body);
       if (!m) throw new Error(`unknown display message ${type}`);
       this.display.apply(m);
+      this.onStreamMessage(m);
       this.emit('display', m.kind);
     } catch (err) {
       this.errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Stream reports and arrival times: what spice-gtk does with stream messages besides drawing. */
+  private onStreamMessage(m: DisplayServerMessage): void {
+    switch (m.kind) {
+      case 'streamActivateReport':
+        return this.reports.activate(m);
+      case 'streamDestroy':
+        return this.reports.end(m.id);
+      case 'streamDestroyAll':
+        return this.reports.endAll();
+      case 'streamData':
+      case 'streamDataSized': {
+        const s = this.display.streams.get(m.id);
+        const clock = this.mmClock.time();
+        if (!s || clock === undefined) return;
+        const latency = (m.mmTime - clock) | 0;
+        const report = this.reports.frame(m.id, m.mmTime, latency);
+        if (report && this.options.reportStreams) this.sendDisplay(encodeStreamReport(report));
+        const dest = m.kind === 'streamDataSized' ? m.dest : s.create.dest;
+        this.emit('streamFrame', { id: m.id, mmTime: m.mmTime, latency, data: m.data, dest });
+        return;
+      }
+      default:
+        return;
     }
   }
 
