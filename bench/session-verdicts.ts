@@ -25,6 +25,12 @@ export interface MinuteRow {
   /** Medians, from the key being sent. */
   keyDesktopMs: number;
   keyViewerMs: number;
+  /**
+   * Median over the minute's keys of each key's own gap (viewer minus desktop). The difference of
+   * the two medians above mixes keys: the spread common to both sides (xdotool, remote-viewer, the
+   * terminal) does not cancel, and one slow key moves it by whole milliseconds.
+   */
+  keyExtraMs: number;
   keySamples: number;
   keysSent: number;
   serverBytesPerS: number;
@@ -75,12 +81,12 @@ function gcVerdict(rows: readonly MinuteRow[]): Verdict {
 }
 
 function keyVerdict(rows: readonly MinuteRow[]): Verdict {
-  const extra = rows.filter((r) => r.keySamples > 0).map((r) => r.keyViewerMs - r.keyDesktopMs);
+  const extra = rows.filter((r) => r.keySamples > 0).map((r) => r.keyExtraMs);
   const target = `key-to-glyph within ${KEY_EXTRA_MS} ms of the desktop's own`;
   if (extra.length === 0) return { target, pass: false, measured: 'no key reached both the desktop and the viewer' };
   const m = median(extra);
   const worst = Math.max(...extra).toFixed(1);
-  const measured = `viewer later by ${m.toFixed(1)} ms (median of the minutes' medians; worst minute ${worst} ms)`;
+  const measured = `viewer later by ${m.toFixed(1)} ms (median over minutes of each key's own gap; worst minute ${worst} ms)`;
   return { target, pass: m <= KEY_EXTRA_MS, measured };
 }
 

@@ -19,7 +19,7 @@ import { countRgbDifferences, type PixelImage } from '../src/display/pixels.js';
 import { median } from './common.js';
 import { startTerminals, stopTerminals, User, type ActivityLog, type Terminals } from './session-activity.js';
 import { BrowserViewer } from './session-browser.js';
-import { DesktopWatch } from './session-desktop.js';
+import { DesktopWatch, type Drawn } from './session-desktop.js';
 import { Driver, xdo } from './session-drive.js';
 import { glyphTime, mean, slotRate } from './session-measure.js';
 import { SoakServer, startRemoteViewer, XFCE_SESSION, type RemoteViewer } from './session-rig.js';
@@ -69,10 +69,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   try {
     const rig = await startRig(parts, opts);
     const rows = await soak(rig, opts);
-    const finalDiff = await finalFrameDiff(rig.desktop, () => Promise.resolve(rig.viewer.primary), rig.viewer);
+    const finalDiff = await finalFrameDiff(rig.desktop, () => rig.viewer.primary(), rig.viewer);
     const browser = rig.browser;
     const browserDiff = browser ? await finalFrameDiff(rig.desktop, () => browser.pixels(), rig.viewer) : undefined;
-    const problems = rig.viewer.problems;
+    const problems = (await rig.viewer.state()).problems;
     const stuck = rows.reduce((n, r) => n + r.drags - r.dragsMoved, 0);
     if (stuck > 0) problems.push(`${stuck} drags did not move the window`);
     return { rows, verdicts: verdicts(rows), serverAlive: rig.server.alive, finalDiff, browserDiff, problems };
@@ -104,7 +104,7 @@ async function startRig(parts: Partial<Rig>, opts: SoakOptions): Promise<Rig> {
 
 async function stopRig(parts: Partial<Rig>): Promise<void> {
   await parts.browser?.close();
-  parts.viewer?.close();
+  await parts.viewer?.close();
   await parts.remote?.xvfb.stop();
   stopTerminals(parts.terms);
   parts.desktop?.close();
@@ -129,13 +129,13 @@ async function soak(rig: Rig, opts: SoakOptions): Promise<MinuteRow[]> {
   for (let minute = 1; minute <= opts.minutes; minute++) {
     const startMs = monoMs();
     const statsFrom = rig.server.stats.length;
-    const viewerBytes = rig.viewer.bytes;
+    const viewerBytes = (await rig.viewer.state()).bytes;
     rig.desktop.take();
-    rig.viewer.take();
+    await rig.viewer.take();
     const log: ActivityLog = { drags: [], keys: [] };
     while (monoMs() - startMs < 60_000) await user.cycle(log);
-    const viewerBytesPerS = (rig.viewer.bytes - viewerBytes) / ((monoMs() - startMs) / 1000);
-    const row = minuteRow(minute, rig, log, statsFrom, viewerBytesPerS);
+    const viewerBytesPerS = ((await rig.viewer.state()).bytes - viewerBytes) / ((monoMs() - startMs) / 1000);
+    const row = minuteRow(minute, rig, log, statsFrom, viewerBytesPerS, await rig.viewer.take());
     rows.push(row);
     opts.print(formatRow(row));
     if (!rig.server.alive) throw new Error(`session soak: spiced exited during minute ${minute}: ${rig.server.log}`);
@@ -143,9 +143,15 @@ async function soak(rig: Rig, opts: SoakOptions): Promise<MinuteRow[]> {
   return rows;
 }
 
-function minuteRow(minute: number, rig: Rig, log: ActivityLog, statsFrom: number, viewerBytesPerS: number): MinuteRow {
+function minuteRow(
+  minute: number,
+  rig: Rig,
+  log: ActivityLog,
+  statsFrom: number,
+  viewerBytesPerS: number,
+  viewer: readonly Drawn[],
+): MinuteRow {
   const desktop = rig.desktop.take();
-  const viewer = rig.viewer.take();
   const stats = rig.server.stats;
   const last = stats[stats.length - 1]!;
   const first = stats[Math.max(0, statsFrom - 1)]!;
@@ -168,6 +174,7 @@ function minuteRow(minute: number, rig: Rig, log: ActivityLog, statsFrom: number
     viewerRate: mean(moved.map((d) => slotRate(viewer, d.startMs, d.endMs))),
     keyDesktopMs: median(glyphs.map((g) => g.desktopMs)),
     keyViewerMs: median(glyphs.map((g) => g.viewerMs)),
+    keyExtraMs: median(glyphs.map((g) => g.viewerMs - g.desktopMs)),
     keySamples: glyphs.length,
     keysSent: log.keys.length,
     serverBytesPerS: seconds > 0 ? (last.bytesSent - first.bytesSent) / seconds : NaN,
@@ -182,7 +189,7 @@ function boxRect(b: { x: number; y: number; width: number; height: number }): Re
 }
 
 const MINUTE_HEADER =
-  'min  RSS MB  heap MB  CPU %  full GC  GC ms  drag/s desk  drag/s view  key ms desk  key ms view  keys' +
+  'min  RSS MB  heap MB  CPU %  full GC  GC ms  drag/s desk  drag/s view  key ms desk  key ms view  key +ms  keys' +
   '  server KB/s  viewer KB/s';
 
 function formatRow(r: MinuteRow): string {
@@ -198,6 +205,7 @@ function formatRow(r: MinuteRow): string {
     f(r.viewerRate, 12),
     f(r.keyDesktopMs, 12),
     f(r.keyViewerMs, 12),
+    f(r.keyExtraMs, 8),
     `${r.keySamples}/${r.keysSent}`.padStart(5),
     f(r.serverBytesPerS / 1024, 12, 0),
     f(r.viewerBytesPerS / 1024, 12, 0),

@@ -50,6 +50,7 @@ describe('session soak figures', () => {
       viewerRate: 29,
       keyDesktopMs: 10,
       keyViewerMs: 12,
+      keyExtraMs: 2,
       keySamples: 5,
       keysSent: 5,
       serverBytesPerS: 1,
