@@ -87,7 +87,7 @@ async function watchDesktop(display: string): Promise<DesktopWatch> {
   const conn = await XConnection.connect(display, { xauthority: null });
   const counter = new BurstCounter();
   let counting = false;
-  const watcher = await DamageWatcher.open(conn, conn.screen.root, null, () => {});
+  const watcher = await DamageWatcher.open(conn, conn.screen.root, () => {});
   const ext = await conn.extension('DAMAGE');
   if (!watcher || !ext) throw new Error('x11-drag: the X server has no DAMAGE');
   conn.onEvent((ev) => {

@@ -24,7 +24,15 @@ function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number
   const fail = (err: Error): never => {
     throw err;
   };
-  const scheduler = new FrameScheduler(0, async () => void count.frames++, fail, { pace, maxWaitMs });
+  const scheduler = new FrameScheduler(
+    0,
+    async (viewersReady) => {
+      await viewersReady();
+      count.frames++;
+    },
+    fail,
+    { pace, maxWaitMs },
+  );
   scheduler.release();
   scheduler.request();
   return scheduler;

@@ -2,15 +2,12 @@ import type { ExtensionInfo, XConnection } from './connection.js';
 import { encodeRequest } from './wire.js';
 
 /*
- * DAMAGE 1.1 (damageproto). The server accumulates the region drawn into a drawable and tells us
- * about it according to the report level; with NonEmpty it sends one DamageNotify when the
- * region stops being empty, and nothing more until we empty it with DamageSubtract. That gives
- * natural per-frame coalescing: on the event we schedule a frame, and the frame moves the whole
- * accumulated region into an XFIXES region (Subtract with repair = None), which we fetch.
+ * DAMAGE 1.1 (damageproto). The server accumulates what is drawn into a drawable and reports it
+ * according to the level given at Create; spiced uses RawRectangles, one DamageNotify per drawn
+ * rectangle (damage-watcher.ts says why).
  */
 
 export const DAMAGE_REPORT_RAW_RECTANGLES = 0;
-export const DAMAGE_REPORT_NON_EMPTY = 3;
 export const DAMAGE_NOTIFY = 0;
 
 /**
@@ -39,23 +36,6 @@ export function damageDestroy(conn: XConnection, ext: ExtensionInfo, damage: num
   conn.send(
     encodeRequest(ext.majorOpcode, 2, (w) => w.u32(damage)),
     'DamageDestroy',
-  );
-}
-
-/**
- * Subtract: minor 3, length 4, damage u32, repair region u32 (0 = None: everything), parts
- * region u32 (0 = None; else receives the subtracted area).
- */
-export function damageSubtract(
-  conn: XConnection,
-  ext: ExtensionInfo,
-  damage: number,
-  repair: number,
-  parts: number,
-): void {
-  conn.send(
-    encodeRequest(ext.majorOpcode, 3, (w) => w.u32(damage).u32(repair).u32(parts)),
-    'DamageSubtract',
   );
 }
 

@@ -1,4 +1,3 @@
-import type { Rect } from '../../protocol/geometry.js';
 import type { ExtensionInfo, XConnection } from './connection.js';
 import { encodeRequest } from './wire.js';
 
@@ -58,44 +57,6 @@ export function getCursorImage(conn: XConnection, ext: ExtensionInfo): Promise<C
       argb,
     };
   });
-}
-
-/** CreateRegion: minor 5, length 2 + 2n, region u32 (new id), RECTANGLE[n] (x i16, y i16, w u16, h u16). */
-export function createRegion(conn: XConnection, ext: ExtensionInfo, region: number): void {
-  conn.send(
-    encodeRequest(ext.majorOpcode, 5, (w) => w.u32(region)),
-    'XFixesCreateRegion',
-  );
-}
-
-/** DestroyRegion: minor 10, length 2, region u32. */
-export function destroyRegion(conn: XConnection, ext: ExtensionInfo, region: number): void {
-  conn.send(
-    encodeRequest(ext.majorOpcode, 10, (w) => w.u32(region)),
-    'XFixesDestroyRegion',
-  );
-}
-
-/**
- * FetchRegion: minor 19, length 2, region u32.
- * Reply: extents x i16 @8, y i16 @10, w u16 @12, h u16 @14, unused 16, RECTANGLE[length / 2] @32.
- */
-export function fetchRegion(conn: XConnection, ext: ExtensionInfo, region: number): Promise<Rect[]> {
-  return conn.request(
-    encodeRequest(ext.majorOpcode, 19, (w) => w.u32(region)),
-    'XFixesFetchRegion',
-    (r) => {
-      const count = r.readUInt32LE(4) / 2;
-      const rects: Rect[] = [];
-      for (let i = 0; i < count; i++) {
-        const at = 32 + 8 * i;
-        const left = r.readInt16LE(at);
-        const top = r.readInt16LE(at + 2);
-        rects.push({ left, top, right: left + r.readUInt16LE(at + 4), bottom: top + r.readUInt16LE(at + 6) });
-      }
-      return rects;
-    },
-  );
 }
 
 /**

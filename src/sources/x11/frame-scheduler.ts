@@ -12,10 +12,15 @@ import type { ViewerPace } from '../../seam/index.js';
  * whole interval behind the first, adding up to one interval to a keystroke and folding drag steps
  * that fell in different display frames into one. The average stays at one frame per interval.
  *
- * With a `pace`, a frame that is due also waits until the viewers have sent on the previous one
- * (at most `maxWaitMs`): capture runs as fast as viewers take it, up to one frame per
- * `intervalMs`, and slower, with larger frames, when they fall behind, instead of queueing
- * frames they would receive late.
+ * A frame that follows another at once starts in the same turn of the event loop as the previous
+ * one ends, before the previous frame's messages are encoded and written: its capture requests
+ * reach the X server while this process encodes, so the X server's work and the round trip overlap
+ * with ours instead of following them.
+ *
+ * With a `pace`, a frame hands its draws to the viewers only once they have sent on the previous
+ * one (at most `maxWaitMs`): the job awaits `viewersReady` between capture and hand-over. Capture
+ * runs as fast as viewers take it, up to one frame per `intervalMs`, and slower, with larger
+ * frames, when they fall behind, instead of queueing frames they would receive late.
  */
 export interface FramePacing {
   readonly pace: ViewerPace;
@@ -36,7 +41,7 @@ export class FrameScheduler {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly job: () => Promise<void>,
+    private readonly job: (viewersReady: () => Promise<void>) => Promise<void>,
     private readonly onError: (err: Error) => void,
     private readonly pacing?: FramePacing,
     private readonly burst = 1,
@@ -58,13 +63,14 @@ export class FrameScheduler {
       return;
     }
     if (this.timer) return;
-    const delay = Math.max(0, this.theoreticalStart - (this.burst - 1) * this.intervalMs - performance.now());
-    // Node stretches setTimeout(0) to 1 ms: a frame that is due now runs on the next turn instead.
+    const delay = this.delay();
+    // Node stretches setTimeout(0) to 1 ms: a frame that is due now runs on the next turn instead
+    // (after every event already read, so one frame covers a batch of DamageNotify events).
     if (delay < 1) {
-      const immediate = setImmediate(() => this.due());
+      const immediate = setImmediate(() => this.fire());
       this.timer = { cancel: () => clearImmediate(immediate) };
     } else {
-      const timeout = setTimeout(() => this.due(), delay);
+      const timeout = setTimeout(() => this.fire(), delay);
       this.timer = { cancel: () => clearTimeout(timeout) };
     }
   }
@@ -77,38 +83,41 @@ export class FrameScheduler {
     await this.running;
   }
 
-  /** The interval has passed: run now, or once viewers have caught up. */
-  private due(): void {
-    this.timer = null;
+  /** Milliseconds until the budget allows another frame. */
+  private delay(): number {
+    return Math.max(0, this.theoreticalStart - (this.burst - 1) * this.intervalMs - performance.now());
+  }
+
+  /** What a job awaits before it hands its frame over: viewers caught up, or maxWaitMs. */
+  private readonly viewersReady = (): Promise<void> => {
     const pacing = this.pacing;
-    if (!pacing || pacing.pace.caughtUp()) return this.fire();
+    if (!pacing || pacing.pace.caughtUp() || this.stopped) return Promise.resolve();
     this.pacedWaits++;
-    const go = (): void => {
-      this.timer?.cancel();
-      this.timer = null;
-      this.fire();
-    };
-    const timeout = setTimeout(go, pacing.maxWaitMs);
-    const cancelWait = pacing.pace.whenCaughtUp(go);
-    this.timer = {
-      cancel: () => {
+    return new Promise((resolve) => {
+      const go = (): void => {
         clearTimeout(timeout);
         cancelWait();
-      },
-    };
+        resolve();
+      };
+      const timeout = setTimeout(go, pacing.maxWaitMs);
+      const cancelWait = pacing.pace.whenCaughtUp(go);
+    });
+  };
+
+  /** After a frame: the next one at once if damage came meanwhile and the budget allows. */
+  private next(): void {
+    this.running = null;
+    if (!this.wanted || this.stopped) return;
+    this.wanted = false;
+    if (this.held || this.delay() >= 1) return this.request();
+    this.fire();
   }
 
   private fire(): void {
     this.timer = null;
     this.theoreticalStart = Math.max(this.theoreticalStart, performance.now()) + this.intervalMs;
-    this.running = this.job()
+    this.running = this.job(this.viewersReady)
       .catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))))
-      .finally(() => {
-        this.running = null;
-        if (this.wanted) {
-          this.wanted = false;
-          this.request();
-        }
-      });
+      .finally(() => this.next());
   }
 }

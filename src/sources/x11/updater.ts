@@ -69,12 +69,16 @@ export class ScreenUpdater {
     });
   }
 
-  /** Fetch and send whatever changed inside `rects`. */
-  async refresh(rects: readonly Rect[]): Promise<void> {
+  /**
+   * Fetch whatever changed inside `rects` and, once `beforeSend` resolves (the viewers are ready for
+   * a frame), send it. The fetched images stay lent meanwhile: no other grab runs until this returns.
+   */
+  async refresh(rects: readonly Rect[], beforeSend: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     const fetch = coalesceRects(rects, { bounds: this.bounds, maxRects: this.opts.maxRects });
     if (fetch.length === 0) return;
     this.stats.frames++;
     const images = await this.capture.grab(fetch);
+    await beforeSend();
     fetch.forEach((r, i) => this.apply(r, images[i]!));
   }
 

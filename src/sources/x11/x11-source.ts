@@ -215,7 +215,7 @@ export class X11Source implements DisplaySource {
       watcher: null,
       scheduler: new FrameScheduler(
         this.opts.frameIntervalMs ?? DEFAULT_FRAME_INTERVAL_MS,
-        () => this.frame(run),
+        (viewersReady) => this.frame(run, viewersReady),
         (err) => this.frameFailed(run, err),
         this.pacing(sink),
         this.opts.frameBurst ?? FRAME_BURST,
@@ -229,7 +229,7 @@ export class X11Source implements DisplaySource {
     this.starting = run;
     conn.onClose((err, expected) => this.connectionClosed(run, err, expected));
     // Damage is watched before the first full capture, so nothing drawn in between is missed.
-    await this.watchChanges(run, xfixes);
+    await this.watchChanges(run);
     await this.watchScreenSize(run);
     await run.updater.sendFullScreen();
     // Frames may only diff against the shadow once the full screen is in it.
@@ -261,14 +261,13 @@ export class X11Source implements DisplaySource {
     });
   }
 
-  /** XFIXES is needed for cursor shapes (v1) and damage regions (v2); returns null if unusable. */
+  /** XFIXES 2 gives cursor shapes (SelectCursorInput, GetCursorImage); returns null if unusable. */
   private async negotiateXfixes(conn: XConnection): Promise<ExtensionInfo | null> {
     const ext = await conn.extension('XFIXES');
     if (!ext) {
-      this.log('warn', 'X server has no XFIXES: no cursor shape, damage via raw rectangles');
+      this.log('warn', 'X server has no XFIXES: no cursor shape');
       return null;
     }
-    conn.nameErrors(ext, ['BadRegion']);
     const v = await xfixesQueryVersion(conn, ext);
     if (v.major < 2) {
       this.log('warn', `XFIXES ${v.major}.${v.minor} is too old (need 2.0)`);
@@ -277,9 +276,9 @@ export class X11Source implements DisplaySource {
     return ext;
   }
 
-  private async watchChanges(run: Running, xfixes: ExtensionInfo | null): Promise<void> {
+  private async watchChanges(run: Running): Promise<void> {
     if (this.opts.useDamage ?? true) {
-      run.watcher = await DamageWatcher.open(run.conn, run.root, xfixes, () => run.scheduler.request());
+      run.watcher = await DamageWatcher.open(run.conn, run.root, () => run.scheduler.request());
       if (!run.watcher) this.log('warn', 'X server has no DAMAGE extension; polling the screen for changes');
     }
     if (run.watcher) return;
@@ -326,16 +325,18 @@ export class X11Source implements DisplaySource {
     if (run.locks) this.lockFlags = locksFromMask(state.mask, run.locks);
   }
 
-  /** One frame: handle a pending resize, then fetch and send what changed. */
-  private async frame(run: Running): Promise<void> {
+  /** One frame: handle a pending resize, then fetch what changed and send it once viewers are ready. */
+  private async frame(run: Running, viewersReady: () => Promise<void>): Promise<void> {
     if (run.resizePending) {
       run.resizePending = false;
       await this.resize(run);
     }
     if (run.watcher) {
-      await run.updater.refresh(await run.watcher.takeRects());
+      await run.updater.refresh(run.watcher.takeRects(), viewersReady);
     } else if (run.hasher) {
-      for (const area of await pollTiles(run.capture, run.hasher)) run.updater.apply(area.rect, area.image);
+      const areas = await pollTiles(run.capture, run.hasher);
+      await viewersReady();
+      for (const area of areas) run.updater.apply(area.rect, area.image);
     }
   }
 
