@@ -12,11 +12,13 @@ export const INTEROP = [
   'agent-cli',
   'agent-gtk',
   'agent-html5',
+  'build-current',
   'cli',
   'cli-deploy',
   'encode-once',
   'haproxy',
   'html5',
+  'input-burst',
   'interop-gtk',
   'netns',
   'periodic-stats',
@@ -54,8 +56,9 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...INTEROP, ...ALONE] } },
-      { extends: true, test: { name: 'interop', include: INTEROP } },
-      { extends: true, test: { name: 'alone', include: ALONE } },
+      // These run the built tree: test/global-build.ts stops them when dist/ is older than src/.
+      { extends: true, test: { name: 'interop', include: INTEROP, globalSetup: ['test/global-build.ts'] } },
+      { extends: true, test: { name: 'alone', include: ALONE, globalSetup: ['test/global-build.ts'] } },
     ],
   },
 });

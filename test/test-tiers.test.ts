@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config, { ALONE, INTEROP } from '../vitest.config.js';
@@ -56,17 +56,20 @@ function violations(text: string): string[] {
     /(?:\b(spawn|spawnSync|execFile|execFileSync|execSync|fork)|(?<![.\w])(exec))\(\s*([^,)]*)/g,
   )) {
     const program = /^(['"`])([^'"`]*)\1$/.exec(m[3]!.trim())?.[2];
-    if (m[1] === 'fork') continue; // a Node child running this repository's own code
+    if (m[1] === 'fork') continue; // a Node child running a helper (its file is checked as an import)
     if (program === undefined || !ALLOWED_PROGRAMS.has(program.split(' ')[0]!)) found.push(`starts a program: ${m[0]}`);
   }
   return found;
 }
 
-/** The test helpers a file imports (relative imports inside test/), resolved to .ts paths. */
+/** The test helpers a file imports or runs (relative paths inside test/: imports, forked scripts). */
 function localImports(file: string, text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) {
-    const target = resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts'));
+  for (const m of text.matchAll(/'(\.{1,2}\/[^']+\.(?:js|mjs|ts))'/g)) {
+    const target = resolve(
+      dirname(file),
+      existsSync(resolve(dirname(file), m[1]!)) ? m[1]! : m[1]!.replace(/\.js$/, '.ts'),
+    );
     if (target.startsWith(join(ROOT, 'test') + '/')) out.push(target);
   }
   return out;
