@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CursorCommand, DisplayCommand, DisplaySink } from '../src/seam/index.js';
-import { cropImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
+import { cropImage, pixelAt, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { Surface } from '../src/display/surface.js';
 import { rectContains, type Rect } from '../src/protocol/geometry.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
@@ -9,7 +9,7 @@ import { drawText } from '../src/sources/demo/font.js';
 import { seededRandom } from '../src/sources/demo/noise.js';
 import { createImage } from '../src/sources/demo/raster.js';
 import { HISTORY_KEPT } from '../src/sources/demo/terminal.js';
-import { theme } from '../src/sources/demo/theme.js';
+import { paintColors, theme } from '../src/sources/demo/theme.js';
 
 /** Applies display commands to a Surface, like a viewer would. */
 class SurfaceSink implements DisplaySink {
@@ -284,6 +284,19 @@ describe('demo desktop: still frame', () => {
     expectInSync(sink, demo);
   });
 
+  it('a terminal made smaller by a resize shows its older lines again when it grows back', () => {
+    const { demo, sink } = startStill();
+    typeKeys(demo, [SCAN.h, SCAN.i, SCAN.enter, SCAN.e, SCAN.c, SCAN.h, SCAN.o]);
+    const rect = demo.terminalRect;
+    const full = cropImage(sink.surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
+    demo.resize(320, 240);
+    demo.resize(W, H);
+    expect(demo.terminalRect).toEqual(rect);
+    const back = cropImage(sink.surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
+    expect(sameRgb(back, full)).toBe(true);
+    expectInSync(sink, demo);
+  });
+
   it('has a small grey alpha cursor with the hotspot inside', () => {
     const { sink } = startStill();
     const set = sink.cursors[0];
@@ -331,6 +344,60 @@ describe('demo desktop: animation', () => {
     expect(Math.max(...perFrame)).toBeLessThan(W * H * 0.05);
     expect(demo.windowRect).not.toEqual(start);
     expect(sink.commands.some((c) => c.kind === 'copyBits')).toBe(true);
+    expectInSync(sink, demo);
+  });
+
+  it('a resize lays every part out again and loses nothing: terminal, paint, window, load graph', () => {
+    const { demo, sink, advance } = animated();
+    // Two seconds of life: log lines, load samples, the window drifting.
+    for (let f = 0; f < 60; f++) {
+      advance(33);
+      demo.renderFrame();
+    }
+    typeKeys(demo, [SCAN.h, SCAN.i, SCAN.enter, SCAN.e, SCAN.c, SCAN.h, SCAN.o]);
+    const dot = { x: W - 120, y: 330 };
+    demo.input({ kind: 'button', button: 1, down: true, ...dot, buttons: 1 });
+    demo.input({ kind: 'button', button: 1, down: false, ...dot, buttons: 0 });
+    const win = demo.windowRect;
+    demo.input({ kind: 'button', button: 1, down: true, x: win.left + 40, y: win.top + 80, buttons: 1 });
+    demo.input({ kind: 'button', button: 1, down: false, x: win.left + 40, y: win.top + 80, buttons: 0 });
+    demo.renderFrame();
+    /** The window's place as a fraction of the room it has to drift in. */
+    const place = (): { x: number; y: number } => {
+      const r = demo.windowRect;
+      const area = demo.layout.desktop;
+      return { x: r.left / (area.w - (r.right - r.left)), y: r.top / (area.h - (r.bottom - r.top)) };
+    };
+    const before = place();
+    // The taskbar's right end: load graph, frame counter, time (it keeps its distance from the edge).
+    const graphBefore = cropImage(sink.surface, W - 272, H - 30, 272, 30);
+
+    const W2 = 1280;
+    const H2 = 800;
+    demo.resize(W2, H2);
+    expect(sink.surface.width).toBe(W2);
+    expectInSync(sink, demo);
+    expect(sameRgb(cropImage(sink.surface, W2 - 272, H2 - 30, 272, 30), graphBefore)).toBe(true);
+    const term = demo.terminalRect;
+    expect(containsImage(sink.surface, textImage('hi: command not found', theme.termRed, theme.termBg), term)).toBe(
+      true,
+    );
+    expect(containsImage(sink.surface, textImage('$ echo', theme.termText, theme.termBg), term)).toBe(true);
+    // The paint, scaled to the new size, in the first stroke's colour.
+    const at = { x: Math.round((dot.x * W2) / W), y: Math.round((dot.y * H2) / H) };
+    expect(pixelAt(sink.surface, at.x, at.y) & 0xffffff).toBe(paintColors[0]);
+    // The window is where it was in proportion, and still paused.
+    const after = place();
+    expect(Math.abs(after.x - before.x)).toBeLessThan(0.01);
+    expect(Math.abs(after.y - before.y)).toBeLessThan(0.01);
+    const still = demo.windowRect;
+    advance(1000);
+    demo.renderFrame();
+    expect(demo.windowRect).toEqual(still);
+    // The command history goes on: Up after clearing the line recalls `hi`.
+    typeKeys(demo, [SCAN.backspace, SCAN.backspace, SCAN.backspace, SCAN.backspace, SCAN.up]);
+    expect(containsImage(sink.surface, textImage('$ hi', theme.termText, theme.termBg), demo.terminalRect)).toBe(true);
+    demo.renderFrame();
     expectInSync(sink, demo);
   });
 

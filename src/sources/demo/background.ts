@@ -12,6 +12,25 @@ import { paintColors, theme } from './theme.js';
  */
 
 const BRUSH = 5;
+/** Paint segments remembered for a re-layout; past this the oldest are forgotten (still shown until then). */
+const MARKS_KEPT = 20_000;
+
+/** One painted segment, in the screen's coordinates, and the stroke it belongs to (its colour). */
+interface PaintMark {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  stroke: number;
+}
+
+/** The paint on the wallpaper, carried into a desktop laid out at another size (scaled to it). */
+export interface PaintState {
+  width: number;
+  height: number;
+  marks: readonly PaintMark[];
+  strokes: number;
+}
 
 /** Brighten `c` towards `glow` by a Gaussian-ish falloff around (gx, gy). */
 function addGlow(
@@ -98,27 +117,46 @@ export class Desktop {
   private readonly pristine: PixelImage;
   private strokes = 0;
   private last: { x: number; y: number } | undefined;
+  private marks: PaintMark[] = [];
 
-  constructor(layout: DemoLayout) {
+  /** `carried`: the paint of the desktop this one replaces, scaled to this size. */
+  constructor(layout: DemoLayout, carried?: PaintState) {
     const img = createImage(layout.width, layout.height);
     drawWallpaper(img);
     drawSignature(img, layout);
     this.pristine = createImage(layout.width, layout.height);
     blit(this.pristine, 0, 0, img);
     this.layer = new Layer('desktop', img, 0, 0);
+    if (carried) this.repaint(carried);
+  }
+
+  /** The paint as it is, for a desktop laid out at another size. */
+  get paint(): PaintState {
+    return { width: this.layer.width, height: this.layer.height, marks: this.marks, strokes: this.strokes };
+  }
+
+  private repaint(old: PaintState): void {
+    const sx = this.layer.width / old.width;
+    const sy = this.layer.height / old.height;
+    const none: SceneHost = { invalidate: () => undefined, scroll: () => undefined };
+    this.strokes = old.strokes;
+    for (const m of old.marks) {
+      const at = (x: number, y: number): [number, number] => [Math.round(x * sx), Math.round(y * sy)];
+      this.segment(none, ...at(m.x0, m.y0), ...at(m.x1, m.y1), m.stroke);
+    }
   }
 
   /** Start a stroke: a dot in the next colour. */
   beginStroke(host: SceneHost, x: number, y: number): void {
     this.strokes++;
     this.last = { x, y };
-    this.segment(host, x, y, x, y);
+    this.segment(host, x, y, x, y, this.strokes);
   }
 
   /** Continue the current stroke to (x, y). */
   strokeTo(host: SceneHost, x: number, y: number): void {
     if (this.last === undefined) return;
-    this.segment(host, this.last.x, this.last.y, x, y);
+    this.segment(host, this.last.x, this.last.y, x, y, this.strokes);
     this.last = { x, y };
   }
 
@@ -133,11 +171,15 @@ export class Desktop {
   /** Wipe all paint (the compositor's diff sends only the pixels that were painted). */
   clear(host: SceneHost): void {
     blit(this.layer.image, 0, 0, this.pristine);
+    this.marks = [];
     host.invalidate(this.layer);
   }
 
-  private segment(host: SceneHost, x0: number, y0: number, x1: number, y1: number): void {
-    const color = paintColors[(this.strokes - 1) % paintColors.length] ?? 0xffffff;
+  private segment(host: SceneHost, x0: number, y0: number, x1: number, y1: number, stroke: number): void {
+    const color = paintColors[(stroke - 1) % paintColors.length] ?? 0xffffff;
+    this.marks.push({ x0, y0, x1, y1, stroke });
+    // Trimmed in batches: one copy per few thousand segments, not one per pointer event.
+    if (this.marks.length > MARKS_KEPT * 1.25) this.marks = this.marks.slice(-MARKS_KEPT);
     line(this.layer.image, x0, y0, x1, y1, color, BRUSH);
     const pad = BRUSH;
     host.invalidate(this.layer, {

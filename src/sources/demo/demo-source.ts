@@ -10,7 +10,7 @@ import { Keyboard, type KeyAction } from './keymap.js';
 import { computeLayout, TITLE_H, type DemoLayout } from './layout.js';
 import { valueNoise } from './noise.js';
 import { createPhotoPanel } from './photo.js';
-import { bootScreen, logLine, plain, type Line } from './shell.js';
+import { bootScreen, logLine, plain } from './shell.js';
 import { DemoClipboard } from './clipboard.js';
 import { theme } from './theme.js';
 import { Taskbar } from './taskbar.js';
@@ -118,20 +118,30 @@ export class DemoSource implements DisplaySource {
     this.fps = opts.fps ?? 30;
     this.now = opts.now ?? Date.now;
     this.soundOn = opts.sound ?? true;
-    this.scene = this.buildScene(clampSize(opts.width ?? 1024, opts.height ?? 768), bootScreen());
+    this.scene = this.buildScene(clampSize(opts.width ?? 1024, opts.height ?? 768));
   }
 
-  /** Every part of the desktop laid out for one screen size; the terminal starts with `lines`. */
-  private buildScene(size: { width: number; height: number }, lines: readonly Line[]): Scene {
+  /**
+   * Every part of the desktop laid out for one screen size: fresh, or carrying over what `from`
+   * shows (the terminal's lines, input and history, the paint, the window's place and state, the
+   * load graph), so a resize loses nothing but the size.
+   */
+  private buildScene(size: { width: number; height: number }, from?: Scene): Scene {
     const layout = computeLayout(size.width, size.height);
     const compositor = new Compositor(layout.width, layout.height, (cmd) => this.sink?.display(cmd));
-    const desktop = new Desktop(layout);
+    const desktop = new Desktop(layout, from?.desktop.paint);
     const clock = new ClockPanel(layout.clock);
     const photo = createPhotoPanel(layout.photo);
-    const terminal = new TerminalPanel(layout.terminal, lines);
+    const terminal = new TerminalPanel(layout.terminal, from ? from.terminal.state : bootScreen());
     const taskbar = new Taskbar(layout.taskbar, ['Terminal', 'Photos', 'Clock', 'Welcome']);
-    this.sampleCount = taskbar.fillGraph(loadSample);
-    const window = new WelcomeWindow(layout.window);
+    if (from) {
+      const history = from.taskbar.history;
+      taskbar.fillGraph((i) => history[i] ?? 0);
+    } else {
+      this.sampleCount = taskbar.fillGraph(loadSample);
+    }
+    const carried = from && { state: from.window.state(from.layout.desktop), area: layout.desktop };
+    const window = new WelcomeWindow(layout.window, carried);
     for (const layer of [desktop.layer, clock.layer, photo, terminal.layer, taskbar.layer, window.layer]) {
       compositor.add(layer);
     }
@@ -168,13 +178,16 @@ export class DemoSource implements DisplaySource {
 
   /**
    * Lay the desktop out again at `width` x `height` (clamped to what the layout supports): a new
-   * primary surface, every part redrawn, the terminal's lines kept. Returns the size taken.
+   * primary surface, every part redrawn at its new place with what it showed (see buildScene). A
+   * window drag in progress ends where the window is. Returns the size taken.
    */
   resize(width: number, height: number): { width: number; height: number } {
     const size = clampSize(width, height);
     if (size.width === this.layout.width && size.height === this.layout.height) return size;
+    this.applyDrag();
     this.drag = undefined;
-    this.scene = this.buildScene(size, this.terminal.content.lines);
+    this.desktop.endStroke();
+    this.scene = this.buildScene(size, this.scene);
     if (this.sink) this.paintAll(this.sink);
     return size;
   }

@@ -22,6 +22,8 @@ export class Taskbar {
   private readonly graph: Box;
   private shownTime = '';
   private shownCounter = '';
+  /** The graph's samples, oldest first (as many as it shows). */
+  private samples: number[] = [];
 
   constructor(box: Box, windowNames: readonly string[]) {
     const img = createImage(box.w, box.h, theme.taskbar);
@@ -87,6 +89,8 @@ export class Taskbar {
   pushSample(host: SceneHost, load: number): void {
     const { x, y, w, h } = this.graph;
     const img = this.layer.image;
+    this.samples.push(load);
+    if (this.samples.length > this.graphSamples) this.samples.shift();
     shiftArea(img, x + GRAPH_STEP, y, w - GRAPH_STEP, h, -GRAPH_STEP, 0);
     host.scroll(this.layer, { top: y, left: x, bottom: y + h, right: x + w }, -GRAPH_STEP, 0);
     const col = x + w - GRAPH_STEP;
@@ -97,9 +101,18 @@ export class Taskbar {
     hline(img, col, col + GRAPH_STEP - 1, y + h - bar, mix(color, 0xffffff, 0.5));
   }
 
+  private get graphSamples(): number {
+    return Math.floor(this.graph.w / GRAPH_STEP);
+  }
+
+  /** The samples the graph shows, oldest first: a re-laid-out taskbar fills its graph with them. */
+  get history(): readonly number[] {
+    return this.samples;
+  }
+
   /** Fill the whole graph at once (the initial picture), oldest sample first; returns the count used. */
   fillGraph(samples: (i: number) => number): number {
-    const count = Math.floor(this.graph.w / GRAPH_STEP);
+    const count = this.graphSamples;
     const discard: SceneHost = { invalidate: () => undefined, scroll: () => undefined };
     for (let i = 0; i < count; i++) this.pushSample(discard, samples(i));
     return count;

@@ -11,6 +11,17 @@ import { theme } from './theme.js';
 const PROMPT_LEN = promptLine('').reduce((n, s) => n + s.text.length, 0);
 /** Commands Up/Down can recall; older ones are forgotten (every viewer can type, forever). */
 export const HISTORY_KEPT = 100;
+/** Lines kept above the visible rows, so a terminal made taller by a resize shows them again. */
+const SCROLLBACK_KEPT = 200;
+
+/** What a terminal carries into its successor when the desktop is laid out at another size. */
+export interface TerminalState {
+  /** Every line kept above the prompt (scrollback then visible rows), oldest first. */
+  lines: readonly Line[];
+  input: string;
+  history: readonly string[];
+  commands: number;
+}
 
 /**
  * A terminal panel: a grid of text rows whose bottom row is the prompt. New lines scroll the rows
@@ -25,13 +36,18 @@ export class TerminalPanel {
   private readonly gy: number;
   /** The rows above the prompt, oldest first (always rows - 1 of them). */
   private lines: Line[];
+  /** Lines scrolled off the top, oldest first (at most SCROLLBACK_KEPT). */
+  private scrollback: Line[] = [];
   private input = '';
   private caretOn = true;
   private readonly history: string[] = [];
   private historyAt = 0;
   private commands = 0;
 
-  constructor(box: Box, initial: readonly Line[]) {
+  /** `initial`: the lines of a fresh terminal, or the state of the one this replaces. */
+  constructor(box: Box, initial: readonly Line[] | TerminalState) {
+    const carried = 'input' in initial ? initial : undefined;
+    const lines = carried ? carried.lines : (initial as readonly Line[]);
     const img = createImage(box.w, box.h);
     const body = drawWindowFrame(img, { title: 'Terminal - demo@spiced: ~' }, theme.termBg);
     this.cols = Math.max(1, Math.floor((body.w - 12) / CELL_W));
@@ -39,9 +55,15 @@ export class TerminalPanel {
     this.gx = body.x + 6;
     this.gy = body.y + 4;
     const above = this.rows - 1;
-    this.lines = [...Array.from({ length: Math.max(0, above - initial.length) }, (): Line => []), ...initial].slice(
-      -above,
-    );
+    this.lines = [...Array.from({ length: Math.max(0, above - lines.length) }, (): Line => [])];
+    this.append(lines);
+    if (carried) {
+      // The prompt keeps what fits of the typed line; history and command count go on.
+      this.input = carried.input.slice(0, Math.max(0, this.cols - PROMPT_LEN - 1));
+      this.history.push(...carried.history.slice(-HISTORY_KEPT));
+      this.historyAt = this.history.length;
+      this.commands = carried.commands;
+    }
     this.layer = new Layer('terminal', img, box.x, box.y, windowAlpha(box.w, box.h));
     this.redrawAll();
   }
@@ -55,7 +77,7 @@ export class TerminalPanel {
 
   /** Add a line above the prompt (the log scrolls, the prompt stays). */
   log(host: SceneHost, line: Line): void {
-    this.lines = [...this.lines.slice(1), line];
+    this.append([line]);
     this.scrollRows(host, this.rows - 1, 1);
     this.drawRow(host, this.rows - 2, line);
   }
@@ -118,9 +140,24 @@ export class TerminalPanel {
     return '';
   }
 
-  /** Lines above the prompt, oldest first, and the typed input: a resized terminal starts from them. */
-  get content(): { lines: readonly Line[]; input: string } {
-    return { lines: this.lines, input: this.input };
+  /** Lines above the prompt (scrollback included), the typed input and the history: a resized terminal starts from them. */
+  get state(): TerminalState {
+    const lines = [...this.scrollback, ...this.lines];
+    const first = lines.findIndex((line) => line.some((seg) => seg.text !== ''));
+    return {
+      lines: first < 0 ? [] : lines.slice(first),
+      input: this.input,
+      history: [...this.history],
+      commands: this.commands,
+    };
+  }
+
+  /** Add lines below the visible ones; those pushed off the top go to the scrollback. */
+  private append(lines: readonly Line[]): void {
+    const all = [...this.lines, ...lines];
+    const off = Math.max(0, all.length - (this.rows - 1));
+    if (off > 0) this.scrollback = [...this.scrollback, ...all.slice(0, off)].slice(-SCROLLBACK_KEPT);
+    this.lines = all.slice(off);
   }
 
   /** What fits on the prompt line after the current input. */
@@ -145,7 +182,7 @@ export class TerminalPanel {
     this.input = '';
     // Redraw the finished line first (no caret): its pending damage travels with the scroll.
     this.drawRow(host, this.rows - 1, done);
-    this.lines = [...this.lines, done, ...output].slice(-(this.rows - 1));
+    this.append([done, ...output]);
     const k = output.length + 1;
     if (k >= this.rows) {
       this.redrawAll();

@@ -12,6 +12,15 @@ const SPEED_Y = 27;
 /** Frames can stall (a busy event loop); never jump further than this much time at once. */
 const MAX_STEP_MS = 250;
 
+/** What the window carries into its successor when the desktop is laid out at another size. */
+export interface WindowState {
+  /** Where it was within the area it roams, 0..1 each way (0: left or top edge). */
+  at: { x: number; y: number };
+  velocity: { x: number; y: number };
+  paused: boolean;
+  accent: number;
+}
+
 /**
  * The window that drifts across the desktop and bounces off its edges. Its image only changes when
  * it is clicked, so every move is a pure copyBits plus the strips it uncovers.
@@ -26,11 +35,38 @@ export class WelcomeWindow {
   private vx = SPEED_X;
   private vy = SPEED_Y;
 
-  constructor(box: Box) {
+  /** `box`: its size and place; `carried` and `area` (where it roams) place it as its predecessor was. */
+  constructor(box: Box, carried?: { state: WindowState; area: Box }) {
     this.layer = new Layer('welcome', createImage(box.w, box.h), box.x, box.y, windowAlpha(box.w, box.h));
     this.fx = box.x;
     this.fy = box.y;
+    if (carried) {
+      const { state, area } = carried;
+      this.paused = state.paused;
+      this.accent = state.accent;
+      this.vx = state.velocity.x;
+      this.vy = state.velocity.y;
+      this.fx = area.x + state.at.x * Math.max(0, area.w - box.w);
+      this.fy = area.y + state.at.y * Math.max(0, area.h - box.h);
+      this.layer.x = Math.round(this.fx);
+      this.layer.y = Math.round(this.fy);
+    }
     this.draw();
+  }
+
+  /** Its state, its place given as a fraction of `area` (the desktop it roams). */
+  state(area: Box): WindowState {
+    const fraction = (p: number, lo: number, room: number): number =>
+      room <= 0 ? 0 : Math.max(0, Math.min(1, (p - lo) / room));
+    return {
+      at: {
+        x: fraction(this.layer.x, area.x, area.w - this.layer.width),
+        y: fraction(this.layer.y, area.y, area.h - this.layer.height),
+      },
+      velocity: { x: this.vx, y: this.vy },
+      paused: this.paused,
+      accent: this.accent,
+    };
   }
 
   get moving(): boolean {
