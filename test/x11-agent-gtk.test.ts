@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../src/display/png.js';
+import { decodePng, encodePng } from '../src/display/png.js';
+import { decodePpm } from '../src/display/ppm.js';
 import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
 import { GtkAgent } from './helpers/gtk-agent.js';
 import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, startCli } from './helpers/tools.js';
@@ -23,6 +24,13 @@ if (!TOOLS) console.warn(`x11-agent-gtk.test.ts: ${WHY}`);
 
 const UTF8_TEXT = 1;
 const PNG = 2;
+const BMP = 3;
+const CLIPBOARD = 0;
+const PRIMARY = 1;
+
+/** ImageMagick, an encoder and decoder independent of spiced's, between formats through pipes. */
+const magick = (from: string, to: string, input: Buffer): Buffer =>
+  execFileSync('convert', [`${from}:-`, `${to}:-`], { input, maxBuffer: 64 << 20 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : ` (${WHY})`}`, () => {
@@ -50,25 +58,40 @@ describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : 
     });
   }
 
-  /** What a desktop application pastes, once it is `expected` (the viewer's grab travels first). */
-  async function desktopPastes(expected: Buffer, target = 'UTF8_STRING', timeoutMs = 20_000): Promise<Buffer> {
+  /** What a desktop application pastes, once `done` says so (the viewer's grab travels first). */
+  async function desktopPastesWhen(
+    done: (got: Buffer) => boolean,
+    target: string,
+    selection = 'clipboard',
+    timeoutMs = 20_000,
+  ): Promise<Buffer> {
     const end = Date.now() + timeoutMs;
     let got: Buffer = Buffer.alloc(0);
     while (Date.now() < end) {
-      got = await x('xclip', ['-selection', 'clipboard', '-t', target, '-o']).catch(() => Buffer.alloc(0));
-      if (got.equals(expected)) return got;
+      got = await x('xclip', ['-selection', selection, '-t', target, '-o']).catch(() => Buffer.alloc(0));
+      if (done(got)) return got;
       await sleep(100);
     }
     return got;
   }
 
-  /** Copy on the desktop; the viewer pastes it once the desktop's grab reached it. */
-  async function viewerPastes(data: Uint8Array, target: string, type: number, name: string): Promise<Buffer> {
+  const desktopPastes = (expected: Buffer, target = 'UTF8_STRING', timeoutMs = 20_000, selection = 'clipboard') =>
+    desktopPastesWhen((got) => got.equals(expected), target, selection, timeoutMs);
+
+  /** Copy on the desktop; the viewer pastes it (as `type`) once the desktop's grab reached it. */
+  async function viewerPastes(
+    data: Uint8Array,
+    target: string,
+    type: number,
+    name: string,
+    selection = CLIPBOARD,
+  ): Promise<Buffer> {
     const from = viewer.events.length;
-    await x('xclip', ['-selection', 'clipboard', '-t', target, '-i'], data);
-    await viewer.next('grab', (e) => e.selection === 0 && (e.types as number[]).includes(type), from);
+    const xsel = selection === PRIMARY ? 'primary' : 'clipboard';
+    await x('xclip', ['-selection', xsel, '-t', target, '-i'], data);
+    await viewer.next('grab', (e) => e.selection === selection && (e.types as number[]).includes(type), from);
     const asked = viewer.events.length;
-    viewer.send(`request 0 ${file(name)} ${type}`);
+    viewer.send(`request ${selection} ${file(name)} ${type}`);
     await viewer.next('clipboard', () => true, asked, 30_000);
     return readFileSync(file(name));
   }
@@ -140,6 +163,36 @@ describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : 
     writeFileSync(file('up.png'), up);
     viewer.send(`grab 0 ${file('up.png')} ${PNG}`);
     expect((await desktopPastes(up, 'image/png')).equals(up)).toBe(true);
+  });
+
+  it('PRIMARY both ways, kept apart from CLIPBOARD', async () => {
+    const down = Buffer.from('selected on the desktop: grüße\n');
+    expect(await viewerPastes(down, 'UTF8_STRING', UTF8_TEXT, 'primary-down.txt', PRIMARY)).toEqual(down);
+    const up = Buffer.from('selected in spice-gtk: naïve');
+    writeFileSync(file('primary-up.txt'), up);
+    viewer.send(`grab ${PRIMARY} ${file('primary-up.txt')}`);
+    expect(await desktopPastes(up, 'UTF8_STRING', 20_000, 'primary')).toEqual(up);
+    const clipboard = await x('xclip', ['-selection', 'clipboard', '-o']).catch(() => Buffer.alloc(0));
+    expect(clipboard.equals(up)).toBe(false);
+  });
+
+  it('a bitmap offered only as BMP by the viewer pastes on the desktop as PNG too', async () => {
+    const pngIn = png(90, 60);
+    const bmp = magick('png', 'bmp3', pngIn);
+    writeFileSync(file('only.bmp'), bmp);
+    viewer.send(`grab 0 ${file('only.bmp')} ${BMP}`);
+    const targets = await desktopPastesWhen((t) => t.toString().includes('image/png'), 'TARGETS');
+    expect(targets.toString().split('\n')).toEqual(expect.arrayContaining(['image/bmp', 'image/png']));
+    expect((await desktopPastes(bmp, 'image/bmp')).equals(bmp)).toBe(true);
+    const asPng = await desktopPastesWhen((got) => got.length > 0, 'image/png');
+    expect(diffPixels(decodePng(asPng), decodePng(pngIn))).toBe(0);
+  });
+
+  it('a PNG offered only as PNG by the desktop pastes in the viewer as BMP too', async () => {
+    const pngIn = png(70, 44);
+    const bmp = await viewerPastes(pngIn, 'image/png', BMP, 'as.bmp');
+    expect(bmp.subarray(0, 2).toString('latin1')).toBe('BM');
+    expect(diffPixels(decodePpm(magick('bmp', 'ppm', bmp)), decodePng(pngIn))).toBe(0);
   });
 
   it('5 MiB both ways', async () => {

@@ -12,7 +12,9 @@ import {
   MAX_PROPERTY_CHUNK,
 } from '../src/sources/x11/selection-wire.js';
 import { textFromProperty, toTarget, typeOfTarget, typesOffered } from '../src/sources/x11/selection-targets.js';
-import { encodePng } from '../src/display/png.js';
+import { decodeBmp } from '../src/display/bmp.js';
+import { sameRgb } from '../src/display/pixels.js';
+import { decodePng, encodePng } from '../src/display/png.js';
 import { hasCommand, missing } from './helpers/tools.js';
 
 const HAVE_TOOLS = hasCommand('Xvfb') && hasCommand('xclip') && hasCommand('xsel');
@@ -211,11 +213,13 @@ describe.skipIf(!HAVE_TOOLS)('X11 clipboard against Xvfb with xclip and xsel', (
     expect(Buffer.from(await clipboard.read('clipboard', 'text')).toString()).toMatch(/^grüße/);
   });
 
-  it('reads a PNG a desktop application offers, byte for byte', async () => {
+  it('reads a PNG a desktop application offers, byte for byte (and offers it as BMP too)', async () => {
     const png = testPng();
     await copyAndWait(xvfb.display, viewers, 'clipboard', png, 'image/png');
-    expect(viewers.offers.get('clipboard')).toEqual(['png']);
+    expect(viewers.offers.get('clipboard')).toEqual(['png', 'bmp']);
     expect(Buffer.from(await clipboard.read('clipboard', 'png'))).toEqual(Buffer.from(png));
+    const bmp = decodeBmp(await clipboard.read('clipboard', 'bmp'));
+    expect(sameRgb(bmp.image, decodePng(Buffer.from(png)))).toBe(true);
   });
 
   it('reads 5 MiB from the desktop through INCR', async () => {

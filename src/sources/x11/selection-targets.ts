@@ -15,7 +15,7 @@ import type { ClipboardType } from '../../seam/index.js';
 export const TYPE_TARGETS: Readonly<Record<ClipboardType, readonly string[]>> = {
   text: ['UTF8_STRING', 'text/plain;charset=utf-8', 'STRING', 'TEXT'],
   png: ['image/png'],
-  bmp: ['image/bmp', 'image/x-bmp', 'image/x-MS-bmp'],
+  bmp: ['image/bmp', 'image/x-bmp', 'image/x-MS-bmp', 'image/x-win-bitmap'],
   tiff: ['image/tiff'],
   jpg: ['image/jpeg'],
 };

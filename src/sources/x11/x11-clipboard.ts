@@ -1,8 +1,10 @@
 import type { ClipboardSelection, ClipboardType, DesktopClipboard, ViewerClipboard } from '../../seam/index.js';
+import { errorMessage } from '../../util/log.js';
 import { XConnection, type ExtensionInfo, type XEvent } from './connection.js';
 import { xfixesQueryVersion } from './ext-xfixes.js';
 import { SelectionOwner, type OwnerAnswer } from './selection-owner.js';
 import { SelectionReader, SelectionRefused } from './selection-reader.js';
+import { convertImage, typesForViewers, typesForX, viewerTypeFor } from './selection-images.js';
 import {
   LANDING_PROPERTIES,
   TYPE_TARGETS,
@@ -185,6 +187,8 @@ export class X11Clipboard implements DesktopClipboard {
     if (target === undefined) return Promise.reject(new Error(`the desktop's ${selection} offers no ${type}`));
     return this.inLane(state, async () => {
       const result = await run.reader.convert(state.atom, target, state.landing, this.maxBytes);
+      // BMP for a desktop that offers only PNG (typesForViewers): converted here.
+      if (type === 'bmp' && run.names.get(target) === 'image/png') return convertImage(result.data, 'png', 'bmp');
       if (type !== 'text') return new Uint8Array(result.data);
       return textFromProperty(run.names.get(result.type) ?? '', result.data);
     });
@@ -311,7 +315,7 @@ export class X11Clipboard implements DesktopClipboard {
       .filter((n): n is string => n !== undefined);
     const offered = new Map<ClipboardType, number>();
     for (const [type, target] of typesOffered(names)) offered.set(type, run.atoms.get(target)!);
-    return offered;
+    return typesForViewers(offered);
   }
 
   private desktopReleased(state: SelectionState): void {
@@ -327,17 +331,27 @@ export class X11Clipboard implements DesktopClipboard {
     if (!state || !types || req.owner !== run.window) return null;
     const target = run.names.get(req.target);
     if (target === 'TARGETS') {
-      const offered = ['TARGETS', ...types.flatMap((t) => TYPE_TARGETS[t])].map((n) => run.atoms.get(n)!);
-      return { type: ATOM_ATOM, format: 32, bytes: u32Data(offered) };
+      const names = ['TARGETS', ...typesForX(types).flatMap((t) => TYPE_TARGETS[t])];
+      return { type: ATOM_ATOM, format: 32, bytes: u32Data(names.map((n) => run.atoms.get(n)!)) };
     }
     const type = target === undefined ? undefined : typeOfTarget(target);
-    if (!target || !type || !types.includes(type) || !this.viewers) return null;
-    const data = await this.viewers.fetch(state.name, type);
+    const from = type && viewerTypeFor(type, types);
+    if (!target || !type || !from || !this.viewers) return null;
+    const data = await this.viewers.fetch(state.name, from);
     if (data.length > this.maxBytes) {
-      throw new SelectionRefused(`the viewer's ${type} of ${data.length} bytes exceeds the limit of ${this.maxBytes}`);
+      throw new SelectionRefused(`the viewer's ${from} of ${data.length} bytes exceeds the limit of ${this.maxBytes}`);
     }
-    const converted = toTarget(target, data);
+    const converted = toTarget(target, from === type ? data : this.converted(data, from, type));
     return { type: run.atoms.get(converted.typeName)!, format: 8, bytes: converted.bytes };
+  }
+
+  /** A viewer's image in the format an X client asked for (refused, with the reason, when it does not decode). */
+  private converted(data: Uint8Array, from: ClipboardType, to: ClipboardType): Uint8Array {
+    try {
+      return convertImage(data, from, to);
+    } catch (err) {
+      throw new SelectionRefused(`the viewer's ${from} could not be converted to ${to}: ${errorMessage(err)}`);
+    }
   }
 
   private inLane<T>(state: SelectionState, step: () => Promise<T>): Promise<T> {
