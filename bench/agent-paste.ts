@@ -33,6 +33,7 @@ import {
 import { AGENT_TOKENS } from '../src/agent/endpoint.js';
 import { SpiceServer } from '../src/server/server.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
+import { benchText as text } from './agent-text.js';
 import { median } from './common.js';
 
 const sel = { selection: true };
@@ -40,16 +41,18 @@ const SIZES = [64 << 10, 1 << 20, 5 << 20, 15 << 20];
 const RUNS = 5;
 
 /** The viewer's agent: tokens, chunks, reassembly, and answers to REQUESTs with `offer`. */
-class BenchAgent {
+export class BenchAgent {
   private tokens: number;
   private readonly reassembler = new AgentReassembler(() => 64 << 20);
   private tokenWaiter: (() => void) | undefined;
   private messageWaiter: ((m: AgentMessage) => void) | undefined;
   offer: Buffer = Buffer.alloc(0);
 
+  /** `observe` sees every agent message this viewer receives. */
   constructor(
     private readonly main: ClientChannel,
     initialTokens: number,
+    private readonly observe?: (m: AgentMessage) => void,
   ) {
     this.tokens = initialTokens;
     main.on('message', (type, body) => {
@@ -65,6 +68,7 @@ class BenchAgent {
   }
 
   private onMessage(m: AgentMessage): void {
+    this.observe?.(m);
     if (m.kind === 'clipboardRequest') {
       void this.send(AgentMsg.Clipboard, encodeClipboard(0, AgentClipboardType.Utf8Text, this.offer, sel));
     }
@@ -81,19 +85,26 @@ class BenchAgent {
     });
   }
 
-  async send(type: number, body: Buffer): Promise<void> {
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Messages go one after the other: the chunks of two must never interleave (answers to REQUESTs may overlap). */
+  send(type: number, body: Buffer): Promise<void> {
+    const done = this.queue.then(() => this.sendChunks(type, body));
+    // The next message waits for this one whether it went or failed; the caller sees the failure.
+    this.queue = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+
+  private async sendChunks(type: number, body: Buffer): Promise<void> {
     for (const chunk of chunkAgentMessage(type, body)) {
       while (this.tokens <= 0) await new Promise<void>((r) => (this.tokenWaiter = r));
       this.tokens--;
       this.main.send(encodeAgentDataToServer(chunk));
     }
   }
-}
-
-function text(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = i % 100 === 99 ? 0x0a : 0x21 + ((i * seed) % 90);
-  return out;
 }
 
 /** The token windows compared: near spice-server's (10) and spiced's default. */
@@ -107,21 +118,32 @@ interface Rig {
   agent: BenchAgent;
 }
 
-async function rig(tokens: number): Promise<Rig> {
-  const source = new DemoSource({ still: true, width: 640, height: 480 });
-  const server = new SpiceServer({ source, port: 0, warmUp: false, agent: { tokens } });
-  await server.start();
+/**
+ * A viewer on `port` (main channel only) whose agent has started and exchanged capabilities as
+ * spice-gtk's does (clipboard by demand, with selections).
+ */
+export async function agentViewer(
+  port: number,
+  observe?: (m: AgentMessage) => void,
+): Promise<{ client: SpiceClient; agent: BenchAgent }> {
   const mainCaps = [MainCap.NameAndUuid, MainCap.AgentConnectedTokens];
-  const client = new SpiceClient({ port: server.port, mainCaps, channels: [] });
+  const client = new SpiceClient({ port, mainCaps, channels: [] });
   await client.connect();
   const main = client.channels.get(ChannelType.Main)!;
-  const agent = new BenchAgent(main, client.init!.agentTokens);
+  const agent = new BenchAgent(main, client.init!.agentTokens, observe);
   main.send(encodeAgentStart(0xffffffff));
   const caps = agent.next('announceCapabilities');
   const gtkCaps = [AgentCap.ClipboardByDemand, AgentCap.ClipboardSelection, AgentCap.Reply];
   await agent.send(AgentMsg.AnnounceCapabilities, encodeAnnounceCapabilities(true, capWords(gtkCaps)));
   await caps;
-  return { tokens, source, server, client, agent };
+  return { client, agent };
+}
+
+async function rig(tokens: number): Promise<Rig> {
+  const source = new DemoSource({ still: true, width: 640, height: 480 });
+  const server = new SpiceServer({ source, port: 0, warmUp: false, agent: { tokens } });
+  await server.start();
+  return { tokens, source, server, ...(await agentViewer(server.port)) };
 }
 
 /** One paste each way; milliseconds. */

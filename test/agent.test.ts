@@ -156,6 +156,30 @@ describe('the agent spiced plays on the main channel, with the demo desktop', ()
     }
   });
 
+  it("viewers pasting one viewer's copy together share one REQUEST to it, and all get the data", async () => {
+    const c = await viewer();
+    try {
+      const data = Buffer.alloc(2 << 20, 0x5a);
+      a.serve.set(0, data);
+      const fromB = b.messages.length;
+      const fromC = c.messages.length;
+      await a.send(AgentMsg.ClipboardGrab, encodeClipboardGrab(0, [AgentClipboardType.Utf8Text], sel));
+      await b.next('clipboardGrab', () => true, fromB);
+      await c.next('clipboardGrab', () => true, fromC);
+      const asked = a.messages.length;
+      const request = encodeClipboardRequest(0, AgentClipboardType.Utf8Text, sel);
+      await Promise.all([b.send(AgentMsg.ClipboardRequest, request), c.send(AgentMsg.ClipboardRequest, request)]);
+      const [gotB, gotC] = await Promise.all([
+        b.next('clipboard', () => true, fromB, 10_000),
+        c.next('clipboard', () => true, fromC, 10_000),
+      ]);
+      expect(gotB.data.equals(data) && gotC.data.equals(data)).toBe(true);
+      expect(a.messages.slice(asked).filter((m) => m.kind === 'clipboardRequest')).toHaveLength(1);
+    } finally {
+      c.client.close();
+    }
+  });
+
   describe("bad agent traffic resets that viewer's agent and leaves the other viewer served", () => {
     const cases: [string, () => Buffer][] = [
       ['a chunk over 2048 bytes', () => Buffer.alloc(AGENT_MAX_CHUNK + 1)],
@@ -168,6 +192,10 @@ describe('the agent spiced plays on the main channel, with the demo desktop', ()
         },
       ],
       ['an unknown type', () => chunkAgentMessage(77, Buffer.alloc(4))[0]!],
+      [
+        'a large clipboard nobody asked for',
+        () => chunkAgentMessage(AgentMsg.Clipboard, encodeClipboard(0, 1, Buffer.alloc(64 << 10), sel))[0]!,
+      ],
       [
         'a paste larger than --max-clipboard',
         () => chunkAgentMessage(AgentMsg.Clipboard, encodeClipboard(0, 1, Buffer.alloc(MAX_CLIPBOARD + 1), sel))[0]!,

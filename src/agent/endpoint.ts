@@ -4,7 +4,6 @@ import {
   AgentMsg,
   AgentReassembler,
   AgentReplyError,
-  AGENT_HEADER_SIZE,
   chunkAgentMessage,
   decodeAgentMessage,
   encodeAgentReply,
@@ -47,6 +46,12 @@ const MAX_MONITOR_SIDE = 16384;
 const MAX_FILE_DATA = 1 << 20;
 /** Every other message the agent takes is small (capabilities, monitors, a key file, a reply). */
 const MAX_SMALL_MESSAGE = 16 * 1024;
+
+/**
+ * Clipboard messages as chunks, encoded once per data and wire form: when many viewers paste the
+ * same data (the hub shares one read), their queues hold views of one copy, not a copy each.
+ */
+const encodedClipboards = new WeakMap<Uint8Array, Map<string, Buffer[]>>();
 
 /** What the agent needs from the main channel client it rides on. */
 export interface AgentLink {
@@ -132,7 +137,10 @@ export class AgentEndpoint implements AgentPeer {
   }
 
   private maxMessageSize(type: number): number {
-    if (type === AgentMsg.Clipboard) return this.hub.policy.maxClipboard + 8;
+    // A large CLIPBOARD only as the answer to a REQUEST: unasked, a viewer cannot make spiced hold it.
+    if (type === AgentMsg.Clipboard) {
+      return this.hub.awaitsData(this) ? this.hub.policy.maxClipboard + 8 : MAX_SMALL_MESSAGE;
+    }
     if (type === AgentMsg.FileXferData) return MAX_FILE_DATA + 12;
     return MAX_SMALL_MESSAGE;
   }
@@ -358,7 +366,15 @@ export class AgentEndpoint implements AgentPeer {
   sendClipboard(selection: ClipboardSelection, type: ClipboardType | undefined, data: Uint8Array): void {
     if (!this.canSend(selection)) return;
     const wire = type === undefined ? AgentClipboardType.None : clipboardTypeToWire(type);
-    this.sendMessage(AgentMsg.Clipboard, encodeClipboard(selectionToWire(selection), wire, data, this.codec()));
+    const key = `${selection}/${wire}/${this.selectionShared}`;
+    let forms = encodedClipboards.get(data);
+    if (!forms) encodedClipboards.set(data, (forms = new Map()));
+    let chunks = forms.get(key);
+    if (!chunks) {
+      const body = encodeClipboard(selectionToWire(selection), wire, data, this.codec());
+      forms.set(key, (chunks = chunkAgentMessage(AgentMsg.Clipboard, body)));
+    }
+    this.queueChunks(chunks);
   }
 
   /** Without CLIPBOARD_SELECTION on both sides, only CLIPBOARD exists. */
@@ -371,10 +387,15 @@ export class AgentEndpoint implements AgentPeer {
   }
 
   private sendMessage(type: number, body: Buffer): void {
+    this.queueChunks(chunkAgentMessage(type, body));
+  }
+
+  private queueChunks(chunks: readonly Buffer[]): void {
     if (this.closed || !this.started) return;
-    const chunks = chunkAgentMessage(type, body);
-    this.outQueue.push(...chunks);
-    this.outBytes += body.length + AGENT_HEADER_SIZE;
+    for (const c of chunks) {
+      this.outQueue.push(c);
+      this.outBytes += c.length;
+    }
     // A viewer that gives no tokens back cannot make spiced hold more than two full clipboards.
     if (this.outBytes > 2 * this.hub.policy.maxClipboard + MAX_FILE_DATA) {
       this.reset(`${this.outBytes} bytes of agent data wait for tokens the viewer does not give`);

@@ -61,6 +61,12 @@ interface PendingFetch {
 
 /** A viewer that does not answer a REQUEST within this time is taken to have nothing. */
 const FETCH_TIMEOUT_MS = 20_000;
+/**
+ * How long a finished read of the owner's data answers further pastes. Owners announce new data
+ * with a new grab (which starts over), so this only spares a burst of pastes (many viewers pasting
+ * together) a read each and a copy each.
+ */
+const SHARE_SETTLED_MS = 1000;
 /** REQUESTs spiced may have outstanding at one viewer, and paste requests of one viewer it serves at once. */
 const MAX_PENDING_PER_VIEWER = 8;
 
@@ -73,6 +79,11 @@ export class AgentHub implements ViewerClipboard {
   private readonly peers = new Set<AgentPeer>();
   private readonly owners = new Map<ClipboardSelection, Owner>();
   private readonly fetches = new Map<AgentPeer, PendingFetch[]>();
+  /**
+   * Reads of an owner's data in progress, by type: pastes that come while one runs share it (one
+   * REQUEST to the owning viewer, one read of the desktop, one copy of the data for every viewer).
+   */
+  private readonly reading = new WeakMap<Owner, Map<ClipboardType, Promise<Uint8Array>>>();
   private readonly serving = new Map<AgentPeer, number>();
   private resizing = false;
   private nextResize: { width: number; height: number; peer: string; done: (ok: boolean) => void } | undefined;
@@ -165,7 +176,10 @@ export class AgentHub implements ViewerClipboard {
     const busy = this.serving.get(peer) ?? 0;
     if (busy >= MAX_PENDING_PER_VIEWER) return nothing(`${busy} requests of this viewer in progress`);
     this.serving.set(peer, busy + 1);
-    const read = owner.kind === 'desktop' ? this.readDesktop(selection, type) : this.fetch(selection, type);
+    const read =
+      owner.kind === 'desktop'
+        ? this.shared(owner, type, () => this.readDesktop(selection, type))
+        : this.fetch(selection, type);
     read
       .then((data) => this.answer(peer, selection, type, data))
       .catch((err: unknown) => nothing(errorMessage(err)))
@@ -173,6 +187,28 @@ export class AgentHub implements ViewerClipboard {
         const n = this.serving.get(peer);
         if (n !== undefined) this.serving.set(peer, n - 1);
       });
+  }
+
+  /** The read of `owner`'s `type` already running, or `start`'s, shared until it settles. */
+  private shared(owner: Owner, type: ClipboardType, start: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    let byType = this.reading.get(owner);
+    if (!byType) this.reading.set(owner, (byType = new Map()));
+    const running = byType.get(type);
+    if (running) return running;
+    const read = start();
+    byType.set(type, read);
+    const forget = (): void => {
+      if (byType.get(type) === read) byType.delete(type);
+    };
+    // Kept a moment after it settles: the pastes of many viewers come over some milliseconds.
+    const later = (): void => void setTimeout(forget, SHARE_SETTLED_MS).unref();
+    read.then(later, forget);
+    return read;
+  }
+
+  /** A REQUEST to this viewer is waiting for its CLIPBOARD (only then may that message be large). */
+  awaitsData(peer: AgentPeer): boolean {
+    return (this.fetches.get(peer)?.length ?? 0) > 0;
   }
 
   private readDesktop(selection: ClipboardSelection, type: ClipboardType): Promise<Uint8Array> {
@@ -228,7 +264,11 @@ export class AgentHub implements ViewerClipboard {
     const owner = this.owners.get(selection);
     if (owner?.kind !== 'viewer') return Promise.reject(new Error(`no viewer owns the ${selection}`));
     if (!owner.types.includes(type)) return Promise.reject(new Error(`the viewer offers no ${type}`));
-    const peer = owner.peer;
+    return this.shared(owner, type, () => this.request(owner.peer, selection, type));
+  }
+
+  /** Ask `peer` for its data (REQUEST); its CLIPBOARD answers the oldest request for that selection. */
+  private request(peer: AgentPeer, selection: ClipboardSelection, type: ClipboardType): Promise<Uint8Array> {
     const list = this.fetches.get(peer) ?? [];
     if (list.length >= MAX_PENDING_PER_VIEWER) {
       return Promise.reject(new Error(`${list.length} requests to ${peer.peer} unanswered`));
