@@ -134,6 +134,21 @@ describe('files dropped into the desktop (--upload-dir)', () => {
     expect(readdirSync(dir).some((f) => /cancelled|over|left/.test(f))).toBe(false);
   });
 
+  it('holds to 8 transfers at once per viewer even when the STARTs come in one burst', async () => {
+    const from = v.messages.length;
+    const ids = Array.from({ length: 10 }, () => nextId++);
+    // One write: every START is read before the first one's file is open.
+    v.main.socket.cork();
+    await Promise.all(ids.map((id) => v.send(AgentMsg.FileXferStart, encodeFileXferStart(id, `burst-${id}.bin`, 100))));
+    v.main.socket.uncork();
+    const results = await Promise.all(ids.map((id) => status(v, id, from)));
+    expect(results.filter((r) => r === FileXferResult.CanSendData)).toHaveLength(8);
+    expect(results.filter((r) => r === FileXferResult.Error)).toHaveLength(2);
+    expect(records.some((r) => /too many transfers at once \(8 of this viewer/.test(r.message))).toBe(true);
+    for (const id of ids) await v.send(AgentMsg.FileXferStatus, encodeFileXferStatus(id, FileXferResult.Cancelled));
+    await v.until(() => leftovers().length === 0, 5000, "the burst's partial files removed");
+  });
+
   it('without --upload-dir announces FILE_XFER_DISABLED and answers a transfer with DISABLED', async () => {
     const a = await viewer(plain.port);
     try {

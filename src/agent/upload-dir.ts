@@ -68,6 +68,14 @@ export class UploadDir implements FileUploads {
   private readonly transfers = new Map<UploadPeer, Map<number, Transfer>>();
   private readonly drainWaiters = new Map<UploadPeer, (() => void)[]>();
   private total = 0;
+  /**
+   * Transfers between START and their file being open (ids by viewer): counted against the limits
+   * at once, so a burst of STARTs cannot pass the checks together while the first ones await.
+   */
+  private readonly opening = new Map<UploadPeer, Set<number>>();
+  private openingTotal = 0;
+  /** Bumped when a viewer goes: a START still opening its file for the viewer as it was is dropped. */
+  private readonly epochs = new WeakMap<UploadPeer, number>();
 
   constructor(
     readonly dir: string,
@@ -94,6 +102,7 @@ export class UploadDir implements FileUploads {
   }
 
   viewerGone(peer: UploadPeer): void {
+    this.epochs.set(peer, (this.epochs.get(peer) ?? 0) + 1);
     for (const t of [...(this.transfers.get(peer)?.values() ?? [])]) this.abort(t, `${peer.peer} left`, undefined);
     this.transfers.delete(peer);
     // Nothing of this viewer's is waiting to be written any more: whoever waited goes on.
@@ -134,13 +143,32 @@ export class UploadDir implements FileUploads {
   }
 
   private async start(peer: UploadPeer, id: number, name: string, size: number): Promise<void> {
-    const mine = this.transfers.get(peer) ?? new Map<number, Transfer>();
     const hostile = hostileName(name);
     if (hostile) return this.refuse(peer, id, `name ${JSON.stringify(name)} has ${hostile}`);
-    if (mine.has(id)) return this.refuse(peer, id, `transfer id ${id} already in progress`);
-    if (mine.size >= this.limits.maxPerViewer || this.total >= this.limits.maxTotal) {
-      return this.refuse(peer, id, `too many transfers at once (${mine.size} of this viewer, ${this.total} in all)`);
+    const opening = this.opening.get(peer) ?? new Set<number>();
+    if (this.transfers.get(peer)?.has(id) || opening.has(id)) {
+      return this.refuse(peer, id, `transfer id ${id} already in progress`);
     }
+    const busy = (this.transfers.get(peer)?.size ?? 0) + opening.size;
+    const all = this.total + this.openingTotal;
+    if (busy >= this.limits.maxPerViewer || all >= this.limits.maxTotal) {
+      return this.refuse(peer, id, `too many transfers at once (${busy} of this viewer, ${all} in all)`);
+    }
+    opening.add(id);
+    this.opening.set(peer, opening);
+    this.openingTotal++;
+    try {
+      await this.open(peer, id, name, size);
+    } finally {
+      opening.delete(id);
+      if (opening.size === 0 && this.opening.get(peer) === opening) this.opening.delete(peer);
+      this.openingTotal--;
+    }
+  }
+
+  /** Check the room, create the temporary file and register the transfer (its slot is held). */
+  private async open(peer: UploadPeer, id: number, name: string, size: number): Promise<void> {
+    const epoch = this.epochs.get(peer) ?? 0;
     const room = await this.room();
     if (size > room) {
       const free = Buffer.alloc(8);
@@ -154,6 +182,14 @@ export class UploadDir implements FileUploads {
     } catch (err) {
       return this.refuse(peer, id, `cannot write in ${this.dir}: ${errorMessage(err)}`);
     }
+    if ((this.epochs.get(peer) ?? 0) !== epoch) {
+      // The viewer left (or its agent was reset) while the file was being created.
+      await file.close().catch((err: unknown) => this.log.debug(`closing ${tmpPath}: ${errorMessage(err)}`));
+      await fs.rm(tmpPath, { force: true });
+      this.log.debug(`upload ${id} from ${peer.peer} dropped: the viewer went while it started`);
+      return;
+    }
+    const mine = this.transfers.get(peer) ?? new Map<number, Transfer>();
     const t: Transfer = {
       id,
       peer,
