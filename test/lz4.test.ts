@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeDesktopImage, makeNoiseImage, makePhotoImage } from '../bench/lz.js';
 import { SharedImage, encodeStats } from '../src/channels/display-items.js';
-import { chooseImageCodec } from '../src/display/image-choice.js';
+import { SpiceClient } from '../src/client/client.js';
+import { chooseImageCodec, lz4Pays } from '../src/display/image-choice.js';
 import { encodeLz4 } from '../src/display/lz4.js';
 import { decodeLz4 } from '../src/display/lz4-decode.js';
-import { allocImage, countRgbDifferences, cropImage, type PixelImage } from '../src/display/pixels.js';
-import { BitmapFormat } from '../src/protocol/constants.js';
+import { allocImage, countRgbDifferences, cropImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
+import { BitmapFormat, ChannelType } from '../src/protocol/constants.js';
+import { SpiceServer } from '../src/server/server.js';
+import { ManualSource } from './helpers/pattern-source.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
 import { expectBadImage } from './helpers/bad-image.js';
 import { missing, SYSTEM_PYTHON } from './helpers/tools.js';
@@ -181,6 +184,49 @@ describe('LZ4 in the image choice', () => {
     const lz4 = sp.drawCopy('lz4', 0);
     expect(encodeStats.images - before).toBe(3);
     expect(lz4).not.toBe(quic);
+  });
+});
+
+describe('LZ4 photos by the link', () => {
+  it('pay on a measured link of 100 Mbit/s and more, or on a LAN-like round trip before any measure', () => {
+    const MBIT = 1e6 / 8;
+    expect(lz4Pays({ bandwidth: 1000 * MBIT, measured: true, minRttMs: 0.05 })).toBe(true);
+    expect(lz4Pays({ bandwidth: 100 * MBIT, measured: true, minRttMs: 30 })).toBe(true);
+    // A namespace link shaped to 10 Mbit/s has a tiny idle round trip: the measure decides.
+    expect(lz4Pays({ bandwidth: 10 * MBIT, measured: true, minRttMs: 0.05 })).toBe(false);
+    expect(lz4Pays({ bandwidth: 10 * MBIT, measured: false, minRttMs: 0.3 })).toBe(true);
+    expect(lz4Pays({ bandwidth: 10 * MBIT, measured: false, minRttMs: 25 })).toBe(false);
+    expect(lz4Pays({ bandwidth: 10 * MBIT, measured: false, minRttMs: undefined })).toBe(false);
+  });
+
+  it('a loopback viewer asking for LZ4 gets photos as LZ4, pixel-exact; one that cannot decode it gets QUIC', async () => {
+    const source = new ManualSource(320, 240);
+    const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false });
+    await server.start();
+    const viewers: SpiceClient[] = [];
+    const count = (c: 'lz4' | 'quic'): number => encodeStats.byCodec.get(c) ?? 0;
+    try {
+      const asking = new SpiceClient({ port: server.port, channels: [ChannelType.Display], lz4: true });
+      const plain = new SpiceClient({ port: server.port, channels: [ChannelType.Display] });
+      viewers.push(asking, plain);
+      for (const v of viewers) await v.connect();
+      for (const v of viewers) await v.waitFor(() => v.display.marks > 0, 5000, 'first screen');
+      const before = { lz4: count('lz4'), quic: count('quic') };
+      source.sink.display({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 0, bottom: 240, right: 320 },
+        image: renderLandscape(320, 240, 7),
+      });
+      for (const v of viewers)
+        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'the photo');
+      // One encode per codec: LZ4 for the viewer that asked, QUIC for the other.
+      expect(count('lz4') - before.lz4).toBe(1);
+      expect(count('quic') - before.quic).toBe(1);
+    } finally {
+      for (const v of viewers) v.close();
+      await server.stop();
+    }
   });
 });
 

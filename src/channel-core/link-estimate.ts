@@ -43,6 +43,11 @@ export interface LinkFigures {
   rttMs: number | undefined;
   /** The latest SPICE ACK latency (send of a window's last message to its ACK), ms. */
   ackLatencyMs: number | undefined;
+  /**
+   * The least round trip seen, ms (the kernel's min_rtt, else the least ACK latency): the path's
+   * own delay without the queues and the load on either end, undefined before any sample.
+   */
+  minRttMs: number | undefined;
 }
 
 /** Assumed before any capacity sample: spice-server's own default (10 Mbit/s). */
@@ -234,7 +239,13 @@ export class LinkEstimate {
   }
 
   figures(): LinkFigures {
-    return { bandwidth: this.bandwidth, measured: this.measured, rttMs: this.rttMs, ackLatencyMs: this.ackLatency };
+    return {
+      bandwidth: this.bandwidth,
+      measured: this.measured,
+      rttMs: this.rttMs,
+      ackLatencyMs: this.ackLatency,
+      minRttMs: this.kernelMinRttMs ?? this.minAckLatency,
+    };
   }
 
   private drainFluid(now: number): void {

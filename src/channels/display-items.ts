@@ -56,7 +56,7 @@ export function copyBitsItem(rect: Rect, src: Point): DrawItem {
 }
 
 /** Images encoded for viewers in this process, and the time it took (stats and tests: encode once). */
-export const encodeStats = { images: 0, ms: 0 };
+export const encodeStats = { images: 0, ms: 0, byCodec: new Map<ImageCodec, number>() };
 
 /**
  * An image update shared by every viewer that sends it: the pixels are cropped, hashed and
@@ -114,6 +114,7 @@ export class SharedImage {
       p = encodeImagePayload(this.pixelsOfBox(), codec);
       encodeStats.ms += performance.now() - start;
       encodeStats.images++;
+      encodeStats.byCodec.set(codec, (encodeStats.byCodec.get(codec) ?? 0) + 1);
       this.payloads.set(codec, p);
     }
     return p;

@@ -9,7 +9,7 @@ import { rectContains, type Rect } from '../protocol/geometry.js';
 import { TileDamage } from '../display/damage.js';
 import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import type { Surface } from '../display/surface.js';
-import type { ImageCompression } from '../display/image-choice.js';
+import { lz4Pays, type ImageCompression } from '../display/image-choice.js';
 import type { Logger } from '../util/log.js';
 import {
   copyItem,
@@ -197,9 +197,16 @@ export class DisplayChannelClient extends ChannelClient {
 
   /** How this viewer wants images, asked by items when they leave. */
   private readonly imaging: ViewerImaging = {
-    compression: () => this.compression,
+    compression: () => this.currentCompression(),
     cache: () => this.imageCache,
   };
+
+  /** The viewer's mode, LZ4 only while its link is fast enough for the bigger photos (lz4Pays). */
+  private currentCompression(): ImageCompression {
+    if (this.compression !== 'lz4') return this.compression;
+    this.waitingBytes(); // reads the kernel's counters into the estimate: its round trip, a full link
+    return lz4Pays(this.linkEstimate.figures()) ? 'lz4' : 'auto';
+  }
 
   /** Cache statistics (hits = images sent as FROM_CACHE). */
   get cacheStats(): { hits: number; misses: number; entries: number } | undefined {

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../protocol/constants.js';
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
-import { decodeDisplayServerMessage, encodeDisplayInit, type DisplayServerMessage } from '../protocol/display.js';
+import { decodeDisplayServerMessage, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
 import {
   decodeMainServerMessage,
@@ -19,7 +19,7 @@ import type { OutMessage } from '../protocol/message.js';
 import type { Rect } from '../protocol/geometry.js';
 import { encodeStreamReport } from '../protocol/stream.js';
 import { ClientChannel } from './channel.js';
-import { ClientDisplay } from './display.js';
+import { ClientDisplay, displayGreeting } from './display.js';
 import { MmClock } from './mm-clock.js';
 import { StreamReports } from './stream-reports.js';
 
@@ -45,6 +45,8 @@ export interface SpiceClientOptions {
   streams?: boolean;
   /** Send STREAM_REPORTs as spice-gtk does, when the server asks for them (needs `streams`). */
   reportStreams?: boolean;
+  /** Announce LZ4 images and ask for them (PREFERRED_COMPRESSION), as spiced's web viewer does. */
+  lz4?: boolean;
 }
 
 /** A stream frame as it arrived: its stamp, and how early (positive) or late it came on the viewer's clock. */
@@ -184,12 +186,11 @@ export class SpiceClient extends EventEmitter<{
     switch (type) {
       case ChannelType.Display: {
         const video = this.options.streams ? [DisplayCap.CodecMjpeg, DisplayCap.StreamReport] : [];
-        const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...video];
+        const lz4 = this.options.lz4 ? [DisplayCap.Lz4Compression] : [];
+        const caps = [DisplayCap.MonitorsConfig, DisplayCap.MultiCodec, ...video, ...lz4];
         const ch = await this.open(type, sessionId, caps, (_c, t, body) => this.onDisplay(t, body));
         this.displayChannel = ch;
-        ch.send(
-          encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
-        );
+        for (const m of displayGreeting(this.options.lz4 ?? false)) ch.send(m);
         return;
       }
       case ChannelType.Cursor: {

@@ -1,5 +1,12 @@
-import { Ropd } from '../protocol/constants.js';
-import type { Clip, DisplayBase, DisplayServerMessage } from '../protocol/display.js';
+import { ImageCompressionPref, Ropd } from '../protocol/constants.js';
+import {
+  encodeDisplayInit,
+  encodePreferredCompression,
+  type Clip,
+  type DisplayBase,
+  type DisplayServerMessage,
+} from '../protocol/display.js';
+import type { OutMessage } from '../protocol/message.js';
 import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
 import { Surface } from '../display/surface.js';
 import { decodeClientImage, type ImageCache } from './images.js';
@@ -22,6 +29,20 @@ export interface ClientStream {
   lastMmTime: number;
   report?: { uniqueId: number; maxWindow: number; timeoutMs: number };
   ended: boolean;
+}
+
+/**
+ * A viewer's first messages on the display channel: LZ4 asked for when it wants photos so (it
+ * announced DISPLAY_CAP_LZ4_COMPRESSION), then DISPLAY_INIT with a 20 MiB image cache.
+ */
+export function displayGreeting(lz4: boolean): OutMessage[] {
+  const init = encodeDisplayInit({
+    pixmapCacheId: 1,
+    pixmapCacheSize: 20_971_520n,
+    glzDictionaryId: 0,
+    glzWindowSize: 0,
+  });
+  return lz4 ? [encodePreferredCompression(ImageCompressionPref.Lz4), init] : [init];
 }
 
 /**

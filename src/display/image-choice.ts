@@ -22,7 +22,8 @@ export type PhotoCodec = 'lz' | 'quic';
  * codec; `off` sends uncompressed 32-bit bitmaps (stride = 4 x width, as html5 needs). `lz4` is
  * `auto` with photos as LZ4 instead of QUIC: about twice QUIC's bytes, but encoded and decoded
  * several times faster (a browser decodes QUIC in JavaScript at some 30 MB/s), so a viewer on a
- * fast link sees a photo sooner; only for viewers that announce LZ4 and ask for it.
+ * fast link sees a photo sooner; only for viewers that announce LZ4 and ask for it, and only while
+ * their link is fast (lz4Pays; `auto` otherwise).
  */
 export type ImageCompression = 'auto' | 'lz' | 'quic' | 'off' | 'lz4';
 
@@ -35,6 +36,33 @@ const SERVER_COMPRESSIONS: readonly ImageCompression[] = ['auto', 'lz', 'quic', 
 export function parseImageCompression(s: string): ImageCompression {
   if ((SERVER_COMPRESSIONS as readonly string[]).includes(s)) return s as ImageCompression;
   throw new Error(`unknown image compression "${s}" (expected ${SERVER_COMPRESSIONS.join('|')})`);
+}
+
+/**
+ * A viewer's link as the server estimates it (channel-core's LinkEstimate figures): bytes per
+ * second, whether that was measured on a full link or is still the starting assumption, and the
+ * least round trip in ms once known (the path's delay: the smoothed one grows with queues and load,
+ * 6 ms on a loaded machine's loopback).
+ */
+export interface LinkView {
+  bandwidth: number;
+  measured: boolean;
+  minRttMs: number | undefined;
+}
+
+/**
+ * A full-screen photo is about 1 MB more as LZ4 than as QUIC (1.8-2.4 MB against 1.0 at 1024x768)
+ * and saves about 100 ms of CPU (the encode, and above all a browser's QUIC decode): LZ4 pays on a
+ * link that carries that megabyte in well under 100 ms, 100 Mbit/s and up.
+ */
+const LZ4_MIN_BANDWIDTH = 100e6 / 8;
+/** A link not measured yet (never seen full) is taken for a LAN or this host under this round trip. */
+const LZ4_LAN_RTT_MS = 2;
+
+/** True while `link` is fast enough for photos as LZ4 (see LZ4_MIN_BANDWIDTH). */
+export function lz4Pays(link: LinkView): boolean {
+  if (link.measured) return link.bandwidth >= LZ4_MIN_BANDWIDTH;
+  return link.minRttMs !== undefined && link.minRttMs < LZ4_LAN_RTT_MS;
 }
 
 /** The codec `img` travels in to a viewer taking `compression`: the one place that decides it. */

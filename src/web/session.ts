@@ -1,18 +1,6 @@
-import {
-  ChannelType,
-  DisplayCap,
-  ImageCompressionPref,
-  MainCap,
-  MouseMode,
-  PlaybackCap,
-} from '../protocol/constants.js';
+import { ChannelType, DisplayCap, MainCap, MouseMode, PlaybackCap } from '../protocol/constants.js';
 import { decodeCursorServerMessage, type CursorServerMessage } from '../protocol/cursor.js';
-import {
-  decodeDisplayServerMessage,
-  encodeDisplayInit,
-  encodePreferredCompression,
-  type DisplayServerMessage,
-} from '../protocol/display.js';
+import { decodeDisplayServerMessage, type DisplayServerMessage } from '../protocol/display.js';
 import { decodeInputsServerMessage, encodeInputsClientMessage, type InputsClientMessage } from '../protocol/inputs.js';
 import {
   decodePlaybackServerMessage,
@@ -27,7 +15,7 @@ import {
   type ChannelId,
   type MainInit,
 } from '../protocol/main.js';
-import { ClientDisplay } from '../client/display.js';
+import { ClientDisplay, displayGreeting } from '../client/display.js';
 import { AgentClient, type AgentPage } from './agent.js';
 import { WsChannel } from './ws-channel.js';
 
@@ -256,10 +244,7 @@ export class WebSession {
         ];
         const ch = this.open(type, sessionId, caps, (t, body) => this.onDisplay(t, body));
         this.linkedHooks.set(type, () => {
-          if (this.options.lz4) ch.send(encodePreferredCompression(ImageCompressionPref.Lz4));
-          ch.send(
-            encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: 20_971_520n, glzDictionaryId: 0, glzWindowSize: 0 }),
-          );
+          for (const m of displayGreeting(this.options.lz4)) ch.send(m);
         });
       } else if (type === ChannelType.Cursor) {
         this.open(type, sessionId, [], (t, body) => {
