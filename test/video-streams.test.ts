@@ -95,6 +95,20 @@ describe('video streams', () => {
     expect(server.display.video.stats.frames).toBeGreaterThan(0);
   });
 
+  it('look for video only while a viewer takes streams', async () => {
+    const { feed, server } = await start([{ streams: false }]);
+    await play(feed, VIDEO, makeFrames(VIDEO, 20), 25);
+    expect(server.display.video.stats.started).toBe(0);
+    // A viewer that takes streams joins: the same video now becomes a stream, for it alone.
+    const streamer = new SpiceClient({ port: server.port, channels: [2], streams: true });
+    rig!.viewers.push(streamer);
+    await streamer.connect();
+    await streamer.waitFor(() => streamer.display.marks > 0, WAIT_MS, 'first frame');
+    await play(feed, VIDEO, makeFrames(VIDEO, 30), 25);
+    await streamer.waitFor(() => (streamer.display.streamLog[0]?.frames ?? 0) >= 1, WAIT_MS, 'stream frames');
+    expect(server.display.video.stats.started).toBeGreaterThan(0);
+  });
+
   it('start no stream for a scrolling terminal or a blinking cursor', async () => {
     const { feed, server, viewers } = await start([{ streams: true }]);
     const term: Rect = { top: 200, left: 0, bottom: 440, right: 400 };

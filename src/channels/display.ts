@@ -127,7 +127,7 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
       return;
     }
     // What viewers that take streams get instead: nothing inside a stream, the rest of a video copy.
-    const routed = this.video.route(update)?.map(loggedDraw);
+    const routed = this.videoMatters() ? this.video.route(update)?.map(loggedDraw) : undefined;
     // One SharedImage per copy and one item per fill or copy-bits, shared by all viewers (and those who join later).
     const draw = loggedDraw(update);
     this.screen.record(draw);
@@ -135,6 +135,18 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
       if (routed && takesStreams(c)) for (const d of routed) c.draw(d);
       else c.draw(draw);
     }
+  }
+
+  /**
+   * Whether video detection has anyone to serve: a viewer that takes streams, or a stream still
+   * playing. Detection judges every copy by a codec estimate of its pixels, the largest per-draw
+   * cost after the encoders on a busy terminal, so it rests while every viewer takes images only
+   * (spiced's own client, viewers without MJPEG); one that takes streams has video found from
+   * when it joins.
+   */
+  private videoMatters(): boolean {
+    for (const c of this.clients) if (takesStreams(c)) return true;
+    return this.video.active.length > 0;
   }
 }
 
