@@ -80,9 +80,16 @@ export class DesktopWatch {
    */
   async screenshot(): Promise<PixelImage> {
     const { width, height } = await getGeometry(this.conn, this.conn.screen.root);
-    const reply = await getImage(this.conn, this.conn.screen.root, 0, 0, width, height);
+    return this.grab({ left: 0, top: 0, right: width, bottom: height });
+  }
+
+  /** `rect` of the screen as the X server holds it (32-bit pixels, rows packed). */
+  async grab(rect: Rect): Promise<PixelImage> {
+    const width = rect.right - rect.left;
+    const height = rect.bottom - rect.top;
+    const reply = await getImage(this.conn, this.conn.screen.root, rect.left, rect.top, width, height);
     if (reply.data.length < width * height * 4) {
-      throw new Error(`session soak: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);
+      throw new Error(`desktop watch: GetImage returned ${reply.data.length} bytes for ${width}x${height}`);
     }
     // Copied: the reply buffer belongs to the connection's decoder.
     return { width, height, stride: width * 4, data: Buffer.from(reply.data.subarray(0, width * height * 4)) };

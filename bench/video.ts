@@ -1,51 +1,55 @@
 /**
- * Video over constrained links (issue 14): a 640x360 25 fps clip, made at bench time by ffmpeg panning
- * across a photograph (XFCE's wallpaper, with film grain), played by ffplay inside `spiced --xvfb`
- * beside an xterm where a character is typed every second. One viewer (the project's headless
- * client) takes the video as MJPEG streams, another the same server's lossless images (it announces
- * no codec), each on its own run, over:
- *   - loopback (a private network namespace, lo unconstrained),
- *   - the namespace's lo limited by `tc qdisc ... tbf` to 10 Mbit/s and to 2 Mbit/s.
+ * Video over constrained links (issue 14), spiced and spice-server side by side. A 640x360 25 fps
+ * clip made at bench time (bench/video-clip.ts: a pan across a photograph, each frame numbered in
+ * a stripe along its top edge) plays in ffplay beside an xterm where a key is typed every second,
+ * on each server's own X display: spiced (`serve --xvfb --no-resize`) and spice-server (Debian's
+ * Xspice, its default `filter` streaming). Each run is in a private network namespace whose lo is
+ * unconstrained or limited by `tc qdisc ... tbf` to 10 and 2 Mbit/s, watched by the same measuring
+ * viewer (bench/video-viewer.ts: MJPEG, stream reports as spice-gtk sends them).
  *
- *   npm run build && node dist/bench/video.js [--seconds 8] [--links lo,10,2]
+ *   npm run build && node dist/bench/video.js [--seconds 10] [--links lo,10,2] [--servers spiced,spice-server]
+ *     [--no-reports]   (the viewer sends no stream reports: what the server does without them)
  *
- * Printed per run: video frames reaching the viewer per second (stream frames; for images, turns in
- * which the video area was drawn), display bytes per second, the latency from a frame's capture to
- * its arrival at the viewer (streams only: the frame's stamp minus the playback delay against the
- * machine's monotonic clock, which is the server's multimedia clock), and the latency of a typed character in the xterm (key
- * sent to the glyph drawn in the viewer's framebuffer), p50/p95.
+ * Printed per run: frames of the clip that reached the viewer in time to be shown, per second (and
+ * the desktop's own rate: ffplay's frames drawn per second on this machine); late frames (arrived
+ * after their stamp: spice-gtk drops them); display bytes per second; the latency from the desktop
+ * drawing a frame (DAMAGE time on the desktop) to its arrival at the viewer, and to when spice-gtk
+ * would show it (its stamp on the viewer's multimedia clock), p50/p95; the latency of a typed
+ * character (key sent to glyph drawn in the viewer's framebuffer), p50/p95 and how many came; and
+ * after the video is frozen, how long until the viewer's frame equals the desktop's. Then issue 14's
+ * targets as PASS/FAIL lines.
+ *
+ * Run as root: in a user namespace (`unshare -r`) xterm cannot chown its pty and Xorg cannot start,
+ * so without root only spiced runs and no key is measured.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SpiceClient } from '../src/client/client.js';
 import { collect } from '../replay/netns.js';
 import { PLAYBACK_DELAY_MS } from '../src/video/viewer-video.js';
-import { monotonicMs } from '../src/util/mm-time.js';
+import { makeClip, stripeRect } from './video-clip.js';
+import { DeskFrames } from './video-desk.js';
+import {
+  startSpiced,
+  startWorkload,
+  startXspice,
+  XTERM_TEXT,
+  type DeskServer,
+  type ServerName,
+} from './video-servers.js';
+import { videoVerdicts, type VideoRow } from './video-targets.js';
+import { differingPixels, MeasuringViewer } from './video-viewer.js';
+import { monoMs } from './x11-server.js';
 
-const CLIP_SECONDS = 12;
-const PHOTO = '/usr/share/backgrounds/xfce/xfce-teal.jpg';
-/** xterm -geometry 80x8+0+420: its text area. */
-const XTERM = { top: 420, left: 0, bottom: 540, right: 500 };
-const KEY_A = 0x1e;
-/** A key every second; a glyph not shown within 900 ms counts as lost (the keys column says how many came). */
+/** Before measuring: spice-server streams after 20 frames, spiced after 8 in a second; both settle. */
+const WARMUP_MS = 4000;
+/** A key every second; a glyph not drawn within 900 ms counts as lost (keys column: seen / sent). */
 const KEY_EVERY_MS = 1000;
 const KEY_WAIT_MS = 900;
-
-interface RunFigures {
-  link: string;
-  viewer: 'streams' | 'images';
-  fps: number;
-  kbytesPerS: number;
-  frameLatencyP50: number | null;
-  frameLatencyP95: number | null;
-  keyLatencyP50: number | null;
-  keyLatencyP95: number | null;
-  keys: number;
-}
+/** How long the final frame may take to become exact before the run says it did not. */
+const FINAL_WAIT_MS = 5000;
 
 function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -55,179 +59,146 @@ function percentile(values: number[], p: number): number | null {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The clip, made once: ffmpeg pans across the photograph and adds grain so no two frames repeat. */
-export function makeClip(dir: string): string {
-  const clip = join(dir, 'pan-640x360-25.avi');
-  if (existsSync(clip)) return clip;
-  const pan = "crop=640:360:x='(in_w-640)*(0.5+0.5*sin(t/2))':y='(in_h-360)*(0.5+0.5*cos(t/3))'";
-  const vf = `scale=1600:-2,${pan},noise=alls=12:allf=t,format=yuv420p`;
-  const args = ['-loglevel', 'error', '-y', '-loop', '1', '-i', PHOTO, '-vf', vf, '-t', String(CLIP_SECONDS)];
-  const r = spawnSync('ffmpeg', [...args, '-r', '25', '-c:v', 'mjpeg', '-q:v', '3', clip], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('ffmpeg could not make the clip');
-  return clip;
-}
-
-function freePortHere(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolve once something listens on `port` (spiced starts Xvfb and the session first). */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (performance.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await sleep(200);
+/** From the video frozen to the viewer's frame equal to the desktop's, or null with the pixels still differing. */
+async function finalFrame(v: MeasuringViewer, desk: DeskFrames): Promise<{ ms: number | null; diff: number }> {
+  const stopped = monoMs();
+  let diff = -1;
+  while (monoMs() - stopped < FINAL_WAIT_MS) {
+    const screen = await desk.screenshot();
+    const mine = v.client.display.primary;
+    diff = mine ? differingPixels(mine, screen) : screen.width * screen.height;
+    if (diff === 0) return { ms: monoMs() - stopped, diff };
+    await sleep(50);
   }
+  return { ms: null, diff };
 }
 
-/** Sum of the region's bytes: changes when anything in it is drawn. */
-function regionSum(v: SpiceClient, r: typeof XTERM): number {
-  const s = v.display.primary;
-  if (!s) return 0;
-  let sum = 0;
-  for (let y = r.top; y < r.bottom; y += 1) {
-    const row = y * s.stride;
-    for (let x = r.left; x < r.right; x += 1) sum = (sum + s.data[row + 4 * x]! * (x + 1)) % 1_000_000_007;
+/** Type a key every second for `seconds`; the latencies of the glyphs seen, and how many keys went. */
+async function typeAlong(v: MeasuringViewer, seconds: number): Promise<{ latencies: number[]; sent: number }> {
+  const latencies: number[] = [];
+  let sent = 0;
+  const t0 = monoMs();
+  while (monoMs() - t0 < seconds * 1000) {
+    const at = monoMs();
+    sent++;
+    const ms = await v.typeKey(XTERM_TEXT, KEY_WAIT_MS);
+    if (ms !== undefined) latencies.push(ms);
+    await sleep(Math.max(0, KEY_EVERY_MS - (monoMs() - at)));
   }
-  return sum;
+  return { latencies, sent };
 }
 
-/** One run, inside the namespace: spiced with the clip and an xterm, one viewer measured. */
-async function worker(clip: string, seconds: number, streams: boolean, link: string): Promise<RunFigures> {
-  const port = await freePortHere();
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  // ffplay (SDL) takes the keyboard focus when its window maps: give it back to the xterm.
-  const player = `ffplay -loglevel error -noborder -left 0 -top 0 -loop 0 ${clip}`;
-  const focus = 'xdotool search --sync --class xterm windowfocus';
-  const session = `${player} & sleep 2; xterm -geometry 80x8+0+420 & sleep 1; ${focus}; wait`;
-  const server = spawn(
-    process.execPath,
-    [cli, 'serve', '--xvfb', '--size', '1024x600', '-p', String(port), '--', 'sh', '-c', session],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let displayBytes = 0;
+async function measure(
+  server: DeskServer,
+  clip: string,
+  seconds: number,
+  reports: boolean,
+): Promise<Omit<VideoRow, 'link' | 'server'>> {
+  const stripe = stripeRect(0, 0);
+  const desk = await DeskFrames.open(server.display, stripe);
+  const work = await startWorkload(server.display, clip);
+  const v = new MeasuringViewer(server.port, stripe, reports);
   try {
-    await waitForPort(port, 60_000);
-    await sleep(2000);
-    let channel = 0;
-    const v = new SpiceClient({
-      port,
-      channels: [2, 3],
-      streams,
-      connect: () =>
-        new Promise((resolve, reject) => {
-          const which = channel++;
-          const sock = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(sock));
-          // Connections open main, then display, then inputs: count the display channel's bytes.
-          if (which === 1) sock.on('data', (d: Buffer) => (displayBytes += d.length));
-          sock.once('error', reject);
-        }),
-    });
     await v.connect();
-    // Keys go to the window under the pointer (no window manager): put it on the xterm.
-    v.sendInput({ kind: 'mousePosition', x: 200, y: 480, buttons: 0, displayId: 0 });
-    await sleep(2500);
-    const frameLatency: number[] = [];
-    let frames = 0;
-    let lastBin = -1;
-    const startFrames = v.display.streamLog.reduce((n, s) => n + s.frames, 0);
-    const onDisplay = (kind: string): void => {
-      if (kind === 'streamData') {
-        const s = [...v.display.streams.values()].find((x) => x.lastFrame);
-        // The server's multimedia clock is the machine's monotonic clock: this process reads the same.
-        if (s) frameLatency.push((monotonicMs() - (s.lastMmTime - PLAYBACK_DELAY_MS)) | 0);
-      } else if (kind === 'drawCopy' && !streams) {
-        const bin = Math.floor(performance.now() / 15);
-        if (bin !== lastBin) frames++;
-        lastBin = bin;
-      }
-    };
-    v.on('display', onDisplay);
-    const bytes0 = displayBytes;
-    const t0 = performance.now();
-    const keyLatency: number[] = [];
-    while (performance.now() - t0 < seconds * 1000) {
-      const before = regionSum(v, XTERM);
-      const sent = performance.now();
-      v.tapKey(KEY_A);
-      while (performance.now() - sent < KEY_WAIT_MS) {
-        await sleep(2);
-        if (regionSum(v, XTERM) !== before) {
-          keyLatency.push(performance.now() - sent);
-          break;
-        }
-      }
-      await sleep(Math.max(0, KEY_EVERY_MS - (performance.now() - sent)));
+    // Keys go to the focused xterm; the pointer rests on it too (no window manager: focus follows it).
+    v.client.sendInput({ kind: 'mousePosition', x: 200, y: 480, buttons: 0, displayId: 0 });
+    await sleep(WARMUP_MS);
+    v.reset();
+    const bytes0 = v.displayBytes;
+    const t0 = monoMs();
+    const keys = await typeAlong(v, seconds);
+    const t1 = monoMs();
+    const bytes1 = v.displayBytes;
+    while (v.pending > 0) await sleep(10);
+    const elapsed = (t1 - t0) / 1000;
+    const frames = v.seen.filter((f) => f.arrivedMs < t1);
+    const onTime = frames.filter((f) => !f.late);
+    const arrive: number[] = [];
+    const shown: number[] = [];
+    for (const f of frames) {
+      const drawn = desk.drawnAt(f.n, f.arrivedMs);
+      if (drawn === undefined) continue;
+      arrive.push(f.arrivedMs - drawn);
+      if (!f.late) shown.push(f.shownMs - drawn);
     }
-    const elapsed = (performance.now() - t0) / 1000;
-    v.off('display', onDisplay);
-    if (streams) frames = v.display.streamLog.reduce((n, s) => n + s.frames, 0) - startFrames;
-    v.close();
+    work.pauseVideo();
+    const final = await finalFrame(v, desk);
     return {
-      link,
-      viewer: streams ? 'streams' : 'images',
-      fps: frames / elapsed,
-      kbytesPerS: (displayBytes - bytes0) / 1000 / elapsed,
-      frameLatencyP50: percentile(frameLatency, 50),
-      frameLatencyP95: percentile(frameLatency, 95),
-      keyLatencyP50: percentile(keyLatency, 50),
-      keyLatencyP95: percentile(keyLatency, 95),
-      keys: keyLatency.length,
+      fps: onTime.length / elapsed,
+      deskFps: desk.countDrawn(t0, t1) / elapsed,
+      latePct: frames.length === 0 ? 0 : (100 * (frames.length - onTime.length)) / frames.length,
+      kbytesPerS: (bytes1 - bytes0) / 1000 / elapsed,
+      arriveP50: percentile(arrive, 50),
+      arriveP95: percentile(arrive, 95),
+      shownP50: percentile(shown, 50),
+      keyP50: percentile(keys.latencies, 50),
+      keyP95: percentile(keys.latencies, 95),
+      keys: keys.latencies.length,
+      keysSent: keys.sent,
+      streams: v.streamsCreated,
+      finalMs: final.ms,
+      finalDiff: final.diff,
+      errors: v.client.errors.slice(0, 5),
     };
   } finally {
-    server.kill('SIGTERM');
-    await sleep(500);
+    v.close();
+    desk.close();
+    await work.stop();
   }
 }
 
-/** Run one measurement in a private namespace, its lo limited to `mbit` (none: unconstrained). */
-async function runInNamespace(script: string, args: string[], mbit: number | undefined): Promise<RunFigures> {
+/** One run, inside the namespace: the server, the workload, the measuring viewer. */
+async function worker(
+  name: ServerName,
+  clip: string,
+  seconds: number,
+  link: string,
+  reports: boolean,
+): Promise<VideoRow> {
+  const server = name === 'spiced' ? await startSpiced() : await startXspice();
+  try {
+    return { link, server: name, ...(await measure(server, clip, seconds, reports)) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Run one measurement in a private namespace, its lo limited to `mbit` (none: unconstrained).
+ * 127.0.0.2 is added because in a namespace with only lo, spice-server's getaddrinfo(AI_ADDRCONFIG)
+ * finds no address. Root gets a plain network namespace: in a user namespace (`-r`) xterm cannot
+ * chown its pty to the unmapped tty group and exits at once (no typed character ever arrived).
+ */
+async function runInNamespace(script: string, args: string[], mbit: number | undefined): Promise<VideoRow> {
   const shaping = mbit ? ` && tc qdisc add dev lo root tbf rate ${mbit}mbit burst 32kb latency 400ms` : '';
-  const setup = `ip link set lo up mtu 1500${shaping} && exec "$0" "$@"`;
-  // Root gets a plain network namespace: in a user namespace (`-r`) xterm cannot chown its pty to
-  // the unmapped tty group and exits at once, so no typed character ever reached a viewer.
+  const setup = `ip link set lo up mtu 1500 && ip addr add 127.0.0.2/8 dev lo${shaping} && exec "$0" "$@"`;
   const flags = process.getuid?.() === 0 ? '-n' : '-rn';
   const child = spawn('unshare', [flags, 'sh', '-c', setup, process.execPath, script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const r = await collect(child, 120_000);
+  const r = await collect(child, 180_000);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`video bench worker failed (${r.code}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(line) as RunFigures;
+  return JSON.parse(line) as VideoRow;
 }
 
-function fmt(v: number | null): string {
-  return v === null ? '-' : v.toFixed(0);
-}
+const f0 = (v: number | null): string => (v === null ? '-' : v.toFixed(0));
 
-export function formatVideoResults(rows: RunFigures[]): string {
-  const head = 'link        viewer    fps   kB/s  frame ms p50/p95  key ms p50/p95  keys';
+export function formatVideoResults(rows: VideoRow[]): string {
+  const head =
+    'link        server        fps (desk)  late%   kB/s  arrive ms p50/p95  shown p50  key ms p50/p95   keys  final ms';
   const lines = rows.map((r) =>
     [
       r.link.padEnd(11),
-      r.viewer.padEnd(8),
-      r.fps.toFixed(1).padStart(5),
+      r.server.padEnd(12),
+      `${r.fps.toFixed(1)} (${r.deskFps.toFixed(1)})`.padStart(11),
+      r.latePct.toFixed(0).padStart(6),
       r.kbytesPerS.toFixed(0).padStart(6),
-      `${fmt(r.frameLatencyP50)}/${fmt(r.frameLatencyP95)}`.padStart(17),
-      `${fmt(r.keyLatencyP50)}/${fmt(r.keyLatencyP95)}`.padStart(15),
-      String(r.keys).padStart(5),
+      `${f0(r.arriveP50)}/${f0(r.arriveP95)}`.padStart(18),
+      f0(r.shownP50).padStart(10),
+      `${f0(r.keyP50)}/${f0(r.keyP95)}`.padStart(15),
+      `${r.keys}/${r.keysSent}`.padStart(6),
+      (r.finalMs === null ? `no (${r.finalDiff} px)` : r.finalMs.toFixed(0)).padStart(9),
     ].join(' '),
   );
   return [head, ...lines].join('\n');
@@ -238,33 +209,34 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1]! : dflt;
   };
-  const seconds = Number(arg('--seconds', '8'));
+  const seconds = Number(arg('--seconds', '10'));
   if (argv.includes('--worker')) {
-    const figures = await worker(
-      arg('--clip', ''),
-      seconds,
-      arg('--viewer', 'streams') === 'streams',
-      arg('--link', 'lo'),
-    );
-    console.log(JSON.stringify(figures));
+    const server = arg('--server', 'spiced') as ServerName;
+    const row = await worker(server, arg('--clip', ''), seconds, arg('--link', 'lo'), !argv.includes('--no-reports'));
+    console.log(JSON.stringify(row));
     process.exit(0);
   }
   const dir = join(tmpdir(), 'spiced-video-bench');
   mkdirSync(dir, { recursive: true });
   const clip = makeClip(dir);
   const script = fileURLToPath(import.meta.url);
-  const rows: RunFigures[] = [];
+  const rows: VideoRow[] = [];
+  const servers = arg('--servers', 'spiced,spice-server').split(',');
   for (const link of arg('--links', 'lo,10,2').split(',')) {
     const mbit = link === 'lo' ? undefined : Number(link);
     const name = mbit ? `${mbit} Mbit/s` : 'loopback';
-    for (const viewer of ['streams', 'images']) {
-      const args = ['--worker', '--clip', clip, '--seconds', String(seconds), '--viewer', viewer, '--link', name];
-      rows.push(await runInNamespace(script, args, mbit));
-      console.error(formatVideoResults(rows.slice(-1)));
+    for (const server of servers) {
+      const args = ['--worker', '--clip', clip, '--seconds', String(seconds), '--server', server, '--link', name];
+      if (argv.includes('--no-reports')) args.push('--no-reports');
+      const row = await runInNamespace(script, args, mbit);
+      rows.push(row);
+      console.error(formatVideoResults([row]));
+      if (row.errors.length > 0) console.error(`  viewer errors: ${row.errors.join('; ')}`);
     }
   }
   console.log(`video bench: ${seconds} s per run, clip ${clip}`);
   console.log(formatVideoResults(rows));
+  for (const l of videoVerdicts(rows, PLAYBACK_DELAY_MS)) console.log(l);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
