@@ -3,9 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { AgentCap, hasCap, MainCap } from '../src/protocol/index.js';
 import { AgentViewer } from './helpers/agent-viewer.js';
-import { freePort, run, startCli, tempDir } from './helpers/tools.js';
+import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
+import { freePort, hasCommand, run, startCli, tempDir } from './helpers/tools.js';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+
+/** The capabilities spiced's agent announces to a viewer on `port` that starts its agent. */
+async function agentCaps(port: number): Promise<number[]> {
+  const client = new SpiceClient({ port, mainCaps: [MainCap.NameAndUuid, MainCap.AgentConnectedTokens], channels: [] });
+  try {
+    await client.connect();
+    const agent = new AgentViewer(client);
+    await agent.start();
+    return (await agent.next('announceCapabilities')).caps;
+  } finally {
+    client.close();
+  }
+}
 
 describe('spiced serve: the agent options', () => {
   it('lists them in --help and refuses bad values with a message', async () => {
@@ -33,21 +47,40 @@ describe('spiced serve: the agent options', () => {
       tempDir('spiced-up-'),
     ]);
     try {
-      const client = new SpiceClient({
-        port,
-        mainCaps: [MainCap.NameAndUuid, MainCap.AgentConnectedTokens],
-        channels: [],
-      });
-      await client.connect();
-      const agent = new AgentViewer(client);
-      await agent.start();
-      const caps = (await agent.next('announceCapabilities')).caps;
+      const caps = await agentCaps(port);
       expect(hasCap(caps, AgentCap.ClipboardByDemand)).toBe(false);
       expect(hasCap(caps, AgentCap.FileXferDisabled)).toBe(false);
       expect(hasCap(caps, AgentCap.MonitorsConfig)).toBe(true);
-      client.close();
     } finally {
       await cli.stop();
     }
   });
+
+  it('--resize and --no-resize want an X display', async () => {
+    for (const flag of ['--resize', '--no-resize']) {
+      const r = await run(process.execPath, [CLI, 'serve', '--port', '0', flag]);
+      expect(r.code, flag).not.toBe(0);
+      expect(r.stderr).toContain(`${flag} needs --x11 DISPLAY or --xvfb`);
+    }
+  });
+
+  const X_SERVERS = haveXorgDummy() && hasCommand('Xvfb');
+  it.skipIf(!X_SERVERS)(
+    `--xvfb starts Xorg with the dummy driver, which resizes; --no-resize starts Xvfb, which does not${X_SERVERS ? '' : ' (skipped: needs xserver-xorg-video-dummy and xvfb)'}`,
+    async () => {
+      for (const [extra, server, resizes] of [
+        [[], 'Xorg', true],
+        [['--no-resize'], 'Xvfb', false],
+      ] as const) {
+        const port = await freePort();
+        const cli = await startCli(['serve', '--xvfb', ...extra, '--size', '640x480', '--port', String(port)]);
+        try {
+          expect(cli.output()).toMatch(new RegExp(`started ${server} :\\d+`));
+          expect(hasCap(await agentCaps(port), AgentCap.MonitorsConfig), server).toBe(resizes);
+        } finally {
+          await cli.stop();
+        }
+      }
+    },
+  );
 });
