@@ -223,8 +223,12 @@ export function findMove(shadow: Shadow, rect: Rect, img: PixelImage): MoveMatch
   // Search the whole range for one anchor, then only confirm its offsets with the others: a second
   // full search is made only if the first anchor found nothing that another confirms (it may sit
   // on content that did not move), and none after that (most frames hold no move at all).
+  // Only an anchor whose pixels changed can sit on content that moved: one that still shows what
+  // the viewers have is on content that stayed (much of a damage rect around a small change), and
+  // searching the whole range for it costs as much as a real search to find nothing.
+  const changed = points.filter((a) => !segmentAt(sw, shadow, rect, img, words, a, 0, 0));
   let best: MoveMatch | null = null;
-  for (const primary of points.slice(0, PRIMARY_SEARCHES)) {
+  for (const primary of changed.slice(0, PRIMARY_SEARCHES)) {
     const confirmed = offsetsOf(sw, shadow, rect, img, words, primary)
       .map((o) => ({
         ...o,
