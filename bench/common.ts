@@ -41,11 +41,17 @@ let clockTicks: number | undefined;
 
 /** CPU time (user + system, ms) of another process so far, from /proc (10 ms resolution). */
 export function procCpuMs(pid: number): number {
+  const { user, system } = procCpuSplitMs(pid);
+  return user + system;
+}
+
+/** User and system (kernel: syscalls, and on loopback the receiver's TCP work) CPU ms of a process so far. */
+export function procCpuSplitMs(pid: number): { user: number; system: number } {
   clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  return { user: (Number(fields[11]) * 1000) / clockTicks, system: (Number(fields[12]) * 1000) / clockTicks };
 }
 
 /** Size and speed of one lossless image codec on one image (what the lz and quic suites report). */

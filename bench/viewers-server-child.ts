@@ -4,6 +4,7 @@
  * MARKER_MS (viewers-markers.ts). IPC (serialization 'advanced'):
  *   child -> parent  { ready: { port, fdLimit } }  then { marker: { seq, t } } for each marker
  *   parent -> child  { freeze: true } -> the source and the markers stop; reply { frozen: { digest } }
+ *                    { traffic: true } -> reply { traffic: { [channel]: { connections, messages, flushes, units, received } } }
  *                    { stop: true }
  */
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { Logger, stderrSink } from '../src/util/log.js';
 import { DemoSource, RecordingSource, SpiceServer } from '../src/index.js';
 import type { DisplaySource } from '../src/seam/index.js';
 import { raiseFdLimit } from '../src/util/fd-limit.js';
+import { channelName } from '../src/protocol/constants.js';
 import { MARKER_MS, MARKER_RECT, monotonicNowMs, rgbDigest } from './viewers-markers.js';
 
 const { values } = parseArgs({ options: { play: { type: 'string' }, size: { type: 'string', default: '1024x768' } } });
@@ -43,8 +45,25 @@ const markers = setInterval(() => {
   process.send!({ marker: { seq, t: monotonicNowMs() } });
 }, MARKER_MS);
 
-process.on('message', (m: { freeze?: boolean; stop?: boolean }) => {
-  if (m.freeze) {
+/** What the server's connections have sent and received so far, summed by channel. */
+function traffic(): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const c of server.clients()) {
+    const t = (out[channelName(c.channelType)] ??= { connections: 0, messages: 0, flushes: 0, units: 0, received: 0 });
+    const s = c.stream.counters;
+    t.connections!++;
+    t.messages! += s.messages;
+    t.flushes! += s.flushes;
+    t.units! += s.units;
+    t.received! += c.received;
+  }
+  return out;
+}
+
+process.on('message', (m: { freeze?: boolean; stop?: boolean; traffic?: boolean }) => {
+  if (m.traffic) {
+    process.send!({ traffic: traffic() });
+  } else if (m.freeze) {
     clearInterval(markers);
     void Promise.resolve(source.stop()).then(() => {
       const p = server.desktop.primary!;

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
-import { procCpuMs } from './common.js';
+import { procCpuMs, procCpuSplitMs } from './common.js';
 import { MarkerArrivals, markerSeq, rgbDigest } from './viewers-markers.js';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
@@ -26,6 +26,8 @@ const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 interface Phase {
   /** Server CPU in % of one core. */
   cpuPct: number;
+  /** The part of it spent in the kernel (system time). */
+  sysPct: number;
   rssMb: number;
   /** Change to the last viewer, ms. */
   p50: number;
@@ -33,6 +35,35 @@ interface Phase {
   /** Markers of the window that had not reached every viewer when it was read. */
   missing: number;
   markers: number;
+  /** Per display and cursor connection per second over the window: messages, flushes, write units, messages received. */
+  perViewerRates: Record<string, TrafficRates>;
+}
+
+interface TrafficRates {
+  messages: number;
+  flushes: number;
+  units: number;
+  received: number;
+}
+
+type Traffic = Record<string, Record<string, number>>;
+
+/** Per connection per second between two traffic readings of the server. */
+function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<string, TrafficRates> {
+  const out: Record<string, TrafficRates> = {};
+  for (const channel of ['display', 'cursor']) {
+    const a = after[channel];
+    const b = before[channel];
+    if (!a) continue;
+    const rate = (k: string): number => (a[k]! - (b?.[k] ?? 0)) / a.connections! / seconds;
+    out[channel] = {
+      messages: rate('messages'),
+      flushes: rate('flushes'),
+      units: rate('units'),
+      received: rate('received'),
+    };
+  }
+  return out;
 }
 
 interface Row {
@@ -138,11 +169,16 @@ class Run {
   /** CPU, memory and marker latency over `seconds` with the viewers there are. */
   async phase(seconds: number, viewers: number): Promise<Phase> {
     await this.collect(); // forget what came before
-    const c0 = procCpuMs(this.pid);
+    const traffic0 = await this.traffic();
+    const c0 = procCpuSplitMs(this.pid);
     const t0 = performance.now();
     const firstSeq = Math.max(0, ...this.emitted.keys()) + 1;
     await sleep(seconds * 1000);
-    const cpuPct = ((procCpuMs(this.pid) - c0) / (performance.now() - t0)) * 100;
+    const wallMs = performance.now() - t0;
+    const c1 = procCpuSplitMs(this.pid);
+    const cpuPct = ((c1.user + c1.system - c0.user - c0.system) / wallMs) * 100;
+    const sysPct = ((c1.system - c0.system) / wallMs) * 100;
+    const perViewerRates = trafficRates(traffic0, await this.traffic(), wallMs / 1000);
     const lastSeq = Math.max(0, ...this.emitted.keys());
     const rss = rssMb(this.pid);
     await sleep(1000); // the window's last markers arrive
@@ -158,12 +194,20 @@ class Run {
     latencies.sort((a, b) => a - b);
     return {
       cpuPct,
+      sysPct,
       rssMb: rss,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       missing,
       markers: lastSeq - firstSeq + 1,
+      perViewerRates,
     };
+  }
+
+  private traffic(): Promise<Traffic> {
+    const reply = this.server.next<Traffic>('traffic');
+    this.server.send({ traffic: true });
+    return reply;
   }
 }
 
@@ -278,7 +322,7 @@ const f1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x
 function printRow(r: Row): void {
   const ratio = r.all.cpuPct / r.one.cpuPct;
   process.stdout.write(
-    `${r.source.padEnd(14)} ${String(r.viewers).padStart(4)} viewers | CPU ${f1(r.all.cpuPct).padStart(5)} % (${f1(ratio)}x one viewer's ${f1(r.one.cpuPct)} %) | RSS ${f1(r.all.rssMb)} MB, ` +
+    `${r.source.padEnd(14)} ${String(r.viewers).padStart(4)} viewers | CPU ${f1(r.all.cpuPct).padStart(5)} % (${f1(r.all.sysPct)} kernel; ${f1(ratio)}x one viewer's ${f1(r.one.cpuPct)} %) | RSS ${f1(r.all.rssMb)} MB, ` +
       `${r.memPerViewerMb === undefined ? '-' : (r.memPerViewerMb * 1024).toFixed(0)} KB/viewer | connect ${f1(r.connectMsPerViewer)} ms CPU/viewer (all in ${(r.connectWallMs / 1000).toFixed(1)} s) | ` +
       `change to last viewer p50 ${f1(r.all.p50)} p95 ${f1(r.all.p95)} ms (${r.all.missing}/${r.all.markers} late)` +
       (r.stalled
@@ -286,6 +330,11 @@ function printRow(r: Row): void {
         : '') +
       ` | final frame ${r.finalFrameOk ? 'equal' : 'DIFFERENT'}\n`,
   );
+  const rates = Object.entries(r.all.perViewerRates).map(
+    ([ch, t]) =>
+      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes, ${f1(t.units)} writes, ${f1(t.received)} received`,
+  );
+  process.stdout.write(`${''.padEnd(28)}per connection per second: ${rates.join('; ')}\n`);
 }
 
 async function main(): Promise<void> {
