@@ -56,7 +56,15 @@ function traffic(): Record<string, Record<string, number>> {
     t.flushes! += s.flushes;
     t.units! += s.units;
     t.received! += c.received;
+    const cache = (c as { cacheStats?: { hits: number; misses: number } }).cacheStats;
+    if (cache) {
+      t.cacheHits = (t.cacheHits ?? 0) + cache.hits;
+      t.cacheMisses = (t.cacheMisses ?? 0) + cache.misses;
+    }
   }
+  // Flushes written from a buffer shared with other viewers (SharedFlushes), where the server has them.
+  const shared = (server.display as { sharedFlushes?: { hits: number } }).sharedFlushes;
+  if (out.display && shared) out.display.shared = shared.hits;
   return out;
 }
 

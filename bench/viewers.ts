@@ -44,6 +44,11 @@ interface TrafficRates {
   flushes: number;
   units: number;
   received: number;
+  /** Flushes written from a buffer shared with other viewers. */
+  shared: number;
+  /** Images sent from the viewer's cache (FROM_CACHE), and looked up there in vain. */
+  cacheHits: number;
+  cacheMisses: number;
 }
 
 type Traffic = Record<string, Record<string, number>>;
@@ -61,6 +66,9 @@ function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<
       flushes: rate('flushes'),
       units: rate('units'),
       received: rate('received'),
+      shared: a.shared === undefined ? 0 : rate('shared'),
+      cacheHits: a.cacheHits === undefined ? 0 : rate('cacheHits'),
+      cacheMisses: a.cacheMisses === undefined ? 0 : rate('cacheMisses'),
     };
   }
   return out;
@@ -332,7 +340,7 @@ function printRow(r: Row): void {
   );
   const rates = Object.entries(r.all.perViewerRates).map(
     ([ch, t]) =>
-      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes, ${f1(t.units)} writes, ${f1(t.received)} received`,
+      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses`,
   );
   process.stdout.write(`${''.padEnd(28)}per connection per second: ${rates.join('; ')}\n`);
 }

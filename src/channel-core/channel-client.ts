@@ -7,15 +7,17 @@ import {
 import { channelName, LinkErr } from '../protocol/constants.js';
 import { hasCap } from '../protocol/caps.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { encodeDataHeader, FrameDecoder } from '../protocol/header.js';
+import { encodeDataHeader, FrameDecoder, headerSize } from '../protocol/header.js';
 import type { LinkMess } from '../protocol/link.js';
 import { messageSize, type OutMessage } from '../protocol/message.js';
-import type { SpiceStream } from '../transport/stream.js';
+import { HIGH_WATER, type SpiceStream } from '../transport/stream.js';
 import { endThenDestroy } from '../util/close-gracefully.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { AckWindow } from './ack-window.js';
 import { LinkEstimate } from './link-estimate.js';
 import { messageItem, Pipe, type PipeItem } from './pipe.js';
+import { DEFAULT_WRITES_PER_SECOND, type SendRounds } from './send-rounds.js';
+import { miniMessageBytes, type SharedFlushes } from './shared-flush.js';
 
 /** What the link stage hands to a channel client once the ticket has been accepted. */
 export interface ChannelConnection {
@@ -40,12 +42,18 @@ export interface ChannelClientOptions {
    * replies). The display channel has its own bound (lagging draws collapse into damage).
    */
   maxQueuedItems: number;
+  /**
+   * Channels that send the same to every viewer (display, cursor) push their clients in rounds
+   * spaced so that they make at most about this many writes a second (send-rounds.ts); 0: no spacing.
+   */
+  writesPerSecond: number;
 }
 
 export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = {
   maxMessageSize: 1 << 20,
   stallTimeoutMs: 30_000,
   maxQueuedItems: 1 << 16,
+  writesPerSecond: DEFAULT_WRITES_PER_SECOND,
 };
 
 /**
@@ -65,6 +73,13 @@ export abstract class ChannelClient {
   private readonly decoder: FrameDecoder;
   private serial = 0n;
   private pushScheduled = false;
+  /** The flush being gathered (pushNow) and its bytes with mini headers. */
+  private flushMessages: OutMessage[] = [];
+  private flushBytes = 0;
+  /** The channel's flushes shared among its viewers, if it shares them (shareFlushes). */
+  private sharedFlushes: SharedFlushes | undefined;
+  /** The channel's send rounds, if it pushes its clients together (sendWith). */
+  private rounds: SendRounds | undefined;
   private awaitingWritable = false;
   private closeHandlers: ((reason: string) => void)[] = [];
   /** Why the client closed, once it has. */
@@ -111,6 +126,16 @@ export abstract class ChannelClient {
 
   hasChannelCap(cap: number): boolean {
     return hasCap(this.link.channelCaps, cap);
+  }
+
+  /**
+   * Send as one of the channel's many viewers: push in the channel's send rounds instead of on
+   * this client's own (`rounds`), and write flushes that are the same messages as another viewer's
+   * from the bytes laid out for that one (`flushes`).
+   */
+  sendWith(shared: { flushes?: SharedFlushes | undefined; rounds?: SendRounds | undefined }): void {
+    this.sharedFlushes = shared.flushes;
+    this.rounds = shared.rounds;
   }
 
   /** Called once the client is registered with its channel: send the initial messages. */
@@ -183,31 +208,42 @@ export abstract class ChannelClient {
   protected schedulePush(): void {
     if (this.pushScheduled || this.closed) return;
     this.pushScheduled = true;
-    setImmediate(() => {
-      this.pushScheduled = false;
-      this.pushNow();
-    });
+    if (this.rounds) this.rounds.schedule(this);
+    else setImmediate(() => this.runRound());
+  }
+
+  /** The scheduled push (a send round, or this client's own turn of the event loop). */
+  runRound(): void {
+    this.pushScheduled = false;
+    this.pushNow();
   }
 
   /**
-   * Drain the pipe while the client keeps up, then flush. An item that fails to marshal ends this
+   * Drain the pipe while the client keeps up, then flush. The messages of one drain are gathered
+   * first and written together (commitFlush), so that a flush that is the same messages as another
+   * viewer's goes out as the bytes laid out for that one. An item that fails to marshal ends this
    * client only (the fatal path), never the process.
    */
   private pushNow(): void {
     if (this.closed) return;
     try {
+      let congested = false;
       while (this.pipe.length > 0) {
         if (this.ack.blocked) break; // resumes on ACK
-        if (this.stream.congested) {
-          this.resumeWhenWritable();
+        if (this.stream.buffered + this.flushBytes > HIGH_WATER) {
+          congested = true;
           break;
         }
         const item = this.pipe.shift();
-        if (item) this.send(item);
+        if (item) this.gather(item);
       }
+      this.commitFlush();
+      if (congested) this.resumeWhenWritable();
       this.stream.flush();
       this.onPipeDrained();
     } catch (err) {
+      this.flushMessages = [];
+      this.flushBytes = 0;
       this.fail(`error sending to the client: ${errorMessage(err)}`);
     }
   }
@@ -225,18 +261,45 @@ export abstract class ChannelClient {
   /** Hook: the pipe push loop has stopped (empty, blocked or congested). */
   protected onPipeDrained(): void {}
 
-  private send(item: PipeItem): void {
+  /** An item's messages join the flush being gathered; the ACK window counts them now. */
+  private gather(item: PipeItem): void {
     const out = item.marshal();
-    for (const m of Array.isArray(out) ? (out as readonly OutMessage[]) : [out as OutMessage]) this.sendMessage(m);
+    for (const m of Array.isArray(out) ? (out as readonly OutMessage[]) : [out as OutMessage]) {
+      this.flushMessages.push(m);
+      this.flushBytes += miniMessageBytes(m);
+      this.ack.onSent();
+      this.linkEstimate.messageSent(headerSize(this.miniHeader) + messageSize(m));
+    }
     item.sent?.();
   }
 
-  private sendMessage(m: OutMessage): void {
+  /**
+   * Hand the gathered messages to the stream: as the bytes another viewer's identical flush was
+   * laid out in, where the channel shares flushes, the link has mini headers (no serial: the same
+   * messages are the same bytes) and the stream takes a flush as one unit; otherwise one by one.
+   */
+  private commitFlush(): void {
+    const messages = this.flushMessages;
+    if (messages.length === 0) return;
+    const bytes = this.flushBytes;
+    this.flushMessages = [];
+    this.flushBytes = 0;
+    const shared =
+      this.sharedFlushes && this.miniHeader && this.stream.takesLaidOutFlushes
+        ? this.sharedFlushes.lookup(messages, bytes)
+        : undefined;
+    if (shared) {
+      this.serial += BigInt(messages.length);
+      this.stream.writeLaidOut(shared.bytes, messages.length, shared.iovecs);
+    } else {
+      for (const m of messages) this.writeMessage(m);
+    }
+  }
+
+  private writeMessage(m: OutMessage): void {
     this.serial++;
     const header = encodeDataHeader(this.miniHeader, m.type, messageSize(m), this.serial);
     this.stream.writeMessage([header, ...m.parts]);
-    this.ack.onSent();
-    this.linkEstimate.messageSent(header.length + messageSize(m));
   }
 
   /**
@@ -344,7 +407,7 @@ export abstract class ChannelClient {
     if (this.closed) return;
     this.log.warn(`closing ${channelName(this.channelType)} connection from ${this.stream.peer}: ${reason}`);
     this.pipe.clear();
-    this.send(messageItem(encodeDisconnecting(BigInt(Date.now()), LinkErr.Error)));
+    this.writeMessage(encodeDisconnecting(BigInt(Date.now()), LinkErr.Error));
     endThenDestroy(this.stream);
     this.finish(reason);
   }

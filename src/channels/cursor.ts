@@ -1,4 +1,6 @@
 import { Channel } from '../channel-core/channel.js';
+import { SendRounds } from '../channel-core/send-rounds.js';
+import { SharedFlushes } from '../channel-core/shared-flush.js';
 import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
 import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
@@ -39,6 +41,10 @@ export function spiceCursor(shape: CursorShape | undefined): SpiceCursor {
 /** The cursor channel: INIT with the current shape, then SET / MOVE / HIDE as the desktop changes. */
 export class CursorChannel extends Channel<CursorChannelClient> implements DesktopListener {
   readonly type = ChannelType.Cursor;
+  /** Every viewer gets the same messages: flushes that match go out as one shared buffer. */
+  override readonly sharedFlushes = new SharedFlushes();
+  /** Its viewers are pushed together, in rounds spaced by how many there are. */
+  override readonly sendRounds = new SendRounds(() => this.clients.size, this.clientOptions.writesPerSecond);
 
   constructor(
     log: Logger,

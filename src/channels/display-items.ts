@@ -72,8 +72,15 @@ export class SharedImage {
   private uniform: number | null | undefined;
   /** The image's id on the wire, the same for every viewer (each viewer's cache is its own). */
   private id: bigint | undefined;
-  /** DRAW_COPY messages by compression and cache flags, and the DRAW_FILL of a uniform image: shared by every viewer. */
-  private readonly messages = new Map<string, OutMessage>();
+  /** DRAW_COPY messages by compression and cache flags, shared by every viewer. */
+  private readonly copies: { compression: ImageCompression; codec: ImageCodec; flags: number; message: OutMessage }[] =
+    [];
+  /** DRAW_COPY messages from a viewer's cache, by the id it caches the image under. */
+  private readonly cacheHits: { id: bigint; message: OutMessage }[] = [];
+  /** The DRAW_FILL of a uniform image. */
+  private fill: OutMessage | undefined;
+  /** Whether viewers' caches take it (cacheAdmits), once decided. */
+  private admit: boolean | undefined;
 
   constructor(
     image: PixelImage,
@@ -127,29 +134,53 @@ export class SharedImage {
 
   /** DRAW_COPY of the whole image into its box with this viewer-independent id and flags, encoded once. */
   drawCopy(compression: ImageCompression, flags: number): OutMessage {
+    // A short list, not a map keyed by a string made per call: this runs for every viewer of every copy.
+    for (const c of this.copies) if (c.compression === compression && c.flags === flags) return c.message;
+    // Settings that choose the same codec get the same message object (so the same shared flushes).
     const codec = this.codec(compression);
-    const k = `${codec}/${flags}`;
-    let m = this.messages.get(k);
-    if (!m) {
-      const { w, h } = rectSize(this.rect);
-      m = encodeDrawCopy(
+    const { w, h } = rectSize(this.rect);
+    const message =
+      this.copies.find((c) => c.codec === codec && c.flags === flags)?.message ??
+      encodeDrawCopy(
         base(this.rect),
         { top: 0, left: 0, bottom: h, right: w },
         imageParts(this.payload(codec), this.imageId, flags),
       );
-      this.messages.set(k, m);
-    }
-    return m;
+    this.copies.push({ compression, codec, flags, message });
+    return message;
+  }
+
+  /**
+   * DRAW_COPY of the image from a viewer's cache, where it is kept as `cachedId`: encoded once per
+   * id (viewers that cached the image from the same draw hold it under the same id), so viewers
+   * with the same cache state get the same message, and so can share their flush (SharedFlushes).
+   */
+  fromCache(cachedId: bigint): OutMessage {
+    for (const c of this.cacheHits) if (c.id === cachedId) return c.message;
+    const { w, h } = rectSize(this.rect);
+    const message = encodeDrawCopy(
+      base(this.rect),
+      { top: 0, left: 0, bottom: h, right: w },
+      encodeFromCacheImage({ id: cachedId, type: ImageType.FromCache, flags: 0, width: w, height: h }),
+    );
+    this.cacheHits.push({ id: cachedId, message });
+    return message;
   }
 
   /** DRAW_FILL of a uniform image (see uniformColor), encoded once. */
   drawFill(color: number): OutMessage {
-    let m = this.messages.get('fill');
-    if (!m) {
-      m = encodeDrawFill(base(this.rect), color);
-      this.messages.set('fill', m);
-    }
-    return m;
+    this.fill ??= encodeDrawFill(base(this.rect), color);
+    return this.fill;
+  }
+
+  /**
+   * Whether viewers' caches take this image (CACHE_ME), decided once for every viewer so that their
+   * messages stay the same: always when `onFirstSight` (few viewers), otherwise only when its
+   * content was seen before (see Sightings).
+   */
+  cacheAdmits(onFirstSight: boolean): boolean {
+    this.admit ??= sightings.note(this.key()) || onFirstSight;
+    return this.admit;
   }
 
   /** Content key for viewer caches: size and every pixel's RGB (the fourth byte does not show). */
@@ -164,6 +195,31 @@ export class SharedImage {
     return this.uniform;
   }
 }
+
+/** Content keys remembered by Sightings: a few minutes of a busy desktop's distinct images. */
+const MAX_SIGHTINGS = 16384;
+
+/**
+ * The content keys of images marshalled lately, process-wide, to tell an image's first sighting
+ * from a repeat. With many viewers, keeping an image in every viewer's cache model costs a model
+ * entry, lookups and later an eviction per viewer, and most images of a moving desktop (a clock's
+ * hands, scrolled text, video-like areas) never come back; so there an image enters viewers'
+ * caches from its second sighting on (as a cache's doorkeeper admits only what recurs): what
+ * repeats (glyphs, icons, windows drawn again) is cached at its second sending instead of its first.
+ */
+class Sightings {
+  private readonly keys = new Set<string>();
+
+  /** Whether `key` was seen before; it is noted as seen either way (the oldest forgotten past the bound). */
+  note(key: string): boolean {
+    if (this.keys.has(key)) return true;
+    this.keys.add(key);
+    if (this.keys.size > MAX_SIGHTINGS) this.keys.delete(this.keys.values().next().value!);
+    return false;
+  }
+}
+
+const sightings = new Sightings();
 
 /**
  * Images of at most this many bytes are keyed with SHA-256 (cheap to set up: glyphs and icons,
@@ -238,6 +294,8 @@ function uniformRgb(img: PixelImage): number | null {
 export interface ViewerImaging {
   compression(): ImageCompression;
   cache(): ViewerImageCache | undefined;
+  /** Whether an image may enter the cache the first time its content is seen (few viewers; default yes). */
+  cacheOnFirstSight?(): boolean;
 }
 
 /**
@@ -257,18 +315,11 @@ export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
       const color = shared.uniformColor();
       if (color !== null) return shared.drawFill(color);
       const cache = viewer.cache();
-      if (!cache || !cache.accepts(shared.pixels)) return shared.drawCopy(viewer.compression(), 0);
+      if (!cache || !cache.accepts(shared.pixels) || !shared.cacheAdmits(viewer.cacheOnFirstSight?.() ?? true))
+        return shared.drawCopy(viewer.compression(), 0);
       const key = shared.key();
       const cached = cache.lookup(key);
-      if (cached !== undefined) {
-        const { w, h } = rectSize(rect);
-        const area = { top: 0, left: 0, bottom: h, right: w };
-        return encodeDrawCopy(
-          base(rect),
-          area,
-          encodeFromCacheImage({ id: cached, type: ImageType.FromCache, flags: 0, width: w, height: h }),
-        );
-      }
+      if (cached !== undefined) return shared.fromCache(cached);
       const evicted = cache.insert(key, shared.imageId, shared.pixels);
       const draw = shared.drawCopy(viewer.compression(), ImageFlags.CacheMe);
       return evicted.length > 0 ? [encodeInvalList(evicted), draw] : draw;

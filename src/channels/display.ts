@@ -1,4 +1,6 @@
 import { Channel } from '../channel-core/channel.js';
+import { SendRounds } from '../channel-core/send-rounds.js';
+import { SharedFlushes } from '../channel-core/shared-flush.js';
 import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
 import { messageItem } from '../channel-core/pipe.js';
 import type { Session } from '../channel-core/session.js';
@@ -61,6 +63,13 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
   mmTime: monotonicMs,
 };
 
+/**
+ * Up to this many viewers an image enters their caches the first time it is sent; with more, from
+ * the second time its content is seen (display-items.ts, Sightings): the per-viewer cache work on
+ * images that never come back then grows with the viewers, the bytes it could save do not.
+ */
+const CACHE_ON_FIRST_SIGHT_VIEWERS = 4;
+
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION); GLZ is not offered. */
 const PREFERRED: Record<number, ImageCompression | undefined> = {
   [ImageCompressionPref.Off]: 'off',
@@ -78,6 +87,10 @@ const PREFERRED: Record<number, ImageCompression | undefined> = {
  */
 export class DisplayChannel extends Channel<DisplayChannelClient> implements DesktopListener {
   readonly type = ChannelType.Display;
+  /** Every viewer gets the same messages: flushes that match go out as one shared buffer. */
+  override readonly sharedFlushes = new SharedFlushes();
+  /** Its viewers are pushed together, in rounds spaced by how many there are. */
+  override readonly sendRounds = new SendRounds(() => this.clients.size, this.clientOptions.writesPerSecond);
   /** Called whenever a viewer's display becomes ready (DISPLAY_INIT received). */
   onViewerReady: (() => void) | undefined;
   /** Whether viewers keep up, for sources that pace their frames (desktop.pace). */
@@ -211,6 +224,7 @@ export class DisplayChannelClient extends ChannelClient {
   private readonly imaging: ViewerImaging = {
     compression: () => this.currentCompression(),
     cache: () => this.imageCache,
+    cacheOnFirstSight: () => this.channel.clients.size <= CACHE_ON_FIRST_SIGHT_VIEWERS,
   };
 
   /** The viewer's mode, LZ4 only while its link is fast enough for the bigger photos (lz4Pays). */

@@ -104,6 +104,32 @@ export class SpiceStream {
     this.pump();
   }
 
+  /**
+   * Whether a flush may be handed over as one buffer of messages (writeLaidOut): everywhere a flush
+   * is one write unit anyway. Not over TLS, where the flush's last message must start a record of
+   * its own, nor with cork off, where every message is its own write.
+   */
+  get takesLaidOutFlushes(): boolean {
+    return this.conduit.kind !== 'tls' && !this.autoFlush;
+  }
+
+  /**
+   * Queue `messages` messages already laid out one after the other, headers included, in `bytes`
+   * (a flush shared by several viewers, see SharedFlushes); `iovecs` is how many they would have
+   * been, so the counters read the same either way. Only where takesLaidOutFlushes.
+   */
+  writeLaidOut(bytes: Buffer, messages: number, iovecs: number): void {
+    if (this.failed || this.conduit.destroyed) return;
+    const c = this.counters;
+    c.messages += messages;
+    c.iovecs += iovecs;
+    c.plaintextBytes += bytes.length;
+    if (!this.batchOpen) this.beginBatch();
+    this.builder.addMessage([bytes]);
+    this.enqueue(this.builder.takeReady());
+    this.pump();
+  }
+
   /** End of a pipe batch: everything queued leaves, and the transport is uncorked once it has. */
   flush(): void {
     if (!this.batchOpen) return;
