@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SharedFlushes } from '../src/channel-core/shared-flush.js';
 import { SendRounds } from '../src/channel-core/send-rounds.js';
 import { SpiceClient } from '../src/client/client.js';
@@ -47,25 +47,30 @@ describe('shared flushes', () => {
 });
 
 describe('send rounds', () => {
-  it('run at once for a few viewers, and spaced by viewers / writes per second for many', async () => {
-    let viewers = 1;
-    const rounds = new SendRounds(() => viewers, 1000);
-    expect(rounds.spacingMs).toBe(0);
-    viewers = 50;
-    expect(rounds.spacingMs).toBe(50);
-    const ran: number[] = [];
-    const member = { runRound: () => ran.push(performance.now()) };
-    rounds.schedule(member);
-    rounds.schedule(member); // one round, however often a member asks
-    await new Promise((r) => setTimeout(r, 10));
-    expect(ran.length).toBe(1);
-    rounds.schedule(member);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(ran.length).toBe(1); // waits for the spacing
-    await new Promise((r) => setTimeout(r, 60));
-    expect(ran.length).toBe(2);
-    expect(ran[1]! - ran[0]!).toBeGreaterThanOrEqual(49);
-    expect(rounds.waited).toBe(1);
+  it('run at once for a few viewers, and spaced by viewers / writes per second for many', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] });
+    try {
+      let viewers = 1;
+      const rounds = new SendRounds(() => viewers, 1000);
+      expect(rounds.spacingMs).toBe(0);
+      viewers = 50;
+      expect(rounds.spacingMs).toBe(50);
+      const ran: number[] = [];
+      const member = { runRound: () => ran.push(performance.now()) };
+      rounds.schedule(member);
+      rounds.schedule(member); // one round, however often a member asks
+      vi.advanceTimersByTime(10);
+      expect(ran.length).toBe(1);
+      rounds.schedule(member);
+      vi.advanceTimersByTime(10);
+      expect(ran.length).toBe(1); // waits for the spacing
+      vi.advanceTimersByTime(40);
+      expect(ran.length).toBe(2);
+      expect(ran[1]! - ran[0]!).toBeGreaterThanOrEqual(49);
+      expect(rounds.waited).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -85,7 +90,7 @@ describe('many viewers of one desktop', () => {
         rect: { top: 10 + i, left: 10, bottom: 20 + i, right: 60 },
         color: 0x102030 * (i + 1),
       });
-      await new Promise((r) => setTimeout(r, 2)); // each draw in a turn of its own
+      await new Promise((r) => setImmediate(r)); // each draw in a turn of its own
     }
   }
 
@@ -119,7 +124,7 @@ describe('many viewers of one desktop', () => {
   });
 
   it('are pushed in rounds that merge the draws of several turns when the write budget asks for it', async () => {
-    const flushesFor = async (writesPerSecond: number): Promise<number> => {
+    const flushesFor = async (writesPerSecond: number): Promise<{ flushes: number; ms: number }> => {
       const source = new ManualSource(160, 120);
       const server = new SpiceServer({
         source,
@@ -136,20 +141,24 @@ describe('many viewers of one desktop', () => {
         for (let i = 0; i < 3; i++) viewers.push(await viewer(server));
         const count = (): number => [...server.display.clients].reduce((n, c) => n + c.stream.counters.flushes, 0);
         const before = count();
+        const t0 = performance.now();
         await drawSteps(source, 20);
+        const ms = performance.now() - t0;
         for (const v of viewers)
           await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'server frame');
-        return (count() - before) / viewers.length;
+        return { flushes: (count() - before) / viewers.length, ms };
       } finally {
         for (const v of viewers) v.close();
         await server.stop();
       }
     };
-    // 3 viewers at 100 writes a second: rounds 30 ms apart, so 20 draws 2+ ms apart leave in a few flushes.
+    // 3 viewers at 100 writes a second: rounds 30 ms apart, so 20 draws in 20 turns leave in a round
+    // per 30 ms they took (and one more for the last), against one flush per draw without spacing.
     const spaced = await flushesFor(100);
     const unspaced = await flushesFor(0);
-    expect(unspaced).toBeGreaterThanOrEqual(15);
-    expect(spaced).toBeLessThanOrEqual(6);
+    expect(unspaced.flushes).toBeGreaterThanOrEqual(15);
+    expect(spaced.flushes).toBeLessThanOrEqual(Math.ceil(spaced.ms / 30) + 2);
+    expect(spaced.flushes).toBeLessThan(unspaced.flushes);
   });
 
   it('cache an image from its second sighting on when there are more than a few of them', async () => {
