@@ -25,7 +25,7 @@ const MAX_ENTRIES = 8;
  * Flushes larger than this are not laid out in one buffer: their bulk is image payloads already
  * shared by reference, and copying them would cost more than the iovecs it saves.
  */
-export const MAX_SHARED_FLUSH_BYTES = 64 << 10;
+const MAX_SHARED_FLUSH_BYTES = 64 << 10;
 
 /** Mini header plus body: the bytes a message takes on a link with mini headers. */
 export function miniMessageBytes(m: OutMessage): number {
