@@ -217,4 +217,41 @@ describe('video streams', () => {
     for (const v of viewers) await v.waitFor(() => exact(v, server), WAIT_MS, 'exact at the end');
     expect(cannot.errors).toEqual([]);
   });
+
+  it('send images to viewers whose reports are absurd in any field, exact while the video plays on', async () => {
+    // Each absurd in one field: more drops than frames sent, a window of 50 days, a frame 33 minutes late.
+    const absurd = [
+      { numFrames: 0, numDrops: 1_000_000 },
+      { numFrames: 2, numDrops: 0, endFrameMmTime: 0xf0000000 },
+      { numFrames: 2, numDrops: 0, lastFrameDelay: -2_000_000 },
+    ];
+    const { feed, server, viewers } = await start([...absurd.map(() => ({ streams: true })), { streams: true }]);
+    const refused = viewers.slice(0, absurd.length);
+    const good = viewers[absurd.length]!;
+    const playing = play(feed, VIDEO, makeFrames(VIDEO, 30), 25);
+    await good.waitFor(
+      () => viewers.every((v) => (v.display.streamLog[0]?.report ? v.display.streamLog[0].frames : 0) >= 2),
+      WAIT_MS,
+      'stream frames and report activation',
+    );
+    for (const [i, v] of refused.entries()) {
+      const s = v.display.streamLog[0]!;
+      const fields = { startFrameMmTime: 0, endFrameMmTime: 0, lastFrameDelay: 0, audioDelay: 0, ...absurd[i]! };
+      v.sendDisplay(encodeStreamReport({ streamId: s.create.id, uniqueId: s.report!.uniqueId, ...fields }));
+    }
+    for (const v of refused) await v.waitFor(() => v.display.streamLog[0]!.ended, WAIT_MS, 'stream ended');
+    await playing;
+    const goodFrames = good.display.streamLog[0]!.frames;
+    await play(feed, VIDEO, makeFrames(VIDEO, 10, undefined, 200), 25);
+    // The refused viewers got the video as images: exact at once, while the good one's stream runs on.
+    for (const v of refused) await v.waitFor(() => exact(v, server), WAIT_MS, 'refused viewer exact by images');
+    await good.waitFor(() => good.display.streamLog[0]!.frames > goodFrames, WAIT_MS, 'good viewer streams on');
+    expect(good.display.streamLog[0]!.ended).toBe(false);
+    for (const v of refused) {
+      expect(v.display.streamLog).toHaveLength(1);
+      expect(v.errors).toEqual([]);
+    }
+    await idle(700);
+    await good.waitFor(() => exact(good, server), WAIT_MS, 'good viewer exact at the end');
+  });
 });
