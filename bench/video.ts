@@ -12,7 +12,7 @@
  *
  * Printed per run: frames of the clip that reached the viewer in time to be shown, per second (and
  * the desktop's own rate: ffplay's frames drawn per second on this machine); late frames (arrived
- * after their stamp: spice-gtk drops them); display bytes per second; the latency from the desktop
+ * after their stamp: spice-gtk drops them); display bytes per second; streams the viewer was given; the latency from the desktop
  * drawing a frame (DAMAGE time on the desktop) to its arrival at the viewer, and to when spice-gtk
  * would show it (its stamp on the viewer's multimedia clock), p50/p95; the latency of a typed
  * character (key sent to glyph drawn in the viewer's framebuffer), p50/p95 and how many came; and
@@ -186,7 +186,7 @@ const f0 = (v: number | null): string => (v === null ? '-' : v.toFixed(0));
 
 export function formatVideoResults(rows: VideoRow[]): string {
   const head =
-    'link        server        fps (desk)  late%   kB/s  arrive ms p50/p95  shown p50  key ms p50/p95   keys  final ms';
+    'link        server        fps (desk)  late%   kB/s  streams  arrive ms p50/p95  shown p50  key ms p50/p95   keys  final ms';
   const lines = rows.map((r) =>
     [
       r.link.padEnd(11),
@@ -194,6 +194,7 @@ export function formatVideoResults(rows: VideoRow[]): string {
       `${r.fps.toFixed(1)} (${r.deskFps.toFixed(1)})`.padStart(11),
       r.latePct.toFixed(0).padStart(6),
       r.kbytesPerS.toFixed(0).padStart(6),
+      String(r.streams).padStart(8),
       `${f0(r.arriveP50)}/${f0(r.arriveP95)}`.padStart(18),
       f0(r.shownP50).padStart(10),
       `${f0(r.keyP50)}/${f0(r.keyP95)}`.padStart(15),
