@@ -20,6 +20,7 @@ export const INTEROP = [
   'html5',
   'input-burst',
   'interop-gtk',
+  'lz4-liblz4',
   'netns',
   'periodic-stats',
   'png',
@@ -46,6 +47,8 @@ export const INTEROP = [
 /** Long runs that measure the whole server (memory, many viewers): `alone`, one file at a time. */
 export const ALONE = ['test/fuzz-server.test.ts', 'test/session-soak.test.ts'];
 
+const INTEROP_SETUP = ['test/global-build.ts', 'test/global-tools.ts'];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/global-tmp.ts'],
@@ -56,9 +59,10 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...INTEROP, ...ALONE] } },
-      // These run the built tree: test/global-build.ts stops them when dist/ is older than src/.
-      { extends: true, test: { name: 'interop', include: INTEROP, globalSetup: ['test/global-build.ts'] } },
-      { extends: true, test: { name: 'alone', include: ALONE, globalSetup: ['test/global-build.ts'] } },
+      // These run the built tree (test/global-build.ts stops them when dist/ is older than src/)
+      // and the external tools test/global-tools.ts probes once for the run.
+      { extends: true, test: { name: 'interop', include: INTEROP, globalSetup: INTEROP_SETUP } },
+      { extends: true, test: { name: 'alone', include: ALONE, globalSetup: INTEROP_SETUP } },
     ],
   },
 });

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { AgentCap, hasCap, MainCap } from '../src/protocol/index.js';
 import { AgentViewer } from './helpers/agent-viewer.js';
-import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
-import { freePort, hasCommand, run, startCli, tempDir } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { freePort, run, startCli, tempDir } from './helpers/tools.js';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 
@@ -64,9 +64,9 @@ describe('spiced serve: the agent options', () => {
     }
   });
 
-  const X_SERVERS = haveXorgDummy() && hasCommand('Xvfb');
-  it.skipIf(!X_SERVERS)(
-    `--xvfb starts Xorg with the dummy driver, which resizes; --no-resize starts Xvfb, which does not${X_SERVERS ? '' : ' (skipped: needs xserver-xorg-video-dummy and xvfb)'}`,
+  const noXServers = lacking('xorg-dummy', 'Xvfb');
+  it.skipIf(noXServers !== '')(
+    `--xvfb starts Xorg with the dummy driver, which resizes; --no-resize starts Xvfb, which does not${skipNote(noXServers)}`,
     async () => {
       for (const [extra, server, resizes] of [
         [[], 'Xorg', true],

@@ -10,14 +10,14 @@ import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { memoryLogger } from '../src/util/log.js';
 import { AgentViewer } from './helpers/agent-viewer.js';
 import { GtkAgent } from './helpers/gtk-agent.js';
-import { diffPixels, hasSpiceGlib, missing, readImage } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { diffPixels, readImage } from './helpers/tools.js';
 
-const haveGtk = hasSpiceGlib();
-const NO_GTK = missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0');
+const why = lacking('spice-glib');
 const CTRL = 0x1d;
 const KEY_V = 0x2f;
 
-describe.skipIf(!haveGtk)(`the agent with spice-gtk's main channel${haveGtk ? '' : ` (${NO_GTK})`}`, () => {
+describe.skipIf(why !== '')(`the agent with spice-gtk's main channel${skipNote(why)}`, () => {
   const work = mkdtempSync(join(tmpdir(), 'spiced-agent-gtk-'));
   const uploadsDir = mkdtempSync(join(tmpdir(), 'spiced-agent-gtk-up-'));
   const source = new DemoSource({ still: true, width: 1024, height: 768 });

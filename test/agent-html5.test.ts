@@ -2,20 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sameRgb } from '../src/display/pixels.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findHtml5Dir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { memoryLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
-import { missing } from './helpers/tools.js';
+import { launchChromium, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 /*
  * spice-html5 connects its agent when MAIN_INIT announces one, then sends MONITORS_CONFIG for its
  * window (widths and heights rounded down to multiples of 8, 200 ms after the last resize event).
  */
-const ready = haveChromium() && findHtml5Dir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : missing('spice-html5', 'spice-html5');
+const why = lacking('chromium', 'spice-html5');
 
-describe.skipIf(!ready)(`spice-html5's window size reaches the desktop${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spice-html5's window size reaches the desktop${skipNote(why)}`, () => {
   let browser: Browser;
   const { logger, records } = memoryLogger('info');
   const source = new DemoSource({ still: true, width: 640, height: 480 });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -8,12 +7,12 @@ import { makeCertificates, type TlsMaterial } from '../src/server/certs.js';
 import { ServerMetrics } from '../src/server/metrics.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../src/server/metrics-http.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findHtml5Dir } from '../src/server/web.js';
 import { silentLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { haproxyConfig, startHaproxy, type Desk } from './helpers/haproxy.js';
 import { PatternSource } from './helpers/pattern-source.js';
-import { diffPixels, freePort, hasCommand, missing, readImage, run, tempDir } from './helpers/tools.js';
+import { lacking, tools } from './helpers/probes.js';
+import { diffPixels, freePort, readImage, run, tempDir } from './helpers/tools.js';
 
 /*
  * The deployment of docs/deploy.md (issue 15): HAProxy in front of two spiced instances, spice-gtk
@@ -26,18 +25,10 @@ import { diffPixels, freePort, hasCommand, missing, readImage, run, tempDir } fr
 const DOMAIN = 'desk.test';
 const PASSWORD = 'pw';
 
-function canMountHosts(): boolean {
-  return (
-    spawnSync('unshare', ['-rm', 'sh', '-c', 'mount --bind /dev/null /etc/hosts'], { stdio: 'ignore' }).status === 0
-  );
-}
-
 function whyNot(): string {
-  if (!hasCommand('haproxy')) return missing('haproxy', 'haproxy');
-  if (!hasCommand('spicy-screenshot')) return missing('spicy-screenshot', 'spice-client-gtk');
-  if (!haveChromium()) return missing('chromium', 'chromium');
-  if (findHtml5Dir() === undefined) return missing('spice-html5', 'spice-html5');
-  if (!canMountHosts())
+  const why = lacking('haproxy', 'spicy-screenshot', 'chromium', 'spice-html5');
+  if (why) return why;
+  if (!tools().mountns)
     return 'skipped: no user and mount namespaces here (unshare -rm), needed for a private /etc/hosts';
   return '';
 }

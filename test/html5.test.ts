@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findHtml5Dir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { countRgbDifferences, sameRgb } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
-import { missing } from './helpers/tools.js';
+import { launchChromium, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 /*
  * spice-html5 (Debian's package, served by spiced itself on its SPICE ports) in Debian's headless
@@ -15,10 +14,9 @@ import { missing } from './helpers/tools.js';
  */
 const WRONG_TICKET =
   /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
-const ready = haveChromium() && findHtml5Dir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : missing('spice-html5', 'spice-html5');
+const why = lacking('chromium', 'spice-html5');
 
-describe.skipIf(!ready)(`spice-html5 in Chromium against spiced${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spice-html5 in Chromium against spiced${skipNote(why)}`, () => {
   let browser: Browser;
   const { logger, records } = memoryLogger('info');
   let server: SpiceServer;

@@ -4,25 +4,15 @@ import { SpiceServer } from '../src/server/server.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { Desktop } from '../src/display/desktop.js';
 import { memoryLogger } from '../src/util/log.js';
-import {
-  diffPixels,
-  freePort,
-  hasCommand,
-  hasSpiceGlib,
-  missing,
-  readImage,
-  run,
-  startCli,
-  SYSTEM_PYTHON,
-  tempDir,
-} from './helpers/tools.js';
+import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
+import { diffPixels, freePort, readImage, run, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * Real spice-gtk clients from Debian (spice-client-gtk, python3-gi + gir1.2-spiceclientglib-2.0)
  * against spiced. Skipped with a message where they are not installed; .ci/run installs them.
  */
-const haveScreenshot = hasCommand('spicy-screenshot');
-const havePyClient = hasSpiceGlib();
+const noScreenshot = lacking('spicy-screenshot');
+const noPyClient = lacking('spice-glib');
 const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
 const dir = tempDir();
 
@@ -34,69 +24,66 @@ async function screenshot(port: number, extra: string[] = [], env: NodeJS.Proces
   return { ...r, out };
 }
 
-describe.skipIf(!haveScreenshot)(
-  `spicy-screenshot against spiced${haveScreenshot ? '' : ` (${missing('spicy-screenshot', 'spice-client-gtk')})`}`,
-  () => {
-    const { logger, records } = memoryLogger('info');
-    const server = new SpiceServer({ source: new DemoSource({ still: true }), port: 0, log: logger });
-    const locked = new SpiceServer({
-      source: new DemoSource({ still: true, width: 640, height: 480 }),
-      port: 0,
-      password: 'swordfish',
-      log: logger,
-    });
+describe.skipIf(noScreenshot !== '')(`spicy-screenshot against spiced${skipNote(noScreenshot)}`, () => {
+  const { logger, records } = memoryLogger('info');
+  const server = new SpiceServer({ source: new DemoSource({ still: true }), port: 0, log: logger });
+  const locked = new SpiceServer({
+    source: new DemoSource({ still: true, width: 640, height: 480 }),
+    port: 0,
+    password: 'swordfish',
+    log: logger,
+  });
 
-    beforeAll(async () => {
-      await server.start();
-      await locked.start();
-    });
-    afterAll(async () => {
-      await server.stop();
-      await locked.stop();
-    });
+  beforeAll(async () => {
+    await server.start();
+    await locked.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    await locked.stop();
+  });
 
-    it("writes a PNG pixel-identical to the server's framebuffer (--still)", async () => {
-      const r = await screenshot(server.port, ['-p', String(server.port)]);
+  it("writes a PNG pixel-identical to the server's framebuffer (--still)", async () => {
+    const r = await screenshot(server.port, ['-p', String(server.port)]);
+    expect(r.code, r.stderr).toBe(0);
+    const shot = readImage(r.out);
+    expect(shot.width).toBe(1024);
+    expect(diffPixels(shot, server.desktop.primary!)).toBe(0);
+  });
+
+  it('connects with the right password and shows the same frame', async () => {
+    const r = await screenshot(locked.port, ['-p', String(locked.port), '-w', 'swordfish']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(diffPixels(readImage(r.out), locked.desktop.primary!)).toBe(0);
+  });
+
+  it('is refused with PERMISSION_DENIED on a wrong password', async () => {
+    const r = await screenshot(locked.port, ['-p', String(locked.port), '-w', 'salmon']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/main channel event: 23/); // SPICE_CHANNEL_ERROR_AUTH
+    // Wrong tickets are logged by the authenticator (at once, then summed up), not per link.
+    expect(records.some((x) => /^ticket from 127\.0\.0\.1 refused: wrong password/.test(x.message))).toBe(true);
+  });
+
+  it('works against the CLI: spiced serve --still --size 800x600', async () => {
+    const port = await freePort();
+    const cli = await startCli(['serve', '--still', '--size', '800x600', '--port', String(port)]);
+    try {
+      expect(cli.output()).toContain(`remote-viewer spice://127.0.0.1:${port}`);
+      const r = await screenshot(port, ['-p', String(port)]);
       expect(r.code, r.stderr).toBe(0);
-      const shot = readImage(r.out);
-      expect(shot.width).toBe(1024);
-      expect(diffPixels(shot, server.desktop.primary!)).toBe(0);
-    });
+      // The still frame is deterministic: render it here and compare with what the CLI served.
+      const expected = new Desktop();
+      await new DemoSource({ still: true, width: 800, height: 600 }).start(expected);
+      expect(diffPixels(readImage(r.out), expected.primary!)).toBe(0);
+    } finally {
+      await cli.stop();
+    }
+  });
+});
 
-    it('connects with the right password and shows the same frame', async () => {
-      const r = await screenshot(locked.port, ['-p', String(locked.port), '-w', 'swordfish']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(diffPixels(readImage(r.out), locked.desktop.primary!)).toBe(0);
-    });
-
-    it('is refused with PERMISSION_DENIED on a wrong password', async () => {
-      const r = await screenshot(locked.port, ['-p', String(locked.port), '-w', 'salmon']);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/main channel event: 23/); // SPICE_CHANNEL_ERROR_AUTH
-      // Wrong tickets are logged by the authenticator (at once, then summed up), not per link.
-      expect(records.some((x) => /^ticket from 127\.0\.0\.1 refused: wrong password/.test(x.message))).toBe(true);
-    });
-
-    it('works against the CLI: spiced serve --still --size 800x600', async () => {
-      const port = await freePort();
-      const cli = await startCli(['serve', '--still', '--size', '800x600', '--port', String(port)]);
-      try {
-        expect(cli.output()).toContain(`remote-viewer spice://127.0.0.1:${port}`);
-        const r = await screenshot(port, ['-p', String(port)]);
-        expect(r.code, r.stderr).toBe(0);
-        // The still frame is deterministic: render it here and compare with what the CLI served.
-        const expected = new Desktop();
-        await new DemoSource({ still: true, width: 800, height: 600 }).start(expected);
-        expect(diffPixels(readImage(r.out), expected.primary!)).toBe(0);
-      } finally {
-        await cli.stop();
-      }
-    });
-  },
-);
-
-describe.skipIf(!havePyClient)(
-  `spice-gtk session through helpers/spice-gtk-client.py${havePyClient ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`,
+describe.skipIf(noPyClient !== '')(
+  `spice-gtk session through helpers/spice-gtk-client.py${skipNote(noPyClient)}`,
   () => {
     const source = new DemoSource({ still: true });
     const server = new SpiceServer({ source, port: 0 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collect, netnsSupport, spawnInNetns } from '../replay/netns.js';
+import { tools } from './helpers/probes.js';
+import { collect, spawnInNetns } from '../replay/netns.js';
 import type { MeasureConfig, MeasureResult } from '../replay/types.js';
 import type { CoalescePolicy, CorkPolicy } from '../src/transport/policy.js';
 import { sockoptUnavailableReason } from '../src/transport/sockopt.js';
@@ -10,11 +11,11 @@ import { sockoptUnavailableReason } from '../src/transport/sockopt.js';
  * client inside a private network namespace (lo at MTU 1500), counts read from TCP_INFO.
  * Runs the built worker (npm test builds first).
  */
-const ns = netnsSupport();
+const netns = tools().netns;
 const sockopt = sockoptUnavailableReason();
 const WORKER = join(__dirname, '..', 'dist', 'replay', 'worker.js');
-const skip = !ns.ok || sockopt !== '';
-const why = !ns.ok ? ns.reason : sockopt;
+const skip = netns !== '' || sockopt !== '';
+const why = netns || sockopt;
 
 async function burst(mode: 'plain' | 'tls', coalesce: CoalescePolicy, cork: CorkPolicy): Promise<MeasureResult> {
   const cfg: MeasureConfig = {

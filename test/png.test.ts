@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { crc32, decodePng, encodePng } from '../src/display/png.js';
 import { decodePpm, encodePpm } from '../src/display/ppm.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -141,17 +142,11 @@ function fromRgba16(raw: Buffer, width: number, height: number): PixelImage {
   return img;
 }
 
-/** ImageMagick proper (not a stand-in): needed to make reference files. */
-function imageMagickVersion(): string | null {
-  const r = spawnSync('convert', ['-version'], { encoding: 'utf8' });
-  return r.status === 0 && /ImageMagick/.test(r.stdout) ? r.stdout.split('\n')[0]! : null;
-}
+/** ImageMagick's `convert` makes the reference files. */
+const NO_MAGICK = lacking('convert');
+const MAGICK = NO_MAGICK === '';
 
-const MAGICK = imageMagickVersion();
-const NO_MAGICK =
-  'ImageMagick `convert` is not installed (apt-get install imagemagick): skipping the tests against files it writes';
-
-describe.skipIf(!MAGICK)(`png codec against ImageMagick${MAGICK ? '' : ` - ${NO_MAGICK}`}`, () => {
+describe.skipIf(!MAGICK)(`png codec against ImageMagick${skipNote(NO_MAGICK)}`, () => {
   const dir = MAGICK ? mkdtempSync(join(tmpdir(), 'spiced-png-')) : '';
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { netnsSupport } from '../replay/netns.js';
 import type { RunRecord, SummaryRow } from '../replay/report.js';
 import { sockoptUnavailableReason } from '../src/transport/sockopt.js';
 import { decodePng } from '../src/display/png.js';
 import { sameRgb } from '../src/display/pixels.js';
+import { tools } from './helpers/probes.js';
 import { run, tempDir } from './helpers/tools.js';
 import { sineTone } from '../src/audio/tones.js';
 import { FRAME_SAMPLES } from '../src/audio/pcm.js';
@@ -15,8 +15,7 @@ import { writeRecording } from '../src/sources/recording/index.js';
 const dir = tempDir('spiced-replay-');
 const SHARED = join(__dirname, '..', 'recordings');
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
-const ns = netnsSupport();
-const why = !ns.ok ? ns.reason : sockoptUnavailableReason();
+const why = tools().netns || sockoptUnavailableReason();
 
 describe('spiced render', () => {
   for (const name of ['xterm-type', 'image']) {

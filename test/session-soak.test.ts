@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSoak } from '../bench/session.js';
-import { hasCommand, missing } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 /*
  * The CI-sized session soak (bench/session.ts, issue 18): XFCE under `spiced serve --xvfb`, used
@@ -12,19 +12,9 @@ import { hasCommand, missing } from './helpers/tools.js';
  */
 const MINUTES = Number(process.env.SPICED_SOAK_MINUTES ?? 4);
 
-const TOOLS: [command: string, pkg: string][] = [
-  ['Xvfb', 'xvfb'],
-  ['xfce4-session', 'xfce4'],
-  ['xfce4-terminal', 'xfce4-terminal'],
-  ['dbus-launch', 'dbus-x11'],
-  ['remote-viewer', 'virt-viewer'],
-  ['xdotool', 'xdotool'],
-  ['xwininfo', 'x11-utils'],
-];
-const lacking = TOOLS.find(([cmd]) => !hasCommand(cmd));
-const why = lacking ? ` (${missing(lacking[0], lacking[1])})` : '';
+const why = lacking('Xvfb', 'xfce4-session', 'xfce4-terminal', 'dbus-launch', 'remote-viewer', 'xdotool', 'xwininfo');
 
-describe.skipIf(lacking !== undefined)(`session soak, CI-sized${why}`, () => {
+describe.skipIf(why !== '')(`session soak, CI-sized${skipNote(why)}`, () => {
   it(
     `${MINUTES} minutes of XFCE through remote-viewer: server alive, RSS flat, final frames equal the desktop`,
     async () => {

@@ -17,7 +17,8 @@ import { WithAudio } from '../src/sources/with-audio.js';
 import { PatternSource } from './helpers/pattern-source.js';
 import { stallFileIo } from './helpers/threadpool.js';
 import { memoryLogger } from '../src/util/log.js';
-import { hasSpiceGlib, missing, run, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
+import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
+import { run, tempDir } from './helpers/tools.js';
 
 const dir = tempDir('spiced-sound-');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -111,8 +112,8 @@ describe('playback channel', () => {
     expect(Math.abs(dominantFrequency(pcm, { sampleRate: 48000, channels: 2 }) - 440)).toBeLessThan(5);
   });
 
-  it.skipIf(!hasSpiceGlib())(
-    `spice-gtk's PlaybackChannel gets START 48000 Hz stereo and a steady flow of data${hasSpiceGlib() ? '' : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`}`,
+  it.skipIf(lacking('spice-glib') !== '')(
+    `spice-gtk's PlaybackChannel gets START 48000 Hz stereo and a steady flow of data${skipNote(lacking('spice-glib'))}`,
     async () => {
       const probe = join(__dirname, 'helpers', 'playback-probe.py');
       const r = await run(SYSTEM_PYTHON, [probe, '127.0.0.1', String(server.port), '3'], { timeoutMs: 20_000 });

@@ -10,18 +10,8 @@ import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
-import {
-  diffPixels,
-  freePort,
-  hasCommand,
-  hasSpiceGlib,
-  missing,
-  readImage,
-  run,
-  startCli,
-  SYSTEM_PYTHON,
-  tempDir,
-} from './helpers/tools.js';
+import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
+import { diffPixels, freePort, readImage, run, startCli, tempDir } from './helpers/tools.js';
 
 const dir = tempDir('spiced-tls-');
 const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
@@ -76,103 +66,95 @@ describe('TLS with the project client', () => {
   });
 });
 
-const haveScreenshot = hasCommand('spicy-screenshot');
-describe.skipIf(!haveScreenshot)(
-  `TLS with spice-gtk${haveScreenshot ? '' : ` (${missing('spicy-screenshot', 'spice-client-gtk')})`}`,
-  () => {
-    const { logger, records } = memoryLogger('info');
-    let server: SpiceServer;
-    beforeAll(async () => {
-      server = new SpiceServer({
-        source: new DemoSource({ still: true }),
-        port: 0,
-        tlsPort: 0,
-        tls: material,
-        secureChannels: [ChannelType.Display],
-        log: logger,
-      });
-      await server.start();
+const noScreenshot = lacking('spicy-screenshot');
+describe.skipIf(noScreenshot !== '')(`TLS with spice-gtk${skipNote(noScreenshot)}`, () => {
+  const { logger, records } = memoryLogger('info');
+  let server: SpiceServer;
+  beforeAll(async () => {
+    server = new SpiceServer({
+      source: new DemoSource({ still: true }),
+      port: 0,
+      tlsPort: 0,
+      tls: material,
+      secureChannels: [ChannelType.Display],
+      log: logger,
     });
-    afterAll(() => server.stop());
+    await server.start();
+  });
+  afterAll(() => server.stop());
 
-    it('SSL_CERT_FILE=ca-cert.pem spicy-screenshot -s PORT is pixel-identical to the framebuffer', async () => {
-      const out = join(dir, 'tls.ppm');
-      const r = await run('spicy-screenshot', ['-h', '127.0.0.1', '-s', String(server.tlsPort), '-o', out], {
-        env: { SSL_CERT_FILE: caFile },
-        timeoutMs: 20_000,
-      });
-      expect(r.code, r.stderr).toBe(0);
-      expect(diffPixels(readImage(out), server.desktop.primary!)).toBe(0);
+  it('SSL_CERT_FILE=ca-cert.pem spicy-screenshot -s PORT is pixel-identical to the framebuffer', async () => {
+    const out = join(dir, 'tls.ppm');
+    const r = await run('spicy-screenshot', ['-h', '127.0.0.1', '-s', String(server.tlsPort), '-o', out], {
+      env: { SSL_CERT_FILE: caFile },
+      timeoutMs: 20_000,
     });
+    expect(r.code, r.stderr).toBe(0);
+    expect(diffPixels(readImage(out), server.desktop.primary!)).toBe(0);
+  });
 
-    it.skipIf(!hasSpiceGlib())(
-      'a plain client to a secured channel gets NEED_SECURED and moves to the TLS port',
-      async () => {
-        const out = join(dir, 'redirect.png');
-        const uri = `spice://127.0.0.1?port=${server.plainPort}&tls-port=${server.tlsPort}`;
-        const r = await run(
-          SYSTEM_PYTHON,
-          [SPICE_CLIENT, '--uri', uri, '--ca-file', caFile, '--out', out, '--timeout', '20'],
-          { timeoutMs: 40_000 },
-        );
-        const report = JSON.parse(r.stdout) as { captured: boolean; error: string | null };
-        expect(report.captured, r.stderr).toBe(true);
-        expect(records.some((x) => /display:0 must use TLS \(SPICE_LINK_ERR_NEED_SECURED\)/.test(x.message))).toBe(
-          true,
-        );
-        expect(records.some((x) => /display:0 linked \(session [0-9a-f]+, tls\)/.test(x.message))).toBe(true);
-        expect(records.some((x) => /main:0 linked \(session [0-9a-f]+, tcp\)/.test(x.message))).toBe(true);
-        expect(diffPixels(readImage(out), server.desktop.primary!)).toBe(0);
-      },
-    );
-  },
-);
-
-const haveViewer = hasCommand('remote-viewer') && hasCommand('Xvfb');
-describe.skipIf(!haveViewer)(
-  `remote-viewer over TLS under Xvfb${haveViewer ? '' : ` (${missing('remote-viewer or Xvfb', 'virt-viewer xvfb')})`}`,
-  () => {
-    it('connects every channel with --spice-secure-channels=all', async () => {
-      const { logger, records } = memoryLogger('info');
-      const server = new SpiceServer({
-        source: new DemoSource({ still: true }),
-        port: 0,
-        tlsPort: 0,
-        tls: material,
-        secureChannels: [1, 2, 3, 4],
-        log: logger,
-      });
-      await server.start();
-      const xvfb = spawn('Xvfb', [':93', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 800));
-      const viewer = spawn(
-        'remote-viewer',
-        [
-          '--spice-ca-file',
-          caFile,
-          '--spice-secure-channels=all',
-          `spice://127.0.0.1?port=${server.plainPort}&tls-port=${server.tlsPort}`,
-        ],
-        { env: { ...process.env, DISPLAY: ':93' }, stdio: 'ignore' },
+  it.skipIf(lacking('spice-glib') !== '')(
+    `a plain client to a secured channel gets NEED_SECURED and moves to the TLS port${skipNote(lacking('spice-glib'))}`,
+    async () => {
+      const out = join(dir, 'redirect.png');
+      const uri = `spice://127.0.0.1?port=${server.plainPort}&tls-port=${server.tlsPort}`;
+      const r = await run(
+        SYSTEM_PYTHON,
+        [SPICE_CLIENT, '--uri', uri, '--ca-file', caFile, '--out', out, '--timeout', '20'],
+        { timeoutMs: 40_000 },
       );
-      try {
-        const linked = (ch: string): boolean =>
-          records.some((x) => new RegExp(`${ch}:0 linked \\(session [0-9a-f]+, tls\\)`).test(x.message));
-        const deadline = Date.now() + 15_000;
-        while (!['main', 'display', 'inputs', 'cursor'].every(linked) && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 100));
-        expect(['main', 'display', 'inputs', 'cursor'].filter(linked)).toEqual(['main', 'display', 'inputs', 'cursor']);
-        const display = [...server.display.clients][0]!;
-        await new Promise((r) => setTimeout(r, 500));
-        expect(display.stream.snapshot().plaintextBytes).toBeGreaterThan(50_000); // the screen went out
-      } finally {
-        viewer.kill('SIGTERM');
-        xvfb.kill('SIGTERM');
-        await server.stop();
-      }
+      const report = JSON.parse(r.stdout) as { captured: boolean; error: string | null };
+      expect(report.captured, r.stderr).toBe(true);
+      expect(records.some((x) => /display:0 must use TLS \(SPICE_LINK_ERR_NEED_SECURED\)/.test(x.message))).toBe(true);
+      expect(records.some((x) => /display:0 linked \(session [0-9a-f]+, tls\)/.test(x.message))).toBe(true);
+      expect(records.some((x) => /main:0 linked \(session [0-9a-f]+, tcp\)/.test(x.message))).toBe(true);
+      expect(diffPixels(readImage(out), server.desktop.primary!)).toBe(0);
+    },
+  );
+});
+
+const noViewer = lacking('remote-viewer', 'Xvfb');
+describe.skipIf(noViewer !== '')(`remote-viewer over TLS under Xvfb${skipNote(noViewer)}`, () => {
+  it('connects every channel with --spice-secure-channels=all', async () => {
+    const { logger, records } = memoryLogger('info');
+    const server = new SpiceServer({
+      source: new DemoSource({ still: true }),
+      port: 0,
+      tlsPort: 0,
+      tls: material,
+      secureChannels: [1, 2, 3, 4],
+      log: logger,
     });
-  },
-);
+    await server.start();
+    const xvfb = spawn('Xvfb', [':93', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 800));
+    const viewer = spawn(
+      'remote-viewer',
+      [
+        '--spice-ca-file',
+        caFile,
+        '--spice-secure-channels=all',
+        `spice://127.0.0.1?port=${server.plainPort}&tls-port=${server.tlsPort}`,
+      ],
+      { env: { ...process.env, DISPLAY: ':93' }, stdio: 'ignore' },
+    );
+    try {
+      const linked = (ch: string): boolean =>
+        records.some((x) => new RegExp(`${ch}:0 linked \\(session [0-9a-f]+, tls\\)`).test(x.message));
+      const deadline = Date.now() + 15_000;
+      while (!['main', 'display', 'inputs', 'cursor'].every(linked) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(['main', 'display', 'inputs', 'cursor'].filter(linked)).toEqual(['main', 'display', 'inputs', 'cursor']);
+      const display = [...server.display.clients][0]!;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(display.stream.snapshot().plaintextBytes).toBeGreaterThan(50_000); // the screen went out
+    } finally {
+      viewer.kill('SIGTERM');
+      xvfb.kill('SIGTERM');
+      await server.stop();
+    }
+  });
+});
 
 describe('spiced serve --tls-port without certificates', () => {
   it('makes them once in the state directory and prints the remote-viewer line', async () => {

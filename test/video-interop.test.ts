@@ -6,9 +6,9 @@ import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
-import { findHtml5Dir } from '../src/server/web.js';
-import { canvasPixels, haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
-import { diffPixels, hasSpiceGlib, missing, readImage, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
+import { canvasPixels, launchChromium, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
+import { diffPixels, readImage, tempDir } from './helpers/tools.js';
 import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
 
 /*
@@ -22,7 +22,7 @@ const W = 640;
 const H = 400;
 const VIDEO: Rect = { top: 48, left: 64, bottom: 48 + 192, right: 64 + 320 };
 const VIEWER = join(__dirname, 'helpers', 'spice-gtk-video.py');
-const haveGlib = hasSpiceGlib();
+const noGlib = lacking('spice-glib');
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -85,10 +85,6 @@ function psnr(shot: PixelImage, rect: Rect, frame: PixelImage): number {
   return 10 * Math.log10((255 * 255) / (sum / (frame.width * frame.height * 3)));
 }
 
-const noGlib = haveGlib
-  ? ''
-  : ` (${missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')})`;
-
 /** The video area of `shot` is a frame drawn after the stream started (by 3 frames at least). */
 function expectStreamFrame(shot: PixelImage, frames: readonly PixelImage[], startedAt: number): void {
   expect(startedAt).toBeGreaterThanOrEqual(0);
@@ -98,7 +94,7 @@ function expectStreamFrame(shot: PixelImage, frames: readonly PixelImage[], star
   expect(scores[best]).toBeGreaterThan(28);
 }
 
-describe.skipIf(!haveGlib)(`spice-gtk plays spiced's streams${noGlib}`, () => {
+describe.skipIf(noGlib !== '')(`spice-gtk plays spiced's streams${skipNote(noGlib)}`, () => {
   it('shows stream frames while the video plays and the exact final frame after it', async () => {
     const { feed, server } = await startServer();
     const viewer = await gtkViewer(server.port);
@@ -129,33 +125,29 @@ describe.skipIf(!haveGlib)(`spice-gtk plays spiced's streams${noGlib}`, () => {
   });
 });
 
-const html5Ready = haveChromium() && findHtml5Dir() !== undefined;
-const noHtml5 = !haveChromium() ? missing('chromium', 'chromium') : missing('spice-html5', 'spice-html5');
+const noHtml5 = lacking('chromium', 'spice-html5');
 
-describe.skipIf(!html5Ready)(
-  `spice-html5 in Chromium plays spiced's streams${html5Ready ? '' : ` (${noHtml5})`}`,
-  () => {
-    it('shows stream frames while the video plays and the exact final frame after it', async () => {
-      const { feed, server } = await startServer();
-      const browser = await launchChromium();
-      cleanup = async () => {
-        await browser.close();
-        await server.stop();
-      };
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
-      expect(await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!))).toBeDefined();
-      const frames = makeFrames(VIDEO, 50);
-      let startedAt = -1;
-      let during: PixelImage | undefined;
-      await play(feed, VIDEO, frames, 25, async (n) => {
-        if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
-        if (n === 44) during = await canvasPixels(page);
-      });
-      expectStreamFrame(during!, frames, startedAt);
-      await idle(700);
-      const after = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 20_000);
-      expect(after && diffPixels(after, server.desktop.primary!)).toBe(0);
+describe.skipIf(noHtml5 !== '')(`spice-html5 in Chromium plays spiced's streams${skipNote(noHtml5)}`, () => {
+  it('shows stream frames while the video plays and the exact final frame after it', async () => {
+    const { feed, server } = await startServer();
+    const browser = await launchChromium();
+    cleanup = async () => {
+      await browser.close();
+      await server.stop();
+    };
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
+    expect(await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!))).toBeDefined();
+    const frames = makeFrames(VIDEO, 50);
+    let startedAt = -1;
+    let during: PixelImage | undefined;
+    await play(feed, VIDEO, frames, 25, async (n) => {
+      if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
+      if (n === 44) during = await canvasPixels(page);
     });
-  },
-);
+    expectStreamFrame(during!, frames, startedAt);
+    await idle(700);
+    const after = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 20_000);
+    expect(after && diffPixels(after, server.desktop.primary!)).toBe(0);
+  });
+});

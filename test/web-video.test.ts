@@ -3,10 +3,9 @@ import type { Browser } from 'playwright-core';
 import { countRgbDifferences, sameRgb } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findViewerDir } from '../src/server/web.js';
 import { FeedSource } from '../src/sources/feed.js';
-import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
-import { missing } from './helpers/tools.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote } from './helpers/probes.js';
 import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
 
 /*
@@ -17,8 +16,8 @@ import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video
 const W = 640;
 const H = 400;
 const VIDEO: Rect = { top: 48, left: 64, bottom: 48 + 192, right: 64 + 320 };
-const ready = haveChromium() && findViewerDir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
+// The viewer's bundle is there: test/global-build.ts stops the run when dist/ is missing or stale.
+const why = lacking('chromium');
 
 interface VideoCounts {
   painted: number;
@@ -26,7 +25,7 @@ interface VideoCounts {
   streams: number;
 }
 
-describe.skipIf(!ready)(`MJPEG streams in spiced's web viewer${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`MJPEG streams in spiced's web viewer${skipNote(why)}`, () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchChromium();

@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { gradient, PatternSource } from './helpers/pattern-source.js';
 import { decodePng } from '../src/display/png.js';
-import { missing, tempDir } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { tempDir } from './helpers/tools.js';
 import { encodeWav, parseWav, WavWriter } from '../src/audio/wav.js';
 import { sineTone } from '../src/audio/tones.js';
 import { WavAudio } from '../src/sources/audio/wav-source.js';
@@ -23,8 +23,8 @@ import { WithAudio } from '../src/sources/with-audio.js';
  */
 const WRONG_TICKET =
   /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
-const ready = haveChromium() && findViewerDir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
+// The viewer's bundle is there: test/global-build.ts stops the run when dist/ is missing or stale.
+const why = lacking('chromium');
 
 function shows(page: Page, truth: () => PixelImage, timeoutMs = 15_000): Promise<PixelImage | undefined> {
   return waitForCanvas(page, (img) => sameRgb(img, truth()), timeoutMs, VIEWER_CANVAS);
@@ -56,7 +56,7 @@ async function until(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
   while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
-describe.skipIf(!ready)(`spiced's web viewer in Chromium${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, () => {
   let browser: Browser;
   const { logger, records } = memoryLogger('info');
   let demo: SpiceServer;

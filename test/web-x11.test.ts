@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { countRgbDifferences, sameRgb } from '../src/display/pixels.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findViewerDir } from '../src/server/web.js';
 import { RecordingSource } from '../src/sources/recording/index.js';
 import { memoryLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
-import { freePort, hasCommand, missing, readImage, startCli, tempDir } from './helpers/tools.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { freePort, readImage, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * spiced's web viewer in Chromium against real desktops: an xterm served by `spiced serve --xvfb`
@@ -18,13 +18,12 @@ import { freePort, hasCommand, missing, readImage, startCli, tempDir } from './h
  * click arrive in the xterm exactly), and a recording played to its end (the canvas equals the
  * server's framebuffer). Skipped with a message where a tool is missing.
  */
-const tools = ['Xvfb', 'xterm', 'xdotool', 'import', 'setxkbmap', 'xclip'];
-const lacking = tools.filter((t) => !hasCommand(t));
-const ready = haveChromium() && findViewerDir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
+// The viewer's bundle is there: test/global-build.ts stops the run when dist/ is missing or stale.
+const why = lacking('chromium');
+const noXterm = lacking('Xvfb', 'xterm', 'xdotool', 'import', 'setxkbmap', 'xclip');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!ready)(`spiced's web viewer on real desktops${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spiced's web viewer on real desktops${skipNote(why)}`, () => {
   let browser: Browser;
 
   beforeAll(async () => {
@@ -58,84 +57,81 @@ describe.skipIf(!ready)(`spiced's web viewer on real desktops${ready ? '' : ` ($
     }
   });
 
-  describe.skipIf(lacking.length > 0)(
-    `an xterm on Xvfb${lacking.length ? ` (${missing(lacking.join(', '), 'xvfb xterm xdotool imagemagick x11-xkb-utils xclip')})` : ''}`,
-    () => {
-      const dir = tempDir('spiced-web-x11-');
-      const typed = join(dir, 'typed.txt');
-      let cli: Awaited<ReturnType<typeof startCli>>;
-      let display: string;
-      let page: Page;
-      const x = (cmd: string, args: string[]): string =>
-        spawnSync(cmd, args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
-      /** xclip stays behind to serve the selection: no pipe of its output may keep spawnSync waiting. */
-      const ownPrimary = (text: string): void => {
-        spawnSync('xclip', ['-selection', 'primary'], {
-          env: { ...process.env, DISPLAY: display },
-          input: text,
-          stdio: ['pipe', 'ignore', 'ignore'],
-          timeout: 5000,
-        });
-      };
-      const root = (): ReturnType<typeof readImage> => {
-        const png = join(dir, `root-${Date.now()}.png`);
-        x('import', ['-window', 'root', png]);
-        return readImage(png);
-      };
-
-      beforeAll(async () => {
-        const port = await freePort();
-        cli = await startCli([
-          'serve',
-          '--xvfb',
-          '--size',
-          '640x400',
-          '--port',
-          String(port),
-          '--',
-          'sh',
-          '-c',
-          `exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`,
-        ]);
-        display = /started (?:Xvfb|Xorg) (:\d+)/.exec(cli.output())![1]!;
-        for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);
-        // The desktop's layout is German: the page sends physical keys, the desktop makes characters.
-        x('setxkbmap', ['de']);
-        page = await browser.newPage();
-        await page.goto(`http://127.0.0.1:${port}/`);
+  describe.skipIf(noXterm !== '')(`an xterm on Xvfb${skipNote(noXterm)}`, () => {
+    const dir = tempDir('spiced-web-x11-');
+    const typed = join(dir, 'typed.txt');
+    let cli: Awaited<ReturnType<typeof startCli>>;
+    let display: string;
+    let page: Page;
+    const x = (cmd: string, args: string[]): string =>
+      spawnSync(cmd, args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
+    /** xclip stays behind to serve the selection: no pipe of its output may keep spawnSync waiting. */
+    const ownPrimary = (text: string): void => {
+      spawnSync('xclip', ['-selection', 'primary'], {
+        env: { ...process.env, DISPLAY: display },
+        input: text,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        timeout: 5000,
       });
+    };
+    const root = (): ReturnType<typeof readImage> => {
+      const png = join(dir, `root-${Date.now()}.png`);
+      x('import', ['-window', 'root', png]);
+      return readImage(png);
+    };
 
-      afterAll(async () => {
-        await page?.close();
-        await cli?.stop();
-      });
+    beforeAll(async () => {
+      const port = await freePort();
+      cli = await startCli([
+        'serve',
+        '--xvfb',
+        '--size',
+        '640x400',
+        '--port',
+        String(port),
+        '--',
+        'sh',
+        '-c',
+        `exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`,
+      ]);
+      display = /started (?:Xvfb|Xorg) (:\d+)/.exec(cli.output())![1]!;
+      for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);
+      // The desktop's layout is German: the page sends physical keys, the desktop makes characters.
+      x('setxkbmap', ['de']);
+      page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+    });
 
-      it('the canvas equals the X screen, pixel for pixel', async () => {
-        // The screen is read again each time: the page sizes the desktop to itself (Xorg's dummy
-        // driver follows) while it connects.
-        let truth = root();
-        const shown = await waitForCanvas(page, (img) => sameRgb(img, (truth = root())), 20_000, VIEWER_CANVAS);
-        expect(shown && countRgbDifferences(shown, truth)).toBe(0);
-      });
+    afterAll(async () => {
+      await page?.close();
+      await cli?.stop();
+    });
 
-      it('typing (shifted, AltGr, a dead key, function keys) and a middle click arrive in the xterm exactly', async () => {
-        const box = (await page.locator(VIEWER_CANVAS).boundingBox())!;
-        // No window manager: keyboard focus follows the pointer, which the page moves over the xterm.
-        await page.mouse.move(box.x + 200, box.y + 100);
-        await page.mouse.click(box.x + 200, box.y + 100);
-        // German layout: Z is y, AltGr+Q is @, Shift+7 is /, the dead circumflex then e is ê.
-        for (const key of ['Shift+KeyH', 'KeyZ', 'AltRight+KeyQ', 'Shift+Digit7', 'Backquote', 'KeyE', 'F5', 'Enter'])
-          await page.keyboard.press(key);
-        ownPrimary('clicked\n');
-        await page.mouse.click(box.x + 200, box.y + 100, { button: 'middle' });
-        const want = 'Hy@/ê\x1b[15~\nclicked\n';
-        for (let i = 0; i < 100 && !(existsSync(typed) && readFileSync(typed, 'utf8') === want); i++) await sleep(100);
-        expect(JSON.stringify(readFileSync(typed, 'utf8'))).toBe(JSON.stringify(want));
-        await sleep(300);
-        const truth = root();
-        const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
-        expect(shown && countRgbDifferences(shown, truth)).toBe(0);
-      });
-    },
-  );
+    it('the canvas equals the X screen, pixel for pixel', async () => {
+      // The screen is read again each time: the page sizes the desktop to itself (Xorg's dummy
+      // driver follows) while it connects.
+      let truth = root();
+      const shown = await waitForCanvas(page, (img) => sameRgb(img, (truth = root())), 20_000, VIEWER_CANVAS);
+      expect(shown && countRgbDifferences(shown, truth)).toBe(0);
+    });
+
+    it('typing (shifted, AltGr, a dead key, function keys) and a middle click arrive in the xterm exactly', async () => {
+      const box = (await page.locator(VIEWER_CANVAS).boundingBox())!;
+      // No window manager: keyboard focus follows the pointer, which the page moves over the xterm.
+      await page.mouse.move(box.x + 200, box.y + 100);
+      await page.mouse.click(box.x + 200, box.y + 100);
+      // German layout: Z is y, AltGr+Q is @, Shift+7 is /, the dead circumflex then e is ê.
+      for (const key of ['Shift+KeyH', 'KeyZ', 'AltRight+KeyQ', 'Shift+Digit7', 'Backquote', 'KeyE', 'F5', 'Enter'])
+        await page.keyboard.press(key);
+      ownPrimary('clicked\n');
+      await page.mouse.click(box.x + 200, box.y + 100, { button: 'middle' });
+      const want = 'Hy@/ê\x1b[15~\nclicked\n';
+      for (let i = 0; i < 100 && !(existsSync(typed) && readFileSync(typed, 'utf8') === want); i++) await sleep(100);
+      expect(JSON.stringify(readFileSync(typed, 'utf8'))).toBe(JSON.stringify(want));
+      await sleep(300);
+      const truth = root();
+      const shown = await waitForCanvas(page, (img) => sameRgb(img, truth), 20_000, VIEWER_CANVAS);
+      expect(shown && countRgbDifferences(shown, truth)).toBe(0);
+    });
+  });
 });

@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpiceServer } from '../src/server/server.js';
 import { DemoSource } from '../src/sources/demo/index.js';
-import { freePort, hasCommand, hasSpiceGlib, missing, run, SYSTEM_PYTHON, tempDir } from './helpers/tools.js';
+import { lacking, skipNote, SYSTEM_PYTHON, tools } from './helpers/probes.js';
+import { freePort, run, tempDir } from './helpers/tools.js';
 
 /*
  * An independent reading of spiced's wire format: a plain session of the real spice-gtk client
@@ -14,19 +15,8 @@ import { freePort, hasCommand, hasSpiceGlib, missing, run, SYSTEM_PYTHON, tempDi
  * dissector's link-stage reassembly does not follow; TCP does not care.)
  */
 const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
-/** Why tshark cannot capture on lo here (empty when it can): a one-second trial capture. */
-function captureProblem(): string {
-  if (!hasCommand('tshark')) return missing('tshark', 'tshark');
-  const probe = spawnSync('tshark', ['-i', 'lo', '-a', 'duration:1', '-q', '-w', join(tempDir(), 'probe.pcap')], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  if (probe.status === 0) return '';
-  return `skipped: tshark cannot capture on lo here (needs root or CAP_NET_RAW; CI runs as root): ${(probe.stderr ?? '').trim().split('\n').pop()}`;
-}
-const SKIP = !hasSpiceGlib()
-  ? missing('python3-gi with SpiceClientGLib', 'python3-gi gir1.2-spiceclientglib-2.0')
-  : captureProblem();
+// The trial capture on lo is part of the probes (test/global-tools.ts).
+const SKIP = lacking('spice-glib', 'tshark') || (tools().capture && `skipped: ${tools().capture}`);
 const CAN_CAPTURE = SKIP === '';
 
 /** Start tshark on lo for one port; resolves once it is capturing. */
@@ -49,7 +39,7 @@ async function startCapture(port: number, file: string): Promise<() => Promise<v
     });
 }
 
-describe(`Wireshark reads what spiced sends${CAN_CAPTURE ? '' : ` (${SKIP})`}`, () => {
+describe(`Wireshark reads what spiced sends${skipNote(SKIP)}`, () => {
   it.skipIf(!CAN_CAPTURE)(
     'every server message of a session with all channels dissects cleanly',
     async () => {

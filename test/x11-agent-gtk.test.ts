@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../src/display/png.js';
 import { decodePpm } from '../src/display/ppm.js';
-import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
 import { GtkAgent } from './helpers/gtk-agent.js';
-import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, startCli } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { diffPixels, freePort, readImage, startCli } from './helpers/tools.js';
 
 /*
  * The agent end to end on a real X desktop: spice-gtk's main channel (GObject introspection, what
@@ -15,12 +15,7 @@ import { diffPixels, freePort, hasCommand, hasSpiceGlib, missing, readImage, sta
  * what arrived and offering text and a PNG back, and the desktop resized by the viewer.
  */
 
-const TOOLS = hasSpiceGlib() && hasCommand('xclip') && hasCommand('import') && hasCommand('xterm') && haveXorgDummy();
-const WHY = missing(
-  'SpiceClientGLib, xclip, xterm, imagemagick or Xorg with the dummy driver',
-  'python3-gi gir1.2-spiceclientglib-2.0 xclip xterm imagemagick xserver-xorg-core xserver-xorg-video-dummy',
-);
-if (!TOOLS) console.warn(`x11-agent-gtk.test.ts: ${WHY}`);
+const why = lacking('spice-glib', 'xclip', 'import', 'convert', 'xterm', 'xorg-dummy');
 
 const UTF8_TEXT = 1;
 const PNG = 2;
@@ -33,7 +28,7 @@ const magick = (from: string, to: string, input: Buffer): Buffer =>
   execFileSync('convert', [`${from}:-`, `${to}:-`], { input, maxBuffer: 64 << 20 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!TOOLS)(`the agent on an X desktop with spice-gtk${TOOLS ? '' : ` (${WHY})`}`, () => {
+describe.skipIf(why !== '')(`the agent on an X desktop with spice-gtk${skipNote(why)}`, () => {
   const work = mkdtempSync(join(tmpdir(), 'spiced-x11-agent-'));
   const file = (name: string): string => join(work, name);
   let cli: Awaited<ReturnType<typeof startCli>>;

@@ -2,25 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sameRgb } from '../src/display/pixels.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findHtml5Dir } from '../src/server/web.js';
 import { XConnection } from '../src/sources/x11/connection.js';
 import { getGeometry } from '../src/sources/x11/core.js';
 import { X11Source } from '../src/sources/x11/x11-source.js';
-import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
 import { memoryLogger } from '../src/util/log.js';
-import { haveChromium, launchChromium, waitForCanvas } from './helpers/browser.js';
-import { hasCommand, missing } from './helpers/tools.js';
+import { launchChromium, waitForCanvas } from './helpers/browser.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 /*
  * spice-html5 in Chromium against a resizable X desktop (Xorg with the dummy driver): the page's
  * MONITORS_CONFIG reaches the X server through RandR, and the canvas shows the resized screen.
  */
-const ready = haveChromium() && findHtml5Dir() !== undefined && haveXorgDummy() && hasCommand('xterm');
-const why = missing(
-  'chromium, spice-html5, xterm or Xorg with the dummy driver',
-  'chromium spice-html5 xterm xserver-xorg-video-dummy',
-);
+const why = lacking('chromium', 'spice-html5', 'xterm', 'xorg-dummy');
 
 async function rootSize(display: string): Promise<{ width: number; height: number }> {
   const conn = await XConnection.connect(display, { xauthority: null });
@@ -32,7 +26,7 @@ async function rootSize(display: string): Promise<{ width: number; height: numbe
   }
 }
 
-describe.skipIf(!ready)(`spice-html5's window size reaches an X desktop${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spice-html5's window size reaches an X desktop${skipNote(why)}`, () => {
   let browser: Browser;
   let xorg: XvfbHandle;
   let server: SpiceServer;

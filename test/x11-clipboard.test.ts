@@ -15,10 +15,9 @@ import { textFromProperty, toTarget, typeOfTarget, typesOffered } from '../src/s
 import { decodeBmp } from '../src/display/bmp.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { decodePng, encodePng } from '../src/display/png.js';
-import { hasCommand, missing } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
-const HAVE_TOOLS = hasCommand('Xvfb') && hasCommand('xclip') && hasCommand('xsel');
-if (!HAVE_TOOLS) console.warn(`x11-clipboard.test.ts: ${missing('Xvfb, xclip or xsel', 'xvfb xclip xsel')}`);
+const why = lacking('Xvfb', 'xclip', 'xsel');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -176,7 +175,7 @@ describe('selection wire and targets (no X server)', () => {
   });
 });
 
-describe.skipIf(!HAVE_TOOLS)('X11 clipboard against Xvfb with xclip and xsel', () => {
+describe.skipIf(why !== '')(`X11 clipboard against Xvfb with xclip and xsel${skipNote(why)}`, () => {
   let xvfb: XvfbHandle;
   let clipboard: X11Clipboard;
   const viewers = new RecordingViewers();

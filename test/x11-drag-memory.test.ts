@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { dragArgs, dragSession, hasWindow, TITLE_BAR } from '../bench/x11-drag-scene.js';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
-import { freePort, hasCommand, missing, startCli, tempDir } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { freePort, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * Issue 18.1: the real `spiced serve --xvfb -- <twm + xterm>` as a child process, a viewer (the
@@ -13,7 +14,7 @@ import { freePort, hasCommand, missing, startCli, tempDir } from './helpers/tool
  * pixels they hold, stayed referenced by the display pipe). Needs Debian's xvfb, twm, xterm and
  * xdotool; skipped with a message otherwise.
  */
-const lacking = ['Xvfb', 'twm', 'xterm', 'xdotool'].filter((t) => !hasCommand(t));
+const why = lacking('Xvfb', 'twm', 'xterm', 'xdotool');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const DRAG_SECONDS = 10;
 const RSS_BOUND_MB = 300;
@@ -36,9 +37,7 @@ function xdotool(display: string, args: string[]): Promise<{ code: number | null
   });
 }
 
-const why = lacking.length ? ` (${missing(lacking.join(', '), 'xvfb twm xterm xdotool')})` : '';
-
-describe.skipIf(lacking.length > 0)(`a window dragged for ${DRAG_SECONDS} s under spiced serve --xvfb${why}`, () => {
+describe.skipIf(why !== '')(`a window dragged for ${DRAG_SECONDS} s under spiced serve --xvfb${skipNote(why)}`, () => {
   it(`keeps the server under ${RSS_BOUND_MB} MB resident`, async () => {
     const port = await freePort();
     const session = dragSession(tempDir('spiced-drag-'));

@@ -5,17 +5,12 @@ import { cvtReducedMode } from '../src/sources/x11/mode-timing.js';
 import { clampSize } from '../src/sources/x11/randr-resize.js';
 import { decodeOutputInfo, decodeScreenResources, encodeCreateMode } from '../src/sources/x11/randr-wire.js';
 import { X11Source } from '../src/sources/x11/x11-source.js';
-import { haveXorgDummy } from '../src/sources/x11/xorg-dummy.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
-import { hasCommand, missing } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
 import { SurfaceSink, expectSurfaceMatches } from './helpers/x11-screen.js';
 
-const HAVE_XORG = haveXorgDummy() && hasCommand('import') && hasCommand('xterm');
-const HAVE_XVFB = hasCommand('Xvfb');
-if (!HAVE_XORG)
-  console.warn(
-    `x11-resize.test.ts: ${missing('Xorg with the dummy driver, xterm or import', 'xserver-xorg-core xserver-xorg-video-dummy xterm imagemagick')}`,
-  );
+const noXorg = lacking('xorg-dummy', 'import', 'xterm');
+const noXvfb = lacking('Xvfb');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -90,7 +85,7 @@ describe('RandR modes and limits (no X server)', () => {
   });
 });
 
-describe.skipIf(!HAVE_XORG)('resizing Xorg (dummy driver) through RandR', () => {
+describe.skipIf(noXorg !== '')(`resizing Xorg (dummy driver) through RandR${skipNote(noXorg)}`, () => {
   let xorg: XvfbHandle;
   let source: X11Source;
   const sink = new SurfaceSink();
@@ -142,7 +137,7 @@ describe.skipIf(!HAVE_XORG)('resizing Xorg (dummy driver) through RandR', () => 
   });
 });
 
-describe.skipIf(!HAVE_XVFB)('a display that cannot grow', () => {
+describe.skipIf(noXvfb !== '')(`a display that cannot grow${skipNote(noXvfb)}`, () => {
   let xvfb: XvfbHandle;
 
   beforeAll(async () => {

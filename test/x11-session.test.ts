@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
-import { freePort, hasCommand, missing, startCli, tempDir } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { freePort, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * `spiced serve --xvfb` as a process: which display it takes and what becomes of the session's
  * processes. Needs Debian's xvfb and util-linux (setsid); skipped with a message otherwise.
  */
-const lacking = ['Xvfb', 'setsid'].filter((t) => !hasCommand(t));
+const why = lacking('Xvfb', 'setsid');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** State letter of a process from /proc/PID/stat, or undefined when it is gone. */
@@ -64,14 +65,12 @@ function exitOf(cli: Awaited<ReturnType<typeof startCli>>): Promise<number | nul
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-const why = lacking.length ? ` (${missing(lacking.join(', '), 'xvfb util-linux')})` : '';
-
 /** `spiced serve --xvfb` with a small screen on a free port, and more arguments. */
 async function serveXvfb(...more: string[]): Promise<Awaited<ReturnType<typeof startCli>>> {
   return startCli(['serve', '--xvfb', '--size', '320x240', '--port', String(await freePort()), '--no-sound', ...more]);
 }
 
-describe.skipIf(lacking.length > 0)(`spiced serve --xvfb: display and session${why}`, () => {
+describe.skipIf(why !== '')(`spiced serve --xvfb: display and session${skipNote(why)}`, () => {
   const dir = tempDir('spiced-x11-session-');
 
   it('two servers started at once get different displays and both serve', async () => {

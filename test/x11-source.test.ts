@@ -21,14 +21,12 @@ import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
 import { XConnection, type ExtensionInfo } from '../src/sources/x11/connection.js';
 import { queryPointer } from '../src/sources/x11/core.js';
 import { usKeyFor } from '../src/protocol/us-keys.js';
+import { lacking, skipNote } from './helpers/probes.js';
 import { SurfaceSink, expectSurfaceMatches, screenshot } from './helpers/x11-screen.js';
 
 const run = promisify(execFile);
-const onPath = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const MISSING = ['Xvfb', 'xterm', 'xclock', 'xdotool', 'import'].filter((tool) => !onPath(tool));
-const HAVE_XVFB = MISSING.length === 0;
-const SKIP_MESSAGE = `${MISSING.join(', ')} not installed (apt-get install xvfb xterm x11-apps xdotool imagemagick); skipped`;
-if (!HAVE_XVFB) console.warn(`x11-source.test.ts: ${SKIP_MESSAGE}`);
+const SKIP_MESSAGE = lacking('Xvfb', 'xterm', 'xclock', 'xdotool', 'import');
+const HAVE_XVFB = SKIP_MESSAGE === '';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -263,7 +261,7 @@ function typeText(source: X11Source, text: string): void {
   }
 }
 
-describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`, () => {
+describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${skipNote(SKIP_MESSAGE)}`, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-test-'));
   const typed = join(tmp, 'typed.txt');
   let xvfb: XvfbHandle;
@@ -383,7 +381,7 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   });
 
   it('creates a new surface when RandR changes the screen size', async (ctx) => {
-    if (!onPath('xrandr')) ctx.skip('xrandr not installed (apt-get install x11-xserver-utils); RandR part skipped');
+    if (lacking('xrandr')) ctx.skip(`${lacking('xrandr')}: RandR part skipped`);
     // Xvfb 21.1 shrinks the screen on RRSetScreenSize, although xrandr then fails (and exits 1)
     // trying to fit its fixed-size CRTC: what counts is the root window's new size.
     spawnSync('xrandr', ['--fb', '640x480'], { env: { ...process.env, DISPLAY: xvfb.display } });
@@ -407,54 +405,51 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${HAVE_XVFB ? '' : ` (${SKIP_MESSA
   });
 });
 
-describe.skipIf(!HAVE_XVFB)(
-  `X11Source without DAMAGE, with a cookie, over GetImage${HAVE_XVFB ? '' : ` (${SKIP_MESSAGE})`}`,
-  () => {
-    let xvfb: XvfbHandle;
-    const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-poll-'));
-    const typed = join(tmp, 'typed.txt');
+describe.skipIf(!HAVE_XVFB)(`X11Source without DAMAGE, with a cookie, over GetImage${skipNote(SKIP_MESSAGE)}`, () => {
+  let xvfb: XvfbHandle;
+  const tmp = mkdtempSync(join(tmpdir(), 'spiced-x11-poll-'));
+  const typed = join(tmp, 'typed.txt');
 
-    beforeAll(async () => {
-      xvfb = await startXvfb({
-        size: '400x300',
-        auth: true,
-        extraArgs: ['-extension', 'DAMAGE'],
-        command: ['xterm', '-geometry', '40x10+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`],
-      });
+  beforeAll(async () => {
+    xvfb = await startXvfb({
+      size: '400x300',
+      auth: true,
+      extraArgs: ['-extension', 'DAMAGE'],
+      command: ['xterm', '-geometry', '40x10+0+0', '-e', 'sh', '-c', `exec cat > ${typed}`],
     });
+  });
 
-    afterAll(async () => {
-      await xvfb?.stop();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+  afterAll(async () => {
+    await xvfb?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
-    it('needs the cookie', async () => {
-      const src = new X11Source({ display: xvfb.display, xauthority: join(tmp, 'missing') });
-      await expect(src.start(new SurfaceSink())).rejects.toThrow(/closed the connection during setup|refused/);
-    });
+  it('needs the cookie', async () => {
+    const src = new X11Source({ display: xvfb.display, xauthority: join(tmp, 'missing') });
+    await expect(src.start(new SurfaceSink())).rejects.toThrow(/closed the connection during setup|refused/);
+  });
 
-    it('polls tiles and stays exact', async () => {
-      const sink = new SurfaceSink();
-      const source = new X11Source({
-        display: xvfb.display,
-        xauthority: xvfb.xauthority,
-        useShm: false,
-        pollFallbackMs: 50,
-      });
-      await source.start(sink);
-      try {
-        expect(source.changeDetection).toBe('poll');
-        expect(source.captureMethod).toBe('get-image');
-        await until('xterm', () => windowVisible(xvfb.display, 'xterm', xvfb.xauthority));
-        source.input({ kind: 'pointer', x: 50, y: 50, buttons: 0 });
-        typeText(source, 'polled\n');
-        await until('typed text', () =>
-          existsSync(typed) && readFileSync(typed, 'utf8') === 'polled\n' ? true : undefined,
-        );
-        await expectSurfaceMatches(sink, xvfb.display, xvfb.xauthority);
-      } finally {
-        await source.stop();
-      }
+  it('polls tiles and stays exact', async () => {
+    const sink = new SurfaceSink();
+    const source = new X11Source({
+      display: xvfb.display,
+      xauthority: xvfb.xauthority,
+      useShm: false,
+      pollFallbackMs: 50,
     });
-  },
-);
+    await source.start(sink);
+    try {
+      expect(source.changeDetection).toBe('poll');
+      expect(source.captureMethod).toBe('get-image');
+      await until('xterm', () => windowVisible(xvfb.display, 'xterm', xvfb.xauthority));
+      source.input({ kind: 'pointer', x: 50, y: 50, buttons: 0 });
+      typeText(source, 'polled\n');
+      await until('typed text', () =>
+        existsSync(typed) && readFileSync(typed, 'utf8') === 'polled\n' ? true : undefined,
+      );
+      await expectSurfaceMatches(sink, xvfb.display, xvfb.xauthority);
+    } finally {
+      await source.stop();
+    }
+  });
+});

@@ -1,13 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { decodePng } from '../../src/display/png.js';
 import type { PixelImage } from '../../src/display/pixels.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
+/** Debian's Chromium, or $CHROMIUM (test/global-tools.ts probes it once per run). */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Debian's Chromium, headless, with the flags this closed network needs (no background traffic). */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {

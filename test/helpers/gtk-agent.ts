@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SYSTEM_PYTHON } from './tools.js';
+import { SYSTEM_PYTHON } from './probes.js';
 
 const SCRIPT = fileURLToPath(new URL('./spice-gtk-agent.py', import.meta.url));
 

@@ -1,33 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countRgbDifferences, type PixelImage } from '../../src/display/pixels.js';
 import { decodePng } from '../../src/display/png.js';
 import { decodePpm } from '../../src/display/ppm.js';
-
-/** True when `cmd` is on PATH (or an absolute path that exists and runs). */
-export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** The python that has GObject introspection (Debian's), for helpers/spice-gtk-client.py and playback-probe.py. */
-export const SYSTEM_PYTHON = '/usr/bin/python3';
-
-export function hasSpiceGlib(): boolean {
-  return (
-    spawnSync(
-      SYSTEM_PYTHON,
-      ['-c', "import gi; gi.require_version('SpiceClientGLib', '2.0'); from gi.repository import SpiceClientGLib"],
-      { stdio: 'ignore' },
-    ).status === 0
-  );
-}
-
-/** A message for skipped tests: what is missing and how CI installs it. */
-export function missing(what: string, pkg: string): string {
-  return `skipped: ${what} not installed here (apt-get install ${pkg}; .ci/run installs it)`;
-}
 
 export interface RunResult {
   code: number | null;
