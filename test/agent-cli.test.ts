@@ -4,7 +4,7 @@ import { SpiceClient } from '../src/client/client.js';
 import { AgentCap, hasCap, MainCap } from '../src/protocol/index.js';
 import { AgentViewer } from './helpers/agent-viewer.js';
 import { lacking, skipNote } from './helpers/probes.js';
-import { freePort, run, startCli, tempDir } from './helpers/tools.js';
+import { run, startCli, tempDir } from './helpers/tools.js';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 
@@ -36,16 +36,16 @@ describe('spiced serve: the agent options', () => {
   });
 
   it("--no-clipboard and --upload-dir reach the agent's capabilities", async () => {
-    const port = await freePort();
     const cli = await startCli([
       'serve',
       '--still',
       '--port',
-      String(port),
+      '0',
       '--no-clipboard',
       '--upload-dir',
       tempDir('spiced-up-'),
     ]);
+    const port = cli.port;
     try {
       const caps = await agentCaps(port);
       expect(hasCap(caps, AgentCap.ClipboardByDemand)).toBe(false);
@@ -72,11 +72,10 @@ describe('spiced serve: the agent options', () => {
         [[], 'Xorg', true],
         [['--no-resize'], 'Xvfb', false],
       ] as const) {
-        const port = await freePort();
-        const cli = await startCli(['serve', '--xvfb', ...extra, '--size', '640x480', '--port', String(port)]);
+        const cli = await startCli(['serve', '--xvfb', ...extra, '--size', '640x480', '--port', '0']);
         try {
           expect(cli.output()).toMatch(new RegExp(`started ${server} :\\d+`));
-          expect(hasCap(await agentCaps(port), AgentCap.MonitorsConfig), server).toBe(resizes);
+          expect(hasCap(await agentCaps(cli.port), AgentCap.MonitorsConfig), server).toBe(resizes);
         } finally {
           await cli.stop();
         }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
-import { freePort, run, startCli, tempDir } from './helpers/tools.js';
+import { run, startCli, tempDir } from './helpers/tools.js';
 
 const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const dir = tempDir('spiced-cli-');
@@ -68,8 +68,8 @@ describe('spiced CLI', () => {
       [['--password-file', file], {}, 'from-file'],
       [[], { SPICE_PASSWORD: 'from-env' }, 'from-env'],
     ] as const) {
-      const port = await freePort();
-      const cli = await startCli(['serve', '--still', '--port', String(port), ...args], env);
+      const cli = await startCli(['serve', '--still', '--port', '0', ...args], env);
+      const port = cli.port;
       try {
         expect(cli.output()).toContain('password');
         await expect(new SpiceClient({ port, password: 'wrong', channels: [] }).connect()).rejects.toThrow(

@@ -12,7 +12,7 @@ import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.
 import { haproxyConfig, startHaproxy, type Desk } from './helpers/haproxy.js';
 import { PatternSource } from './helpers/pattern-source.js';
 import { lacking, tools } from './helpers/probes.js';
-import { diffPixels, freePort, readImage, run, tempDir } from './helpers/tools.js';
+import { diffPixels, readImage, run, tempDir } from './helpers/tools.js';
 
 /*
  * The deployment of docs/deploy.md (issue 15): HAProxy in front of two spiced instances, spice-gtk
@@ -75,18 +75,11 @@ describe.skipIf(why !== '')(`HAProxy in front of two spiced instances${why ? ` -
     writeFileSync(join(dir, 'web.pem'), web.cert + web.key);
     writeFileSync(join(dir, 'ca.pem'), a.tls.ca + b.tls.ca);
     writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost a.${DOMAIN} b.${DOMAIN}\n`);
-    ports.spice = await freePort();
-    ports.web = await freePort();
-    const plan = {
-      desks: [a.desk, b.desk],
-      domain: DOMAIN,
-      spicePort: ports.spice,
-      webPort: ports.web,
-      webPem: join(dir, 'web.pem'),
-      checkIntervalMs: 500,
-    };
+    const plan = { desks: [a.desk, b.desk], domain: DOMAIN, webPem: join(dir, 'web.pem'), checkIntervalMs: 500 };
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(plan));
-    haproxy = await startHaproxy(join(dir, 'haproxy.cfg'), [ports.spice, ports.web]);
+    haproxy = await startHaproxy(join(dir, 'haproxy.cfg'));
+    ports.spice = haproxy.spicePort;
+    ports.web = haproxy.webPort;
     browser = await launchChromium();
   }, 60_000);
 

@@ -5,7 +5,7 @@ import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { Desktop } from '../src/display/desktop.js';
 import { memoryLogger } from '../src/util/log.js';
 import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
-import { diffPixels, freePort, readImage, run, startCli, tempDir } from './helpers/tools.js';
+import { diffPixels, readImage, run, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * Real spice-gtk clients from Debian (spice-client-gtk, python3-gi + gir1.2-spiceclientglib-2.0)
@@ -66,8 +66,8 @@ describe.skipIf(noScreenshot !== '')(`spicy-screenshot against spiced${skipNote(
   });
 
   it('works against the CLI: spiced serve --still --size 800x600', async () => {
-    const port = await freePort();
-    const cli = await startCli(['serve', '--still', '--size', '800x600', '--port', String(port)]);
+    const cli = await startCli(['serve', '--still', '--size', '800x600', '--port', '0']);
+    const port = cli.port;
     try {
       expect(cli.output()).toContain(`remote-viewer spice://127.0.0.1:${port}`);
       const r = await screenshot(port, ['-p', String(port)]);

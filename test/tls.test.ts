@@ -11,7 +11,7 @@ import { ChannelType } from '../src/protocol/constants.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
 import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
-import { diffPixels, freePort, readImage, run, startCli, tempDir } from './helpers/tools.js';
+import { diffPixels, readImage, run, startCli, tempDir } from './helpers/tools.js';
 
 const dir = tempDir('spiced-tls-');
 const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
@@ -159,18 +159,15 @@ describe.skipIf(noViewer !== '')(`remote-viewer over TLS under Xvfb${skipNote(no
 describe('spiced serve --tls-port without certificates', () => {
   it('makes them once in the state directory and prints the remote-viewer line', async () => {
     const state = tempDir('spiced-state-');
-    const port = await freePort();
-    const tlsPort = await freePort();
-    const cli = await startCli(['serve', '--still', '--port', String(port), '--tls-port', String(tlsPort)], {
-      XDG_STATE_HOME: state,
-    });
+    const cli = await startCli(['serve', '--still', '--port', '0', '--tls-port', '0'], { XDG_STATE_HOME: state });
+    const { port, tlsPort } = cli;
     try {
       const ca = join(state, 'spiced', 'tls', 'ca-cert.pem');
       expect(existsSync(ca)).toBe(true);
       expect(cli.output()).toContain(
         `remote-viewer --spice-ca-file=${ca} 'spice://127.0.0.1?port=${port}&tls-port=${tlsPort}'`,
       );
-      const c = new SpiceClient({ port: tlsPort, tls: { ca: readFileSync(ca) } });
+      const c = new SpiceClient({ port: tlsPort!, tls: { ca: readFileSync(ca) } });
       await c.connect();
       await c.waitFor(() => c.display.marks > 0, 5000, 'frame over the CLI TLS port');
       c.close();
@@ -179,10 +176,7 @@ describe('spiced serve --tls-port without certificates', () => {
     }
     // A second start reuses the same CA.
     const before = readFileSync(join(state, 'spiced', 'tls', 'ca-cert.pem'), 'utf8');
-    const again = await startCli(
-      ['serve', '--still', '--port', String(await freePort()), '--tls-port', String(await freePort())],
-      { XDG_STATE_HOME: state },
-    );
+    const again = await startCli(['serve', '--still', '--port', '0', '--tls-port', '0'], { XDG_STATE_HOME: state });
     await again.stop();
     expect(readFileSync(join(state, 'spiced', 'tls', 'ca-cert.pem'), 'utf8')).toBe(before);
   });

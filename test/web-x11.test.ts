@@ -9,7 +9,7 @@ import { RecordingSource } from '../src/sources/recording/index.js';
 import { memoryLogger } from '../src/util/log.js';
 import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { lacking, skipNote } from './helpers/probes.js';
-import { freePort, readImage, startCli, tempDir } from './helpers/tools.js';
+import { readImage, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * spiced's web viewer in Chromium against real desktops: an xterm served by `spiced serve --xvfb`
@@ -81,14 +81,13 @@ describe.skipIf(why !== '')(`spiced's web viewer on real desktops${skipNote(why)
     };
 
     beforeAll(async () => {
-      const port = await freePort();
       cli = await startCli([
         'serve',
         '--xvfb',
         '--size',
         '640x400',
         '--port',
-        String(port),
+        '0',
         '--',
         'sh',
         '-c',
@@ -99,7 +98,7 @@ describe.skipIf(why !== '')(`spiced's web viewer on real desktops${skipNote(why)
       // The desktop's layout is German: the page sends physical keys, the desktop makes characters.
       x('setxkbmap', ['de']);
       page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.goto(`http://127.0.0.1:${cli.port}/`);
     });
 
     afterAll(async () => {

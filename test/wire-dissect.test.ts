@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SpiceServer } from '../src/server/server.js';
 import { DemoSource } from '../src/sources/demo/index.js';
 import { lacking, skipNote, SYSTEM_PYTHON, tools } from './helpers/probes.js';
-import { freePort, run, tempDir } from './helpers/tools.js';
+import { run, tempDir } from './helpers/tools.js';
 
 /*
  * An independent reading of spiced's wire format: a plain session of the real spice-gtk client
@@ -43,15 +43,16 @@ describe(`Wireshark reads what spiced sends${skipNote(SKIP)}`, () => {
   it.skipIf(!CAN_CAPTURE)(
     'every server message of a session with all channels dissects cleanly',
     async () => {
-      const port = await freePort();
-      const file = join(tempDir(), 'session.pcap');
-      const stop = await startCapture(port, file);
+      // The server listens first, on a port the kernel picks; the capture starts before any client.
       const server = new SpiceServer({
         source: new DemoSource({ width: 640, height: 480, still: true }),
-        port,
+        port: 0,
         listen: '127.0.0.1',
       });
       await server.start();
+      const port = server.port;
+      const file = join(tempDir(), 'session.pcap');
+      const stop = await startCapture(port, file);
       try {
         const r = await run(
           SYSTEM_PYTHON,

@@ -7,7 +7,7 @@ import { decodePng, encodePng } from '../src/display/png.js';
 import { decodePpm } from '../src/display/ppm.js';
 import { GtkAgent } from './helpers/gtk-agent.js';
 import { lacking, skipNote } from './helpers/probes.js';
-import { diffPixels, freePort, readImage, startCli } from './helpers/tools.js';
+import { diffPixels, readImage, startCli } from './helpers/tools.js';
 
 /*
  * The agent end to end on a real X desktop: spice-gtk's main channel (GObject introspection, what
@@ -117,7 +117,6 @@ describe.skipIf(why !== '')(`the agent on an X desktop with spice-gtk${skipNote(
   }
 
   beforeAll(async () => {
-    const port = await freePort();
     cli = await startCli([
       'serve',
       '--xvfb',
@@ -125,14 +124,14 @@ describe.skipIf(why !== '')(`the agent on an X desktop with spice-gtk${skipNote(
       '--size',
       '1024x768',
       '--port',
-      String(port),
+      '0',
       '--',
       'xterm',
       '-geometry',
       '80x20+10+10',
     ]);
     display = /started Xorg (:\d+)/.exec(cli.output())![1]!;
-    viewer = new GtkAgent(`spice://127.0.0.1:${port}`);
+    viewer = new GtkAgent(`spice://127.0.0.1:${cli.port}`);
     await viewer.next('ready');
   });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
-import { diffPixels, freePort, readImage, run, startCli, tempDir } from './helpers/tools.js';
+import { diffPixels, readImage, run, startCli, tempDir } from './helpers/tools.js';
 
 /*
  * spiced serving a real X server (Xvfb with xterm and xclock) to real spice-gtk clients, through
@@ -26,10 +26,10 @@ describe.skipIf(why !== '')(`spiced serve --xvfb with real clients${skipNote(why
     spawnSync(cmd, args, { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout;
 
   beforeAll(async () => {
-    port = await freePort();
     // An xterm that writes what is typed into a file, and a clock that changes once a minute.
     const scene = `xclock -geometry 160x160+620+20 & exec xterm -geometry 80x20+0+0 -e sh -c 'cat > ${typed}'`;
-    cli = await startCli(['serve', '--xvfb', '--size', '800x600', '--port', String(port), '--', 'sh', '-c', scene]);
+    cli = await startCli(['serve', '--xvfb', '--size', '800x600', '--port', '0', '--', 'sh', '-c', scene]);
+    port = cli.port;
     display = /started (?:Xvfb|Xorg) (:\d+)/.exec(cli.output())![1]!;
     // No window manager: keyboard focus follows the pointer, so keep it over the xterm.
     for (let i = 0; i < 50 && !x('xdotool', ['search', '--class', 'xterm']).trim(); i++) await sleep(100);

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { join } from 'node:path';
+import { SYSTEM_PYTHON } from './probes.js';
 
 /** One spiced instance behind HAProxy: its name (SNI `NAME.DOMAIN`, path `/desk/NAME/`) and ports. */
 export interface Desk {
@@ -16,16 +18,17 @@ export interface HaproxyPlan {
   desks: Desk[];
   /** SNI names are NAME.DOMAIN. */
   domain: string;
-  /** Frontend for spice-gtk: TLS passthrough routed by SNI. */
-  spicePort: number;
-  /** Frontend for browsers: TLS ended here (cert + key in one PEM file), routed by URL path. */
-  webPort: number;
+  /** The browsers' frontend ends TLS with this certificate and key (one PEM file). */
   webPem: string;
   /** Health check interval (the deployment in docs/deploy.md uses 2 s). */
   checkIntervalMs: number;
 }
 
-/** The HAProxy configuration of docs/deploy.md for these desks and ports. */
+/**
+ * The HAProxy configuration of docs/deploy.md for these desks, except that the two frontends bind
+ * the listening sockets startHaproxy hands over (fd 3: spice-gtk, TLS passed through and routed by
+ * SNI; fd 4: browsers, TLS ended here and routed by URL path) instead of fixed ports.
+ */
 export function haproxyConfig(p: HaproxyPlan): string {
   const lines = [
     'global',
@@ -39,14 +42,14 @@ export function haproxyConfig(p: HaproxyPlan): string {
     '',
     'frontend spice_tls',
     '  mode tcp',
-    `  bind 127.0.0.1:${p.spicePort}`,
+    '  bind fd@3',
     '  tcp-request inspect-delay 5s',
     '  tcp-request content accept if { req_ssl_hello_type 1 }',
     ...p.desks.map((d) => `  use_backend spice_${d.name} if { req_ssl_sni -i ${d.name}.${p.domain} }`),
     '',
     'frontend web',
     '  mode http',
-    `  bind 127.0.0.1:${p.webPort} ssl crt ${p.webPem}`,
+    `  bind fd@4 ssl crt ${p.webPem}`,
     '  http-request redirect location %[path]/ code 301 if { path_reg ^/desk/[a-z0-9-]+$ }',
     ...p.desks.map((d) => `  use_backend web_${d.name} if { path_beg /desk/${d.name}/ }`),
   ];
@@ -71,23 +74,34 @@ export function haproxyConfig(p: HaproxyPlan): string {
   return lines.join('\n') + '\n';
 }
 
-/** HAProxy in the foreground; resolves once both frontends accept connections. */
+/**
+ * HAProxy in the foreground on two listening sockets on ports the kernel picked (helpers/listen-exec.py
+ * makes them and hands them over as fds 3 and 4, HAProxy not taking port 0); resolves with those
+ * ports once both frontends accept connections.
+ */
 export async function startHaproxy(
   configFile: string,
-  ports: number[],
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn('haproxy', ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+): Promise<{ child: ChildProcess; output: () => string; spicePort: number; webPort: number }> {
+  const listenExec = join(__dirname, 'listen-exec.py');
+  const child = spawn(SYSTEM_PYTHON, [listenExec, '2', 'haproxy', '-db', '-f', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 10_000;
-  for (const port of ports) {
+  while (!/^\d+ \d+\n/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [spicePort, webPort] = output.split('\n', 1)[0]!.split(' ').map(Number) as [number, number];
+  for (const port of [spicePort, webPort]) {
     while (!(await accepts(port))) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not start: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { child, output: () => output };
+  return { child, output: () => output, spicePort, webPort };
 }
 
 function accepts(port: number): Promise<boolean> {

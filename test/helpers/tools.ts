@@ -37,8 +37,6 @@ export function run(
   });
 }
 
-export { freePort } from '../../bench/common.js';
-
 export function tempDir(prefix = 'spiced-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -53,11 +51,23 @@ export function diffPixels(a: PixelImage, b: PixelImage): number {
   return countRgbDifferences(a, b);
 }
 
-/** Start `node dist/src/cli/main.js ARGS` and resolve once it prints its viewer line. */
-export function startCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+/** A running `spiced` and the ports it listens on, as its viewer line names them. */
+export interface RunningCli {
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+  /** The plain SPICE port (NaN with --no-plain). */
+  port: number;
+  /** The TLS port, when --tls-port was given. */
+  tlsPort: number | undefined;
+}
+
+/**
+ * Start `node dist/src/cli/main.js ARGS` and resolve once it prints its viewer line. Pass `--port 0`
+ * (and `--tls-port 0`): the kernel picks free ports when spiced listens, and the viewer line says
+ * which, so no port is chosen here and raced for by another test worker.
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
       env: { ...process.env, ...env },
@@ -76,9 +86,12 @@ export function startCli(
     }, 20_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
-      if (/Connect a viewer/.test(out)) {
+      const line = /Connect a viewer:\n\s*(.*)\n/.exec(out)?.[1];
+      if (line !== undefined) {
         clearTimeout(timer);
-        resolve({ child, output: () => out, stop });
+        const port = Number(/spice:\/\/[^:/?]+:(\d+)|[?&]port=(\d+)/.exec(line)?.slice(1).find(Boolean));
+        const tls = /tls-port=(\d+)/.exec(line)?.[1];
+        resolve({ child, output: () => out, stop, port, tlsPort: tls === undefined ? undefined : Number(tls) });
       }
     };
     child.stdout!.on('data', onData);
