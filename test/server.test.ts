@@ -12,6 +12,7 @@ import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
 import { exchange } from './helpers/net.js';
 import { gradient, ManualSource, PatternSource } from './helpers/pattern-source.js';
+import { until } from './helpers/wait.js';
 import { DeferredSource } from '../src/sources/deferred.js';
 
 const PASSWORD = 'open sesame';
@@ -222,12 +223,11 @@ describe('spiced server over loopback', () => {
     const display = slow.channels.get(ChannelType.Display)!;
     display.socket.pause(); // stops reading: TCP fills, then the server's pipe grows
     for (let i = 0; i < 3000; i++) source.step();
-    await new Promise((r) => setTimeout(r, 300));
     const serverSide = [...server.display.clients].find((c) =>
       c.stream.peer.endsWith(`:${(display.socket as net.Socket).localPort}`),
     )!;
     expect(serverSide).toBeInstanceOf(ChannelClient);
-    expect(serverSide.damagedCommands).toBeGreaterThan(0); // the lag turned draws into damage
+    await until('the lag to turn draws into damage', () => serverSide.damagedCommands > 0);
     expect(serverSide.pipe.weight).toBeLessThan(server.display.options.maxQueuedBytes + 64 * 1024);
     expect(serverSide.stream.buffered).toBeLessThan(8 << 20);
     display.socket.resume();
@@ -266,10 +266,7 @@ describe('a viewer that stops reading', () => {
           await new Promise((r) => setImmediate(r));
         }
         const stalled = /closing display connection from 127\.0\.0\.1:\d+: client stalled/;
-        const deadline = Date.now() + 8000;
-        while (!records.some((r) => stalled.test(r.message)) && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 100));
-        expect(records.some((r) => stalled.test(r.message))).toBe(true);
+        await until('the stalled viewer closed', () => records.some((r) => stalled.test(r.message)), 8000);
       } finally {
         clearInterval(chatter);
       }
@@ -319,9 +316,8 @@ describe('draws covered before they are sent', () => {
         dest: { top: 50, left: 50, bottom: 90, right: 90 },
         image: gradient(40, 40, 7),
       });
-      await new Promise((r) => setTimeout(r, 100));
       const serverSide = [...server.display.clients][0]!;
-      expect(serverSide.coveredDraws).toBeGreaterThan(300);
+      await until('more than 300 covered draws dropped', () => serverSide.coveredDraws > 300, 10_000);
       display.socket.resume();
       await viewer.waitFor(() => sameRgb(viewer.display.primary!, server.desktop.primary!), 10_000, 'the final frame');
       expect(display.stats.messages - before).toBeLessThan(120); // of 403 draws
