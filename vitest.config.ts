@@ -30,6 +30,7 @@ export const INTEROP = [
   'tls',
   'video-interop',
   'web-bundle',
+  'web-controls',
   'web-video',
   'web-viewer',
   'web-x11',

@@ -44,6 +44,8 @@ export class InputController {
   private readonly held = new Set<number>();
   private wheelPixels = 0;
   private buttons = 0;
+  /** A click is capturing the pointer (server mode): neither its press nor its release is sent. */
+  private capturing = false;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -117,9 +119,18 @@ export class InputController {
     this.canvas.focus();
     if (this.target.mouseMode === MouseMode.Server && !this.locked) {
       // Server mode moves a pointer of the desktop's own: the page's must be captured first.
-      if (down) void this.canvas.requestPointerLock();
+      if (down) {
+        this.capturing = true;
+        void this.canvas.requestPointerLock();
+      }
       return;
     }
+    if (!down && this.capturing) {
+      // The release of the click that captured the pointer: its press never went to the desktop.
+      this.capturing = false;
+      return;
+    }
+    this.capturing = false;
     const button = BUTTONS[e.button];
     if (button === undefined) return;
     if (down) this.canvas.setPointerCapture(e.pointerId);
