@@ -2,18 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { sameRgb } from '../src/display/pixels.js';
 import { SpiceServer } from '../src/server/server.js';
-import { findViewerDir } from '../src/server/web.js';
-import { haveChromium, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { PatternSource } from './helpers/pattern-source.js';
-import { missing } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
 
 /*
  * The controls of spiced's own viewer in Debian's headless Chromium: the overlay, mute, fullscreen,
  * scale-to-fit, the keys menu, touch and pointer lock in server mouse mode. Skipped with a message
- * where Chromium or the build is missing.
+ * where Chromium is missing.
  */
-const ready = haveChromium() && findViewerDir() !== undefined;
-const why = !haveChromium() ? missing('chromium', 'chromium') : 'skipped: the viewer is not built (npm run build)';
+// The viewer's bundle is there: test/global-build.ts stops the run when dist/ is missing or stale.
+const why = lacking('chromium');
 
 async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -24,7 +23,7 @@ async function until(pred: () => boolean | Promise<boolean>, timeoutMs = 10_000)
   return false;
 }
 
-describe.skipIf(!ready)(`spiced's web viewer controls in Chromium${ready ? '' : ` (${why})`}`, () => {
+describe.skipIf(why !== '')(`spiced's web viewer controls in Chromium${skipNote(why)}`, () => {
   let browser: Browser;
   let server: SpiceServer;
   let big: SpiceServer;
