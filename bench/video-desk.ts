@@ -22,6 +22,7 @@ export class DeskFrames {
   readonly drawn: DrawnFrame[] = [];
   private last: number | undefined;
   private busy = false;
+  private closed = false;
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -41,7 +42,7 @@ export class DeskFrames {
    * at 40 ms a frame and a 5 ms poll).
    */
   private async poll(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || this.closed) return;
     this.busy = true;
     try {
       let at: number | undefined;
@@ -49,7 +50,12 @@ export class DeskFrames {
         if (!rectIsEmpty(intersectRect(d.rect, this.stripe))) at = Math.max(at ?? 0, d.atMs);
       }
       if (at === undefined) return;
-      const img = await this.watch.grab(this.stripe);
+      const img = await this.watch.grab(this.stripe).catch((err: unknown) => {
+        // Closed while the read was on its way (the run is over): nothing more to note.
+        if (this.closed) return undefined;
+        throw err;
+      });
+      if (!img) return;
       const n = readFrameNumber({ data: img.data, stride: img.stride, channels: 4 }, 0, 0);
       if (n === undefined || n === this.last) return;
       this.last = n;
@@ -78,6 +84,7 @@ export class DeskFrames {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
     this.watch.close();
   }
