@@ -20,6 +20,7 @@ export const INTEROP = [
   'html5',
   'input-burst',
   'interop-gtk',
+  'lossy-images',
   'lz4-liblz4',
   'netns',
   'periodic-stats',

@@ -33,7 +33,7 @@ describe('KeyFrame', () => {
     const first = frames.take(s);
     const rect = { top: 41, left: 1, bottom: 42, right: 2 };
     for (let i = 0; i <= MAX_LOG_DRAWS; i++)
-      frames.record({ kind: 'copyBits', rect, item: copyBitsItem(rect, { x: 0, y: 40 }) });
+      frames.record({ kind: 'copyBits', rect, src: { x: 0, y: 40 }, item: copyBitsItem(rect, { x: 0, y: 40 }) });
     const next = frames.take(s);
     expect(next.draws).toHaveLength(0);
     expect(next.image).not.toBe(first.image);

@@ -34,7 +34,7 @@ function shapedLink(
     acked += sent;
     c.advance(10);
     sinceOffer += 10;
-    const view: KernelLinkView = { acked, unsent: 0, inFlight: waiting, rttMs: 1, minRttMs: 0.05 };
+    const view: KernelLinkView = { acked, unsent: 0, inFlight: waiting, retransmitted: 0, rttMs: 1, minRttMs: 0.05 };
     e.kernel(view);
   }
 }
@@ -82,13 +82,30 @@ describe('the link estimate', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);
     shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
-    const view = { acked: 0, unsent: 3000, inFlight: 20_000, rttMs: 80, minRttMs: 0.05 };
+    const view = { acked: 1e6, unsent: 3000, inFlight: 20_000, retransmitted: 0, rttMs: 80, minRttMs: 0.05 };
     e.kernel(view);
     const waiting = e.waitingBytes(1000, view);
     expect(waiting).toBeGreaterThan(23_900);
     expect(e.drainMs(waiting)).toBeGreaterThan(70);
     expect(e.drainMs(waiting)).toBeLessThan(120);
     expect(e.rttMs).toBe(80);
+    // Nothing acknowledged for half a second: the bytes in flight are lost, not queued (TCP needs
+    // new data to recover them), and only the unsent ones wait.
+    c.advance(500);
+    e.kernel(view);
+    expect(e.waitingBytes(1000, view)).toBe(4000);
+  });
+
+  it('takes no capacity sample from loss recovery, when a filled hole acknowledges much at once', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    let acked = 0;
+    for (let t = 0; t < 30; t++) {
+      c.advance(10);
+      acked += t === 20 ? 400_000 : 100;
+      e.kernel({ acked, unsent: 0, inFlight: 500_000, retransmitted: t >= 20 ? 1448 : 0, rttMs: 300, minRttMs: 0.05 });
+    }
+    expect(e.bandwidth).toBeLessThan(50_000 + 1);
   });
 
   it('measures a slow client by ACK timing when the kernel says nothing', () => {

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sameRgb, type PixelImage } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import { canvasPixels, launchChromium, waitForCanvas } from './helpers/browser.js';
-import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
-import { diffPixels, readImage, tempDir } from './helpers/tools.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { gtkViewer } from './helpers/gtk-viewer.js';
+import { diffPixels, tempDir } from './helpers/tools.js';
 import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
 
 /*
@@ -21,7 +20,6 @@ import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video
 const W = 640;
 const H = 400;
 const VIDEO: Rect = { top: 48, left: 64, bottom: 48 + 192, right: 64 + 320 };
-const VIEWER = join(__dirname, 'helpers', 'spice-gtk-video.py');
 const noGlib = lacking('spice-glib');
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -43,33 +41,6 @@ async function startServer(): Promise<{ feed: FeedSource; server: SpiceServer }>
   });
   await server.start();
   return { feed, server };
-}
-
-/** The spice-gtk viewer: resolves once it shows the first frame; shot() saves its picture. */
-function gtkViewer(
-  port: number,
-): Promise<{ shot: (path: string) => Promise<PixelImage>; log: () => string; child: ChildProcess }> {
-  const child = spawn(SYSTEM_PYTHON, [VIEWER, '--port', String(port)], { env: { ...process.env, SPICE_DEBUG: '1' } });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const waiting: Array<(line: string) => void> = [];
-  // GLib prints its debug lines (SPICE_DEBUG) on stdout too: only the helper's own answers are answers.
-  lines.on('line', (line) => {
-    if (/^(ready|saved |error )/.test(line)) waiting.shift()?.(line);
-    else log += line + '\n';
-  });
-  const next = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
-  const shot = async (path: string): Promise<PixelImage> => {
-    const saved = next();
-    child.stdin.write(`shot ${path}\n`);
-    expect(await saved).toBe(`saved ${path}`);
-    return readImage(path);
-  };
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`viewer exited (${code}): ${log.slice(-2000)}`)));
-    void next().then((line) => (line === 'ready' ? resolve({ shot, log: () => log, child }) : reject(new Error(line))));
-  });
 }
 
 /** PSNR of `rect` of a screenshot against a picture of that size. */

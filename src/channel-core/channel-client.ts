@@ -81,6 +81,7 @@ export abstract class ChannelClient {
   /** The channel's send rounds, if it pushes its clients together (sendWith). */
   private rounds: SendRounds | undefined;
   private awaitingWritable = false;
+  private awaitingItem: Promise<void> | undefined;
   private closeHandlers: ((reason: string) => void)[] = [];
   /** Why the client closed, once it has. */
   private closeReason: string | undefined;
@@ -234,6 +235,11 @@ export abstract class ChannelClient {
           congested = true;
           break;
         }
+        const pending = this.pipe.peek()?.pending;
+        if (pending) {
+          this.resumeWhenReady(pending);
+          break;
+        }
         const item = this.pipe.shift();
         if (item) this.gather(item);
       }
@@ -256,6 +262,17 @@ export abstract class ChannelClient {
       this.awaitingWritable = false;
       this.schedulePush();
     });
+  }
+
+  /** The item at the head of the pipe is being made: push again once it is (one waiter per item). */
+  private resumeWhenReady(pending: Promise<void>): void {
+    if (this.awaitingItem === pending) return;
+    this.awaitingItem = pending;
+    const resume = (): void => {
+      if (this.awaitingItem === pending) this.awaitingItem = undefined;
+      this.schedulePush();
+    };
+    pending.then(resume, resume);
   }
 
   /** Hook: the pipe push loop has stopped (empty, blocked or congested). */
@@ -312,6 +329,7 @@ export abstract class ChannelClient {
       acked: tcp.bytesAcked,
       unsent: tcp.notsentBytes,
       inFlight: Math.max(0, tcp.bytesSent - tcp.bytesRetrans - tcp.bytesAcked),
+      retransmitted: tcp.bytesRetrans,
       rttMs: tcp.rttUs / 1000,
       minRttMs: tcp.minRttUs / 1000,
     };

@@ -29,6 +29,8 @@ export interface KernelLinkView {
   unsent: number;
   /** Bytes sent and not yet acknowledged by the peer. */
   inFlight: number;
+  /** Bytes sent again since the connection began (loss recovery). */
+  retransmitted: number;
   rttMs: number;
   minRttMs: number;
 }
@@ -60,6 +62,13 @@ const BUCKET_MS = 250;
 const MIN_BUSY_MS = 100;
 /** Acknowledged bytes gathered into one lower-bound sample, over at least this long. */
 const FLOOR_MS = 1000;
+/**
+ * Bytes in flight the peer has acknowledged nothing of for this long are taken for lost, not
+ * queued: TCP recovers a lost tail when new data brings SACKs (or its timer fires, which a shaper
+ * still holding the originals can delay for many seconds), so a sender waiting for them to drain
+ * could wait for ever.
+ */
+const STALLED_MS = 400;
 /** Two ACKs closer than this carry no usable rate (they came in one segment). */
 const MIN_ACK_GAP_MS = 5;
 /** A late-frames report caps the bandwidth at this fraction of the estimate, for CAP_MS. */
@@ -115,7 +124,9 @@ export class LinkEstimate {
   private minAckLatency: number | undefined;
   private cap: { value: number; until: number } | undefined;
   // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
-  private prevView: { at: number; acked: number; waiting: number; busy: boolean } | undefined;
+  private prevView: { at: number; acked: number; retransmitted: number; waiting: number; busy: boolean } | undefined;
+  /** When the peer last acknowledged anything (or nothing was in flight). */
+  private progressAt = 0;
   private busy: Tally = { bytes: 0, ms: 0 };
   private carried: Tally = { bytes: 0, ms: 0 };
   // SPICE ACK window accounting, counted from the SET_ACK that started it.
@@ -173,15 +184,17 @@ export class LinkEstimate {
     const waiting = view.unsent + view.inFlight;
     const prev = this.prevView;
     let busy = false;
+    if (!prev || view.acked > prev.acked || view.inFlight === 0) this.progressAt = now;
     if (prev && now > prev.at) {
       const dt = now - prev.at;
       const bytes = Math.max(0, view.acked - prev.acked);
-      busy = prev.waiting > 0 && waiting > 0;
+      // Loss recovery is no measure: a filled hole acknowledges everything behind it at once.
+      busy = prev.waiting > 0 && waiting > 0 && view.retransmitted === prev.retransmitted;
       // Busy after busy: past the burst a shaper lets through when a busy period starts.
       if (busy && prev.busy) this.add(this.busy, bytes, dt, MIN_BUSY_MS, (rate) => this.sample(rate, false, now));
       this.add(this.carried, bytes, dt, FLOOR_MS, (rate) => this.sample(rate, true, now));
     }
-    this.prevView = { at: now, acked: view.acked, waiting, busy };
+    this.prevView = { at: now, acked: view.acked, retransmitted: view.retransmitted, waiting, busy };
   }
 
   private add(t: Tally, bytes: number, ms: number, enough: number, done: (rate: number) => void): void {
@@ -265,6 +278,7 @@ export class LinkEstimate {
       this.drainFluid(now);
       return Math.max(buffered, this.fluid);
     }
+    if (now - this.progressAt > STALLED_MS) return buffered + view.unsent;
     const pathBytes = (this.bandwidthAt(now) * (this.kernelMinRttMs ?? 0)) / 1000;
     return buffered + view.unsent + Math.max(0, view.inFlight - pathBytes);
   }

@@ -12,6 +12,11 @@ export interface PipeItem {
   readonly weight: number;
   /** Called once the message has been handed to the stream. */
   sent?(): void;
+  /**
+   * Set while the item's payload is still being made off the event loop (a JPEG on the threadpool):
+   * the pipe waits at this item, so what comes after it keeps its order, and goes on once it settles.
+   */
+  readonly pending?: Promise<void> | undefined;
 }
 
 /** An item for a message that is already encoded. */
@@ -56,6 +61,13 @@ export class Pipe<T extends PipeItem = PipeItem> {
   pushBackground(item: T): void {
     this.backgroundItems.push(item);
     this.bytes += item.weight;
+  }
+
+  /** The item shift() would return next, left in place. */
+  peek(): T | undefined {
+    if (this.urgentItems.length > 0) return this.urgentItems[0];
+    if (this.head < this.items.length) return this.items[this.head];
+    return this.backgroundItems[0];
   }
 
   shift(): T | undefined {

@@ -17,7 +17,15 @@ import type { OutMessage } from '../protocol/message.js';
 import { cropImage, packedImage, pixelWords, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
 import { chooseImageCodec, type ImageCodec, type ImageCompression } from '../display/image-choice.js';
-import { encodeImagePayload, imageParts, imageRegion, nextImageId, type ImagePayload } from '../display/wire-image.js';
+import { captureRgb, encodeJpeg } from '../video/jpeg.js';
+import {
+  encodeImagePayload,
+  imageParts,
+  imageRegion,
+  jpegPayload,
+  nextImageId,
+  type ImagePayload,
+} from '../display/wire-image.js';
 import type { ViewerImageCache } from './image-cache.js';
 
 /**
@@ -56,7 +64,14 @@ export function copyBitsItem(rect: Rect, src: Point): DrawItem {
 }
 
 /** Images encoded for viewers in this process, and the time it took (stats and tests: encode once). */
-export const encodeStats = { images: 0, ms: 0, byCodec: new Map<ImageCodec, number>() };
+export const encodeStats = { images: 0, ms: 0, jpegs: 0, byCodec: new Map<ImageCodec, number>() };
+
+/** A JPEG of a shared image being made on the threadpool, or made (payload), or failed (none). */
+interface LossyPayload {
+  settled: boolean;
+  payload: ImagePayload | undefined;
+  readonly done: Promise<void>;
+}
 
 /**
  * An image update shared by every viewer that sends it: the pixels are cropped, hashed and
@@ -68,6 +83,9 @@ export class SharedImage {
   private region: PixelImage | undefined;
   /** Encoded once per codec, whichever compression modes of the viewers chose it. */
   private payloads = new Map<ImageCodec, ImagePayload>();
+  private jpegs = new Map<number, LossyPayload>();
+  /** DRAW_COPY of each JPEG, by quality. */
+  private readonly lossyDraws = new Map<number, OutMessage>();
   private digest: string | undefined;
   private uniform: number | null | undefined;
   /** The image's id on the wire, the same for every viewer (each viewer's cache is its own). */
@@ -125,6 +143,52 @@ export class SharedImage {
       this.payloads.set(codec, p);
     }
     return p;
+  }
+
+  /** Photo-like (what the codec choice sends as QUIC): the images that may go as JPEG. */
+  isPhotoLike(): boolean {
+    return chooseImageCodec(this.pixelsOfBox(), 'auto') === 'quic';
+  }
+
+  /** The image as JPEG at `quality`, encoded once for every viewer that takes it lossy. */
+  jpeg(quality: number): LossyPayload {
+    let j = this.jpegs.get(quality);
+    if (!j) {
+      const img = this.pixelsOfBox();
+      const rgb = captureRgb(img, { top: 0, left: 0, bottom: img.height, right: img.width });
+      const state: LossyPayload = {
+        settled: false,
+        payload: undefined,
+        done: encodeJpeg(rgb, img.width, img.height, quality).then(
+          (data) => {
+            encodeStats.jpegs++;
+            state.payload = jpegPayload(img, data);
+            state.settled = true;
+          },
+          () => {
+            state.settled = true; // sent losslessly instead
+          },
+        ),
+      };
+      j = state;
+      this.jpegs.set(quality, j);
+    }
+    return j;
+  }
+
+  /** DRAW_COPY of the JPEG made by jpeg(quality), never cached by viewers (their cache holds exact pixels). */
+  drawLossy(quality: number, payload: ImagePayload): OutMessage {
+    let m = this.lossyDraws.get(quality);
+    if (!m) {
+      const { w, h } = rectSize(this.rect);
+      m = encodeDrawCopy(
+        base(this.rect),
+        { top: 0, left: 0, bottom: h, right: w },
+        imageParts(payload, this.imageId, 0),
+      );
+      this.lossyDraws.set(quality, m);
+    }
+    return m;
   }
 
   get imageId(): bigint {
@@ -327,11 +391,28 @@ export function copyItem(shared: SharedImage, viewer: ViewerImaging): DrawItem {
   };
 }
 
+/**
+ * DRAW_COPY of a shared image as JPEG. The encode starts now, on the threadpool, shared by every
+ * viewer at this quality; the item holds its pipe until it is done (pending), so later draws keep
+ * their order behind it. An image the encoder refuses goes losslessly.
+ */
+export function lossyCopyItem(shared: SharedImage, quality: number, viewer: ViewerImaging): DrawItem {
+  const jpeg = shared.jpeg(quality);
+  return {
+    rect: shared.rect,
+    kind: 'copy',
+    weight: shared.pixels * 4,
+    get pending() {
+      return jpeg.settled ? undefined : jpeg.done;
+    },
+    marshal: () => (jpeg.payload ? shared.drawLossy(quality, jpeg.payload) : copyItem(shared, viewer).marshal()),
+  };
+}
+
 /** A fresh image of the surface's current pixels in `rect` (captured now, encoded when sent). */
-export function snapshotItem(surface: Surface, rect: Rect, viewer: ViewerImaging): DrawItem {
+export function snapshotImage(surface: Surface, rect: Rect): SharedImage {
   const { w, h } = rectSize(rect);
-  const shared = new SharedImage(cropImage(surface, rect.left, rect.top, w, h), { x: 0, y: 0 }, rect);
-  return copyItem(shared, viewer);
+  return new SharedImage(cropImage(surface, rect.left, rect.top, w, h), { x: 0, y: 0 }, rect);
 }
 
 function fixedItem(m: OutMessage): PipeItem {

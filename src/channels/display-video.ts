@@ -32,7 +32,7 @@ export function loggedDraw(u: DrawUpdate): LoggedDraw {
     case 'fill':
       return { kind: 'fill', rect: u.rect, item: fillItem(u.rect, u.color) };
     case 'copyBits':
-      return { kind: 'copyBits', rect: u.rect, item: copyBitsItem(u.rect, u.src) };
+      return { kind: 'copyBits', rect: u.rect, src: u.src, item: copyBitsItem(u.rect, u.src) };
   }
 }
 

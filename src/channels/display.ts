@@ -12,17 +12,22 @@ import { TileDamage } from '../display/damage.js';
 import type { Desktop, DesktopListener, PrimaryUpdate } from '../display/desktop.js';
 import type { Surface } from '../display/surface.js';
 import { lz4Pays, type ImageCompression } from '../display/image-choice.js';
+import type { ImageQuality } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
 import {
   copyItem,
   fillItem,
   isDrawItem,
+  lossyCopyItem,
   monitorsConfigItem,
-  snapshotItem,
+  snapshotImage,
   surfaceCreateItem,
   surfaceDestroyItem,
+  type DrawItem,
+  type SharedImage,
   type ViewerImaging,
 } from './display-items.js';
+import { LossyAreas } from './lossy-areas.js';
 import { ViewerImageCache } from './image-cache.js';
 import { KeyFrame, type LoggedDraw } from './key-frame.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
@@ -46,6 +51,10 @@ export interface DisplayOptions {
   ackWindow: number;
   /** Send repeated images from the viewer's cache (FROM_CACHE) instead of their pixels. */
   imageCache: boolean;
+  /** Photo-like images as JPEG: to viewers on thin links (auto), to all (lossy), or never (lossless). */
+  imageQuality: ImageQuality;
+  /** A lossy area nothing lossy was drawn into for this long is sent again losslessly. */
+  lossyQuietMs: number;
   /** Video areas as MJPEG streams (src/video/). */
   video: VideoOptions;
   /** The multimedia clock viewers were given in MAIN_INIT; stream frames are stamped on it. */
@@ -59,6 +68,8 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
   initTimeoutMs: 1000,
   ackWindow: 20,
   imageCache: true,
+  imageQuality: 'auto',
+  lossyQuietMs: 500,
   video: DEFAULT_VIDEO_OPTIONS,
   mmTime: monotonicMs,
 };
@@ -69,6 +80,14 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
  * images that never come back then grows with the viewers, the bytes it could save do not.
  */
 const CACHE_ON_FIRST_SIGHT_VIEWERS = 4;
+/** `auto` sends images lossy to a viewer whose link is measured under this many bytes a second (20 Mbit/s). */
+const LOSSY_BELOW_BANDWIDTH = 20e6 / 8;
+/** JPEG quality of lossy images (spice-server's default is 85; these are refreshed losslessly later). */
+const LOSSY_QUALITY = 80;
+/** How often lossy areas are looked at for a lossless refresh. */
+const LOSSY_CHECK_MS = 100;
+/** While bytes wait to leave, the link estimate reads the kernel's counters this often. */
+const LINK_SAMPLE_MS = 20;
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION); GLZ is not offered. */
 const PREFERRED: Record<number, ImageCompression | undefined> = {
@@ -176,6 +195,10 @@ export class DisplayChannelClient extends ChannelClient {
   coveredDraws = 0;
   /** This viewer's side of the video streams. */
   readonly video: ViewerVideo;
+  /** Where this viewer shows JPEG pixels, refreshed losslessly once quiet. */
+  readonly lossy = new LossyAreas();
+  private lossyTimer: NodeJS.Timeout | undefined;
+  private linkTimer: NodeJS.Timeout | undefined;
 
   constructor(
     conn: ChannelConnection,
@@ -198,7 +221,11 @@ export class DisplayChannelClient extends ChannelClient {
       log: this.log,
     });
     this.video = new ViewerVideo(host, channel.options.video.enabled, channel.options.video.quality);
-    this.onClose(() => this.video.close());
+    this.onClose(() => {
+      this.video.close();
+      clearInterval(this.lossyTimer);
+      clearTimeout(this.linkTimer);
+    });
   }
 
   /** Not the generic item count: queued draws are bounded by pixels and count, past which they become damage. */
@@ -300,7 +327,7 @@ export class DisplayChannelClient extends ChannelClient {
       this.push(fillItem(s.bounds, 0));
     } else {
       const frame = this.channel.screen.take(s);
-      this.push(copyItem(frame.image, this.imaging));
+      this.push(this.imageItem(frame.image));
       for (const d of frame.draws) this.draw(d);
     }
     if (this.hasChannelCap(DisplayCap.MonitorsConfig)) this.push(monitorsConfigItem(s));
@@ -332,10 +359,12 @@ export class DisplayChannelClient extends ChannelClient {
 
   private queueDraw(d: LoggedDraw): void {
     if (d.kind === 'copyBits') {
+      this.lossy.copied(d.rect, d.src, performance.now());
       this.push(d.item);
     } else {
       this.dropCovered(d.rect);
-      this.push(d.kind === 'fill' ? d.item : copyItem(d.shared, this.imaging));
+      if (d.kind === 'fill') this.lossy.covered(d.rect);
+      this.push(d.kind === 'fill' ? d.item : this.imageItem(d.shared));
     }
     const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
     if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
@@ -368,11 +397,58 @@ export class DisplayChannelClient extends ChannelClient {
   /** When the pipe has drained, damage goes out as fresh images of the current surface. */
   protected override onPipeDrained(): void {
     this.channel.pace.progress();
+    this.sampleLink();
     if (!this.damage || this.pipe.length > 0 || this.stream.congested) return;
     const s = this.surface;
     const rects = this.damage.take();
     this.damage = undefined;
     if (!s) return;
-    for (const r of rects) this.push(snapshotItem(s, r, this.imaging));
+    for (const r of rects) this.push(this.imageItem(snapshotImage(s, r)));
+  }
+
+  /**
+   * The JPEG quality images go at to this viewer now, or undefined for lossless: `lossy` always,
+   * `auto` once its link was measured under LOSSY_BELOW_BANDWIDTH.
+   */
+  lossyQuality(): number | undefined {
+    const mode = this.channel.options.imageQuality;
+    if (mode === 'lossy') return LOSSY_QUALITY;
+    if (mode === 'lossless') return undefined;
+    const link = this.linkEstimate;
+    return link.measured && link.bandwidth < LOSSY_BELOW_BANDWIDTH ? LOSSY_QUALITY : undefined;
+  }
+
+  /** A copy of `shared` for this viewer: JPEG when it takes lossy images and the image is photo-like. */
+  private imageItem(shared: SharedImage): DrawItem {
+    const quality = this.lossyQuality();
+    if (quality === undefined || !shared.isPhotoLike()) {
+      this.lossy.covered(shared.rect);
+      return copyItem(shared, this.imaging);
+    }
+    this.lossy.add(shared.rect, performance.now());
+    this.lossyTimer ??= setInterval(() => this.refreshQuietLossy(), LOSSY_CHECK_MS);
+    return lossyCopyItem(shared, quality, this.imaging);
+  }
+
+  /** Lossy areas that stayed quiet go again, losslessly, once this viewer's pipe is empty. */
+  private refreshQuietLossy(): void {
+    const s = this.surface;
+    if (this.pipe.length > 0 || this.damage) return;
+    const rects = s ? this.lossy.takeQuiet(performance.now(), this.channel.options.lossyQuietMs) : [];
+    for (const r of rects) this.push(copyItem(snapshotImage(s!, r), this.imaging));
+    if (this.lossy.size === 0) {
+      clearInterval(this.lossyTimer);
+      this.lossyTimer = undefined;
+    }
+  }
+
+  /** While bytes wait to leave, keep the link estimate fed with the kernel's counters. */
+  private sampleLink(): void {
+    if (this.linkTimer || this.isClosed || this.waitingBytes() === 0) return;
+    this.linkTimer = setTimeout(() => {
+      this.linkTimer = undefined;
+      this.sampleLink();
+    }, LINK_SAMPLE_MS);
+    this.linkTimer.unref();
   }
 }

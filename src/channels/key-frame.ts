@@ -1,4 +1,4 @@
-import { rectContains, type Rect } from '../protocol/geometry.js';
+import { rectContains, type Point, type Rect } from '../protocol/geometry.js';
 import { cropImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
 import { SharedImage, type DrawItem } from './display-items.js';
@@ -19,7 +19,7 @@ export const MAX_LOG_DRAWS = 1024;
  */
 export type LoggedDraw =
   | { kind: 'fill'; rect: Rect; item: DrawItem }
-  | { kind: 'copyBits'; rect: Rect; item: DrawItem }
+  | { kind: 'copyBits'; rect: Rect; src: Point; item: DrawItem }
   | { kind: 'copy'; rect: Rect; shared: SharedImage };
 
 /** What a joining viewer is sent: the key frame (the whole screen as one image), then the draws since, in order. */

@@ -16,6 +16,7 @@ import type { DisplaySource } from '../seam/index.js';
 import { parseCoalescePolicy, parseCorkPolicy, type StreamPolicy } from '../transport/policy.js';
 import { sockoptUnavailableReason } from '../transport/sockopt.js';
 import { parseImageCompression } from '../display/image-choice.js';
+import { IMAGE_QUALITIES, type ImageQuality } from '../display/wire-image.js';
 import { isLogLevel, jsonStderrSink, Logger, stderrSink, type LogLevel } from '../util/log.js';
 import {
   parseDisplayNumber,
@@ -94,6 +95,7 @@ interface ServeOptions {
   cork: string;
   tlsCoalesce: string;
   imageCompression: string;
+  imageQuality: ImageQuality;
   name: string;
   clipboard: ClipboardDirection | false;
   maxClipboard: number;
@@ -201,6 +203,14 @@ export function serveCommand(): Command {
         'how images travel (all lossless): auto (QUIC for photos, LZ otherwise), lz, quic, or off (raw bitmaps)',
       )
         .choices(['auto', 'lz', 'quic', 'off'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--image-quality <mode>',
+        'photo-like images as JPEG, refreshed losslessly once quiet: auto (to viewers whose link is measured under 20 Mbit/s), lossy (to all), lossless (never)',
+      )
+        .choices([...IMAGE_QUALITIES])
         .default('auto'),
     )
     .addOption(
@@ -529,7 +539,7 @@ async function runServe(opts: ServeOptions, command: string[]): Promise<void> {
     name: opts.name,
     log,
     warmUp: opts.warmUp,
-    display: { compression: parseImageCompression(opts.imageCompression) },
+    display: { compression: parseImageCompression(opts.imageCompression), imageQuality: opts.imageQuality },
     web: opts.web && { html5Dir: opts.html5Dir, allowOrigins: opts.allowOrigin ?? [], publicHosts: opts.publicHost },
     linkTimeoutMs: opts.preAuthTimeout * 1000,
     tlsHandshakeTimeoutMs: opts.preAuthTimeout * 1000,

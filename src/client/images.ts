@@ -6,6 +6,7 @@ import { decodeQuic } from '../display/quic-decode.js';
 import { allocImage, type PixelImage } from '../display/pixels.js';
 import { checkPixelLimit, type ImageDecodeLimits } from '../display/decode-limits.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { decode as decodeJpegRgba } from 'jpeg-js';
 
 /** Images a client keeps because the server flagged them CACHE_ME (id -> pixels). */
 export type ImageCache = Map<bigint, PixelImage>;
@@ -44,7 +45,10 @@ export function decodeClientImage(
       if (d.type === ImageType.LzRgb) out = decodeLz(img.data, limits).image;
       else if (d.type === ImageType.Quic) out = decodeQuic(img.data, limits).image;
       else if (d.type === ImageType.Lz4) out = decodeLz4(img.data, d.width, d.height, limits);
-      else throw bad(`image type ${d.type} is not decoded by this client`);
+      else if (d.type === ImageType.Jpeg) {
+        checkPixelLimit('jpeg', d.width, d.height, limits);
+        out = decodeJpeg(img.data, d.width * d.height);
+      } else throw bad(`image type ${d.type} is not decoded by this client`);
       break;
     case 'fromCache': {
       const cached = cache.get(d.id);
@@ -63,6 +67,28 @@ export function decodeClientImage(
     throw bad(`image ${d.id}: decoded ${out.width}x${out.height}, descriptor says ${d.width}x${d.height}`);
   }
   if (d.flags & ImageFlags.CacheMe) cache.set(d.id, out);
+  return out;
+}
+
+/**
+ * A JPEG image (lossy images on thin links) into BGRX, synchronously like the other codecs: jpeg-js
+ * (pure JavaScript, so the browser viewer shares it). Its own limits refuse a JPEG whose header
+ * claims more pixels than the descriptor, before anything that size is allocated.
+ */
+function decodeJpeg(data: Buffer, pixels: number): PixelImage {
+  let rgba: { width: number; height: number; data: Uint8Array };
+  try {
+    rgba = decodeJpegRgba(data, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: pixels / 1e6 + 0.01 });
+  } catch (err) {
+    throw bad(`JPEG image: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const out = allocImage(rgba.width, rgba.height);
+  const src = rgba.data;
+  for (let i = 0; i < rgba.width * rgba.height; i++) {
+    out.data[4 * i] = src[4 * i + 2]!;
+    out.data[4 * i + 1] = src[4 * i + 1]!;
+    out.data[4 * i + 2] = src[4 * i]!;
+  }
   return out;
 }
 

@@ -39,6 +39,20 @@ function binaryPayload(type: number, img: PixelImage, data: Buffer): ImagePayloa
   return { type, width: img.width, height: img.height, head, data };
 }
 
+/** A JPEG image (SPICE_IMAGE_TYPE_JPEG: u32 data_size, the JFIF bytes), lossy: `jpeg` encodes `img`. */
+export function jpegPayload(img: PixelImage, jpeg: Buffer): ImagePayload {
+  return binaryPayload(ImageType.Jpeg, img, jpeg);
+}
+
+/**
+ * Whether images may go lossy: `auto` (the default) sends photo-like images as JPEG to viewers whose
+ * link is measured under a threshold, `lossy` to every viewer, `lossless` never. Lossy areas are
+ * sent again losslessly once they stay unchanged for a moment.
+ */
+export type ImageQuality = 'auto' | 'lossless' | 'lossy';
+
+export const IMAGE_QUALITIES: readonly ImageQuality[] = ['auto', 'lossless', 'lossy'];
+
 /** `img` encoded as `codec` (chosen by chooseImageCodec). */
 export function encodeImagePayload(img: PixelImage, codec: ImageCodec): ImagePayload {
   if (codec === 'quic') return binaryPayload(ImageType.Quic, img, encodeQuic(img));

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeStats } from '../src/channels/display-items.js';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb, type PixelImage } from '../src/display/pixels.js';
+import type { ImageQuality } from '../src/display/wire-image.js';
+import type { Rect } from '../src/protocol/geometry.js';
+import { SpiceServer } from '../src/server/server.js';
+import { FeedSource } from '../src/sources/feed.js';
+import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
+import { gtkViewer } from './helpers/gtk-viewer.js';
+import { lacking, skipNote } from './helpers/probes.js';
+import { diffPixels, tempDir } from './helpers/tools.js';
+import { textFrame, videoFrame } from './helpers/video-frames.js';
+
+/*
+ * Lossy images (--image-quality): photo-like images go to viewers as JPEG, text does not, and once
+ * an area stays quiet it comes again losslessly, so the viewer ends on the server's exact screen.
+ * Through the real server and sockets, with the project's viewer (which decodes JPEG with jpeg-js)
+ * and with spice-gtk (libjpeg).
+ */
+
+const W = 480;
+const H = 320;
+const PHOTO: Rect = { top: 40, left: 32, bottom: 40 + 160, right: 32 + 256 };
+const TEXT: Rect = { top: 240, left: 0, bottom: 240 + 28, right: 320 };
+const WAIT_MS = 20_000;
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+async function startServer(
+  imageQuality: ImageQuality,
+  lossyQuietMs = 500,
+): Promise<{ feed: FeedSource; server: SpiceServer }> {
+  const feed = new FeedSource();
+  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+  feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x204060 });
+  const display = { imageQuality, lossyQuietMs, video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } };
+  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
+  await server.start();
+  return { feed, server };
+}
+
+function drawPhotoAndText(feed: FeedSource, n: number): void {
+  const w = (r: Rect): number => r.right - r.left;
+  const h = (r: Rect): number => r.bottom - r.top;
+  feed.push({ kind: 'copy', surfaceId: 0, dest: PHOTO, image: videoFrame(w(PHOTO), h(PHOTO), n) });
+  feed.push({ kind: 'copy', surfaceId: 0, dest: TEXT, image: textFrame(w(TEXT), h(TEXT), n) });
+}
+
+/** Mean squared error of `rect` between two pictures (0: exact). */
+function mse(a: PixelImage, b: PixelImage, rect: Rect): number {
+  let sum = 0;
+  for (let y = rect.top; y < rect.bottom; y++) {
+    for (let x = rect.left; x < rect.right; x++) {
+      for (let c = 0; c < 3; c++) sum += (a.data[y * a.stride + 4 * x + c]! - b.data[y * b.stride + 4 * x + c]!) ** 2;
+    }
+  }
+  return sum / ((rect.bottom - rect.top) * (rect.right - rect.left) * 3);
+}
+
+async function projectViewer(server: SpiceServer): Promise<SpiceClient> {
+  const v = new SpiceClient({ port: server.port, channels: [2] });
+  await v.connect();
+  await v.waitFor(() => v.display.marks > 0, WAIT_MS, 'first frame');
+  return v;
+}
+
+describe("the project's viewer and lossy images", () => {
+  it('lossy: the photo comes as JPEG (close, not exact), the text exact, and after a quiet moment all is exact', async () => {
+    const { feed, server } = await startServer('lossy', 1500);
+    const v = await projectViewer(server);
+    cleanup = async () => {
+      v.close();
+      await server.stop();
+    };
+    const jpegs = encodeStats.jpegs;
+    drawPhotoAndText(feed, 1);
+    const s = server.desktop.primary!;
+    // The photo arrives lossy: near the server's pixels, not equal; the text beside it exact.
+    await v.waitFor(() => mse(v.display.primary!, s, PHOTO) < 40, WAIT_MS, 'the photo, lossy');
+    expect(mse(v.display.primary!, s, PHOTO)).toBeGreaterThan(0);
+    expect(mse(v.display.primary!, s, TEXT)).toBe(0);
+    expect(encodeStats.jpegs).toBe(jpegs + 1);
+    // Quiet: the lossy area comes again losslessly.
+    await v.waitFor(() => sameRgb(v.display.primary!, s), WAIT_MS, 'the exact screen');
+  });
+
+  it('lossless, and auto on an unconstrained link: no JPEG, the screen exact at once', async () => {
+    for (const mode of ['lossless', 'auto'] as const) {
+      const { feed, server } = await startServer(mode);
+      const v = await projectViewer(server);
+      const jpegs = encodeStats.jpegs;
+      drawPhotoAndText(feed, 2);
+      await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), WAIT_MS, `exact (${mode})`);
+      expect(encodeStats.jpegs).toBe(jpegs);
+      v.close();
+      await server.stop();
+    }
+  });
+});
+
+const noGlib = lacking('spice-glib');
+
+describe.skipIf(noGlib !== '')(`spice-gtk and lossy images${skipNote(noGlib)}`, () => {
+  it('shows the JPEG photo, then the exact screen once the area is quiet', async () => {
+    const { feed, server } = await startServer('lossy', 3000);
+    const viewer = await gtkViewer(server.port);
+    cleanup = async () => {
+      viewer.child.kill();
+      await server.stop();
+    };
+    const dir = tempDir('spiced-lossy-');
+    const jpegs = encodeStats.jpegs;
+    drawPhotoAndText(feed, 3);
+    const s = server.desktop.primary!;
+    await new Promise((r) => setTimeout(r, 500));
+    const during = await viewer.shot(join(dir, 'during.png'));
+    expect(encodeStats.jpegs).toBe(jpegs + 1);
+    // spice-gtk decoded and drew the JPEG: the photo is there, close but not exact; the text exact.
+    const err = mse(during, s, PHOTO);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(40);
+    expect(mse(during, s, TEXT)).toBe(0);
+    // After the quiet time the area came again losslessly.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(diffPixels(await viewer.shot(join(dir, 'after.png')), s)).toBe(0);
+  });
+});
