@@ -328,7 +328,9 @@ export abstract class ChannelClient {
     const view = tcp && {
       acked: tcp.bytesAcked,
       unsent: tcp.notsentBytes,
-      inFlight: Math.max(0, tcp.bytesSent - tcp.bytesRetrans - tcp.bytesAcked),
+      // The kernel's own count: byte counters (sent - retransmitted - acknowledged) kept a constant
+      // residue after loss recovery on a shaped link (350 kB that never drained).
+      inFlight: tcp.packetsInFlight * tcp.sndMss,
       retransmitted: tcp.bytesRetrans,
       rttMs: tcp.rttUs / 1000,
       minRttMs: tcp.minRttUs / 1000,

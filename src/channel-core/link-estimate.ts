@@ -93,11 +93,16 @@ class WindowedMax {
     while (this.buckets.length > 0 && now - this.buckets[0]!.at > WINDOW_MS) this.buckets.shift();
   }
 
+  /**
+   * The median of the slots' maxima: a link's rate is what most slots saw. A plain maximum locked
+   * onto the odd spike (a shaper's burst, a filled hole acknowledging much at once) and took a
+   * 2 Mbit/s link for 20: the video's budget then never came down.
+   */
   max(now: number): number | undefined {
     this.expire(now);
-    let m: number | undefined;
-    for (const b of this.buckets) m = m === undefined ? b.value : Math.max(m, b.value);
-    return m;
+    if (this.buckets.length === 0) return undefined;
+    const values = this.buckets.map((b) => b.value).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)];
   }
 }
 

@@ -113,6 +113,8 @@ export interface TcpInfo {
   /** The path's least round trip seen (the kernel's windowed minimum). */
   minRttUs: number;
   notsentBytes: number;
+  /** Segments in flight as the kernel counts them (unacked - sacked - lost + retransmitted). */
+  packetsInFlight: number;
 }
 
 function decodeTcpInfo(b: Buffer): TcpInfo {
@@ -125,6 +127,7 @@ function decodeTcpInfo(b: Buffer): TcpInfo {
     segsOut: b.readUInt32LE(136),
     segsIn: b.readUInt32LE(140),
     notsentBytes: b.readUInt32LE(144),
+    packetsInFlight: Math.max(0, b.readUInt32LE(24) - b.readUInt32LE(28) - b.readUInt32LE(32) + b.readUInt32LE(36)),
     dataSegsOut: b.readUInt32LE(156),
     bytesSent: Number(b.readBigUInt64LE(200)),
     bytesRetrans: Number(b.readBigUInt64LE(208)),

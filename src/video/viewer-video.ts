@@ -57,7 +57,9 @@ const MAX_DELAY_MS = 400;
 const REPORT_WINDOW = 25;
 const REPORT_TIMEOUT_MS = 1000;
 /** The slowest frame rate a report can push a viewer down to. */
-const MAX_FRAME_INTERVAL_MS = 500;
+const MAX_FRAME_INTERVAL_MS = 200;
+/** A frame this much earlier than half the delay says the delay can shrink. */
+const EARLY_MARGIN_MS = 20;
 
 export interface ViewerVideoHost {
   push(item: PipeItem): void;
@@ -280,13 +282,21 @@ export class ViewerVideo implements StreamViewer {
     this.adapt(r);
   }
 
-  /** Late frames or drops: more delay and fewer frames; a clean report: back towards full rate. */
+  /**
+   * Late frames or drops: more delay and fewer frames; a clean report: back towards full rate, and
+   * towards the least delay when frames arrive well before their time (a delay raised once, by a
+   * backlog that has since drained, stayed there for good and put the video 250 ms behind).
+   * The link estimate paces frames already; reports catch what it cannot see, a viewer too slow to
+   * decode, so they slow the rate gently and never below 5 frames a second.
+   */
   private adapt(r: StreamReport): void {
     const dropRatio = r.numFrames === 0 ? 0 : r.numDrops / r.numFrames;
     if (r.lastFrameDelay < 0) this.delayMs = Math.min(MAX_DELAY_MS, this.delayMs + 50);
+    else if (r.numDrops === 0 && r.lastFrameDelay > this.delayMs / 2 + EARLY_MARGIN_MS)
+      this.delayMs = Math.max(PLAYBACK_DELAY_MS, this.delayMs - 25);
     if (dropRatio > 0.2)
-      this.frameIntervalMs = Math.min(MAX_FRAME_INTERVAL_MS, Math.max(40, this.frameIntervalMs * 1.5));
-    else if (r.numDrops === 0) this.frameIntervalMs = Math.max(0, this.frameIntervalMs * 0.75 - 5);
+      this.frameIntervalMs = Math.min(MAX_FRAME_INTERVAL_MS, Math.max(40, this.frameIntervalMs * 1.25));
+    else if (r.numDrops === 0) this.frameIntervalMs = Math.max(0, this.frameIntervalMs * 0.5 - 5);
   }
 
   /** Back to images for this viewer: its streams end and their areas go again, losslessly. */
