@@ -43,6 +43,15 @@ export interface ViewerState {
   closed: boolean;
 }
 
+/**
+ * The worker's compiled file: beside this one when it runs from dist/; from the build when a test
+ * imports this TypeScript source (the interop and alone projects check that dist/ is current).
+ */
+function workerFile(): URL {
+  if (import.meta.url.endsWith('.js')) return new URL('./session-viewer-worker.js', import.meta.url);
+  return new URL('../dist/bench/session-viewer-worker.js', import.meta.url);
+}
+
 export class MeasuringViewer {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: ViewerReply) => void; reject: (e: Error) => void }>();
@@ -56,7 +65,7 @@ export class MeasuringViewer {
   }
 
   static async connect(port: number): Promise<MeasuringViewer> {
-    const worker = new Worker(new URL('./session-viewer-worker.js', import.meta.url), {
+    const worker = new Worker(workerFile(), {
       workerData: { serverPort: port },
     });
     const ready = new Promise<void>((resolve, reject) => {
