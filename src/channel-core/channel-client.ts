@@ -7,7 +7,7 @@ import {
 import { channelName, LinkErr } from '../protocol/constants.js';
 import { hasCap } from '../protocol/caps.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { encodeDataHeader, FrameDecoder, headerSize } from '../protocol/header.js';
+import { encodeDataHeader, FrameDecoder, headerSize, MINI_HEADER_SIZE } from '../protocol/header.js';
 import type { LinkMess } from '../protocol/link.js';
 import { messageSize, type OutMessage } from '../protocol/message.js';
 import { HIGH_WATER, type SpiceStream } from '../transport/stream.js';
@@ -17,7 +17,7 @@ import { AckWindow } from './ack-window.js';
 import { LinkEstimate } from './link-estimate.js';
 import { messageItem, Pipe, type PipeItem } from './pipe.js';
 import { DEFAULT_WRITES_PER_SECOND, type SendRounds } from './send-rounds.js';
-import { miniMessageBytes, type SharedFlushes } from './shared-flush.js';
+import type { SharedFlushes } from './shared-flush.js';
 
 /** What the link stage hands to a channel client once the ticket has been accepted. */
 export interface ChannelConnection {
@@ -282,10 +282,11 @@ export abstract class ChannelClient {
   private gather(item: PipeItem): void {
     const out = item.marshal();
     for (const m of Array.isArray(out) ? (out as readonly OutMessage[]) : [out as OutMessage]) {
+      const body = messageSize(m);
       this.flushMessages.push(m);
-      this.flushBytes += miniMessageBytes(m);
+      this.flushBytes += MINI_HEADER_SIZE + body;
       this.ack.onSent();
-      this.linkEstimate.messageSent(headerSize(this.miniHeader) + messageSize(m));
+      this.linkEstimate.messageSent(headerSize(this.miniHeader) + body);
     }
     item.sent?.();
   }

@@ -1,4 +1,4 @@
-import { encodeDataHeader, MINI_HEADER_SIZE } from '../protocol/header.js';
+import { encodeDataHeader } from '../protocol/header.js';
 import { messageSize, type OutMessage } from '../protocol/message.js';
 
 /** One flush's messages laid out as they go on the wire (mini headers), and the iovecs they came as. */
@@ -26,11 +26,6 @@ const MAX_ENTRIES = 8;
  * shared by reference, and copying them would cost more than the iovecs it saves.
  */
 const MAX_SHARED_FLUSH_BYTES = 64 << 10;
-
-/** Mini header plus body: the bytes a message takes on a link with mini headers. */
-export function miniMessageBytes(m: OutMessage): number {
-  return MINI_HEADER_SIZE + messageSize(m);
-}
 
 /**
  * The bytes of pipe flushes shared by the connections of one channel (its many viewers). Items
