@@ -103,10 +103,20 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
   it('over wss (the page from the TLS port): pixel-identical too', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`https://127.0.0.1:${demo.tlsPort}/`);
+    const origin = `https://127.0.0.1:${demo.tlsPort}`;
+    // No CDN, no external fetch: every request the page makes (WebSockets included) is to its origin.
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('websocket', (w) => requested.push(w.url()));
+    await page.goto(`${origin}/`);
     const shown = await shows(page, () => demo.desktop.primary!);
     expect(shown && countRgbDifferences(shown, demo.desktop.primary!)).toBe(0);
     expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, wss\)/.test(r.message))).toBe(true);
+    expect(requested).toContain(`${origin}/viewer.js`);
+    expect(requested).toContain(`wss://127.0.0.1:${demo.tlsPort}/`);
+    expect(
+      requested.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith(`wss://127.0.0.1:${demo.tlsPort}/`)),
+    ).toEqual([]);
     await context.close();
   });
 
