@@ -4,10 +4,13 @@ import { SpiceClient } from '../src/client/client.js';
 import type { DisplaySink, DisplaySource } from '../src/seam/index.js';
 import { encodeAck } from '../src/protocol/common.js';
 import { ChannelType } from '../src/protocol/constants.js';
+import type { MainChannelClient } from '../src/channels/main.js';
 import { SpiceServer, type SpiceServerOptions } from '../src/server/server.js';
 import { getTcpIntOption, sockoptUnavailableReason } from '../src/transport/sockopt.js';
 import { memoryLogger } from '../src/util/log.js';
 import { logged } from './helpers/half-open.js';
+import { ManualClock } from './helpers/manual-clock.js';
+import { until } from './helpers/wait.js';
 import { PatternSource } from './helpers/pattern-source.js';
 
 let server: SpiceServer | undefined;
@@ -55,24 +58,54 @@ class NoiseSource implements DisplaySource {
   }
 }
 
+/** The server's main channel client for `viewer`, found by the viewer's local port. */
+function serverMain(server: SpiceServer, viewer: SpiceClient): MainChannelClient {
+  const port = (viewer.channels.get(ChannelType.Main)!.socket as net.Socket).localPort;
+  const found = [...server.main.clients].find((c) => c.stream.peer === `127.0.0.1:${port}`);
+  if (!found) throw new Error(`no main client from port ${port}`);
+  return found;
+}
+
+/*
+ * The deadlines here are the server's (PING, drain), and they run on a ManualClock: the test moves
+ * time itself, so "not closed at 1 s, closed at the next check" holds exactly on a loaded machine,
+ * and nobody sleeps through a deadline. Sockets are real; only the server's timers wait for advance().
+ */
 describe('dead viewers', () => {
   it('a viewer that leaves PINGs unanswered is closed at the PING deadline; one that answers stays', async () => {
-    const { server, records } = await start({ pingIntervalSeconds: 0.2, pingTimeoutSeconds: 1 });
+    const clock = new ManualClock();
+    // PING every 200 ms; the PONG check runs every 250 ms (a quarter of the limit).
+    const { server, records } = await start({ pingIntervalSeconds: 0.2, pingTimeoutSeconds: 1, client: { clock } });
     const alive = await viewer(server.port);
     const gone = await viewer(server.port);
-    const main = gone.channels.get(ChannelType.Main)!;
-    const port = (main.socket as net.Socket).localPort;
-    (main.socket as net.Socket).pause(); // reads nothing more: PINGs go unanswered
-    const closed = new RegExp(`closing main connection from 127\\.0\\.0\\.1:${port}: no PONG for [\\d.]+ s \\(limit 1`);
-    await logged(records, closed, 5000);
-    await new Promise((r) => setTimeout(r, 500));
-    const open = server.main.clients;
-    expect([...open].length).toBe(1);
+    const [aliveMain, goneMain] = [serverMain(server, alive), serverMain(server, gone)];
+    await until('both viewers answering the first PING', () => !aliveMain.awaitingPong && !goneMain.awaitingPong);
+    (gone.channels.get(ChannelType.Main)!.socket as net.Socket).pause(); // reads nothing more: PINGs go unanswered
+    const closing = /closing main connection from 127\.0\.0\.1:\d+: no PONG for ([\d.]+) s \(limit 1 s\)/;
+    /** One PING interval on: the alive viewer answers the PING it brings before time moves on. */
+    const step = async (): Promise<void> => {
+      await clock.advance(200);
+      await until('the alive viewer answering', () => !aliveMain.awaitingPong);
+    };
+    // The first unanswered PING goes at 200 ms; the check at 1000 ms finds it 800 ms old.
+    for (let t = 200; t <= 1200; t += 200) await step();
+    expect(goneMain.awaitingPong).toBe(true);
+    expect(records.some((r) => closing.test(r.message))).toBe(false);
+    // The check at 1250 ms finds it 1050 ms old: over the limit.
+    await step();
+    const line = await logged(records, closing);
+    expect(closing.exec(line.message)![1]).toBe('1.1'); // 1050 ms, to a tenth
+    await until('the gone viewer removed', () => server.main.clients.size === 1);
+    // The viewer that answers stays, however long time runs on.
+    for (let t = 1400; t <= 4000; t += 200) await step();
+    expect([...server.main.clients]).toEqual([aliveMain]);
     expect(alive.channels.get(ChannelType.Main)!.socket.destroyed).toBe(false);
   });
 
   it('a viewer that sends ACKs but never reads is closed when its socket does not drain', async () => {
-    const options = { client: { stallTimeoutMs: 1500 }, pingTimeoutSeconds: 0 };
+    const clock = new ManualClock();
+    // The drain check runs every 1000 ms (its floor) and closes after 1500 ms without progress.
+    const options = { client: { stallTimeoutMs: 1500, clock }, pingTimeoutSeconds: 0 };
     const { server, records } = await start(options, new NoiseSource());
     const c = await viewer(server.port);
     await c.waitFor(() => c.display.marks > 0 || !!c.display.primary, 5000, 'the display channel');
@@ -81,8 +114,17 @@ describe('dead viewers', () => {
     // ACKs keep the window open and the server sending: they must not count as draining.
     const acks = setInterval(() => display.send(encodeAck()), 20);
     try {
-      const closed = /closing display connection from 127\.0\.0\.1:\d+: client stalled: socket not drained, \d+ bytes/;
-      await logged(records, closed, 12_000);
+      const [client] = [...server.display.clients];
+      // The kernel's buffers are full once the server holds back bytes of its own.
+      await until('the display socket full', () => client!.stream.buffered > 0);
+      const closing =
+        /closing display connection from 127\.0\.0\.1:\d+: client stalled: socket not drained, \d+ bytes unsent and none taken for (\d+) s/;
+      const closed = (): boolean => records.some((r) => closing.test(r.message));
+      // Two checks see no progress 1000 ms apart (under the limit), the third 2000 ms after (over
+      // it); more only if the kernel still took a few bytes at first.
+      for (let i = 0; i < 20 && !closed(); i++) await clock.advance(1000);
+      const line = await logged(records, closing);
+      expect(Number(closing.exec(line.message)![1])).toBe(2);
     } finally {
       clearInterval(acks);
     }

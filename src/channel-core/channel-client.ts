@@ -13,6 +13,7 @@ import { messageSize, type OutMessage } from '../protocol/message.js';
 import { HIGH_WATER, type SpiceStream } from '../transport/stream.js';
 import { endThenDestroy } from '../util/close-gracefully.js';
 import { errorMessage, type Logger } from '../util/log.js';
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { AckWindow } from './ack-window.js';
 import { LinkEstimate } from './link-estimate.js';
 import { messageItem, Pipe, type PipeItem } from './pipe.js';
@@ -47,6 +48,8 @@ export interface ChannelClientOptions {
    * spaced so that they make at most about this many writes a second (send-rounds.ts); 0: no spacing.
    */
   writesPerSecond: number;
+  /** Time and timers of the deadlines here and in the channels (stall, PING); tests move it themselves. */
+  clock: Clock;
 }
 
 export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = {
@@ -54,6 +57,7 @@ export const DEFAULT_CLIENT_OPTIONS: ChannelClientOptions = {
   stallTimeoutMs: 30_000,
   maxQueuedItems: 1 << 16,
   writesPerSecond: DEFAULT_WRITES_PER_SECOND,
+  clock: systemClock,
 };
 
 /**
@@ -89,11 +93,11 @@ export abstract class ChannelClient {
   private get closed(): boolean {
     return this.closeReason !== undefined;
   }
-  private stallTimer: NodeJS.Timeout | undefined;
-  /** Bytes the client has taken so far (see drainMark), and since when that has not changed. */
+  private stallTimer: Timer | undefined;
+  /** Bytes the client has taken so far (see drainMark), and since when that has not changed (clock ms). */
   private lastDrainMark = -1;
-  private lastDrain = Date.now();
-  private lastAck = Date.now();
+  private lastDrain: number;
+  private lastAck: number;
   /** Messages received from the client. */
   received = 0;
 
@@ -108,8 +112,9 @@ export abstract class ChannelClient {
     this.decoder = new FrameDecoder(conn.miniHeader, options.maxMessageSize);
     this.stream.onData((chunk) => this.onData(chunk));
     this.stream.onClose((err) => this.onTransportClosed(err));
-    this.stallTimer = setInterval(() => this.checkStall(), Math.max(1000, options.stallTimeoutMs / 4));
-    this.stallTimer.unref();
+    this.lastDrain = this.lastAck = options.clock.now();
+    const stallCheckMs = Math.max(1000, options.stallTimeoutMs / 4);
+    this.stallTimer = options.clock.interval(() => this.checkStall(), stallCheckMs).unref();
     for (const chunk of conn.leftover) this.onData(chunk);
   }
 
@@ -375,7 +380,7 @@ export abstract class ChannelClient {
       case 'ack':
         // Progress for the ACK window only: a client can send ACKs without reading, so they do
         // not count as its socket draining.
-        this.lastAck = Date.now();
+        this.lastAck = this.options.clock.now();
         if (this.ack.synced) this.linkEstimate.acked();
         if (this.ack.onAck()) this.schedulePush();
         return;
@@ -399,7 +404,7 @@ export abstract class ChannelClient {
    */
   private checkStall(): void {
     if (this.closed) return;
-    const now = Date.now();
+    const now = this.options.clock.now();
     const tcp = this.stream.tcpInfo();
     const unsent = this.stream.buffered + (tcp?.notsentBytes ?? 0);
     // Bytes handed to the kernel plus bytes the peer acknowledged at TCP level: either moves
@@ -453,7 +458,7 @@ export abstract class ChannelClient {
 
   private finish(reason: string): void {
     this.closeReason = reason;
-    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer?.cancel();
     const handlers = this.closeHandlers;
     this.closeHandlers = [];
     for (const h of handlers) h(reason);

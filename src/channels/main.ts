@@ -17,6 +17,7 @@ import {
   type MainClientMessage,
 } from '../protocol/main.js';
 import type { Logger } from '../util/log.js';
+import type { Timer } from '../util/clock.js';
 import { AgentEndpoint, type AgentLink } from '../agent/endpoint.js';
 import type { AgentHub } from '../agent/hub.js';
 import type { FileUploads } from '../agent/file-upload.js';
@@ -67,11 +68,16 @@ const SUPPORTED_MOUSE_MODES = MouseMode.Server | MouseMode.Client;
 
 export class MainChannelClient extends ChannelClient {
   private pingId = 0;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
-  private readonly pingsInFlight = new Map<number, bigint>();
-  /** When the oldest PING not yet answered was sent (hrtime ns); undefined when all are answered. */
-  private unansweredSince: bigint | undefined;
+  private pingTimer: Timer | undefined;
+  private pongTimer: Timer | undefined;
+  /** PINGs sent: their wire timestamp (hrtime ns, for the RTT) and when they went (clock ms, for the deadline). */
+  private readonly pingsInFlight = new Map<number, { timestamp: bigint; sentAt: number }>();
+  /** When the oldest PING not yet answered was sent (clock ms); undefined when all are answered. */
+  private unansweredSince: number | undefined;
+  /** A PING is out that the viewer has not answered yet. */
+  get awaitingPong(): boolean {
+    return this.unansweredSince !== undefined;
+  }
   /** Latest round-trip time measured with PING/PONG, in ms. */
   rttMs: number | undefined;
   attached = false;
@@ -89,8 +95,8 @@ export class MainChannelClient extends ChannelClient {
     // A view-only viewer is told there is no agent: its clipboard, resizes and files reach nobody.
     if (agent && session.mayControl) this.agent = new AgentEndpoint(this.agentLink(), agent.hub, agent.uploads);
     this.onClose(() => {
-      if (this.pingTimer) clearInterval(this.pingTimer);
-      if (this.pongTimer) clearInterval(this.pongTimer);
+      this.pingTimer?.cancel();
+      this.pongTimer?.cancel();
       this.agent?.close();
     });
   }
@@ -113,21 +119,18 @@ export class MainChannelClient extends ChannelClient {
       this.pushMessage(encodeUuid(this.context.uuid));
     }
     this.ping();
-    if (this.context.pingIntervalSeconds > 0) {
-      this.pingTimer = setInterval(() => this.ping(), this.context.pingIntervalSeconds * 1000);
-      this.pingTimer.unref();
-    }
+    const clock = this.options.clock;
+    if (this.context.pingIntervalSeconds > 0)
+      this.pingTimer = clock.interval(() => this.ping(), this.context.pingIntervalSeconds * 1000).unref();
     const timeoutMs = this.context.pingTimeoutSeconds * 1000;
-    if (timeoutMs > 0) {
-      this.pongTimer = setInterval(() => this.checkPong(timeoutMs), Math.max(100, timeoutMs / 4));
-      this.pongTimer.unref();
-    }
+    if (timeoutMs > 0)
+      this.pongTimer = clock.interval(() => this.checkPong(timeoutMs), Math.max(100, timeoutMs / 4)).unref();
   }
 
   /** The connectivity check: a PING unanswered for `timeoutMs` closes the viewer. */
   private checkPong(timeoutMs: number): void {
     if (this.unansweredSince === undefined) return;
-    const waited = Number(process.hrtime.bigint() - this.unansweredSince) / 1e6;
+    const waited = this.options.clock.now() - this.unansweredSince;
     if (waited <= timeoutMs) return;
     const limit = timeoutMs / 1000;
     this.fail(`no PONG for ${(waited / 1000).toFixed(1)} s (limit ${limit} s): the viewer is gone or not reading`);
@@ -205,18 +208,19 @@ export class MainChannelClient extends ChannelClient {
 
   private ping(): void {
     const id = ++this.pingId;
-    const ts = process.hrtime.bigint();
-    this.pingsInFlight.set(id, ts);
-    this.unansweredSince ??= ts;
+    const timestamp = process.hrtime.bigint();
+    const sentAt = this.options.clock.now();
+    this.pingsInFlight.set(id, { timestamp, sentAt });
+    this.unansweredSince ??= sentAt;
     // A viewer that never answers must not grow the map for the life of the connection.
     if (this.pingsInFlight.size > MAX_PINGS_IN_FLIGHT)
       this.pingsInFlight.delete(this.pingsInFlight.keys().next().value!);
-    this.push(messageItem(encodePing(id, ts)));
+    this.push(messageItem(encodePing(id, timestamp)));
   }
 
   protected override onPong(id: number, timestamp: bigint): void {
     const sent = this.pingsInFlight.get(id);
-    if (sent === undefined || sent !== timestamp) {
+    if (sent === undefined || sent.timestamp !== timestamp) {
       this.log.debug(`unexpected PONG ${id} from ${this.stream.peer}`);
       return;
     }
@@ -225,8 +229,8 @@ export class MainChannelClient extends ChannelClient {
       if (older > id) break;
       this.pingsInFlight.delete(older);
     }
-    this.unansweredSince = this.pingsInFlight.values().next().value;
-    const rtt = Number(process.hrtime.bigint() - sent) / 1e6;
+    this.unansweredSince = this.pingsInFlight.values().next().value?.sentAt;
+    const rtt = Number(process.hrtime.bigint() - sent.timestamp) / 1e6;
     this.rttMs = rtt;
   }
 }
