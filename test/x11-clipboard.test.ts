@@ -4,14 +4,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClipboardSelection, ClipboardType, ViewerClipboard } from '../src/seam/index.js';
 import { X11Clipboard } from '../src/sources/x11/x11-clipboard.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
+import { XConnection } from '../src/sources/x11/connection.js';
 import {
   decodeGetPropertyReply,
+  decodeGetSelectionOwnerReply,
+  decodeInternAtomReply,
   decodeSelectionRequest,
   encodeChangeProperty,
+  encodeGetSelectionOwner,
+  encodeInternAtom,
   encodeSendSelectionNotify,
   MAX_PROPERTY_CHUNK,
 } from '../src/sources/x11/selection-wire.js';
-import { textFromProperty, toTarget, typeOfTarget, typesOffered } from '../src/sources/x11/selection-targets.js';
+import {
+  LANDING_PROPERTIES,
+  textFromProperty,
+  toTarget,
+  typeOfTarget,
+  typesOffered,
+} from '../src/sources/x11/selection-targets.js';
 import { decodeBmp } from '../src/display/bmp.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { decodePng, encodePng } from '../src/display/png.js';
@@ -293,6 +304,51 @@ describe.skipIf(why !== '')(`X11 clipboard against Xvfb with xclip and xsel${ski
       await expect(pasteOnDesktop(xvfb.display, 'clipboard', 'image/png')).rejects.toThrow();
       expect(seen.fetches).toBe(1);
     } finally {
+      small.stop();
+    }
+  });
+
+  it('never reads what a sender abandoned over the limit goes on writing into its old property', async () => {
+    // xclip, its INCR transfer abandoned, takes every later deletion of the property it was given as
+    // a request for its next chunk and writes it there; a late answer after a timeout does the same.
+    // Here a client writes into that property as fast as it can: later reads must not see it.
+    const logs: string[] = [];
+    const small = new X11Clipboard({ maxBytes: 1000, log: (_, m) => logs.push(m) });
+    const seen = new RecordingViewers();
+    small.attach(seen);
+    await small.start(xvfb.display);
+    const raw = await XConnection.connect(xvfb.display);
+    let flood: NodeJS.Timeout | undefined;
+    try {
+      const atom = (n: string): Promise<number> => raw.request(encodeInternAtom(n), n, decodeInternAtomReply);
+      const [clipboardAtom, landing, utf8] = await Promise.all([
+        atom('CLIPBOARD'),
+        atom(LANDING_PROPERTIES.clipboard),
+        atom('UTF8_STRING'),
+      ]);
+      small.viewerGrabbed('clipboard', ['text']); // only to learn the clipboard's window: it owns the selection
+      const owner = () => raw.request(encodeGetSelectionOwner(clipboardAtom), 'owner', decodeGetSelectionOwnerReply);
+      let window = 0;
+      for (const end = Date.now() + 8000; window === 0 && Date.now() < end; await sleep(20)) window = await owner();
+      expect(window, 'the clipboard window owns CLIPBOARD for the viewer').not.toBe(0);
+      small.viewerReleased('clipboard');
+
+      await copyAndWait(xvfb.display, seen, 'clipboard', Buffer.alloc(5 * 1024 * 1024, 0x62));
+      await expect(small.read('clipboard', 'text')).rejects.toThrow(/exceeds the limit of 1000/);
+      expect(logs.some((m) => m.includes('later conversions land in SPICED_CLIPBOARD_1'))).toBe(true);
+
+      const stale = Buffer.from('stale chunk');
+      flood = setInterval(() => {
+        for (let i = 0; i < 4; i++) raw.send(encodeChangeProperty(window, landing, utf8, 8, stale), 'ChangeProperty');
+      }, 1);
+      for (let i = 0; i < 5; i++) {
+        const text = Buffer.from(`fits ${i}`);
+        await copyAndWait(xvfb.display, seen, 'clipboard', text);
+        expect(Buffer.from(await small.read('clipboard', 'text'))).toEqual(text);
+      }
+    } finally {
+      clearInterval(flood);
+      raw.close();
       small.stop();
     }
   });

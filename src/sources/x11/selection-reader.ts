@@ -33,10 +33,24 @@ export interface ConvertResult {
 }
 
 export class SelectionRefused extends Error {
-  constructor(message: string) {
+  /**
+   * @param landingSpoiled the transfer was abandoned while the owner may still write into the
+   *   landing property (an answer that comes after our deadline; an INCR sender that takes every
+   *   later deletion of the property as a request for its next chunk, as xclip does): the caller
+   *   must not read that property again.
+   */
+  constructor(
+    message: string,
+    readonly landingSpoiled = false,
+  ) {
     super(message);
     this.name = 'SelectionRefused';
   }
+}
+
+/** The same refusal, marked as leaving the landing property to a sender we no longer listen to. */
+function spoiled(err: unknown): unknown {
+  return err instanceof SelectionRefused ? new SelectionRefused(err.message, true) : err;
 }
 
 interface Landing {
@@ -95,12 +109,19 @@ export class SelectionReader {
     landing.selection = selection;
     const answered = this.waitForNotify(landing, 'SelectionNotify');
     this.conn.send(encodeConvertSelection(this.window, selection, target, property), 'ConvertSelection');
-    const notified = await answered;
+    const notified = await answered.catch((err: unknown) => Promise.reject(spoiled(err)));
     if (notified.property === NONE) throw new SelectionRefused('the selection owner refused the conversion');
     const first = await this.take(property, maxBytes);
     if (first.type !== this.incrAtom) return { type: first.type, data: first.data };
     this.incrReceived++;
-    return this.receiveIncr(landing, property, readU32s(first.data)[0] ?? 0, maxBytes);
+    return this.receiveIncr(landing, property, readU32s(first.data)[0] ?? 0, maxBytes).catch((err: unknown) =>
+      Promise.reject(spoiled(err)),
+    );
+  }
+
+  /** Stop listening on a landing property (spoiled: see SelectionRefused). */
+  forget(property: number): void {
+    this.landings.delete(property);
   }
 
   private landing(property: number): Landing {

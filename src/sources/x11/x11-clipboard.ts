@@ -3,7 +3,7 @@ import { errorMessage } from '../../util/log.js';
 import { XConnection, type ExtensionInfo, type XEvent } from './connection.js';
 import { xfixesQueryVersion } from './ext-xfixes.js';
 import { SelectionOwner, type OwnerAnswer } from './selection-owner.js';
-import { SelectionReader, SelectionRefused } from './selection-reader.js';
+import { SelectionReader, SelectionRefused, type ConvertResult } from './selection-reader.js';
 import { convertImage, typesForViewers, typesForX, viewerTypeFor } from './selection-images.js';
 import {
   LANDING_PROPERTIES,
@@ -66,12 +66,19 @@ const INCR_CHUNK_BYTES = 128 * 1024;
 const MAX_INCR_TRANSFERS = 8;
 /** A TARGETS list is a few dozen atoms; this bounds what a hostile owner can make us read. */
 const MAX_TARGETS_BYTES = 64 * 1024;
+/** Landing properties a selection moves through after abandoned transfers (see replaceLanding). */
+const SPARE_LANDINGS = 16;
 
 interface SelectionState {
   readonly name: ClipboardSelection;
   readonly atom: number;
-  /** Where conversions from the desktop's owner land, on our window. */
-  readonly landing: number;
+  /**
+   * Where conversions from the desktop's owner land, on our window. Replaced by a fresh property
+   * after a transfer we abandoned (SelectionRefused.landingSpoiled): its sender may go on writing.
+   */
+  landing: number;
+  /** Landing properties given up so far (names the next one). */
+  spoiledLandings: number;
   /** What the grabbing viewer offers while our window owns the selection for it; else null. */
   viewerTypes: readonly ClipboardType[] | null;
   /** What the desktop's owner offers (type to target atom), as announced to viewers; else null. */
@@ -186,7 +193,7 @@ export class X11Clipboard implements DesktopClipboard {
     const target = state.desktop?.get(type);
     if (target === undefined) return Promise.reject(new Error(`the desktop's ${selection} offers no ${type}`));
     return this.inLane(state, async () => {
-      const result = await run.reader.convert(state.atom, target, state.landing, this.maxBytes);
+      const result = await this.convert(run, state, target, this.maxBytes);
       // BMP for a desktop that offers only PNG (typesForViewers): converted here.
       if (type === 'bmp' && run.names.get(target) === 'image/png') return convertImage(result.data, 'png', 'bmp');
       if (type !== 'text') return new Uint8Array(result.data);
@@ -212,6 +219,7 @@ export class X11Clipboard implements DesktopClipboard {
       name,
       atom: atom(atomName),
       landing: atom(LANDING_PROPERTIES[name]),
+      spoiledLandings: 0,
       viewerTypes: null,
       desktop: null,
       generation: 0,
@@ -309,13 +317,39 @@ export class X11Clipboard implements DesktopClipboard {
   }
 
   private async targetsOf(run: Running, state: SelectionState): Promise<Map<ClipboardType, number>> {
-    const result = await run.reader.convert(state.atom, run.atoms.get('TARGETS')!, state.landing, MAX_TARGETS_BYTES);
+    const result = await this.convert(run, state, run.atoms.get('TARGETS')!, MAX_TARGETS_BYTES);
     const names = readU32s(result.data)
       .map((a) => run.names.get(a))
       .filter((n): n is string => n !== undefined);
     const offered = new Map<ClipboardType, number>();
     for (const [type, target] of typesOffered(names)) offered.set(type, run.atoms.get(target)!);
     return typesForViewers(offered);
+  }
+
+  /** Convert the selection into its landing property; one that a failed transfer spoiled is replaced. */
+  private async convert(run: Running, state: SelectionState, target: number, maxBytes: number): Promise<ConvertResult> {
+    try {
+      return await run.reader.convert(state.atom, target, state.landing, maxBytes);
+    } catch (err) {
+      if (err instanceof SelectionRefused && err.landingSpoiled) await this.replaceLanding(run, state);
+      throw err;
+    }
+  }
+
+  /**
+   * A new landing property for a selection, so that what an abandoned sender still writes into the
+   * old one is never read as the answer to a later conversion. The old property keeps at most the
+   * one chunk the sender wrote after our last deletion (deleting it would only ask for the next).
+   * The names cycle through SPARE_LANDINGS, so a desktop that keeps offering oversize data cannot
+   * make us intern atoms without end; a sender still writing 16 abandonments later is not guarded.
+   */
+  private async replaceLanding(run: Running, state: SelectionState): Promise<void> {
+    state.spoiledLandings++;
+    const name = `${LANDING_PROPERTIES[state.name]}_${((state.spoiledLandings - 1) % SPARE_LANDINGS) + 1}`;
+    const fresh = await run.conn.request(encodeInternAtom(name), `InternAtom(${name})`, decodeInternAtomReply);
+    run.reader.forget(state.landing);
+    state.landing = fresh;
+    this.log('info', `abandoned a ${state.name} transfer; later conversions land in ${name}`);
   }
 
   private desktopReleased(state: SelectionState): void {
