@@ -6,7 +6,10 @@ import { SpiceServer } from '../src/server/server.js';
 import { FrameScheduler } from '../src/sources/x11/frame-scheduler.js';
 import { recordingSink, SessionRecorder } from '../src/sources/recording/spiced-format/index.js';
 import { sameRgb } from '../src/display/pixels.js';
+import { ManualClock } from './helpers/manual-clock.js';
 import { ManualSource } from './helpers/pattern-source.js';
+import { until } from './helpers/wait.js';
+import type { Clock } from '../src/util/clock.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +22,11 @@ import { join } from 'node:path';
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A released scheduler whose job counts runs into `count.frames`, paced by `pace`; one frame requested. */
-function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number }): FrameScheduler {
+/**
+ * A released scheduler whose job counts runs into `count.frames`, paced by `pace`; one frame requested.
+ * Its maxWaitMs runs on `clock`, a ManualClock: the wait ends by time only when the test advances it.
+ */
+function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number }, clock: Clock): FrameScheduler {
   const fail = (err: Error): never => {
     throw err;
   };
@@ -32,6 +38,8 @@ function pacedFrame(pace: ViewerPace, maxWaitMs: number, count: { frames: number
     },
     fail,
     { pace, maxWaitMs },
+    1,
+    clock,
   );
   scheduler.release();
   scheduler.request();
@@ -64,9 +72,9 @@ describe('viewer pace', () => {
     for (let i = 1; i <= 100; i++) {
       sink.display({ kind: 'fill', surfaceId: 0, rect: { top: i, left: 0, bottom: i + 1, right: 320 }, color: i });
     }
-    await sleep(50);
     const pace = sink.pace!;
-    expect(pace.caughtUp()).toBe(false);
+    // Once behind, the viewer stays behind: it reads (and so acknowledges) nothing more.
+    await until('the viewer behind', () => !pace.caughtUp());
     return pace;
   }
 
@@ -78,7 +86,9 @@ describe('viewer pace', () => {
     pace.whenCaughtUp(() => woken++);
     const cancelled = pace.whenCaughtUp(() => (woken += 1000));
     cancelled();
-    await sleep(100);
+    // Nothing may wake the listener while the viewer reads nothing, however long one waits: a slow
+    // machine can only make this pass for lack of time, never fail.
+    await sleep(50);
     expect(woken).toBe(0);
     viewer.channels.get(ChannelType.Display)!.socket.resume();
     await viewer.waitFor(() => woken > 0, 5000, 'the caught-up call');
@@ -89,33 +99,37 @@ describe('viewer pace', () => {
   it('holds a due frame until the viewers have caught up, not longer', async () => {
     const pace = await stallViewer();
     const count = { frames: 0 };
-    const scheduler = pacedFrame(pace, 60_000, count);
-    await sleep(300);
+    const clock = new ManualClock();
+    const scheduler = pacedFrame(pace, 60_000, count, clock);
+    await until('the frame waiting for the viewers', () => scheduler.pacedWaits === 1);
+    await clock.advance(59_999);
     expect(count.frames).toBe(0);
-    expect(scheduler.pacedWaits).toBe(1);
     viewer.channels.get(ChannelType.Display)!.socket.resume();
     await viewer.waitFor(() => count.frames === 1, 5000, 'the held frame');
-    // Viewers keep up now: the next frame runs at once.
+    // Viewers keep up now: the next frame runs without waiting for them (the clock stands still, so
+    // only a frame that did not wait can run).
     scheduler.request();
-    await sleep(50);
-    expect(count.frames).toBe(2);
+    await until('the next frame', () => count.frames === 2);
+    expect(scheduler.pacedWaits).toBe(1);
     await scheduler.stop();
   });
 
   it('runs the frame after maxWaitMs when viewers stay behind, and when the lagging viewer leaves', async () => {
     const pace = await stallViewer();
     const count = { frames: 0 };
-    const scheduler = pacedFrame(pace, 200, count);
-    await sleep(20);
+    const clock = new ManualClock();
+    const scheduler = pacedFrame(pace, 200, count, clock);
+    await until('the frame waiting for the viewers', () => scheduler.pacedWaits === 1);
+    await clock.advance(199);
     expect(count.frames).toBe(0);
-    await sleep(800);
+    await clock.advance(1);
     expect(count.frames).toBe(1);
-    const slow = pacedFrame(pace, 60_000, count);
-    await sleep(100);
+    const slow = pacedFrame(pace, 60_000, count, clock);
+    await until('the second frame waiting for the viewers', () => slow.pacedWaits === 1);
+    await clock.advance(59_999);
     expect(count.frames).toBe(1);
     viewer.close();
-    for (let i = 0; i < 50 && count.frames < 2; i++) await sleep(20);
-    expect(count.frames).toBe(2);
+    await until('the frame released by the lagging viewer leaving', () => count.frames === 2);
     await scheduler.stop();
     await slow.stop();
   });
@@ -138,9 +152,8 @@ describe('viewer pace', () => {
       expect([...server.display.clients].some((c) => !c.keepsUp)).toBe(true);
       expect(pace.caughtUp()).toBe(true);
       const count = { frames: 0 };
-      const scheduler = pacedFrame(pace, 60_000, count);
-      await sleep(50);
-      expect(count.frames).toBe(1);
+      const scheduler = pacedFrame(pace, 60_000, count, new ManualClock());
+      await until('the frame', () => count.frames === 1);
       expect(scheduler.pacedWaits).toBe(0);
       await scheduler.stop();
       // Once it reads again, the stalled viewer ends on the server's frame too.

@@ -1,4 +1,5 @@
 import type { ViewerPace } from '../../seam/index.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 
 /*
  * Runs an async job at most once per `intervalMs` on average, never overlapping: requests that
@@ -32,7 +33,7 @@ export class FrameScheduler {
   private timer: { cancel(): void } | null = null;
   private running: Promise<void> | null = null;
   private wanted = false;
-  /** Cell-rate state: when the budget is back to full if nothing else runs (ms, performance.now()). */
+  /** Cell-rate state: when the budget is back to full if nothing else runs (ms, clock.now()). */
   private theoreticalStart = -Infinity;
   private stopped = false;
   private held = true;
@@ -45,6 +46,8 @@ export class FrameScheduler {
     private readonly onError: (err: Error) => void,
     private readonly pacing?: FramePacing,
     private readonly burst = 1,
+    /** The interval and maxWaitMs run on it; setImmediate (a frame due now) stays the event loop's. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Schedulers start held: requests are remembered until release() (e.g. after the first full frame). */
@@ -70,8 +73,7 @@ export class FrameScheduler {
       const immediate = setImmediate(() => this.fire());
       this.timer = { cancel: () => clearImmediate(immediate) };
     } else {
-      const timeout = setTimeout(() => this.fire(), delay);
-      this.timer = { cancel: () => clearTimeout(timeout) };
+      this.timer = this.clock.timeout(() => this.fire(), delay);
     }
   }
 
@@ -85,7 +87,7 @@ export class FrameScheduler {
 
   /** Milliseconds until the budget allows another frame. */
   private delay(): number {
-    return Math.max(0, this.theoreticalStart - (this.burst - 1) * this.intervalMs - performance.now());
+    return Math.max(0, this.theoreticalStart - (this.burst - 1) * this.intervalMs - this.clock.now());
   }
 
   /** What a job awaits before it hands its frame over: viewers caught up, or maxWaitMs. */
@@ -95,11 +97,11 @@ export class FrameScheduler {
     this.pacedWaits++;
     return new Promise((resolve) => {
       const go = (): void => {
-        clearTimeout(timeout);
+        timeout.cancel();
         cancelWait();
         resolve();
       };
-      const timeout = setTimeout(go, pacing.maxWaitMs);
+      const timeout = this.clock.timeout(go, pacing.maxWaitMs);
       const cancelWait = pacing.pace.whenCaughtUp(go);
     });
   };
@@ -115,7 +117,7 @@ export class FrameScheduler {
 
   private fire(): void {
     this.timer = null;
-    this.theoreticalStart = Math.max(this.theoreticalStart, performance.now()) + this.intervalMs;
+    this.theoreticalStart = Math.max(this.theoreticalStart, this.clock.now()) + this.intervalMs;
     this.running = this.job(this.viewersReady)
       .catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))))
       .finally(() => this.next());
