@@ -32,6 +32,7 @@ export const INTEROP = [
   'video-interop',
   'web-bundle',
   'web-controls',
+  'web-link-errors',
   'web-video',
   'web-viewer',
   'web-x11',

@@ -103,7 +103,7 @@ function connect(): void {
         setStatus(viewOnly ? 'Connected (view only)' : 'Connected', 'connected');
         if (!viewOnly) canvas.focus();
       },
-      closed: (err) => onClosed(s, err),
+      closed: (err, channel) => onClosed(s, err, channel),
     },
   );
   session = s;
@@ -111,12 +111,12 @@ function connect(): void {
   s.connect();
 }
 
-function onClosed(s: WebSession, err: Error | undefined): void {
+function onClosed(s: WebSession, err: Error | undefined, channel: number | undefined): void {
   if (session !== s || !err) return;
   session = undefined;
   input?.releaseAll();
   audio.close();
-  const d = diagnose(err, gavePassword);
+  const d = diagnose({ err, channel, gavePassword });
   if (d.askPassword) {
     setStatus(d.message, 'password');
     loginError.textContent = gavePassword ? d.message : '';

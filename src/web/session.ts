@@ -46,8 +46,11 @@ export interface SessionHandlers {
   mouseMode(mode: number): void;
   /** Every channel the page wants is linked. */
   ready(): void;
-  /** The session is over: `err` says why unless it was closed on purpose. */
-  closed(err: Error | undefined): void;
+  /**
+   * The session is over: `err` says why unless it was closed on purpose, `channel` which channel's
+   * link or connection ended it.
+   */
+  closed(err: Error | undefined, channel: number | undefined): void;
 }
 
 /** Channels this viewer links besides main, in the order it opens them. */
@@ -165,7 +168,7 @@ export class WebSession {
   }
 
   close(): void {
-    this.end(undefined);
+    this.end(undefined, undefined);
   }
 
   private open(
@@ -180,7 +183,7 @@ export class WebSession {
       {
         linked: () => this.onLinked(type),
         message: onMessage,
-        closed: (err) => this.end(err),
+        closed: (err) => this.end(err, type),
       },
     );
     this.channels.set(type, ch);
@@ -285,11 +288,11 @@ export class WebSession {
     }
   }
 
-  private end(err: Error | undefined): void {
+  private end(err: Error | undefined, channel: number | undefined): void {
     if (this.ended) return;
     this.ended = true;
     this.microphone?.stop();
     for (const ch of this.channels.values()) ch.close();
-    this.handlers.closed(err);
+    this.handlers.closed(err, channel);
   }
 }
