@@ -77,9 +77,11 @@ describe.skipIf(noGlib !== '')(`spice-gtk plays spiced's streams${skipNote(noGli
     const frames = makeFrames(VIDEO, 50);
     let startedAt = -1;
     let during: PixelImage | undefined;
-    await play(feed, VIDEO, frames, 25, async (n) => {
-      if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
-      if (n === 44) during = await viewer.shot(join(dir, 'during.png'));
+    await play(feed, VIDEO, frames, 25, {
+      onFrame: async (n) => {
+        if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
+        if (n === 44) during = await viewer.shot(join(dir, 'during.png'));
+      },
     });
     expect(startedAt).toBeGreaterThanOrEqual(0);
     // Once the stream started no draw reaches the viewer inside it: a picture there that matches a
@@ -112,9 +114,11 @@ describe.skipIf(noHtml5 !== '')(`spice-html5 in Chromium plays spiced's streams$
     const frames = makeFrames(VIDEO, 50);
     let startedAt = -1;
     let during: PixelImage | undefined;
-    await play(feed, VIDEO, frames, 25, async (n) => {
-      if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
-      if (n === 44) during = await canvasPixels(page);
+    await play(feed, VIDEO, frames, 25, {
+      onFrame: async (n) => {
+        if (startedAt < 0 && server.display.video.stats.started > 0) startedAt = n;
+        if (n === 44) during = await canvasPixels(page);
+      },
     });
     expectStreamFrame(during!, frames, startedAt);
     await idle(700);

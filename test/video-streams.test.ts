@@ -3,9 +3,11 @@ import sharp from 'sharp';
 import { SpiceClient } from '../src/client/client.js';
 import { sameRgb } from '../src/display/pixels.js';
 import { encodeStreamReport, type Rect } from '../src/protocol/index.js';
+import type { Clip } from '../src/protocol/clip.js';
+import { intersectRect, rectArea, rectIsEmpty } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
-import { clock, idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
+import { clock, idle, makeFrames, play, sleep, videoOnTestClock, type WindowsAbove } from './helpers/video-rig.js';
 import { textFrame } from './helpers/video-frames.js';
 
 /*
@@ -70,6 +72,27 @@ async function psnrAgainst(jpeg: Buffer, server: SpiceServer, rect: Rect): Promi
   return 10 * Math.log10((255 * 255) / (sum / (info.width * info.height * 3)));
 }
 
+/** A window: a light frame with text in it, drawn as a fill and a copy (neither is video). */
+function drawWindow(feed: FeedSource, win: Rect): void {
+  feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
+  const text = { top: win.top + 8, left: win.left + 8, bottom: win.bottom - 8, right: win.right - 8 };
+  feed.push({
+    kind: 'copy',
+    surfaceId: 0,
+    dest: text,
+    image: textFrame(text.right - text.left, text.bottom - text.top, 7),
+  });
+}
+
+/** The stream's visible part (its clip) leaves out all of `win`: no clip rect reaches into it. */
+function keepsOut(clip: Clip, win: Rect): boolean {
+  return clip.type === 'rects' && clip.rects.every((r) => rectIsEmpty(intersectRect(r, win)));
+}
+
+function visibleArea(clip: Clip): number {
+  return clip.type === 'rects' ? clip.rects.reduce((a, r) => a + rectArea(r), 0) : rectArea(VIDEO);
+}
+
 describe('video streams', () => {
   it('stream a video-like region as MJPEG, then end on the exact final frame', async () => {
     const { feed, server, viewers } = await start([{ streams: true }, { streams: false }]);
@@ -81,6 +104,8 @@ describe('video streams', () => {
     expect(s.create.flags & 1).toBe(1);
     // The stream covers the video, cut to the pixels that changed, not the cells around them.
     expect(s.create.dest).toEqual(VIDEO);
+    // Video plays in all of it: nothing is clipped out.
+    expect(s.create.clip).toEqual({ type: 'none' });
     expect(s.report).toBeDefined();
     // The last frame shows the video's last picture (encoding may finish after the last draw: wait
     // on real time, not on the streams' clock): decoded, it is close to the server's pixels.
@@ -152,30 +177,86 @@ describe('video streams', () => {
     void term;
   });
 
-  it('clip the stream where a window overlaps it, and keep that part lossless', async () => {
+  // Windows over the video: `cut` at its top right edge (the capture's bands leave it out), `span`
+  // in its middle (bands cross it, carrying its unchanged pixels).
+  const WINDOWS = {
+    cut: { top: 40, left: 300, bottom: 160, right: 520 },
+    span: { top: 112, left: 176, bottom: 208, right: 304 },
+  } as const;
+
+  for (const mode of ['cut', 'span'] as const) {
+    it(`clip a window put up over a playing stream for as long as it stays (${mode} bands, a 6 s video)`, async () => {
+      const { feed, server, viewers } = await start([{ streams: true }]);
+      const v = viewers[0]!;
+      const win = WINDOWS[mode];
+      const above: WindowsAbove = { rects: [], mode, surface: server.desktop.primary! };
+      let windowAt = -1;
+      await play(feed, VIDEO, makeFrames(VIDEO, 150), 25, {
+        above,
+        onFrame: (n) => {
+          // Once the stream started (on the test's clock), a window opens over part of it and stays to the end.
+          if (windowAt >= 0 || server.display.video.active.length === 0) return;
+          drawWindow(feed, win);
+          above.rects.push(win);
+          windowAt = n;
+        },
+      });
+      // More than 2 s of video played under the window (a clip that lapsed after a second shows).
+      expect(windowAt).toBeGreaterThanOrEqual(0);
+      expect(windowAt).toBeLessThan(150 - 50);
+      await idle(700);
+      // The stream's DESTROY comes after every clip it had: what follows is all the viewer was told.
+      await v.waitFor(() => v.display.streamLog[0]!.ended && exact(v, server), WAIT_MS, 'stream ended, exact');
+      expect(v.display.streamLog).toHaveLength(1);
+      const clips = v.display.streamLog[0]!.clips;
+      const first = clips.findIndex((c) => keepsOut(c, win));
+      expect(first).toBeGreaterThanOrEqual(0);
+      // From the window's clip on, every clip keeps the window out of the stream, to the end.
+      expect(clips.slice(first).map((c) => keepsOut(c, win))).not.toContain(false);
+      expect(visibleArea(clips.at(-1)!)).toBe(rectArea(VIDEO) - rectArea(intersectRect(VIDEO, win)));
+    });
+  }
+
+  it('start a stream clipped around a window that was over the video before it started', async () => {
     const { feed, server, viewers } = await start([{ streams: true }]);
     const v = viewers[0]!;
-    const playing = play(feed, VIDEO, makeFrames(VIDEO, 40), 25);
-    await v.waitFor(() => (v.display.streamLog[0]?.frames ?? 0) >= 2, WAIT_MS, 'stream frames');
-    const win: Rect = { top: 40, left: 300, bottom: 160, right: 520 };
-    feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
-    feed.push({
-      kind: 'copy',
-      surfaceId: 0,
-      dest: { top: 50, left: 310, bottom: 150, right: 510 },
-      image: textFrame(200, 100, 7),
-    });
-    await v.waitFor(() => v.display.streamLog[0]?.clip.type === 'rects', WAIT_MS, 'stream clip');
-    const clip = v.display.streamLog[0]!.clip;
-    if (clip.type !== 'rects') throw new Error('unreachable');
-    // The visible part is the video minus the window: no clip rect reaches into the window.
-    for (const r of clip.rects)
-      expect(r.right <= win.left || r.top >= win.bottom || r.bottom <= win.top || r.left >= win.right).toBe(true);
-    const area = clip.rects.reduce((a, r) => a + (r.right - r.left) * (r.bottom - r.top), 0);
-    expect(area).toBe(320 * 192 - (416 - 300) * (160 - 64));
-    await playing;
+    const win = WINDOWS.cut;
+    drawWindow(feed, win);
+    const above: WindowsAbove = { rects: [win], mode: 'cut', surface: server.desktop.primary! };
+    await play(feed, VIDEO, makeFrames(VIDEO, 60), 25, { above });
     await idle(700);
-    await v.waitFor(() => exact(v, server), WAIT_MS, 'exact after the video');
+    await v.waitFor(() => v.display.streamLog[0]?.ended === true && exact(v, server), WAIT_MS, 'stream ended, exact');
+    const s = v.display.streamLog[0]!;
+    expect(s.create.dest).toEqual(VIDEO);
+    expect(keepsOut(s.create.clip, win)).toBe(true);
+    expect(visibleArea(s.create.clip)).toBe(rectArea(VIDEO) - rectArea(intersectRect(VIDEO, win)));
+    expect(s.clips.map((c) => keepsOut(c, win))).not.toContain(false);
+  });
+
+  it('give the area back to the stream when the video is drawn where a window was (it closed)', async () => {
+    const { feed, server, viewers } = await start([{ streams: true }]);
+    const v = viewers[0]!;
+    const win = WINDOWS.cut;
+    const above: WindowsAbove = { rects: [], mode: 'cut', surface: server.desktop.primary! };
+    let windowAt = -1;
+    await play(feed, VIDEO, makeFrames(VIDEO, 90), 25, {
+      above,
+      onFrame: (n) => {
+        if (windowAt < 0 && server.display.video.active.length > 0) {
+          drawWindow(feed, win);
+          above.rects.push(win);
+          windowAt = n;
+        } else if (windowAt >= 0 && n === windowAt + 30) above.rects.length = 0;
+      },
+    });
+    expect(windowAt).toBeGreaterThanOrEqual(0);
+    expect(windowAt).toBeLessThan(90 - 40);
+    await idle(700);
+    await v.waitFor(() => v.display.streamLog[0]!.ended && exact(v, server), WAIT_MS, 'stream ended, exact');
+    expect(v.display.streamLog).toHaveLength(1);
+    const clips = v.display.streamLog[0]!.clips;
+    expect(clips.some((c) => keepsOut(c, win))).toBe(true);
+    expect(clips.at(-1)).toEqual({ type: 'none' });
   });
 
   it('send images to a viewer that reports it cannot decode, and to one whose reports are absurd', async () => {

@@ -24,6 +24,8 @@ function checkSurfaceSize(id: number, width: number, height: number): void {
 export interface ClientStream {
   create: Extract<DisplayServerMessage, { kind: 'streamCreate' }>;
   clip: Clip;
+  /** Every clip the stream had, in order: STREAM_CREATE's, then each STREAM_CLIP's. */
+  clips: Clip[];
   frames: number;
   lastFrame: Buffer | undefined;
   lastMmTime: number;
@@ -104,6 +106,7 @@ export class ClientDisplay {
         const s: ClientStream = {
           create: m,
           clip: m.clip,
+          clips: [m.clip],
           frames: 0,
           lastFrame: undefined,
           lastMmTime: 0,
@@ -126,6 +129,7 @@ export class ClientDisplay {
         const s = this.streams.get(m.id);
         if (!s) return this.skip('clip of an unknown stream');
         s.clip = m.clip;
+        s.clips.push(m.clip);
         return;
       }
       case 'streamActivateReport': {

@@ -1,6 +1,7 @@
 import { sharedCodecEstimate } from '../display/image-choice.js';
 import { intersectRect, rectIsEmpty, unionRect, type Rect } from '../protocol/geometry.js';
 import type { PixelImage } from '../seam/index.js';
+import { maskRects } from './rects.js';
 
 /**
  * Finds video on the screen, for every viewer at once: areas redrawn with photo-like content at a
@@ -41,6 +42,17 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
 
 /** Updates of one cell closer together than this belong to one frame (bands of one capture). */
 const FRAME_GAP_MS = 12;
+/**
+ * Video drawn this recently still plays: more than the 200 ms between two frames of the slowest
+ * video that is streamed (5 frames a second).
+ */
+const PLAYING_MS = 250;
+/**
+ * The recent video draws kept (for stillParts): a quarter second of X11 bands at 60 frames a second,
+ * or of a recording's QXL tiles. Past it the oldest go, and a part they alone covered looks still
+ * (it is clipped out of a new stream until video changes it, which gives it back).
+ */
+const RECENT_DRAWS = 1024;
 /** Frames a cell remembers (at least minFrames). */
 const RING = 16;
 /** Fewer sampled pixels than this say nothing about an image's nature. */
@@ -67,6 +79,8 @@ export class VideoDetector {
   private readonly next: Uint8Array;
   /** Per cell: the changed pixels inside it since it went hot (top, left, bottom, right; empty when top >= bottom). */
   private readonly extent: Int32Array;
+  /** The latest video draws and when they came, oldest first. */
+  private recent: { rect: Rect; at: number }[] = [];
 
   constructor(
     readonly width: number,
@@ -85,6 +99,8 @@ export class VideoDetector {
   observe(rect: Rect, now: number): void {
     const r = intersectRect(rect, { top: 0, left: 0, bottom: this.height, right: this.width });
     if (rectIsEmpty(r)) return;
+    this.recent.push({ rect: r, at: now });
+    if (this.recent.length > 2 * RECENT_DRAWS) this.recent = this.recent.slice(-RECENT_DRAWS);
     const c = this.options.cell;
     for (let cy = Math.floor(r.top / c); cy * c < r.bottom; cy++) {
       for (let cx = Math.floor(r.left / c); cx * c < r.right; cx++) this.touch(cy * this.cols + cx, r, now);
@@ -126,6 +142,26 @@ export class VideoDetector {
       if (t !== 0 && now - t <= this.options.windowMs) n++;
     }
     return n >= this.options.minFrames;
+  }
+
+  /**
+   * The parts of `rect` (a region about to become a stream) no video was drawn on in the last
+   * PLAYING_MS, to the pixel. A window already over the video when its stream starts is such a part
+   * (X clips the player's drawing around it), and so is a still part of the picture.
+   */
+  stillParts(rect: Rect, now: number): Rect[] {
+    const width = rect.right - rect.left;
+    const mask = new Uint8Array(width * (rect.bottom - rect.top)).fill(1);
+    for (const d of this.recent.slice(-RECENT_DRAWS)) {
+      if (now - d.at > PLAYING_MS) continue;
+      const r = intersectRect(d.rect, rect);
+      if (rectIsEmpty(r)) continue;
+      for (let y = r.top; y < r.bottom; y++) {
+        const row = (y - rect.top) * width - rect.left;
+        mask.fill(0, row + r.left, row + r.right);
+      }
+    }
+    return maskRects(mask, width, { x: rect.left, y: rect.top });
   }
 
   /** The video regions now: connected hot cells, cut to what changed in them, at least the minimum size. */

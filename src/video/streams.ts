@@ -5,6 +5,7 @@ import type { PixelImage } from '../seam/index.js';
 import { errorMessage, type Logger } from '../util/log.js';
 import { DEFAULT_DETECTOR_OPTIONS, isPhotoLike, VideoDetector, type DetectorOptions } from './detector.js';
 import { captureRgb, encodeJpeg } from './jpeg.js';
+import { MAX_OCCLUDERS, Occluders } from './occluders.js';
 import { subtractAll } from './rects.js';
 
 /**
@@ -12,8 +13,8 @@ import { subtractAll } from './rects.js';
  * what their clip is, and their frames, each captured from the server's surface and encoded once
  * for all viewers that take streams. A draw inside a stream does not reach those viewers (the next
  * frame carries it); a draw that is not video (text, fills, a window over the video) reaches them
- * as a draw and clips the stream there; when the video stops, the stream is destroyed and the area
- * sent again losslessly, so the last frame is exact.
+ * as a draw and clips the stream there for as long as its pixels stay (occluders.ts); when the
+ * video stops, the stream is destroyed and the area sent again losslessly, so the last frame is exact.
  */
 
 export interface VideoOptions {
@@ -44,10 +45,6 @@ export const DEFAULT_VIDEO_OPTIONS: VideoOptions = {
   clock: () => performance.now(),
 };
 
-/** How long a non-video draw inside a stream keeps that part clipped out of the stream. */
-const OCCLUDER_MS = 1000;
-/** Occluders remembered per stream; past this they merge into one box. */
-const MAX_OCCLUDERS = 16;
 /** How often the video regions are looked for while video is drawn. */
 const DETECT_EVERY_MS = 100;
 /** Stream ids are below 64 (spice-gtk and spice-html5 index arrays by them). */
@@ -78,7 +75,8 @@ export interface VideoStream {
 }
 
 interface StreamState extends VideoStream {
-  occluders: { rect: Rect; at: number }[];
+  /** What covers parts of it (windows, fills): clipped out of the stream. */
+  occluders: Occluders;
   lastVideo: number;
   /** When the current video frame began (its first band), and the average time between frames. */
   frameStart: number;
@@ -162,7 +160,7 @@ export class VideoStreams {
     if (touched.length === 0) return undefined;
     if (u.kind === 'copyBits') return this.routeCopyBits(u.rect, touched);
     if (!video) {
-      for (const s of touched) this.occlude(s, u.rect, now);
+      for (const s of touched) this.occlude(s, u.rect);
       return undefined;
     }
     for (const s of touched) this.videoDrawn(s, u.rect, now);
@@ -205,33 +203,22 @@ export class VideoStreams {
       s.frameStart = now;
     }
     s.lastVideo = now;
-    // Video drawn where an occluder was: the occluder has gone (a letterbox that faded in, a window moved away).
-    const kept = s.occluders.filter((o) => rectIsEmpty(intersectRect(o.rect, rect)));
-    if (kept.length !== s.occluders.length) {
-      s.occluders = kept;
-      this.updateClip(s);
-    }
+    // Video that changed pixels where an occluder was: that part has gone (a window closed or moved
+    // away, a letterbox faded into the picture); one whose pixels it left as they were stays.
+    const surface = this.host.surface();
+    if (surface && s.occluders.videoDrawn(rect, surface)) this.updateClip(s);
     this.markDirty(s);
   }
 
-  private occlude(s: StreamState, rect: Rect, now: number): void {
-    const r = intersectRect(s.rect, rect);
-    s.occluders.push({ rect: r, at: now });
-    if (s.occluders.length > MAX_OCCLUDERS) {
-      const box = s.occluders.map((o) => o.rect).reduce(unionRect);
-      s.occluders = [{ rect: box, at: now }];
-    }
+  private occlude(s: StreamState, rect: Rect): void {
+    const surface = this.host.surface();
+    if (!surface) return;
+    s.occluders.add(intersectRect(s.rect, rect), surface);
     this.updateClip(s);
   }
 
   private updateClip(s: StreamState): void {
-    const visible =
-      s.occluders.length === 0
-        ? undefined
-        : subtractAll(
-            [s.rect],
-            s.occluders.map((o) => o.rect),
-          );
+    const visible = s.occluders.size === 0 ? undefined : subtractAll([s.rect], s.occluders.rects);
     if (sameClip(visible, s.clip)) return;
     s.clip = visible;
     for (const v of this.host.viewers()) v.clip(s);
@@ -268,7 +255,7 @@ export class VideoStreams {
       width,
       height,
       frames: 0,
-      occluders: [],
+      occluders: this.stillOccluders(rect, now),
       lastVideo: now,
       frameStart: now,
       frameInterval: 1000 / maxFps,
@@ -285,11 +272,25 @@ export class VideoStreams {
       busy: false,
       ended: false,
     };
+    s.clip = s.occluders.size === 0 ? undefined : subtractAll([rect], s.occluders.rects);
     this.streams.set(id, s);
     this.stats.started++;
     this.host.log.debug(`stream ${id} starts: ${width}x${height} at ${rect.left},${rect.top}`);
     this.ensureTimer();
     this.markDirty(s);
+  }
+
+  /**
+   * The parts of a new stream where no video plays (a window over it, a still part of the picture)
+   * start clipped out: viewers have their exact pixels already. Past MAX_OCCLUDERS pieces they are
+   * no window, and the stream starts whole.
+   */
+  private stillOccluders(rect: Rect, now: number): Occluders {
+    const occluders = new Occluders();
+    const surface = this.host.surface();
+    const still = surface && this.detector ? this.detector.stillParts(rect, now) : [];
+    if (surface && still.length <= MAX_OCCLUDERS) for (const r of still) occluders.add(r, surface);
+    return occluders;
   }
 
   private freeId(): number | undefined {
@@ -313,7 +314,7 @@ export class VideoStreams {
     }
   }
 
-  /** Streams whose video stopped end; old occluders expire. */
+  /** Streams whose video stopped end. */
   private ensureTimer(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.tick(), 100);
@@ -323,15 +324,7 @@ export class VideoStreams {
   private tick(): void {
     const now = this.now();
     for (const s of [...this.streams.values()]) {
-      if (now - s.lastVideo > this.options.stopMs) {
-        this.end(s, true);
-        continue;
-      }
-      const kept = s.occluders.filter((o) => now - o.at <= OCCLUDER_MS);
-      if (kept.length !== s.occluders.length) {
-        s.occluders = kept;
-        this.updateClip(s);
-      }
+      if (now - s.lastVideo > this.options.stopMs) this.end(s, true);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { FeedSource } from '../../src/sources/feed.js';
-import type { Rect } from '../../src/protocol/geometry.js';
-import type { PixelImage } from '../../src/display/pixels.js';
+import { intersectRect, rectIsEmpty, type Rect } from '../../src/protocol/geometry.js';
+import { copyRect, cropImage, type PixelImage } from '../../src/display/pixels.js';
+import { subtractAll } from '../../src/video/rects.js';
 import { DEFAULT_VIDEO_OPTIONS, type VideoOptions } from '../../src/video/streams.js';
 import { videoFrame } from './video-frames.js';
 
@@ -26,15 +27,32 @@ export function makeFrames(rect: Rect, count: number, make = videoFrame, first =
 }
 
 /**
- * Draw the frames into `rect` at `fps` as the X11 capture does, each frame as bands of 48 rows;
- * `onFrame(n)` runs after frame n was drawn.
+ * Windows above the video while it plays. X clips the player's drawing to what is visible, and the
+ * capture sends it in one of two ways: `cut`, bands that leave the windows out (a window at the
+ * video's edge: the changed columns jump, the band splits), or `span`, bands whose box crosses a
+ * window in the middle and carries the window's own (unchanged) pixels there.
  */
+export interface WindowsAbove {
+  rects: Rect[];
+  mode: 'cut' | 'span';
+  /** The server's surface: where `span` bands take the windows' pixels from. */
+  surface: PixelImage;
+}
+
+export interface PlayOptions {
+  /** Runs after frame n was drawn. */
+  onFrame?: (n: number) => void | Promise<void>;
+  /** Read at every frame: a test may put a window up while the video plays. */
+  above?: WindowsAbove;
+}
+
+/** Draw the frames into `rect` at `fps` as the X11 capture does, each frame as bands of 48 rows. */
 export async function play(
   feed: FeedSource,
   rect: Rect,
   images: readonly PixelImage[],
   fps: number,
-  onFrame?: (n: number) => void | Promise<void>,
+  options: PlayOptions = {},
 ): Promise<void> {
   for (const [n, img] of images.entries()) {
     for (let top = 0; top < img.height; top += 48) {
@@ -42,12 +60,38 @@ export async function play(
       const data = img.data.subarray(top * img.stride, bottom * img.stride);
       const band = { width: img.width, height: bottom - top, stride: img.stride, data };
       const dest = { top: rect.top + top, left: rect.left, bottom: rect.top + bottom, right: rect.right };
-      feed.push({ kind: 'copy', surfaceId: 0, dest, image: band });
+      drawBand(feed, dest, band, options.above);
     }
     clock.ms += 1000 / fps;
-    await onFrame?.(n);
+    await options.onFrame?.(n);
     await sleep(1000 / fps);
   }
+}
+
+function drawBand(feed: FeedSource, dest: Rect, band: PixelImage, above: WindowsAbove | undefined): void {
+  const windows = above?.rects.filter((w) => !rectIsEmpty(intersectRect(w, dest))) ?? [];
+  if (windows.length === 0) {
+    feed.push({ kind: 'copy', surfaceId: 0, dest, image: band });
+    return;
+  }
+  if (above!.mode === 'span') {
+    feed.push({ kind: 'copy', surfaceId: 0, dest, image: withWindows(band, dest, windows, above!.surface) });
+    return;
+  }
+  for (const part of subtractAll([dest], windows)) {
+    const src = { x: part.left - dest.left, y: part.top - dest.top };
+    feed.push({ kind: 'copy', surfaceId: 0, dest: part, image: band, src });
+  }
+}
+
+/** The band with the windows' pixels (as the surface has them) where they cover it. */
+function withWindows(band: PixelImage, dest: Rect, windows: readonly Rect[], surface: PixelImage): PixelImage {
+  const out = cropImage(band, 0, 0, band.width, band.height);
+  for (const w of windows) {
+    const r = intersectRect(w, dest);
+    copyRect(surface, r.left, r.top, out, r.left - dest.left, r.top - dest.top, r.right - r.left, r.bottom - r.top);
+  }
+  return out;
 }
 
 /** Let the streams' clock run on for `ms` (real time too, for the timer that looks at it). */
