@@ -101,6 +101,30 @@ describe('spiced server over loopback', () => {
     expect(server.desktop.pointer).toMatchObject({ x: 11, y: 11 });
   });
 
+  it("does not echo a viewer's own pointer back to it as cursor moves; other viewers see them", async () => {
+    const other = new SpiceClient({ port: server.port, password: PASSWORD });
+    await other.connect();
+    await other.waitFor(() => other.display.marks > 0, 5000, 'second viewer frame');
+    const movesOf = (c: SpiceClient): string[] => {
+      const seen: string[] = [];
+      c.on('cursor', (m: { kind: string; position?: { x: number; y: number } }) => {
+        if (m.kind === 'move') seen.push(`${m.position!.x},${m.position!.y}`);
+      });
+      return seen;
+    };
+    const watcherMoves = movesOf(watcher);
+    const otherMoves = movesOf(other);
+    watcher.sendInput({ kind: 'mousePosition', x: 50, y: 60, buttons: 0, displayId: 0 });
+    await until('the pointer input', () => source.inputs.some((e) => e.kind === 'pointer' && e.x === 50), 3000);
+    server.desktop.cursor({ kind: 'cursorMove', x: 50, y: 60 }); // the desktop's cursor follows the pointer
+    await other.waitFor(() => otherMoves.includes('50,60'), 3000, 'the other viewer to see the move');
+    server.desktop.cursor({ kind: 'cursorMove', x: 70, y: 80 }); // the pointer moved by the desktop itself
+    await watcher.waitFor(() => watcherMoves.includes('70,80'), 3000, 'the watcher to see a move it did not make');
+    expect(watcherMoves).not.toContain('50,60');
+    expect(otherMoves).toContain('70,80');
+    other.close();
+  });
+
   it('refuses a wrong password with PERMISSION_DENIED', async () => {
     const bad = new SpiceClient({ port: server.port, password: 'nope' });
     await expect(bad.connect()).rejects.toMatchObject({ linkError: LinkErr.PermissionDenied, stage: 'result' });

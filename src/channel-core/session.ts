@@ -17,6 +17,12 @@ export class Session {
   readonly clients = new Set<ChannelClient>();
   main: ChannelClient | undefined;
   mouseMode: number = MouseMode.Client;
+  /**
+   * Where this viewer last put the pointer in client mouse mode. It draws its own cursor there, so
+   * a cursor move to that spot is not sent back to it (spice-server sends no moves at all in
+   * client mode; spiced sends them so that the other viewers of a shared desktop see the pointer).
+   */
+  pointerAt: { readonly x: number; readonly y: number } | undefined;
   private closed = false;
   private readonly closeListeners = new Set<(reason: string) => void>();
   readonly startedAt = Date.now();
@@ -60,6 +66,13 @@ export class Session {
   setMouseMode(mode: number): void {
     if (mode === this.mouseMode) return;
     this.mouseMode = mode;
+    this.pointerAt = undefined;
+  }
+
+  /** Whether a cursor move to (x, y) only repeats what this viewer's own pointer shows. */
+  echoesOwnPointer(x: number, y: number): boolean {
+    const p = this.pointerAt;
+    return this.mouseMode === MouseMode.Client && p !== undefined && p.x === x && p.y === y;
   }
 
   onClose(l: (reason: string) => void): void {

@@ -60,8 +60,8 @@ export class CursorChannel extends Channel<CursorChannelClient> implements Deskt
     return [];
   }
 
-  protected createClient(conn: ChannelConnection, _session: Session): CursorChannelClient {
-    return new CursorChannelClient(conn, this.clientOptions, this.desktop, this.ackWindow);
+  protected createClient(conn: ChannelConnection, session: Session): CursorChannelClient {
+    return new CursorChannelClient(conn, this.clientOptions, this.desktop, session, this.ackWindow);
   }
 
   onCursor(cmd: CursorCommand, state: CursorState): void {
@@ -74,6 +74,7 @@ export class CursorChannelClient extends ChannelClient {
     conn: ChannelConnection,
     options: ChannelClientOptions,
     private readonly desktop: Desktop,
+    private readonly session: Session,
     private readonly ackWindow: number,
   ) {
     super(conn, options);
@@ -99,6 +100,7 @@ export class CursorChannelClient extends ChannelClient {
       case 'cursorShow':
         return this.replaceQueued('state', encodeCursorSet(pos, true, spiceCursor(state.shape)));
       case 'cursorMove':
+        if (this.session.echoesOwnPointer(pos.x, pos.y)) return this.dropQueuedMoves();
         return this.replaceQueued('move', encodeCursorMove(pos));
       case 'cursorHide':
         return this.replaceQueued('state', encodeCursorHide());
@@ -118,6 +120,11 @@ export class CursorChannelClient extends ChannelClient {
     );
     const item: CursorItem = { ...messageItem(m), cursor: kind };
     this.push(item);
+  }
+
+  /** The pointer is back where this viewer put it: moves still queued would only show it elsewhere. */
+  private dropQueuedMoves(): void {
+    this.pipe.dropFromTail((it) => (isCursorItem(it) && it.cursor === 'move' ? 'drop' : 'stop'), 64);
   }
 }
 

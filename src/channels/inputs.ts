@@ -92,7 +92,7 @@ export class InputsChannelClient extends ChannelClient {
         return;
       case 'mousePosition':
         this.countMotion();
-        if (this.session.mouseMode === MouseMode.Client) this.moveTo(m.x, m.y, m.buttons);
+        if (this.session.mouseMode === MouseMode.Client) this.session.pointerAt = this.moveTo(m.x, m.y, m.buttons);
         return;
       case 'mousePress':
       case 'mouseRelease': {
@@ -142,10 +142,12 @@ export class InputsChannelClient extends ChannelClient {
     return { x: Math.min(Math.max(0, x), w - 1), y: Math.min(Math.max(0, y), h - 1) };
   }
 
-  private moveTo(x: number, y: number, buttons: number): void {
+  /** Move the desktop's pointer; returns where it went (clamped to the screen). */
+  private moveTo(x: number, y: number, buttons: number): { x: number; y: number } {
     this.events++;
     const p = this.clampToScreen(x, y);
     this.desktop.input({ kind: 'pointer', x: p.x, y: p.y, buttons: buttons & ~WHEEL_MASK });
+    return p;
   }
 
   /** Server mouse mode: relative motion moves the shared pointer, and the cursor follows it. */
