@@ -216,6 +216,8 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
     source.inputs.length = 0;
     await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
     await page.keyboard.press('KeyA');
+    // Nothing may arrive however long one waits (no inputs channel is even linked, checked below): a
+    // slow machine can only make this pass for lack of time, never fail.
     await new Promise((r) => setTimeout(r, 300));
     expect(source.inputs).toEqual([]);
     expect(inputsLinks()).toBe(before);
@@ -397,7 +399,9 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
     await page.locator('#login-error', { hasText: 'Wrong password' }).waitFor({ timeout: 10_000 });
     await until(() => refusals() > before);
     expect(refusals()).toBe(before + 1);
-    await new Promise((r) => setTimeout(r, 1500)); // a looping page would try again within this
+    // A looping page would try again within this; no retry may come however long one waits, so a
+    // slow machine can only make this pass for lack of time, never fail.
+    await new Promise((r) => setTimeout(r, 1500));
     expect(refusals()).toBe(before + 1);
     expect(await page.isVisible('#login')).toBe(true);
     await page.close();

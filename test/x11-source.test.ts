@@ -350,9 +350,13 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${skipNote(SKIP_MESSAGE)}`, () => 
     );
     await expectSurfaceMatches(sink, xvfb.display);
     const before = source.stats!.copyBits;
+    // One line at a time, each in the file (so on xterm's screen) before the next: xterm scrolls
+    // by one line each time instead of jumping over several.
     for (let i = 0; i < 3; i++) {
       typeText(source, `scrolled ${i}\n`);
-      await sleep(120);
+      await until(`line ${i} scrolled in`, () =>
+        readFileSync(typed, 'utf8').endsWith(`scrolled ${i}\n`) ? true : undefined,
+      );
     }
     await expectSurfaceMatches(sink, xvfb.display);
     expect(source.stats!.copyBits).toBeGreaterThan(before);
@@ -368,7 +372,8 @@ describe.skipIf(!HAVE_XVFB)(`X11Source on Xvfb${skipNote(SKIP_MESSAGE)}`, () => 
   it('a burst of KEY_MODIFIERS ends with the lock state of the last one', async () => {
     for (let i = 0; i < 200; i++) source.input({ kind: 'modifiers', modifiers: i % 2 === 0 ? 0 : 4 });
     await until('Caps Lock on in X', () => (source.modifiers === 4 ? true : undefined), 3000, 20);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // and it stays on: no late taps
+    // And it stays on: no late taps. A slow machine can only make this pass for lack of time.
+    await sleep(300);
     expect(source.modifiers).toBe(4);
     source.input({ kind: 'modifiers', modifiers: 0 });
     await until('Caps Lock off in X', () => (source.modifiers === 0 ? true : undefined), 3000, 20);
