@@ -1,3 +1,4 @@
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
 /** What happened to a refused ticket. */
@@ -21,11 +22,12 @@ const SHOWN_ADDRESSES = 5;
  */
 export class AuthLog {
   private readonly tallies = new Map<string, Tally>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly log: Logger,
     private readonly intervalMs = 10_000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   refused(address: string, failure: TicketFailure, reason: string, waitMs = 0): void {
@@ -44,14 +46,13 @@ export class AuthLog {
 
   /** Write what is pending and stop the timer (server stop). */
   close(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.summarise();
   }
 
   private arm(): void {
-    this.timer = setTimeout(() => this.tick(), this.intervalMs);
-    this.timer.unref();
+    this.timer = this.clock.timeout(() => this.tick(), this.intervalMs).unref();
   }
 
   /** One summary line; the timer goes on while the interval had refusals, else the next one is logged at once. */

@@ -12,6 +12,7 @@
  *   that logged in within `trustMs` is exempt, so viewers keep opening channels during a flood.
  * - the table is bounded: entries are forgotten `forgetAfterMs` after their last failure, and the
  *   oldest is evicted beyond `maxAddresses`.
+ * Every `now` is milliseconds of the caller's clock (the Authenticator's, any origin).
  */
 
 export interface ThrottleOptions {
@@ -85,7 +86,7 @@ export class AuthThrottle {
 
   constructor(
     readonly opts: ThrottleOptions = DEFAULT_THROTTLE,
-    now = Date.now(),
+    now: number,
   ) {
     this.global = new TokenBucket(opts.globalPerSecond, opts.globalBurst, now);
   }
@@ -96,7 +97,7 @@ export class AuthThrottle {
   }
 
   /** What admit() would say now, without using a global token. */
-  peek(key: string, now = Date.now()): Admission {
+  peek(key: string, now: number): Admission {
     const s = this.state(key, now);
     if (s && now < s.retryAt) return 'address';
     if (s && now < s.trustedUntil) return 'ok';
@@ -104,7 +105,7 @@ export class AuthThrottle {
   }
 
   /** Whether a ticket from `key` may be checked now; a global token is used when it may. */
-  admit(key: string, now = Date.now()): Admission {
+  admit(key: string, now: number): Admission {
     const verdict = this.peek(key, now);
     if (verdict === 'ok' && !this.trusted(key, now)) this.global.take(now);
     return verdict;
@@ -116,7 +117,7 @@ export class AuthThrottle {
   }
 
   /** The result of a checked ticket. Returns the wait now imposed on the address (0: none). */
-  record(key: string, ok: boolean, now = Date.now()): number {
+  record(key: string, ok: boolean, now: number): number {
     if (ok) {
       this.put(key, { failures: 0, lastFailure: 0, retryAt: 0, trustedUntil: now + this.opts.trustMs });
       return 0;

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { AuthLog } from './auth-log.js';
 import { peerAddressKey } from '../util/address.js';
@@ -17,12 +18,15 @@ export interface AuthenticatorOptions {
   throttle: ThrottleOptions;
   /** How often repeated refusals are summed up in the log. */
   logIntervalMs: number;
+  /** The back-off's and the log summary's time (tests move it themselves). */
+  clock: Clock;
 }
 
 export const DEFAULT_AUTH: AuthenticatorOptions = {
   keyPoolSize: 16,
   throttle: DEFAULT_THROTTLE,
   logIntervalMs: 10_000,
+  clock: systemClock,
 };
 
 /**
@@ -36,6 +40,7 @@ export class Authenticator {
   readonly pool: KeyPool;
   readonly throttle: AuthThrottle;
   private readonly refusals: AuthLog;
+  private readonly clock: Clock;
   /** Offered when the ticket will not be decrypted. */
   private readonly fixedKey = TicketKey.generateSync();
   /** Private-key operations on tickets, and tickets refused without one. */
@@ -49,8 +54,9 @@ export class Authenticator {
     opts: AuthenticatorOptions = DEFAULT_AUTH,
   ) {
     this.pool = new KeyPool({ size: opts.keyPoolSize, generate: generateTicketKey });
-    this.throttle = new AuthThrottle(opts.throttle);
-    this.refusals = new AuthLog(log, opts.logIntervalMs);
+    this.clock = opts.clock;
+    this.throttle = new AuthThrottle(opts.throttle, opts.clock.now());
+    this.refusals = new AuthLog(log, opts.logIntervalMs, opts.clock);
   }
 
   start(): void {
@@ -67,7 +73,7 @@ export class Authenticator {
     const fixed = this.fixedKey.publicDer;
     if (!this.ticketing.required) return { publicDer: fixed, check: () => this.ticketing.verify(undefined) };
     const address = peerAddressKey(peer);
-    const early = this.throttle.peek(address);
+    const early = this.throttle.peek(address, this.clock.now());
     if (early !== 'ok') return { publicDer: fixed, check: () => this.unchecked(address, early) };
     const key = this.pool.take();
     const linkTicket = (k: TicketKey): LinkTicket => ({
@@ -78,12 +84,12 @@ export class Authenticator {
   }
 
   private checkWith(key: TicketKey, address: string, ticket: Buffer, websocket: boolean): TicketVerdict {
-    const admission = this.throttle.admit(address);
+    const admission = this.throttle.admit(address, this.clock.now());
     if (admission !== 'ok') return this.unchecked(address, admission);
     const before = key.decryptions;
     const verdict = this.ticketing.verify(key.decrypt(ticket, websocket));
     this.stats.decryptions += key.decryptions - before;
-    const wait = this.throttle.record(address, verdict.ok);
+    const wait = this.throttle.record(address, verdict.ok, this.clock.now());
     if (verdict.ok) return verdict;
     this.wrongTickets++;
     this.refusals.refused(address, 'wrong', verdict.reason, wait);
