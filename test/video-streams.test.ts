@@ -7,7 +7,16 @@ import type { Clip } from '../src/protocol/clip.js';
 import { intersectRect, rectArea, rectIsEmpty } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
-import { clock, idle, makeFrames, play, sleep, videoOnTestClock, type WindowsAbove } from './helpers/video-rig.js';
+import {
+  clock,
+  drawWindow,
+  idle,
+  makeFrames,
+  play,
+  sleep,
+  videoOnTestClock,
+  type WindowsAbove,
+} from './helpers/video-rig.js';
 import { textFrame } from './helpers/video-frames.js';
 
 /*
@@ -70,18 +79,6 @@ async function psnrAgainst(jpeg: Buffer, server: SpiceServer, rect: Rect): Promi
     }
   }
   return 10 * Math.log10((255 * 255) / (sum / (info.width * info.height * 3)));
-}
-
-/** A window: a light frame with text in it, drawn as a fill and a copy (neither is video). */
-function drawWindow(feed: FeedSource, win: Rect): void {
-  feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
-  const text = { top: win.top + 8, left: win.left + 8, bottom: win.bottom - 8, right: win.right - 8 };
-  feed.push({
-    kind: 'copy',
-    surfaceId: 0,
-    dest: text,
-    image: textFrame(text.right - text.left, text.bottom - text.top, 7),
-  });
 }
 
 /** The stream's visible part (its clip) leaves out all of `win`: no clip rect reaches into it. */

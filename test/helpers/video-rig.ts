@@ -3,7 +3,7 @@ import { intersectRect, rectIsEmpty, type Rect } from '../../src/protocol/geomet
 import { copyRect, cropImage, type PixelImage } from '../../src/display/pixels.js';
 import { subtractAll } from '../../src/video/rects.js';
 import { DEFAULT_VIDEO_OPTIONS, type VideoOptions } from '../../src/video/streams.js';
-import { videoFrame } from './video-frames.js';
+import { textFrame, videoFrame } from './video-frames.js';
 
 /*
  * Playing video into a server in tests. The streams' clock is the test's: on a shared machine a
@@ -92,6 +92,18 @@ function withWindows(band: PixelImage, dest: Rect, windows: readonly Rect[], sur
     copyRect(surface, r.left, r.top, out, r.left - dest.left, r.top - dest.top, r.right - r.left, r.bottom - r.top);
   }
   return out;
+}
+
+/** A window: a light frame with text in it, drawn as a fill and a copy (neither is video). */
+export function drawWindow(feed: FeedSource, win: Rect): void {
+  feed.push({ kind: 'fill', surfaceId: 0, rect: win, color: 0xeeeeee });
+  const text = { top: win.top + 8, left: win.left + 8, bottom: win.bottom - 8, right: win.right - 8 };
+  feed.push({
+    kind: 'copy',
+    surfaceId: 0,
+    dest: text,
+    image: textFrame(text.right - text.left, text.bottom - text.top, 7),
+  });
 }
 
 /** Let the streams' clock run on for `ms` (real time too, for the timer that looks at it). */
