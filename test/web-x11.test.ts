@@ -165,7 +165,7 @@ describe.skipIf(why !== '')(`spiced's web viewer on real desktops${skipNote(why)
       const box = (await tlsPage.locator(VIEWER_CANVAS).boundingBox())!;
       await tlsPage.mouse.move(box.x + 200, box.y + 100);
       await tlsPage.mouse.click(box.x + 200, box.y + 100);
-      // German layout: Shift+1 !, AltGr+8 [, AltGr+ß \\, Shift+ß ?, AltGr+E €, ö, Shift+ä Ä; then
+      // German layout: Shift+1 !, AltGr+8 [, AltGr+ß \, Shift+ß ?, AltGr+E €, ö, Shift+ä Ä; then
       // F1 and F4 (SS3 sequences), F12 (CSI), Tab.
       const keys = ['Shift+Digit1', 'AltRight+Digit8', 'AltRight+Minus', 'Shift+Minus', 'AltRight+KeyE'];
       keys.push('Semicolon', 'Shift+Quote', 'F1', 'F4', 'F12', 'Tab', 'Enter');
