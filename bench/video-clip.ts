@@ -14,7 +14,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CLIP = { width: 640, height: 360, fps: 25, seconds: 12 } as const;
+/**
+ * 40 s: no frame comes twice within a run (4 s of warm-up, the measured seconds, the final frame).
+ * With the 12 s clip looping, an 8 s run paused on a frame the viewer had been sent losslessly
+ * 12 s before, still in its image cache: the final frame came as a 75-byte FROM_CACHE and looked
+ * fast. Frame numbers have 10 bits: at most 1024 frames.
+ */
+export const CLIP = { width: 640, height: 360, fps: 25, seconds: 40 } as const;
 const PHOTO = '/usr/share/backgrounds/xfce/xfce-teal.jpg';
 /** The frame-number stripe: CODE_CELLS cells of CELL_W x CODE_H at the top of the frame. */
 const CODE_CELLS = 10;
@@ -38,7 +44,7 @@ function stripeFilters(): string {
 
 /** The clip, made once per directory (ffmpeg takes minutes on a loaded machine). */
 export function makeClip(dir: string): string {
-  const clip = join(dir, `pan-${CLIP.width}x${CLIP.height}-${CLIP.fps}-numbered2.avi`);
+  const clip = join(dir, `pan-${CLIP.width}x${CLIP.height}-${CLIP.fps}-${CLIP.seconds}s-numbered2.avi`);
   if (existsSync(clip)) return clip;
   const { width: w, height: h } = CLIP;
   const pan = `crop=${w}:${h}:x='(in_w-${w})*(0.5+0.5*sin(t/2))':y='(in_h-${h})*(0.5+0.5*cos(t/3))'`;

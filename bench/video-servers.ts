@@ -7,7 +7,7 @@
  * below, the keyboard focus on the xterm.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +65,8 @@ async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startSpiced(): Promise<DeskServer> {
+/** `logFile`: spiced logs at debug level into it (the bench's --trace), else its stderr is the bench's. */
+export async function startSpiced(logFile?: string): Promise<DeskServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'spiced-vbench-'));
   const displayFile = join(dir, 'display');
@@ -73,8 +74,11 @@ export async function startSpiced(): Promise<DeskServer> {
   const size = `${SCREEN.width}x${SCREEN.height}`;
   // The session only says which display it got; the workload is started by the bench, as for Xspice.
   const session = `echo "$DISPLAY" > ${displayFile}; exec sleep 100000`;
-  const args = [cli, 'serve', '--xvfb', '--no-resize', '--size', size, '-p', String(port), '--', 'sh', '-c', session];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const logging = logFile ? ['--log-level', 'debug'] : [];
+  const args = [cli, 'serve', '--xvfb', '--no-resize', '--size', size, '-p', String(port), ...logging];
+  const stderr = logFile ? openSync(logFile, 'w') : 'inherit';
+  const child = spawn(process.execPath, [...args, '--', 'sh', '-c', session], { stdio: ['ignore', 'ignore', stderr] });
+  if (typeof stderr === 'number') closeSync(stderr);
   await waitForPort(port, 60_000);
   while (!existsSync(displayFile) || readFileSync(displayFile, 'utf8').trim() === '') await sleep(100);
   return {

@@ -59,6 +59,9 @@ export class MeasuringViewer {
   private readingFramebuffer = false;
   private decoding = 0;
   streamsCreated = 0;
+  /** Display messages (arrival, kind, body bytes) and keys (sent, glyph ms), kept for `--trace`. */
+  readonly trace: { at: number; kind: string; bytes: number }[] = [];
+  readonly keyTrace: { at: number; ms: number | undefined }[] = [];
 
   constructor(
     port: number,
@@ -72,7 +75,8 @@ export class MeasuringViewer {
       reportStreams,
     });
     this.client.on('streamFrame', (f) => this.onStreamFrame(f));
-    this.client.on('display', (kind) => {
+    this.client.on('display', (kind, bytes) => {
+      this.trace.push({ at: monoMs(), kind, bytes });
       if (kind === 'streamCreate') this.streamsCreated++;
       if (kind === 'drawCopy') this.readFramebufferSoon();
     });
@@ -142,9 +146,12 @@ export class MeasuringViewer {
     const before = regionSum(s, region);
     const sent = monoMs();
     this.client.tapKey(KEY_A);
+    const key = { at: sent, ms: undefined as number | undefined };
+    this.keyTrace.push(key);
     try {
       await this.client.waitFor(() => regionSum(s, region) !== before, waitMs, 'glyph');
-      return monoMs() - sent;
+      key.ms = monoMs() - sent;
+      return key.ms;
     } catch {
       // waitFor rejects only when its time is up: the glyph did not come, the key counts as lost.
       return undefined;

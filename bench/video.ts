@@ -9,6 +9,7 @@
  *
  *   npm run build && node dist/bench/video.js [--seconds 10] [--links lo,10,2] [--servers spiced,spice-server]
  *     [--no-reports]   (the viewer sends no stream reports: what the server does without them)
+ *     [--trace DIR]    (per run: spiced's debug log, and the display messages and keys the viewer saw, as JSON)
  *
  * Printed per run: frames of the clip that reached the viewer in time to be shown, per second (and
  * the desktop's own rate: ffplay's frames drawn per second on this machine); late frames (arrived
@@ -23,7 +24,7 @@
  * so without root only spiced runs and no key is measured.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -93,6 +94,7 @@ async function measure(
   clip: string,
   seconds: number,
   reports: boolean,
+  traceFile: string | undefined,
 ): Promise<Omit<VideoRow, 'link' | 'server'>> {
   const stripe = stripeRect(0, 0);
   const desk = await DeskFrames.open(server.display, stripe);
@@ -122,7 +124,9 @@ async function measure(
       if (!f.late) shown.push(f.shownMs - drawn);
     }
     work.pauseVideo();
+    const paused = monoMs();
     const final = await finalFrame(v, desk);
+    if (traceFile) writeTrace(traceFile, v, { t0, t1, paused });
     return {
       fps: onTime.length / elapsed,
       deskFps: desk.countDrawn(t0, t1) / elapsed,
@@ -147,6 +151,15 @@ async function measure(
   }
 }
 
+/**
+ * `--trace DIR`: what the viewer received (each display message's arrival, kind and size) and each
+ * key's send time and glyph latency, on the bench's clock with the measurement's marks, for finding
+ * what a late glyph waited behind.
+ */
+function writeTrace(file: string, v: MeasuringViewer, marks: Record<string, number>): void {
+  writeFileSync(file, JSON.stringify({ marks, messages: v.trace, keys: v.keyTrace, frames: v.seen }));
+}
+
 /** One run, inside the namespace: the server, the workload, the measuring viewer. */
 async function worker(
   name: ServerName,
@@ -154,10 +167,13 @@ async function worker(
   seconds: number,
   link: string,
   reports: boolean,
+  traceDir: string | undefined,
 ): Promise<VideoRow> {
-  const server = name === 'spiced' ? await startSpiced() : await startXspice();
+  const base = traceDir && join(traceDir, `${name}-${link.replace(/[^a-z0-9]+/gi, '')}`);
+  const server = name === 'spiced' ? await startSpiced(base && `${base}.log`) : await startXspice();
   try {
-    return { link, server: name, ...(await measure(server, clip, seconds, reports)) };
+    const traceFile = base && `${base}.json`;
+    return { link, server: name, ...(await measure(server, clip, seconds, reports, traceFile)) };
   } finally {
     await server.stop();
   }
@@ -211,14 +227,17 @@ async function main(argv: string[]): Promise<void> {
     return i >= 0 ? argv[i + 1]! : dflt;
   };
   const seconds = Number(arg('--seconds', '10'));
+  const trace = argv.includes('--trace') ? arg('--trace', '') : undefined;
   if (argv.includes('--worker')) {
     const server = arg('--server', 'spiced') as ServerName;
-    const row = await worker(server, arg('--clip', ''), seconds, arg('--link', 'lo'), !argv.includes('--no-reports'));
+    const reports = !argv.includes('--no-reports');
+    const row = await worker(server, arg('--clip', ''), seconds, arg('--link', 'lo'), reports, trace);
     console.log(JSON.stringify(row));
     process.exit(0);
   }
   const dir = join(tmpdir(), 'spiced-video-bench');
   mkdirSync(dir, { recursive: true });
+  if (trace) mkdirSync(trace, { recursive: true });
   const clip = makeClip(dir);
   const script = fileURLToPath(import.meta.url);
   const rows: VideoRow[] = [];
@@ -229,6 +248,7 @@ async function main(argv: string[]): Promise<void> {
     for (const server of servers) {
       const args = ['--worker', '--clip', clip, '--seconds', String(seconds), '--server', server, '--link', name];
       if (argv.includes('--no-reports')) args.push('--no-reports');
+      if (trace) args.push('--trace', trace);
       const row = await runInNamespace(script, args, mbit);
       rows.push(row);
       console.error(formatVideoResults([row]));

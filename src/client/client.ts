@@ -73,7 +73,8 @@ export interface ClientCursor {
  * server through it and tests use it as an extra viewer.
  */
 export class SpiceClient extends EventEmitter<{
-  display: [kind: string];
+  /** A display message was applied: its kind and its body's size in bytes. */
+  display: [kind: string, bytes: number];
   streamFrame: [f: ArrivedFrame];
   cursor: [m: CursorServerMessage];
   playback: [m: PlaybackServerMessage];
@@ -227,7 +228,7 @@ export class SpiceClient extends EventEmitter<{
       if (!m) throw new Error(`unknown display message ${type}`);
       this.display.apply(m);
       this.onStreamMessage(m);
-      this.emit('display', m.kind);
+      this.emit('display', m.kind, body.length);
     } catch (err) {
       this.errors.push(err instanceof Error ? err.message : String(err));
     }
