@@ -36,10 +36,14 @@ export function loggedDraw(u: DrawUpdate): LoggedDraw {
   }
 }
 
-/** `rect` of the surface as it is now, as a copy every viewer given it shares. */
+/**
+ * `rect` of the surface as it is now, as a lossless copy every viewer given it shares: it replaces a
+ * stream's lossy frames, so it is the exact final picture. Sent as JPEG first on a thin link, it cost
+ * a second image and the lossy areas' quiet time before the lossless one (1.5 s at 10 Mbit/s).
+ */
 function snapshotDraw(surface: Surface, rect: Rect): LoggedDraw {
   const image = cropImage(surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
-  return loggedDraw({ kind: 'copy', rect, image, src: { x: 0, y: 0 } });
+  return { kind: 'copy', rect, shared: new SharedImage(image, { x: 0, y: 0 }, rect), exact: true };
 }
 
 export function takesStreams(v: VideoViewer): boolean {

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeStats } from '../src/channels/display-items.js';
+import { SpiceClient } from '../src/client/client.js';
+import { sameRgb } from '../src/display/pixels.js';
+import type { Rect } from '../src/protocol/index.js';
+import { SpiceServer } from '../src/server/server.js';
+import { FeedSource } from '../src/sources/feed.js';
+import { idle, makeFrames, play, videoOnTestClock } from './helpers/video-rig.js';
+
+/*
+ * Video to a viewer that takes lossy images (a thin link): what the viewer is sent besides the
+ * stream's frames. Through the real server and sockets with the project's viewer; `lossy` stands in
+ * for a link measured thin, which `auto` would need a shaped link to see.
+ */
+
+const WAIT_MS = 20_000;
+const W = 640;
+const H = 480;
+const VIDEO: Rect = { top: 64, left: 96, bottom: 64 + 192, right: 96 + 320 };
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+async function start(): Promise<{ feed: FeedSource; server: SpiceServer; viewer: SpiceClient }> {
+  const feed = new FeedSource();
+  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
+  feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
+  const display = { ...videoOnTestClock(), imageQuality: 'lossy' as const, lossyQuietMs: 150 };
+  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
+  await server.start();
+  const viewer = new SpiceClient({ port: server.port, channels: [2], streams: true });
+  cleanup = async () => {
+    viewer.close();
+    await server.stop();
+  };
+  await viewer.connect();
+  await viewer.waitFor(() => viewer.display.marks > 0, WAIT_MS, 'first frame');
+  return { feed, server, viewer };
+}
+
+describe('video to a viewer that takes lossy images', () => {
+  it('no lossless refresh under a playing stream; its end sends the area once, losslessly', async () => {
+    const { feed, server, viewer } = await start();
+    // What the viewer was sent, in order: the images before the stream are JPEG (lossy), and the
+    // one that started the stream leaves a lossy area under it.
+    const kinds: string[] = [];
+    viewer.on('display', (kind) => kinds.push(kind));
+    await play(feed, VIDEO, makeFrames(VIDEO, 40), 25);
+    await viewer.waitFor(() => (viewer.display.streamLog[0]?.frames ?? 0) >= 3, WAIT_MS, 'stream frames');
+    const s = viewer.display.streamLog[0]!;
+    // The lossy areas' quiet time (150 ms) passed many times over while the stream played: an area
+    // under the stream is the stream's to refresh, so nothing else was drawn there meanwhile.
+    const created = kinds.indexOf('streamCreate');
+    expect(created).toBeGreaterThanOrEqual(0);
+    expect(kinds.slice(created).filter((k) => k === 'drawCopy')).toEqual([]);
+    const jpegs = encodeStats.jpegs;
+    await idle(700);
+    await viewer.waitFor(() => s.ended && sameRgb(viewer.display.primary!, server.desktop.primary!), WAIT_MS, 'exact');
+    // The end: one lossless image of the area (no JPEG of it first, no second image after).
+    const destroyed = kinds.indexOf('streamDestroy');
+    expect(kinds.slice(destroyed).filter((k) => k === 'drawCopy')).toEqual(['drawCopy']);
+    expect(encodeStats.jpegs).toBe(jpegs);
+  });
+});
