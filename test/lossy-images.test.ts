@@ -8,6 +8,7 @@ import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
+import { launchChromium, waitForCanvas } from './helpers/browser.js';
 import { gtkViewer } from './helpers/gtk-viewer.js';
 import { lacking, skipNote } from './helpers/probes.js';
 import { diffPixels, tempDir } from './helpers/tools.js';
@@ -16,8 +17,8 @@ import { textFrame, videoFrame } from './helpers/video-frames.js';
 /*
  * Lossy images (--image-quality): photo-like images go to viewers as JPEG, text does not, and once
  * an area stays quiet it comes again losslessly, so the viewer ends on the server's exact screen.
- * Through the real server and sockets, with the project's viewer (which decodes JPEG with jpeg-js)
- * and with spice-gtk (libjpeg).
+ * Through the real server and sockets, with the project's viewer (which decodes JPEG with jpeg-js),
+ * spice-gtk (libjpeg) and spice-html5 in Chromium (the browser's decoder).
  */
 
 const W = 480;
@@ -129,5 +130,35 @@ describe.skipIf(noGlib !== '')(`spice-gtk and lossy images${skipNote(noGlib)}`, 
     // After the quiet time the area came again losslessly.
     await new Promise((r) => setTimeout(r, 3500));
     expect(diffPixels(await viewer.shot(join(dir, 'after.png')), s)).toBe(0);
+  });
+});
+
+const noHtml5 = lacking('chromium', 'spice-html5');
+
+describe.skipIf(noHtml5 !== '')(`spice-html5 in Chromium and lossy images${skipNote(noHtml5)}`, () => {
+  it('shows the JPEG photo, then the exact screen once the area is quiet', async () => {
+    const { feed, server } = await startServer('lossy', 5000);
+    const browser = await launchChromium();
+    cleanup = async () => {
+      await browser.close();
+      await server.stop();
+    };
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
+    const s = server.desktop.primary!;
+    expect(await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS)).toBeDefined();
+    const jpegs = encodeStats.jpegs;
+    drawPhotoAndText(feed, 4);
+    // spice-html5 decoded and drew the JPEG image (type 105): the photo close but not exact, the
+    // text beside it exact. The lossless refresh comes only after 5 s of quiet.
+    const lossy = await waitForCanvas(page, (img) => mse(img, s, TEXT) === 0 && mse(img, s, PHOTO) < 40, WAIT_MS);
+    expect(lossy && mse(lossy, s, TEXT)).toBe(0);
+    const err = lossy ? mse(lossy, s, PHOTO) : Infinity;
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(40);
+    expect(encodeStats.jpegs).toBe(jpegs + 1);
+    // After the quiet time the area came again losslessly: the canvas equals the server's screen.
+    const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS);
+    expect(after && diffPixels(after, s)).toBe(0);
   });
 });
