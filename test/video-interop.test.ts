@@ -8,7 +8,8 @@ import { canvasPixels, launchChromium, waitForCanvas } from './helpers/browser.j
 import { lacking, skipNote } from './helpers/probes.js';
 import { gtkViewer } from './helpers/gtk-viewer.js';
 import { diffPixels, tempDir } from './helpers/tools.js';
-import { drawWindow, idle, makeFrames, play, sleep, videoOnTestClock, type WindowsAbove } from './helpers/video-rig.js';
+import { until } from './helpers/wait.js';
+import { drawWindow, idle, makeFrames, play, videoOnTestClock, type WindowsAbove } from './helpers/video-rig.js';
 
 /*
  * Real viewers play spiced's MJPEG streams: spice-gtk (SpiceClientGLib, what remote-viewer uses)
@@ -109,10 +110,17 @@ describe.skipIf(noGlib !== '')(`spice-gtk plays spiced's streams${skipNote(noGli
     expect(viewer.log()).toMatch(/display_handle_stream_create/);
     // The video stops: the stream ends, the area comes again losslessly.
     await idle(700);
-    await sleep(500);
-    expect(diffPixels(await viewer.shot(join(dir, 'after.png')), server.desktop.primary!)).toBe(0);
+    await exactAtGtk(viewer, server, join(dir, 'after.png'));
   });
 });
+
+/** Wait until spice-gtk shows the server's exact screen (the stream ended, the area came losslessly). */
+async function exactAtGtk(viewer: { shot: (path: string) => Promise<PixelImage> }, server: SpiceServer, path: string) {
+  let diff = -1;
+  const exactNow = async (): Promise<boolean> =>
+    (diff = diffPixels(await viewer.shot(path), server.desktop.primary!)) === 0;
+  await until(() => `the exact screen at spice-gtk (${diff} pixels differ)`, exactNow, 15_000, 100);
+}
 
 describe.skipIf(noGlib !== '')(`spice-gtk clips spiced's streams where a window covers them${skipNote(noGlib)}`, () => {
   it('shows the window exact over the playing video, the video around it, and the exact final frame', async () => {
@@ -148,8 +156,7 @@ describe.skipIf(noGlib !== '')(`spice-gtk clips spiced's streams where a window 
     expect(differing(during!, server.desktop.primary!, win)).toBe(0);
     expectStreamFrame(during!, frames, startedAt, win);
     await idle(700);
-    await sleep(500);
-    expect(diffPixels(await viewer.shot(join(dir, 'after.png')), server.desktop.primary!)).toBe(0);
+    await exactAtGtk(viewer, server, join(dir, 'after.png'));
   });
 });
 

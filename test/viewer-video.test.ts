@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PipeItem } from '../src/channel-core/pipe.js';
 import { DisplayCap } from '../src/protocol/constants.js';
 import type { OutMessage } from '../src/protocol/message.js';
@@ -6,7 +6,16 @@ import { silentLogger } from '../src/util/log.js';
 import { ViewerVideo, type ViewerVideoHost } from '../src/video/viewer-video.js';
 import type { EncodedFrame, VideoStream } from '../src/video/streams.js';
 
-/* One viewer's side of the streams, against a host that records what it is given and a made-up link. */
+/*
+ * One viewer's side of the streams, against a host that records what it is given and a made-up link.
+ * Its timers (the look again once the link drained) and its clock (performance.now, the quality's
+ * step up) are Vitest's fake ones where a test depends on them: no socket is involved, and the
+ * test says when time has passed instead of sleeping on a machine that may be slow.
+ */
+const fakeTime = (): void => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A stream of 25 fps whose frames at quality q weigh sizes[q] bytes. */
 function stream(sizes: Record<number, number>): VideoStream {
@@ -47,13 +56,13 @@ function host(link: Link): ViewerVideoHost & { pushed: PipeItem[]; background: P
 }
 
 const frames = (items: PipeItem[]): number => items.filter((i) => 'streamFrame' in i).length;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** A capture encoded at the given qualities, each JPEG `bytes` long. */
 const encoded = (bytes: number, ...qualities: number[]): EncodedFrame =>
   new Map(qualities.map((q) => [q, Buffer.alloc(bytes, q)]));
 
 describe('a viewer on a thin link', () => {
   it('keeps the newest frame back while the link still carries the last, and sends it once drained', async () => {
+    fakeTime();
     const link = { drainMs: 0, bandwidth: 10e6 };
     const h = host(link);
     const v = new ViewerVideo(h, true);
@@ -67,7 +76,8 @@ describe('a viewer on a thin link', () => {
     expect(frames(h.background)).toBe(1);
     expect(v.dropped).toBe(1); // the 1040 frame, replaced while it waited
     link.drainMs = 0;
-    await sleep(120);
+    expect(frames(h.background)).toBe(1); // until the timer looks again
+    await vi.advanceTimersByTimeAsync(120);
     // The newest frame left by itself once the link drained, in the background lane only.
     expect(frames(h.background)).toBe(2);
     expect(frames(h.pushed)).toBe(0);
@@ -77,6 +87,7 @@ describe('a viewer on a thin link', () => {
 
   it('asks for a lower quality while frames are over its share of the link, and a better one once they fit', async () => {
     // 2 Mbit/s: 250 kB/s, 60 % of it for 25 fps is 6 kB a frame.
+    fakeTime();
     const link = { drainMs: 0, bandwidth: 250_000 };
     const v = new ViewerVideo(host(link), true);
     const sizes: Record<number, number> = { 70: 21_000, 55: 13_000, 40: 8000, 30: 5000, 20: 2400 };
@@ -89,7 +100,9 @@ describe('a viewer on a thin link', () => {
     // The link turns out faster (10 Mbit/s): back up, one step per half second at most.
     link.bandwidth = 1_250_000;
     expect(v.wants(s, 10)).toBe(30);
-    await sleep(520);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(v.wants(s, 10)).toBe(30);
+    await vi.advanceTimersByTimeAsync(1);
     expect(v.wants(s, 10)).toBe(40);
     expect(v.wants(s, 10)).toBe(40);
     v.close();

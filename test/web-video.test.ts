@@ -6,7 +6,7 @@ import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { lacking, skipNote } from './helpers/probes.js';
-import { idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
+import { idle, makeFrames, play, videoOnTestClock } from './helpers/video-rig.js';
 
 /*
  * MJPEG video streams in spiced's web viewer (Chromium): frames decoded by the browser are painted
@@ -61,7 +61,6 @@ describe.skipIf(why !== '')(`MJPEG streams in spiced's web viewer${skipNote(why)
             expect(counts).toEqual({ painted: 0, dropped: 0, streams: 0 });
           }
           await idle(700);
-          await sleep(300);
           const shown = await waitForCanvas(
             page,
             (img) => sameRgb(img, server.desktop.primary!),
