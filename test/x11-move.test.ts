@@ -124,6 +124,33 @@ function copiedPixels(draws: readonly DisplayCommand[]): number {
   return n;
 }
 
+/** Noise all over: a photo wallpaper, where no segment matches elsewhere by chance. */
+function noisyBackground(seed: number): PixelImage {
+  const img = allocImage(W, H);
+  const next = noise(seed);
+  for (let i = 0; i < W * H; i++) img.data.writeUInt32LE(next() & 0x00ffffff, i * 4);
+  return img;
+}
+
+/**
+ * A terminal as a compositing window manager draws it: a title bar and a menu bar with text-like
+ * marks, one line of text, and a uniform black body, which is most of the window and matches
+ * anywhere.
+ */
+function terminalImage(w: number, h: number, seed: number): PixelImage {
+  const img = allocImage(w, h);
+  const next = noise(seed);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let px = 0x00000000;
+      if (y < 20) px = x % 23 < 2 || (y > 6 && y < 13 && x % 7 === 0) ? 0x00e0e0e0 : 0x00303438;
+      else if (y < 36) px = next() % 5 === 0 ? 0x00202020 : 0x00d8d8d8;
+      else if (y >= 40 && y < 52 && x < w / 2) px = next() % 3 === 0 ? 0x00f0f0f0 : 0;
+      img.data.writeUInt32LE(px, (y * w + x) * 4);
+    }
+  return img;
+}
+
 describe('moved windows in the X11 updater', () => {
   const bg = background();
   const win = windowImage(220, 160, 7);
@@ -165,6 +192,22 @@ describe('moved windows in the X11 updater', () => {
       y = ny;
     }
     expect(updater.stats.moves).toBeGreaterThan(20);
+  });
+
+  it('finds a mostly uniform window moved inside a damage rect far larger than it (a compositor repaint)', async () => {
+    const wall = noisyBackground(3);
+    const term = terminalImage(300, 170, 5);
+    const { capture, replica, updater } = await start(composed(wall, term, 150, 140));
+    capture.screen = composed(wall, term, 153, 142);
+    // The damage covers the window's old and new places and much more: from the top of the screen
+    // to well past the window, as XFCE's compositor reports a drag step.
+    await updater.refresh([{ top: 0, left: 60, bottom: 390, right: 600 }]);
+    expect(differing(replica.picture, capture.screen)).toBe(0);
+    const moves = replica.draws.filter((d) => d.kind === 'copyBits');
+    expect(moves).toHaveLength(1);
+    expect(moves[0]).toMatchObject({ src: { x: 150, y: 140 }, dest: { left: 153, top: 142 } });
+    // Only the exposed L (3 columns, 2 rows of the old place) goes as images.
+    expect(copiedPixels(replica.draws)).toBeLessThanOrEqual(3 * 170 + 2 * 300);
   });
 
   it('does not invent a move for content that only changed in place', async () => {

@@ -1,4 +1,4 @@
-import type { PixelImage } from '../../display/pixels.js';
+import { pixelWords, type PixelImage } from '../../display/pixels.js';
 import type { Rect } from '../../protocol/geometry.js';
 import type { Shadow } from './shadow.js';
 
@@ -21,6 +21,42 @@ export interface ScrollMatch {
 
 const ANCHORS = 5;
 const CANDIDATES = 3;
+/** Columns compared as words before a whole row is (most rows differ, and a memcmp call costs far more). */
+const SAMPLES = 4;
+
+/**
+ * Row comparisons between the new image and the shadow, over rect's columns. The search compares
+ * each anchor row with every row of the rect, and almost all of them differ: a few pixels sampled
+ * as words reject those in a few nanoseconds, where a native memcmp call costs 100-200 ns however
+ * early it stops (on a 900x470 damage rect of a dragged window the search cost 0.5-1.4 ms).
+ */
+class RowComparer {
+  private readonly a: Uint32Array | undefined;
+  private readonly b: Uint32Array | undefined;
+  private readonly columns: number[] = [];
+
+  constructor(
+    private readonly shadow: Shadow,
+    private readonly rect: Rect,
+    private readonly img: PixelImage,
+  ) {
+    this.a = pixelWords(img);
+    this.b = pixelWords({ width: shadow.width, height: shadow.height, stride: shadow.stride, data: shadow.data });
+    const width = rect.right - rect.left;
+    for (let k = 0; k < SAMPLES; k++) this.columns.push(Math.floor(((2 * k + 1) * width) / (2 * SAMPLES)));
+  }
+
+  /** Does image row `imgRow` equal shadow row `y`? */
+  equal(imgRow: number, y: number): boolean {
+    const { a, b } = this;
+    if (a && b) {
+      const ia = imgRow * (this.img.stride >> 2);
+      const ib = y * (this.shadow.stride >> 2) + this.rect.left;
+      for (const x of this.columns) if (a[ia + x] !== b[ib + x]) return false;
+    }
+    return this.shadow.rowEquals(this.rect, this.img, imgRow, y);
+  }
+}
 
 function isUniformRow(img: PixelImage, row: number, width: number): boolean {
   const at = row * img.stride;
@@ -37,11 +73,11 @@ function anchorRows(img: PixelImage, width: number, height: number): number[] {
   return rows;
 }
 
-function voteOffsets(shadow: Shadow, rect: Rect, img: PixelImage, anchors: number[], height: number): number[] {
+function voteOffsets(rows: RowComparer, rect: Rect, anchors: number[], height: number): number[] {
   const votes = new Map<number, number>();
   for (const a of anchors) {
     for (let j = 0; j < height; j++) {
-      if (j !== a && shadow.rowEquals(rect, img, a, rect.top + j)) votes.set(j - a, (votes.get(j - a) ?? 0) + 1);
+      if (j !== a && rows.equal(a, rect.top + j)) votes.set(j - a, (votes.get(j - a) ?? 0) + 1);
     }
   }
   return [...votes.entries()]
@@ -51,13 +87,13 @@ function voteOffsets(shadow: Shadow, rect: Rect, img: PixelImage, anchors: numbe
 }
 
 /** Longest run of rows i (rect-relative) with new row i == shadow row i + dy. */
-function longestRun(shadow: Shadow, rect: Rect, img: PixelImage, dy: number, height: number): { a: number; b: number } {
+function longestRun(rows: RowComparer, rect: Rect, dy: number, height: number): { a: number; b: number } {
   let best = { a: 0, b: 0 };
   let start = -1;
   const from = Math.max(0, -dy);
   const to = Math.min(height, height - dy);
   for (let i = from; i <= to; i++) {
-    const match = i < to && shadow.rowEquals(rect, img, i, rect.top + i + dy);
+    const match = i < to && rows.equal(i, rect.top + i + dy);
     if (match && start < 0) start = i;
     if (!match && start >= 0) {
       if (i - start > best.b - best.a) best = { a: start, b: i };
@@ -77,12 +113,13 @@ export function findVerticalScroll(shadow: Shadow, rect: Rect, img: PixelImage, 
   if (width < 16 || height < 2 * minRows) return null;
   const anchors = anchorRows(img, width, height);
   if (anchors.length === 0) return null;
+  const rows = new RowComparer(shadow, rect, img);
   let best: ScrollMatch | null = null;
-  for (const dy of voteOffsets(shadow, rect, img, anchors, height)) {
-    const run = longestRun(shadow, rect, img, dy, height);
+  for (const dy of voteOffsets(rows, rect, anchors, height)) {
+    const run = longestRun(rows, rect, dy, height);
     if (run.b - run.a < minRows) continue;
     // The move must carry real content that changed, not just rows that match anyway.
-    const carries = anchors.some((a) => a >= run.a && a < run.b && !shadow.rowEquals(rect, img, a, rect.top + a));
+    const carries = anchors.some((a) => a >= run.a && a < run.b && !rows.equal(a, rect.top + a));
     if (!carries) continue;
     if (!best || run.b - run.a > best.bottom - best.top) best = { dy, top: rect.top + run.a, bottom: rect.top + run.b };
   }
