@@ -17,6 +17,13 @@ import type { Point, Rect } from '../../protocol/geometry.js';
 const SPAN_SLACK = 64;
 /** More boxes than this in one rect (an irregular change, a photo): fall back to one box per row run. */
 const MAX_BOXES = 16;
+/**
+ * Equal pixels in a row's changed columns that split it in two spans. A dragged window under a
+ * compositor changes at both sides (its drop shadow moves over the background) while everything
+ * between, once the move is a copyBits, is equal: one span per row would send the whole window
+ * width again.
+ */
+const SPLIT_GAP = 32;
 
 interface Span {
   left: number;
@@ -62,9 +69,58 @@ export class Shadow {
     // Word views made once per rect, not per changed row (this runs on every frame).
     const words = { a: pixelWords(img), b: pixelWords(this) };
     const spans: (Span | null)[] = [];
-    for (let y = rect.top; y < rect.bottom; y++) spans.push(this.rowSpan(rect, img, y, words));
-    const split = this.group(rect, spans, minGap, SPAN_SLACK);
-    return split.length <= MAX_BOXES ? split : this.group(rect, spans, minGap, Infinity);
+    // The right part of rows split in two (null elsewhere): grouped into boxes of their own.
+    const rights: (Span | null)[] = [];
+    for (let y = rect.top; y < rect.bottom; y++) {
+      const span = this.rowSpan(rect, img, y, words);
+      const split = span && this.splitSpan(rect, img, y, span, words);
+      spans.push(split ? split[0] : span);
+      rights.push(split ? split[1] : null);
+    }
+    const boxes = [...this.group(rect, spans, minGap, SPAN_SLACK), ...this.group(rect, rights, minGap, SPAN_SLACK)];
+    if (boxes.length <= MAX_BOXES) return boxes;
+    const whole = spans.map((s, i) => (s && rights[i] ? { left: s.left, right: rights[i].right } : s));
+    return this.group(rect, whole, minGap, Infinity);
+  }
+
+  /**
+   * Row y's changed columns as two spans when at least SPLIT_GAP equal pixels lie between a changed
+   * run at its start and one at its end (all of the middle checked equal), else null.
+   */
+  private splitSpan(
+    rect: Rect,
+    img: PixelImage,
+    y: number,
+    span: Span,
+    { a, b }: { a: Uint32Array | undefined; b: Uint32Array | undefined },
+  ): [Span, Span] | null {
+    if (!a || !b || span.right - span.left < 2 * SPLIT_GAP) return null;
+    const ia = (y - rect.top) * (img.stride >> 2) - rect.left;
+    const ib = y * (this.stride >> 2);
+    // The first run of SPLIT_GAP equal pixels after the start, and the last one before the end.
+    let run = 0;
+    let x = span.left;
+    for (; x < span.right && run < SPLIT_GAP; x++) run = a[ia + x] === b[ib + x] ? run + 1 : 0;
+    if (run < SPLIT_GAP) return null;
+    const leftEnd = x - run;
+    run = 0;
+    let z = span.right;
+    for (; z > leftEnd && run < SPLIT_GAP; z--) run = a[ia + z - 1] === b[ib + z - 1] ? run + 1 : 0;
+    const rightStart = z + run;
+    if (run < SPLIT_GAP) return null;
+    // Between the two equal runs found, every pixel must be equal too (memcmp).
+    const from = x;
+    const to = z;
+    if (to > from) {
+      const n = (to - from) * 4;
+      const at = y * this.stride + from * 4;
+      const fromImg = (y - rect.top) * img.stride + (from - rect.left) * 4;
+      if (img.data.compare(this.data, at, at + n, fromImg, fromImg + n) !== 0) return null;
+    }
+    return [
+      { left: span.left, right: leftEnd },
+      { left: rightStart, right: span.right },
+    ];
   }
 
   /** Columns [left, right) (absolute) of row y where img differs, or null when the row is equal. */
