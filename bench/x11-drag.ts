@@ -10,7 +10,10 @@
  *  - viewer updates: display messages that drew something, at the viewer.
  * Each capture configuration gets the same drag on the same desktop.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/x11-drag.js [--seconds 10] [--rate 100]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/x11-drag.js [--seconds 10] [--rate 100] [--cases 3]
+ *
+ * Also counted as the session soak counts (bench/session-measure.ts): 1/60 s slots in which
+ * something was drawn, per second, on each side; --rate 60 drags at the soak's step rate.
  *
  * Skipped (with a message) when Xvfb, twm, xterm or xdotool is missing.
  */
@@ -23,6 +26,8 @@ import { XConnection } from '../src/sources/x11/connection.js';
 import { DamageWatcher } from '../src/sources/x11/damage-watcher.js';
 import { DAMAGE_NOTIFY, decodeDamageNotify } from '../src/sources/x11/ext-damage.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
+import { slotRate } from './session-measure.js';
+import { xTimeToMono } from './session-desktop.js';
 import { dragArgs, dragSession, hasWindow, TITLE_BAR } from './x11-drag-scene.js';
 import { monoMs, ServerProcess, type ServerConfig } from './x11-server.js';
 import { Viewer, sleep } from './x11-viewer.js';
@@ -50,19 +55,24 @@ export interface DragResult {
   viewerPerSec: number;
   /** viewer / min(desktop, 60). */
   ratio: number;
+  /** The soak's measure (bench/session-measure.ts): 1/60 s slots with something drawn, per second. */
+  desktopSlotsPerSec: number;
+  viewerSlotsPerSec: number;
   /** Longest pause between two viewer updates during the drag. */
   viewerMaxGapMs: number;
   serverCpuPct: number;
   frames: number;
 }
 
-/** Counts bursts of events (an update) and the longest pause between bursts. */
+/** Counts bursts of events (an update) and the longest pause between bursts; keeps every time for slots. */
 class BurstCounter {
   bursts = 0;
   maxGapMs = 0;
+  readonly times: number[] = [];
   private last = -Infinity;
 
   hit(atMs: number): void {
+    this.times.push(atMs);
     const gap = atMs - this.last;
     if (gap >= BURST_GAP_MS) {
       if (this.bursts > 0) this.maxGapMs = Math.max(this.maxGapMs, gap);
@@ -91,7 +101,8 @@ async function watchDesktop(display: string): Promise<DesktopWatch> {
   const ext = await conn.extension('DAMAGE');
   if (!watcher || !ext) throw new Error('x11-drag: the X server has no DAMAGE');
   conn.onEvent((ev) => {
-    if (counting && ev.code === ext.firstEvent + DAMAGE_NOTIFY) counter.hit(decodeDamageNotify(ev.data).timestamp);
+    if (counting && ev.code === ext.firstEvent + DAMAGE_NOTIFY)
+      counter.hit(xTimeToMono(decodeDamageNotify(ev.data).timestamp, monoMs()));
   });
   // Raw rectangles pile up in the watcher: empty it now and then.
   const drain = setInterval(() => void watcher.takeRects(), 100);
@@ -150,7 +161,8 @@ async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: n
     const t0 = monoMs();
     desktop.start();
     await drag(xvfb.display, dragArgs({ from: TITLE_BAR, seconds, rateHz, stepPx: 4, spanPx: 400 }));
-    const wallMs = monoMs() - t0;
+    const t1 = monoMs();
+    const wallMs = t1 - t0;
     const after = await server.snapshot();
     off();
     const desktopPerSec = (desktop.counter.bursts * 1000) / wallMs;
@@ -162,6 +174,8 @@ async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: n
       desktopPerSec,
       viewerPerSec,
       ratio: viewerPerSec / Math.min(desktopPerSec, 60),
+      desktopSlotsPerSec: slotsPerSec(desktop.counter.times, t0, t1),
+      viewerSlotsPerSec: slotsPerSec(seen.times, t0, t1),
       viewerMaxGapMs: seen.maxGapMs,
       serverCpuPct: ((after.cpuMs - before.cpuMs) * 100) / (after.atMs - before.atMs),
       frames: after.frames - before.frames,
@@ -173,7 +187,19 @@ async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: n
   }
 }
 
-export async function runDragBench(seconds: number, rateHz: number): Promise<DragResult[] | string> {
+function slotsPerSec(times: readonly number[], fromMs: number, toMs: number): number {
+  return slotRate(
+    times.map((atMs) => ({ atMs, rect: { top: 0, left: 0, bottom: 1, right: 1 } })),
+    fromMs,
+    toMs,
+  );
+}
+
+export async function runDragBench(
+  seconds: number,
+  rateHz: number,
+  only?: readonly number[],
+): Promise<DragResult[] | string> {
   const lacking = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (lacking.length > 0) {
     return `x11-drag skipped: ${lacking.join(', ')} not installed (apt-get install xvfb twm xterm xdotool)`;
@@ -184,7 +210,8 @@ export async function runDragBench(seconds: number, rateHz: number): Promise<Dra
     await waitForXterm(xvfb.display);
     await sleep(1000);
     const out: DragResult[] = [];
-    for (const c of CASES) out.push(await runCase(xvfb, c, seconds, rateHz));
+    const cases = only ? CASES.filter((_, i) => only.includes(i + 1)) : CASES;
+    for (const c of cases) out.push(await runCase(xvfb, c, seconds, rateHz));
     return out;
   } finally {
     await xvfb.stop();
@@ -195,6 +222,7 @@ export async function runDragBench(seconds: number, rateHz: number): Promise<Dra
 export function formatDragResults(results: DragResult[] | string): string {
   if (typeof results === 'string') return results;
   const columns = ['capture', 'desktop updates/s', 'viewer updates/s', 'viewer / min(desktop, 60)'];
+  columns.push('slots/s desktop', 'slots/s viewer', 'slot share');
   columns.push('longest viewer gap', 'server CPU', 'server frames/s');
   const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   const rows = results.map((r) =>
@@ -203,6 +231,9 @@ export function formatDragResults(results: DragResult[] | string): string {
       r.desktopPerSec.toFixed(1),
       r.viewerPerSec.toFixed(1),
       `${(r.ratio * 100).toFixed(0)}%`,
+      r.desktopSlotsPerSec.toFixed(1),
+      r.viewerSlotsPerSec.toFixed(1),
+      `${((r.viewerSlotsPerSec / r.desktopSlotsPerSec) * 100).toFixed(0)}%`,
       `${r.viewerMaxGapMs.toFixed(0)} ms`,
       `${r.serverCpuPct.toFixed(0)}%`,
       (r.frames / r.seconds).toFixed(1),
@@ -211,11 +242,23 @@ export function formatDragResults(results: DragResult[] | string): string {
   return [row(columns), row(columns.map(() => '---')), ...rows].join('\n');
 }
 
-function parseArgs(argv: readonly string[]): { seconds: number; rate: number } {
-  const out = { seconds: 10, rate: 100 };
+interface DragArgs {
+  seconds: number;
+  rate: number;
+  /** Cases to run (1-based rows of CASES), all by default. */
+  only?: number[];
+}
+
+function parseArgs(argv: readonly string[]): DragArgs {
+  const out: DragArgs = { seconds: 10, rate: 100 };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--cases') {
+      out.only = (argv[i + 1] ?? '').split(',').map(Number);
+      continue;
+    }
     const value = Number(argv[i + 1]);
-    if (!(value > 0)) throw new Error(`usage: x11-drag.js [--seconds N] [--rate HZ] (got ${argv[i]} ${argv[i + 1]})`);
+    if (!(value > 0))
+      throw new Error(`usage: x11-drag.js [--seconds N] [--rate HZ] [--cases 1,3] (got ${argv[i]} ${argv[i + 1]})`);
     if (argv[i] === '--seconds') out.seconds = value;
     else if (argv[i] === '--rate') out.rate = value;
     else throw new Error(`unknown option ${argv[i]}`);
@@ -225,8 +268,8 @@ function parseArgs(argv: readonly string[]): { seconds: number; rate: number } {
 
 const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const { seconds, rate } = parseArgs(process.argv.slice(2));
-  runDragBench(seconds, rate).then(
+  const { seconds, rate, only } = parseArgs(process.argv.slice(2));
+  runDragBench(seconds, rate, only).then(
     (r) => console.log(formatDragResults(r)),
     (err: unknown) => {
       console.error(err);
