@@ -9,7 +9,8 @@ import { countRgbDifferences, sameRgb, type PixelImage } from '../src/display/pi
 import { memoryLogger } from '../src/util/log.js';
 import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { gradient, PatternSource } from './helpers/pattern-source.js';
-import { decodePng } from '../src/display/png.js';
+import { decodePng, encodePng } from '../src/display/png.js';
+import { MemoryClipboard } from './helpers/memory-clipboard.js';
 import { lacking, skipNote } from './helpers/probes.js';
 import { tempDir } from './helpers/tools.js';
 import { encodeWav, parseWav, WavWriter } from '../src/audio/wav.js';
@@ -49,6 +50,26 @@ async function heard(page: Page): Promise<Heard | null> {
     for (let i = 1; i < d.length; i++) if (d[i] > d[best]) best = i;
     return { hz: best * a.context.sampleRate / a.fftSize, db: d[best], played: audio.played, codec: audio.codec };
   })()`)) as Heard | null;
+}
+
+/** The PNG the browser's clipboard holds, if any. */
+async function browserPng(page: Page): Promise<Buffer | undefined> {
+  const b64 = (await page.evaluate(`(async () => {
+    for (const item of await navigator.clipboard.read()) {
+      if (!item.types.includes('image/png')) continue;
+      const bytes = new Uint8Array(await (await item.getType('image/png')).arrayBuffer());
+      let s = '';
+      for (const b of bytes) s += String.fromCharCode(b);
+      return btoa(s);
+    }
+    return null;
+  })()`)) as string | null;
+  return b64 === null ? undefined : Buffer.from(b64, 'base64');
+}
+
+/** The pattern desktop with a clipboard of any type. */
+class ClipboardPattern extends PatternSource {
+  readonly clipboard = new MemoryClipboard();
 }
 
 async function until(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -336,6 +357,63 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(pasted).toBe('from the browser ✓');
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+
+  it('clipboard images both ways: PNG through the agent and the asynchronous Clipboard API', async () => {
+    const source = new ClipboardPattern(320, 240);
+    const server = new SpiceServer({ source, port: 0, log: logger });
+    await server.start();
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: `http://127.0.0.1:${server.plainPort}`,
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
+      await shows(page, () => server.desktop.primary!);
+      await page.bringToFront();
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+      // The desktop copies an image: the browser's clipboard holds the same picture (Chromium
+      // re-encodes what a page writes, so the pixels are compared, not the bytes).
+      const down = gradient(120, 80, 3);
+      source.clipboard.copy({ png: encodePng(down) });
+      let held: PixelImage | undefined;
+      for (let i = 0; i < 100 && !(held && countRgbDifferences(held, down) === 0); i++) {
+        const png = await browserPng(page);
+        held = png ? decodePng(png) : undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(held && [held.width, held.height]).toEqual([120, 80]);
+      expect(countRgbDifferences(held!, down)).toBe(0);
+      // The image read back is the desktop's own: focus coming back offers nothing to the desktop.
+      await page.evaluate(`document.activeElement.blur()`);
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(source.clipboard.viewerGrabs).toBe(0);
+      expect(await source.clipboard.paste('png')).toEqual(encodePng(down));
+      // The browser's clipboard gets another image (as a page or the system would put it there):
+      // when the page has focus again the desktop pastes it as PNG.
+      const up = gradient(64, 100, 9);
+      await page.evaluate(`(async () => {
+        const bytes = Uint8Array.from(atob(${JSON.stringify(encodePng(up).toString('base64'))}), (c) => c.charCodeAt(0));
+        await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+      })()`);
+      await page.evaluate(`document.activeElement.blur()`);
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+      let pasted: Uint8Array | undefined;
+      for (let i = 0; i < 50 && !pasted; i++) {
+        pasted = await source.clipboard.paste('png').catch(() => undefined);
+        if (!source.clipboard.offered.includes('png')) pasted = undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pasted).toBeDefined();
+      const got = decodePng(Buffer.from(pasted!));
+      expect([got.width, got.height]).toEqual([64, 100]);
+      expect(countRgbDifferences(got, up)).toBe(0);
     } finally {
       await context.close();
       await server.stop();

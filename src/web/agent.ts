@@ -39,6 +39,12 @@ const OUR_CAPS = capWords([
   AgentCap.ClipboardSelection,
 ]);
 
+/** What the browser's clipboard holds, offered to the desktop: its text, its PNG image, or both. */
+export interface ClipboardOffer {
+  text?: string;
+  png?: Uint8Array;
+}
+
 /** What the agent does to the page (clipboard API, the canvas's fit). */
 export interface AgentPage {
   /** The desktop copied: put its text (or PNG) in the browser's clipboard. */
@@ -63,8 +69,8 @@ export class AgentClient {
   private readonly queue: Buffer[] = [];
   private serverCaps: number[] = [];
   private running = false;
-  /** What this viewer offered in its last grab, answered when the desktop pastes. */
-  private offered: { type: number; data: Uint8Array } | undefined;
+  /** What this viewer offered in its last grab, by agent clipboard type, answered when the desktop pastes. */
+  private offered: Map<number, Uint8Array> | undefined;
   /** The desktop's size last asked for, so a window that did not change asks nothing. */
   private lastSize = '';
 
@@ -124,13 +130,17 @@ export class AgentClient {
     this.message(AgentMsg.MonitorsConfig, encodeAgentMonitorsConfig(0, [{ width, height, depth: 32, x: 0, y: 0 }]));
   }
 
-  /** The browser's clipboard holds `text`: offer it to the desktop (data sent when it pastes). */
-  grabText(text: string): void {
+  /** The browser's clipboard holds `offer`: offer its types to the desktop (data sent when it pastes). */
+  grab(offer: ClipboardOffer): void {
     if (!this.hasClipboard) return;
-    this.offered = { type: AgentClipboardType.Utf8Text, data: new TextEncoder().encode(text) };
+    const offered = new Map<number, Uint8Array>();
+    if (offer.text) offered.set(AgentClipboardType.Utf8Text, new TextEncoder().encode(offer.text));
+    if (offer.png && offer.png.length > 0) offered.set(AgentClipboardType.Png, offer.png);
+    if (offered.size === 0) return;
+    this.offered = offered;
     this.message(
       AgentMsg.ClipboardGrab,
-      encodeClipboardGrab(AgentSelection.Clipboard, [AgentClipboardType.Utf8Text], this.codec),
+      encodeClipboardGrab(AgentSelection.Clipboard, [...offered.keys()], this.codec),
     );
   }
 
@@ -202,9 +212,8 @@ export class AgentClient {
         return;
       case 'clipboardRequest': {
         if (m.selection !== AgentSelection.Clipboard) return;
-        const o = this.offered;
         // Nothing of that type: an empty answer, which the desktop takes as "no data".
-        const data = o && o.type === m.type ? o.data : new Uint8Array(0);
+        const data = this.offered?.get(m.type) ?? new Uint8Array(0);
         this.message(AgentMsg.Clipboard, encodeClipboard(AgentSelection.Clipboard, m.type, data, this.codec));
         return;
       }

@@ -1,4 +1,5 @@
-import type { AgentPage } from './agent.js';
+import type { AgentPage, ClipboardOffer } from './agent.js';
+import { offerKey, pastedOffer, readBrowserClipboard, writeBrowserClipboard } from './browser-clipboard.js';
 import type { WebSession } from './session.js';
 
 /** Window size changes settle for this long before the desktop is asked to follow. */
@@ -6,13 +7,13 @@ const RESIZE_SETTLE_MS = 250;
 
 /**
  * The page's side of the agent: the browser's clipboard (asynchronous Clipboard API) and the
- * desktop following the window. Text the desktop copies is written to the browser's clipboard;
- * the browser's clipboard is offered to the desktop when the page gets focus or sees a paste,
- * unless it is what the desktop itself put there. Without an agent that resizes, or when the
+ * desktop following the window. Text or a PNG image the desktop copies is written to the browser's
+ * clipboard; the browser's clipboard (text, a PNG image or both) is offered to the desktop when the
+ * page gets focus or sees a paste, unless it is what the desktop itself put there. Without an agent that resizes, or when the
  * desktop refuses a size, the canvas is scaled to fit instead.
  */
 export class DesktopSync implements AgentPage {
-  /** The clipboard text both sides agree on, so a round trip never bounces a grab back. */
+  /** The key (offerKey) of the clipboard both sides agree on, so a round trip never bounces a grab back. */
   private synced: string | undefined;
   private settle: ReturnType<typeof setTimeout> | undefined;
 
@@ -28,28 +29,33 @@ export class DesktopSync implements AgentPage {
     }).observe(screen);
     window.addEventListener('focus', () => this.offerClipboard());
     window.addEventListener('paste', (e) => {
-      const text = e.clipboardData?.getData('text/plain');
-      if (text) this.offerText(text);
+      if (!e.clipboardData) return;
+      pastedOffer(e.clipboardData).then(
+        (offer) => this.offer(offer),
+        (err: unknown) => console.warn('spiced viewer: the pasted data could not be read', err),
+      );
     });
   }
 
   desktopCopied(type: 'text' | 'png', data: Uint8Array): void {
-    const clipboard = navigator.clipboard;
-    if (!clipboard) return console.warn('spiced viewer: no Clipboard API here (the page needs https or localhost)');
-    if (type === 'text') {
-      const text = new TextDecoder().decode(data);
-      this.synced = text;
-      clipboard
-        .writeText(text)
-        .catch((err: unknown) => console.warn("spiced viewer: the browser refused the desktop's text", err));
-    } else {
-      const item = new ClipboardItem({
-        'image/png': new Blob([data as Uint8Array<ArrayBuffer>], { type: 'image/png' }),
-      });
-      clipboard
-        .write([item])
-        .catch((err: unknown) => console.warn("spiced viewer: the browser refused the desktop's image", err));
-    }
+    if (!navigator.clipboard)
+      return console.warn('spiced viewer: no Clipboard API here (the page needs https or localhost)');
+    this.synced = offerKey(type === 'text' ? { text: new TextDecoder().decode(data) } : { png: data });
+    writeBrowserClipboard(type, data).then(
+      () => {
+        if (type === 'png')
+          this.learnHeld().catch((err: unknown) => console.debug('spiced viewer: clipboard not readable now', err));
+      },
+      (err: unknown) => console.warn(`spiced viewer: the browser refused the desktop's ${type}`, err),
+    );
+  }
+
+  /**
+   * The browser re-encodes images a page writes: what it holds now, read back, is the desktop's
+   * own image, and must not be offered back to the desktop as the viewer's.
+   */
+  private async learnHeld(): Promise<void> {
+    this.synced = offerKey(await readBrowserClipboard());
   }
 
   resized(ok: boolean): void {
@@ -73,16 +79,17 @@ export class DesktopSync implements AgentPage {
 
   /** Offer what the browser's clipboard holds (asks the browser; it may ask the person first). */
   offerClipboard(): void {
-    if (!this.session()?.agent?.hasClipboard || !navigator.clipboard?.readText) return;
-    navigator.clipboard.readText().then(
-      (text) => this.offerText(text),
+    if (!this.session()?.agent?.hasClipboard || !navigator.clipboard) return;
+    readBrowserClipboard().then(
+      (offer) => this.offer(offer),
       (err: unknown) => console.debug('spiced viewer: clipboard not readable now', err),
     );
   }
 
-  private offerText(text: string): void {
-    if (!text || text === this.synced) return;
-    this.synced = text;
-    this.session()?.agent?.grabText(text);
+  private offer(offer: ClipboardOffer): void {
+    const key = offerKey(offer);
+    if (!key || key === this.synced) return;
+    this.synced = key;
+    this.session()?.agent?.grab(offer);
   }
 }
