@@ -115,8 +115,10 @@ describe('dead viewers', () => {
     const acks = setInterval(() => display.send(encodeAck()), 20);
     try {
       const [client] = [...server.display.clients];
-      // The kernel's buffers are full once the server holds back bytes of its own.
-      await until('the display socket full', () => client!.stream.buffered > 0);
+      // The kernel's buffers are full once bytes wait there unsent (the display channel then holds
+      // its draws in the pipe, its link allowance spent) or the server holds back bytes of its own.
+      const unsent = (): number => client!.stream.buffered + (client!.stream.tcpInfo()?.notsentBytes ?? 0);
+      await until('the display socket full', () => unsent() > 0);
       const closing =
         /closing display connection from 127\.0\.0\.1:\d+: client stalled: socket not drained, \d+ bytes unsent and none taken for (\d+) s/;
       const closed = (): boolean => records.some((r) => closing.test(r.message));

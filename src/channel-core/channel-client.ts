@@ -86,6 +86,11 @@ export abstract class ChannelClient {
   private rounds: SendRounds | undefined;
   private awaitingWritable = false;
   private awaitingItem: Promise<void> | undefined;
+  /** The timer that pushes again once the link has carried what a send allowance held back. */
+  private linkWait: NodeJS.Timeout | undefined;
+  /** Bytes handed to the stream so far, and the last reading of what waited to leave (waitingBytes). */
+  private written = 0;
+  private lastReading = { waiting: 0, written: 0, at: 0 };
   private closeHandlers: ((reason: string) => void)[] = [];
   /** Why the client closed, once it has. */
   private closeReason: string | undefined;
@@ -234,10 +239,16 @@ export abstract class ChannelClient {
     if (this.closed) return;
     try {
       let congested = false;
+      const allowance = this.pipe.length > 0 ? this.sendAllowance() : undefined;
+      let held = false;
       while (this.pipe.length > 0) {
         if (this.ack.blocked) break; // resumes on ACK
         if (this.stream.buffered + this.flushBytes > HIGH_WATER) {
           congested = true;
+          break;
+        }
+        if (allowance && this.flushBytes >= allowance.bytes) {
+          held = true;
           break;
         }
         const pending = this.pipe.peek()?.pending;
@@ -250,6 +261,7 @@ export abstract class ChannelClient {
       }
       this.commitFlush();
       if (congested) this.resumeWhenWritable();
+      if (held) this.resumeAfter(allowance!.retryMs);
       this.stream.flush();
       this.onPipeDrained();
     } catch (err) {
@@ -267,6 +279,36 @@ export abstract class ChannelClient {
       this.awaitingWritable = false;
       this.schedulePush();
     });
+  }
+
+  /**
+   * Hook: how many bytes this push may hand to the stream (at least one item goes while it is
+   * positive), and in how many ms to push again when it held items back; undefined: no bound but
+   * the stream's own. The display channel bounds what waits in the kernel on a slow link.
+   */
+  protected sendAllowance(): { bytes: number; retryMs: number } | undefined {
+    return undefined;
+  }
+
+  /** Push again in `ms` (one timer; a push that comes sooner for another reason finds it set). */
+  private resumeAfter(ms: number): void {
+    if (this.linkWait) return;
+    this.linkWait = setTimeout(() => {
+      this.linkWait = undefined;
+      this.schedulePush();
+    }, ms);
+    this.linkWait.unref();
+  }
+
+  /**
+   * What probably still waits to leave, without asking the kernel: the last reading, plus what was
+   * written since, less what the link carried meanwhile at its estimated bandwidth. A guess that
+   * says "little" saves a TCP_INFO read per push (viewers on fast links are almost always there).
+   */
+  protected guessWaitingBytes(): number {
+    const r = this.lastReading;
+    const carried = ((performance.now() - r.at) * this.linkEstimate.bandwidth) / 1000;
+    return Math.max(0, r.waiting + this.written - r.written - carried);
   }
 
   /** The item at the head of the pipe is being made: push again once it is (one waiter per item). */
@@ -305,6 +347,7 @@ export abstract class ChannelClient {
     const messages = this.flushMessages;
     if (messages.length === 0) return;
     const bytes = this.flushBytes;
+    this.written += bytes;
     this.flushMessages = [];
     this.flushBytes = 0;
     const shared =
@@ -342,7 +385,9 @@ export abstract class ChannelClient {
       minRttMs: tcp.minRttUs / 1000,
     };
     if (view) this.linkEstimate.kernel(view);
-    return this.linkEstimate.waitingBytes(this.stream.buffered, view);
+    const waiting = this.linkEstimate.waitingBytes(this.stream.buffered, view);
+    this.lastReading = { waiting, written: this.written, at: performance.now() };
+    return waiting;
   }
 
   /** True when nothing is waiting to be sent to this client (pipe and stream both empty). */
@@ -407,9 +452,11 @@ export abstract class ChannelClient {
     const now = this.options.clock.now();
     const tcp = this.stream.tcpInfo();
     const unsent = this.stream.buffered + (tcp?.notsentBytes ?? 0);
-    // Bytes handed to the kernel plus bytes the peer acknowledged at TCP level: either moves
-    // when the peer reads.
-    const mark = this.stream.deliveredBytes + (tcp?.bytesAcked ?? 0);
+    // Bytes the peer acknowledged at TCP level move when it reads; without the kernel's counters,
+    // bytes handed to the kernel (it takes more once the peer has read). Not both: a client that
+    // holds its draws back while the link is slow (sendAllowance) hands the kernel bytes it had
+    // room for all along, which says nothing about the peer.
+    const mark = tcp ? tcp.bytesAcked : this.stream.deliveredBytes;
     if (unsent === 0 || mark !== this.lastDrainMark) this.lastDrain = now;
     this.lastDrainMark = mark;
     const ackWait = unsent === 0 && this.pipe.length > 0 && this.ack.blocked;
@@ -459,6 +506,7 @@ export abstract class ChannelClient {
   private finish(reason: string): void {
     this.closeReason = reason;
     this.stallTimer?.cancel();
+    clearTimeout(this.linkWait);
     const handlers = this.closeHandlers;
     this.closeHandlers = [];
     for (const h of handlers) h(reason);
