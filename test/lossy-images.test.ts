@@ -13,6 +13,9 @@ import { gtkViewer } from './helpers/gtk-viewer.js';
 import { lacking, skipNote } from './helpers/probes.js';
 import { diffPixels, tempDir } from './helpers/tools.js';
 import { textFrame, videoFrame } from './helpers/video-frames.js';
+import { ManualClock } from './helpers/manual-clock.js';
+import { until } from './helpers/wait.js';
+import { systemClock, type Clock } from '../src/util/clock.js';
 
 /*
  * Lossy images (--image-quality): photo-like images go to viewers as JPEG, text does not, and once
@@ -33,15 +36,21 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
+/**
+ * The quiet time of lossy areas runs on `clock` (the viewers' channel clients'): the tests that look
+ * at the JPEG before it is replaced move it themselves, so a slow look cannot miss the JPEG.
+ */
 async function startServer(
   imageQuality: ImageQuality,
   lossyQuietMs = 500,
+  clock: Clock = systemClock,
 ): Promise<{ feed: FeedSource; server: SpiceServer }> {
   const feed = new FeedSource();
   feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
   feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x204060 });
   const display = { imageQuality, lossyQuietMs, video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } };
-  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
+  const options = { source: feed, port: 0, listen: '127.0.0.1', audio: false, display, client: { clock } };
+  const server = new SpiceServer(options);
   await server.start();
   return { feed, server };
 }
@@ -73,7 +82,8 @@ async function projectViewer(server: SpiceServer): Promise<SpiceClient> {
 
 describe("the project's viewer and lossy images", () => {
   it('lossy: the photo comes as JPEG (close, not exact), the text exact, and after a quiet moment all is exact', async () => {
-    const { feed, server } = await startServer('lossy', 1500);
+    const clock = new ManualClock();
+    const { feed, server } = await startServer('lossy', 1500, clock);
     const v = await projectViewer(server);
     cleanup = async () => {
       v.close();
@@ -87,7 +97,10 @@ describe("the project's viewer and lossy images", () => {
     expect(mse(v.display.primary!, s, PHOTO)).toBeGreaterThan(0);
     expect(mse(v.display.primary!, s, TEXT)).toBe(0);
     expect(encodeStats.jpegs).toBe(jpegs + 1);
-    // Quiet: the lossy area comes again losslessly.
+    // Quiet: the lossy area comes again losslessly, not before.
+    await clock.advance(1400);
+    expect(mse(v.display.primary!, s, PHOTO)).toBeGreaterThan(0);
+    await clock.advance(200);
     await v.waitFor(() => sameRgb(v.display.primary!, s), WAIT_MS, 'the exact screen');
   });
 
@@ -109,7 +122,8 @@ const noGlib = lacking('spice-glib');
 
 describe.skipIf(noGlib !== '')(`spice-gtk and lossy images${skipNote(noGlib)}`, () => {
   it('shows the JPEG photo, then the exact screen once the area is quiet', async () => {
-    const { feed, server } = await startServer('lossy', 3000);
+    const clock = new ManualClock();
+    const { feed, server } = await startServer('lossy', 3000, clock);
     const viewer = await gtkViewer(server.port);
     cleanup = async () => {
       viewer.child.kill();
@@ -119,17 +133,21 @@ describe.skipIf(noGlib !== '')(`spice-gtk and lossy images${skipNote(noGlib)}`, 
     const jpegs = encodeStats.jpegs;
     drawPhotoAndText(feed, 3);
     const s = server.desktop.primary!;
-    await new Promise((r) => setTimeout(r, 500));
-    const during = await viewer.shot(join(dir, 'during.png'));
+    let during: PixelImage = s;
+    const shown = async (): Promise<boolean> =>
+      mse((during = await viewer.shot(join(dir, 'during.png'))), s, PHOTO) < 40;
+    await until('the photo at spice-gtk', shown, WAIT_MS, 100);
     expect(encodeStats.jpegs).toBe(jpegs + 1);
     // spice-gtk decoded and drew the JPEG: the photo is there, close but not exact; the text exact.
     const err = mse(during, s, PHOTO);
     expect(err).toBeGreaterThan(0);
     expect(err).toBeLessThan(40);
     expect(mse(during, s, TEXT)).toBe(0);
-    // After the quiet time the area came again losslessly.
-    await new Promise((r) => setTimeout(r, 3500));
-    expect(diffPixels(await viewer.shot(join(dir, 'after.png')), s)).toBe(0);
+    // After the quiet time the area comes again losslessly.
+    await clock.advance(3100);
+    let diff = -1;
+    const exact = async (): Promise<boolean> => (diff = diffPixels(await viewer.shot(join(dir, 'after.png')), s)) === 0;
+    await until(() => `the exact screen at spice-gtk (${diff} pixels differ)`, exact, WAIT_MS, 100);
   });
 });
 

@@ -14,6 +14,7 @@ import type { Surface } from '../display/surface.js';
 import { lz4Pays, type ImageCompression } from '../display/image-choice.js';
 import type { ImageQuality } from '../display/wire-image.js';
 import type { Logger } from '../util/log.js';
+import type { Timer } from '../util/clock.js';
 import {
   copyItem,
   fillItem,
@@ -208,7 +209,8 @@ export class DisplayChannelClient extends ChannelClient {
   readonly video: ViewerVideo;
   /** Where this viewer shows JPEG pixels, refreshed losslessly once quiet. */
   readonly lossy = new LossyAreas();
-  private lossyTimer: NodeJS.Timeout | undefined;
+  /** Looks for lossy areas that stayed quiet (on the client clock, which tests move). */
+  private lossyTimer: Timer | undefined;
   private linkTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -234,7 +236,7 @@ export class DisplayChannelClient extends ChannelClient {
     this.video = new ViewerVideo(host, channel.options.video.enabled, channel.options.video.quality);
     this.onClose(() => {
       this.video.close();
-      clearInterval(this.lossyTimer);
+      this.lossyTimer?.cancel();
       clearTimeout(this.linkTimer);
     });
   }
@@ -370,7 +372,7 @@ export class DisplayChannelClient extends ChannelClient {
 
   private queueDraw(d: LoggedDraw): void {
     if (d.kind === 'copyBits') {
-      this.lossy.copied(d.rect, d.src, performance.now());
+      this.lossy.copied(d.rect, d.src, this.options.clock.now());
       this.push(d.item);
     } else {
       this.dropCovered(d.rect);
@@ -436,8 +438,8 @@ export class DisplayChannelClient extends ChannelClient {
       this.lossy.covered(shared.rect);
       return copyItem(shared, this.imaging);
     }
-    this.lossy.add(shared.rect, performance.now());
-    this.lossyTimer ??= setInterval(() => this.refreshQuietLossy(), LOSSY_CHECK_MS);
+    this.lossy.add(shared.rect, this.options.clock.now());
+    this.lossyTimer ??= this.options.clock.interval(() => this.refreshQuietLossy(), LOSSY_CHECK_MS);
     return lossyCopyItem(shared, quality, this.imaging);
   }
 
@@ -445,11 +447,11 @@ export class DisplayChannelClient extends ChannelClient {
   private refreshQuietLossy(): void {
     const s = this.surface;
     if (this.pipe.length > 0 || this.damage) return;
-    const due = s ? this.lossy.takeQuiet(performance.now(), this.channel.options.lossyQuietMs) : [];
+    const due = s ? this.lossy.takeQuiet(this.options.clock.now(), this.channel.options.lossyQuietMs) : [];
     const rects = this.outsideStreams(due);
     for (const r of rects) this.push(copyItem(snapshotImage(s!, r), this.imaging));
     if (this.lossy.size === 0) {
-      clearInterval(this.lossyTimer);
+      this.lossyTimer?.cancel();
       this.lossyTimer = undefined;
     }
   }
