@@ -81,16 +81,33 @@ const PROBE_MAX = 4;
 /** The largest value seen in the last WINDOW_MS, kept in BUCKET_MS slots. */
 class WindowedMax {
   private buckets: { at: number; value: number }[] = [];
+  /**
+   * The median as last computed, until a bucket changes: it is asked for every message sent (the
+   * fluid model drains at the bandwidth), and sorting the slots each time was a per-message,
+   * per-viewer cost that showed in profiles of hundreds of viewers.
+   */
+  private median: number | undefined;
+  private stale = true;
 
   add(at: number, value: number): void {
     const last = this.buckets[this.buckets.length - 1];
-    if (last && at - last.at < BUCKET_MS) last.value = Math.max(last.value, value);
-    else this.buckets.push({ at, value });
+    if (last && at - last.at < BUCKET_MS) {
+      if (value > last.value) {
+        last.value = value;
+        this.stale = true;
+      }
+    } else {
+      this.buckets.push({ at, value });
+      this.stale = true;
+    }
     this.expire(at);
   }
 
   private expire(now: number): void {
-    while (this.buckets.length > 0 && now - this.buckets[0]!.at > WINDOW_MS) this.buckets.shift();
+    while (this.buckets.length > 0 && now - this.buckets[0]!.at > WINDOW_MS) {
+      this.buckets.shift();
+      this.stale = true;
+    }
   }
 
   /**
@@ -100,9 +117,14 @@ class WindowedMax {
    */
   max(now: number): number | undefined {
     this.expire(now);
-    if (this.buckets.length === 0) return undefined;
-    const values = this.buckets.map((b) => b.value).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)];
+    if (!this.stale) return this.median;
+    this.stale = false;
+    if (this.buckets.length === 0) this.median = undefined;
+    else {
+      const values = this.buckets.map((b) => b.value).sort((a, b) => a - b);
+      this.median = values[Math.floor(values.length / 2)];
+    }
+    return this.median;
   }
 }
 
