@@ -104,6 +104,25 @@ describe("the project's viewer and lossy images", () => {
     await v.waitFor(() => sameRgb(v.display.primary!, s), WAIT_MS, 'the exact screen');
   });
 
+  it('lossy, three viewers: the lossless refresh of the quiet area is taken and encoded once for all of them', async () => {
+    const { feed, server } = await startServer('lossy', 1000);
+    const viewers = [await projectViewer(server), await projectViewer(server), await projectViewer(server)];
+    cleanup = async () => {
+      for (const v of viewers) v.close();
+      await server.stop();
+    };
+    const snapshots = server.display.snapshots;
+    const before = { taken: snapshots.taken, reused: snapshots.reused, images: encodeStats.images };
+    drawPhotoAndText(feed, 3);
+    const s = server.desktop.primary!;
+    for (const v of viewers) await v.waitFor(() => sameRgb(v.display.primary!, s), WAIT_MS, 'the exact screen');
+    // One snapshot of the photo's area, handed to the two other viewers as it is (nothing drew
+    // there since), so its pixels were encoded once: with the text, two lossless images in all.
+    expect(snapshots.taken - before.taken).toBe(1);
+    expect(snapshots.reused - before.reused).toBe(2);
+    expect(encodeStats.images - before.images).toBe(2);
+  });
+
   it('lossless, and auto on an unconstrained link: no JPEG, the screen exact at once', async () => {
     for (const mode of ['lossless', 'auto'] as const) {
       const { feed, server } = await startServer(mode);

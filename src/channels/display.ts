@@ -29,6 +29,7 @@ import {
   type ViewerImaging,
 } from './display-items.js';
 import { LossyAreas } from './lossy-areas.js';
+import { SharedSnapshots } from './shared-snapshots.js';
 import { ViewerImageCache } from './image-cache.js';
 import { KeyFrame, type LoggedDraw } from './key-frame.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
@@ -130,6 +131,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   readonly screen = new KeyFrame();
   /** Video streams, the same for every viewer that takes them. */
   readonly video: VideoStreams;
+  /** Snapshots of the current screen (damage, lossless refreshes), shared by viewers asking for the same area. */
+  readonly snapshots = new SharedSnapshots();
 
   constructor(
     log: Logger,
@@ -164,12 +167,15 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   onPrimaryUpdate(update: PrimaryUpdate): void {
     if (update.kind === 'primaryCreated' || update.kind === 'primaryDestroyed') {
       this.screen.reset();
+      this.snapshots.clear();
       // Streams end (viewers told) before the surface they play on goes.
       const created = update.kind === 'primaryCreated' ? update.surface : undefined;
       this.video.reset(created?.width, created?.height);
       for (const c of this.clients) c.surfaceChanged(update);
       return;
     }
+    // Before anything else can take a snapshot: the surface already holds the new pixels.
+    this.snapshots.onDraw(update.rect);
     // What viewers that take streams get instead: nothing inside a stream, the rest of a video copy.
     const routed = this.videoMatters() ? this.video.route(update)?.map(loggedDraw) : undefined;
     // One SharedImage per copy and one item per fill or copy-bits, shared by all viewers (and those who join later).
@@ -179,6 +185,15 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
       if (routed && takesStreams(c)) for (const d of routed) c.draw(d);
       else c.draw(draw);
     }
+  }
+
+  /**
+   * The current pixels of `rect`, to send to a viewer: with several viewers the snapshot another
+   * one took of the same unchanged area (SharedSnapshots), so it is cropped and encoded once; a
+   * lone viewer takes its own, as it always did.
+   */
+  snapshot(s: Surface, rect: Rect): SharedImage {
+    return this.clients.size > 1 ? this.snapshots.take(s, rect) : snapshotImage(s, rect);
   }
 
   /**
@@ -416,7 +431,7 @@ export class DisplayChannelClient extends ChannelClient {
     const rects = this.damage.take();
     this.damage = undefined;
     if (!s) return;
-    for (const r of rects) this.push(this.imageItem(snapshotImage(s, r)));
+    for (const r of rects) this.push(this.imageItem(this.channel.snapshot(s, r)));
   }
 
   /**
@@ -449,7 +464,7 @@ export class DisplayChannelClient extends ChannelClient {
     if (this.pipe.length > 0 || this.damage) return;
     const due = s ? this.lossy.takeQuiet(this.options.clock.now(), this.channel.options.lossyQuietMs) : [];
     const rects = this.outsideStreams(due);
-    for (const r of rects) this.push(copyItem(snapshotImage(s!, r), this.imaging));
+    for (const r of rects) this.push(copyItem(this.channel.snapshot(s!, r), this.imaging));
     if (this.lossy.size === 0) {
       this.lossyTimer?.cancel();
       this.lossyTimer = undefined;
