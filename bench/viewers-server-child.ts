@@ -13,6 +13,7 @@ import { DemoSource, RecordingSource, SpiceServer } from '../src/index.js';
 import type { DisplaySource } from '../src/seam/index.js';
 import { raiseFdLimit } from '../src/util/fd-limit.js';
 import { channelName } from '../src/protocol/constants.js';
+import { encodeStats } from '../src/channels/display-items.js';
 import { MARKER_MS, MARKER_RECT, monotonicNowMs, rgbDigest } from './viewers-markers.js';
 
 const { values } = parseArgs({ options: { play: { type: 'string' }, size: { type: 'string', default: '1024x768' } } });
@@ -65,6 +66,8 @@ function traffic(): Record<string, Record<string, number>> {
   // Flushes written from a buffer shared with other viewers (SharedFlushes), where the server has them.
   const shared = (server.display as { sharedFlushes?: { hits: number } }).sharedFlushes;
   if (out.display && shared) out.display.shared = shared.hits;
+  // Images encoded (lossless and JPEG) by the whole server: shared ones count once, whatever the viewers.
+  if (out.display) out.display.encodes = encodeStats.images + encodeStats.jpegs;
   return out;
 }
 

@@ -49,6 +49,8 @@ interface TrafficRates {
   /** Images sent from the viewer's cache (FROM_CACHE), and looked up there in vain. */
   cacheHits: number;
   cacheMisses: number;
+  /** Images encoded per second by the whole server (not per connection). */
+  encodes: number;
 }
 
 type Traffic = Record<string, Record<string, number>>;
@@ -69,6 +71,7 @@ function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<
       shared: a.shared === undefined ? 0 : rate('shared'),
       cacheHits: a.cacheHits === undefined ? 0 : rate('cacheHits'),
       cacheMisses: a.cacheMisses === undefined ? 0 : rate('cacheMisses'),
+      encodes: a.encodes === undefined ? 0 : (a.encodes - (b?.encodes ?? 0)) / seconds,
     };
   }
   return out;
@@ -340,7 +343,8 @@ function printRow(r: Row): void {
   );
   const rates = Object.entries(r.all.perViewerRates).map(
     ([ch, t]) =>
-      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses`,
+      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses` +
+      (ch === 'display' ? ` (server: ${f1(t.encodes)} images encoded a second)` : ''),
   );
   process.stdout.write(`${''.padEnd(28)}per connection per second: ${rates.join('; ')}\n`);
 }
