@@ -129,6 +129,19 @@ interface Rig {
   photo: number[];
   /** The page's main-thread time from each photo's draw to its showing, ms: its CPU, whatever the load. */
   photoCpu: number[];
+  /** spiced's page only: of that, decoding and applying the display messages (what a worker could take), ms. */
+  photoDecode: number[];
+  /** spiced's page only: of that, copying the surface's pixels to the canvas, ms. */
+  photoPaint: number[];
+}
+
+/** spiced's page counts its decode and paint time (undefined for spice-html5, which does not). */
+async function decodePaint(page: Page): Promise<[number, number] | undefined> {
+  return (
+    ((await page.evaluate(
+      `window.spiced && window.spiced.session ? [window.spiced.session.decodeMs, window.spiced.view.paintMs] : null`,
+    )) as [number, number] | null) ?? undefined
+  );
 }
 
 /** Draw `i` on the rig's desktop and wait until its page shows it; returns the latency. */
@@ -171,7 +184,18 @@ async function openRig(browser: Browser, v: Viewer): Promise<Rig> {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'TaskDuration')!.value;
   };
-  return { viewer: v, source, server, page, taskTime, small: [], photo: [], photoCpu: [] };
+  return {
+    viewer: v,
+    source,
+    server,
+    page,
+    taskTime,
+    small: [],
+    photo: [],
+    photoCpu: [],
+    photoDecode: [],
+    photoPaint: [],
+  };
 }
 
 /** A 32x32 fill somewhere on a row of the screen, in a colour of its own. */
@@ -220,8 +244,14 @@ async function drawLatencies(browser: Browser, viewers: Viewer[], smallN: number
   for (let k = 0; k < photoN; k++) {
     for (const rig of rigs) {
       const cpu0 = await rig.taskTime();
+      const split0 = await decodePaint(rig.page);
       rig.photo.push(await latency(rig, k, fullPhoto));
       rig.photoCpu.push((await rig.taskTime()) - cpu0);
+      const split1 = await decodePaint(rig.page);
+      if (split0 && split1) {
+        rig.photoDecode.push(split1[0] - split0[0]);
+        rig.photoPaint.push(split1[1] - split0[1]);
+      }
       await new Promise((r) => setTimeout(r, 150));
     }
   }
@@ -289,10 +319,20 @@ async function main(): Promise<void> {
     `bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`,
   );
   console.log(
-    `draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; photo CPU = the page's main-thread time per photo (median, ms); busy = page main-thread task time per second, demo animating ${cpuSeconds} s`,
+    `draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; photo CPU = the page's main-thread time per photo (median, ms), of which decode = decoding and applying the messages (what a worker could take) and paint = surface to canvas (spiced's page only); busy = page main-thread task time per second, demo animating ${cpuSeconds} s`,
   );
   console.log(
-    ['viewer'.padEnd(20), 'small p50', 'small p95', 'photo p50', 'photo p95', 'photo CPU', 'busy'].join('  '),
+    [
+      'viewer'.padEnd(20),
+      'small p50',
+      'small p95',
+      'photo p50',
+      'photo p95',
+      'photo CPU',
+      '   decode',
+      '    paint',
+      'busy',
+    ].join('  '),
   );
   const rigs = await drawLatencies(browser, viewers, smallN, photoN);
   const f = (x: number): string => x.toFixed(1).padStart(9);
@@ -310,6 +350,8 @@ async function main(): Promise<void> {
         f(percentile(photo, 50)),
         f(percentile(photo, 95)),
         f(1000 * median(rig.photoCpu)),
+        rig.photoDecode.length ? f(median(rig.photoDecode)) : '        –',
+        rig.photoPaint.length ? f(median(rig.photoPaint)) : '        –',
         `${(busy * 100).toFixed(0).padStart(3)} %`,
       ].join('  '),
     );
