@@ -11,6 +11,7 @@
  * Each capture configuration gets the same drag on the same desktop.
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/x11-drag.js [--seconds 10] [--rate 100] [--cases 3]
+ *     [--desktop xfce]   (XFCE with its compositor and the soak's terminal instead of twm and an xterm)
  *
  * Also counted as the session soak counts (bench/session-measure.ts): 1/60 s slots in which
  * something was drawn, per second, on each side; --rate 60 drags at the soak's step rate.
@@ -26,7 +27,10 @@ import { XConnection } from '../src/sources/x11/connection.js';
 import { DamageWatcher } from '../src/sources/x11/damage-watcher.js';
 import { DAMAGE_NOTIFY, decodeDamageNotify } from '../src/sources/x11/ext-damage.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
+import { startTerminals, stopTerminals, type Terminals } from './session-activity.js';
+import { windowBox } from './session-drive.js';
 import { slotRate } from './session-measure.js';
+import { XFCE_SESSION } from './session-rig.js';
 import { xTimeToMono } from './session-desktop.js';
 import { dragArgs, dragSession, hasWindow, TITLE_BAR } from './x11-drag-scene.js';
 import { monoMs, ServerProcess, type ServerConfig } from './x11-server.js';
@@ -148,7 +152,90 @@ function drag(display: string, args: string[]): Promise<void> {
   });
 }
 
-async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: number): Promise<DragResult> {
+/** A desktop with a window to drag: where it runs and the xdotool arguments of one drag. */
+interface DragScene {
+  readonly xvfb: XvfbHandle;
+  dragArgs(seconds: number, rateHz: number): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** twm and an xterm running top (bench/x11-drag-scene.ts). */
+async function twmScene(): Promise<DragScene> {
+  const dir = mkdtempSync(join(tmpdir(), 'spiced-drag-'));
+  const xvfb = await startXvfb({ size: SIZE, command: dragSession(dir) });
+  try {
+    await waitForXterm(xvfb.display);
+  } catch (err) {
+    await xvfb.stop();
+    throw err;
+  }
+  return {
+    xvfb,
+    dragArgs: (seconds, rateHz) =>
+      Promise.resolve(dragArgs({ from: TITLE_BAR, seconds, rateHz, stepPx: 4, spanPx: 400 })),
+    stop: async () => {
+      await xvfb.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * XFCE with its compositor, and the soak's terminal (bench/session-activity.ts) dragged as the soak
+ * drags it: 90 steps of (260, 200) / 90 px there and back, but by xdotool on the desktop's own
+ * display (no remote-viewer, no browser: the server and one measuring viewer only).
+ */
+async function xfceScene(): Promise<DragScene> {
+  const xvfb = await startXvfb({ size: SIZE, command: XFCE_SESSION });
+  let terms: Terminals | undefined;
+  try {
+    await waitForPanel(xvfb.display);
+    terms = await startTerminals(xvfb.display);
+  } catch (err) {
+    stopTerminals(terms);
+    await xvfb.stop();
+    throw err;
+  }
+  const dragId = terms.dragId;
+  return {
+    xvfb,
+    dragArgs: async (seconds, rateHz) => {
+      const box = await windowBox(xvfb.display, dragId);
+      const from = { x: box.x + 100, y: box.y - XFCE_TITLE_ABOVE };
+      const args = ['mousemove', String(from.x), String(from.y), 'mousedown', '1'];
+      const legs = Math.max(2, 2 * Math.round((seconds * rateHz) / (2 * XFCE_LEG_STEPS)));
+      for (let leg = 0; leg < legs; leg++) {
+        for (let i = 1; i <= XFCE_LEG_STEPS; i++) {
+          const f = leg % 2 === 0 ? i / XFCE_LEG_STEPS : 1 - i / XFCE_LEG_STEPS;
+          const x = Math.round(from.x + XFCE_DRAG_BY.x * f);
+          const y = Math.round(from.y + XFCE_DRAG_BY.y * f);
+          args.push('mousemove', String(x), String(y), 'sleep', (1 / rateHz).toFixed(4));
+        }
+      }
+      return [...args, 'mouseup', '1'];
+    },
+    stop: async () => {
+      stopTerminals(terms);
+      await xvfb.stop();
+    },
+  };
+}
+
+const XFCE_LEG_STEPS = 90;
+const XFCE_DRAG_BY = { x: 260, y: 200 };
+/** The title bar's middle above a window's inside (xfwm4's default theme, as the soak has it). */
+const XFCE_TITLE_ABOVE = 12;
+
+async function waitForPanel(display: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (hasWindow(xdotool(display, ['search', '--onlyvisible', '--class', 'xfce4-panel'], true))) return sleep(3000);
+    await sleep(500);
+  }
+  throw new Error('x11-drag: no xfce4-panel after 60 s (is xfce4 installed?)');
+}
+
+async function runCase(scene: DragScene, c: DragCase, seconds: number, rateHz: number): Promise<DragResult> {
+  const xvfb = scene.xvfb;
   const server = await ServerProcess.start({ display: xvfb.display, ...c.config });
   const viewer = await Viewer.connect(server.port);
   const desktop = await watchDesktop(xvfb.display);
@@ -160,7 +247,7 @@ async function runCase(xvfb: XvfbHandle, c: DragCase, seconds: number, rateHz: n
     const before = await server.snapshot();
     const t0 = monoMs();
     desktop.start();
-    await drag(xvfb.display, dragArgs({ from: TITLE_BAR, seconds, rateHz, stepPx: 4, spanPx: 400 }));
+    await drag(xvfb.display, await scene.dragArgs(seconds, rateHz));
     const t1 = monoMs();
     const wallMs = t1 - t0;
     const after = await server.snapshot();
@@ -199,23 +286,22 @@ export async function runDragBench(
   seconds: number,
   rateHz: number,
   only?: readonly number[],
+  desktop: 'twm' | 'xfce' = 'twm',
 ): Promise<DragResult[] | string> {
-  const lacking = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  const tools = desktop === 'xfce' ? [...TOOLS, 'xfce4-session', 'xfce4-terminal', 'xwininfo'] : TOOLS;
+  const lacking = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (lacking.length > 0) {
     return `x11-drag skipped: ${lacking.join(', ')} not installed (apt-get install xvfb twm xterm xdotool)`;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'spiced-drag-'));
-  const xvfb = await startXvfb({ size: SIZE, command: dragSession(dir) });
+  const scene = desktop === 'xfce' ? await xfceScene() : await twmScene();
   try {
-    await waitForXterm(xvfb.display);
     await sleep(1000);
     const out: DragResult[] = [];
     const cases = only ? CASES.filter((_, i) => only.includes(i + 1)) : CASES;
-    for (const c of cases) out.push(await runCase(xvfb, c, seconds, rateHz));
+    for (const c of cases) out.push(await runCase(scene, c, seconds, rateHz));
     return out;
   } finally {
-    await xvfb.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await scene.stop();
   }
 }
 
@@ -245,20 +331,29 @@ export function formatDragResults(results: DragResult[] | string): string {
 interface DragArgs {
   seconds: number;
   rate: number;
+  desktop: 'twm' | 'xfce';
   /** Cases to run (1-based rows of CASES), all by default. */
   only?: number[];
 }
 
 function parseArgs(argv: readonly string[]): DragArgs {
-  const out: DragArgs = { seconds: 10, rate: 100 };
+  const out: DragArgs = { seconds: 10, rate: 100, desktop: 'twm' };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--desktop') {
+      const d = argv[i + 1];
+      if (d !== 'twm' && d !== 'xfce') throw new Error(`--desktop twm|xfce (got ${d})`);
+      out.desktop = d;
+      continue;
+    }
     if (argv[i] === '--cases') {
       out.only = (argv[i + 1] ?? '').split(',').map(Number);
       continue;
     }
     const value = Number(argv[i + 1]);
     if (!(value > 0))
-      throw new Error(`usage: x11-drag.js [--seconds N] [--rate HZ] [--cases 1,3] (got ${argv[i]} ${argv[i + 1]})`);
+      throw new Error(
+        `usage: x11-drag.js [--seconds N] [--rate HZ] [--cases 1,3] [--desktop twm|xfce] (got ${argv[i]} ${argv[i + 1]})`,
+      );
     if (argv[i] === '--seconds') out.seconds = value;
     else if (argv[i] === '--rate') out.rate = value;
     else throw new Error(`unknown option ${argv[i]}`);
@@ -268,8 +363,8 @@ function parseArgs(argv: readonly string[]): DragArgs {
 
 const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const { seconds, rate, only } = parseArgs(process.argv.slice(2));
-  runDragBench(seconds, rate, only).then(
+  const { seconds, rate, only, desktop } = parseArgs(process.argv.slice(2));
+  runDragBench(seconds, rate, only, desktop).then(
     (r) => console.log(formatDragResults(r)),
     (err: unknown) => {
       console.error(err);
