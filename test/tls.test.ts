@@ -12,6 +12,7 @@ import { sameRgb } from '../src/display/pixels.js';
 import { memoryLogger } from '../src/util/log.js';
 import { lacking, skipNote, SYSTEM_PYTHON } from './helpers/probes.js';
 import { diffPixels, readImage, run, startCli, tempDir } from './helpers/tools.js';
+import { until } from './helpers/wait.js';
 
 const dir = tempDir('spiced-tls-');
 const SPICE_CLIENT = join(__dirname, 'helpers', 'spice-gtk-client.py');
@@ -127,7 +128,7 @@ describe.skipIf(noViewer !== '')(`remote-viewer over TLS under Xvfb${skipNote(no
     });
     await server.start();
     const xvfb = spawn('Xvfb', [':93', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 800));
+    await until('Xvfb :93 listening', () => existsSync('/tmp/.X11-unix/X93'), 10_000, 50);
     const viewer = spawn(
       'remote-viewer',
       [
@@ -146,8 +147,8 @@ describe.skipIf(noViewer !== '')(`remote-viewer over TLS under Xvfb${skipNote(no
         await new Promise((r) => setTimeout(r, 100));
       expect(['main', 'display', 'inputs', 'cursor'].filter(linked)).toEqual(['main', 'display', 'inputs', 'cursor']);
       const display = [...server.display.clients][0]!;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(display.stream.snapshot().plaintextBytes).toBeGreaterThan(50_000); // the screen went out
+      // The screen goes out.
+      await until('the screen sent', () => display.stream.snapshot().plaintextBytes > 50_000, 10_000);
     } finally {
       viewer.kill('SIGTERM');
       xvfb.kill('SIGTERM');
