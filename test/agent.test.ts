@@ -117,8 +117,11 @@ describe('the agent spiced plays on the main channel, with the demo desktop', ()
     for (let i = 0; i < big.length; i++) big[i] = 0x21 + ((i * 31) % 90);
     big[1000] = 0x0a;
     a.serve.set(0, big);
+    const offered = b.messages.length;
     await a.send(AgentMsg.ClipboardGrab, encodeClipboardGrab(0, [AgentClipboardType.Utf8Text], sel));
-    await new Promise((r) => setTimeout(r, 50));
+    // The grab has reached the server once it is offered to the other viewer; the keys come by
+    // another connection and must not overtake it.
+    await b.next('clipboardGrab', () => true, offered);
     ctrlV(a);
     await a.until(() => source.lastPaste?.length === big.length, 20_000, 'the 5 MiB paste in the demo');
     expect(source.lastPaste === big.toString('latin1')).toBe(true);

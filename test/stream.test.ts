@@ -91,7 +91,14 @@ class FakeConduit implements Conduit {
   }
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+/**
+ * Let the fake conduit finish: it completes each unit on the next turn of the event loop
+ * (setImmediate), and the stream submits the next when one completes. Fifty turns cover every chain
+ * here, whatever the wall clock does (a 20 ms timer could fire between two turns of a slow loop).
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
 
 /** A message as the channel client hands it over: 6-byte header, fixed part, payload. */
 function message(fixed: number, payload: number): Buffer[] {
