@@ -58,6 +58,10 @@ describe('the agent policy between viewers and the demo desktop', () => {
     }
   }
 
+  /**
+   * For "nothing crosses the policy" checks: what must not arrive never does, however long one
+   * waits, so a slow machine can only make them pass for lack of time, never fail.
+   */
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 200));
 
   afterEach(async () => {

@@ -378,6 +378,8 @@ describe('a source that starts when the first viewer is ready', () => {
         5000,
         'the first frame',
       );
+      // No second start, surface or whole frame may follow however long one waits: a slow machine can
+      // only make this pass for lack of time, never fail.
       await new Promise((r) => setTimeout(r, 50));
       expect(started).toBe(1);
       expect(kinds.filter((k) => k === 'surfaceCreate')).toHaveLength(1);
