@@ -12,6 +12,7 @@ import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
 import { exchange } from './helpers/net.js';
 import { gradient, ManualSource, PatternSource } from './helpers/pattern-source.js';
+import { ManualClock } from './helpers/manual-clock.js';
 import { until } from './helpers/wait.js';
 import { DeferredSource } from '../src/sources/deferred.js';
 
@@ -266,12 +267,14 @@ describe('a viewer that stops reading', () => {
   it('is closed as stalled even while it keeps writing, and the other viewer carries on', async () => {
     const source = new PatternSource();
     const { logger, records } = memoryLogger('debug');
+    // The stall deadline runs on a ManualClock: the test moves it once the viewer is stuck.
+    const clock = new ManualClock();
     const server = new SpiceServer({
       source,
       port: 0,
       password: PASSWORD,
       log: logger,
-      client: { stallTimeoutMs: 1500 },
+      client: { stallTimeoutMs: 1500, clock },
     });
     await server.start();
     const good = new SpiceClient({ port: server.port, password: PASSWORD });
@@ -290,7 +293,15 @@ describe('a viewer that stops reading', () => {
           await new Promise((r) => setImmediate(r));
         }
         const stalled = /closing display connection from 127\.0\.0\.1:\d+: client stalled/;
-        await until('the stalled viewer closed', () => records.some((r) => stalled.test(r.message)), 8000);
+        const closed = (): boolean => records.some((r) => stalled.test(r.message));
+        // The other viewer has everything (nothing of its own waits) before time moves.
+        const inSync = (): boolean => !!good.display.primary && sameRgb(good.display.primary, server.desktop.primary!);
+        await good.waitFor(inSync, 5000, 'the other viewer in sync');
+        // The drain check runs every second: 1 s stuck is within the limit, 2 s over it.
+        await clock.advance(1000);
+        expect(closed()).toBe(false);
+        for (let i = 0; i < 10 && !closed(); i++) await clock.advance(1000);
+        await until('the stalled viewer closed', closed, 8000);
       } finally {
         clearInterval(chatter);
       }
