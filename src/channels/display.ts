@@ -94,6 +94,14 @@ const LOSSY_QUALITY = 80;
  * began) queued 1.4 MB there, 6 s that every later draw waited behind.
  */
 const LINK_QUEUE_MS = 40;
+/**
+ * The kernel may always hold this much, whatever the estimate: about TCP's initial window (10
+ * segments). Bounded below it, a link never looks full, so its estimate (which rises only while
+ * bytes wait) cannot recover from a low reading: 500 viewers of one desktop, measured slow while
+ * they joined on a busy machine, then got no change within seconds (bench/viewers.ts). At 2 Mbit/s
+ * it is 64 ms of queue, inside the typing budget.
+ */
+const LINK_QUEUE_FLOOR_BYTES = 16 * 1024;
 /** While the link holds draws back, look again after at least (and at most) this long. */
 const LINK_RETRY_MIN_MS = 2;
 const LINK_RETRY_MAX_MS = 40;
@@ -489,7 +497,7 @@ export class DisplayChannelClient extends ChannelClient {
    */
   protected override sendAllowance(): { bytes: number; retryMs: number } {
     const bandwidth = this.linkEstimate.bandwidth;
-    const queue = (bandwidth * LINK_QUEUE_MS) / 1000;
+    const queue = Math.max((bandwidth * LINK_QUEUE_MS) / 1000, LINK_QUEUE_FLOOR_BYTES);
     let waiting = this.guessWaitingBytes();
     if (waiting > queue) waiting = this.waitingBytes();
     const overMs = ((waiting - queue) * 1000) / bandwidth;
