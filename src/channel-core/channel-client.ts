@@ -378,8 +378,10 @@ export abstract class ChannelClient {
       acked: tcp.bytesAcked,
       unsent: tcp.notsentBytes,
       // The kernel's own count: byte counters (sent - retransmitted - acknowledged) kept a constant
-      // residue after loss recovery on a shaped link (350 kB that never drained).
-      inFlight: tcp.packetsInFlight * tcp.sndMss,
+      // residue after loss recovery on a shaped link (350 kB that never drained). Segments times the
+      // MSS is only a bound: on loopback (MSS 64 KiB) one small segment in flight counted as 64 KiB
+      // waiting and held fast viewers' draws back; the bytes sent and not acknowledged bound it too.
+      inFlight: Math.min(tcp.packetsInFlight * tcp.sndMss, Math.max(0, tcp.bytesSent - tcp.bytesAcked)),
       retransmitted: tcp.bytesRetrans,
       rttMs: tcp.rttUs / 1000,
       minRttMs: tcp.minRttUs / 1000,
