@@ -275,6 +275,9 @@ describe('a viewer that stops reading', () => {
       password: PASSWORD,
       log: logger,
       client: { stallTimeoutMs: 1500, clock },
+      // Lossless: a viewer measured on a thin link gets JPEG first and its lossless refresh on the
+      // (manual) clock, which this test moves only after the other viewer is in sync.
+      display: { imageQuality: 'lossless' },
     });
     await server.start();
     const good = new SpiceClient({ port: server.port, password: PASSWORD });
