@@ -35,6 +35,7 @@ export const INTEROP = [
   'web-link-errors',
   'web-video',
   'web-viewer',
+  'web-worker',
   'web-x11',
   'wire-dissect',
   'x11-agent-gtk',

@@ -40,6 +40,8 @@ const VIEWERS: Viewer[] = [
   { name: 'spiced web viewer', ...SPICED, query: 'resize=0&audio=off' },
   // The same page with photos as QUIC, as every other viewer gets them: what the decoder alone does.
   { name: 'spiced, QUIC photos', ...SPICED, query: 'resize=0&audio=off&lz4=0' },
+  // QUIC photos decoded on the page's main thread, as before the decoding worker.
+  { name: 'spiced, QUIC, no worker', ...SPICED, query: 'resize=0&audio=off&lz4=0&worker=0' },
   { name: 'spice-html5', path: '/spice-html5/', canvas: 'canvas#spice_surface_0' },
 ];
 
@@ -129,18 +131,24 @@ interface Rig {
   photo: number[];
   /** The page's main-thread time from each photo's draw to its showing, ms: its CPU, whatever the load. */
   photoCpu: number[];
-  /** spiced's page only: of that, decoding and applying the display messages (what a worker could take), ms. */
+  /** spiced's page only: of that, decoding and applying the display messages on the main thread, ms. */
   photoDecode: number[];
+  /** spiced's page only: the decoding worker's time per photo (not on the main thread), ms. */
+  photoWorker: number[];
   /** spiced's page only: of that, copying the surface's pixels to the canvas, ms. */
   photoPaint: number[];
 }
 
-/** spiced's page counts its decode and paint time (undefined for spice-html5, which does not). */
-async function decodePaint(page: Page): Promise<[number, number] | undefined> {
+/**
+ * spiced's page counts its main-thread decode, paint and worker decode time (undefined for
+ * spice-html5, which does not).
+ */
+async function decodePaint(page: Page): Promise<[number, number, number] | undefined> {
+  const s = 'window.spiced.session';
   return (
     ((await page.evaluate(
-      `window.spiced && window.spiced.session ? [window.spiced.session.decodeMs, window.spiced.view.paintMs] : null`,
-    )) as [number, number] | null) ?? undefined
+      `window.spiced && ${s} ? [${s}.decodeMs, window.spiced.view.paintMs, ${s}.decoder ? ${s}.decoder.workerMs : 0] : null`,
+    )) as [number, number, number] | null) ?? undefined
   );
 }
 
@@ -195,6 +203,7 @@ async function openRig(browser: Browser, v: Viewer): Promise<Rig> {
     photoCpu: [],
     photoDecode: [],
     photoPaint: [],
+    photoWorker: [],
   };
 }
 
@@ -251,6 +260,7 @@ async function drawLatencies(browser: Browser, viewers: Viewer[], smallN: number
       if (split0 && split1) {
         rig.photoDecode.push(split1[0] - split0[0]);
         rig.photoPaint.push(split1[1] - split0[1]);
+        rig.photoWorker.push(split1[2] - split0[2]);
       }
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -315,15 +325,16 @@ async function main(): Promise<void> {
   ];
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   const js = readFileSync(`${viewerDir}/viewer.js`);
+  const worker = readFileSync(`${viewerDir}/decode-worker.js`);
   console.log(
-    `bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`,
+    `bundle: viewer.js ${js.length} bytes, ${gzipSync(js).length} gzipped; decode-worker.js ${worker.length} bytes, ${gzipSync(worker).length} gzipped; viewer.css ${readFileSync(`${viewerDir}/viewer.css`).length} bytes`,
   );
   console.log(
-    `draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; photo CPU = the page's main-thread time per photo (median, ms), of which decode = decoding and applying the messages (what a worker could take) and paint = surface to canvas (spiced's page only); busy = page main-thread task time per second, demo animating ${cpuSeconds} s`,
+    `draw-to-canvas latency (ms), ${smallN} small fills (32x32), ${photoN} full-screen ${W}x${H} photos; photo CPU = the page's main-thread time per photo (median, ms), of which decode = decoding and applying the messages on the main thread and paint = surface to canvas; worker = the decoding worker's time per photo, off the main thread (spiced's page only); busy = page main-thread task time per second, demo animating ${cpuSeconds} s`,
   );
   console.log(
     [
-      'viewer'.padEnd(20),
+      'viewer'.padEnd(24),
       'small p50',
       'small p95',
       'photo p50',
@@ -331,6 +342,7 @@ async function main(): Promise<void> {
       'photo CPU',
       '   decode',
       '    paint',
+      '   worker',
       'busy',
     ].join('  '),
   );
@@ -344,7 +356,7 @@ async function main(): Promise<void> {
     photoP95.set(rig.viewer.name, percentile(photo, 95));
     console.log(
       [
-        rig.viewer.name.padEnd(20),
+        rig.viewer.name.padEnd(24),
         f(percentile(small, 50)),
         f(percentile(small, 95)),
         f(percentile(photo, 50)),
@@ -352,6 +364,7 @@ async function main(): Promise<void> {
         f(1000 * median(rig.photoCpu)),
         rig.photoDecode.length ? f(median(rig.photoDecode)) : '        –',
         rig.photoPaint.length ? f(median(rig.photoPaint)) : '        –',
+        rig.photoWorker.length ? f(median(rig.photoWorker)) : '        –',
         `${(busy * 100).toFixed(0).padStart(3)} %`,
       ].join('  '),
     );

@@ -22,10 +22,17 @@ function exportedNames(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(re)].map((m) => m[1]!);
 }
 
+/** The part of esbuild's metafile read here: every input, and each output's own inputs. */
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+
 describe.skipIf(!existsSync(META))(
   `the web viewer bundle${existsSync(META) ? '' : ' (skipped: not built, npm run build)'}`,
   () => {
-    const inputs = Object.keys((JSON.parse(readFileSync(META, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    const meta = JSON.parse(readFileSync(META, 'utf8')) as Metafile;
+    const inputs = Object.keys(meta.inputs);
 
     it('is built from src/protocol, the shared client core and the image decoders', () => {
       for (const f of [
@@ -39,6 +46,26 @@ describe.skipIf(!existsSync(META))(
       ]) {
         expect(inputs).toContain(f);
       }
+    });
+
+    it("the decoding worker is built from the page's own decoders (src/client/images.ts, src/display)", () => {
+      const worker = meta.outputs['dist/web/decode-worker.js'];
+      expect(worker, 'dist/web/decode-worker.js is not in the build').toBeDefined();
+      const own = Object.keys(worker!.inputs).filter((f) => f.startsWith('src/'));
+      for (const f of [
+        'src/client/images.ts',
+        'src/display/quic-decode.ts',
+        'src/display/lz-decode.ts',
+        'src/display/lz4-decode.ts',
+      ])
+        expect(own).toContain(f);
+      // The same files as the page's bundle, not copies: every one the worker has, the page has too.
+      const page = Object.keys(meta.outputs['dist/web/viewer.js']!.inputs);
+      expect(own.filter((f) => !f.startsWith('src/web/') && !page.includes(f))).toEqual([]);
+      expect(own.filter((f) => f.startsWith('src/web/'))).toEqual([
+        'src/web/buffer-global.ts',
+        'src/web/decode-worker.ts',
+      ]);
     });
 
     it('holds no Node-only module (the Node client wrapper stays out)', () => {

@@ -118,6 +118,8 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
     expect(shown && countRgbDifferences(shown, demo.desktop.primary!)).toBe(0);
     expect(records.some((r) => /display:0 linked \(session [0-9a-f]+, ws\)/.test(r.message))).toBe(true);
     expect(await page.textContent('#status')).toBe('Connected');
+    // The whole first screen is one large image: it went through the decoding worker.
+    expect(await page.evaluate('window.spiced.session.offloaded')).toBeGreaterThan(0);
     await page.close();
   });
 

@@ -144,6 +144,11 @@ describe('WebSocket on the SPICE ports', () => {
         `connect-src 'self' ws://127.0.0.1:${server.plainPort} wss://127.0.0.1:${server.plainPort}`,
       );
       expect((await fetch(`${base}/viewer.js`)).headers.get('content-type')).toMatch(/javascript/);
+      // The decoding worker: its own script, allowed by the page's policy.
+      expect(csp).toContain("worker-src 'self'");
+      const worker = await fetch(`${base}/decode-worker.js`);
+      expect(worker.headers.get('content-type')).toMatch(/javascript/);
+      expect(worker.headers.get('content-security-policy')).toBe("default-src 'none'");
       expect((await fetch(`${base}/meta.json`)).status).toBe(404); // the build's metafile stays private
     } else {
       expect(res.status).toBe(503);

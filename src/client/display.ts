@@ -9,6 +9,7 @@ import {
 import type { OutMessage } from '../protocol/message.js';
 import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
 import { Surface } from '../display/surface.js';
+import type { PixelImage } from '../display/pixels.js';
 import { decodeClientImage, type ImageCache } from './images.js';
 import { ProtocolError } from '../protocol/errors.js';
 
@@ -67,7 +68,11 @@ export class ClientDisplay {
     return this.surfaces.get(0);
   }
 
-  apply(m: DisplayServerMessage): void {
+  /**
+   * Apply one display message. `decoded` is the pixels of a DRAW_COPY's compressed image when they
+   * were decoded elsewhere (the browser viewer's worker): they go in as the image would have.
+   */
+  apply(m: DisplayServerMessage, decoded?: PixelImage): void {
     switch (m.kind) {
       case 'surfaceCreate':
         checkSurfaceSize(m.surfaceId, m.width, m.height);
@@ -85,7 +90,7 @@ export class ClientDisplay {
       case 'drawFill':
         return this.fill(m);
       case 'drawCopy':
-        return this.copy(m);
+        return this.copy(m, decoded);
       case 'copyBits': {
         const s = this.surfaces.get(m.base.surfaceId);
         if (!s) return this.skip('copyBits to unknown surface');
@@ -175,7 +180,7 @@ export class ClientDisplay {
     for (const r of this.clips(m.base)) s.fill(r, m.brush.color);
   }
 
-  private copy(m: Extract<DisplayServerMessage, { kind: 'drawCopy' }>): void {
+  private copy(m: Extract<DisplayServerMessage, { kind: 'drawCopy' }>, decoded: PixelImage | undefined): void {
     const s = this.surfaces.get(m.base.surfaceId);
     if (!s || !m.image) return this.skip('copy to unknown surface or without image');
     if (m.ropd !== Ropd.OpPut || m.mask.bitmap) return this.skip('copy with ROP or mask');
@@ -185,7 +190,7 @@ export class ClientDisplay {
       return this.skip('scaled copy');
     // An image bigger than the surface it is drawn on is never needed: that is the cap on its size.
     const limits = { maxPixels: s.width * s.height };
-    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), limits);
+    const img = decodeClientImage(m.image, this.cache, (id) => this.surfaces.get(id), limits, decoded);
     this.draws++;
     for (const r of this.clips(m.base))
       s.putImage(r, img, { x: sa.left + r.left - box.left, y: sa.top + r.top - box.top });

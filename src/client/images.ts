@@ -18,13 +18,16 @@ function bad(message: string): ProtocolError {
 
 /**
  * Decode a SpiceImage the way a viewer would, into 32-bit BGRX pixels; `limits` caps the size of
- * a decoded image (the caller passes what its target surface can show).
+ * a decoded image (the caller passes what its target surface can show). `decoded` is the pixels
+ * of a compressed image that were decoded elsewhere (the browser viewer's worker, by
+ * decodeCompressedImage): they are checked against the descriptor and cached as if decoded here.
  */
 export function decodeClientImage(
   img: SpiceImage,
   cache: ImageCache,
   surfaces: (id: number) => PixelImage | undefined,
   limits?: ImageDecodeLimits,
+  decoded?: PixelImage,
 ): PixelImage {
   const d = img.descriptor;
   let out: PixelImage;
@@ -42,13 +45,7 @@ export function decodeClientImage(
       );
       break;
     case 'binary':
-      if (d.type === ImageType.LzRgb) out = decodeLz(img.data, limits).image;
-      else if (d.type === ImageType.Quic) out = decodeQuic(img.data, limits).image;
-      else if (d.type === ImageType.Lz4) out = decodeLz4(img.data, d.width, d.height, limits);
-      else if (d.type === ImageType.Jpeg) {
-        checkPixelLimit('jpeg', d.width, d.height, limits);
-        out = decodeJpeg(img.data, d.width * d.height);
-      } else throw bad(`image type ${d.type} is not decoded by this client`);
+      out = decoded ?? decodeCompressedImage(d, img.data, limits);
       break;
     case 'fromCache': {
       const cached = cache.get(d.id);
@@ -68,6 +65,32 @@ export function decodeClientImage(
   }
   if (d.flags & ImageFlags.CacheMe) cache.set(d.id, out);
   return out;
+}
+
+/** What a compressed image's pixels need besides its bytes: its type and size (the descriptor's). */
+export interface CompressedImageShape {
+  type: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The pixels of a compressed image (LZ_RGB, QUIC, LZ4, JPEG): the part of decodeClientImage that
+ * needs nothing but the bytes, so that it can run where the cache and surfaces are not (a worker).
+ */
+export function decodeCompressedImage(
+  d: CompressedImageShape,
+  data: Buffer,
+  limits: ImageDecodeLimits | undefined,
+): PixelImage {
+  if (d.type === ImageType.LzRgb) return decodeLz(data, limits).image;
+  if (d.type === ImageType.Quic) return decodeQuic(data, limits).image;
+  if (d.type === ImageType.Lz4) return decodeLz4(data, d.width, d.height, limits);
+  if (d.type === ImageType.Jpeg) {
+    checkPixelLimit('jpeg', d.width, d.height, limits);
+    return decodeJpeg(data, d.width * d.height);
+  }
+  throw bad(`image type ${d.type} is not decoded by this client`);
 }
 
 /**

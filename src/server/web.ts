@@ -46,8 +46,20 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** The viewer's decoding worker: a worker runs under the policy its own script comes with. */
+const WORKER_FILE = 'decode-worker.js';
+/** It decodes what the page hands it and fetches nothing. */
+const WORKER_CSP = "default-src 'none'";
+
 /** The files of spiced's own viewer that the web front serves (the build's metafile stays private). */
-const VIEWER_FILES = new Set(['index.html', 'viewer.js', 'viewer.js.map', 'viewer.css']);
+const VIEWER_FILES = new Set([
+  'index.html',
+  'viewer.js',
+  'viewer.js.map',
+  'viewer.css',
+  WORKER_FILE,
+  `${WORKER_FILE}.map`,
+]);
 
 /** Where spice-html5 lives on the SPICE ports. */
 const HTML5_PREFIX = '/spice-html5/';
@@ -230,7 +242,11 @@ export class WebFront {
     }
     const body = req.method === 'HEAD' ? '' : readFileSync(join(dir, name));
     const csp: Record<string, string> =
-      name === 'index.html' ? { 'Content-Security-Policy': viewerCsp(req.headers.host) } : {};
+      name === 'index.html'
+        ? { 'Content-Security-Policy': viewerCsp(req.headers.host) }
+        : name === WORKER_FILE
+          ? { 'Content-Security-Policy': WORKER_CSP }
+          : {};
     this.reply(res, 200, TYPES[extname(name)] ?? 'application/octet-stream', body, csp);
   }
 

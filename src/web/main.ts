@@ -30,6 +30,11 @@ const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host
 const followWindow = query.get('resize') !== '0';
 /** ?lz4=0: photos as the server chooses for every viewer (QUIC) instead of LZ4 on fast links. */
 const lz4 = query.get('lz4') !== '0';
+/**
+ * ?worker=0: every image decoded on the main thread (the bench compares); otherwise large ones are
+ * decoded in dist/web/decode-worker.js, found beside this script (under a proxy's path too).
+ */
+const decodeWorker = query.get('worker') === '0' ? undefined : new URL('decode-worker.js', import.meta.url);
 /** ?audio=pcm asks for raw PCM even where Opus decodes, ?audio=off for no sound at all. */
 const audioChoice = query.get('audio');
 
@@ -84,7 +89,7 @@ function connect(): void {
   clearTimeout(retryTimer);
   setStatus('Connecting…', 'connecting');
   const s = new WebSession(
-    { url, password, viewOnly, audio: audioMode, video, lz4, agentPage: sync },
+    { url, password, viewOnly, audio: audioMode, video, lz4, agentPage: sync, decodeWorker },
     {
       display: (m) => {
         view.update(m, s.display.primary);

@@ -18,6 +18,9 @@ import {
 import { ClientDisplay, displayGreeting } from '../client/display.js';
 import { AgentClient, type AgentPage } from './agent.js';
 import { WsChannel } from './ws-channel.js';
+import { DisplayQueue } from './display-queue.js';
+import { WorkerDecoder } from './worker-decoder.js';
+import type { PixelImage } from '../display/pixels.js';
 
 export interface SessionOptions {
   /** ws:// or wss:// URL of the SPICE port the page came from. */
@@ -36,6 +39,11 @@ export interface SessionOptions {
   lz4: boolean;
   /** Where the guest agent's clipboard and resize answers go (no agent for view-only pages). */
   agentPage: AgentPage;
+  /**
+   * The decoding worker's script (dist/web/decode-worker.js beside viewer.js); undefined decodes
+   * every image on the main thread.
+   */
+  decodeWorker: URL | undefined;
 }
 
 export interface SessionHandlers {
@@ -72,9 +80,12 @@ export class WebSession {
   errors = 0;
   /**
    * Main-thread time spent decoding display messages and applying them to the surfaces (image
-   * decoders included), ms: what a decoding worker would take off the main thread (the bench reads it).
+   * decoders included, except what the worker decodes), ms: the bench and tests read it.
    */
   decodeMs = 0;
+  /** Large compressed images are decoded off the main thread, when the worker can be made. */
+  readonly decoder: WorkerDecoder | undefined;
+  private readonly queue: DisplayQueue;
   private ended = false;
   /** When each unacknowledged motion left (bounded: a server that never acknowledges costs nothing). */
   private motionSent: number[] = [];
@@ -85,7 +96,18 @@ export class WebSession {
   constructor(
     private readonly options: SessionOptions,
     private readonly handlers: SessionHandlers,
-  ) {}
+  ) {
+    this.decoder = options.decodeWorker && new WorkerDecoder(options.decodeWorker);
+    this.queue = new DisplayQueue(this.decoder, {
+      apply: (m, decoded) => this.applyDisplay(m, decoded),
+      failed: (m, err) => this.displayFailed(m.kind, err),
+    });
+  }
+
+  /** Images sent to the worker so far. */
+  get offloaded(): number {
+    return this.queue.offloaded;
+  }
 
   /** The channels the server offers (the microphone's is opened only on request). */
   offeredChannels: ChannelId[] = [];
@@ -281,23 +303,42 @@ export class WebSession {
     if (sent.length === 4) this.rttMs = performance.now() - sent[3]!;
   }
 
+  /** A display message, parsed here, then applied in its turn (display-queue.ts). */
   private onDisplay(type: number, body: Buffer): void {
     const t0 = performance.now();
+    let m: DisplayServerMessage | undefined;
     try {
-      const m = decodeDisplayServerMessage(type, body);
+      m = decodeDisplayServerMessage(type, body);
       if (!m) throw new Error(`unknown display message ${type}`);
-      this.display.apply(m);
+    } catch (err) {
+      return this.displayFailed(type, err);
+    } finally {
+      this.decodeMs += performance.now() - t0;
+    }
+    this.queue.push(m);
+  }
+
+  private applyDisplay(m: DisplayServerMessage, decoded: PixelImage | undefined): void {
+    const t0 = performance.now();
+    try {
+      this.display.apply(m, decoded);
       this.decodeMs += performance.now() - t0;
       this.handlers.display(m);
     } catch (err) {
-      this.errors++;
-      console.error('spiced viewer: display message', type, err);
+      this.displayFailed(m.kind, err);
     }
+  }
+
+  private displayFailed(what: number | string, err: unknown): void {
+    this.errors++;
+    console.error('spiced viewer: display message', what, err);
   }
 
   private end(err: Error | undefined, channel: number | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.queue.close();
+    this.decoder?.close();
     this.microphone?.stop();
     for (const ch of this.channels.values()) ch.close();
     this.handlers.closed(err, channel);
