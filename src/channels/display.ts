@@ -1,5 +1,6 @@
 import { Channel } from '../channel-core/channel.js';
 import { SendRounds } from '../channel-core/send-rounds.js';
+import { LinkSampler, type LinkSampled } from '../channel-core/link-sampler.js';
 import { SharedFlushes } from '../channel-core/shared-flush.js';
 import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
 import { messageItem } from '../channel-core/pipe.js';
@@ -107,8 +108,6 @@ const LINK_RETRY_MIN_MS = 2;
 const LINK_RETRY_MAX_MS = 40;
 /** How often lossy areas are looked at for a lossless refresh. */
 const LOSSY_CHECK_MS = 100;
-/** While bytes wait to leave, the link estimate reads the kernel's counters this often. */
-const LINK_SAMPLE_MS = 20;
 
 /** SpiceImageCompression values a client may prefer (PREFERRED_COMPRESSION); GLZ is not offered. */
 const PREFERRED: Record<number, ImageCompression | undefined> = {
@@ -141,6 +140,8 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   readonly video: VideoStreams;
   /** Snapshots of the current screen (damage, lossless refreshes), shared by viewers asking for the same area. */
   readonly snapshots = new SharedSnapshots();
+  /** Reads the kernel's counters for the link estimates of viewers whose bytes wait: one timer, a budget of reads. */
+  readonly linkSampler = new LinkSampler();
 
   constructor(
     log: Logger,
@@ -217,7 +218,7 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   }
 }
 
-export class DisplayChannelClient extends ChannelClient {
+export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   private ready = false;
   private initTimer: NodeJS.Timeout | undefined;
   private compression: ImageCompression;
@@ -234,7 +235,6 @@ export class DisplayChannelClient extends ChannelClient {
   readonly lossy = new LossyAreas();
   /** Looks for lossy areas that stayed quiet (on the client clock, which tests move). */
   private lossyTimer: Timer | undefined;
-  private linkTimer: NodeJS.Timeout | undefined;
 
   constructor(
     conn: ChannelConnection,
@@ -260,7 +260,7 @@ export class DisplayChannelClient extends ChannelClient {
     this.onClose(() => {
       this.video.close();
       this.lossyTimer?.cancel();
-      clearTimeout(this.linkTimer);
+      channel.linkSampler.forget(this);
     });
   }
 
@@ -433,7 +433,7 @@ export class DisplayChannelClient extends ChannelClient {
   /** When the pipe has drained, damage goes out as fresh images of the current surface. */
   protected override onPipeDrained(): void {
     this.channel.pace.progress();
-    this.sampleLink();
+    this.channel.linkSampler.watch(this);
     if (!this.damage || this.pipe.length > 0 || this.stream.congested) return;
     const s = this.surface;
     const rects = this.damage.take();
@@ -507,13 +507,11 @@ export class DisplayChannelClient extends ChannelClient {
     };
   }
 
-  /** While bytes wait to leave, keep the link estimate fed with the kernel's counters. */
-  private sampleLink(): void {
-    if (this.linkTimer || this.isClosed || this.waitingBytes() === 0) return;
-    this.linkTimer = setTimeout(() => {
-      this.linkTimer = undefined;
-      this.sampleLink();
-    }, LINK_SAMPLE_MS);
-    this.linkTimer.unref();
+  /**
+   * Feed the link estimate the kernel's counters now (the channel's LinkSampler calls this while
+   * bytes wait to leave); true while some still wait.
+   */
+  sampleLink(): boolean {
+    return !this.isClosed && this.waitingBytes() > 0;
   }
 }

@@ -134,12 +134,19 @@ function decodeTcpInfo(b: Buffer): TcpInfo {
   };
 }
 
+/**
+ * getsockopt's buffers for TCP_INFO, made once: the call is synchronous and the fields are decoded
+ * before it returns, and link sampling reads thousands of sockets a second with many viewers.
+ */
+const tcpInfoBuf = Buffer.alloc(TCP_INFO_SIZE);
+const tcpInfoLen = Buffer.alloc(4);
+
 /** TCP_INFO of a connected socket, or undefined where it cannot be read. */
 export function getTcpInfo(fd: number): TcpInfo | undefined {
   const n = process.platform === 'linux' ? loadNative() : null;
   if (!n) return undefined;
-  const buf = Buffer.alloc(TCP_INFO_SIZE);
-  const len = Buffer.alloc(4);
+  const buf = tcpInfoBuf;
+  const len = tcpInfoLen;
   len.writeUInt32LE(TCP_INFO_SIZE, 0);
   if (n.getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, len) !== 0) return undefined;
   if (len.readUInt32LE(0) < 216) return undefined; // kernel too old for bytes_sent/bytes_retrans
