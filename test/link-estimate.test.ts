@@ -78,6 +78,22 @@ describe('the link estimate', () => {
     expect(e.bandwidth).toBeLessThan(1.6 * measured);
   });
 
+  it('answers as time passes though asked every few ms (the answer is kept only while nothing can change it)', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
+    const measured = e.bandwidth;
+    const seen: number[] = [];
+    for (let t = 0; t < 9000; t += 5) {
+      c.advance(5);
+      seen.push(e.bandwidth);
+    }
+    // Unchanged while the samples are in the window, then growing with every step past it.
+    expect(Math.abs(seen[600]! / measured - 1)).toBeLessThan(0.02);
+    expect(seen[1700]!).toBeGreaterThan(seen[1600]!);
+    expect(seen[1799]!).toBeGreaterThan(1.4 * measured);
+  });
+
   it('counts bytes in flight beyond the path as waiting, and drains them at the estimate', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);

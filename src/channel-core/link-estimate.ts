@@ -110,6 +110,12 @@ class WindowedMax {
     }
   }
 
+  /** When the oldest slot leaves the window (the median may change then without an add), or Infinity. */
+  get expiresAt(): number {
+    const first = this.buckets[0];
+    return first ? first.at + WINDOW_MS : Infinity;
+  }
+
   /**
    * The median of the slots' maxima: a link's rate is what most slots saw. A plain maximum locked
    * onto the odd spike (a shaper's burst, a filled hole acknowledging much at once) and took a
@@ -150,6 +156,13 @@ export class LinkEstimate {
   private ackLatency: number | undefined;
   private minAckLatency: number | undefined;
   private cap: { value: number; until: number } | undefined;
+  /**
+   * The bandwidth as last computed, and until when it holds (exclusive) unless a sample or a report
+   * comes: it is asked for every message and every image sent to every viewer (the fluid model,
+   * the lossy choice, the send allowance), and with hundreds of viewers recomputing it (two
+   * windowed filters, each expired first) was the largest per-viewer cost after the writes.
+   */
+  private memo: { value: number; from: number; until: number } | undefined;
   // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
   private prevView: { at: number; acked: number; retransmitted: number; waiting: number; busy: boolean } | undefined;
   /** When the peer last acknowledged anything (or nothing was in flight). */
@@ -241,10 +254,12 @@ export class LinkEstimate {
     if (lastFrameDelayMs >= 0 || drops === 0) return;
     const now = this.now();
     this.cap = { value: LATE_CAP * this.bandwidthAt(now), until: now + CAP_MS };
+    this.memo = undefined;
   }
 
   private sample(rate: number, lowerBound: boolean, now: number): void {
     if (!(rate > 0) || !Number.isFinite(rate)) return;
+    this.memo = undefined;
     if (lowerBound) this.floor.add(now, rate);
     else {
       this.capacity.add(now, rate);
@@ -253,6 +268,26 @@ export class LinkEstimate {
   }
 
   private bandwidthAt(now: number): number {
+    const m = this.memo;
+    if (m && now >= m.from && now < m.until) return m.value;
+    const value = this.computeBandwidth(now);
+    this.memo = { value, from: now, until: this.unchangedUntil(now) };
+    return value;
+  }
+
+  /**
+   * Until when (exclusive) computeBandwidth's answer cannot change without a sample or a report:
+   * the next slot to leave either window, the end of a cap; never past `now` while a kept capacity
+   * grows with time (no capacity sample in the window).
+   */
+  private unchangedUntil(now: number): number {
+    if (this.capacity.expiresAt === Infinity && this.lastCapacity) return now;
+    let until = Math.min(this.capacity.expiresAt, this.floor.expiresAt);
+    if (this.cap && now < this.cap.until) until = Math.min(until, this.cap.until);
+    return until;
+  }
+
+  private computeBandwidth(now: number): number {
     const floor = this.floor.max(now) ?? 0;
     const c = this.capacity.max(now);
     let bw: number;
