@@ -7,7 +7,7 @@
  * their estimates tolerate: a capacity sample needs 100 ms of busy link between two readings, and
  * readings further apart still bracket one.
  */
-export const DEFAULT_SAMPLES_PER_SECOND = 2500;
+const DEFAULT_SAMPLES_PER_SECOND = 2500;
 
 /** While some client's bytes wait to leave, its link is read (at most) this often. */
 export const SAMPLE_MS = 20;
