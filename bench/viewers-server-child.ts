@@ -57,6 +57,9 @@ function traffic(): Record<string, Record<string, number>> {
     t.flushes! += s.flushes;
     t.units! += s.units;
     t.received! += c.received;
+    // Display viewers sent photos as JPEG now (their link measured under the lossy threshold).
+    const lossy = (c as { lossyQuality?: () => number | undefined }).lossyQuality?.();
+    if (lossy !== undefined) t.lossy = (t.lossy ?? 0) + 1;
     const cache = (c as { cacheStats?: { hits: number; misses: number } }).cacheStats;
     if (cache) {
       t.cacheHits = (t.cacheHits ?? 0) + cache.hits;

@@ -51,6 +51,8 @@ interface TrafficRates {
   cacheMisses: number;
   /** Images encoded per second by the whole server (not per connection). */
   encodes: number;
+  /** Share of the connections that took photos as JPEG at the end of the window (link measured slow). */
+  lossyShare: number;
 }
 
 type Traffic = Record<string, Record<string, number>>;
@@ -72,6 +74,7 @@ function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<
       cacheHits: a.cacheHits === undefined ? 0 : rate('cacheHits'),
       cacheMisses: a.cacheMisses === undefined ? 0 : rate('cacheMisses'),
       encodes: a.encodes === undefined ? 0 : (a.encodes - (b?.encodes ?? 0)) / seconds,
+      lossyShare: (a.lossy ?? 0) / a.connections!,
     };
   }
   return out;
@@ -344,7 +347,9 @@ function printRow(r: Row): void {
   const rates = Object.entries(r.all.perViewerRates).map(
     ([ch, t]) =>
       `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses` +
-      (ch === 'display' ? ` (server: ${f1(t.encodes)} images encoded a second)` : ''),
+      (ch === 'display'
+        ? ` (server: ${f1(t.encodes)} images encoded a second; ${f1(t.lossyShare * 100)} % of viewers taking JPEG)`
+        : ''),
   );
   process.stdout.write(`${''.padEnd(28)}per connection per second: ${rates.join('; ')}\n`);
 }
