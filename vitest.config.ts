@@ -27,6 +27,7 @@ export const INTEROP = [
   'png',
   'pre-auth',
   'replay',
+  'session-changes',
   'sound',
   'tls',
   'video-interop',

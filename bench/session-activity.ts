@@ -34,6 +34,11 @@ export interface Terminals {
   typeBox: WindowBox;
 }
 
+export interface DragWatch {
+  begin(): Promise<void>;
+  end(): void;
+}
+
 const DRAG_STEPS = 90;
 const DRAG_STEP_MS = 1000 / 60;
 const DRAG_BY = { x: 260, y: 200 };
@@ -82,6 +87,8 @@ export class User {
     private readonly driver: Driver,
     private readonly desktopDisplay: string,
     private readonly terms: Terminals,
+    /** Told when a drag begins and ends (the soak judges which drawings changed pixels meanwhile). */
+    private readonly dragging: DragWatch = { begin: () => Promise.resolve(), end: () => {} },
   ) {}
 
   async cycle(log: ActivityLog): Promise<void> {
@@ -98,8 +105,10 @@ export class User {
     const sign = this.there ? -1 : 1;
     const from = { x: before.x + 100, y: before.y - TITLE_ABOVE };
     const to = { x: from.x + sign * DRAG_BY.x, y: from.y + sign * DRAG_BY.y };
+    await this.dragging.begin();
     const { startMs, endMs } = await this.driver.drag(from, to, DRAG_STEPS, DRAG_STEP_MS);
     await sleep(150);
+    this.dragging.end();
     const after = await windowBox(this.desktopDisplay, this.terms.dragId);
     const off = (moved: number, wanted: number): boolean => Math.abs(moved - wanted) > 8;
     const moved = !off(after.x - before.x, sign * DRAG_BY.x) && !off(after.y - before.y, sign * DRAG_BY.y);

@@ -15,12 +15,15 @@ import {
   damageQueryVersion,
   decodeDamageNotify,
 } from '../src/sources/x11/ext-damage.js';
+import { PictureJudge } from './session-changes.js';
 import { monoMs } from './x11-server.js';
 
 /** Something drawn: when (monotonic ms) and where. */
 export interface Drawn {
   atMs: number;
   rect: Rect;
+  /** False when the drawing changed no pixel (judged only while judging is on: bench/session-changes.ts). */
+  changed?: boolean;
 }
 
 /** At most this many damage events are kept (a minute of a busy desktop is far fewer). */
@@ -51,6 +54,8 @@ export class DesktopWatch {
     private readonly conn: XConnection,
     private readonly damageExt: ExtensionInfo,
     private readonly damage: number,
+    /** Tells drawings that changed pixels from those that did not, while on (judgeChanges). */
+    readonly judge: PictureJudge,
   ) {}
 
   /** Watch `display` (no Xauthority: the server's Xvfb has none). */
@@ -60,7 +65,7 @@ export class DesktopWatch {
     if (!ext) throw new Error(`session soak: X display ${display} has no DAMAGE extension`);
     await damageQueryVersion(conn, ext);
     const damage = conn.allocId();
-    const watch = new DesktopWatch(conn, ext, damage);
+    const watch = new DesktopWatch(conn, ext, damage, await PictureJudge.open(conn));
     conn.onEvent((ev) => watch.onEvent(ev));
     // Raw rectangles: one event per drawing request, each timestamped on arrival.
     await damageCreate(conn, ext, damage, conn.screen.root, DAMAGE_REPORT_RAW_RECTANGLES);
@@ -97,6 +102,17 @@ export class DesktopWatch {
 
   close(): void {
     this.conn.close();
+    // With the connection closed this only unmaps our side of the judge's shared segment.
+    this.judge.close().catch((err: unknown) => console.error(`desktop watch: ${String(err)}`));
+  }
+
+  /** Judge from now on which drawings changed pixels (Drawn.changed), e.g. during a drag. */
+  judgeChanges(): Promise<void> {
+    return this.judge.start();
+  }
+
+  stopJudging(): void {
+    this.judge.stop();
   }
 
   private onEvent(ev: XEvent): void {
@@ -106,6 +122,8 @@ export class DesktopWatch {
     const a = n.area;
     if (this.log.length >= LOG_LIMIT) return;
     const rect = { left: a.x, top: a.y, right: a.x + a.width, bottom: a.y + a.height };
-    this.log.push({ atMs: xTimeToMono(ev.data.readUInt32LE(12), monoMs()), rect });
+    const entry: Drawn = { atMs: xTimeToMono(ev.data.readUInt32LE(12), monoMs()), rect };
+    this.log.push(entry);
+    this.judge.note(entry);
   }
 }

@@ -6,7 +6,8 @@
  * process (bench/x11-server.ts, so its CPU is its own) with one viewer, the project's SpiceClient,
  * in this process. xdotool drags the xterm's title bar back and forth. Counted, in bursts (events
  * less than BURST_GAP_MS apart are one update):
- *  - desktop updates: DAMAGE events on the root window, seen by our own X client (raw rectangles);
+ *  - desktop updates: DAMAGE events on the root window, seen by our own X client (raw rectangles,
+ *    bench/session-desktop.ts, timed by the X server's timestamps);
  *  - viewer updates: display messages that drew something, at the viewer.
  * Each capture configuration gets the same drag on the same desktop.
  *
@@ -14,7 +15,9 @@
  *     [--desktop xfce]   (XFCE with its compositor and the soak's terminal instead of twm and an xterm)
  *
  * Also counted as the session soak counts (bench/session-measure.ts): 1/60 s slots in which
- * something was drawn, per second, on each side; --rate 60 drags at the soak's step rate.
+ * something was drawn, per second, on each side; on the desktop's side only drawings that changed
+ * pixels (bench/session-changes.ts), every drawing in "paint slots"; --rate 60 drags at the soak's
+ * step rate.
  *
  * Skipped (with a message) when Xvfb, twm, xterm or xdotool is missing.
  */
@@ -23,15 +26,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { XConnection } from '../src/sources/x11/connection.js';
-import { DamageWatcher } from '../src/sources/x11/damage-watcher.js';
-import { DAMAGE_NOTIFY, decodeDamageNotify } from '../src/sources/x11/ext-damage.js';
 import { startXvfb, type XvfbHandle } from '../src/sources/x11/xvfb.js';
 import { startTerminals, stopTerminals, type Terminals } from './session-activity.js';
 import { windowBox } from './session-drive.js';
 import { slotRate } from './session-measure.js';
 import { XFCE_SESSION } from './session-rig.js';
-import { xTimeToMono } from './session-desktop.js';
+import { DesktopWatch } from './session-desktop.js';
 import { dragArgs, dragSession, hasWindow, TITLE_BAR } from './x11-drag-scene.js';
 import { monoMs, ServerProcess, type ServerConfig } from './x11-server.js';
 import { Viewer, sleep } from './x11-viewer.js';
@@ -59,8 +59,13 @@ export interface DragResult {
   viewerPerSec: number;
   /** viewer / min(desktop, 60). */
   ratio: number;
-  /** The soak's measure (bench/session-measure.ts): 1/60 s slots with something drawn, per second. */
+  /**
+   * The soak's measure (bench/session-measure.ts): 1/60 s slots with something drawn, per second;
+   * on the desktop's side only drawings that changed pixels (bench/session-changes.ts), and every
+   * drawing in desktopPaintSlotsPerSec.
+   */
   desktopSlotsPerSec: number;
+  desktopPaintSlotsPerSec: number;
   viewerSlotsPerSec: number;
   /** Longest pause between two viewer updates during the drag. */
   viewerMaxGapMs: number;
@@ -84,43 +89,6 @@ class BurstCounter {
     }
     this.last = atMs;
   }
-}
-
-interface DesktopWatch {
-  readonly counter: BurstCounter;
-  /** Count from now on (the first full frame's damage before does not count). */
-  start(): void;
-  close(): void;
-}
-
-/**
- * Our own X client counting DAMAGE on the root window, by the X server's timestamps in the events
- * (so a late read in this busy process does not merge updates).
- */
-async function watchDesktop(display: string): Promise<DesktopWatch> {
-  const conn = await XConnection.connect(display, { xauthority: null });
-  const counter = new BurstCounter();
-  let counting = false;
-  const watcher = await DamageWatcher.open(conn, conn.screen.root, () => {});
-  const ext = await conn.extension('DAMAGE');
-  if (!watcher || !ext) throw new Error('x11-drag: the X server has no DAMAGE');
-  conn.onEvent((ev) => {
-    if (counting && ev.code === ext.firstEvent + DAMAGE_NOTIFY)
-      counter.hit(xTimeToMono(decodeDamageNotify(ev.data).timestamp, monoMs()));
-  });
-  // Raw rectangles pile up in the watcher: empty it now and then.
-  const drain = setInterval(() => void watcher.takeRects(), 100);
-  return {
-    counter,
-    start: () => {
-      counting = true;
-    },
-    close: () => {
-      clearInterval(drain);
-      watcher.close();
-      conn.close();
-    },
-  };
 }
 
 function xdotool(display: string, args: string[], mayFail = false): string {
@@ -238,21 +206,28 @@ async function runCase(scene: DragScene, c: DragCase, seconds: number, rateHz: n
   const xvfb = scene.xvfb;
   const server = await ServerProcess.start({ display: xvfb.display, ...c.config });
   const viewer = await Viewer.connect(server.port);
-  const desktop = await watchDesktop(xvfb.display);
+  const desktop = await DesktopWatch.open(xvfb.display);
   try {
     // top redraws every 200 ms: a shorter quiet spell says the first frame is in.
     await viewer.settle(100);
     const seen = new BurstCounter();
     const off = viewer.onDraw((at) => seen.hit(at));
     const before = await server.snapshot();
+    const args = await scene.dragArgs(seconds, rateHz);
+    await desktop.judgeChanges();
+    desktop.take();
     const t0 = monoMs();
-    desktop.start();
-    await drag(xvfb.display, await scene.dragArgs(seconds, rateHz));
+    await drag(xvfb.display, args);
     const t1 = monoMs();
     const wallMs = t1 - t0;
     const after = await server.snapshot();
     off();
-    const desktopPerSec = (desktop.counter.bursts * 1000) / wallMs;
+    desktop.stopJudging();
+    const drawn = desktop.take().filter((d) => d.atMs >= t0);
+    const desktopCounter = new BurstCounter();
+    for (const d of drawn) desktopCounter.hit(d.atMs);
+    const changed = drawn.filter((d) => d.changed !== false).map((d) => d.atMs);
+    const desktopPerSec = (desktopCounter.bursts * 1000) / wallMs;
     const viewerPerSec = (seen.bursts * 1000) / wallMs;
     if (viewer.errors.length > 0) throw new Error(`x11-drag: the viewer failed: ${viewer.errors[0]}`);
     return {
@@ -261,7 +236,8 @@ async function runCase(scene: DragScene, c: DragCase, seconds: number, rateHz: n
       desktopPerSec,
       viewerPerSec,
       ratio: viewerPerSec / Math.min(desktopPerSec, 60),
-      desktopSlotsPerSec: slotsPerSec(desktop.counter.times, t0, t1),
+      desktopPaintSlotsPerSec: slotsPerSec(desktopCounter.times, t0, t1),
+      desktopSlotsPerSec: slotsPerSec(changed, t0, t1),
       viewerSlotsPerSec: slotsPerSec(seen.times, t0, t1),
       viewerMaxGapMs: seen.maxGapMs,
       serverCpuPct: ((after.cpuMs - before.cpuMs) * 100) / (after.atMs - before.atMs),
@@ -308,7 +284,7 @@ export async function runDragBench(
 export function formatDragResults(results: DragResult[] | string): string {
   if (typeof results === 'string') return results;
   const columns = ['capture', 'desktop updates/s', 'viewer updates/s', 'viewer / min(desktop, 60)'];
-  columns.push('slots/s desktop', 'slots/s viewer', 'slot share');
+  columns.push('paint slots/s desktop', 'slots/s desktop', 'slots/s viewer', 'slot share');
   columns.push('longest viewer gap', 'server CPU', 'server frames/s');
   const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   const rows = results.map((r) =>
@@ -317,6 +293,7 @@ export function formatDragResults(results: DragResult[] | string): string {
       r.desktopPerSec.toFixed(1),
       r.viewerPerSec.toFixed(1),
       `${(r.ratio * 100).toFixed(0)}%`,
+      r.desktopPaintSlotsPerSec.toFixed(1),
       r.desktopSlotsPerSec.toFixed(1),
       r.viewerSlotsPerSec.toFixed(1),
       `${((r.viewerSlotsPerSec / r.desktopSlotsPerSec) * 100).toFixed(0)}%`,

@@ -47,6 +47,7 @@ describe('session soak figures', () => {
       gcFullPeakPerS: 1,
       gcMs: 5,
       desktopRate: 30,
+      desktopPaintRate: 31,
       viewerRate: 29,
       keyDesktopMs: 10,
       keyViewerMs: 12,

@@ -22,6 +22,7 @@ const PACKAGES = {
   convert: 'imagemagick',
   setxkbmap: 'x11-xkb-utils',
   xrandr: 'x11-xserver-utils',
+  xsetroot: 'x11-xserver-utils',
   xwininfo: 'x11-utils',
   'xfce4-session': 'xfce4',
   'xfce4-terminal': 'xfce4-terminal',
