@@ -72,15 +72,52 @@ async function route(page: Page, r?: Rewrite): Promise<Routed> {
   return seen;
 }
 
-/** The page's state and status line once the session ended (polled: a retry follows within 0.5 s). */
-async function ending(page: Page): Promise<{ state: string; status: string }> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const [state, status] = await Promise.all([page.getAttribute('body', 'data-state'), page.textContent('#status')]);
-    if (state === 'failed' || state === 'reconnecting' || state === 'password') return { state, status: status ?? '' };
-    await new Promise((r) => setTimeout(r, 20));
+/** What a page's body said each time its state changed to one that ends a session. */
+const endings = new WeakMap<Page, { seen: { state: string; status: string }[]; wake: () => void }>();
+
+/**
+ * Records, in the page, every session end as it happens: a MutationObserver (an init script, which
+ * the page's CSP does not govern) reports the state and status line to the test through a binding.
+ * A retry follows an end within 0.5 s, so polling from the test (two round trips to a loaded
+ * browser a poll) could miss it and see only the next "Connecting…" or "Connected".
+ */
+async function watchEndings(page: Page): Promise<void> {
+  const entry = { seen: [] as { state: string; status: string }[], wake: (): void => undefined };
+  endings.set(page, entry);
+  await page.exposeBinding('spicedTestEnded', (_source, state: string, status: string) => {
+    entry.seen.push({ state, status });
+    entry.wake();
+  });
+  await page.addInitScript({
+    content: `new MutationObserver(() => {
+      const state = document.body?.dataset.state;
+      if (state === 'failed' || state === 'reconnecting' || state === 'password')
+        window.spicedTestEnded(state, document.getElementById('status')?.textContent ?? '');
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });`,
+  });
+}
+
+/** The state and status line at the page's first `count` session ends. */
+async function ends(page: Page, count: number): Promise<{ state: string; status: string }[]> {
+  const entry = endings.get(page)!;
+  const deadline = Date.now() + 20_000;
+  while (entry.seen.length < count) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`the page never said why its session ended: ${await page.textContent('#status')}`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, left);
+      entry.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
-  throw new Error(`the page never said why its session ended: ${await page.textContent('#status')}`);
+  return entry.seen.slice(0, count);
+}
+
+/** The state and status line at the page's first session end. */
+async function ending(page: Page): Promise<{ state: string; status: string }> {
+  return (await ends(page, 1))[0]!;
 }
 
 /** The page tries no more: no new main link within the time its back-off would have taken. */
@@ -125,6 +162,7 @@ describe.skipIf(why !== '')(`link errors in spiced's web viewer${skipNote(why)}`
   /** A fresh page whose WebSockets go through `route`. */
   async function pageOn(server: SpiceServer, r?: Rewrite): Promise<{ page: Page; seen: Routed }> {
     const page = await browser.newPage();
+    await watchEndings(page);
     const seen = await route(page, r);
     await page.goto(`http://127.0.0.1:${server.plainPort}/`);
     return { page, seen };
@@ -270,16 +308,12 @@ describe.skipIf(why !== '')(`link errors in spiced's web viewer${skipNote(why)}`
     const gone = new SpiceServer({ source: new PatternSource(160, 120), port: 0, log: logger });
     await gone.start();
     const page = await browser.newPage();
+    await watchEndings(page);
     try {
       await page.goto(`http://127.0.0.1:${gone.plainPort}/`);
       await connects(page);
       await gone.stop();
-      const delays: string[] = [];
-      for (let i = 0; i < 100 && delays.length < 3; i++) {
-        const d = /Reconnecting in (\d+\.\d) s/.exec((await page.textContent('#status')) ?? '')?.[1];
-        if (d && d !== delays.at(-1)) delays.push(d);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const delays = (await ends(page, 3)).map((e) => /Reconnecting in (\d+\.\d) s/.exec(e.status)?.[1]);
       expect(delays).toEqual(['0.5', '1.0', '2.0']);
       expect(await page.textContent('#status')).toMatch(/^Disconnected: /);
     } finally {
