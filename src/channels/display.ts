@@ -274,6 +274,15 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     return this.ready;
   }
 
+  /**
+   * Nothing is owed to this viewer: besides the pipe and the stream, no damage collapsed from a
+   * lagging queue and no lossy area waiting for its lossless refresh (a measurement or a test that
+   * took an empty pipe for done read a frame still short of those).
+   */
+  override get idle(): boolean {
+    return super.idle && this.damage === undefined && this.lossy.size === 0;
+  }
+
   /** Nothing waits in the pipe; a viewer not yet ready or lagging (damage) is served at its own pace. */
   get keepsUp(): boolean {
     return !this.ready || this.isClosed || this.damage !== undefined || this.pipe.length === 0;
