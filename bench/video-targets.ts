@@ -26,6 +26,11 @@ export interface VideoRow {
   /** Video stopped -> the viewer's frame equals the desktop's; null when it did not within the wait. */
   finalMs: number | null;
   finalDiff: number;
+  /** Keys typed after the video stopped, while its area came again losslessly: glyph latency p50 and max, seen and sent. */
+  stopKeyP50: number | null;
+  stopKeyMax: number | null;
+  stopKeys: number;
+  stopKeysSent: number;
   errors: string[];
 }
 
