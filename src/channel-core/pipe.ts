@@ -43,6 +43,11 @@ export class Pipe<T extends PipeItem = PipeItem> {
     return this.urgentItems.length + this.items.length - this.head + this.backgroundItems.length;
   }
 
+  /** Items queued in the urgent and normal lanes: what leaves before the background lane. */
+  get foregroundLength(): number {
+    return this.urgentItems.length + this.items.length - this.head;
+  }
+
   /** Sum of the weights of items still queued. */
   get weight(): number {
     return this.bytes;

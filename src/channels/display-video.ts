@@ -1,5 +1,4 @@
 import type { PipeItem } from '../channel-core/pipe.js';
-import { cropImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
 import type { Rect } from '../protocol/geometry.js';
 import type { Logger } from '../util/log.js';
@@ -18,7 +17,8 @@ export interface VideoViewer {
   readonly video: StreamViewer & { readonly enabled: boolean };
   readonly isReady: boolean;
   readonly isClosed: boolean;
-  draw(d: LoggedDraw): void;
+  /** `rect` as the surface has it, losslessly, in bands as the viewer's link has room (DisplayChannelClient). */
+  refreshExact(rect: Rect): void;
 }
 
 /**
@@ -34,16 +34,6 @@ export function loggedDraw(u: DrawUpdate): LoggedDraw {
     case 'copyBits':
       return { kind: 'copyBits', rect: u.rect, src: u.src, item: copyBitsItem(u.rect, u.src) };
   }
-}
-
-/**
- * `rect` of the surface as it is now, as a lossless copy every viewer given it shares: it replaces a
- * stream's lossy frames, so it is the exact final picture. Sent as JPEG first on a thin link, it cost
- * a second image and the lossy areas' quiet time before the lossless one (1.5 s at 10 Mbit/s).
- */
-function snapshotDraw(surface: Surface, rect: Rect): LoggedDraw {
-  const image = cropImage(surface, rect.left, rect.top, rect.right - rect.left, rect.bottom - rect.top);
-  return { kind: 'copy', rect, shared: new SharedImage(image, { x: 0, y: 0 }, rect), exact: true };
 }
 
 export function takesStreams(v: VideoViewer): boolean {
@@ -65,10 +55,7 @@ export function channelStreamHost(
     mmTime,
     log,
     refresh(rect) {
-      const s = surface();
-      if (!s) return;
-      const d = snapshotDraw(s, rect);
-      for (const v of viewers()) if (takesStreams(v)) v.draw(d);
+      for (const v of viewers()) if (takesStreams(v)) v.refreshExact(rect);
     },
   };
 }
@@ -82,8 +69,7 @@ export interface ViewerHostParts {
   lagging(): boolean;
   drainMs(): number;
   bandwidth(): number;
-  surface(): Surface | undefined;
-  draw(d: LoggedDraw): void;
+  refreshExact(rect: Rect): void;
   peer: string;
   log: Logger;
 }
@@ -99,9 +85,6 @@ export function viewerVideoHost(p: ViewerHostParts): ViewerVideoHost {
     bandwidth: p.bandwidth,
     peer: p.peer,
     log: p.log,
-    refresh(rect) {
-      const s = p.surface();
-      if (s) p.draw(snapshotDraw(s, rect));
-    },
+    refresh: p.refreshExact,
   };
 }

@@ -30,6 +30,7 @@ import {
   type ViewerImaging,
 } from './display-items.js';
 import { LossyAreas } from './lossy-areas.js';
+import { ExactRefresh } from './exact-refresh.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { ViewerImageCache } from './image-cache.js';
 import { KeyFrame, type LoggedDraw } from './key-frame.js';
@@ -106,6 +107,12 @@ const LINK_QUEUE_FLOOR_BYTES = 16 * 1024;
 /** While the link holds draws back, look again after at least (and at most) this long. */
 const LINK_RETRY_MIN_MS = 2;
 const LINK_RETRY_MAX_MS = 40;
+/**
+ * A guess at the bytes a pixel of an owed area's band takes (QUIC of a photo; bench video's grainy
+ * 640x360 frame took 1.7): a band goes when the link has room for this much. Text and UI take far
+ * less, so their bands go a little early, never late.
+ */
+const BAND_BYTES_PER_PIXEL = 2;
 /** How often lossy areas are looked at for a lossless refresh. */
 const LOSSY_CHECK_MS = 100;
 
@@ -235,6 +242,10 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   readonly lossy = new LossyAreas();
   /** Looks for lossy areas that stayed quiet (on the client clock, which tests move). */
   private lossyTimer: Timer | undefined;
+  /** Areas owed losslessly (a stream ended), sent in bands as the link has room. */
+  private readonly owed = new ExactRefresh();
+  /** Looks again for room for the next owed band. */
+  private bandTimer: NodeJS.Timeout | undefined;
 
   constructor(
     conn: ChannelConnection,
@@ -251,8 +262,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
       lagging: () => this.damage !== undefined,
       drainMs: () => this.linkEstimate.drainMs(this.waitingBytes()),
       bandwidth: () => this.linkEstimate.bandwidth,
-      surface: () => this.surface,
-      draw: (d) => this.draw(d),
+      refreshExact: (rect) => this.refreshExact(rect),
       peer: this.stream.peer,
       log: this.log,
     });
@@ -261,6 +271,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
       this.video.close();
       this.lossyTimer?.cancel();
       channel.linkSampler.forget(this);
+      clearTimeout(this.bandTimer);
     });
   }
 
@@ -383,6 +394,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   surfaceChanged(u: Extract<PrimaryUpdate, { kind: 'primaryCreated' | 'primaryDestroyed' }>): void {
     if (!this.ready || this.isClosed) return;
     this.damage = undefined;
+    this.owed.takeAll(); // the whole screen goes, or none is left
     if (u.kind === 'primaryCreated') {
       this.sendWholeSurface(u.surface);
       return;
@@ -405,11 +417,13 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   private queueDraw(d: LoggedDraw): void {
     if (d.kind === 'copyBits') {
       this.lossy.copied(d.rect, d.src, this.options.clock.now());
+      this.owed.copied(d.rect, d.src);
       this.push(d.item);
     } else {
       this.dropCovered(d.rect);
+      this.owed.covered(d.rect);
       if (d.kind === 'fill') this.lossy.covered(d.rect);
-      this.push(d.kind === 'fill' ? d.item : this.imageItem(d.shared, d.exact === true));
+      this.push(d.kind === 'fill' ? d.item : this.imageItem(d.shared));
     }
     const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
     if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
@@ -435,20 +449,73 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     this.damage = new TileDamage(s.width, s.height);
     const dropped = this.pipe.extract(isDrawItem);
     for (const item of dropped) this.damage.add(item.rect);
+    for (const r of this.owed.takeAll()) this.damage.add(r);
     this.damagedCommands += dropped.length;
     this.log.debug(`viewer ${this.stream.peer} lags: ${dropped.length} queued draws collapsed into damage`);
   }
 
-  /** When the pipe has drained, damage goes out as fresh images of the current surface. */
+  /** When the pipe has drained, damage goes out as fresh images of the current surface; else the next owed band. */
   protected override onPipeDrained(): void {
     this.channel.pace.progress();
     this.channel.linkSampler.watch(this);
+    if (this.damage) this.sendDamage();
+    else this.sendOwedBand();
+  }
+
+  private sendDamage(): void {
     if (!this.damage || this.pipe.length > 0 || this.stream.congested) return;
     const s = this.surface;
     const rects = this.damage.take();
     this.damage = undefined;
     if (!s) return;
     for (const r of rects) this.push(this.imageItem(this.channel.snapshot(s, r)));
+  }
+
+  /**
+   * `rect` must reach this viewer losslessly as it is now (a stream ended there, or this viewer was
+   * sent back to images): in bands, each captured when it goes, as the link has room, so what is
+   * drawn meanwhile (a typed glyph) waits for one band at most, not for the whole area.
+   */
+  refreshExact(rect: Rect): void {
+    if (!this.ready || this.isClosed) return;
+    if (this.damage) {
+      this.damage.add(rect);
+      return;
+    }
+    // The bands make it exact: the lossy areas' own refresh would send it again, whole.
+    this.lossy.covered(rect);
+    this.owed.add(rect);
+    this.sendOwedBand();
+  }
+
+  /**
+   * The next owed band, captured now, once nothing but stream frames waits in the pipe (a glyph
+   * drawn meanwhile goes first; the next drain comes back here) and what waits for the link leaves
+   * room for it. Captured as it goes, it holds the surface's current pixels and every draw after it
+   * is queued behind it; copy-bits sent before it that read an area still owed were noted (owed.copied).
+   */
+  private sendOwedBand(): void {
+    if (!this.owed.pending || this.bandTimer || this.isClosed || this.pipe.foregroundLength > 0) return;
+    const s = this.surface;
+    if (!s) {
+      this.owed.takeAll();
+      return;
+    }
+    const { queue, waiting, bandwidth } = this.linkQueue(true);
+    const pixels = queue / 2 / BAND_BYTES_PER_PIXEL;
+    const band = this.owed.peek(pixels)!;
+    const over = waiting + (band.right - band.left) * (band.bottom - band.top) * BAND_BYTES_PER_PIXEL - queue;
+    if (waiting > 0 && over > 0) {
+      const ms = Math.min(LINK_RETRY_MAX_MS, Math.max(LINK_RETRY_MIN_MS, (over * 1000) / bandwidth));
+      this.bandTimer = setTimeout(() => {
+        this.bandTimer = undefined;
+        this.sendOwedBand();
+      }, ms);
+      this.bandTimer.unref();
+      return;
+    }
+    this.owed.take(pixels);
+    this.push(this.imageItem(this.channel.snapshot(s, band), true));
   }
 
   /**
@@ -479,6 +546,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   private refreshQuietLossy(): void {
     const s = this.surface;
     if (this.pipe.length > 0 || this.damage) return;
+    if (this.owed.pending) return; // the owed bands first: an area of them would go whole
     const due = s ? this.lossy.takeQuiet(this.options.clock.now(), this.channel.options.lossyQuietMs) : [];
     const rects = this.outsideStreams(due);
     for (const r of rects) this.push(copyItem(this.channel.snapshot(s!, r), this.imaging));
@@ -505,10 +573,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    * (guessed without a syscall when that says there is room, read from the kernel otherwise).
    */
   protected override sendAllowance(): { bytes: number; retryMs: number } {
-    const bandwidth = this.linkEstimate.bandwidth;
-    const queue = Math.max((bandwidth * LINK_QUEUE_MS) / 1000, LINK_QUEUE_FLOOR_BYTES);
-    let waiting = this.guessWaitingBytes();
-    if (waiting > queue) waiting = this.waitingBytes();
+    const { queue, waiting, bandwidth } = this.linkQueue(false);
     const overMs = ((waiting - queue) * 1000) / bandwidth;
     return {
       bytes: queue - waiting,
@@ -522,5 +587,18 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    */
   sampleLink(): boolean {
     return !this.isClosed && this.waitingBytes() > 0;
+  }
+
+  /**
+   * The bytes that may wait for the link (LINK_QUEUE_MS of it, at least LINK_QUEUE_FLOOR_BYTES) and
+   * those waiting: guessed without a syscall, read from the kernel when the guess says the queue is
+   * full (or, `exact`, when it says anything waits at all).
+   */
+  private linkQueue(exact: boolean): { queue: number; waiting: number; bandwidth: number } {
+    const bandwidth = this.linkEstimate.bandwidth;
+    const queue = Math.max((bandwidth * LINK_QUEUE_MS) / 1000, LINK_QUEUE_FLOOR_BYTES);
+    let waiting = this.guessWaitingBytes();
+    if (waiting > (exact ? 0 : queue)) waiting = this.waitingBytes();
+    return { queue, waiting, bandwidth };
   }
 }

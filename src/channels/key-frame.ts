@@ -20,8 +20,7 @@ export const MAX_LOG_DRAWS = 1024;
 export type LoggedDraw =
   | { kind: 'fill'; rect: Rect; item: DrawItem }
   | { kind: 'copyBits'; rect: Rect; src: Point; item: DrawItem }
-  /** `exact`: a refresh that must reach the viewer losslessly (a stream's area once it ends), never as JPEG. */
-  | { kind: 'copy'; rect: Rect; shared: SharedImage; exact?: boolean };
+  | { kind: 'copy'; rect: Rect; shared: SharedImage };
 
 /** What a joining viewer is sent: the key frame (the whole screen as one image), then the draws since, in order. */
 export interface JoinFrame {

@@ -73,8 +73,8 @@ export interface ClientCursor {
  * server through it and tests use it as an extra viewer.
  */
 export class SpiceClient extends EventEmitter<{
-  /** A display message was applied: its kind and its body's size in bytes. */
-  display: [kind: string, bytes: number];
+  /** A display message was applied: its kind, its body's size in bytes, and the message. */
+  display: [kind: string, bytes: number, m: DisplayServerMessage];
   streamFrame: [f: ArrivedFrame];
   cursor: [m: CursorServerMessage];
   playback: [m: PlaybackServerMessage];
@@ -228,7 +228,7 @@ export class SpiceClient extends EventEmitter<{
       if (!m) throw new Error(`unknown display message ${type}`);
       this.display.apply(m);
       this.onStreamMessage(m);
-      this.emit('display', m.kind, body.length);
+      this.emit('display', m.kind, body.length, m);
     } catch (err) {
       this.errors.push(err instanceof Error ? err.message : String(err));
     }
