@@ -47,6 +47,15 @@ export function decodeClientImage(
     case 'binary':
       out = decoded ?? decodeCompressedImage(d, img.data, limits);
       break;
+    case 'jpegAlpha':
+      // spice-server's lossy images with an alpha channel (its WAN JPEG): the colour is a JPEG, the
+      // alpha an LZ plane after it. This client's surfaces are xRGB (the alpha byte never shows), so
+      // the colour is all it draws.
+      checkPixelLimit('jpeg', d.width, d.height, limits);
+      if (img.jpegSize > img.data.length)
+        throw bad(`JPEG_ALPHA image: ${img.jpegSize} bytes of JPEG in ${img.data.length}`);
+      out = decodeJpeg(img.data.subarray(0, img.jpegSize), d.width * d.height);
+      break;
     case 'fromCache': {
       const cached = cache.get(d.id);
       if (!cached) throw bad(`image ${d.id} is not in the cache`);
