@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
@@ -84,6 +84,33 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
   let locked: SpiceServer;
   let pattern: SpiceServer;
   const source = new PatternSource(320, 240);
+
+  /**
+   * A server of `source` and a page of it, in a context that may use the asynchronous Clipboard
+   * API, showing the desktop with the canvas focused (the page offers its clipboard on focus).
+   */
+  async function clipboardPage(
+    source: PatternSource | DemoSource,
+  ): Promise<{ server: SpiceServer; context: BrowserContext; page: Page }> {
+    const server = new SpiceServer({ source, port: 0, log: logger });
+    await server.start();
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: `http://127.0.0.1:${server.plainPort}`,
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
+      await shows(page, () => server.desktop.primary!);
+      await page.bringToFront();
+      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
+    } catch (err) {
+      await context.close();
+      await server.stop();
+      throw err;
+    }
+    return { server, context, page };
+  }
 
   beforeAll(async () => {
     const tls = await makeCertificates(['127.0.0.1']);
@@ -328,18 +355,8 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
 
   it('the clipboard both ways through the agent and the asynchronous Clipboard API', async () => {
     const source = new DemoSource({ still: true, width: 640, height: 480 });
-    const server = new SpiceServer({ source, port: 0, log: logger });
-    await server.start();
-    const context = await browser.newContext();
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
-      origin: `http://127.0.0.1:${server.plainPort}`,
-    });
-    const page = await context.newPage();
+    const { server, context, page } = await clipboardPage(source);
     try {
-      await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
-      await shows(page, () => server.desktop.primary!);
-      await page.bringToFront();
-      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
       source.clipboard.copy('from the desktop ✓');
       const browserText = (): Promise<string> => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
       let got = '';
@@ -367,18 +384,8 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
 
   it('clipboard images both ways: PNG through the agent and the asynchronous Clipboard API', async () => {
     const source = new ClipboardPattern(320, 240);
-    const server = new SpiceServer({ source, port: 0, log: logger });
-    await server.start();
-    const context = await browser.newContext();
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
-      origin: `http://127.0.0.1:${server.plainPort}`,
-    });
-    const page = await context.newPage();
+    const { server, context, page } = await clipboardPage(source);
     try {
-      await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
-      await shows(page, () => server.desktop.primary!);
-      await page.bringToFront();
-      await page.click(VIEWER_CANVAS, { position: { x: 5, y: 5 } });
       // The desktop copies an image: the browser's clipboard holds the same picture (Chromium
       // re-encodes what a page writes, so the pixels are compared, not the bytes).
       const down = gradient(120, 80, 3);
