@@ -100,7 +100,7 @@ export class ServerMetrics {
   render(): string {
     const live = this.server.clients().filter((c) => !c.stream.destroyed);
     const traffic = new Map(this.closed);
-    const pipes = new Map<string, { connections: number; items: number; max: number }>();
+    const pipes = new Map<string, PipeLoad>();
     for (const c of live) {
       const name = channelName(c.channelType);
       traffic.set(name, add(traffic.get(name) ?? ZERO, trafficOf(c)));
@@ -113,8 +113,8 @@ export class ServerMetrics {
     }
     return formatFamilies([
       ...this.viewerFamilies(),
-      ...trafficFamilies(traffic),
-      ...pipeFamilies(pipes),
+      ...perChannel(traffic, TRAFFIC),
+      ...perChannel(pipes, PIPES),
       ...this.serverFamilies(),
     ]);
   }
@@ -176,76 +176,56 @@ export class ServerMetrics {
   }
 }
 
-function trafficFamilies(traffic: Map<string, Traffic>): Family[] {
-  const per = (pick: (t: Traffic) => number): Family['samples'] =>
-    [...traffic].map(([channel, t]) => ({ labels: { channel }, value: pick(t) }));
-  return [
-    {
-      name: 'spiced_sent_messages_total',
-      help: 'SPICE messages sent, by channel.',
-      type: 'counter',
-      samples: per((t) => t.messages),
-    },
-    {
-      name: 'spiced_sent_bytes_total',
-      help: 'SPICE bytes sent (headers included, before TLS), by channel.',
-      type: 'counter',
-      samples: per((t) => t.bytes),
-    },
-    {
-      name: 'spiced_wire_bytes_total',
-      help: 'Bytes handed to the kernel (ciphertext over TLS), by channel.',
-      type: 'counter',
-      samples: per((t) => t.wireBytes),
-    },
-    {
-      name: 'spiced_sent_packets_total',
-      help: 'TCP segments sent less retransmissions (TCP_INFO; 0 where unavailable), by channel.',
-      type: 'counter',
-      samples: per((t) => t.packets),
-    },
-    {
-      name: 'spiced_tls_records_total',
-      help: 'TLS records sent, by channel.',
-      type: 'counter',
-      samples: per((t) => t.tlsRecords),
-    },
-    {
-      name: 'spiced_flushes_total',
-      help: 'Pipe flushes (ends of a batch of messages), by channel.',
-      type: 'counter',
-      samples: per((t) => t.flushes),
-    },
-    {
-      name: 'spiced_dropped_total',
-      help: 'Display: draws collapsed into damage for a lagging viewer; playback: audio frames dropped.',
-      type: 'counter',
-      samples: per((t) => t.dropped),
-    },
-  ];
+/** A family with one sample per channel: its name, help and type, and how to read its value. */
+type PerChannel<T> = [name: string, help: string, type: Family['type'], pick: (t: T) => number];
+
+function perChannel<T>(rows: Map<string, T>, specs: PerChannel<T>[]): Family[] {
+  return specs.map(([name, help, type, pick]) => ({
+    name,
+    help,
+    type,
+    samples: [...rows].map(([channel, t]) => ({ labels: { channel }, value: pick(t) })),
+  }));
 }
 
-function pipeFamilies(pipes: Map<string, { connections: number; items: number; max: number }>): Family[] {
-  const per = (pick: (p: { connections: number; items: number; max: number }) => number): Family['samples'] =>
-    [...pipes].map(([channel, p]) => ({ labels: { channel }, value: pick(p) }));
-  return [
-    {
-      name: 'spiced_connections',
-      help: 'Channel connections open now, by channel.',
-      type: 'gauge',
-      samples: per((p) => p.connections),
-    },
-    {
-      name: 'spiced_pipe_items',
-      help: "Items waiting in the pipes of a channel's connections, summed.",
-      type: 'gauge',
-      samples: per((p) => p.items),
-    },
-    {
-      name: 'spiced_pipe_items_max',
-      help: 'Items waiting in the fullest pipe of a channel.',
-      type: 'gauge',
-      samples: per((p) => p.max),
-    },
-  ];
+const TRAFFIC: PerChannel<Traffic>[] = [
+  ['spiced_sent_messages_total', 'SPICE messages sent, by channel.', 'counter', (t) => t.messages],
+  [
+    'spiced_sent_bytes_total',
+    'SPICE bytes sent (headers included, before TLS), by channel.',
+    'counter',
+    (t) => t.bytes,
+  ],
+  [
+    'spiced_wire_bytes_total',
+    'Bytes handed to the kernel (ciphertext over TLS), by channel.',
+    'counter',
+    (t) => t.wireBytes,
+  ],
+  [
+    'spiced_sent_packets_total',
+    'TCP segments sent less retransmissions (TCP_INFO; 0 where unavailable), by channel.',
+    'counter',
+    (t) => t.packets,
+  ],
+  ['spiced_tls_records_total', 'TLS records sent, by channel.', 'counter', (t) => t.tlsRecords],
+  ['spiced_flushes_total', 'Pipe flushes (ends of a batch of messages), by channel.', 'counter', (t) => t.flushes],
+  [
+    'spiced_dropped_total',
+    'Display: draws collapsed into damage for a lagging viewer; playback: audio frames dropped.',
+    'counter',
+    (t) => t.dropped,
+  ],
+];
+
+interface PipeLoad {
+  connections: number;
+  items: number;
+  max: number;
 }
+
+const PIPES: PerChannel<PipeLoad>[] = [
+  ['spiced_connections', 'Channel connections open now, by channel.', 'gauge', (p) => p.connections],
+  ['spiced_pipe_items', "Items waiting in the pipes of a channel's connections, summed.", 'gauge', (p) => p.items],
+  ['spiced_pipe_items_max', 'Items waiting in the fullest pipe of a channel.', 'gauge', (p) => p.max],
+];
