@@ -9,6 +9,10 @@
  * (light-viewer.ts: ACK like spice-gtk, decode no image) spread over worker processes of at most
  * --per-worker each.
  *
+ * SPICED_NODE_FLAGS gives the server node flags (--cpu-prof ...); SPICED_PHASE_TIMES=1 prints each
+ * measured window's start and end on CLOCK_MONOTONIC (perf record -k CLOCK_MONOTONIC, then
+ * perf report --time START,END, profiles exactly the window).
+ *
  *   npm run build && node dist/bench/viewers.js [--counts 1,10,100,500] [--sources demo,recordings/office-10min.spicedrec]
  *                                                [--per-worker 100] [--steady 5] [--json FILE]
  */
@@ -19,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { SpiceClient } from '../src/client/client.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { procCpuMs, procCpuSplitMs } from './common.js';
-import { MarkerArrivals, markerSeq, rgbDigest } from './viewers-markers.js';
+import { MarkerArrivals, markerSeq, monotonicNowMs, rgbDigest } from './viewers-markers.js';
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
@@ -183,12 +187,19 @@ class Run {
   /** CPU, memory and marker latency over `seconds` with the viewers there are. */
   async phase(seconds: number, viewers: number): Promise<Phase> {
     await this.collect(); // forget what came before
+    const m0 = monotonicNowMs();
     const traffic0 = await this.traffic();
     const c0 = procCpuSplitMs(this.pid);
     const t0 = performance.now();
     const firstSeq = Math.max(0, ...this.emitted.keys()) + 1;
     await sleep(seconds * 1000);
     const wallMs = performance.now() - t0;
+    // For a profiler attached to the server on the same clock (perf record -k CLOCK_MONOTONIC).
+    if (process.env.SPICED_PHASE_TIMES) {
+      process.stderr.write(
+        `phase ${viewers} viewers: CLOCK_MONOTONIC ${(m0 / 1000).toFixed(3)},${(monotonicNowMs() / 1000).toFixed(3)} s\n`,
+      );
+    }
     const c1 = procCpuSplitMs(this.pid);
     const cpuPct = ((c1.user + c1.system - c0.user - c0.system) / wallMs) * 100;
     const sysPct = ((c1.system - c0.system) / wallMs) * 100;
