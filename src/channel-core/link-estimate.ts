@@ -77,6 +77,11 @@ const CAP_MS = 3000;
 /** A kept capacity grows this fraction per second once its samples aged out, up to PROBE_MAX times. */
 const PROBE_PER_S = 0.1;
 const PROBE_MAX = 4;
+/**
+ * How long a growing kept capacity's answer is reused: with hundreds of viewers most links are
+ * sampled seldom and sit in that state, and it is asked for every message to each of them.
+ */
+const GROWING_MEMO_MS = 1;
 
 /** The largest value seen in the last WINDOW_MS, kept in BUCKET_MS slots. */
 class WindowedMax {
@@ -277,11 +282,11 @@ export class LinkEstimate {
 
   /**
    * Until when (exclusive) computeBandwidth's answer cannot change without a sample or a report:
-   * the next slot to leave either window, the end of a cap; never past `now` while a kept capacity
-   * grows with time (no capacity sample in the window).
+   * the next slot to leave either window, the end of a cap. A kept capacity grows with time (no
+   * capacity sample in the window): its answer is kept for GROWING_MEMO_MS (0.01 % of growth).
    */
   private unchangedUntil(now: number): number {
-    if (this.capacity.expiresAt === Infinity && this.lastCapacity) return now;
+    if (this.capacity.expiresAt === Infinity && this.lastCapacity) return now + GROWING_MEMO_MS;
     let until = Math.min(this.capacity.expiresAt, this.floor.expiresAt);
     if (this.cap && now < this.cap.until) until = Math.min(until, this.cap.until);
     return until;
