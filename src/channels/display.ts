@@ -287,8 +287,8 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
 
   /**
    * Nothing is owed to this viewer: besides the pipe and the stream, no damage collapsed from a
-   * lagging queue, no lossy area waiting for its lossless refresh and no band of an exact refresh (a measurement or a test that
-   * took an empty pipe for done read a frame still short of those).
+   * lagging queue, no lossy area waiting for its lossless refresh and no band of an exact refresh
+   * (a measurement or a test that took an empty pipe for done read a frame still short of those).
    */
   override get idle(): boolean {
     return super.idle && this.damage === undefined && this.lossy.size === 0 && !this.owed.pending;
