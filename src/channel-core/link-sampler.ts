@@ -1,13 +1,13 @@
 /**
  * Kernel readings (TCP_INFO) a channel's link sampling may make a second, summed over its clients.
- * A reading is a system call through koffi, some 6 us on this project's 2-core machine: with 500
- * viewers each read every SAMPLE_MS (as one viewer is) they were a fifth of the server's CPU
- * (bench/viewers.ts), more than the writes that carry the frames. Up to 50 viewers read every
- * SAMPLE_MS as before; beyond that each is read less often (every 200 ms at 500 viewers), which
- * their estimates tolerate: a capacity sample needs 100 ms of busy link between two readings, and
- * readings further apart still bracket one.
+ * With 500 viewers each read every SAMPLE_MS (as one viewer is), on a timer each, plus a reading at
+ * every flush, the readings and timers took a fifth of the server's samples in a --cpu-prof of
+ * bench/viewers.ts. Up to 200 viewers are read every SAMPLE_MS as before; beyond that each is read
+ * less often (every 50 ms at 500 viewers). A budget of 2,500 (every 200 ms at 500) cost no more
+ * CPU than this one but put the p95 of a change to the 500th viewer at 100 to 160 ms in four runs
+ * against 63 to 71 ms with this one: readings that far apart changed the estimates' samples.
  */
-const DEFAULT_SAMPLES_PER_SECOND = 2500;
+const DEFAULT_SAMPLES_PER_SECOND = 10000;
 
 /** While some client's bytes wait to leave, its link is read (at most) this often. */
 export const SAMPLE_MS = 20;
