@@ -8,7 +8,7 @@ import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
-import { launchChromium, waitForCanvas } from './helpers/browser.js';
+import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
 import { gtkViewer } from './helpers/gtk-viewer.js';
 import { lacking, skipNote } from './helpers/probes.js';
 import { diffPixels, tempDir } from './helpers/tools.js';
@@ -196,6 +196,43 @@ describe.skipIf(noHtml5 !== '')(`spice-html5 in Chromium and lossy images${skipN
     expect(encodeStats.jpegs).toBe(jpegs + 1);
     // After the quiet time the area came again losslessly: the canvas equals the server's screen.
     const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS);
+    expect(after && diffPixels(after, s)).toBe(0);
+  });
+});
+
+const noChromium = lacking('chromium');
+
+describe.skipIf(noChromium !== '')(`spiced's web viewer and lossy images${skipNote(noChromium)}`, () => {
+  it('shows the JPEG photo (decoded in its worker), then the exact screen once the area is quiet', async () => {
+    const { feed, server } = await startServer('lossy', 5000);
+    const browser = await launchChromium();
+    cleanup = async () => {
+      await browser.close();
+      await server.stop();
+    };
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
+    const s = server.desktop.primary!;
+    expect(await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, VIEWER_CANVAS)).toBeDefined();
+    const jpegs = encodeStats.jpegs;
+    const offloaded = (): Promise<number> => page.evaluate('window.spiced.session.offloaded') as Promise<number>;
+    const before = await offloaded();
+    drawPhotoAndText(feed, 4);
+    // The page drew the JPEG image: the photo close but not exact, the text beside it exact.
+    const lossy = await waitForCanvas(
+      page,
+      (img) => mse(img, s, TEXT) === 0 && mse(img, s, PHOTO) < 40,
+      WAIT_MS,
+      VIEWER_CANVAS,
+    );
+    expect(lossy && mse(lossy, s, TEXT)).toBe(0);
+    const err = lossy ? mse(lossy, s, PHOTO) : Infinity;
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(40);
+    expect(encodeStats.jpegs).toBe(jpegs + 1);
+    // The 256x160 JPEG is over the page's size for its decoding worker: it went there.
+    expect(await offloaded()).toBeGreaterThan(before);
+    const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, VIEWER_CANVAS);
     expect(after && diffPixels(after, s)).toBe(0);
   });
 });

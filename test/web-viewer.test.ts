@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer } from '../src/server/server.js';
+import { encodeStats } from '../src/channels/display-items.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,9 @@ const WRONG_TICKET =
   /^ticket from 127\.0\.0\.1 refused: wrong password|^tickets refused in the last .*127\.0\.0\.1: \d+ wrong/;
 // The viewer's bundle is there: test/global-build.ts stops the run when dist/ is missing or stale.
 const why = lacking('chromium');
+
+/** Images the server has encoded as uncompressed bitmaps so far (its codec counter, this process). */
+const bitmapsSent = (): number => encodeStats.byCodec.get('off') ?? 0;
 
 function shows(page: Page, truth: () => PixelImage, timeoutMs = 15_000): Promise<PixelImage | undefined> {
   return waitForCanvas(page, (img) => sameRgb(img, truth()), timeoutMs, VIEWER_CANVAS);
@@ -148,6 +152,23 @@ describe.skipIf(why !== '')(`spiced's web viewer in Chromium${skipNote(why)}`, (
     // The whole first screen is one large image: it went through the decoding worker.
     expect(await page.evaluate('window.spiced.session.offloaded')).toBeGreaterThan(0);
     await page.close();
+  });
+
+  it('uncompressed bitmaps (--image-compression off, ?lz4=0): pixel-identical too', async () => {
+    const source = new DemoSource({ still: true, width: 640, height: 480 });
+    const server = new SpiceServer({ source, port: 0, log: logger, display: { compression: 'off' } });
+    await server.start();
+    const page = await browser.newPage();
+    try {
+      const sent = bitmapsSent();
+      await page.goto(`http://127.0.0.1:${server.plainPort}/?lz4=0&resize=0`);
+      const shown = await shows(page, () => server.desktop.primary!);
+      expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
+      expect(bitmapsSent()).toBeGreaterThan(sent);
+    } finally {
+      await page.close();
+      await server.stop();
+    }
   });
 
   it('over wss (the page from the TLS port): pixel-identical too', async () => {
