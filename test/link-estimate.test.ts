@@ -34,7 +34,15 @@ function shapedLink(
     acked += sent;
     c.advance(10);
     sinceOffer += 10;
-    const view: KernelLinkView = { acked, unsent: 0, inFlight: waiting, retransmitted: 0, rttMs: 1, minRttMs: 0.05 };
+    const view: KernelLinkView = {
+      acked,
+      unsent: 0,
+      inFlight: waiting,
+      inFlightSegments: Math.ceil(waiting / 1448),
+      retransmitted: 0,
+      rttMs: 1,
+      minRttMs: 0.05,
+    };
     e.kernel(view);
   }
 }
@@ -94,11 +102,59 @@ describe('the link estimate', () => {
     expect(seen[1799]!).toBeGreaterThan(1.4 * measured);
   });
 
+  it('takes a lone segment in flight for a delayed ACK, not a full link (loopback, an app-limited sender)', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // Loopback: a 4 kB write every 10 ms, acknowledged at once but for its last segment, which the
+    // receiver's delayed ACK holds until the next write: every reading finds one segment in flight.
+    let acked = 0;
+    for (let t = 0; t < 300; t++) {
+      c.advance(10);
+      acked += 4000;
+      e.kernel({
+        acked,
+        unsent: 0,
+        inFlight: 4000,
+        inFlightSegments: 1,
+        retransmitted: 0,
+        rttMs: 0.05,
+        minRttMs: 0.02,
+      });
+    }
+    // 400 kB/s is what the sender offered, not what loopback carries: no capacity sample.
+    expect(e.measured).toBe(false);
+    expect(e.bandwidth).toBeGreaterThanOrEqual(DEFAULT_BANDWIDTH);
+    // Bytes the kernel could not send yet do show a full link, one segment in flight or not.
+    for (let t = 0; t < 50; t++) {
+      c.advance(10);
+      acked += 4000;
+      e.kernel({
+        acked,
+        unsent: 8000,
+        inFlight: 4000,
+        inFlightSegments: 1,
+        retransmitted: 0,
+        rttMs: 0.05,
+        minRttMs: 0.02,
+      });
+    }
+    expect(e.measured).toBe(true);
+    expect(e.bandwidth).toBeLessThan(500_000);
+  });
+
   it('counts bytes in flight beyond the path as waiting, and drains them at the estimate', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);
     shapedLink(e, c, { rate: 250_000, burst: 4000, offered: 40_000, everyMs: 100, ms: 2000 });
-    const view = { acked: 1e6, unsent: 3000, inFlight: 20_000, retransmitted: 0, rttMs: 80, minRttMs: 0.05 };
+    const view = {
+      acked: 1e6,
+      unsent: 3000,
+      inFlight: 20_000,
+      inFlightSegments: 14,
+      retransmitted: 0,
+      rttMs: 80,
+      minRttMs: 0.05,
+    };
     e.kernel(view);
     const waiting = e.waitingBytes(1000, view);
     expect(waiting).toBeGreaterThan(23_900);
@@ -119,7 +175,15 @@ describe('the link estimate', () => {
     for (let t = 0; t < 30; t++) {
       c.advance(10);
       acked += t === 20 ? 400_000 : 100;
-      e.kernel({ acked, unsent: 0, inFlight: 500_000, retransmitted: t >= 20 ? 1448 : 0, rttMs: 300, minRttMs: 0.05 });
+      e.kernel({
+        acked,
+        unsent: 0,
+        inFlight: 500_000,
+        inFlightSegments: 346,
+        retransmitted: t >= 20 ? 1448 : 0,
+        rttMs: 300,
+        minRttMs: 0.05,
+      });
     }
     expect(e.bandwidth).toBeLessThan(50_000 + 1);
   });

@@ -382,6 +382,7 @@ export abstract class ChannelClient {
       // MSS is only a bound: on loopback (MSS 64 KiB) one small segment in flight counted as 64 KiB
       // waiting and held fast viewers' draws back; the bytes sent and not acknowledged bound it too.
       inFlight: Math.min(tcp.packetsInFlight * tcp.sndMss, Math.max(0, tcp.bytesSent - tcp.bytesAcked)),
+      inFlightSegments: tcp.packetsInFlight,
       retransmitted: tcp.bytesRetrans,
       rttMs: tcp.rttUs / 1000,
       minRttMs: tcp.minRttUs / 1000,

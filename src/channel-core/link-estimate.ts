@@ -2,9 +2,10 @@
  * One viewer connection's bandwidth and latency, estimated from what the connection already shows:
  * no probe traffic. Three sources:
  *   - the kernel (TCP_INFO, read by the caller): bytes acknowledged by the peer, bytes not yet sent
- *     or in flight, the smoothed and least round trip. Between two readings that both found bytes
- *     waiting, the link was busy the whole time, so the bytes acknowledged over that time are what
- *     it carries (a capacity sample). The first such interval of a busy period is skipped: a token
+ *     or in flight, the smoothed and least round trip. Between two readings that both found the
+ *     link full (bytes unsent, or more than the one segment a delayed ACK holds in flight), the link
+ *     was busy the whole time, so the bytes acknowledged over that time are what it carries (a
+ *     capacity sample). The first such interval of a busy period is skipped: a token
  *     bucket shaper that refilled while the link idled passes a burst at line rate first, and a
  *     maximum over samples would lock onto it;
  *   - SPICE ACK timing, where the kernel's counters are unavailable: the client ACKs every `window`
@@ -29,6 +30,8 @@ export interface KernelLinkView {
   unsent: number;
   /** Bytes sent and not yet acknowledged by the peer. */
   inFlight: number;
+  /** Segments sent and not yet acknowledged by the peer. */
+  inFlightSegments: number;
   /** Bytes sent again since the connection began (loss recovery). */
   retransmitted: number;
   rttMs: number;
@@ -82,6 +85,17 @@ const PROBE_MAX = 4;
  * sampled seldom and sit in that state, and it is asked for every message to each of them.
  */
 const GROWING_MEMO_MS = 1;
+
+/**
+ * Whether a reading finds the link holding the sender back: bytes the kernel has not sent yet, or
+ * more than one segment unacknowledged. One segment alone is what a receiver's delayed ACK holds
+ * (it acknowledges every second full segment at once and a lone one up to 40 ms later), whatever
+ * the link: on loopback, after every small write, so an app-limited sender's own rate was taken
+ * for the capacity and every loopback viewer was measured under the lossy threshold.
+ */
+function full(view: KernelLinkView): boolean {
+  return view.unsent > 0 || view.inFlightSegments > 1;
+}
 
 /** The largest value seen in the last WINDOW_MS, kept in BUCKET_MS slots. */
 class WindowedMax {
@@ -169,7 +183,7 @@ export class LinkEstimate {
    */
   private memo: { value: number; from: number; until: number } | undefined;
   // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
-  private prevView: { at: number; acked: number; retransmitted: number; waiting: number; busy: boolean } | undefined;
+  private prevView: { at: number; acked: number; retransmitted: number; full: boolean; busy: boolean } | undefined;
   /** When the peer last acknowledged anything (or nothing was in flight). */
   private progressAt = 0;
   private busy: Tally = { bytes: 0, ms: 0 };
@@ -226,7 +240,6 @@ export class LinkEstimate {
     const now = this.now();
     if (view.rttMs > 0) this.kernelRttMs = view.rttMs;
     if (view.minRttMs > 0) this.kernelMinRttMs = view.minRttMs;
-    const waiting = view.unsent + view.inFlight;
     const prev = this.prevView;
     let busy = false;
     if (!prev || view.acked > prev.acked || view.inFlight === 0) this.progressAt = now;
@@ -234,12 +247,12 @@ export class LinkEstimate {
       const dt = now - prev.at;
       const bytes = Math.max(0, view.acked - prev.acked);
       // Loss recovery is no measure: a filled hole acknowledges everything behind it at once.
-      busy = prev.waiting > 0 && waiting > 0 && view.retransmitted === prev.retransmitted;
+      busy = prev.full && full(view) && view.retransmitted === prev.retransmitted;
       // Busy after busy: past the burst a shaper lets through when a busy period starts.
       if (busy && prev.busy) this.add(this.busy, bytes, dt, MIN_BUSY_MS, (rate) => this.sample(rate, false, now));
       this.add(this.carried, bytes, dt, FLOOR_MS, (rate) => this.sample(rate, true, now));
     }
-    this.prevView = { at: now, acked: view.acked, retransmitted: view.retransmitted, waiting, busy };
+    this.prevView = { at: now, acked: view.acked, retransmitted: view.retransmitted, full: full(view), busy };
   }
 
   private add(t: Tally, bytes: number, ms: number, enough: number, done: (rate: number) => void): void {
