@@ -1,4 +1,4 @@
-import { intersectRect, rectContains, rectIsEmpty, unionRect, type Point, type Rect } from '../protocol/geometry.js';
+import { copiedParts, rectContains, rectIsEmpty, unionRect, type Point, type Rect } from '../protocol/geometry.js';
 
 /**
  * Areas one viewer is owed losslessly (a stream's end, a viewer sent back to images), to be sent in
@@ -52,21 +52,7 @@ export class ExactRefresh {
    * copied its stale pixels of them, which are owed where they landed too.
    */
   copied(dest: Rect, src: Point): void {
-    const dx = dest.left - src.x;
-    const dy = dest.top - src.y;
-    const from = {
-      top: src.y,
-      left: src.x,
-      bottom: src.y + dest.bottom - dest.top,
-      right: src.x + dest.right - dest.left,
-    };
-    const landed: Rect[] = [];
-    for (const a of this.areas) {
-      const part = intersectRect(a, from);
-      if (!rectIsEmpty(part))
-        landed.push({ top: part.top + dy, left: part.left + dx, bottom: part.bottom + dy, right: part.right + dx });
-    }
-    for (const r of landed) this.add(r);
+    for (const r of copiedParts(this.areas, dest, src)) this.add(r);
   }
 
   /**

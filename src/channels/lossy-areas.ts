@@ -1,4 +1,4 @@
-import { intersectRect, rectContains, rectIsEmpty, unionRect, type Point, type Rect } from '../protocol/geometry.js';
+import { copiedParts, rectContains, unionRect, type Point, type Rect } from '../protocol/geometry.js';
 
 /**
  * Where one viewer shows lossy pixels (JPEG images), and since when: each area is sent again
@@ -37,20 +37,11 @@ export class LossyAreas {
 
   /** Copy-bits to `dest` from the same-sized area at `src`: what it reads of lossy areas is lossy where it lands. */
   copied(dest: Rect, src: Point, now: number): void {
-    const dx = dest.left - src.x;
-    const dy = dest.top - src.y;
-    const from = {
-      top: src.y,
-      left: src.x,
-      bottom: src.y + dest.bottom - dest.top,
-      right: src.x + dest.right - dest.left,
-    };
-    const landed: Rect[] = [];
-    for (const a of this.areas) {
-      const part = intersectRect(a.rect, from);
-      if (rectIsEmpty(part)) continue;
-      landed.push({ top: part.top + dy, left: part.left + dx, bottom: part.bottom + dy, right: part.right + dx });
-    }
+    const landed = copiedParts(
+      this.areas.map((a) => a.rect),
+      dest,
+      src,
+    );
     for (const r of landed) this.add(r, now);
   }
 

@@ -63,6 +63,28 @@ export function rectContains(outer: Rect, inner: Rect): boolean {
   );
 }
 
+/**
+ * Copy-bits to `dest` from the same-sized area at `src`: the parts of `areas` it reads, moved to
+ * where they land (what a viewer holds there afterwards came from those parts).
+ */
+export function copiedParts(areas: Iterable<Rect>, dest: Rect, src: Point): Rect[] {
+  const dx = dest.left - src.x;
+  const dy = dest.top - src.y;
+  const from = {
+    top: src.y,
+    left: src.x,
+    bottom: src.y + dest.bottom - dest.top,
+    right: src.x + dest.right - dest.left,
+  };
+  const landed: Rect[] = [];
+  for (const a of areas) {
+    const part = intersectRect(a, from);
+    if (!rectIsEmpty(part))
+      landed.push({ top: part.top + dy, left: part.left + dx, bottom: part.bottom + dy, right: part.right + dx });
+  }
+  return landed;
+}
+
 export function writeRect(w: Writer, r: Rect): void {
   w.i32(r.top).i32(r.left).i32(r.bottom).i32(r.right);
 }
