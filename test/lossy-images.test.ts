@@ -8,7 +8,8 @@ import type { Rect } from '../src/protocol/geometry.js';
 import { SpiceServer } from '../src/server/server.js';
 import { FeedSource } from '../src/sources/feed.js';
 import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
-import { launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import { HTML5_CANVAS, launchChromium, VIEWER_CANVAS, waitForCanvas } from './helpers/browser.js';
+import type { Page } from 'playwright-core';
 import { gtkViewer } from './helpers/gtk-viewer.js';
 import { lacking, skipNote } from './helpers/probes.js';
 import { diffPixels, tempDir } from './helpers/tools.js';
@@ -170,33 +171,52 @@ describe.skipIf(noGlib !== '')(`spice-gtk and lossy images${skipNote(noGlib)}`, 
   });
 });
 
+/**
+ * A page of `path` on a lossy server (5 s of quiet before the refresh) draws the JPEG photo close
+ * but not exact and the text beside it exact, then the exact screen. `grows`, when given, reads a
+ * count of the page's that the JPEG must raise.
+ */
+async function browserShowsJpegThenExact(
+  path: string,
+  selector: string,
+  grows?: (page: Page) => Promise<number>,
+): Promise<void> {
+  const { feed, server } = await startServer('lossy', 5000);
+  const browser = await launchChromium();
+  cleanup = async () => {
+    await browser.close();
+    await server.stop();
+  };
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.plainPort}${path}`);
+  const s = server.desktop.primary!;
+  expect(await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, selector)).toBeDefined();
+  const jpegs = encodeStats.jpegs;
+  const before = await grows?.(page);
+  drawPhotoAndText(feed, 4);
+  const lossy = await waitForCanvas(
+    page,
+    (img) => mse(img, s, TEXT) === 0 && mse(img, s, PHOTO) < 40,
+    WAIT_MS,
+    selector,
+  );
+  expect(lossy && mse(lossy, s, TEXT)).toBe(0);
+  const err = lossy ? mse(lossy, s, PHOTO) : Infinity;
+  expect(err).toBeGreaterThan(0);
+  expect(err).toBeLessThan(40);
+  expect(encodeStats.jpegs).toBe(jpegs + 1);
+  if (grows) expect(await grows(page)).toBeGreaterThan(before!);
+  // After the quiet time the area came again losslessly: the canvas equals the server's screen.
+  const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, selector);
+  expect(after && diffPixels(after, s)).toBe(0);
+}
+
 const noHtml5 = lacking('chromium', 'spice-html5');
 
 describe.skipIf(noHtml5 !== '')(`spice-html5 in Chromium and lossy images${skipNote(noHtml5)}`, () => {
+  // spice-html5 decodes the JPEG image (type 105) with the browser's decoder.
   it('shows the JPEG photo, then the exact screen once the area is quiet', async () => {
-    const { feed, server } = await startServer('lossy', 5000);
-    const browser = await launchChromium();
-    cleanup = async () => {
-      await browser.close();
-      await server.stop();
-    };
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.plainPort}/spice-html5/`);
-    const s = server.desktop.primary!;
-    expect(await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS)).toBeDefined();
-    const jpegs = encodeStats.jpegs;
-    drawPhotoAndText(feed, 4);
-    // spice-html5 decoded and drew the JPEG image (type 105): the photo close but not exact, the
-    // text beside it exact. The lossless refresh comes only after 5 s of quiet.
-    const lossy = await waitForCanvas(page, (img) => mse(img, s, TEXT) === 0 && mse(img, s, PHOTO) < 40, WAIT_MS);
-    expect(lossy && mse(lossy, s, TEXT)).toBe(0);
-    const err = lossy ? mse(lossy, s, PHOTO) : Infinity;
-    expect(err).toBeGreaterThan(0);
-    expect(err).toBeLessThan(40);
-    expect(encodeStats.jpegs).toBe(jpegs + 1);
-    // After the quiet time the area came again losslessly: the canvas equals the server's screen.
-    const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS);
-    expect(after && diffPixels(after, s)).toBe(0);
+    await browserShowsJpegThenExact('/spice-html5/', HTML5_CANVAS);
   });
 });
 
@@ -204,35 +224,9 @@ const noChromium = lacking('chromium');
 
 describe.skipIf(noChromium !== '')(`spiced's web viewer and lossy images${skipNote(noChromium)}`, () => {
   it('shows the JPEG photo (decoded in its worker), then the exact screen once the area is quiet', async () => {
-    const { feed, server } = await startServer('lossy', 5000);
-    const browser = await launchChromium();
-    cleanup = async () => {
-      await browser.close();
-      await server.stop();
-    };
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.plainPort}/?resize=0`);
-    const s = server.desktop.primary!;
-    expect(await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, VIEWER_CANVAS)).toBeDefined();
-    const jpegs = encodeStats.jpegs;
-    const offloaded = (): Promise<number> => page.evaluate('window.spiced.session.offloaded') as Promise<number>;
-    const before = await offloaded();
-    drawPhotoAndText(feed, 4);
-    // The page drew the JPEG image: the photo close but not exact, the text beside it exact.
-    const lossy = await waitForCanvas(
-      page,
-      (img) => mse(img, s, TEXT) === 0 && mse(img, s, PHOTO) < 40,
-      WAIT_MS,
-      VIEWER_CANVAS,
-    );
-    expect(lossy && mse(lossy, s, TEXT)).toBe(0);
-    const err = lossy ? mse(lossy, s, PHOTO) : Infinity;
-    expect(err).toBeGreaterThan(0);
-    expect(err).toBeLessThan(40);
-    expect(encodeStats.jpegs).toBe(jpegs + 1);
-    // The 256x160 JPEG is over the page's size for its decoding worker: it went there.
-    expect(await offloaded()).toBeGreaterThan(before);
-    const after = await waitForCanvas(page, (img) => sameRgb(img, s), WAIT_MS, VIEWER_CANVAS);
-    expect(after && diffPixels(after, s)).toBe(0);
+    // The 256x160 JPEG is over the page's size for its decoding worker: it goes there.
+    const offloaded = (page: Page): Promise<number> =>
+      page.evaluate('window.spiced.session.offloaded') as Promise<number>;
+    await browserShowsJpegThenExact('/?resize=0', VIEWER_CANVAS, offloaded);
   });
 });

@@ -27,7 +27,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 }
 
 /** spice-html5's primary surface canvas. */
-const HTML5_CANVAS = 'canvas#spice_surface_0';
+export const HTML5_CANVAS = 'canvas#spice_surface_0';
 /** spiced's own viewer's canvas. */
 export const VIEWER_CANVAS = 'canvas#display';
 
