@@ -107,6 +107,11 @@ const LINK_QUEUE_FLOOR_BYTES = 16 * 1024;
 /** While the link holds draws back, look again after at least (and at most) this long. */
 const LINK_RETRY_MIN_MS = 2;
 const LINK_RETRY_MAX_MS = 40;
+
+/** When to look again while `over` bytes more than the link queue allows wait: when they will have left. */
+function retryMs(over: number, bandwidth: number): number {
+  return Math.min(LINK_RETRY_MAX_MS, Math.max(LINK_RETRY_MIN_MS, (over * 1000) / bandwidth));
+}
 /**
  * A guess at the bytes a pixel of an owed area's band takes (QUIC of a photo; bench video's grainy
  * 640x360 frame took 1.7): a band goes when the link has room for this much. Text and UI take far
@@ -506,7 +511,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     const band = this.owed.peek(pixels)!;
     const over = waiting + (band.right - band.left) * (band.bottom - band.top) * BAND_BYTES_PER_PIXEL - queue;
     if (waiting > 0 && over > 0) {
-      const ms = Math.min(LINK_RETRY_MAX_MS, Math.max(LINK_RETRY_MIN_MS, (over * 1000) / bandwidth));
+      const ms = retryMs(over, bandwidth);
       this.bandTimer = setTimeout(() => {
         this.bandTimer = undefined;
         this.sendOwedBand();
@@ -574,11 +579,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    */
   protected override sendAllowance(): { bytes: number; retryMs: number } {
     const { queue, waiting, bandwidth } = this.linkQueue(false);
-    const overMs = ((waiting - queue) * 1000) / bandwidth;
-    return {
-      bytes: queue - waiting,
-      retryMs: Math.min(LINK_RETRY_MAX_MS, Math.max(LINK_RETRY_MIN_MS, overMs)),
-    };
+    return { bytes: queue - waiting, retryMs: retryMs(waiting - queue, bandwidth) };
   }
 
   /**
