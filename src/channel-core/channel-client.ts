@@ -454,7 +454,12 @@ export abstract class ChannelClient {
     if (this.closed) return;
     const now = this.options.clock.now();
     const tcp = this.stream.tcpInfo();
-    const unsent = this.stream.buffered + (tcp?.notsentBytes ?? 0);
+    // Bytes the peer has not taken: ours, the kernel's unsent ones, and those sent but not
+    // acknowledged beyond the one segment a delayed ACK may hold. Without the last, a pipe held
+    // back by the send allowance (bytes in flight to a peer that stopped reading, none unsent)
+    // looked drained at every check.
+    const unacked = tcp && tcp.packetsInFlight > 1 ? Math.max(0, tcp.bytesSent - tcp.bytesAcked) : 0;
+    const unsent = this.stream.buffered + (tcp?.notsentBytes ?? 0) + unacked;
     // Bytes the peer acknowledged at TCP level move when it reads; without the kernel's counters,
     // bytes handed to the kernel (it takes more once the peer has read). Not both: a client that
     // holds its draws back while the link is slow (sendAllowance) hands the kernel bytes it had
