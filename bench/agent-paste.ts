@@ -9,20 +9,17 @@
  *   npm run build && node dist/bench/agent-paste.js
  */
 import { pathToFileURL } from 'node:url';
+import { AgentLink, UNLIMITED_TOKENS } from '../src/client/agent-link.js';
 import { SpiceClient } from '../src/client/client.js';
 import type { ClientChannel } from '../src/client/channel.js';
 import {
   AgentCap,
   AgentClipboardType,
   AgentMsg,
-  AgentReassembler,
   capWords,
   ChannelType,
-  chunkAgentMessage,
   decodeAgentMessage,
   decodeMainServerMessage,
-  encodeAgentDataToServer,
-  encodeAgentStart,
   encodeAnnounceCapabilities,
   encodeClipboard,
   encodeClipboardGrab,
@@ -40,31 +37,36 @@ const sel = { selection: true };
 const SIZES = [64 << 10, 1 << 20, 5 << 20, 15 << 20];
 const RUNS = 5;
 
-/** The viewer's agent: tokens, chunks, reassembly, and answers to REQUESTs with `offer`. */
+/** The viewer's agent: its messages through an AgentLink, and answers to REQUESTs with `offer`. */
 export class BenchAgent {
-  private tokens: number;
-  private readonly reassembler = new AgentReassembler(() => 64 << 20);
-  private tokenWaiter: (() => void) | undefined;
+  private readonly link: AgentLink;
   private messageWaiter: ((m: AgentMessage) => void) | undefined;
   offer: Buffer = Buffer.alloc(0);
 
   /** `observe` sees every agent message this viewer receives. */
   constructor(
-    private readonly main: ClientChannel,
-    initialTokens: number,
+    main: ClientChannel,
     private readonly observe?: (m: AgentMessage) => void,
   ) {
-    this.tokens = initialTokens;
+    this.link = new AgentLink({
+      send: (m) => main.send(m),
+      ourTokens: UNLIMITED_TOKENS,
+      maxMessage: () => 64 << 20,
+      maxQueuedChunks: Infinity,
+    });
     main.on('message', (type, body) => {
       const m = decodeMainServerMessage(type, body);
-      if (m?.kind === 'agentToken') {
-        this.tokens += m.numTokens;
-        this.tokenWaiter?.();
-      } else if (m?.kind === 'agentData') {
-        const raw = this.reassembler.push(m.data);
+      if (m?.kind === 'agentToken') this.link.addTokens(m.numTokens);
+      else if (m?.kind === 'agentData') {
+        const raw = this.link.receive(m.data);
         if (raw) this.onMessage(decodeAgentMessage(raw.type, raw.body, sel));
       }
     });
+  }
+
+  /** AGENT_START, with the tokens MAIN_INIT gave. */
+  start(serverTokens: number): void {
+    this.link.start(serverTokens);
   }
 
   private onMessage(m: AgentMessage): void {
@@ -85,25 +87,9 @@ export class BenchAgent {
     });
   }
 
-  private queue: Promise<void> = Promise.resolve();
-
-  /** Messages go one after the other: the chunks of two must never interleave (answers to REQUESTs may overlap). */
+  /** One message, whole and after those sent before it; resolves once its last chunk is on the wire. */
   send(type: number, body: Buffer): Promise<void> {
-    const done = this.queue.then(() => this.sendChunks(type, body));
-    // The next message waits for this one whether it went or failed; the caller sees the failure.
-    this.queue = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done;
-  }
-
-  private async sendChunks(type: number, body: Buffer): Promise<void> {
-    for (const chunk of chunkAgentMessage(type, body)) {
-      while (this.tokens <= 0) await new Promise<void>((r) => (this.tokenWaiter = r));
-      this.tokens--;
-      this.main.send(encodeAgentDataToServer(chunk));
-    }
+    return this.link.send(type, body) || Promise.reject(new Error('agent queue full'));
   }
 }
 
@@ -130,8 +116,8 @@ export async function agentViewer(
   const client = new SpiceClient({ port, mainCaps, channels: [] });
   await client.connect();
   const main = client.channels.get(ChannelType.Main)!;
-  const agent = new BenchAgent(main, client.init!.agentTokens, observe);
-  main.send(encodeAgentStart(0xffffffff));
+  const agent = new BenchAgent(main, observe);
+  agent.start(client.init!.agentTokens);
   const caps = agent.next('announceCapabilities');
   const gtkCaps = [AgentCap.ClipboardByDemand, AgentCap.ClipboardSelection, AgentCap.Reply];
   await agent.send(AgentMsg.AnnounceCapabilities, encodeAnnounceCapabilities(true, capWords(gtkCaps)));

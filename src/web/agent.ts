@@ -1,11 +1,10 @@
+import { AgentLink } from '../client/agent-link.js';
 import {
   AgentCap,
   AgentClipboardType,
   AgentMsg,
-  AgentReassembler,
   AgentReplyError,
   AgentSelection,
-  chunkAgentMessage,
   decodeAgentMessage,
   encodeAgentMonitorsConfig,
   encodeAnnounceCapabilities,
@@ -16,12 +15,7 @@ import {
   type AgentMessage,
 } from '../protocol/agent.js';
 import { capWords, hasCap } from '../protocol/caps.js';
-import {
-  encodeAgentDataToServer,
-  encodeAgentStart,
-  encodeAgentTokenToServer,
-  type MainServerMessage,
-} from '../protocol/main.js';
+import type { MainServerMessage } from '../protocol/main.js';
 import type { OutMessage } from '../protocol/message.js';
 
 /** Chunks the agent may send us before we give tokens back. */
@@ -61,12 +55,7 @@ export interface AgentPage {
  * MONITORS_CONFIG so the desktop follows the window. No DOM here: the page is behind `AgentPage`.
  */
 export class AgentClient {
-  private readonly reassembler = new AgentReassembler((type) =>
-    type === AgentMsg.Clipboard ? MAX_CLIPBOARD + 8 : 1 << 16,
-  );
-  private serverTokens = 0;
-  private consumed = 0;
-  private readonly queue: Buffer[] = [];
+  private readonly link: AgentLink;
   private serverCaps: number[] = [];
   private running = false;
   /** What this viewer offered in its last grab, by agent clipboard type, answered when the desktop pastes. */
@@ -75,9 +64,16 @@ export class AgentClient {
   private lastSize = '';
 
   constructor(
-    private readonly send: (m: OutMessage) => void,
+    send: (m: OutMessage) => void,
     private readonly page: AgentPage,
-  ) {}
+  ) {
+    this.link = new AgentLink({
+      send,
+      ourTokens: OUR_TOKENS,
+      maxMessage: (type) => (type === AgentMsg.Clipboard ? MAX_CLIPBOARD + 8 : 1 << 16),
+      maxQueuedChunks: MAX_QUEUED_CHUNKS,
+    });
+  }
 
   get connected(): boolean {
     return this.running;
@@ -109,12 +105,10 @@ export class AgentClient {
         return this.start(m.numTokens);
       case 'agentDisconnected':
         this.running = false;
-        this.reassembler.reset();
-        this.queue.length = 0;
+        this.link.reset();
         return;
       case 'agentToken':
-        this.serverTokens += m.numTokens;
-        return this.flush();
+        return this.link.addTokens(m.numTokens);
       case 'agentData':
         return this.data(m.data);
       default:
@@ -146,42 +140,24 @@ export class AgentClient {
 
   private start(tokens: number): void {
     this.running = true;
-    this.serverTokens = tokens;
-    this.consumed = 0;
-    this.queue.length = 0;
     this.lastSize = '';
-    this.reassembler.reset();
-    this.send(encodeAgentStart(OUR_TOKENS));
+    this.link.start(tokens);
     this.message(AgentMsg.AnnounceCapabilities, encodeAnnounceCapabilities(true, OUR_CAPS));
   }
 
   private message(type: number, body: Buffer): void {
-    const chunks = chunkAgentMessage(type, body);
-    if (this.queue.length + chunks.length > MAX_QUEUED_CHUNKS) {
+    if (this.link.send(type, body) === false) {
       console.warn(`spiced viewer: the agent is not taking data; agent message ${type} dropped`);
-      return;
-    }
-    this.queue.push(...chunks);
-    this.flush();
-  }
-
-  private flush(): void {
-    while (this.serverTokens > 0 && this.queue.length > 0) {
-      this.serverTokens--;
-      this.send(encodeAgentDataToServer(this.queue.shift()!));
     }
   }
 
   private data(chunk: Buffer): void {
-    if (++this.consumed >= OUR_TOKENS / 2) {
-      this.send(encodeAgentTokenToServer(this.consumed));
-      this.consumed = 0;
-    }
     try {
-      const raw = this.reassembler.push(chunk);
+      const raw = this.link.receive(chunk);
       if (raw) this.onMessage(decodeAgentMessage(raw.type, raw.body, this.codec));
     } catch (err) {
-      this.reassembler.reset();
+      // A malformed message is dropped; the agent's later messages still come through.
+      this.link.dropPartial();
       console.error('spiced viewer: bad agent message', err);
     }
   }

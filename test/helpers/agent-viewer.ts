@@ -1,17 +1,14 @@
+import { AgentLink, UNLIMITED_TOKENS } from '../../src/client/agent-link.js';
 import type { ClientChannel } from '../../src/client/channel.js';
 import type { SpiceClient } from '../../src/client/client.js';
 import {
   AgentCap,
   AgentClipboardType,
   encodeClipboard,
-  AgentReassembler,
   capWords,
   ChannelType,
-  chunkAgentMessage,
   decodeAgentMessage,
   decodeMainServerMessage,
-  encodeAgentDataToServer,
-  encodeAgentStart,
   encodeAnnounceCapabilities,
   AgentMsg,
   type AgentMessage,
@@ -30,38 +27,48 @@ const GTK_LIKE_CAPS = [
 ];
 
 /**
- * A viewer's agent side, spoken by hand over the project's headless client's main channel: it
- * chunks at 2048 bytes, counts the tokens the server gives (and waits for more, as spice-gtk does),
- * reassembles what the server sends and records the main channel's agent events.
+ * A viewer's agent side over the project's headless client's main channel: its messages travel by
+ * the client's AgentLink (2048-byte chunks, waiting for the server's tokens as spice-gtk does,
+ * reassembly); this records what arrives and the main channel's agent events, answers REQUESTs
+ * from `serve`, and can send malformed traffic on purpose.
  */
 export class AgentViewer {
   readonly main: ClientChannel;
   readonly messages: AgentMessage[] = [];
   readonly events: string[] = [];
-  tokens: number;
   /** Clipboard data this viewer hands out when the server asks (REQUEST), by selection number. */
   readonly serve = new Map<number, Buffer>();
-  private readonly reassembler = new AgentReassembler(() => 64 << 20);
+  private readonly link: AgentLink;
   private waiters: (() => void)[] = [];
 
   constructor(readonly client: SpiceClient) {
     this.main = client.channels.get(ChannelType.Main)!;
-    this.tokens = client.init!.agentTokens;
+    this.link = new AgentLink({
+      send: (m) => this.main.send(m),
+      ourTokens: UNLIMITED_TOKENS,
+      maxMessage: () => 64 << 20,
+      maxQueuedChunks: Infinity,
+    });
+    this.link.resume(client.init!.agentTokens);
     this.main.on('message', (type, body) => this.onMain(type, body));
+  }
+
+  /** Tokens the server has given and this viewer has not spent. */
+  get tokens(): number {
+    return this.link.tokens;
   }
 
   private onMain(type: number, body: Buffer): void {
     const m = decodeMainServerMessage(type, body);
     if (!m) return;
-    if (m.kind === 'agentToken') this.tokens += m.numTokens;
+    if (m.kind === 'agentToken') this.link.addTokens(m.numTokens);
     else if (m.kind === 'agentDisconnected') this.events.push('disconnected');
     else if (m.kind === 'agentConnected') this.events.push('connected');
     else if (m.kind === 'agentConnectedTokens') {
       this.events.push('connectedTokens');
-      this.tokens = m.numTokens;
-      this.reassembler.reset();
+      this.link.resume(m.numTokens);
     } else if (m.kind === 'agentData') {
-      const raw = this.reassembler.push(m.data);
+      const raw = this.link.receive(m.data);
       if (raw) this.onAgent(decodeAgentMessage(raw.type, raw.body, { selection: true }));
     } else return;
     const w = this.waiters;
@@ -81,31 +88,18 @@ export class AgentViewer {
 
   /** AGENT_START with unlimited tokens (as spice-gtk) and the capability announcement. */
   start(caps: readonly number[] = GTK_LIKE_CAPS): Promise<void> {
-    this.main.send(encodeAgentStart(0xffffffff));
+    this.link.start(this.link.tokens);
     return this.send(AgentMsg.AnnounceCapabilities, encodeAnnounceCapabilities(true, capWords(caps)));
   }
 
-  private chain: Promise<void> = Promise.resolve();
-
-  /** One agent message, chunked; waits for tokens whenever it has none left. Messages never interleave. */
+  /** One agent message, whole and after those sent before; resolves once its last chunk is on the wire. */
   send(type: number, body: Buffer): Promise<void> {
-    const sent = this.chain.then(() => this.sendNow(type, body));
-    this.chain = sent.catch(() => undefined);
-    return sent;
-  }
-
-  private async sendNow(type: number, body: Buffer): Promise<void> {
-    for (const chunk of chunkAgentMessage(type, body)) {
-      if (this.tokens <= 0) await this.until(() => this.tokens > 0, 5000, 'agent tokens');
-      this.tokens--;
-      this.main.send(encodeAgentDataToServer(chunk));
-    }
+    return this.link.send(type, body) || Promise.reject(new Error('agent queue full'));
   }
 
   /** One AGENT_DATA with any bytes at all, tokens or not (malformed traffic). */
   sendRawChunk(chunk: Buffer): void {
-    this.tokens--;
-    this.main.send(encodeAgentDataToServer(chunk));
+    this.link.sendRawChunk(chunk);
   }
 
   /** Resolve once `pred` holds: checked on every agent event and every 20 ms (for state elsewhere). */
