@@ -142,6 +142,34 @@ describe('the link estimate', () => {
     expect(e.bandwidth).toBeLessThan(500_000);
   });
 
+  it('finds a link whose ACKs queue behind its data, each frame acknowledged in one lump as it drains', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // A 16 kB frame every 80 ms into a 250 kB/s shaper that queues the receiver's ACKs behind the
+    // data (tc tbf on lo, a slow uplink): nothing is acknowledged until the frame's last byte is
+    // through, 64 ms on, then all of it at once and nothing is in flight. Read every 5 ms.
+    let acked = 0;
+    for (let frame = 0; frame < 40; frame++) {
+      for (let t = 5; t <= 80; t += 5) {
+        c.advance(5);
+        const through = t >= 64;
+        e.kernel({
+          acked: acked + (through ? 16_000 : 0),
+          unsent: 0,
+          inFlight: through ? 0 : 16_000,
+          inFlightSegments: through ? 0 : 12,
+          retransmitted: 0,
+          rttMs: 60,
+          minRttMs: 0.05,
+        });
+      }
+      acked += 16_000;
+    }
+    expect(e.measured).toBe(true);
+    expect(e.bandwidth).toBeGreaterThan(200_000);
+    expect(e.bandwidth).toBeLessThan(300_000);
+  });
+
   it('counts bytes in flight beyond the path as waiting, and drains them at the estimate', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);

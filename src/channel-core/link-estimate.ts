@@ -7,7 +7,8 @@
  *     was busy the whole time, so the bytes acknowledged over that time are what it carries (a
  *     capacity sample). The first such interval of a busy period is skipped: a token
  *     bucket shaper that refilled while the link idled passes a burst at line rate first, and a
- *     maximum over samples would lock onto it;
+ *     maximum over samples would lock onto it. The interval that ends a busy period counts too
+ *     (where ACKs queue behind the data, all of a frame's come as its queue empties);
  *   - SPICE ACK timing, where the kernel's counters are unavailable: the client ACKs every `window`
  *     messages, so the time from sending a window's last message to its ACK is a latency sample,
  *     and the bytes between two ACKs over the time between them a rate (a capacity sample when
@@ -97,6 +98,16 @@ function full(view: KernelLinkView): boolean {
   return view.unsent > 0 || view.inFlightSegments > 1;
 }
 
+/** The previous kernel reading, as the next one needs it. */
+interface PrevView {
+  at: number;
+  acked: number;
+  retransmitted: number;
+  full: boolean;
+  /** The interval that ended with this reading was busy (full at both ends). */
+  busy: boolean;
+}
+
 /** The largest value seen in the last WINDOW_MS, kept in BUCKET_MS slots. */
 class WindowedMax {
   private buckets: { at: number; value: number }[] = [];
@@ -183,10 +194,12 @@ export class LinkEstimate {
    */
   private memo: { value: number; from: number; until: number } | undefined;
   // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
-  private prevView: { at: number; acked: number; retransmitted: number; full: boolean; busy: boolean } | undefined;
+  private prevView: PrevView | undefined;
+  /** The busy period under way: its opening interval's length and the bytes acknowledged after it. */
+  private readonly period = { openingMs: 0, bytes: 0 };
   /** When the peer last acknowledged anything (or nothing was in flight). */
   private progressAt = 0;
-  private busy: Tally = { bytes: 0, ms: 0 };
+  private busyTally: Tally = { bytes: 0, ms: 0 };
   private carried: Tally = { bytes: 0, ms: 0 };
   // SPICE ACK window accounting, counted from the SET_ACK that started it.
   private window = 0;
@@ -246,13 +259,61 @@ export class LinkEstimate {
     if (prev && now > prev.at) {
       const dt = now - prev.at;
       const bytes = Math.max(0, view.acked - prev.acked);
-      // Loss recovery is no measure: a filled hole acknowledges everything behind it at once.
-      busy = prev.full && full(view) && view.retransmitted === prev.retransmitted;
-      // Busy after busy: past the burst a shaper lets through when a busy period starts.
-      if (busy && prev.busy) this.add(this.busy, bytes, dt, MIN_BUSY_MS, (rate) => this.sample(rate, false, now));
+      busy = this.busyInterval(prev, view, bytes, dt, now);
       this.add(this.carried, bytes, dt, FLOOR_MS, (rate) => this.sample(rate, true, now));
     }
     this.prevView = { at: now, acked: view.acked, retransmitted: view.retransmitted, full: full(view), busy };
+  }
+
+  /**
+   * The interval since `prev` towards a capacity sample: whether it was busy (full at both ends).
+   * Busy after busy counts: past the burst a shaper lets through when a busy period starts (the
+   * period's opening interval is left out). So does the interval that ends a busy period: the queue
+   * emptied, and the bytes acknowledged meanwhile went while the link was busy but for the idle tail
+   * after them (at most this interval, so the sample errs low). When those are all the period's
+   * bytes (its ACKs came in one lump as it drained), its opening interval's time counts too: the
+   * burst, if any, is inside the lump whatever is left out. Without this a link whose ACKs queue
+   * behind its data (a shaper on a shared queue, a slow uplink) gave no sample at all: every ACK
+   * of a frame came as the frame's queue emptied, the busy intervals before carried none, and the
+   * estimate kept an early reading and grew it (a 2 Mbit/s link taken for 7 while a stream's
+   * frames, sized for that, queued in the shaper).
+   */
+  private busyInterval(prev: PrevView, view: KernelLinkView, bytes: number, dt: number, now: number): boolean {
+    const period = this.period;
+    // Loss recovery is no measure: a filled hole acknowledges everything behind it at once.
+    if (view.retransmitted !== prev.retransmitted) {
+      this.busyTally = { bytes: 0, ms: 0 };
+      period.openingMs = 0;
+      return false;
+    }
+    const busy = prev.full && full(view);
+    if (busy && !prev.busy) {
+      period.openingMs = dt;
+      period.bytes = 0;
+    } else if (busy) {
+      period.bytes += bytes;
+      this.addBusy(bytes, dt, now);
+    } else if (prev.busy) {
+      this.addBusy(bytes, dt + (period.bytes === 0 ? period.openingMs : 0), now);
+    }
+    return busy;
+  }
+
+  /**
+   * Busy time and the bytes acknowledged in it, a capacity sample once it holds MIN_BUSY_MS and ends
+   * on an interval with ACKs: where they come in lumps, the busy intervals between lumps carry none,
+   * and a sample cut among them would count a lump's bytes over part of the time they took. Busy
+   * time without an ACK for STALLED_MS is a stall (loss, a peer that stopped reading), not a rate:
+   * it is dropped.
+   */
+  private addBusy(bytes: number, ms: number, now: number): void {
+    const t = this.busyTally;
+    t.bytes += bytes;
+    t.ms += ms;
+    if (t.bytes === 0 && t.ms > STALLED_MS) t.ms = 0;
+    if (t.ms < MIN_BUSY_MS || bytes === 0) return;
+    this.sample((t.bytes * 1000) / t.ms, false, now);
+    this.busyTally = { bytes: 0, ms: 0 };
   }
 
   private add(t: Tally, bytes: number, ms: number, enough: number, done: (rate: number) => void): void {
