@@ -149,6 +149,9 @@ export function getTcpInfo(fd: number): TcpInfo | undefined {
   const len = tcpInfoLen;
   len.writeUInt32LE(TCP_INFO_SIZE, 0);
   if (n.getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, len) !== 0) return undefined;
-  if (len.readUInt32LE(0) < 216) return undefined; // kernel too old for bytes_sent/bytes_retrans
+  const got = len.readUInt32LE(0);
+  if (got < 216) return undefined; // kernel too old for bytes_sent/bytes_retrans
+  // The buffer is shared by every socket: what this kernel did not write reads as 0, not as another socket's.
+  if (got < TCP_INFO_SIZE) buf.fill(0, got);
   return decodeTcpInfo(buf);
 }
