@@ -60,6 +60,12 @@ function traffic(): Record<string, Record<string, number>> {
     // Display viewers sent photos as JPEG now (their link measured under the lossy threshold).
     const lossy = (c as { lossyQuality?: () => number | undefined }).lossyQuality?.();
     if (lossy !== undefined) t.lossy = (t.lossy ?? 0) + 1;
+    // Draws the viewer took from the display channel's shared draw log, of all it was given.
+    const d = c as { draws?: number; drawsFromLog?: number };
+    if (d.draws !== undefined) {
+      t.draws = (t.draws ?? 0) + d.draws;
+      t.drawsFromLog = (t.drawsFromLog ?? 0) + (d.drawsFromLog ?? 0);
+    }
     const cache = (c as { cacheStats?: { hits: number; misses: number } }).cacheStats;
     if (cache) {
       t.cacheHits = (t.cacheHits ?? 0) + cache.hits;

@@ -57,6 +57,8 @@ interface TrafficRates {
   encodes: number;
   /** Share of the connections that took photos as JPEG at the end of the window (link measured slow). */
   lossyShare: number;
+  /** Share of the draws given to viewers over the window that they took from the shared draw log. */
+  fromLogShare: number;
 }
 
 type Traffic = Record<string, Record<string, number>>;
@@ -79,6 +81,8 @@ function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<
       cacheMisses: a.cacheMisses === undefined ? 0 : rate('cacheMisses'),
       encodes: a.encodes === undefined ? 0 : (a.encodes - (b?.encodes ?? 0)) / seconds,
       lossyShare: (a.lossy ?? 0) / a.connections!,
+      fromLogShare:
+        a.draws === undefined ? 0 : (a.drawsFromLog! - (b?.drawsFromLog ?? 0)) / Math.max(1, a.draws - (b?.draws ?? 0)),
     };
   }
   return out;
@@ -359,7 +363,7 @@ function printRow(r: Row): void {
     ([ch, t]) =>
       `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses` +
       (ch === 'display'
-        ? ` (server: ${f1(t.encodes)} images encoded a second; ${f1(t.lossyShare * 100)} % of viewers taking JPEG)`
+        ? ` (server: ${f1(t.encodes)} images encoded a second; ${f1(t.lossyShare * 100)} % of viewers taking JPEG; ${f1(t.fromLogShare * 100)} % of draws from the shared log)`
         : ''),
   );
   process.stdout.write(`${''.padEnd(28)}per connection per second: ${rates.join('; ')}\n`);

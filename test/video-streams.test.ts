@@ -118,6 +118,25 @@ describe('video streams', () => {
     expect(server.display.video.stats.frames).toBeGreaterThan(0);
   });
 
+  it('with six viewers (shared draw logs), stream to those that take streams and end all on the exact frame', async () => {
+    const { feed, server, viewers } = await start([
+      ...Array.from({ length: 3 }, () => ({ streams: true })),
+      ...Array.from({ length: 3 }, () => ({ streams: false })),
+    ]);
+    const logs = server.display.drawLogs;
+    const before = { streams: logs.streams.appended, images: logs.images.appended };
+    await play(feed, VIDEO, makeFrames(VIDEO, 30), 25);
+    for (const v of viewers.slice(0, 3))
+      await v.waitFor(() => (v.display.streamLog[0]?.frames ?? 0) >= 3, WAIT_MS, 'stream frames');
+    for (const v of viewers.slice(3)) expect(v.display.streamLog).toEqual([]);
+    // Caught-up viewers of both kinds took their draws from the logs (routed ones for the streamers).
+    expect(logs.streams.appended).toBeGreaterThan(before.streams);
+    expect(logs.images.appended).toBeGreaterThan(before.images);
+    await idle(700);
+    for (const v of viewers) await v.waitFor(() => exact(v, server), WAIT_MS, 'exact frame');
+    for (const v of viewers) expect(v.errors).toEqual([]);
+  });
+
   it('look for video only while a viewer takes streams', async () => {
     const { feed, server } = await start([{ streams: false }]);
     await play(feed, VIDEO, makeFrames(VIDEO, 20), 25);

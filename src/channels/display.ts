@@ -3,7 +3,7 @@ import { SendRounds } from '../channel-core/send-rounds.js';
 import { LinkSampler, type LinkSampled } from '../channel-core/link-sampler.js';
 import { SharedFlushes } from '../channel-core/shared-flush.js';
 import { ChannelClient, type ChannelClientOptions, type ChannelConnection } from '../channel-core/channel-client.js';
-import { messageItem } from '../channel-core/pipe.js';
+import { messageItem, type PipeItem } from '../channel-core/pipe.js';
 import type { Session } from '../channel-core/session.js';
 import { unknownMessage } from '../protocol/common.js';
 import { ChannelType, DisplayCap, ImageCompressionPref } from '../protocol/constants.js';
@@ -35,6 +35,7 @@ import { SharedSnapshots } from './shared-snapshots.js';
 import { ViewerImageCache } from './image-cache.js';
 import { KeyFrame, type LoggedDraw } from './key-frame.js';
 import { ViewerPaceTracker } from './viewer-pace.js';
+import { SharedDrawLog } from './draw-log.js';
 import { monotonicMs } from '../util/mm-time.js';
 import { DEFAULT_VIDEO_OPTIONS, VideoStreams, type VideoOptions } from '../video/streams.js';
 import { ViewerVideo } from '../video/viewer-video.js';
@@ -84,6 +85,12 @@ export const DEFAULT_DISPLAY_OPTIONS: DisplayOptions = {
  * images that never come back then grows with the viewers, the bytes it could save do not.
  */
 const CACHE_ON_FIRST_SIGHT_VIEWERS = 4;
+/**
+ * With more viewers than this, caught-up viewers take their draws from the channel's shared log
+ * (draw-log.ts) instead of each having every draw queued in its pipe; with fewer the gain is
+ * nothing, and a lone viewer's sending stays exactly as it was.
+ */
+const SHARED_LOG_MIN_VIEWERS = 5;
 /** `auto` sends images lossy to a viewer whose link is measured under this many bytes a second (20 Mbit/s). */
 const LOSSY_BELOW_BANDWIDTH = 20e6 / 8;
 /** JPEG quality of lossy images (spice-server's default is 85; these are refreshed losslessly later). */
@@ -154,6 +161,15 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
   readonly snapshots = new SharedSnapshots();
   /** Reads the kernel's counters for the link estimates of viewers whose bytes wait: one timer, a budget of reads. */
   readonly linkSampler = new LinkSampler();
+  /**
+   * Draws for the caught-up viewers, kept once with a cursor each (they take them at their send
+   * round): one log for viewers that take video streams (they get the draws `VideoStreams.route`
+   * leaves them while a stream plays) and one for those that take images only.
+   */
+  readonly drawLogs = {
+    streams: new SharedDrawLog<DisplayChannelClient>(this.sendRounds),
+    images: new SharedDrawLog<DisplayChannelClient>(this.sendRounds),
+  };
 
   constructor(
     log: Logger,
@@ -202,10 +218,22 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     // One SharedImage per copy and one item per fill or copy-bits, shared by all viewers (and those who join later).
     const draw = loggedDraw(update);
     this.screen.record(draw);
+    const logs = this.drawLogs;
+    // A follower of the streams log that was sent back to images takes its draws and leaves, before
+    // it would be given routed draws (they differ only while a stream plays).
+    if (routed) for (const c of logs.streams.members()) if (!takesStreams(c)) c.leaveLog();
     for (const c of this.clients) {
+      if (c.followsLog || c.followLog()) continue;
       if (routed && takesStreams(c)) for (const d of routed) c.draw(d);
       else c.draw(draw);
     }
+    logs.images.append(draw);
+    for (const d of routed ?? [draw]) logs.streams.append(d);
+  }
+
+  /** Whether a viewer that caught up may follow the shared draw log. */
+  get sharesDrawLog(): boolean {
+    return this.clients.size >= SHARED_LOG_MIN_VIEWERS;
   }
 
   /**
@@ -241,6 +269,9 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   damagedCommands = 0;
   /** Queued draws dropped unsent because a later fill or copy covered them. */
   coveredDraws = 0;
+  /** Draws given to this viewer, and those of them it took from the shared draw log (stats). */
+  draws = 0;
+  drawsFromLog = 0;
   /** This viewer's side of the video streams. */
   readonly video: ViewerVideo;
   /** Where this viewer shows JPEG pixels, refreshed losslessly once quiet. */
@@ -251,6 +282,8 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   private readonly owed = new ExactRefresh();
   /** Looks again for room for the next owed band. */
   private bandTimer: NodeJS.Timeout | undefined;
+  /** The channel's shared draw log this viewer follows, if it does (its draws wait there). */
+  private drawLog: SharedDrawLog<DisplayChannelClient> | undefined;
 
   constructor(
     conn: ChannelConnection,
@@ -262,7 +295,10 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     const host = viewerVideoHost({
       push: (item) => this.push(item),
       pushBackground: (item) => this.pushBackground(item),
-      extract: (pred) => this.pipe.extract(pred).length,
+      extract: (pred) => {
+        this.leaveLog();
+        return this.pipe.extract(pred).length;
+      },
       hasChannelCap: (cap) => this.hasChannelCap(cap),
       lagging: () => this.damage !== undefined,
       drainMs: () => this.linkEstimate.drainMs(this.waitingBytes()),
@@ -276,6 +312,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
       this.video.close();
       this.lossyTimer?.cancel();
       channel.linkSampler.forget(this);
+      this.drawLog?.forget(this);
       clearTimeout(this.bandTimer);
     });
   }
@@ -296,12 +333,77 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    * (a measurement or a test that took an empty pipe for done read a frame still short of those).
    */
   override get idle(): boolean {
-    return super.idle && this.damage === undefined && this.lossy.size === 0 && !this.owed.pending;
+    return (
+      super.idle &&
+      this.damage === undefined &&
+      this.lossy.size === 0 &&
+      !this.owed.pending &&
+      !this.drawLog?.pending(this)
+    );
   }
 
-  /** Nothing waits in the pipe; a viewer not yet ready or lagging (damage) is served at its own pace. */
+  /** Nothing waits in the pipe or the shared log; a viewer not yet ready or lagging (damage) is served at its own pace. */
   get keepsUp(): boolean {
-    return !this.ready || this.isClosed || this.damage !== undefined || this.pipe.length === 0;
+    if (!this.ready || this.isClosed || this.damage !== undefined) return true;
+    return this.pipe.length === 0 && !this.drawLog?.pending(this);
+  }
+
+  /**
+   * Queued for this viewer: a follower of the shared draw log first takes the draws waiting there
+   * (into its pipe, in order), so that what is queued now goes after them.
+   */
+  override push(item: PipeItem): void {
+    this.catchUp();
+    super.push(item);
+  }
+
+  override pushBackground(item: PipeItem): void {
+    this.catchUp();
+    super.pushBackground(item);
+  }
+
+  /** Its send round: the draws waiting in the shared log join the pipe first. */
+  override runRound(): void {
+    this.catchUp();
+    super.runRound();
+  }
+
+  /**
+   * Stop following the shared draw log: its draws this viewer has not taken go into its pipe,
+   * through the same per-viewer path as a draw queued directly (lossy choice, owed bands, damage
+   * past the queue bounds), but without scheduling a push (the caller pushes or schedules one) and
+   * without looking for covered draws (the log dropped them, and the pipe was empty).
+   */
+  private catchUp(): boolean {
+    const log = this.drawLog;
+    if (!log) return false;
+    this.drawLog = undefined;
+    this.coveredDraws += log.take(this, (d) => this.draw(d, true));
+    return true;
+  }
+
+  /** Whether this viewer follows one of the channel's shared draw logs. */
+  get followsLog(): boolean {
+    return this.drawLog !== undefined;
+  }
+
+  /** Stop following the shared draw log (the draws it has not taken join its pipe) and push soon. */
+  leaveLog(): void {
+    if (this.catchUp()) this.schedulePush();
+  }
+
+  /**
+   * Follow the shared draw log if this viewer may: its pipe is empty and it is in the plain state
+   * (ready, no damage, no streams). Asked when its pipe drains and, for a viewer whose pipe stayed
+   * empty since (it drained before there were enough viewers), at the next draw.
+   */
+  followLog(): boolean {
+    if (this.pipe.length > 0 || this.damage || !this.ready || this.isClosed) return false;
+    if (this.drawLog || !this.channel.sharesDrawLog) return false;
+    const logs = this.channel.drawLogs;
+    this.drawLog = takesStreams(this) ? logs.streams : logs.images;
+    this.drawLog.follow(this);
+    return true;
   }
 
   private get surface(): Surface | undefined {
@@ -408,30 +510,41 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     this.hasSurface = false;
   }
 
-  /** A draw on the primary surface: queued, or only noted as damage while this viewer lags. */
-  draw(d: LoggedDraw): void {
+  /**
+   * A draw on the primary surface: queued, or only noted as damage while this viewer lags.
+   * `fromLog`: taken from the shared draw log (catchUp).
+   */
+  draw(d: LoggedDraw, fromLog = false): void {
     if (!this.ready || this.isClosed) return;
+    this.draws++;
+    if (fromLog) this.drawsFromLog++;
     if (this.damage) {
       this.damage.add(d.rect);
       this.damagedCommands++;
       return;
     }
-    this.queueDraw(d);
+    this.queueDraw(d, fromLog);
   }
 
-  private queueDraw(d: LoggedDraw): void {
+  private queueDraw(d: LoggedDraw, fromLog: boolean): void {
     if (d.kind === 'copyBits') {
       this.lossy.copied(d.rect, d.src, this.options.clock.now());
       this.owed.copied(d.rect, d.src);
-      this.push(d.item);
+      this.queueItem(d.item, fromLog);
     } else {
-      this.dropCovered(d.rect);
+      if (!fromLog) this.dropCovered(d.rect);
       this.owed.covered(d.rect);
       if (d.kind === 'fill') this.lossy.covered(d.rect);
-      this.push(d.kind === 'fill' ? d.item : this.imageItem(d.shared));
+      this.queueItem(d.kind === 'fill' ? d.item : this.imageItem(d.shared), fromLog);
     }
     const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
     if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
+  }
+
+  /** Into the pipe: straight in for a draw taken from the shared log (catchUp), else pushed (a push scheduled). */
+  private queueItem(item: PipeItem, fromLog: boolean): void {
+    if (fromLog) this.pipe.push(item);
+    else this.push(item);
   }
 
   /**
@@ -465,6 +578,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     this.channel.linkSampler.watch(this);
     if (this.damage) this.sendDamage();
     else this.sendOwedBand();
+    this.followLog();
   }
 
   private sendDamage(): void {
@@ -501,6 +615,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    */
   private sendOwedBand(): void {
     if (!this.owed.pending || this.bandTimer || this.isClosed || this.pipe.foregroundLength > 0) return;
+    if (this.drawLog?.pending(this)) return; // its draws first, as if they were in the pipe
     const s = this.surface;
     if (!s) {
       this.owed.takeAll();
@@ -550,7 +665,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   /** Lossy areas that stayed quiet go again, losslessly, once this viewer's pipe is empty. */
   private refreshQuietLossy(): void {
     const s = this.surface;
-    if (this.pipe.length > 0 || this.damage) return;
+    if (this.pipe.length > 0 || this.damage || this.drawLog?.pending(this)) return;
     if (this.owed.pending) return; // the owed bands first: an area of them would go whole
     const due = s ? this.lossy.takeQuiet(this.options.clock.now(), this.channel.options.lossyQuietMs) : [];
     const rects = this.outsideStreams(due);
