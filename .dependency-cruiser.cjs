@@ -14,8 +14,35 @@ const layers = {
   client: ['audio', 'display', 'protocol', 'transport', 'util'],
   channels: ['agent', 'audio', 'channel-core', 'display', 'protocol', 'seam', 'transport', 'util', 'video'],
   web: ['audio', 'client', 'display', 'protocol', 'seam', 'util'],
-  server: ['agent', 'audio', 'channel-core', 'channels', 'display', 'protocol', 'seam', 'sources', 'transport', 'util', 'video'],
-  cli: ['agent', 'audio', 'channel-core', 'channels', 'client', 'display', 'protocol', 'seam', 'server', 'sources', 'transport', 'util', 'video'],
+  server: [
+    'agent',
+    'audio',
+    'channel-core',
+    'channels',
+    'client',
+    'display',
+    'protocol',
+    'seam',
+    'sources',
+    'transport',
+    'util',
+    'video',
+  ],
+  cli: [
+    'agent',
+    'audio',
+    'channel-core',
+    'channels',
+    'client',
+    'display',
+    'protocol',
+    'seam',
+    'server',
+    'sources',
+    'transport',
+    'util',
+    'video',
+  ],
 };
 
 // The map must be a layer order: a folder may name only folders declared before it (so no two
@@ -26,11 +53,16 @@ for (const [folder, below] of Object.entries(layers)) {
   const upward = below.filter((b) => !order.slice(0, order.indexOf(folder)).includes(b));
   if (upward.length) throw new Error(`.dependency-cruiser.cjs: src/${folder}/ may not import ${upward} (not below it)`);
 }
-const architecture = require('node:fs').readFileSync(require('node:path').join(__dirname, 'docs/architecture.md'), 'utf8');
+const architecture = require('node:fs').readFileSync(
+  require('node:path').join(__dirname, 'docs/architecture.md'),
+  'utf8',
+);
 const layout = architecture.slice(architecture.indexOf('## Layout'));
 const documented = [...layout.matchAll(/^src\/([a-z0-9-]+)\//gm)].map((m) => m[1]);
 if (documented.join(' ') !== order.join(' ')) {
-  throw new Error(`.dependency-cruiser.cjs: the layers (${order}) differ from docs/architecture.md, Layout (${documented})`);
+  throw new Error(
+    `.dependency-cruiser.cjs: the layers (${order}) differ from docs/architecture.md, Layout (${documented})`,
+  );
 }
 
 const folderRules = Object.entries(layers).map(([folder, below]) => ({
@@ -56,7 +88,10 @@ module.exports = {
       comment: 'src/protocol/ turns bytes into values and back; it never touches a socket, a file or a process',
       severity: 'error',
       from: { path: '^src/protocol/' },
-      to: { dependencyTypes: ['core'], path: '^(node:)?(net|tls|dgram|http|https|fs|fs/promises|child_process|worker_threads)$' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(node:)?(net|tls|dgram|http|https|fs|fs/promises|child_process|worker_threads)$',
+      },
     },
     {
       name: 'no-circular',

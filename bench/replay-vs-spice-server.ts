@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 export interface SideResult {
   /**
    * spiced decoding the recording before the viewer comes; the same without warming its display
-   * paths at start (the first frames then run in V8's interpreter); spiced reading the recording
+   * paths or rehearsing at start (the first frames then run in V8's interpreter); spiced reading the recording
    * as it plays (as spice-replay does); or spice-server.
    */
   server: Side;
@@ -98,7 +98,7 @@ async function oneRun(
             '--wait-for-viewer',
             '--preload-mb',
             side === 'spiced (streaming)' ? '0' : '256',
-            ...(side === 'spiced (no warm-up)' ? ['--no-warm-up'] : []),
+            ...(side === 'spiced (no warm-up)' ? ['--no-warm-up', '--no-rehearsal'] : []),
             '--port',
             String(port),
             '--tls-port',

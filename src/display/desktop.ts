@@ -132,6 +132,20 @@ export class Desktop implements DisplaySink {
     }
   }
 
+  /**
+   * Back to an empty desktop: every surface destroyed (the primary last, so viewers are told once),
+   * the cursor and pointer as at start, the counts at zero. The server's rehearsal
+   * (server/rehearsal.ts) leaves it so for the real source.
+   */
+  clear(): void {
+    for (const id of [...this.surfaces.keys()]) if (id !== this.primaryId) this.destroySurface(id);
+    if (this.primaryId !== undefined) this.destroySurface(this.primaryId);
+    this.spare.clear();
+    Object.assign(this.cursorState, { shape: undefined, visible: true, x: 0, y: 0 });
+    Object.assign(this.pointer, { x: 0, y: 0, buttons: 0 });
+    for (const kind of Object.keys(this.applied) as DisplayCommand['kind'][]) this.applied[kind] = 0;
+  }
+
   private isPrimary(s: Surface): boolean {
     return s.id === this.primaryId;
   }

@@ -47,6 +47,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { LinkStage, type LinkAuthority, type LinkResult } from './link-stage.js';
 import { Ticketing } from './ticket.js';
 import { Authenticator, DEFAULT_AUTH, type AuthenticatorOptions } from './authenticator.js';
+import { rehearse } from './rehearsal.js';
 
 export interface SpiceServerOptions {
   source: DisplaySource;
@@ -103,6 +104,12 @@ export interface SpiceServerOptions {
    */
   warmUp?: boolean;
   /**
+   * Before listening, serve a made-up everyday session to a loopback viewer of the server's own
+   * (server/rehearsal.ts; about a second of CPU), so that the first real viewer finds the serve
+   * path compiled. Off by default (tests start hundreds of servers); `spiced serve` turns it on.
+   */
+  rehearse?: boolean;
+  /**
    * The guest agent spiced plays on the main channel (clipboard, resize, files dropped in); on when
    * the source has a clipboard or can resize, or uploads are given; false: never.
    */
@@ -150,6 +157,8 @@ export class SpiceServer {
   private readonly keepAlive: KeepAlive | undefined;
   private readonly descriptors: DescriptorWatch;
   private started = false;
+  /** While the rehearsal's viewer is linked (rehearse()). */
+  private rehearsing = false;
   private stopping = false;
 
   /** Listening on its ports and not shutting down (what /healthz reports). */
@@ -314,6 +323,7 @@ export class SpiceServer {
       warmUpDisplayPaths();
       this.log.debug(`display paths warmed up in ${(performance.now() - t0).toFixed(0)} ms`);
     }
+    if (this.options.rehearse) await this.rehearse();
     await this.options.source.start(this.options.wrapSink ? this.options.wrapSink(this.desktop) : this.desktop);
     if (this.options.port !== null) this.plainPort = await this.listenPlain(this.options.port ?? 5900);
     if (this.options.tlsPort !== undefined && this.options.tlsPort !== null) {
@@ -322,11 +332,51 @@ export class SpiceServer {
     }
   }
 
+  /**
+   * Serve a made-up session to a loopback viewer of our own before listening (server/rehearsal.ts):
+   * over TLS when the server has a TLS port, on a port of its own bound to loopback only and closed
+   * afterwards. The viewer does not count as the first one (onViewerReady).
+   */
+  private async rehearse(): Promise<void> {
+    const t0 = performance.now();
+    const secure =
+      this.options.tls !== undefined && this.options.tlsPort !== undefined && this.options.tlsPort !== null;
+    const ready = this.display.onViewerReady;
+    this.display.onViewerReady = undefined;
+    const port = secure
+      ? await this.listenTls(0, secureContext(this.options.tls!), '127.0.0.1')
+      : await this.listenPlain(0, '127.0.0.1');
+    const listener = this.servers.pop()!;
+    this.log.info('rehearsing: serving a made-up session to a viewer of our own first (--no-rehearsal skips it)');
+    this.rehearsing = true;
+    try {
+      await rehearse({
+        desktop: this.desktop,
+        port,
+        secure,
+        password: this.options.password,
+        viewerReady: () => [...this.display.clients].some((c) => c.isReady),
+      });
+    } finally {
+      listener.close();
+      await this.sessionsGone();
+      this.rehearsing = false;
+      this.display.onViewerReady = ready;
+    }
+    this.log.debug(`rehearsed the serve path in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+
+  /** Resolves once no session is left (the rehearsal's viewer has closed on our side too), or after `timeoutMs`. */
+  private async sessionsGone(timeoutMs = 5_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.sessions.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Bound plain and TLS ports (undefined when not listening). */
   plainPort: number | undefined;
   tlsPort: number | undefined;
 
-  private listenTls(port: number, context: SecureContext): Promise<number> {
+  private listenTls(port: number, context: SecureContext, address?: string): Promise<number> {
     const { engine, reason } = chooseTlsEngine((this.options.policy ?? DEFAULT_POLICY).cork);
     this.log.debug(`TLS port: ${engine} TLS engine (${reason})`);
     const server = net.createServer({ noDelay: true }, (raw) => {
@@ -343,15 +393,15 @@ export class SpiceServer {
         },
       );
     });
-    return this.listenOn(server, port);
+    return this.listenOn(server, port, address);
   }
 
-  private listenPlain(port: number): Promise<number> {
+  private listenPlain(port: number, address?: string): Promise<number> {
     const server = net.createServer({ noDelay: true }, (socket) => {
       const admitted = this.admitSocket(socket, () => new TcpConduit(socket));
       if (admitted) this.acceptConduit(admitted.conduit, admitted.slot);
     });
-    return this.listenOn(server, port);
+    return this.listenOn(server, port, address);
   }
 
   /**
@@ -389,11 +439,11 @@ export class SpiceServer {
   }
 
   /** Bind a net.Server on the configured address; resolves with the bound port. */
-  private listenOn(server: net.Server, port: number): Promise<number> {
+  private listenOn(server: net.Server, port: number, address = this.options.listen ?? '127.0.0.1'): Promise<number> {
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.options.listen ?? '127.0.0.1', () => {
+      server.listen(port, address, () => {
         server.off('error', reject);
         server.on('error', (err) => this.onListenerError(err));
         resolve((server.address() as net.AddressInfo).port);
@@ -464,6 +514,8 @@ export class SpiceServer {
     log.info(
       `${channelName(r.mess.channelType)}:${r.mess.channelId} linked (session ${session.id.toString(16)}, ${conduit.kind === 'websocket' ? (conduit.secure ? 'wss' : 'ws') : conduit.kind}${r.miniHeader ? '' : ', full headers'})`,
     );
+    // The rehearsal's own viewer is nobody's: no connection report, no metrics.
+    if (this.rehearsing) return;
     this.reportOnClose(client, session);
     client.onClose(() => {
       for (const l of this.closedListeners) l(client);

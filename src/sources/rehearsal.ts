@@ -1,0 +1,179 @@
+import { rect, type Rect } from '../protocol/geometry.js';
+import type { CursorCommand, DisplayCommand, PixelImage } from '../seam/index.js';
+import { allocImage, cropImage } from '../display/pixels.js';
+
+/*
+ * An everyday desktop session made up for the server to serve to itself before it listens
+ * (src/server/rehearsal.ts says why). It draws what window systems draw, in the order and the
+ * command shapes the seam's sources hand over: windows framed by fills, text as copies of glyph
+ * runs of 1 to 40 cells, output scrolled by copy-bits with the new line drawn under it, windows
+ * moved step by step with the uncovered strips filled and what lay beneath blitted in from
+ * off-screen surfaces, a photo put up and moved, and the pointer moving. Nothing in it is taken
+ * from a recording.
+ */
+
+const WIDTH = 1024;
+const HEIGHT = 768;
+const CELL_W = 6;
+const CELL_H = 13;
+const GLYPHS = 64;
+/** Off-screen surfaces are numbered down from here, as QXL guests number their pixmaps. */
+const OFFSCREEN_TOP = 1023;
+
+type Command = DisplayCommand | CursorCommand;
+
+/** A small deterministic generator (the same session every start). */
+class Lcg {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(n: number): number {
+    this.s = (Math.imul(this.s, 1103515245) + 12345) >>> 0;
+    return (this.s >>> 8) % n;
+  }
+}
+
+/** Glyph cells: ink on paper in a 6x13 cell, one per character code. */
+function glyphAtlas(rng: Lcg): PixelImage {
+  const atlas = allocImage(CELL_W * GLYPHS, CELL_H);
+  const px = new Uint32Array(atlas.data.buffer, atlas.data.byteOffset, atlas.width * atlas.height);
+  px.fill(0xffffff);
+  for (let g = 0; g < GLYPHS; g++) {
+    for (let stroke = 0; stroke < 6; stroke++) {
+      const x = g * CELL_W + 1 + rng.next(4);
+      const y = 2 + rng.next(9);
+      px[y * atlas.width + x] = 0x000000;
+      px[(y + 1) * atlas.width + x] = 0x000000;
+    }
+  }
+  return atlas;
+}
+
+/** A run of `cells` glyphs, as an X server hands a line of text over: one fresh image. */
+function glyphRun(atlas: PixelImage, rng: Lcg, cells: number): PixelImage {
+  const run = allocImage(cells * CELL_W, CELL_H);
+  for (let c = 0; c < cells; c++) {
+    const g = rng.next(GLYPHS) * CELL_W * 4;
+    for (let y = 0; y < CELL_H; y++) {
+      atlas.data.copy(
+        run.data,
+        y * run.stride + c * CELL_W * 4,
+        y * atlas.stride + g,
+        y * atlas.stride + g + CELL_W * 4,
+      );
+    }
+  }
+  return run;
+}
+
+/** Smooth gradients with a little noise: the kind of image the codec choice sends as QUIC. */
+function photo(width: number, height: number, rng: Lcg): PixelImage {
+  const img = allocImage(width, height);
+  const px = new Uint32Array(img.data.buffer, img.data.byteOffset, width * height);
+  for (let i = 0; i < px.length; i++) {
+    const x = i % width;
+    const y = (i / width) | 0;
+    const n = rng.next(8);
+    px[i] = ((((x * 255) / width + n) & 255) << 16) | ((((y * 255) / height + n) & 255) << 8) | ((x + y) & 255);
+  }
+  return img;
+}
+
+interface Window {
+  x: number;
+  y: number;
+  cols: number;
+  rows: number;
+  /** Text row the next line goes to. */
+  row: number;
+}
+
+function windowRect(w: Window): Rect {
+  return rect(w.x, w.y, w.cols * CELL_W + 4, w.rows * CELL_H + 20);
+}
+
+function bodyRect(w: Window): Rect {
+  return rect(w.x + 2, w.y + 18, w.cols * CELL_W, w.rows * CELL_H);
+}
+
+/** The session's commands, in order. */
+export function rehearsalSession(): Command[] {
+  const rng = new Lcg(0x5eed);
+  const atlas = glyphAtlas(rng);
+  const out: Command[] = [];
+  const fill = (r: Rect, color: number): void => void out.push({ kind: 'fill', surfaceId: 0, rect: r, color });
+  const copy = (dest: Rect, image: PixelImage): void => void out.push({ kind: 'copy', surfaceId: 0, dest, image });
+  const text = (w: Window, col: number, row: number, cells: number): void => {
+    const b = bodyRect(w);
+    copy(rect(b.left + col * CELL_W, b.top + row * CELL_H, cells * CELL_W, CELL_H), glyphRun(atlas, rng, cells));
+  };
+  const frame = (w: Window): void => {
+    fill(windowRect(w), 0x404040);
+    fill(bodyRect(w), 0xffffff);
+    text({ ...w, x: w.x - 2 + 8, y: w.y - 18 + 3 }, 0, 0, 12);
+  };
+  /** A line of output: the window scrolls once full. */
+  const line = (w: Window, cells: number): void => {
+    const b = bodyRect(w);
+    if (w.row === w.rows) {
+      out.push({
+        kind: 'copyBits',
+        surfaceId: 0,
+        src: { x: b.left, y: b.top + CELL_H },
+        dest: { ...b, bottom: b.bottom - CELL_H },
+      });
+      fill({ ...b, top: b.bottom - CELL_H }, 0xffffff);
+      w.row--;
+    }
+    text(w, 0, w.row++, cells);
+  };
+  /** One step of a window move: copy-bits, the uncovered strips refilled and redrawn from off-screen. */
+  const move = (w: Window, dx: number, dy: number, offscreen: number): void => {
+    const from = windowRect(w);
+    w.x += dx;
+    w.y += dy;
+    const to = windowRect(w);
+    out.push({ kind: 'copyBits', surfaceId: 0, src: { x: from.left, y: from.top }, dest: to });
+    const strip =
+      dx > 0
+        ? rect(from.left, from.top, dx, from.bottom - from.top)
+        : rect(to.right, from.top, -dx, from.bottom - from.top);
+    fill(strip, 0x2f4f6f);
+    const h = Math.min(24, strip.bottom - strip.top);
+    out.push({ kind: 'surfaceCreate', surfaceId: offscreen, width: 24, height: 24, primary: false });
+    out.push({ kind: 'copy', surfaceId: offscreen, dest: rect(0, 0, 24, 24), image: glyphRun(atlas, rng, 4) });
+    out.push({
+      kind: 'blitSurface',
+      surfaceId: 0,
+      dest: rect(strip.left, strip.top, Math.min(24, strip.right - strip.left), h),
+      srcSurfaceId: offscreen,
+      src: { x: 0, y: 0 },
+    });
+    out.push({ kind: 'surfaceDestroy', surfaceId: offscreen });
+  };
+
+  out.push({ kind: 'surfaceCreate', surfaceId: 0, width: WIDTH, height: HEIGHT, primary: true });
+  fill(rect(0, 0, WIDTH, HEIGHT), 0x2f4f6f);
+  const windows: Window[] = [
+    { x: 10, y: 10, cols: 80, rows: 24, row: 0 },
+    { x: 420, y: 300, cols: 70, rows: 20, row: 0 },
+    { x: 560, y: 40, cols: 60, rows: 15, row: 0 },
+  ];
+  for (const w of windows) frame(w);
+  const picture = photo(200, 150, rng);
+  for (let round = 0; round < 12; round++) {
+    for (const w of windows) {
+      // Typing: a glyph at a time, then the command's output.
+      for (let c = 0; c < 12; c++) text(w, c, Math.min(w.row, w.rows - 1), 1);
+      for (let l = 0; l < 8; l++) line(w, 1 + rng.next(40));
+    }
+    const w = windows[round % windows.length]!;
+    const dx = round % 2 ? -6 : 6;
+    for (let step = 0; step < 10; step++) move(w, dx, 0, OFFSCREEN_TOP - (step % 4));
+    const p = rect(300 + round * 8, 200 + round * 4, picture.width, picture.height);
+    copy(p, round % 3 ? picture : cropImage(picture, 0, 0, picture.width, picture.height));
+    for (let m = 0; m < 20; m++) out.push({ kind: 'cursorMove', x: 100 + m * 20 + round, y: 200 + m * 9 });
+  }
+  return out;
+}
