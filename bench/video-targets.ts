@@ -26,6 +26,8 @@ export interface VideoRow {
   /** Video stopped -> the viewer's frame equals the desktop's; null when it did not within the wait. */
   finalMs: number | null;
   finalDiff: number;
+  /** Display bytes the viewer got from the video's freeze until its frame was exact (or the wait ended), kB. */
+  finalKbytes: number;
   /** Keys typed after the video stopped, while its area came again losslessly: glyph latency p50 and max, seen and sent. */
   stopKeyP50: number | null;
   stopKeyMax: number | null;

@@ -10,6 +10,8 @@
  *   npm run build && node dist/bench/video.js [--seconds 10] [--links lo,10,2] [--servers spiced,spice-server]
  *     [--no-reports]   (the viewer sends no stream reports: what the server does without them)
  *     [--trace DIR]    (per run: spiced's debug log, and the display messages and keys the viewer saw, as JSON)
+ *     [--grain N]      (the clip with film grain N instead of 12, 0 for none: the paused frame's lossless
+ *                      image is smaller, and the final frame's time follows its size; see video-clip.ts)
  *     [--help]
  *
  * Printed per run: frames of the clip that reached the viewer in time to be shown, per second (and
@@ -18,9 +20,10 @@
  * drawing a frame (DAMAGE time on the desktop) to its arrival at the viewer, and to when spice-gtk
  * would show it (its stamp on the viewer's multimedia clock), p50/p95; the latency of a typed
  * character (key sent to glyph drawn in the viewer's framebuffer), p50/p95 and how many came;
- * after the video is frozen, how long until the viewer's frame equals the desktop's, and the
- * latency of keys typed meanwhile (while the video's area comes again losslessly), p50/max and how
- * many came. Then issue 14's targets as PASS/FAIL lines.
+ * after the video is frozen, how long until the viewer's frame equals the desktop's (and the display
+ * bytes it got meanwhile: the lossless area, mostly), and the latency of keys typed meanwhile (while
+ * the video's area comes again losslessly), p50/max and how many came. Then issue 14's targets as
+ * PASS/FAIL lines.
  *
  * Run as root: in a user namespace (`unshare -r`) xterm cannot chown its pty and Xorg cannot start,
  * so without root only spiced runs and no key is measured.
@@ -32,7 +35,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { collect } from '../replay/netns.js';
 import { PLAYBACK_DELAY_MS } from '../src/video/viewer-video.js';
-import { makeClip, stripeRect } from './video-clip.js';
+import { DEFAULT_GRAIN, makeClip, stripeRect } from './video-clip.js';
 import { DeskFrames } from './video-desk.js';
 import {
   startSpiced,
@@ -72,18 +75,25 @@ function percentile(values: number[], p: number): number | null {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** From the video frozen to the viewer's frame equal to the desktop's, or null with the pixels still differing. */
-async function finalFrame(v: MeasuringViewer, desk: DeskFrames): Promise<{ ms: number | null; diff: number }> {
+/**
+ * From the video frozen to the viewer's frame equal to the desktop's, or null with the pixels still
+ * differing; and the display bytes the viewer got meanwhile.
+ */
+async function finalFrame(
+  v: MeasuringViewer,
+  desk: DeskFrames,
+): Promise<{ ms: number | null; diff: number; bytes: number }> {
   const stopped = monoMs();
+  const bytes0 = v.displayBytes;
   let diff = -1;
   while (monoMs() - stopped < FINAL_WAIT_MS) {
     const screen = await desk.screenshot();
     const mine = v.client.display.primary;
     diff = mine ? differingPixels(mine, screen) : screen.width * screen.height;
-    if (diff === 0) return { ms: monoMs() - stopped, diff };
+    if (diff === 0) return { ms: monoMs() - stopped, diff, bytes: v.displayBytes - bytes0 };
     await sleep(50);
   }
-  return { ms: null, diff };
+  return { ms: null, diff, bytes: v.displayBytes - bytes0 };
 }
 
 /** Type a key every second for `seconds`; the latencies of the glyphs seen, and how many keys went. */
@@ -170,6 +180,7 @@ async function measure(
       streams: v.streamsCreated,
       finalMs: final.ms,
       finalDiff: final.diff,
+      finalKbytes: final.bytes / 1000,
       stopKeyP50: percentile(stopKeys.latencies, 50),
       stopKeyMax: percentile(stopKeys.latencies, 100),
       stopKeys: stopKeys.latencies.length,
@@ -234,7 +245,7 @@ const f0 = (v: number | null): string => (v === null ? '-' : v.toFixed(0));
 
 export function formatVideoResults(rows: VideoRow[]): string {
   const head =
-    'link        server        fps (desk)  late%   kB/s  streams  arrive ms p50/p95  shown p50  key ms p50/p95   keys  final ms  stop keys ms p50/max';
+    'link        server        fps (desk)  late%   kB/s  streams  arrive ms p50/p95  shown p50  key ms p50/p95   keys  final ms  final kB  stop keys ms p50/max';
   const lines = rows.map((r) =>
     [
       r.link.padEnd(11),
@@ -248,6 +259,7 @@ export function formatVideoResults(rows: VideoRow[]): string {
       `${f0(r.keyP50)}/${f0(r.keyP95)}`.padStart(15),
       `${r.keys}/${r.keysSent}`.padStart(6),
       (r.finalMs === null ? `no (${r.finalDiff} px)` : r.finalMs.toFixed(0)).padStart(9),
+      r.finalKbytes.toFixed(0).padStart(9),
       `${f0(r.stopKeyP50)}/${f0(r.stopKeyMax)} ${r.stopKeys}/${r.stopKeysSent}`.padStart(21),
     ].join(' '),
   );
@@ -275,7 +287,7 @@ async function main(argv: string[]): Promise<void> {
   const dir = join(tmpdir(), 'spiced-video-bench');
   mkdirSync(dir, { recursive: true });
   if (trace) mkdirSync(trace, { recursive: true });
-  const clip = makeClip(dir);
+  const clip = makeClip(dir, Number(arg('--grain', String(DEFAULT_GRAIN))));
   const script = fileURLToPath(import.meta.url);
   const rows: VideoRow[] = [];
   const servers = arg('--servers', 'spiced,spice-server').split(',');
@@ -301,6 +313,7 @@ async function main(argv: string[]): Promise<void> {
 function usage(): string {
   return [
     'node dist/bench/video.js [--seconds 10] [--links lo,10,2] [--servers spiced,spice-server] [--no-reports] [--trace DIR]',
+    `  [--grain N]  (the clip's film grain, default ${DEFAULT_GRAIN}: less makes the paused frame's lossless image smaller)`,
     '  runs as root, for minutes (a run per link and server); it times things, so run it on a quiet machine',
   ].join('\n');
 }
