@@ -36,12 +36,14 @@ interface Link {
   bandwidth: number;
 }
 
-function host(link: Link): ViewerVideoHost & { pushed: PipeItem[]; background: PipeItem[] } {
+function host(link: Link): ViewerVideoHost & { pushed: PipeItem[]; background: PipeItem[]; exact: string[] } {
   const pushed: PipeItem[] = [];
   const background: PipeItem[] = [];
+  const exact: string[] = [];
   return {
     pushed,
     background,
+    exact,
     push: (item) => pushed.push(item),
     pushBackground: (item) => background.push(item),
     dropQueued: () => 0,
@@ -49,7 +51,8 @@ function host(link: Link): ViewerVideoHost & { pushed: PipeItem[]; background: P
     lagging: () => false,
     drainMs: () => link.drainMs,
     bandwidth: () => link.bandwidth,
-    refresh: () => {},
+    refresh: (r) => exact.push(`refresh ${r.top}-${r.bottom}`),
+    forgetRefresh: (r) => exact.push(`forget ${r.top}-${r.bottom}`),
     peer: 'test',
     log: silentLogger,
   };
@@ -117,5 +120,25 @@ describe('a viewer on a thin link', () => {
     v.frameIntervalMs = 200;
     expect(v.wants(s, 10)).toBeUndefined();
     v.close();
+  });
+
+  it("takes a quiet stream's area losslessly once its last frame was shown, forgets it when the video resumes", () => {
+    const h = host({ drainMs: 0, bandwidth: 10e6 });
+    const v = new ViewerVideo(h, true);
+    const s = stream({});
+    v.frame(s, encoded(5000, 70), 1000); // stamped 1100: spice-gtk shows it then
+    v.quiet(s, 1100);
+    expect(h.exact).toEqual([]); // a band drawn now would be painted over by that frame
+    v.quiet(s, 1140);
+    v.quiet(s, 1190);
+    expect(h.exact).toEqual(['refresh 0-96']); // once
+    v.resumed(s);
+    expect(h.exact).toEqual(['refresh 0-96', 'forget 0-96']);
+    v.frame(s, encoded(5000, 70), 1300);
+    expect(v.destroy(s)).toBe(false); // a frame since: the stream's end owes the area again
+    const t = { ...stream({}), id: 3 };
+    v.frame(t, encoded(5000, 70), 2000);
+    v.quiet(t, 2200);
+    expect(v.destroy(t)).toBe(true); // sent already: the end need not send it again
   });
 });

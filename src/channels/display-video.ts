@@ -54,8 +54,8 @@ export function channelStreamHost(
     surface,
     mmTime,
     log,
-    refresh(rect) {
-      for (const v of viewers()) if (takesStreams(v)) v.refreshExact(rect);
+    refresh(rect, except) {
+      for (const v of viewers()) if (takesStreams(v) && !except.has(v.video)) v.refreshExact(rect);
     },
   };
 }
@@ -70,6 +70,7 @@ export interface ViewerHostParts {
   drainMs(): number;
   bandwidth(): number;
   refreshExact(rect: Rect): void;
+  forgetExact(rect: Rect): void;
   peer: string;
   log: Logger;
 }
@@ -86,5 +87,6 @@ export function viewerVideoHost(p: ViewerHostParts): ViewerVideoHost {
     peer: p.peer,
     log: p.log,
     refresh: p.refreshExact,
+    forgetRefresh: p.forgetExact,
   };
 }

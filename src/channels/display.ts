@@ -304,6 +304,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
       drainMs: () => this.linkEstimate.drainMs(this.waitingBytes()),
       bandwidth: () => this.linkEstimate.bandwidth,
       refreshExact: (rect) => this.refreshExact(rect),
+      forgetExact: (rect) => this.owed.covered(rect),
       peer: this.stream.peer,
       log: this.log,
     });

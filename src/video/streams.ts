@@ -55,6 +55,14 @@ export const DEFAULT_VIDEO_OPTIONS: VideoOptions = {
  */
 const STOP_FRAMES = 6;
 const STOP_MIN_MS = 250;
+/** A video that missed this many frames (and QUIET_MIN_MS) looks stopped: see VideoStreams.quiet. */
+const QUIET_FRAMES = 3;
+const QUIET_MIN_MS = 100;
+
+function quietAfter(s: { frameInterval: number }): number {
+  return Math.max(QUIET_MIN_MS, QUIET_FRAMES * s.frameInterval);
+}
+
 /** How often streams are looked at for a stop (and occluders for their expiry). */
 const TICK_MS = 50;
 /** How often the video regions are looked for while video is drawn. */
@@ -100,6 +108,8 @@ interface StreamState extends VideoStream {
   dirty: boolean;
   busy: boolean;
   ended: boolean;
+  /** Viewers were told the stream is quiet (resumed video tells them otherwise). */
+  quiet: boolean;
 }
 
 /** What the streams need from the display channel. */
@@ -107,8 +117,8 @@ export interface StreamHost {
   /** Viewers taking streams now. */
   viewers(): Iterable<StreamViewer>;
   surface(): PixelImage | undefined;
-  /** Send `rect` of the surface as it is now, losslessly, to the viewers taking streams. */
-  refresh(rect: Rect): void;
+  /** Send `rect` of the surface as it is now, losslessly, to the viewers taking streams but `except`. */
+  refresh(rect: Rect, except: ReadonlySet<StreamViewer>): void;
   mmTime(): number;
   log: Logger;
 }
@@ -124,7 +134,15 @@ export interface StreamViewer {
   wants(stream: VideoStream, encodeMs: number): number | undefined;
   frame(stream: VideoStream, frame: EncodedFrame, captureMm: number): void;
   clip(stream: VideoStream): void;
-  destroy(stream: VideoStream): void;
+  /**
+   * No video was drawn in the stream for a while (it has not ended yet), and the multimedia clock
+   * reads `mmNow`: the viewer may take the area losslessly already, once its last frame was shown.
+   */
+  quiet(stream: VideoStream, mmNow: number): void;
+  /** Video is drawn in the stream again (after quiet): an area owed losslessly is not any more. */
+  resumed(stream: VideoStream): void;
+  /** The stream ends for this viewer; true when it was sent the area losslessly since its last frame. */
+  destroy(stream: VideoStream): boolean;
 }
 
 /** A draw on the primary surface (not its creation or destruction). */
@@ -215,6 +233,10 @@ export class VideoStreams {
       s.frameStart = now;
     }
     s.lastVideo = now;
+    if (s.quiet) {
+      s.quiet = false;
+      for (const v of this.host.viewers()) v.resumed(s);
+    }
     // Video that changed pixels where an occluder was: that part has gone (a window closed or moved
     // away, a letterbox faded into the picture); one whose pixels it left as they were stays.
     const surface = this.host.surface();
@@ -283,6 +305,7 @@ export class VideoStreams {
       dirty: false,
       busy: false,
       ended: false,
+      quiet: false,
     };
     s.clip = s.occluders.size === 0 ? undefined : subtractAll([rect], s.occluders.rects);
     this.streams.set(id, s);
@@ -318,8 +341,9 @@ export class VideoStreams {
     this.streams.delete(s.id);
     this.stats.stopped++;
     this.host.log.debug(`stream ${s.id} ends after ${s.frames} frames`);
-    for (const v of this.host.viewers()) v.destroy(s);
-    if (refresh) this.host.refresh(s.rect);
+    const exact = new Set<StreamViewer>();
+    for (const v of this.host.viewers()) if (v.destroy(s)) exact.add(v);
+    if (refresh) this.host.refresh(s.rect, exact);
     if (this.streams.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -336,8 +360,22 @@ export class VideoStreams {
   private tick(): void {
     const now = this.now();
     for (const s of [...this.streams.values()]) {
-      if (now - s.lastVideo > this.stopAfter(s)) this.end(s, true);
+      const quietMs = now - s.lastVideo;
+      if (quietMs > this.stopAfter(s)) this.end(s, true);
+      else if (quietMs >= quietAfter(s)) this.quiet(s);
     }
+  }
+
+  /**
+   * The video looks stopped, not yet long enough to end the stream (a hiccup of the player must not
+   * cost a new stream and a lossless area): viewers whose last frame was shown take the area
+   * losslessly already, in bands that resumed video cancels. The final frame is exact that much
+   * sooner (the stream's end was 250 ms of the 1 s issue 14 allows, at any link speed).
+   */
+  private quiet(s: StreamState): void {
+    s.quiet = true;
+    const mm = this.host.mmTime();
+    for (const v of this.host.viewers()) v.quiet(s, mm);
   }
 
   /** How long without video ends `s`: STOP_FRAMES of its frame interval, within STOP_MIN_MS and stopMs. */

@@ -58,6 +58,12 @@ const REPORT_WINDOW = 25;
 const REPORT_TIMEOUT_MS = 1000;
 /** The slowest frame rate a report can push a viewer down to. */
 const MAX_FRAME_INTERVAL_MS = 200;
+/**
+ * A quiet stream's area goes losslessly once the multimedia clock is this far past the last frame's
+ * stamp: the viewer's clock is ours less MAIN_INIT's transit, and a frame late to its decoder may
+ * be shown a little after its stamp.
+ */
+const SHOWN_MARGIN_MS = 30;
 /** A frame this much earlier than half the delay says the delay can shrink. */
 const EARLY_MARGIN_MS = 20;
 
@@ -76,6 +82,8 @@ export interface ViewerVideoHost {
   bandwidth(): number;
   /** Send `rect` of the surface as it is now, losslessly (after this viewer stops taking a stream). */
   refresh(rect: Rect): void;
+  /** `rect` is not owed losslessly any more (the video in it resumed): its bands not yet sent are dropped. */
+  forgetRefresh(rect: Rect): void;
   readonly peer: string;
   readonly log: Logger;
 }
@@ -97,6 +105,10 @@ interface Known {
   raised: number;
   /** The newest frame not yet handed to the pipe (the link still carried the previous ones). */
   waiting: { jpeg: Buffer; mmTime: number } | undefined;
+  /** The stamp of the last frame handed to the pipe: spice-gtk shows it then. */
+  lastStamp: number;
+  /** The stream's area was asked for losslessly since its last frame (the video looked stopped). */
+  exact: boolean;
 }
 
 let uniqueIds = 0;
@@ -210,7 +222,30 @@ export class ViewerVideo implements StreamViewer {
     };
     k.sent++;
     k.lastSent = this.now();
+    k.lastStamp = f.mmTime;
     this.host.pushBackground(item);
+  }
+
+  /**
+   * The video in `s` looks stopped: once this viewer has shown its last frame (spice-gtk shows a
+   * frame at its stamp; a band drawn before that would be painted over by it), the area goes
+   * losslessly now rather than when the stream ends, and the frames not yet sent are dropped.
+   */
+  quiet(s: VideoStream, mmNow: number): void {
+    const k = this.known.get(s.id);
+    if (!k || k.exact || ((mmNow - k.lastStamp) | 0) < SHOWN_MARGIN_MS) return;
+    k.exact = true;
+    k.waiting = undefined;
+    this.dropped += this.host.dropQueued(isFrameOf(s.id));
+    this.host.refresh(s.rect);
+  }
+
+  /** Video plays in `s` again: its frames replace the area, and the bands not yet sent are not owed. */
+  resumed(s: VideoStream): void {
+    const k = this.known.get(s.id);
+    if (!k?.exact) return;
+    k.exact = false;
+    this.host.forgetRefresh(s.rect);
   }
 
   /** The viewer left: no more retries. */
@@ -228,6 +263,8 @@ export class ViewerVideo implements StreamViewer {
       level: 0,
       raised: this.now(),
       waiting: undefined,
+      lastStamp: 0,
+      exact: false,
     };
     this.known.set(s.id, k);
     this.host.push(
@@ -258,10 +295,13 @@ export class ViewerVideo implements StreamViewer {
     if (this.known.has(s.id)) this.host.push(message(encodeStreamClip(s.id, clipOf(s))));
   }
 
-  destroy(s: VideoStream): void {
-    if (!this.known.delete(s.id)) return;
+  destroy(s: VideoStream): boolean {
+    const k = this.known.get(s.id);
+    if (!k) return false;
+    this.known.delete(s.id);
     this.host.dropQueued(isFrameOf(s.id));
     this.host.push(message(encodeStreamDestroy(s.id)));
+    return k.exact;
   }
 
   /** The surface went away: its streams with it (the viewer is told by the caller's surface messages). */
