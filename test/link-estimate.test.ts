@@ -238,6 +238,33 @@ describe('the link estimate', () => {
     expect(e.waitingBytes(0, undefined)).toBeCloseTo(5000, -2);
   });
 
+  it('counts a flush told at once (messagesSent) as its messages told one by one', () => {
+    const oneByOne = clock();
+    const batched = clock();
+    const a = new LinkEstimate(oneByOne.now);
+    const b = new LinkEstimate(batched.now);
+    a.ackReset(4);
+    b.ackReset(4);
+    // Flushes of 3 and 7 messages: window boundaries fall inside them.
+    for (const sizes of [
+      [300, 500, 700],
+      [100, 200, 300, 400, 500, 600, 700],
+      [900, 800, 700],
+    ]) {
+      for (const n of sizes) a.messageSent(n);
+      b.messagesSent(sizes);
+      for (const c of [oneByOne, batched]) c.advance(30);
+    }
+    for (let k = 0; k < 3; k++) {
+      for (const c of [oneByOne, batched]) c.advance(25);
+      a.acked();
+      b.acked();
+    }
+    expect(b.figures()).toEqual(a.figures());
+    expect(b.waitingBytes(0, undefined)).toBe(a.waitingBytes(0, undefined));
+    expect(a.figures().ackLatencyMs).toBeDefined();
+  });
+
   it('takes ACKs of windows written after the previous ACK as lower bounds only', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);

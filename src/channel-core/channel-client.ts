@@ -80,6 +80,8 @@ export abstract class ChannelClient {
   /** The flush being gathered (pushNow) and its bytes with mini headers. */
   private flushMessages: OutMessage[] = [];
   private flushBytes = 0;
+  /** Sizes on the wire of the gathered messages the link estimate has not been told of yet (one array, reused). */
+  private readonly unreported: number[] = [];
   /** The channel's flushes shared among its viewers, if it shares them (shareFlushes). */
   private sharedFlushes: SharedFlushes | undefined;
   /** The channel's send rounds, if it pushes its clients together (sendWith). */
@@ -267,6 +269,7 @@ export abstract class ChannelClient {
     } catch (err) {
       this.flushMessages = [];
       this.flushBytes = 0;
+      this.unreported.length = 0;
       this.fail(`error sending to the client: ${errorMessage(err)}`);
     }
   }
@@ -325,17 +328,33 @@ export abstract class ChannelClient {
   /** Hook: the pipe push loop has stopped (empty, blocked or congested). */
   protected onPipeDrained(): void {}
 
-  /** An item's messages join the flush being gathered; the ACK window counts them now. */
+  /**
+   * An item's messages join the flush being gathered; the ACK window counts them now, the link
+   * estimate when the flush is written (or before an item's `sent`, which may restart its count).
+   */
   private gather(item: PipeItem): void {
     const out = item.marshal();
-    for (const m of Array.isArray(out) ? (out as readonly OutMessage[]) : [out as OutMessage]) {
-      const body = messageSize(m);
-      this.flushMessages.push(m);
-      this.flushBytes += MINI_HEADER_SIZE + body;
-      this.ack.onSent();
-      this.linkEstimate.messageSent(headerSize(this.miniHeader) + body);
+    if (Array.isArray(out)) for (const m of out as readonly OutMessage[]) this.gatherMessage(m);
+    else this.gatherMessage(out as OutMessage);
+    if (item.sent) {
+      this.reportSent();
+      item.sent();
     }
-    item.sent?.();
+  }
+
+  private gatherMessage(m: OutMessage): void {
+    const body = messageSize(m);
+    this.flushMessages.push(m);
+    this.flushBytes += MINI_HEADER_SIZE + body;
+    this.ack.onSent();
+    this.unreported.push(headerSize(this.miniHeader) + body);
+  }
+
+  /** Tell the link estimate of the messages gathered since it was last told. */
+  private reportSent(): void {
+    if (this.unreported.length === 0) return;
+    this.linkEstimate.messagesSent(this.unreported);
+    this.unreported.length = 0;
   }
 
   /**
@@ -344,6 +363,7 @@ export abstract class ChannelClient {
    * messages are the same bytes) and the stream takes a flush as one unit; otherwise one by one.
    */
   private commitFlush(): void {
+    this.reportSent();
     const messages = this.flushMessages;
     if (messages.length === 0) return;
     const bytes = this.flushBytes;
