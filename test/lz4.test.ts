@@ -183,6 +183,36 @@ describe('LZ4 photos by the link', () => {
       await server.stop();
     }
   });
+
+  it('viewers asking for LZ4 get a full-screen photo in bands (encoded once for both), the others whole', async () => {
+    const source = new ManualSource(1024, 768);
+    const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false });
+    await server.start();
+    const viewers: SpiceClient[] = [];
+    const count = (c: 'lz4' | 'quic'): number => encodeStats.byCodec.get(c) ?? 0;
+    try {
+      for (const lz4 of [true, true, false])
+        viewers.push(new SpiceClient({ port: server.port, channels: [ChannelType.Display], lz4 }));
+      for (const v of viewers) await v.connect();
+      for (const v of viewers) await v.waitFor(() => v.display.marks > 0, 5000, 'first screen');
+      const before = { lz4: count('lz4'), quic: count('quic'), draws: viewers.map((v) => v.display.draws) };
+      source.sink.display({
+        kind: 'copy',
+        surfaceId: 0,
+        dest: { top: 0, left: 0, bottom: 768, right: 1024 },
+        image: renderLandscape(1024, 768, 8),
+      });
+      for (const v of viewers)
+        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 10_000, 'the photo');
+      // 128 rows of 1024 pixels a band: six DRAW_COPYs for each LZ4 viewer, the same six encodes for both.
+      expect(viewers.map((v, i) => v.display.draws - before.draws[i]!)).toEqual([6, 6, 1]);
+      expect(count('lz4') - before.lz4).toBe(6);
+      expect(count('quic') - before.quic).toBe(1);
+    } finally {
+      for (const v of viewers) v.close();
+      await server.stop();
+    }
+  });
 });
 
 function u32be(n: number): Buffer {

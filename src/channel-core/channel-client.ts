@@ -260,6 +260,11 @@ export abstract class ChannelClient {
         }
         const item = this.pipe.shift();
         if (item) this.gather(item);
+        // Large messages leave as they are made, so that the viewer has them while the next are encoded.
+        if (this.flushBytes >= this.flushSplitBytes) {
+          this.commitFlush();
+          this.stream.flush();
+        }
       }
       this.commitFlush();
       if (congested) this.resumeWhenWritable();
@@ -291,6 +296,15 @@ export abstract class ChannelClient {
    */
   protected sendAllowance(): { bytes: number; retryMs: number } | undefined {
     return undefined;
+  }
+
+  /**
+   * Hook: a flush this big is handed to the stream before the next item is marshalled (each is then
+   * its own write unit: one WebSocket message, one writev). The display channel splits after each
+   * band of a large image; by default a push is one flush.
+   */
+  protected get flushSplitBytes(): number {
+    return Infinity;
   }
 
   /** Push again in `ms` (one timer; a push that comes sooner for another reason finds it set). */

@@ -99,6 +99,8 @@ export class SharedImage {
   private fill: OutMessage | undefined;
   /** Whether viewers' caches take it (cacheAdmits), once decided. */
   private admit: boolean | undefined;
+  /** The image cut into bands of rows (bands()), once cut: shared by every viewer that takes bands. */
+  private cut: SharedImage[] | undefined;
 
   constructor(
     image: PixelImage,
@@ -125,6 +127,33 @@ export class SharedImage {
       this.image = undefined; // the region holds all that is needed
     }
     return this.region;
+  }
+
+  /**
+   * The image as bands of whole rows of about BAND_PIXELS each, top to bottom (itself when it is no
+   * taller than one band): each its own DRAW_COPY, so that a viewer decodes and shows the first band
+   * while the next ones are encoded and on their way. Cut once, shared by every viewer that takes
+   * bands; each band is a view of this image's rows, not a copy.
+   */
+  bands(): SharedImage[] {
+    if (this.cut) return this.cut;
+    const { w, h } = rectSize(this.rect);
+    const rows = Math.max(MIN_BAND_ROWS, Math.ceil(BAND_PIXELS / w));
+    if (h <= rows) return (this.cut = [this]);
+    const img = this.pixelsOfBox();
+    this.cut = [];
+    for (let top = 0; top < h; top += rows) {
+      const n = Math.min(rows, h - top);
+      const band: PixelImage = {
+        width: w,
+        height: n,
+        stride: img.stride,
+        data: img.data.subarray(top * img.stride, (top + n) * img.stride),
+      };
+      const r = { ...this.rect, top: this.rect.top + top, bottom: this.rect.top + top + n };
+      this.cut.push(new SharedImage(band, { x: 0, y: 0 }, r));
+    }
+    return this.cut;
   }
 
   /** The codec this image travels in to a viewer taking `compression`. */
@@ -259,6 +288,14 @@ export class SharedImage {
     return this.uniform;
   }
 }
+
+/**
+ * Bands (SharedImage.bands) of about this many pixels: 128 rows of a 1024-pixel screen, some 300 kB
+ * of a photo as LZ4, which a browser decodes in a few ms.
+ */
+const BAND_PIXELS = 128 * 1024;
+/** No band is thinner (QUIC and LZ need rows to predict from; a thin band is mostly overhead). */
+const MIN_BAND_ROWS = 16;
 
 /** Content keys remembered by Sightings: a few minutes of a busy desktop's distinct images. */
 const MAX_SIGHTINGS = 16384;

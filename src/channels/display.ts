@@ -41,6 +41,9 @@ import { DEFAULT_VIDEO_OPTIONS, VideoStreams, type VideoOptions } from '../video
 import { ViewerVideo } from '../video/viewer-video.js';
 import { channelStreamHost, loggedDraw, takesStreams, viewerVideoHost } from './display-video.js';
 
+/** A flush of this many bytes is written before more items are marshalled (flushSplitBytes). */
+const FLUSH_SPLIT_BYTES = 64 * 1024;
+
 export interface DisplayOptions {
   compression: ImageCompression;
   /** Raw pixel bytes a viewer may have queued before its updates turn into damage. */
@@ -323,6 +326,14 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     return Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * A flush leaves once it holds this much: after each band of a large image (bandsOf), so the
+   * viewer has a band while the next is encoded. Small draws seldom add up to it.
+   */
+  protected override get flushSplitBytes(): number {
+    return FLUSH_SPLIT_BYTES;
+  }
+
   /** True once the viewer has sent DISPLAY_INIT (or the wait for it timed out). */
   get isReady(): boolean {
     return this.ready;
@@ -536,7 +547,8 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
       if (!fromLog) this.dropCovered(d.rect);
       this.owed.covered(d.rect);
       if (d.kind === 'fill') this.lossy.covered(d.rect);
-      this.queueItem(d.kind === 'fill' ? d.item : this.imageItem(d.shared), fromLog);
+      if (d.kind === 'fill') this.queueItem(d.item, fromLog);
+      else for (const band of this.bandsOf(d.shared)) this.queueItem(this.imageItem(band), fromLog);
     }
     const { maxQueuedBytes, maxQueuedDraws } = this.channel.options;
     if (this.pipe.weight > maxQueuedBytes || this.pipe.length > maxQueuedDraws) this.collapseIntoDamage();
@@ -649,6 +661,17 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
     if (mode === 'lossless') return undefined;
     const link = this.linkEstimate;
     return link.measured && link.bandwidth < LOSSY_BELOW_BANDWIDTH ? LOSSY_QUALITY : undefined;
+  }
+
+  /**
+   * A copy as this viewer takes it: in bands (SharedImage.bands) when it asked for LZ4, which says a
+   * viewer that decodes in JavaScript (spiced's web viewer): its worker decodes and its canvas shows
+   * a large image band by band while the rest is still being encoded and sent, instead of all at
+   * once after the whole of it (docs/performance.md, "Full-screen photos in bands"). Whole for the
+   * others, as spice-server sends it.
+   */
+  private bandsOf(shared: SharedImage): SharedImage[] {
+    return this.compression === 'lz4' ? shared.bands() : [shared];
   }
 
   /** A copy of `shared` for this viewer: JPEG when it takes lossy images, the image is photo-like and not `exact`. */
