@@ -231,17 +231,30 @@ function smallFill(sink: DisplaySink, k: number, now: boolean): Spot {
   return spot;
 }
 
-const PHOTOS = [1, 2, 3].map((seed) => renderLandscape(W, H, seed));
+/**
+ * Photo `k`: a landscape of its own for every k (the same one for every viewer), so that no part
+ * of it is in a viewer's image cache: a viewer that gets photos in bands would otherwise find the
+ * bands a repeated photo shares with an earlier one there, and draw them from its cache.
+ */
+let lastPhoto: { k: number; img: PixelImage } | undefined;
+function photoOf(k: number): PixelImage {
+  if (lastPhoto?.k !== k) lastPhoto = { k, img: renderLandscape(W, H, 1 + k) };
+  return lastPhoto.img;
+}
 
-/** A full-screen photo (one of three landscapes) marked in its corner with a colour of its own. */
+/** The photo the next fullPhoto(now) draws, made (rendered, marked) before the clock starts. */
+let nextPhoto: { k: number; img: PixelImage } | undefined;
+
+/** A full-screen photo (one of its own, photoOf) marked in its corner with a colour of its own. */
 function fullPhoto(sink: DisplaySink, k: number, now: boolean): Spot {
   const spot = { x: W - 8, y: H - 8, colour: colourOf(k + 1000) };
-  if (now)
+  if (!now) nextPhoto = { k, img: marked(photoOf(k), spot.colour) };
+  else
     sink.display({
       kind: 'copy',
       surfaceId: 0,
       dest: { top: 0, left: 0, bottom: H, right: W },
-      image: marked(PHOTOS[k % PHOTOS.length]!, spot.colour),
+      image: nextPhoto?.k === k ? nextPhoto.img : marked(photoOf(k), spot.colour),
     });
   return spot;
 }
