@@ -37,6 +37,10 @@ class PhotoSource implements DisplaySource {
     this.inputs.push({ ev, at: Date.now() });
   }
 
+  fill(rect: { top: number; left: number; bottom: number; right: number }, color: number): void {
+    this.sink!.display({ kind: 'fill', surfaceId: 0, rect, color });
+  }
+
   /** Photo `k` (one of three landscapes, a corner of a colour of its own) over the whole screen. */
   photo(k: number): void {
     const img = withCorner(renderLandscape(W, H, 1 + (k % 3)), (k * 0x3a5f17) & 0xffffff);
@@ -153,6 +157,40 @@ describe.skipIf(why !== '')(`the web viewer's decoding worker${skipNote(why)}`, 
     expect(arrived, 'the key never reached the server').toBeDefined();
     const keyMs = arrived! - pressed;
     expect(keyMs, `key ${keyMs} ms, decode ${decodeMs.toFixed(1)} ms`).toBeLessThan(decodeMs);
+    await page.close();
+  });
+
+  it("the page's display queue holds no more than the ACK window lets the server send, however slow the worker", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    // The worker takes 300 ms more per image: messages wait behind each photo's decode.
+    await page.route('**/decode-worker.js*', async (route) => {
+      if (new URL(route.request().url()).searchParams.has('real')) return route.continue();
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: `importScripts('decode-worker.js?real');
+          const decode = self.onmessage;
+          self.onmessage = (ev) => { const end = Date.now() + 300; while (Date.now() < end); decode(ev); };`,
+      });
+    });
+    await page.goto(`http://127.0.0.1:${server.plainPort}/?${QUERY}`);
+    await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 20_000, VIEWER_CANVAS);
+    // A photo for the slow worker, then 300 small fills, each a message of its own, none covering another.
+    source.photo(++photos);
+    for (let i = 0; i < 300; i++) {
+      const x = 16 * (i % 60);
+      const y = 600 + 8 * Math.floor(i / 60);
+      source.fill({ top: y, left: x, bottom: y + 8, right: x + 16 }, (i * 0x10357) & 0xffffff);
+    }
+    const shown = await waitForCanvas(page, (img) => sameRgb(img, server.desktop.primary!), 30_000, VIEWER_CANVAS);
+    expect(shown && countRgbDifferences(shown, server.desktop.primary!)).toBe(0);
+    const s = (await page.evaluate(
+      '({ max: window.spiced.session.maxQueued, decoded: window.spiced.session.decoder.decoded })',
+    )) as { max: number; decoded: number };
+    expect(s.decoded).toBeGreaterThan(0);
+    // The display channel's ACK window is 20 messages: the server stops past 2 x 20 unacknowledged
+    // (an item may add an INVAL_LIST), and the page acknowledges a message once it is applied.
+    expect(s.max).toBeGreaterThan(1);
+    expect(s.max).toBeLessThanOrEqual(2 * 20 + 2);
     await page.close();
   });
 

@@ -40,6 +40,12 @@ export class ChannelCore {
   private mini = true;
   private serial = 0n;
   private ackWindow = 0;
+  /**
+   * When true, a data message counts towards the next ACK only once its owner says it is handled
+   * (handled()), not as it arrives: an owner that queues messages (the browser viewer's display,
+   * waiting on its decoding worker) then holds no more than the server's ACK window lets it send.
+   */
+  acksWhenHandled = false;
   private ackCountdown = 0;
 
   constructor(
@@ -88,11 +94,20 @@ export class ChannelCore {
       t.count++;
       t.bytes += size;
       this.stats.byType.set(f.type, t);
-      this.countForAck();
       const common = decodeCommonServerMessage(f.type, f.body);
-      if (common) this.handleCommon(common);
-      else this.handlers.message(f.type, f.body);
+      if (common) {
+        this.countForAck();
+        this.handleCommon(common);
+      } else {
+        if (!this.acksWhenHandled) this.countForAck();
+        this.handlers.message(f.type, f.body);
+      }
     }
+  }
+
+  /** A data message given to `message` is handled (see acksWhenHandled). */
+  handled(): void {
+    if (this.acksWhenHandled) this.countForAck();
   }
 
   /** spice-gtk: after SET_ACK, one ACK each time `window` more messages have arrived. */

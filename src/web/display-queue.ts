@@ -34,6 +34,11 @@ interface Entry {
 export class DisplayQueue {
   /** Images sent to the worker. */
   offloaded = 0;
+  /**
+   * The most messages that waited at once. The display channel acknowledges a message only once it
+   * is applied (WebSession), so the server's ACK window bounds this: tests read it.
+   */
+  maxWaiting = 0;
   private entries: Entry[] = [];
   /**
    * Surfaces as the messages received so far leave them (id -> pixels): an image's size is capped
@@ -59,6 +64,7 @@ export class DisplayQueue {
     if (!decoding && this.entries.length === 0) return this.handlers.apply(m, undefined);
     const entry: Entry = { m, ready: !decoding };
     this.entries.push(entry);
+    this.maxWaiting = Math.max(this.maxWaiting, this.entries.length);
     decoding
       ?.then(
         (img) => (entry.decoded = img),

@@ -99,14 +99,25 @@ export class WebSession {
   ) {
     this.decoder = options.decodeWorker && new WorkerDecoder(options.decodeWorker);
     this.queue = new DisplayQueue(this.decoder, {
-      apply: (m, decoded) => this.applyDisplay(m, decoded),
-      failed: (m, err) => this.displayFailed(m.kind, err),
+      apply: (m, decoded) => {
+        this.applyDisplay(m, decoded);
+        this.displayHandled();
+      },
+      failed: (m, err) => {
+        this.displayFailed(m.kind, err);
+        this.displayHandled();
+      },
     });
   }
 
   /** Images sent to the worker so far. */
   get offloaded(): number {
     return this.queue.offloaded;
+  }
+
+  /** The most display messages that waited at once for the worker (bounded by the ACK window). */
+  get maxQueued(): number {
+    return this.queue.maxWaiting;
   }
 
   /** The channels the server offers (the microphone's is opened only on request). */
@@ -273,6 +284,9 @@ export class WebSession {
           ...(this.options.video ? [DisplayCap.CodecMjpeg, DisplayCap.SizedStream] : []),
         ];
         const ch = this.open(type, sessionId, caps, (t, body) => this.onDisplay(t, body));
+        // Acknowledged once applied, not as they arrive: what waits for the worker stays within the
+        // server's ACK window, as in spice-gtk, which acknowledges a message after handling it.
+        ch.core.acksWhenHandled = true;
         this.linkedHooks.set(type, () => {
           for (const m of displayGreeting(this.options.lz4)) ch.send(m);
         });
@@ -311,7 +325,8 @@ export class WebSession {
       m = decodeDisplayServerMessage(type, body);
       if (!m) throw new Error(`unknown display message ${type}`);
     } catch (err) {
-      return this.displayFailed(type, err);
+      this.displayFailed(type, err);
+      return this.displayHandled();
     } finally {
       this.decodeMs += performance.now() - t0;
     }
@@ -327,6 +342,11 @@ export class WebSession {
     } catch (err) {
       this.displayFailed(m.kind, err);
     }
+  }
+
+  /** A display message was applied or dropped: it counts towards the channel's next ACK. */
+  private displayHandled(): void {
+    this.channels.get(ChannelType.Display)?.core.handled();
   }
 
   private displayFailed(what: number | string, err: unknown): void {
