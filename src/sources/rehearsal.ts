@@ -17,6 +17,13 @@ const HEIGHT = 768;
 const CELL_W = 6;
 const CELL_H = 13;
 const GLYPHS = 64;
+/** Cells of the line glyph runs are cut from. */
+const LINE_CELLS = 160;
+/**
+ * Rounds of typing, output, a window moved and a photo: about 7,000 commands, enough for TurboFan to
+ * take the functions every draw runs through (a few thousand calls each) before the first viewer.
+ */
+const ROUNDS = 40;
 /** Off-screen surfaces are numbered down from here, as QXL guests number their pixmaps. */
 const OFFSCREEN_TOP = 1023;
 
@@ -50,21 +57,39 @@ function glyphAtlas(rng: Lcg): PixelImage {
   return atlas;
 }
 
-/** A run of `cells` glyphs, as an X server hands a line of text over: one fresh image. */
-function glyphRun(atlas: PixelImage, rng: Lcg, cells: number): PixelImage {
-  const run = allocImage(cells * CELL_W, CELL_H);
-  for (let c = 0; c < cells; c++) {
+/** A long line of text, the glyphs in a made-up order: runs are cut from it. */
+function textLine(atlas: PixelImage, rng: Lcg): PixelImage {
+  const line = allocImage(LINE_CELLS * CELL_W, CELL_H);
+  for (let c = 0; c < LINE_CELLS; c++) {
     const g = rng.next(GLYPHS) * CELL_W * 4;
     for (let y = 0; y < CELL_H; y++) {
       atlas.data.copy(
-        run.data,
-        y * run.stride + c * CELL_W * 4,
+        line.data,
+        y * line.stride + c * CELL_W * 4,
         y * atlas.stride + g,
         y * atlas.stride + g + CELL_W * 4,
       );
     }
   }
-  return run;
+  return line;
+}
+
+/** The line with each cell on paper of its own colour, as coloured terminal output is. */
+function colourCells(line: PixelImage, rng: Lcg): PixelImage {
+  const px = new Uint32Array(line.data.buffer, line.data.byteOffset, line.width * line.height);
+  for (let c = 0; c < LINE_CELLS; c++) {
+    const paper = (rng.next(6) * 0x330000) | (rng.next(6) * 0x3300) | (rng.next(6) * 0x33);
+    for (let y = 0; y < CELL_H; y++) {
+      for (let x = c * CELL_W; x < (c + 1) * CELL_W; x++)
+        if (px[y * line.width + x] !== 0) px[y * line.width + x] = paper;
+    }
+  }
+  return line;
+}
+
+/** A run of `cells` glyphs, as an X server hands a line of text over: one fresh image. */
+function glyphRun(line: PixelImage, rng: Lcg, cells: number): PixelImage {
+  return cropImage(line, rng.next(LINE_CELLS - cells + 1) * CELL_W, 0, cells * CELL_W, CELL_H);
 }
 
 /** Smooth gradients with a little noise: the kind of image the codec choice sends as QUIC. */
@@ -101,12 +126,14 @@ function bodyRect(w: Window): Rect {
 export function rehearsalSession(): Command[] {
   const rng = new Lcg(0x5eed);
   const atlas = glyphAtlas(rng);
+  const plain = textLine(atlas, rng);
+  const coloured = colourCells(textLine(atlas, rng), rng);
   const out: Command[] = [];
   const fill = (r: Rect, color: number): void => void out.push({ kind: 'fill', surfaceId: 0, rect: r, color });
   const copy = (dest: Rect, image: PixelImage): void => void out.push({ kind: 'copy', surfaceId: 0, dest, image });
-  const text = (w: Window, col: number, row: number, cells: number): void => {
+  const text = (w: Window, col: number, row: number, cells: number, from = plain): void => {
     const b = bodyRect(w);
-    copy(rect(b.left + col * CELL_W, b.top + row * CELL_H, cells * CELL_W, CELL_H), glyphRun(atlas, rng, cells));
+    copy(rect(b.left + col * CELL_W, b.top + row * CELL_H, cells * CELL_W, CELL_H), glyphRun(from, rng, cells));
   };
   const frame = (w: Window): void => {
     fill(windowRect(w), 0x404040);
@@ -114,7 +141,7 @@ export function rehearsalSession(): Command[] {
     text({ ...w, x: w.x - 2 + 8, y: w.y - 18 + 3 }, 0, 0, 12);
   };
   /** A line of output: the window scrolls once full. */
-  const line = (w: Window, cells: number): void => {
+  const output = (w: Window, cells: number, from: PixelImage): void => {
     const b = bodyRect(w);
     if (w.row === w.rows) {
       out.push({
@@ -126,7 +153,7 @@ export function rehearsalSession(): Command[] {
       fill({ ...b, top: b.bottom - CELL_H }, 0xffffff);
       w.row--;
     }
-    text(w, 0, w.row++, cells);
+    text(w, 0, w.row++, cells, from);
   };
   /** One step of a window move: copy-bits, the uncovered strips refilled and redrawn from off-screen. */
   const move = (w: Window, dx: number, dy: number, offscreen: number): void => {
@@ -142,7 +169,7 @@ export function rehearsalSession(): Command[] {
     fill(strip, 0x2f4f6f);
     const h = Math.min(24, strip.bottom - strip.top);
     out.push({ kind: 'surfaceCreate', surfaceId: offscreen, width: 24, height: 24, primary: false });
-    out.push({ kind: 'copy', surfaceId: offscreen, dest: rect(0, 0, 24, 24), image: glyphRun(atlas, rng, 4) });
+    out.push({ kind: 'copy', surfaceId: offscreen, dest: rect(0, 0, 24, 24), image: glyphRun(plain, rng, 4) });
     out.push({
       kind: 'blitSurface',
       surfaceId: 0,
@@ -162,17 +189,25 @@ export function rehearsalSession(): Command[] {
   ];
   for (const w of windows) frame(w);
   const picture = photo(200, 150, rng);
-  for (let round = 0; round < 12; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const w of windows) {
       // Typing: a glyph at a time, then the command's output.
       for (let c = 0; c < 12; c++) text(w, c, Math.min(w.row, w.rows - 1), 1);
-      for (let l = 0; l < 8; l++) line(w, 1 + rng.next(40));
+      for (let l = 0; l < 8; l++) output(w, 1 + rng.next(40), l % 3 ? plain : coloured);
     }
     const w = windows[round % windows.length]!;
     const dx = round % 2 ? -6 : 6;
     for (let step = 0; step < 10; step++) move(w, dx, 0, OFFSCREEN_TOP - (step % 4));
-    const p = rect(300 + round * 8, 200 + round * 4, picture.width, picture.height);
+    // A photo put up, then dragged a few steps over what is there.
+    let p = rect(300 + round * 8, 200 + round * 4, picture.width, picture.height);
     copy(p, round % 3 ? picture : cropImage(picture, 0, 0, picture.width, picture.height));
+    for (let step = 0; step < 4; step++) {
+      const to = rect(p.left + 4, p.top + 2, picture.width, picture.height);
+      out.push({ kind: 'copyBits', surfaceId: 0, src: { x: p.left, y: p.top }, dest: to });
+      fill(rect(p.left, p.top, 4, picture.height), 0x2f4f6f);
+      fill(rect(p.left, p.top, picture.width, 2), 0x2f4f6f);
+      p = to;
+    }
     for (let m = 0; m < 20; m++) out.push({ kind: 'cursorMove', x: 100 + m * 20 + round, y: 200 + m * 9 });
   }
   return out;
