@@ -106,12 +106,12 @@ export class ByteCursor implements FieldCursor {
 
   int(key: string): number {
     this.item(key, '', 1);
-    return this.nums[0]!;
+    return small(this.nums[0]!);
   }
 
   ints(key: string, count: number): number[] {
     this.item(key, '', count);
-    return this.nums.slice(0, count);
+    return this.nums.slice(0, count).map(small);
   }
 
   bigint(key: string): bigint {
@@ -123,20 +123,20 @@ export class ByteCursor implements FieldCursor {
   rect(name: string): Rect {
     this.item('rect', name, 4);
     const v = this.nums;
-    return { top: v[0]!, left: v[1]!, bottom: v[2]!, right: v[3]! };
+    return { top: small(v[0]!), left: small(v[1]!), bottom: small(v[2]!), right: small(v[3]!) };
   }
 
   point(key = 'point'): Point {
     this.item(key, '', 2);
     const v = this.nums;
-    return { x: v[0]!, y: v[1]! };
+    return { x: small(v[0]!), y: small(v[1]!) };
   }
 
   bareInts(count: number): number[] {
     // An empty line would pass as no numbers, but it is no list of them.
     if (count < 1) throw MISS;
     this.item('', '', count);
-    return this.nums.slice(0, count);
+    return this.nums.slice(0, count).map(small);
   }
 
   blob(name: string): Buffer {
@@ -290,4 +290,16 @@ function inflated(compressed: Buffer, size: number): Buffer {
   }
   if (data.length !== size) throw MISS;
   return data;
+}
+
+/**
+ * A number from `nums` as a small integer (V8's Smi) when it is one. `nums` also carries u64 values
+ * beyond 32 bits, so V8 keeps it as an array of doubles and hands every element out as a heap
+ * number: stored into a rect, a point or an image's size, one such value turned those objects'
+ * fields into doubles for the whole process (every rect a source, the desktop or a channel made
+ * then carried four boxed numbers), and code compiled for small-integer rects was thrown away.
+ */
+function small(v: number): number {
+  // Object.is keeps -0 (the careful reader's Number("-0")) as it is.
+  return Object.is(v | 0, v) ? v | 0 : v;
 }
