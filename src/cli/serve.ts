@@ -272,7 +272,7 @@ export function serveCommand(): Command {
     )
     .option(
       '--no-rehearsal',
-      'skip serving a made-up session to a loopback viewer of its own before listening (about a second of CPU ' +
+      'skip serving a made-up session to a loopback viewer of its own before listening (2 s or so of CPU ' +
         'at start that spares the first viewer V8 compiling the serve path)',
     )
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')

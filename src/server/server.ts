@@ -105,7 +105,7 @@ export interface SpiceServerOptions {
   warmUp?: boolean;
   /**
    * Before listening, serve a made-up everyday session to a loopback viewer of the server's own
-   * (server/rehearsal.ts; about a second of CPU), so that the first real viewer finds the serve
+   * (server/rehearsal.ts; 2 s or so of CPU), so that the first real viewer finds the serve
    * path compiled. Off by default (tests start hundreds of servers); `spiced serve` turns it on.
    */
   rehearse?: boolean;

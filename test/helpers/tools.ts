@@ -68,8 +68,11 @@ export interface RunningCli {
  * which, so no port is chosen here and raced for by another test worker.
  */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
+  // The rehearsal (two seconds or so of CPU at start) speeds a fresh server's first viewer, which
+  // these tests do not time; test/server-rehearsal.test.ts covers it.
+  const argv = args[0] === 'serve' && !args.includes('--rehearsal') ? [...args, '--no-rehearsal'] : args;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...argv], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
