@@ -1,3 +1,4 @@
+import { ImageType } from '../protocol/constants.js';
 import type { DisplayServerMessage } from '../protocol/display.js';
 import type { PixelImage } from '../display/pixels.js';
 import { WorkerUnavailable, type WorkerDecoder } from './worker-decoder.js';
@@ -7,6 +8,13 @@ import { WorkerUnavailable, type WorkerDecoder } from './worker-decoder.js';
  * ms there on this machine, LZ4 about 0.5); smaller ones cost less than the round trip to it.
  */
 const OFFLOAD_MIN_PIXELS = 16_384;
+/**
+ * LZ4 images up to this many pixels are decoded on the main thread: the bands the server cuts a
+ * large copy into for this viewer (128K pixels) decode in 2-4 ms, less than a round trip to the
+ * worker costs on a loaded machine, and each is its own task, so input still goes between them.
+ * A whole screen in LZ4 (the first screen, which is not cut) still goes to the worker.
+ */
+const MAIN_THREAD_LZ4_MAX_PIXELS = 262_144;
 
 /** What the queue hands each message to, in the order the server sent them. */
 export interface DisplayQueueHandlers {
@@ -95,7 +103,9 @@ export class DisplayQueue {
     if (m.kind !== 'drawCopy' || m.image?.kind !== 'binary' || !this.decoder?.available) return undefined;
     const d = m.image.descriptor;
     const maxPixels = this.announced.get(m.base.surfaceId);
-    if (maxPixels === undefined || d.width * d.height < OFFLOAD_MIN_PIXELS) return undefined;
+    const pixels = d.width * d.height;
+    if (maxPixels === undefined || pixels < OFFLOAD_MIN_PIXELS) return undefined;
+    if (d.type === ImageType.Lz4 && pixels <= MAIN_THREAD_LZ4_MAX_PIXELS) return undefined;
     this.offloaded++;
     return this.decoder.decode(d, m.image.data, maxPixels);
   }
