@@ -667,8 +667,8 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
    * A copy as this viewer takes it: in bands (SharedImage.bands) when it asked for LZ4, which says a
    * viewer that decodes in JavaScript (spiced's web viewer): its worker decodes and its canvas shows
    * a large image band by band while the rest is still being encoded and sent, instead of all at
-   * once after the whole of it (docs/performance.md, "Full-screen photos in bands"). Whole for the
-   * others, as spice-server sends it.
+   * once after the whole of it (docs/performance.md, "Full-screen photos: where the time goes").
+   * Whole for the others, as spice-server sends it.
    */
   private bandsOf(shared: SharedImage): SharedImage[] {
     return this.compression === 'lz4' ? shared.bands() : [shared];
