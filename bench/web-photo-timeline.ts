@@ -14,8 +14,8 @@ import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { encodeStats } from '../src/channels/display-items.js';
 import { allocImage, type PixelImage } from '../src/display/pixels.js';
-import type { DisplaySink, DisplaySource } from '../src/seam/index.js';
 import { SpiceServer } from '../src/server/server.js';
+import { HandDesktop } from './hand-desktop.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
 import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
 
@@ -26,19 +26,6 @@ const H = 768;
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1]! : fallback;
-}
-
-class BenchSource implements DisplaySource {
-  readonly name = 'timeline';
-  sink!: DisplaySink;
-
-  start(sink: DisplaySink): void {
-    this.sink = sink;
-    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
-    sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x203040 });
-  }
-
-  stop(): void {}
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -99,7 +86,7 @@ async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
   const photos = Number(arg('--photos', '16'));
   const query = `resize=0&audio=off&${arg('--query', '')}`;
-  const source = new BenchSource();
+  const source = new HandDesktop(W, H);
   const server = new SpiceServer({
     source,
     port: 0,

@@ -11,8 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { allocImage, type PixelImage } from '../src/display/pixels.js';
-import type { DisplaySink, DisplaySource } from '../src/seam/index.js';
+import type { DisplaySink } from '../src/seam/index.js';
 import { SpiceServer } from '../src/server/server.js';
+import { HandDesktop } from './hand-desktop.js';
 import { findHtml5Dir, findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
@@ -46,20 +47,6 @@ const VIEWERS: Viewer[] = [
   { name: 'spiced, QUIC, no worker', ...SPICED, query: 'resize=0&audio=off&lz4=0&worker=0' },
   { name: 'spice-html5', path: '/spice-html5/', canvas: 'canvas#spice_surface_0' },
 ];
-
-/** A desktop the bench draws on by hand. */
-class BenchSource implements DisplaySource {
-  readonly name = 'bench';
-  sink!: DisplaySink;
-
-  start(sink: DisplaySink): void {
-    this.sink = sink;
-    sink.display({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
-    sink.display({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x203040 });
-  }
-
-  stop(): void {}
-}
 
 function median(xs: number[]): number {
   return percentile(
@@ -132,7 +119,7 @@ type Draw = (sink: DisplaySink, i: number, now: boolean) => Spot;
 /** One viewer under test: its server (drawn on by hand), its page, and the latencies gathered. */
 interface Rig {
   viewer: Viewer;
-  source: BenchSource;
+  source: HandDesktop;
   server: SpiceServer;
   page: Page;
   /** The page's main-thread task time so far (CDP TaskDuration), seconds. */
@@ -186,7 +173,7 @@ async function openViewer(browser: Browser, port: number, v: Viewer): Promise<Pa
 }
 
 async function openRig(browser: Browser, v: Viewer): Promise<Rig> {
-  const source = new BenchSource();
+  const source = new HandDesktop(W, H);
   const server = new SpiceServer({
     source,
     port: 0,

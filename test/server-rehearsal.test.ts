@@ -4,26 +4,16 @@ import { sameRgb } from '../src/display/pixels.js';
 import { ChannelType } from '../src/protocol/constants.js';
 import { makeCertificates } from '../src/server/certs.js';
 import { SpiceServer, type ClientReport } from '../src/server/server.js';
-import { DeferredSource } from '../src/sources/deferred.js';
 import { rehearsalSession } from '../src/sources/rehearsal.js';
 import { memoryLogger } from '../src/util/log.js';
-import { PatternSource } from './helpers/pattern-source.js';
+import { deferredPattern } from './helpers/pattern-source.js';
 
 const PASSWORD = 'rehearsed';
 
 describe('the rehearsal before listening (rehearse: true)', () => {
   it('serves its session over TLS with the password, then leaves the desktop empty and nobody counted', async () => {
     const tls = await makeCertificates(['127.0.0.1']);
-    let started = 0;
-    const inner = new PatternSource();
-    const deferred = new DeferredSource({
-      name: 'counted',
-      start: (s) => {
-        started++;
-        inner.start(s);
-      },
-      stop: () => undefined,
-    });
+    const { source: deferred, started } = deferredPattern();
     const reports: ClientReport[] = [];
     const { logger, records } = memoryLogger('debug');
     const server = new SpiceServer({
@@ -50,7 +40,7 @@ describe('the rehearsal before listening (rehearse: true)', () => {
       expect(records.some((r) => /linked .*tls/.test(r.message))).toBe(true);
       // Its viewer was not the first viewer, and left nothing behind: no surface, cursor at rest,
       // no session, no connection report.
-      expect(started).toBe(0);
+      expect(started()).toBe(0);
       expect(server.desktop.primary).toBeUndefined();
       expect(server.desktop.applied.copy).toBe(0);
       expect(server.desktop.cursorState).toMatchObject({ shape: undefined, visible: true, x: 0, y: 0 });
@@ -62,7 +52,7 @@ describe('the rehearsal before listening (rehearse: true)', () => {
         10_000,
         "the source's first frame",
       );
-      expect(started).toBe(1);
+      expect(started()).toBe(1);
       expect(viewer.display.primary!.width).toBe(server.desktop.primary!.width);
     } finally {
       viewer.close();

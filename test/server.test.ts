@@ -11,10 +11,9 @@ import { encodeLinkMess } from '../src/protocol/link.js';
 import { SpiceServer } from '../src/server/server.js';
 import { memoryLogger } from '../src/util/log.js';
 import { exchange } from './helpers/net.js';
-import { gradient, ManualSource, PatternSource } from './helpers/pattern-source.js';
+import { deferredPattern, gradient, ManualSource, PatternSource } from './helpers/pattern-source.js';
 import { ManualClock } from './helpers/manual-clock.js';
 import { until } from './helpers/wait.js';
-import { DeferredSource } from '../src/sources/deferred.js';
 
 const PASSWORD = 'open sesame';
 
@@ -369,16 +368,7 @@ describe('draws covered before they are sent', () => {
 
 describe('a source that starts when the first viewer is ready', () => {
   it('draws straight into that viewer: one surface, one whole-screen image, no repeat', async () => {
-    let started = 0;
-    const inner = new PatternSource();
-    const deferred = new DeferredSource({
-      name: 'counted',
-      start: (s) => {
-        started++;
-        inner.start(s);
-      },
-      stop: () => undefined,
-    });
+    const { source: deferred, started } = deferredPattern();
     const server = new SpiceServer({ source: deferred, port: 0, password: PASSWORD });
     server.display.onViewerReady = () => void deferred.trigger();
     await server.start();
@@ -395,7 +385,7 @@ describe('a source that starts when the first viewer is ready', () => {
       // No second start, surface or whole frame may follow however long one waits: a slow machine can
       // only make this pass for lack of time, never fail.
       await new Promise((r) => setTimeout(r, 50));
-      expect(started).toBe(1);
+      expect(started()).toBe(1);
       expect(kinds.filter((k) => k === 'surfaceCreate')).toHaveLength(1);
       expect(kinds.filter((k) => k === 'surfaceDestroy')).toHaveLength(0);
       expect(kinds.filter((k) => k === 'mark')).toHaveLength(1);

@@ -1,4 +1,5 @@
 import type { DisplaySink, DisplaySource, InputEvent } from '../../src/seam/index.js';
+import { DeferredSource } from '../../src/sources/deferred.js';
 import { allocImage, type PixelImage } from '../../src/display/pixels.js';
 
 /** A deterministic test desktop: a gradient, a red box, a green bar per key press, and step(). */
@@ -101,4 +102,22 @@ export class ManualSource implements DisplaySource {
   }
 
   stop(): void {}
+}
+
+/**
+ * A PatternSource that starts only when triggered (a source waiting for its first viewer), with
+ * the number of times it was started.
+ */
+export function deferredPattern(): { source: DeferredSource; started: () => number } {
+  let started = 0;
+  const inner = new PatternSource();
+  const source = new DeferredSource({
+    name: 'counted',
+    start: (s) => {
+      started++;
+      inner.start(s);
+    },
+    stop: () => undefined,
+  });
+  return { source, started: () => started };
 }
