@@ -170,6 +170,41 @@ describe('the link estimate', () => {
     expect(e.bandwidth).toBeLessThan(300_000);
   });
 
+  it('does not take a fast link for a thin one when a burst is acknowledged within one reading', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // A loopback viewer read every 50 ms (the sampler's pace with many viewers): a 30 kB frame is
+    // full at one reading and acknowledged by the next, 1 ms after it was sent. Counting the 50 ms
+    // interval as busy would read 600 kB/s and send a LAN viewer JPEG.
+    let acked = 0;
+    for (let frame = 0; frame < 40; frame++) {
+      e.kernel({
+        acked,
+        unsent: 0,
+        inFlight: 30_000,
+        inFlightSegments: 21,
+        retransmitted: 0,
+        rttMs: 0.1,
+        minRttMs: 0.05,
+      });
+      c.advance(1);
+      e.kernel({
+        acked,
+        unsent: 0,
+        inFlight: 30_000,
+        inFlightSegments: 21,
+        retransmitted: 0,
+        rttMs: 0.1,
+        minRttMs: 0.05,
+      });
+      c.advance(49);
+      acked += 30_000;
+      e.kernel({ acked, unsent: 0, inFlight: 0, inFlightSegments: 0, retransmitted: 0, rttMs: 0.1, minRttMs: 0.05 });
+      c.advance(50);
+    }
+    expect(!e.measured || e.bandwidth > 2_500_000).toBe(true);
+  });
+
   it('counts bytes in flight beyond the path as waiting, and drains them at the estimate', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);

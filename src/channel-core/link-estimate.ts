@@ -196,7 +196,7 @@ export class LinkEstimate {
   // Kernel readings: the previous one, whether the interval before it was busy, and the tallies.
   private prevView: PrevView | undefined;
   /** The busy period under way: its opening interval's length and the bytes acknowledged after it. */
-  private readonly period = { openingMs: 0, bytes: 0 };
+  private readonly period = { openingMs: 0, bytes: 0, busyIntervals: 0 };
   /** When the peer last acknowledged anything (or nothing was in flight). */
   private progressAt = 0;
   private busyTally: Tally = { bytes: 0, ms: 0 };
@@ -302,11 +302,16 @@ export class LinkEstimate {
     if (busy && !prev.busy) {
       period.openingMs = dt;
       period.bytes = 0;
+      period.busyIntervals = 0;
     } else if (busy) {
       period.bytes += bytes;
+      period.busyIntervals++;
       this.addBusy(bytes, dt, now);
-    } else if (prev.busy) {
-      this.addBusy(bytes, dt + (period.bytes === 0 ? period.openingMs : 0), now);
+    } else if (prev.busy && period.bytes === 0 && period.busyIntervals > 0) {
+      // Only where the ACKs came in one lump after busy readings that saw none: a short burst (one
+      // opening interval, as a loopback viewer's frame is) would count its idle tail as link time
+      // and take a LAN for a thin link; where ACKs flowed, the busy intervals measured already.
+      this.addBusy(bytes, dt + period.openingMs, now);
     }
     return busy;
   }
