@@ -70,7 +70,12 @@ export interface RunningCli {
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
   // The rehearsal (two seconds or so of CPU at start) speeds a fresh server's first viewer, which
   // these tests do not time; test/server-rehearsal.test.ts covers it.
-  const argv = args[0] === 'serve' && !args.includes('--rehearsal') ? [...args, '--no-rehearsal'] : args;
+  // Before `--`: what follows it is the session's command line (`serve --xvfb -- xterm ...`).
+  const cut = args.includes('--') ? args.indexOf('--') : args.length;
+  const argv =
+    args[0] === 'serve' && !args.includes('--rehearsal')
+      ? [...args.slice(0, cut), '--no-rehearsal', ...args.slice(cut)]
+      : args;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['dist/src/cli/main.js', ...argv], {
       env: { ...process.env, ...env },
