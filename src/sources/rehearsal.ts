@@ -1,6 +1,10 @@
 import { rect, type Rect } from '../protocol/geometry.js';
 import type { CursorCommand, DisplayCommand, PixelImage } from '../seam/index.js';
-import { allocImage, cropImage } from '../display/pixels.js';
+import { cropImage } from '../display/pixels.js';
+import { CELL_H, CELL_W, drawText } from './demo/font.js';
+import { seededRandom } from './demo/noise.js';
+import { renderLandscape } from './demo/photo.js';
+import { createImage } from './demo/raster.js';
 
 /*
  * An everyday desktop session made up for the server to serve to itself before it listens
@@ -14,9 +18,6 @@ import { allocImage, cropImage } from '../display/pixels.js';
 
 const WIDTH = 1024;
 const HEIGHT = 768;
-const CELL_W = 6;
-const CELL_H = 13;
-const GLYPHS = 64;
 /** Cells of the line glyph runs are cut from. */
 const LINE_CELLS = 160;
 /**
@@ -29,80 +30,26 @@ const OFFSCREEN_TOP = 1023;
 
 type Command = DisplayCommand | CursorCommand;
 
-/** A small deterministic generator (the same session every start). */
-class Lcg {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(n: number): number {
-    this.s = (Math.imul(this.s, 1103515245) + 12345) >>> 0;
-    return (this.s >>> 8) % n;
-  }
-}
+/** A whole number below `n`, from the demo's seeded generator (the same session every start). */
+type Pick = (n: number) => number;
 
-/** Glyph cells: ink on paper in a 6x13 cell, one per character code. */
-function glyphAtlas(rng: Lcg): PixelImage {
-  const atlas = allocImage(CELL_W * GLYPHS, CELL_H);
-  const px = new Uint32Array(atlas.data.buffer, atlas.data.byteOffset, atlas.width * atlas.height);
-  px.fill(0xffffff);
-  for (let g = 0; g < GLYPHS; g++) {
-    for (let stroke = 0; stroke < 6; stroke++) {
-      const x = g * CELL_W + 1 + rng.next(4);
-      const y = 2 + rng.next(9);
-      px[y * atlas.width + x] = 0x000000;
-      px[(y + 1) * atlas.width + x] = 0x000000;
-    }
-  }
-  return atlas;
-}
-
-/** A long line of text, the glyphs in a made-up order: runs are cut from it. */
-function textLine(atlas: PixelImage, rng: Lcg): PixelImage {
-  const line = allocImage(LINE_CELLS * CELL_W, CELL_H);
+/**
+ * A long line of text in the demo desktop's font, printable characters in a made-up order: glyph
+ * runs are cut from it. `coloured`: each cell on paper of its own colour, as coloured terminal
+ * output is.
+ */
+function textLine(pick: Pick, coloured: boolean): PixelImage {
+  const line = createImage(LINE_CELLS * CELL_W, CELL_H, 0xffffff);
   for (let c = 0; c < LINE_CELLS; c++) {
-    const g = rng.next(GLYPHS) * CELL_W * 4;
-    for (let y = 0; y < CELL_H; y++) {
-      atlas.data.copy(
-        line.data,
-        y * line.stride + c * CELL_W * 4,
-        y * atlas.stride + g,
-        y * atlas.stride + g + CELL_W * 4,
-      );
-    }
-  }
-  return line;
-}
-
-/** The line with each cell on paper of its own colour, as coloured terminal output is. */
-function colourCells(line: PixelImage, rng: Lcg): PixelImage {
-  const px = new Uint32Array(line.data.buffer, line.data.byteOffset, line.width * line.height);
-  for (let c = 0; c < LINE_CELLS; c++) {
-    const paper = (rng.next(6) * 0x330000) | (rng.next(6) * 0x3300) | (rng.next(6) * 0x33);
-    for (let y = 0; y < CELL_H; y++) {
-      for (let x = c * CELL_W; x < (c + 1) * CELL_W; x++)
-        if (px[y * line.width + x] !== 0) px[y * line.width + x] = paper;
-    }
+    const paper = coloured ? (pick(6) * 0x330000) | (pick(6) * 0x3300) | (pick(6) * 0x33) : undefined;
+    drawText(line, c * CELL_W, 0, String.fromCharCode(33 + pick(94)), 0x000000, paper);
   }
   return line;
 }
 
 /** A run of `cells` glyphs, as an X server hands a line of text over: one fresh image. */
-function glyphRun(line: PixelImage, rng: Lcg, cells: number): PixelImage {
-  return cropImage(line, rng.next(LINE_CELLS - cells + 1) * CELL_W, 0, cells * CELL_W, CELL_H);
-}
-
-/** Smooth gradients with a little noise: the kind of image the codec choice sends as QUIC. */
-function photo(width: number, height: number, rng: Lcg): PixelImage {
-  const img = allocImage(width, height);
-  const px = new Uint32Array(img.data.buffer, img.data.byteOffset, width * height);
-  for (let i = 0; i < px.length; i++) {
-    const x = i % width;
-    const y = (i / width) | 0;
-    const n = rng.next(8);
-    px[i] = ((((x * 255) / width + n) & 255) << 16) | ((((y * 255) / height + n) & 255) << 8) | ((x + y) & 255);
-  }
-  return img;
+function glyphRun(line: PixelImage, pick: Pick, cells: number): PixelImage {
+  return cropImage(line, pick(LINE_CELLS - cells + 1) * CELL_W, 0, cells * CELL_W, CELL_H);
 }
 
 interface Window {
@@ -124,16 +71,16 @@ function bodyRect(w: Window): Rect {
 
 /** The session's commands, in order. */
 export function rehearsalSession(): Command[] {
-  const rng = new Lcg(0x5eed);
-  const atlas = glyphAtlas(rng);
-  const plain = textLine(atlas, rng);
-  const coloured = colourCells(textLine(atlas, rng), rng);
+  const random = seededRandom(0x5eed);
+  const pick: Pick = (n) => Math.floor(random() * n);
+  const plain = textLine(pick, false);
+  const coloured = textLine(pick, true);
   const out: Command[] = [];
   const fill = (r: Rect, color: number): void => void out.push({ kind: 'fill', surfaceId: 0, rect: r, color });
   const copy = (dest: Rect, image: PixelImage): void => void out.push({ kind: 'copy', surfaceId: 0, dest, image });
   const text = (w: Window, col: number, row: number, cells: number, from = plain): void => {
     const b = bodyRect(w);
-    copy(rect(b.left + col * CELL_W, b.top + row * CELL_H, cells * CELL_W, CELL_H), glyphRun(from, rng, cells));
+    copy(rect(b.left + col * CELL_W, b.top + row * CELL_H, cells * CELL_W, CELL_H), glyphRun(from, pick, cells));
   };
   const frame = (w: Window): void => {
     fill(windowRect(w), 0x404040);
@@ -169,7 +116,7 @@ export function rehearsalSession(): Command[] {
     fill(strip, 0x2f4f6f);
     const h = Math.min(24, strip.bottom - strip.top);
     out.push({ kind: 'surfaceCreate', surfaceId: offscreen, width: 24, height: 24, primary: false });
-    out.push({ kind: 'copy', surfaceId: offscreen, dest: rect(0, 0, 24, 24), image: glyphRun(plain, rng, 4) });
+    out.push({ kind: 'copy', surfaceId: offscreen, dest: rect(0, 0, 24, 24), image: glyphRun(plain, pick, 4) });
     out.push({
       kind: 'blitSurface',
       surfaceId: 0,
@@ -185,15 +132,15 @@ export function rehearsalSession(): Command[] {
   const windows: Window[] = [
     { x: 10, y: 10, cols: 80, rows: 24, row: 0 },
     { x: 420, y: 300, cols: 70, rows: 20, row: 0 },
-    { x: 560, y: 40, cols: 60, rows: 15, row: 0 },
+    { x: 560, y: 40, cols: 45, rows: 15, row: 0 },
   ];
   for (const w of windows) frame(w);
-  const picture = photo(200, 150, rng);
+  const picture = renderLandscape(200, 150);
   for (let round = 0; round < ROUNDS; round++) {
     for (const w of windows) {
       // Typing: a glyph at a time, then the command's output.
       for (let c = 0; c < 12; c++) text(w, c, Math.min(w.row, w.rows - 1), 1);
-      for (let l = 0; l < 8; l++) output(w, 1 + rng.next(40), l % 3 ? plain : coloured);
+      for (let l = 0; l < 8; l++) output(w, 1 + pick(40), l % 3 ? plain : coloured);
     }
     const w = windows[round % windows.length]!;
     const dx = round % 2 ? -6 : 6;
