@@ -221,11 +221,6 @@ export class LinkEstimate {
     this.lastAck = undefined;
   }
 
-  /** A message of `bytes` (header included) was written for this connection. */
-  messageSent(bytes: number): void {
-    this.messagesSent([bytes]);
-  }
-
   /**
    * Messages of these sizes (headers included) were written for this connection just now, in this
    * order: one flush's, with one reading of the clock. A viewer is sent some 150 messages a second,
