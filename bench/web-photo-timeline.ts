@@ -13,11 +13,9 @@
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { encodeStats } from '../src/channels/display-items.js';
-import { allocImage, type PixelImage } from '../src/display/pixels.js';
-import { SpiceServer } from '../src/server/server.js';
-import { HandDesktop } from './hand-desktop.js';
+import type { PixelImage } from '../src/display/pixels.js';
+import { HandDesktop, marked, serveForBrowser } from './hand-desktop.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
-import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const W = 1024;
@@ -75,11 +73,7 @@ const PROBE = `(() => {
 
 /** Photo `k`, a landscape of its own (no part of it in the page's image cache), its corner marked. */
 function photo(k: number, colour: number): PixelImage {
-  const src = renderLandscape(W, H, 10 + k);
-  const out = allocImage(W, H);
-  src.data.copy(out.data);
-  for (let y = H - 16; y < H; y++) for (let x = W - 16; x < W; x++) out.data.writeUInt32LE(colour, (y * W + x) * 4);
-  return out;
+  return marked(renderLandscape(W, H, 10 + k), colour);
 }
 
 async function main(): Promise<void> {
@@ -87,13 +81,7 @@ async function main(): Promise<void> {
   const photos = Number(arg('--photos', '16'));
   const query = `resize=0&audio=off&${arg('--query', '')}`;
   const source = new HandDesktop(W, H);
-  const server = new SpiceServer({
-    source,
-    port: 0,
-    audio: false,
-    display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } },
-  });
-  await server.start();
+  const server = await serveForBrowser(source);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

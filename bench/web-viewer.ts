@@ -10,14 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { allocImage, type PixelImage } from '../src/display/pixels.js';
+import type { PixelImage } from '../src/display/pixels.js';
 import type { DisplaySink } from '../src/seam/index.js';
-import { SpiceServer } from '../src/server/server.js';
-import { HandDesktop } from './hand-desktop.js';
+import type { SpiceServer } from '../src/server/server.js';
+import { HandDesktop, marked, serveForBrowser } from './hand-desktop.js';
 import { findHtml5Dir, findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
-import { DEFAULT_VIDEO_OPTIONS } from '../src/video/streams.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const W = 1024;
@@ -174,13 +173,7 @@ async function openViewer(browser: Browser, port: number, v: Viewer): Promise<Pa
 
 async function openRig(browser: Browser, v: Viewer): Promise<Rig> {
   const source = new HandDesktop(W, H);
-  const server = new SpiceServer({
-    source,
-    port: 0,
-    audio: false,
-    display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } },
-  });
-  await server.start();
+  const server = await serveForBrowser(source);
   const page = await openViewer(browser, server.plainPort!, v);
   await page.evaluate(WATCHER(v.canvas));
   const cdp = await page.context().newCDPSession(page);
@@ -282,25 +275,9 @@ async function drawLatencies(browser: Browser, viewers: Viewer[], smallN: number
   return rigs;
 }
 
-/** A copy of `img` with a 16x16 block of `colour` in its bottom-right corner (the watched spot). */
-function marked(img: PixelImage, colour: number): PixelImage {
-  const out = allocImage(img.width, img.height);
-  img.data.copy(out.data);
-  for (let y = img.height - 16; y < img.height; y++) {
-    for (let x = img.width - 16; x < img.width; x++) out.data.writeUInt32LE(colour, (y * img.width + x) * 4);
-  }
-  return out;
-}
-
 /** Main-thread task time of the page per second of wall time while the demo animates. */
 async function busyWhileAnimating(browser: Browser, v: Viewer, seconds: number): Promise<number> {
-  const server = new SpiceServer({
-    source: new DemoSource({ width: W, height: H }),
-    port: 0,
-    audio: false,
-    display: { video: { ...DEFAULT_VIDEO_OPTIONS, enabled: false } },
-  });
-  await server.start();
+  const server = await serveForBrowser(new DemoSource({ width: W, height: H }));
   const page = await openViewer(browser, server.plainPort!, v);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');

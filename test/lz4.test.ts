@@ -154,64 +154,48 @@ describe('LZ4 photos by the link', () => {
     expect(lz4Pays({ bandwidth: 10 * MBIT, measured: false, minRttMs: undefined })).toBe(false);
   });
 
-  it('a loopback viewer asking for LZ4 gets photos as LZ4, pixel-exact; one that cannot decode it gets QUIC', async () => {
-    const source = new ManualSource(320, 240);
+  /**
+   * A photo of `width` x `height` drawn to viewers that ask for LZ4 or not (`lz4s`), each then
+   * pixel-exact: the encodes it cost by codec and the draws each viewer got.
+   */
+  async function photoTo(
+    lz4s: boolean[],
+    width: number,
+    height: number,
+    seed: number,
+  ): Promise<{ lz4: number; quic: number; draws: number[] }> {
+    const source = new ManualSource(width, height);
     const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false });
     await server.start();
-    const viewers: SpiceClient[] = [];
     const count = (c: 'lz4' | 'quic'): number => encodeStats.byCodec.get(c) ?? 0;
+    const viewers = lz4s.map((lz4) => new SpiceClient({ port: server.port, channels: [ChannelType.Display], lz4 }));
     try {
-      const asking = new SpiceClient({ port: server.port, channels: [ChannelType.Display], lz4: true });
-      const plain = new SpiceClient({ port: server.port, channels: [ChannelType.Display] });
-      viewers.push(asking, plain);
-      for (const v of viewers) await v.connect();
-      for (const v of viewers) await v.waitFor(() => v.display.marks > 0, 5000, 'first screen');
-      const before = { lz4: count('lz4'), quic: count('quic') };
-      source.sink.display({
-        kind: 'copy',
-        surfaceId: 0,
-        dest: { top: 0, left: 0, bottom: 240, right: 320 },
-        image: renderLandscape(320, 240, 7),
-      });
-      for (const v of viewers)
-        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'the photo');
-      // One encode per codec: LZ4 for the viewer that asked, QUIC for the other.
-      expect(count('lz4') - before.lz4).toBe(1);
-      expect(count('quic') - before.quic).toBe(1);
-    } finally {
-      for (const v of viewers) v.close();
-      await server.stop();
-    }
-  });
-
-  it('viewers asking for LZ4 get a full-screen photo in bands (encoded once for both), the others whole', async () => {
-    const source = new ManualSource(1024, 768);
-    const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false });
-    await server.start();
-    const viewers: SpiceClient[] = [];
-    const count = (c: 'lz4' | 'quic'): number => encodeStats.byCodec.get(c) ?? 0;
-    try {
-      for (const lz4 of [true, true, false])
-        viewers.push(new SpiceClient({ port: server.port, channels: [ChannelType.Display], lz4 }));
       for (const v of viewers) await v.connect();
       for (const v of viewers) await v.waitFor(() => v.display.marks > 0, 5000, 'first screen');
       const before = { lz4: count('lz4'), quic: count('quic'), draws: viewers.map((v) => v.display.draws) };
-      source.sink.display({
-        kind: 'copy',
-        surfaceId: 0,
-        dest: { top: 0, left: 0, bottom: 768, right: 1024 },
-        image: renderLandscape(1024, 768, 8),
-      });
+      const dest = { top: 0, left: 0, bottom: height, right: width };
+      source.sink.display({ kind: 'copy', surfaceId: 0, dest, image: renderLandscape(width, height, seed) });
       for (const v of viewers)
         await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 10_000, 'the photo');
-      // 128 rows of 1024 pixels a band: six DRAW_COPYs for each LZ4 viewer, the same six encodes for both.
-      expect(viewers.map((v, i) => v.display.draws - before.draws[i]!)).toEqual([6, 6, 1]);
-      expect(count('lz4') - before.lz4).toBe(6);
-      expect(count('quic') - before.quic).toBe(1);
+      return {
+        lz4: count('lz4') - before.lz4,
+        quic: count('quic') - before.quic,
+        draws: viewers.map((v, i) => v.display.draws - before.draws[i]!),
+      };
     } finally {
       for (const v of viewers) v.close();
       await server.stop();
     }
+  }
+
+  it('a loopback viewer asking for LZ4 gets photos as LZ4, pixel-exact; one that cannot decode it gets QUIC', async () => {
+    // One encode per codec: LZ4 for the viewer that asked, QUIC for the other.
+    expect(await photoTo([true, false], 320, 240, 7)).toMatchObject({ lz4: 1, quic: 1 });
+  });
+
+  it('viewers asking for LZ4 get a full-screen photo in bands (encoded once for both), the others whole', async () => {
+    // 128 rows of 1024 pixels a band: six DRAW_COPYs for each LZ4 viewer, the same six encodes for both.
+    expect(await photoTo([true, true, false], 1024, 768, 8)).toEqual({ lz4: 6, quic: 1, draws: [6, 6, 1] });
   });
 });
 
