@@ -119,6 +119,22 @@ describe('dead viewers', () => {
       // its draws in the pipe, its link allowance spent) or the server holds back bytes of its own.
       const unsent = (): number => client!.stream.buffered + (client!.stream.tcpInfo()?.notsentBytes ?? 0);
       await until('the display socket full', () => unsent() > 0);
+      // And the viewer's receive buffer full too: until then its kernel still acknowledges what
+      // arrives (progress), and the manual clock's checks, which pass in a few real ms, could all
+      // fall before it fills (a loaded machine). Settled once nothing was acknowledged for 300 ms.
+      let acked = -1;
+      let still = 0;
+      await until(
+        "the viewer's receive buffer full",
+        () => {
+          const now = client!.stream.tcpInfo()?.bytesAcked ?? 0;
+          still = now === acked ? still + 1 : 0;
+          acked = now;
+          return still >= 6;
+        },
+        20_000,
+        50,
+      );
       const closing =
         /closing display connection from 127\.0\.0\.1:\d+: client stalled: socket not drained, \d+ bytes unsent and none taken for (\d+) s/;
       const closed = (): boolean => records.some((r) => closing.test(r.message));
