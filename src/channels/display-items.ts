@@ -12,7 +12,7 @@ import {
   type DisplayBase,
 } from '../protocol/display.js';
 import { encodeFromCacheImage } from '../protocol/image.js';
-import type { Point, Rect } from '../protocol/geometry.js';
+import { makeRect, type Point, type Rect } from '../protocol/geometry.js';
 import type { OutMessage } from '../protocol/message.js';
 import { cropImage, packedImage, pixelWords, type PixelImage } from '../display/pixels.js';
 import type { Surface } from '../display/surface.js';
@@ -150,7 +150,7 @@ export class SharedImage {
         stride: img.stride,
         data: img.data.subarray(top * img.stride, (top + n) * img.stride),
       };
-      const r = { ...this.rect, top: this.rect.top + top, bottom: this.rect.top + top + n };
+      const r = makeRect(this.rect.top + top, this.rect.left, this.rect.top + top + n, this.rect.right);
       this.cut.push(new SharedImage(band, { x: 0, y: 0 }, r));
     }
     return this.cut;

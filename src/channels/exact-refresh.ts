@@ -1,4 +1,12 @@
-import { copiedParts, rectContains, rectIsEmpty, unionRect, type Point, type Rect } from '../protocol/geometry.js';
+import {
+  copiedParts,
+  rectContains,
+  rectIsEmpty,
+  unionRect,
+  type Point,
+  type Rect,
+  makeRect,
+} from '../protocol/geometry.js';
 
 /**
  * Areas one viewer is owed losslessly (a stream's end, a viewer sent back to images), to be sent in
@@ -63,7 +71,7 @@ export class ExactRefresh {
   peek(pixels: number): Rect | undefined {
     const a = this.areas[0];
     if (!a) return undefined;
-    return { ...a, bottom: Math.min(a.bottom, a.top + bandRows(pixels, a.right - a.left)) };
+    return makeRect(a.top, a.left, Math.min(a.bottom, a.top + bandRows(pixels, a.right - a.left)), a.right);
   }
 
   /** The band peek(pixels) gives, owed no more: it is being sent. */
@@ -72,7 +80,7 @@ export class ExactRefresh {
     if (!band) return undefined;
     const a = this.areas[0]!;
     if (band.bottom >= a.bottom) this.areas.shift();
-    else this.areas[0] = { ...a, top: band.bottom };
+    else this.areas[0] = makeRect(band.bottom, a.left, a.bottom, a.right);
     return band;
   }
 

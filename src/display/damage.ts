@@ -1,4 +1,4 @@
-import type { Rect } from '../protocol/geometry.js';
+import { makeRect, type Rect } from '../protocol/geometry.js';
 
 /**
  * Damage accumulated on a surface while a viewer cannot keep up, as a grid of tiles. Bounded
@@ -56,16 +56,10 @@ export class TileDamage {
         const prev = open.get(key);
         const bottom = Math.min(this.height, (y + 1) * this.tile);
         if (prev) {
-          prev.bottom = bottom;
-          next.set(key, prev);
+          next.set(key, makeRect(prev.top, prev.left, bottom, prev.right));
           open.delete(key);
         } else {
-          next.set(key, {
-            top: y * this.tile,
-            left: c0 * this.tile,
-            bottom,
-            right: Math.min(this.width, c1 * this.tile),
-          });
+          next.set(key, makeRect(y * this.tile, c0 * this.tile, bottom, Math.min(this.width, c1 * this.tile)));
         }
       }
       for (const r of open.values()) out.push(r);

@@ -1,4 +1,4 @@
-import { intersectRect, rectIsEmpty, type Point, type Rect } from '../protocol/geometry.js';
+import { intersectRect, rectIsEmpty, type Point, type Rect, makeRect } from '../protocol/geometry.js';
 import { copyRect, type PixelImage } from './pixels.js';
 
 /**
@@ -59,8 +59,8 @@ export class Surface implements PixelImage {
     const sy0 = src.y + (c.top - dest.top);
     const w = Math.min(c.right - c.left, img.width - sx0);
     const h = Math.min(c.bottom - c.top, img.height - sy0);
-    const out: Rect = { top: c.top, left: c.left, bottom: c.top + Math.max(0, h), right: c.left + Math.max(0, w) };
-    if (w <= 0 || h <= 0 || sx0 < 0 || sy0 < 0) return { ...out, bottom: out.top, right: out.left };
+    if (w <= 0 || h <= 0 || sx0 < 0 || sy0 < 0) return makeRect(c.top, c.left, c.top, c.left);
+    const out = makeRect(c.top, c.left, c.top + h, c.left + w);
     this.drawn = true;
     copyRect(img, sx0, sy0, this, c.left, c.top, w, h);
     return out;

@@ -1,4 +1,4 @@
-import { rect, type Rect } from '../protocol/geometry.js';
+import { rect, type Rect, makeRect } from '../protocol/geometry.js';
 import type { CursorCommand, DisplayCommand, PixelImage } from '../seam/index.js';
 import { cropImage } from '../display/pixels.js';
 import { CELL_H, CELL_W, drawText } from './demo/font.js';
@@ -95,9 +95,9 @@ export function rehearsalSession(): Command[] {
         kind: 'copyBits',
         surfaceId: 0,
         src: { x: b.left, y: b.top + CELL_H },
-        dest: { ...b, bottom: b.bottom - CELL_H },
+        dest: makeRect(b.top, b.left, b.bottom - CELL_H, b.right),
       });
-      fill({ ...b, top: b.bottom - CELL_H }, 0xffffff);
+      fill(makeRect(b.bottom - CELL_H, b.left, b.bottom, b.right), 0xffffff);
       w.row--;
     }
     text(w, 0, w.row++, cells, from);

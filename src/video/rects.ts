@@ -1,4 +1,4 @@
-import { intersectRect, rectIsEmpty, type Rect } from '../protocol/geometry.js';
+import { intersectRect, rectIsEmpty, type Rect, makeRect } from '../protocol/geometry.js';
 
 /** `a` minus `b`: up to four rects (bands above and below, then the sides), none when b covers a. */
 export function subtractRect(a: Rect, b: Rect): Rect[] {
@@ -42,8 +42,8 @@ export function maskRects(mask: Uint8Array, width: number, origin: { x: number; 
       const above = open.findIndex((r) => r.left === left && r.right === right);
       if (above >= 0) {
         const r = open.splice(above, 1)[0]!;
-        next.push({ ...r, bottom: r.bottom + 1 });
-      } else next.push({ top: origin.y + y, left, bottom: origin.y + y + 1, right });
+        next.push(makeRect(r.top, r.left, r.bottom + 1, r.right));
+      } else next.push(makeRect(origin.y + y, left, origin.y + y + 1, right));
     }
     done.push(...open);
     open = next;

@@ -1,7 +1,7 @@
 import type { DisplayCommand } from '../../seam/index.js';
 import { allocImage, cropImage, type PixelImage } from '../../display/pixels.js';
 import { Surface } from '../../display/surface.js';
-import { intersectRect, rectContains, rectIsEmpty, unionRect, type Rect } from '../../protocol/geometry.js';
+import { intersectRect, rectContains, rectIsEmpty, unionRect, type Rect, makeRect } from '../../protocol/geometry.js';
 import type { Layer } from './layer.js';
 import { mix, pitch, pixelsOf } from './raster.js';
 import { MAX_RECTS, mergeRects, subtractRect, translateRect, worthMerging } from './rects.js';
@@ -221,7 +221,7 @@ export class Compositor implements SceneHost {
         this.send({
           kind: 'fill',
           surfaceId: this.surfaceId,
-          rect: { ...b, top: b.top + j, bottom: b.top + j + 1 },
+          rect: makeRect(b.top + j, b.left, b.top + j + 1, b.right),
           color: c ?? 0,
         }),
       );

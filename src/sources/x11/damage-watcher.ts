@@ -1,4 +1,4 @@
-import type { Rect } from '../../protocol/geometry.js';
+import { rect, type Rect } from '../../protocol/geometry.js';
 import type { ExtensionInfo, XConnection, XEvent } from './connection.js';
 import {
   DAMAGE_NOTIFY,
@@ -63,7 +63,7 @@ export class DamageWatcher {
     const notify = decodeDamageNotify(ev.data);
     if (notify.damage !== this.damage) return;
     const a = notify.area;
-    this.raw.push({ left: a.x, top: a.y, right: a.x + a.width, bottom: a.y + a.height });
+    this.raw.push(rect(a.x, a.y, a.width, a.height));
     // Keep the backlog bounded when frames fall behind a flood of small draws.
     if (this.raw.length > RAW_BACKLOG) this.raw = foldIntoBands(this.raw, 64);
     this.onDamage();

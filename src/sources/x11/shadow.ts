@@ -1,5 +1,5 @@
 import { pixelWords, type PixelImage } from '../../display/pixels.js';
-import type { Point, Rect } from '../../protocol/geometry.js';
+import { makeRect, type Point, type Rect } from '../../protocol/geometry.js';
 
 /*
  * A copy of what the sink's surface holds (what we last sent), B,G,R,X like the surface. Damage
@@ -144,26 +144,35 @@ export class Shadow {
 
   private group(rect: Rect, spans: readonly (Span | null)[], minGap: number, slack: number): Rect[] {
     const boxes: Rect[] = [];
-    let box: { top: number; bottom: number; left: number; right: number } | null = null;
+    // The open box in locals: a rect is made once it is closed (rects are never changed, geometry.ts).
+    let open = false;
+    let top = 0;
+    let bottom = 0;
+    let left = 0;
+    let right = 0;
     let prev: Span | null = null;
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i];
       if (!s) continue;
       const y = rect.top + i;
       const jump = prev !== null && (Math.abs(s.left - prev.left) > slack || Math.abs(s.right - prev.right) > slack);
-      if (box && (y - box.bottom >= minGap || jump)) {
-        boxes.push(box);
-        box = null;
+      if (open && (y - bottom >= minGap || jump)) {
+        boxes.push(makeRect(top, left, bottom, right));
+        open = false;
       }
-      if (!box) box = { top: y, bottom: y + 1, left: s.left, right: s.right };
-      else {
-        box.bottom = y + 1;
-        box.left = Math.min(box.left, s.left);
-        box.right = Math.max(box.right, s.right);
+      if (!open) {
+        open = true;
+        top = y;
+        left = s.left;
+        right = s.right;
+      } else {
+        left = Math.min(left, s.left);
+        right = Math.max(right, s.right);
       }
+      bottom = y + 1;
       prev = s;
     }
-    if (box) boxes.push(box);
+    if (open) boxes.push(makeRect(top, left, bottom, right));
     return boxes;
   }
 

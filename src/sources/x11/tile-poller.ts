@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PixelImage } from '../../display/pixels.js';
-import type { Rect } from '../../protocol/geometry.js';
+import { makeRect, type Rect } from '../../protocol/geometry.js';
 import { bands, type Capture } from './capture.js';
 
 /*
@@ -61,7 +61,7 @@ export class TileHasher {
 }
 
 function viewArea(band: Rect, img: PixelImage, left: number, right: number): ChangedArea {
-  const rect: Rect = { top: band.top, bottom: band.bottom, left, right };
+  const rect = makeRect(band.top, left, band.bottom, right);
   const image: PixelImage = {
     width: right - left,
     height: img.height,

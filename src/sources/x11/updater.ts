@@ -1,6 +1,6 @@
 import type { DisplaySink } from '../../seam/index.js';
 import { cropImage, type PixelImage } from '../../display/pixels.js';
-import type { Rect } from '../../protocol/geometry.js';
+import { makeRect, type Rect } from '../../protocol/geometry.js';
 import { bands, type Capture } from './capture.js';
 import { coalesceRects } from './rects.js';
 import { findMove } from './move.js';
@@ -96,7 +96,7 @@ export class ScreenUpdater {
   private applyScroll(rect: Rect, img: PixelImage): boolean {
     const move = findVerticalScroll(this.shadow, rect, img);
     if (!move) return false;
-    const dest: Rect = { top: move.top, bottom: move.bottom, left: rect.left, right: rect.right };
+    const dest = makeRect(move.top, rect.left, move.bottom, rect.right);
     this.emitCopyBits({ x: rect.left, y: move.top + move.dy }, dest);
     return true;
   }

@@ -1,4 +1,4 @@
-import { rectIsEmpty, type Rect } from '../../../protocol/geometry.js';
+import { rectIsEmpty, type Rect, cloneRect, makeRect } from '../../../protocol/geometry.js';
 
 /*
  * Pixel regions as the canvas sees them (pixman_region32 semantics): a set of pixels kept as
@@ -11,13 +11,13 @@ import { rectIsEmpty, type Rect } from '../../../protocol/geometry.js';
 export type Region = readonly Rect[];
 
 export function regionFromRect(r: Rect): Region {
-  return rectIsEmpty(r) ? [] : [{ ...r }];
+  return rectIsEmpty(r) ? [] : [cloneRect(r)];
 }
 
 /** The union of arbitrary (possibly overlapping) rects, normalised to banded form. */
 export function regionFromRects(rects: readonly Rect[]): Region {
   const live = rects.filter((r) => !rectIsEmpty(r));
-  if (live.length <= 1) return live.map((r) => ({ ...r }));
+  if (live.length <= 1) return live.map(cloneRect);
   const ys = uniqueSorted(live.flatMap((r) => [r.top, r.bottom]));
   const byTop = [...live].sort((a, b) => a.top - b.top);
   const out: Rect[] = [];
@@ -51,10 +51,12 @@ function appendBand(
     prevBand[0]!.bottom === y0 &&
     prevBand.every((r, k) => r.left === spans[k]![0] && r.right === spans[k]![1]);
   if (continues) {
-    for (const r of prevBand) r.bottom = y1;
-    return prevBand;
+    // The previous band is the tail of `out`: grown by new rects, as rects are never changed.
+    const grown = prevBand.map((r) => makeRect(r.top, r.left, y1, r.right));
+    out.splice(out.length - grown.length, grown.length, ...grown);
+    return grown;
   }
-  const band = spans.map(([left, right]) => ({ top: y0, left, bottom: y1, right }));
+  const band = spans.map(([left, right]) => makeRect(y0, left, y1, right));
   out.push(...band);
   return band;
 }
@@ -108,7 +110,7 @@ export function intersectRegions(a: Region, b: Region): Region {
 
 /** `bounds` minus the region. */
 export function invertRegion(region: Region, bounds: Rect): Region {
-  let remaining: Rect[] = rectIsEmpty(bounds) ? [] : [{ ...bounds }];
+  let remaining: Rect[] = rectIsEmpty(bounds) ? [] : [cloneRect(bounds)];
   for (const hole of region) remaining = remaining.flatMap((r) => subtractRect(r, hole));
   return regionFromRects(remaining);
 }

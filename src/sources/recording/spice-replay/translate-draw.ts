@@ -1,5 +1,5 @@
 import type { DisplayCommand } from '../../../seam/index.js';
-import type { Rect } from '../../../protocol/geometry.js';
+import { makeRect, type Rect } from '../../../protocol/geometry.js';
 import { cropImage } from '../../../display/pixels.js';
 import { bitmapToRaster, bitmapView, cropRaster, rasterAsImage } from './bitmap.js';
 import { SurfaceFormat, type QxlDrawOp, type QxlDrawable, type QxlSource } from './qxl-types.js';
@@ -54,7 +54,7 @@ function copyBits(
   const dy = d.bbox.top - srcPos.y;
   let region = clipRegion(target, d.bbox, d.clip);
   // Only where the source lies on the surface too (canvas_copy_bits).
-  region = intersectRegionRect(region, { top: dy, left: dx, bottom: dy + target.height, right: dx + target.width });
+  region = intersectRegionRect(region, makeRect(dy, dx, dy + target.height, dx + target.width));
   if (region.length === 0 || (dx === 0 && dy === 0)) {
     bump(ctx.stats.empty, 'copyBits');
     return [];
@@ -63,7 +63,7 @@ function copyBits(
   for (const r of copyOrder(region, dx, dy)) {
     const src = { x: r.left - dx, y: r.top - dy };
     target.copyBits(src, r);
-    out.push({ kind: 'copyBits', surfaceId: target.id, src, dest: { ...r } });
+    out.push({ kind: 'copyBits', surfaceId: target.id, src, dest: r });
   }
   bump(ctx.stats.exact, 'copyBits');
   return out;
@@ -79,7 +79,7 @@ function exactCommands(target: ShadowSurface, d: QxlDrawable, ctx: DrawContext):
     bump(ctx.stats.exact, 'fill');
     return region.map((r) => {
       target.fill(r, color);
-      return { kind: 'fill', surfaceId: target.id, rect: { ...r }, color };
+      return { kind: 'fill', surfaceId: target.id, rect: r, color };
     });
   }
   if (op.type === 'copy' && isPlainCopy(op, d, target)) {

@@ -1,3 +1,4 @@
+import { makeRect } from '../../../protocol/geometry.js';
 import type { CursorCommand, DisplayCommand } from '../../../seam/index.js';
 import { allocImage } from '../../../display/pixels.js';
 import { convertCursor } from './cursor.js';
@@ -151,10 +152,10 @@ export class ReplayTranslator {
       const y = stride < 0 ? height - 1 - row : row;
       data.copy(image.data, y * width * 4, row * pitch, row * pitch + width * 4);
     }
-    const dest = { top: 0, left: 0, bottom: height, right: width };
+    const dest = makeRect(0, 0, height, width);
     shadow.putImage(dest, image);
     bump(this.stats.exact, 'surfaceData');
-    return [{ kind: 'copy', surfaceId: id, dest: { ...dest }, image }];
+    return [{ kind: 'copy', surfaceId: id, dest, image }];
   }
 
   private deviceMessage(message: number): SeamCommand[] {
