@@ -145,8 +145,9 @@ export function decodeLinkMess(body: Buffer): LinkMess {
   if (capsOffset < LINK_MESS_SIZE) {
     throw new ProtocolError('BAD_LINK_MESS', `caps_offset ${capsOffset} inside the fixed part`, LinkErr.InvalidData);
   }
-  const caps = decodeCaps(body, capsOffset, nCommon, nChannel, 'link message');
-  return { connectionId, channelType, channelId, ...caps };
+  const { commonCaps, channelCaps } = decodeCaps(body, capsOffset, nCommon, nChannel, 'link message');
+  // One literal, not a spread of the caps: a spread's object gets a hidden class of its own.
+  return { connectionId, channelType, channelId, commonCaps, channelCaps };
 }
 
 /** Header + SpiceLinkReply + caps, as the server sends it. */

@@ -49,6 +49,9 @@ import { Ticketing } from './ticket.js';
 import { Authenticator, DEFAULT_AUTH, type AuthenticatorOptions } from './authenticator.js';
 import { rehearse } from './rehearsal.js';
 
+/** Session ids are drawn below this (why: newSession). */
+const SESSION_ID_LIMIT = 2 ** 30;
+
 export interface SpiceServerOptions {
   source: DisplaySource;
   /** Address to bind (default 127.0.0.1). */
@@ -529,7 +532,10 @@ export class SpiceServer {
 
   private newSession(peer: string, role: ViewerRole): Session {
     let id: number;
-    do id = randomInt(1, 0xffffffff);
+    // Below 2^30, a small integer to V8: every link message of the session carries the id, and a
+    // larger one (a heap number) moved the decoded links, and the channel clients holding them, to
+    // other hidden classes than the first session's, so their compiled code was thrown away.
+    do id = randomInt(1, SESSION_ID_LIMIT);
     while (this.sessions.has(id));
     const session = new Session(id, peer, this.log.child(`session ${id.toString(16)}`), role);
     this.sessions.set(id, session);
