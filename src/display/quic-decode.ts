@@ -88,17 +88,32 @@ class QuicDecoder {
   private readonly green = new ChannelModel();
   private readonly blue = new ChannelModel();
   private readonly alpha = new ChannelModel();
-  /** The 32 bits at the read position, MSB first (quic.c io_word). */
-  private word: number;
-  /** The word the window ends in, of which `avail` low bits are not in the window yet. */
-  private next: number;
+  /**
+   * The bit window: [0] the 32 bits at the read position, MSB first (quic.c io_word); [1] the word
+   * the window ends in, of which `avail` low bits are not in the window yet. In an Int32Array, not
+   * in two number fields: Chromium builds V8 with pointer compression, where a small integer is 31
+   * bits, so a 32-bit word in a field is a heap number, boxed at every store; Node's V8 has 32-bit
+   * small integers. As fields, the page's decoder (worker or main thread) took twice Node's time for
+   * a 1024x768 photo, 11 % of it in the garbage collector (docs/performance.md, "QUIC in the page").
+   */
+  private readonly win = new Int32Array(2);
   private avail = 0;
   private nextIndex = QUIC_HEADER_WORDS + 1;
   private readonly wordCount: number;
+  /** The stream as a plain Uint8Array (in the page, a Buffer is the `buffer` package's subclass). */
+  private readonly bytes: Uint8Array;
 
-  constructor(private readonly data: Buffer) {
+  constructor(data: Buffer) {
+    this.bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
     this.wordCount = data.length / 4;
-    this.word = this.next = data.readUInt32LE(QUIC_HEADER_WORDS * 4);
+    this.win[0] = this.win[1] = this.wordAt(QUIC_HEADER_WORDS);
+  }
+
+  /** Stream word `i`, little-endian, as a signed 32-bit value (what the window holds). */
+  private wordAt(i: number): number {
+    const b = this.bytes;
+    const o = i * 4;
+    return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
   }
 
   decode(width: number, height: number, withAlpha: boolean): Uint32Array {
@@ -205,7 +220,7 @@ class QuicDecoder {
   private decodeSymbol(ch: ChannelModel, x: number): number {
     const corr = ch.correlate;
     const l = ch.bestByContext[corr[x]!]!;
-    const bits = this.word >>> 0;
+    const bits = this.win[0]! >>> 0;
     let symbol: number;
     let length: number;
     if (bits > NOT_GR_PREFIX_MASK[l]!) {
@@ -226,7 +241,7 @@ class QuicDecoder {
   private decodeRun(s: CodingState): number {
     let length = 0;
     for (;;) {
-      const ones = Math.min(8, Math.clz32(~this.word));
+      const ones = Math.min(8, Math.clz32(~this.win[0]!));
       for (let hit = 0; hit < ones; hit++) {
         length += s.melcOrder;
         s.melcHit();
@@ -238,28 +253,35 @@ class QuicDecoder {
       this.eat(8);
     }
     if (s.melcLen) {
-      length += this.word >>> (32 - s.melcLen);
+      length += this.win[0]! >>> (32 - s.melcLen);
       this.eat(s.melcLen);
     }
     s.melcEnd();
     return length;
   }
 
-  /** Advance the window by `length` (1..31) bits, reading the next word when it runs out. */
+  /** Advance the window by `length` (1..31) bits: the common case, small enough to be inlined. */
   private eat(length: number): void {
-    this.word <<= length;
+    const win = this.win;
+    win[0] <<= length;
     const delta = this.avail - length;
     if (delta >= 0) {
       this.avail = delta;
-      this.word |= this.next >>> delta;
-      return;
+      win[0] |= win[1]! >>> delta;
+    } else {
+      this.refill(delta);
     }
-    this.word |= this.next << -delta;
+  }
+
+  /** The window runs past the word it ends in: `-delta` bits of it are left, then the next word's. */
+  private refill(delta: number): void {
+    const win = this.win;
+    win[0] |= win[1]! << -delta;
     if (this.nextIndex >= this.wordCount)
       throw bad(`truncated: the stream ends after ${this.wordCount} words, before the last pixel`);
-    this.next = this.data.readUInt32LE(this.nextIndex++ * 4);
+    win[1] = this.wordAt(this.nextIndex++);
     this.avail = 32 + delta;
-    this.word |= this.next >>> this.avail;
+    win[0] |= win[1]! >>> this.avail;
   }
 }
 
