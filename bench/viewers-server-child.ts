@@ -57,6 +57,7 @@ function traffic(): Record<string, Record<string, number>> {
     t.flushes! += s.flushes;
     t.units! += s.units;
     t.received! += c.received;
+    t.readings = (t.readings ?? 0) + c.kernelReadings;
     // Display viewers sent photos as JPEG now (their link measured under the lossy threshold).
     const lossy = (c as { lossyQuality?: () => number | undefined }).lossyQuality?.();
     if (lossy !== undefined) t.lossy = (t.lossy ?? 0) + 1;

@@ -59,6 +59,8 @@ interface TrafficRates {
   lossyShare: number;
   /** Share of the draws given to viewers over the window that they took from the shared draw log. */
   fromLogShare: number;
+  /** Kernel readings (TCP_INFO) made for the connection's link estimate. */
+  readings: number;
 }
 
 type Traffic = Record<string, Record<string, number>>;
@@ -76,6 +78,7 @@ function trafficRates(before: Traffic, after: Traffic, seconds: number): Record<
       flushes: rate('flushes'),
       units: rate('units'),
       received: rate('received'),
+      readings: a.readings === undefined ? 0 : rate('readings'),
       shared: a.shared === undefined ? 0 : rate('shared'),
       cacheHits: a.cacheHits === undefined ? 0 : rate('cacheHits'),
       cacheMisses: a.cacheMisses === undefined ? 0 : rate('cacheMisses'),
@@ -361,7 +364,7 @@ function printRow(r: Row): void {
   );
   const rates = Object.entries(r.all.perViewerRates).map(
     ([ch, t]) =>
-      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses` +
+      `${ch} ${f1(t.messages)} messages, ${f1(t.flushes)} flushes (${f1(t.shared)} shared), ${f1(t.units)} writes, ${f1(t.received)} received, ${f1(t.readings)} link readings, ${f1(t.cacheHits)} cache hits, ${f1(t.cacheMisses)} misses` +
       (ch === 'display'
         ? ` (server: ${f1(t.encodes)} images encoded a second; ${f1(t.lossyShare * 100)} % of viewers taking JPEG; ${f1(t.fromLogShare * 100)} % of draws from the shared log)`
         : ''),

@@ -93,6 +93,8 @@ export abstract class ChannelClient {
   /** Bytes handed to the stream so far, and the last reading of what waited to leave (waitingBytes). */
   private written = 0;
   private lastReading = { waiting: 0, written: 0, at: 0 };
+  /** Kernel readings (TCP_INFO) made for the link estimate (stats and benches). */
+  kernelReadings = 0;
   private closeHandlers: ((reason: string) => void)[] = [];
   /** Why the client closed, once it has. */
   private closeReason: string | undefined;
@@ -408,6 +410,7 @@ export abstract class ChannelClient {
    */
   waitingBytes(): number {
     const tcp = this.stream.tcpInfo();
+    this.kernelReadings++;
     const view = tcp && {
       acked: tcp.bytesAcked,
       unsent: tcp.notsentBytes,
