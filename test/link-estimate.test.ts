@@ -147,6 +147,25 @@ describe('the link estimate', () => {
     expect(e.bandwidth).toBeLessThan(500_000);
   });
 
+  it('does not count a lone segment a delayed ACK holds as waiting, so a loopback viewer is not watched', () => {
+    const c = clock();
+    const e = new LinkEstimate(c.now);
+    // Loopback after a flush: its last segment (up to 64 KiB there) waits for the receiver's delayed ACK.
+    const lone = reading({ acked: 10_000, inFlight: 4000, inFlightSegments: 1 });
+    e.kernel(lone);
+    expect(e.waitingBytes(0, lone)).toBe(0);
+    expect(e.waitingBytes(300, lone)).toBe(300); // ours, in user space, still wait
+    // Two segments in flight, or bytes the kernel has not sent, are a link holding bytes back.
+    c.advance(5);
+    const two = reading({ acked: 10_000, inFlight: 8000, inFlightSegments: 2 });
+    e.kernel(two);
+    expect(e.waitingBytes(0, two)).toBeGreaterThan(7000);
+    c.advance(5);
+    const unsent = reading({ acked: 10_000, unsent: 2000, inFlight: 4000, inFlightSegments: 1 });
+    e.kernel(unsent);
+    expect(e.waitingBytes(0, unsent)).toBeGreaterThan(5000);
+  });
+
   it('finds a link whose ACKs queue behind its data, each frame acknowledged in one lump as it drains', () => {
     const c = clock();
     const e = new LinkEstimate(c.now);

@@ -95,6 +95,38 @@ describe('many viewers of one desktop, following the shared draw log', () => {
       await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'server frame');
   }
 
+  it('do not have their loopback links read after every flush (a delayed ACK is not bytes waiting)', async () => {
+    const source = new ManualSource(160, 120);
+    const server = new SpiceServer({ source, port: 0, listen: '127.0.0.1', warmUp: false, audio: false, web: false });
+    await server.start();
+    const viewers: SpiceClient[] = [];
+    try {
+      for (let i = 0; i < 6; i++) viewers.push(await viewer(server));
+      const clients = [...server.display.clients];
+      const sum = (f: (c: (typeof clients)[number]) => number): number => clients.reduce((n, c) => n + f(c), 0);
+      const flushes0 = sum((c) => c.stream.counters.flushes);
+      const readings0 = sum((c) => c.kernelReadings);
+      // A small draw every few ms for 0.6 s: each is a flush to each viewer, and after each the
+      // receiver's delayed ACK holds the lone segment it went in.
+      const until = performance.now() + 600;
+      for (let i = 0; performance.now() < until; i++) {
+        source.sink.display({ kind: 'fill', surfaceId: 0, rect: box(i % 150, 0, 4), color: 0x010101 * (i & 0xff) });
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await everyoneOnServerFrame(server, viewers);
+      const flushes = sum((c) => c.stream.counters.flushes) - flushes0;
+      const readings = sum((c) => c.kernelReadings) - readings0;
+      expect(flushes).toBeGreaterThan(6 * 20);
+      // Read when the estimate says bytes may wait, or every 200 ms: not once (or more) a flush.
+      expect(readings).toBeLessThan(flushes / 4);
+      // Nothing waits: the sampler lets them all go (one found with bytes in flight is read until they leave).
+      await viewers[0]!.waitFor(() => server.display.linkSampler.size === 0, 2000, 'sampler idle');
+    } finally {
+      for (const v of viewers) v.close();
+      await server.stop();
+    }
+  });
+
   it('end on the server frame, drop covered draws once for all, and a paused viewer catches up on its own', async () => {
     const source = new ManualSource(160, 120);
     // 6 viewers at 200 writes a second: rounds 30 ms apart, so the draws of several turns wait in the log.

@@ -330,6 +330,15 @@ export abstract class ChannelClient {
     return Math.max(0, r.waiting + this.written - r.written - carried);
   }
 
+  /**
+   * Whether a kernel reading could find bytes waiting now: the guess says some may, or the last
+   * reading is `staleMs` old (the guess drains at the estimated bandwidth, which only readings
+   * correct, so a link slower than its estimate is still looked at that often).
+   */
+  protected worthReading(staleMs: number): boolean {
+    return this.guessWaitingBytes() > 0 || performance.now() - this.lastReading.at >= staleMs;
+  }
+
   /** The item at the head of the pipe is being made: push again once it is (one waiter per item). */
   private resumeWhenReady(pending: Promise<void>): void {
     if (this.awaitingItem === pending) return;

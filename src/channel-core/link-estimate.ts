@@ -432,6 +432,10 @@ export class LinkEstimate {
       return Math.max(buffered, this.fluid);
     }
     if (now - this.progressAt > STALLED_MS) return buffered + view.unsent;
+    // One segment in flight and nothing unsent is what a receiver's delayed ACK holds (see `full`):
+    // it has arrived. Counted as waiting, every loopback viewer looked busy after each flush, and the
+    // link sampler read all of them continuously (10,000 readings a second with 500 viewers).
+    if (!full(view)) return buffered;
     const pathBytes = (this.bandwidthAt(now) * (this.kernelMinRttMs ?? 0)) / 1000;
     return buffered + view.unsent + Math.max(0, view.inFlight - pathBytes);
   }

@@ -20,8 +20,10 @@ export interface LinkSampled {
 /**
  * One timer for the link sampling of all of a channel's clients, instead of a timer each, and a
  * budget of readings a second (a token bucket refilled at `perSecond`, holding at most one
- * SAMPLE_MS's worth). A client whose pipe drained asks to be watched (`watch`): read at once if the
- * budget allows, then on each tick, oldest reading first, for as long as bytes wait to leave.
+ * SAMPLE_MS's worth). A client whose pipe drained, and whose bytes may still wait to leave, asks to
+ * be watched (`watch`): read at once if the budget allows, then on each tick, oldest reading first,
+ * for as long as bytes wait (the display channel asks when its estimate guesses some may, or when
+ * its last reading is old: see RESAMPLE_MS there).
  */
 export class LinkSampler {
   /** Clients being watched, in the order they are due (a read one goes to the back). */
