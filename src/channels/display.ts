@@ -115,9 +115,11 @@ const LINK_QUEUE_MS = 40;
  */
 const LINK_QUEUE_FLOOR_BYTES = 16 * 1024;
 /**
- * A drained pipe has the link read (LinkSampler) when the guess says bytes may still wait, and
- * otherwise once this long after the last reading. Each viewer flushed about 20 times a second with
- * 500 viewers, and a reading after each was 10,000 system calls a second that found nothing waiting.
+ * A drained pipe whose link was never seen full (loopback, a LAN) has it read (LinkSampler) when the
+ * guess says bytes may still wait, and otherwise once this long after the last reading. Each viewer
+ * flushed about 20 times a second with 500 viewers, and a reading after each was 10,000 system calls
+ * a second that found nothing waiting. A link seen full (a thin one) is read after every drain, as
+ * before: its capacity samples need readings on both sides of each busy period.
  */
 const RESAMPLE_MS = 200;
 /** While the link holds draws back, look again after at least (and at most) this long. */
@@ -594,7 +596,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   /** When the pipe has drained, damage goes out as fresh images of the current surface; else the next owed band. */
   protected override onPipeDrained(): void {
     this.channel.pace.progress();
-    if (this.worthReading(RESAMPLE_MS)) this.channel.linkSampler.watch(this);
+    if (this.linkEstimate.measured || this.worthReading(RESAMPLE_MS)) this.channel.linkSampler.watch(this);
     if (this.damage) this.sendDamage();
     else this.sendOwedBand();
     this.followLog();
