@@ -4,11 +4,15 @@
  * bursts, and the bench reports the server CPU each burst took above the animation's, per joiner.
  *
  *   npm run build && node dist/bench/viewers-join.js [--burst 10] [--rounds 3] [--size 1024x768] [--still]
+ *
+ * SPICED_NODE_FLAGS gives the server node flags; SPICED_PHASE_TIMES=1 prints each burst's start and
+ * end on CLOCK_MONOTONIC (for perf record -k CLOCK_MONOTONIC, then perf script --time START,END).
  */
 import { parseArgs } from 'node:util';
 import { LightViewer } from './light-viewer.js';
 import { median, procCpuMs } from './common.js';
 import { startServerProcess, type ServerProcess } from './viewers-server.js';
+import { monotonicNowMs } from './viewers-markers.js';
 
 /** A viewer that joins and has its first whole frame; a light one (no image decoding) so that the bench process keeps up. */
 async function joinOne(port: number): Promise<LightViewer> {
@@ -62,8 +66,13 @@ export async function measureJoinCost(server: ServerProcess, burst: number, roun
     for (let r = 0; r < rounds; r++) {
       const c0 = procCpuMs(server.pid);
       const t0 = performance.now();
+      const m0 = monotonicNowMs();
       clients.push(...(await Promise.all(Array.from({ length: burst }, () => joinOne(server.port)))));
       const wall = performance.now() - t0;
+      if (process.env.SPICED_PHASE_TIMES) {
+        const window = `${(m0 / 1000).toFixed(3)},${(monotonicNowMs() / 1000).toFixed(3)}`;
+        process.stderr.write(`phase burst ${r + 1}: CLOCK_MONOTONIC ${window} s\n`);
+      }
       const cpu = procCpuMs(server.pid) - c0;
       const after = await cpuRate(server.pid, 1500);
       perJoin.push((cpu - ((before + after) / 2) * wall) / burst);
