@@ -161,6 +161,34 @@ describe('many viewers of one desktop', () => {
     expect(spaced.flushes).toBeLessThan(unspaced.flushes);
   });
 
+  it('give viewers joining a channel whose writes are spaced a window of twice the ACKs', async () => {
+    /** Messages sent per message received (ACKs, mostly) for one viewer of a server at `writesPerSecond`. */
+    const messagesPerAck = async (writesPerSecond: number): Promise<number> => {
+      const source = new ManualSource(160, 120);
+      const options = { source, port: 0, listen: '127.0.0.1', warmUp: false, audio: false, web: false } as const;
+      const server = new SpiceServer({ ...options, client: { writesPerSecond } });
+      await server.start();
+      const v = await viewer(server);
+      try {
+        const client = [...server.display.clients][0]!;
+        const sent0 = client.stream.counters.messages;
+        const received0 = client.received;
+        await drawSteps(source, 400);
+        await v.waitFor(() => sameRgb(v.display.primary!, server.desktop.primary!), 5000, 'server frame');
+        return (client.stream.counters.messages - sent0) / (client.received - received0);
+      } finally {
+        v.close();
+        await server.stop();
+      }
+    };
+    // One viewer at 100 writes a second: rounds 10 ms apart (spaced), an ACK every 40 messages;
+    // unspaced (the default budget, one viewer), every 20 as spice-gtk is told by default.
+    expect(await messagesPerAck(100)).toBeGreaterThan(35);
+    const unspaced = await messagesPerAck(0);
+    expect(unspaced).toBeGreaterThan(17);
+    expect(unspaced).toBeLessThan(23);
+  });
+
   it('cache an image from its second sighting on when there are more than a few of them', async () => {
     await withViewers(6, async (source, server, viewers) => {
       const stats = (): { hits: number; entries: number }[] =>

@@ -242,6 +242,18 @@ export class DisplayChannel extends Channel<DisplayChannelClient> implements Des
     for (const d of routed ?? [draw]) logs.streams.append(d);
   }
 
+  /**
+   * The ACK window for a viewer joining now: twice the configured one (40 by default, spice-server's
+   * window for its low-bandwidth clients) when the channel's writes are spaced into rounds (about
+   * 20 viewers or more, send-rounds.ts), else the configured one. Each ACK costs the server a read,
+   * and with 500 viewers the ACKs were an eighth of its profile; a round's flush then holds several
+   * frames' draws, so the wider window still sees an ACK every few rounds. A viewer keeps its window.
+   */
+  ackWindowForJoiner(): number {
+    const window = this.options.ackWindow;
+    return this.sendRounds.spacingMs > 0 ? 2 * window : window;
+  }
+
   /** Whether a viewer that caught up may follow the shared draw log. */
   get sharesDrawLog(): boolean {
     return this.clients.size >= SHARED_LOG_MIN_VIEWERS;
@@ -451,7 +463,7 @@ export class DisplayChannelClient extends ChannelClient implements LinkSampled {
   }
 
   start(): void {
-    this.startAckWindow(this.channel.options.ackWindow);
+    this.startAckWindow(this.channel.ackWindowForJoiner());
     // spice-server waits for DISPLAY_INIT before the first surface; so do we, briefly.
     this.initTimer = setTimeout(() => this.becomeReady(), this.channel.options.initTimeoutMs);
     this.initTimer.unref();
