@@ -14,6 +14,10 @@ import { maskRects } from './rects.js';
  * Text, a scrolling terminal and a blinking cursor never make a region: their copies are not
  * photo-like (flat runs, sharp edges), scrolling arrives as copy-bits, and a cursor blinks at 1-2 Hz
  * in a box far below the minimum size.
+ *
+ * Smooth video (a pan across a gradient, a fade) is mostly flat runs, which LZ codes for almost
+ * nothing, so it is not photo-like; it is gradual (isGradual), and streams.ts counts it as video
+ * where streaming it pays (a viewer on a thin link).
  */
 
 export interface DetectorOptions {
@@ -59,6 +63,22 @@ const RING = 16;
 const MIN_SAMPLES = 64;
 /** A copy is photo-like when QUIC's estimated cost is under this fraction of LZ's, as in image-choice. */
 const PHOTO_ADVANTAGE = 0.7;
+/**
+ * A copy is gradual when at least this share of its sampled pixels that differ from their left
+ * neighbour step smoothly (image-choice's SMOOTH_STEP). Frames of the grainless bench pan: 94-100 %
+ * (its 64-row bands with the frame-number stripe 81-99 %); terminals, xclock, an office recording
+ * 0-7 %. spice-server's own test (BITMAP_GRADUAL_MEDIUM) is the same idea: flat pixels left out,
+ * smooth steps against contrasting ones.
+ */
+const GRADUAL_SHARE = 0.75;
+/** Fewer sampled pixels than this that differ from their left neighbour: flat, not gradual. */
+const MIN_GRADUAL_SAMPLES = 32;
+/**
+ * A gradual copy smaller than this is UI, not video: the strips a window uncovers as it moves over
+ * a gradient wallpaper, its soft shadow, a menu's gradient. spice-server streams no draw smaller
+ * than 96x96 pixels at all; a photo-like one may be a recording's small tile, a gradual one not.
+ */
+const MIN_GRADUAL_PIXELS = 96 * 96;
 
 /**
  * Photo-like content: smooth gradients and no exact repeats, the images QUIC (and JPEG) suit; UI
@@ -69,6 +89,18 @@ export function isPhotoLike(img: PixelImage): boolean {
   // Computed once per image: the codec choice judges the same image when it is encoded.
   const e = sharedCodecEstimate(img);
   return e.samples >= MIN_SAMPLES && e.quicBits < PHOTO_ADVANTAGE * e.lzBits;
+}
+
+/**
+ * Gradual content: mostly smooth steps between the pixels that are not flat (gradients, fades,
+ * soft shading), drawn over at least MIN_GRADUAL_PIXELS (`drawn`: the copy's area, which may be a
+ * part of the image). Photo-like content is gradual too, and more; text and UI edges step sharply.
+ */
+export function isGradual(img: PixelImage, drawn = img.width * img.height): boolean {
+  if (drawn < MIN_GRADUAL_PIXELS) return false;
+  const e = sharedCodecEstimate(img);
+  const changing = e.samples - e.flat;
+  return e.samples >= MIN_SAMPLES && changing >= MIN_GRADUAL_SAMPLES && e.smooth >= GRADUAL_SHARE * changing;
 }
 
 export class VideoDetector {
