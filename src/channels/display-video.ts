@@ -19,6 +19,8 @@ export interface VideoViewer {
   readonly isClosed: boolean;
   /** `rect` as the surface has it, losslessly, in bands as the viewer's link has room (DisplayChannelClient). */
   refreshExact(rect: Rect): void;
+  /** The JPEG quality photo-like images go at to this viewer now, undefined while they go losslessly. */
+  lossyQuality(): number | undefined;
 }
 
 /**
@@ -54,6 +56,10 @@ export function channelStreamHost(
     surface,
     mmTime,
     log,
+    gradualIsVideo() {
+      for (const v of viewers()) if (takesStreams(v) && v.lossyQuality() !== undefined) return true;
+      return false;
+    },
     refresh(rect, except) {
       for (const v of viewers()) if (takesStreams(v) && !except.has(v.video)) v.refreshExact(rect);
     },
