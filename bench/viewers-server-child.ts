@@ -3,7 +3,7 @@
  * from /proc: spiced with the demo desktop or a recording (looped), drawing a marker every
  * MARKER_MS (viewers-markers.ts). IPC (serialization 'advanced'):
  *   child -> parent  { ready: { port, fdLimit } }  then { marker: { seq, t } } for each marker
- *   parent -> child  { freeze: true } -> the source and the markers stop; reply { frozen: { digest } }
+ *   parent -> child  { freeze: true } -> the source and the markers stop; reply { frozen: { digest, streams } }
  *                    { traffic: true } -> reply { traffic: { [channel]: { connections, messages, flushes, units, received } } }
  *                    { stop: true }
  */
@@ -14,14 +14,26 @@ import type { DisplaySource } from '../src/seam/index.js';
 import { raiseFdLimit } from '../src/util/fd-limit.js';
 import { channelName } from '../src/protocol/constants.js';
 import { encodeStats } from '../src/channels/display-items.js';
+import { IMAGE_QUALITIES, type ImageQuality } from '../src/display/wire-image.js';
 import { MARKER_MS, MARKER_RECT, monotonicNowMs, rgbDigest } from './viewers-markers.js';
 
-const { values } = parseArgs({ options: { play: { type: 'string' }, size: { type: 'string', default: '1024x768' } } });
+const { values } = parseArgs({
+  options: {
+    play: { type: 'string' },
+    size: { type: 'string', default: '1024x768' },
+    'image-quality': { type: 'string', default: 'auto' },
+  },
+});
 const [width, height] = values.size!.split('x').map(Number) as [number, number];
 const source: DisplaySource = values.play
   ? new RecordingSource(values.play, { pace: 'realtime', loop: true })
   : new DemoSource({ width, height, sound: false });
 if (source instanceof RecordingSource) await source.preload(256 << 20);
+
+function parseImageQuality(q: string): ImageQuality {
+  if ((IMAGE_QUALITIES as readonly string[]).includes(q)) return q as ImageQuality;
+  throw new Error(`--image-quality ${q}: expected ${IMAGE_QUALITIES.join('|')}`);
+}
 
 const limit = raiseFdLimit();
 const fdLimit = typeof limit === 'string' ? limit : `${limit.soft} (was ${limit.before}, hard ${limit.hard})`;
@@ -34,6 +46,7 @@ const server = new SpiceServer({
   log: new Logger('warn', stderrSink),
   // Hundreds of viewers link from one address at once.
   preAuth: { perAddress: 8192, total: 8192 },
+  display: { imageQuality: parseImageQuality(values['image-quality']!) },
 });
 await server.start();
 
@@ -88,7 +101,8 @@ process.on('message', (m: { freeze?: boolean; stop?: boolean; traffic?: boolean 
     clearInterval(markers);
     void Promise.resolve(source.stop()).then(() => {
       const p = server.desktop.primary!;
-      process.send!({ frozen: { digest: rgbDigest(p.data), width: p.width, height: p.height } });
+      const streams = server.display.video.stats.started;
+      process.send!({ frozen: { digest: rgbDigest(p.data), width: p.width, height: p.height, streams } });
     });
   } else if (m.stop) {
     clearInterval(markers);

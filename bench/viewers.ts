@@ -15,6 +15,12 @@
  *
  *   npm run build && node dist/bench/viewers.js [--counts 1,10,100,500] [--sources demo,recordings/office-10min.spicedrec]
  *                                                [--per-worker 100] [--steady 5] [--json FILE]
+ *                                                [--streams] [--image-quality auto|lossless|lossy]
+ *
+ * --streams: the full client announces MJPEG streams (spice-gtk does; the light viewers do not), so
+ * the server looks for video; with --image-quality lossy it also stands in for a viewer on a thin
+ * link, for which gradual content (a pan across a gradient) counts as video too. The streams the
+ * server started are printed with the final frame.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -102,6 +108,8 @@ interface Row {
   connectWallMs: number;
   memPerViewerMb: number | undefined;
   finalFrameOk: boolean;
+  /** Streams the server started (the full client takes them with --streams). */
+  streams: number;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -243,8 +251,13 @@ class Run {
   }
 }
 
-async function startServer(source: string): Promise<{ server: Child; port: number; fdLimit: string }> {
-  const args = source === 'demo' ? [] : ['--play', source];
+interface Options {
+  streams: boolean;
+  imageQuality: string;
+}
+
+async function startServer(source: string, o: Options): Promise<{ server: Child; port: number; fdLimit: string }> {
+  const args = [...(source === 'demo' ? [] : ['--play', source]), '--image-quality', o.imageQuality];
   // SPICED_NODE_FLAGS: node flags for the server only (e.g. --cpu-prof --cpu-prof-dir=DIR).
   const execArgv = (process.env.SPICED_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   const server = new Child(
@@ -258,8 +271,9 @@ async function startServer(source: string): Promise<{ server: Child; port: numbe
   return { server, ...ready };
 }
 
-async function startFullClient(port: number, arrivals: MarkerArrivals): Promise<SpiceClient> {
-  const full = new SpiceClient({ port, channels: [ChannelType.Display, ChannelType.Cursor, ChannelType.Inputs] });
+async function startFullClient(port: number, arrivals: MarkerArrivals, streams: boolean): Promise<SpiceClient> {
+  const channels = [ChannelType.Display, ChannelType.Cursor, ChannelType.Inputs];
+  const full = new SpiceClient({ port, channels, streams });
   await full.connect();
   const seen = arrivals.viewer();
   full.channels.get(ChannelType.Display)!.on('message', (type, body) => {
@@ -287,10 +301,10 @@ async function connectLight(run: Run, port: number, count: number, perWorker: nu
   await Promise.all(jobs);
 }
 
-async function measure(source: string, viewers: number, perWorker: number, steady: number): Promise<Row> {
-  const { server, port, fdLimit } = await startServer(source);
+async function measure(source: string, viewers: number, perWorker: number, steady: number, o: Options): Promise<Row> {
+  const { server, port, fdLimit } = await startServer(source, o);
   const arrivals = new MarkerArrivals();
-  const full = await startFullClient(port, arrivals);
+  const full = await startFullClient(port, arrivals, o.streams);
   const run = new Run(server, arrivals);
   try {
     await sleep(1000);
@@ -319,9 +333,9 @@ async function measure(source: string, viewers: number, perWorker: number, stead
       await sleep(2000); // its socket buffers fill
       stalled = await run.phase(steady, viewers);
     }
-    const frozen = server.next<{ digest: string }>('frozen');
+    const frozen = server.next<{ digest: string; streams: number }>('frozen');
     server.send({ freeze: true });
-    const { digest } = await frozen;
+    const { digest, streams } = await frozen;
     let finalFrameOk = true;
     await full
       .waitFor(() => rgbDigest(full.display.primary!.data) === digest, 15_000, "the server's final frame")
@@ -338,6 +352,7 @@ async function measure(source: string, viewers: number, perWorker: number, stead
       connectWallMs,
       memPerViewerMb,
       finalFrameOk,
+      streams,
     };
   } finally {
     full.close();
@@ -360,7 +375,7 @@ function printRow(r: Row): void {
       (r.stalled
         ? ` | +1 stalled: CPU ${f1(r.stalled.cpuPct)} %, RSS ${f1(r.stalled.rssMb)} MB, p50 ${f1(r.stalled.p50)} p95 ${f1(r.stalled.p95)} ms (${r.stalled.missing}/${r.stalled.markers} late)`
         : '') +
-      ` | final frame ${r.finalFrameOk ? 'equal' : 'DIFFERENT'}\n`,
+      ` | final frame ${r.finalFrameOk ? 'equal' : 'DIFFERENT'} | streams started ${r.streams}\n`,
   );
   const rates = Object.entries(r.all.perViewerRates).map(
     ([ch, t]) =>
@@ -380,12 +395,15 @@ async function main(): Promise<void> {
       'per-worker': { type: 'string', default: '100' },
       steady: { type: 'string', default: '5' },
       json: { type: 'string' },
+      streams: { type: 'boolean', default: false },
+      'image-quality': { type: 'string', default: 'auto' },
     },
   });
+  const o: Options = { streams: values.streams!, imageQuality: values['image-quality']! };
   const rows: Row[] = [];
   for (const source of values.sources!.split(',')) {
     for (const n of values.counts!.split(',').map(Number)) {
-      const row = await measure(source, n, Number(values['per-worker']), Number(values.steady));
+      const row = await measure(source, n, Number(values['per-worker']), Number(values.steady), o);
       if (rows.length === 0) process.stdout.write(`server descriptor limit: ${row.fdLimit}\n`);
       printRow(row);
       rows.push(row);
