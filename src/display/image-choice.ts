@@ -97,7 +97,7 @@ const QUIC_FLAT_BITS = 3;
  * a grainless pan across XFCE's gradient wallpaper that differ from their left neighbour, 98 % step
  * at most 6; terminals, xclock and an office recording 0-7 %.
  */
-export const SMOOTH_STEP = 6;
+const SMOOTH_STEP = 6;
 
 export interface CodecEstimate {
   /** Pixels sampled. */
