@@ -60,6 +60,7 @@ export class ExactRefresh {
    * copied its stale pixels of them, which are owed where they landed too.
    */
   copied(dest: Rect, src: Point): void {
+    if (this.areas.length === 0) return; // the common case, for every copy-bits to every viewer
     for (const r of copiedParts(this.areas, dest, src)) this.add(r);
   }
 
