@@ -34,6 +34,17 @@ const realClock: PlaybackClock = {
   sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
 };
 
+/**
+ * The pace with its name as this module's own string constant. A name from the command line is a
+ * string V8 has not interned, of another instance type than a literal's: the pass compiled for the
+ * rehearsal's 'asap' was thrown away ('wrong instance type') on the first viewer's `--pace asap`.
+ */
+function internedPace(pace: RecordingPace): RecordingPace {
+  if (pace === 'asap') return 'asap';
+  if (pace === 'realtime') return 'realtime';
+  return pace;
+}
+
 /** Where a recording's commands come from: a fresh pass over the file each call. */
 export type CommandStream = () => AsyncIterable<TimedSeamCommand>;
 
@@ -47,6 +58,13 @@ export class RecordingSource implements DisplaySource {
   private readonly clock: PlaybackClock;
   private readonly yieldEvery: number;
   private abort: AbortController | undefined;
+  /**
+   * Set by stop(), read by the playing pass between commands. Not its AbortSignal's `aborted`: the
+   * signal is node's object, whose hidden class changes as node uses it (an aborted rehearsal's
+   * signal), and the compiled pass, which checks it at every command, was thrown away on the first
+   * viewer's pass. The signal still cancels a sleep.
+   */
+  private stopping = false;
   private running: Promise<void> | undefined;
   private count = 0;
   private passes = 0;
@@ -62,7 +80,7 @@ export class RecordingSource implements DisplaySource {
     private readonly commands: CommandStream = () => readRecording(path),
   ) {
     this.name = `recording ${path}`;
-    this.pace = options.pace ?? 'realtime';
+    this.pace = internedPace(options.pace ?? 'realtime');
     this.clock = options.clock ?? realClock;
     this.yieldEvery = Math.max(1, options.yieldEvery ?? 32);
     if (typeof this.pace === 'number' && !(this.pace >= 0))
@@ -107,6 +125,7 @@ export class RecordingSource implements DisplaySource {
     if (this.running) throw new Error(`${this.name} is already playing`);
     const abort = new AbortController();
     this.abort = abort;
+    this.stopping = false;
     this.running = this.play(sink, abort.signal).then(
       () => this.end(abort.signal),
       (err: unknown) => this.end(abort.signal, err instanceof Error ? err : new Error(String(err))),
@@ -114,6 +133,7 @@ export class RecordingSource implements DisplaySource {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.abort?.abort();
     await this.running;
     this.running = undefined;
@@ -133,7 +153,7 @@ export class RecordingSource implements DisplaySource {
       const played = await this.playOnce(sink, signal);
       // An empty recording would loop without ever awaiting anything.
       if (played === 0) throw new Error(`${this.path} holds no commands`);
-    } while (this.options.loop && !signal.aborted);
+    } while (this.options.loop && !this.stopping);
   }
 
   /** One pass over the recording; returns the number of commands delivered. */
@@ -148,12 +168,12 @@ export class RecordingSource implements DisplaySource {
       for (;;) {
         const step = commands.next();
         const next = step instanceof Promise ? await step : step;
-        if (next.done || signal.aborted) break;
+        if (next.done || this.stopping) break;
         const wait = this.waitBefore(startedAt, n, next.value.timeNs, signal);
         if (wait) {
           await wait;
           this.unwaited = 0;
-          if (signal.aborted) break;
+          if (this.stopping) break;
         } else {
           this.unwaited++;
         }
@@ -174,7 +194,7 @@ export class RecordingSource implements DisplaySource {
    * commands and file reads resolve through microtasks only, so the server would never send.
    */
   private waitBefore(startedAt: number, n: number, timeNs: bigint, signal: AbortSignal): Promise<void> | undefined {
-    if (signal.aborted) return undefined;
+    if (this.stopping) return undefined;
     const due = this.dueAt(startedAt, n, timeNs);
     const wait = due === undefined ? 0 : due - this.clock.now();
     if (wait > 0) return this.clock.sleep(wait, signal);
