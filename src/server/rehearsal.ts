@@ -5,6 +5,7 @@ import { ChannelType } from '../protocol/constants.js';
 import { RecordingSource } from '../sources/recording/index.js';
 import { rehearsalSession } from '../sources/rehearsal.js';
 import type { TimedSeamCommand } from '../sources/recording/spiced-format/index.js';
+import type { CursorCommand, DisplayCommand } from '../seam/index.js';
 
 /*
  * Why a server may serve a made-up session to itself before it listens. V8 compiles a function
@@ -29,17 +30,38 @@ export interface RehearsalStage {
   readonly viewerReady: () => boolean;
 }
 
-/** A made-up session, whole: the player then steps through it as it does a preloaded recording. */
-async function* sessionCommands(): AsyncGenerator<TimedSeamCommand> {
-  for (const command of rehearsalSession()) yield { timeNs: 0n, command };
+/** Part of the made-up session: the player then steps through it as it does a preloaded recording. */
+async function* sessionCommands(
+  commands: readonly (DisplayCommand | CursorCommand)[],
+): AsyncGenerator<TimedSeamCommand> {
+  for (const command of commands) yield { timeNs: 0n, command };
+}
+
+/**
+ * The session in two passes of the player. TurboFan compiles the player's loop while the first pass
+ * runs, before it has ever ended: the end of that pass (code never run, so without type feedback)
+ * threw the compiled loop away, and the first viewer's pass ran it uncompiled until it was compiled
+ * again. The second pass compiles it with its end known, and keeps it.
+ */
+async function playInPasses(desktop: Desktop): Promise<void> {
+  const commands = rehearsalSession();
+  const half = Math.floor(commands.length / 2);
+  for (const part of [commands.slice(0, half), commands.slice(half)]) {
+    // An arrow, as the player's own default is: a field holding a function of another kind (a
+    // generator) would give the player's objects another map than a real recording's.
+    const source = new RecordingSource('rehearsal', { pace: 'asap' }, () => sessionCommands(part));
+    await source.preload(Number.POSITIVE_INFINITY);
+    source.start(desktop);
+    try {
+      await source.done;
+    } finally {
+      await source.stop();
+    }
+  }
 }
 
 /** Serve the made-up session to a loopback viewer until it shows the server's last frame. */
 export async function rehearse(stage: RehearsalStage, timeoutMs = 30_000): Promise<void> {
-  // An arrow, as the player's own default is: a field holding a function of another kind (a
-  // generator) would give the player's objects another map than a real recording's.
-  const source = new RecordingSource('rehearsal', { pace: 'asap' }, () => sessionCommands());
-  await source.preload(Number.POSITIVE_INFINITY);
   const client = new SpiceClient({
     port: stage.port,
     password: stage.password,
@@ -49,8 +71,7 @@ export async function rehearse(stage: RehearsalStage, timeoutMs = 30_000): Promi
   try {
     await client.connect();
     await client.waitFor(stage.viewerReady, timeoutMs, 'the rehearsal viewer');
-    source.start(stage.desktop);
-    await source.done;
+    await playInPasses(stage.desktop);
     const last = stage.desktop.primary;
     await client.waitFor(
       () => last !== undefined && client.display.primary !== undefined && sameRgb(client.display.primary, last),
@@ -59,7 +80,6 @@ export async function rehearse(stage: RehearsalStage, timeoutMs = 30_000): Promi
     );
   } finally {
     client.close();
-    await source.stop();
     stage.desktop.clear();
   }
 }

@@ -5,6 +5,7 @@ import { CELL_H, CELL_W, drawText } from './demo/font.js';
 import { seededRandom } from './demo/noise.js';
 import { renderLandscape } from './demo/photo.js';
 import { createImage } from './demo/raster.js';
+import { pointerShapes } from './synthetic/cursors.js';
 
 /*
  * An everyday desktop session made up for the server to serve to itself before it listens
@@ -12,8 +13,8 @@ import { createImage } from './demo/raster.js';
  * command shapes the seam's sources hand over: windows framed by fills, text as copies of glyph
  * runs of 1 to 40 cells, output scrolled by copy-bits with the new line drawn under it, windows
  * moved step by step with the uncovered strips filled and what lay beneath blitted in from
- * off-screen surfaces, a photo put up and moved, and the pointer moving. Nothing in it is taken
- * from a recording.
+ * off-screen surfaces, a photo put up and moved, and the pointer changing shape, moving and
+ * hiding. Nothing in it is taken from a recording.
  */
 
 const WIDTH = 1024;
@@ -75,6 +76,7 @@ export function rehearsalSession(): Command[] {
   const pick: Pick = (n) => Math.floor(random() * n);
   const plain = textLine(pick, false);
   const coloured = textLine(pick, true);
+  const pointers = pointerShapes();
   const out: Command[] = [];
   const fill = (r: Rect, color: number): void => void out.push({ kind: 'fill', surfaceId: 0, rect: r, color });
   const copy = (dest: Rect, image: PixelImage): void => void out.push({ kind: 'copy', surfaceId: 0, dest, image });
@@ -155,7 +157,11 @@ export function rehearsalSession(): Command[] {
       fill(rect(p.left, p.top, picture.width, 2), 0x2f4f6f);
       p = to;
     }
+    // The pointer changes shape over text and windows, moves, and hides while typing: every kind
+    // of cursor command, as the desktop's cursor code runs them all.
+    out.push({ kind: 'cursorSet', shape: round % 2 ? pointers.text : pointers.arrow });
     for (let m = 0; m < 20; m++) out.push({ kind: 'cursorMove', x: 100 + m * 20 + round, y: 200 + m * 9 });
+    out.push({ kind: 'cursorHide' }, { kind: 'cursorShow' });
   }
   return out;
 }
