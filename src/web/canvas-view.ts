@@ -2,6 +2,8 @@ import type { DisplayServerMessage } from '../protocol/display.js';
 import { intersectRect, rectIsEmpty, unionRect, type Rect } from '../protocol/geometry.js';
 import type { Surface } from '../display/surface.js';
 
+/** ImageData of at least this many pixels is kept for the next paint of the same size (64x64). */
+const SCRATCH_MIN_PIXELS = 4096;
 /** Past this many pending rects a frame repaints their bounding box instead (fewer, larger copies). */
 const MAX_PENDING_RECTS = 32;
 
@@ -25,6 +27,11 @@ export class CanvasView {
   /** Called after each paint with the time the oldest draw in it waited (ms). */
   onPaint: ((waitedMs: number) => void) | undefined;
   private oldest = 0;
+  /**
+   * The last ImageData painted through, reused for a rect of the same size (the bands of a large
+   * image are): putImageData copies out of it, and a fresh 512 kB one a band was garbage to collect.
+   */
+  private scratch: ImageData | undefined;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     const ctx = canvas.getContext('2d', { alpha: false });
@@ -87,7 +94,7 @@ export class CanvasView {
     if (rectIsEmpty(r)) return;
     const w = r.right - r.left;
     const h = r.bottom - r.top;
-    const img = this.ctx.createImageData(w, h);
+    const img = this.imageData(w, h);
     const out = new Uint32Array(img.data.buffer);
     const px = s.pixels;
     for (let y = 0; y < h; y++) {
@@ -99,5 +106,15 @@ export class CanvasView {
       }
     }
     this.ctx.putImageData(img, r.left, r.top);
+  }
+
+  /** An ImageData of `w` x `h` to fill entirely: the last one when it has that size. */
+  private imageData(w: number, h: number): ImageData {
+    const last = this.scratch;
+    if (last?.width === w && last.height === h) return last;
+    const img = this.ctx.createImageData(w, h);
+    // Small rects are many and cheap: only large ones are kept for the next paint.
+    if (w * h >= SCRATCH_MIN_PIXELS) this.scratch = img;
+    return img;
   }
 }
