@@ -39,7 +39,7 @@ export function decodeLz4(data: Buffer, width: number, height: number, limits?: 
   const rowBytes = width * bpp;
   const size = rowBytes * height;
   // Rounded up to whole words, so that 24-bit pixels are read a word at a time (toPixels).
-  const raw = new Uint8Array((size + 3) & ~3);
+  const raw = rawBuffer((size + 3) & ~3);
   let pos = 2;
   let o = 0;
   do {
@@ -55,6 +55,21 @@ export function decodeLz4(data: Buffer, width: number, height: number, limits?: 
   } while (pos < src.length);
   if (o !== size) throw bad(`the blocks decode to ${o} bytes, a ${width}x${height} image has ${size}`);
   return toPixels(raw, width, height, format, topDown);
+}
+
+/**
+ * The decoded bytes before they become pixels (toPixels copies them out): up to RAW_SCRATCH_BYTES
+ * they go into one buffer kept for the next image, so that the web viewer's bands of a photo (six
+ * of 384 kB) do not each leave one for the garbage collector. Stale bytes in it are never read: a
+ * match may only reach bytes this image already wrote (decodeBlock checks the offset).
+ */
+const RAW_SCRATCH_BYTES = 1 << 20;
+let rawScratch: Uint8Array | undefined;
+
+function rawBuffer(bytes: number): Uint8Array {
+  if (bytes > RAW_SCRATCH_BYTES) return new Uint8Array(bytes);
+  rawScratch ??= new Uint8Array(RAW_SCRATCH_BYTES);
+  return rawScratch.subarray(0, bytes);
 }
 
 /**
