@@ -240,21 +240,32 @@ function fullPhoto(sink: DisplaySink, k: number, now: boolean): Spot {
 }
 
 /**
+ * The rigs in the order draw `k` visits them: each in turn goes first. In a fixed order the first
+ * page's photo always followed spice-html5's, whose page (another renderer process) was still at
+ * work on the same two cores: that page showed its photos 7-19 ms later at p50 than the page after
+ * it, though both took the same path (`?worker=0` only changes QUIC and whole-screen LZ4 images).
+ */
+function rotated<T>(rigs: T[], k: number): T[] {
+  return rigs.map((_, j) => rigs[(k + j) % rigs.length]!);
+}
+
+/**
  * Every viewer's page open at once, each on its own server; each draw goes to one viewer after the
- * other (alternating, so that a change of the machine's load falls on all of them alike), and the
- * next one only once the last is shown (an idle page costs nothing meanwhile).
+ * other (alternating, so that a change of the machine's load falls on all of them alike; rotated(),
+ * so that none always follows the same one), and the next one only once the last is shown (an idle
+ * page costs nothing meanwhile).
  */
 async function drawLatencies(browser: Browser, viewers: Viewer[], smallN: number, photoN: number): Promise<Rig[]> {
   const rigs: Rig[] = [];
   for (const v of viewers) rigs.push(await openRig(browser, v));
   for (let k = 0; k < smallN; k++) {
-    for (const rig of rigs) {
+    for (const rig of rotated(rigs, k)) {
       rig.small.push(await latency(rig, k, smallFill));
       await new Promise((r) => setTimeout(r, 20));
     }
   }
   for (let k = 0; k < photoN; k++) {
-    for (const rig of rigs) {
+    for (const rig of rotated(rigs, k)) {
       const cpu0 = await rig.taskTime();
       const split0 = await decodePaint(rig.page);
       rig.photo.push(await latency(rig, k, fullPhoto));
