@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpiceClient } from '../src/client/client.js';
+import { type SpiceClient } from '../src/client/client.js';
 import { allocImage, sameRgb, type PixelImage } from '../src/display/pixels.js';
 import type { ImageQuality } from '../src/display/wire-image.js';
 import type { Rect } from '../src/protocol/index.js';
-import { SpiceServer } from '../src/server/server.js';
-import { FeedSource } from '../src/sources/feed.js';
+import { type SpiceServer } from '../src/server/server.js';
 import { isGradual, isPhotoLike } from '../src/video/detector.js';
-import { clock, idle, makeFrames, play, sleep, videoOnTestClock } from './helpers/video-rig.js';
+import { clock, idle, makeFrames, play, sleep, streamViewerRig, type StreamViewerRig } from './helpers/video-rig.js';
 import { textFrame, videoFrame } from './helpers/video-frames.js';
 
 /*
@@ -53,23 +52,16 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
-async function start(
-  imageQuality: ImageQuality,
-): Promise<{ feed: FeedSource; server: SpiceServer; viewer: SpiceClient }> {
-  const feed = new FeedSource();
-  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
-  feed.push({ kind: 'copy', surfaceId: 0, dest: { top: 0, left: 0, bottom: H, right: W }, image: wallpaper() });
-  const display = { ...videoOnTestClock(), imageQuality, lossyQuietMs: 150 };
-  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
-  await server.start();
-  const viewer = new SpiceClient({ port: server.port, channels: [2], streams: true });
-  cleanup = async () => {
-    viewer.close();
-    await server.stop();
-  };
-  await viewer.connect();
-  await viewer.waitFor(() => viewer.display.marks > 0, WAIT_MS, 'first frame');
-  return { feed, server, viewer };
+async function start(imageQuality: ImageQuality): Promise<StreamViewerRig> {
+  const background = {
+    kind: 'copy',
+    surfaceId: 0,
+    dest: { top: 0, left: 0, bottom: H, right: W },
+    image: wallpaper(),
+  } as const;
+  const rig = await streamViewerRig(W, H, background, imageQuality, WAIT_MS);
+  cleanup = rig.stop;
+  return rig;
 }
 
 const exact = (viewer: SpiceClient, server: SpiceServer): boolean =>

@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeStats } from '../src/channels/display-items.js';
-import { SpiceClient } from '../src/client/client.js';
 import { sameRgb } from '../src/display/pixels.js';
 import type { Rect } from '../src/protocol/index.js';
-import { SpiceServer } from '../src/server/server.js';
-import { FeedSource } from '../src/sources/feed.js';
-import { idle, makeFrames, play, videoOnTestClock } from './helpers/video-rig.js';
+import { idle, makeFrames, play, streamViewerRig, type StreamViewerRig } from './helpers/video-rig.js';
 
 /*
  * Video to a viewer that takes lossy images (a thin link): what the viewer is sent besides the
@@ -24,21 +21,16 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
-async function start(): Promise<{ feed: FeedSource; server: SpiceServer; viewer: SpiceClient }> {
-  const feed = new FeedSource();
-  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width: W, height: H, primary: true });
-  feed.push({ kind: 'fill', surfaceId: 0, rect: { top: 0, left: 0, bottom: H, right: W }, color: 0x336699 });
-  const display = { ...videoOnTestClock(), imageQuality: 'lossy' as const, lossyQuietMs: 150 };
-  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
-  await server.start();
-  const viewer = new SpiceClient({ port: server.port, channels: [2], streams: true });
-  cleanup = async () => {
-    viewer.close();
-    await server.stop();
-  };
-  await viewer.connect();
-  await viewer.waitFor(() => viewer.display.marks > 0, WAIT_MS, 'first frame');
-  return { feed, server, viewer };
+async function start(): Promise<StreamViewerRig> {
+  const background = {
+    kind: 'fill',
+    surfaceId: 0,
+    rect: { top: 0, left: 0, bottom: H, right: W },
+    color: 0x336699,
+  } as const;
+  const rig = await streamViewerRig(W, H, background, 'lossy', WAIT_MS);
+  cleanup = rig.stop;
+  return rig;
 }
 
 describe('video to a viewer that takes lossy images', () => {

@@ -1,4 +1,8 @@
-import type { FeedSource } from '../../src/sources/feed.js';
+import { SpiceClient } from '../../src/client/client.js';
+import type { ImageQuality } from '../../src/display/wire-image.js';
+import type { DisplayCommand } from '../../src/seam/index.js';
+import { SpiceServer } from '../../src/server/server.js';
+import { FeedSource } from '../../src/sources/feed.js';
 import { intersectRect, rectIsEmpty, type Rect } from '../../src/protocol/geometry.js';
 import { copyRect, cropImage, type PixelImage } from '../../src/display/pixels.js';
 import { subtractAll } from '../../src/video/rects.js';
@@ -17,6 +21,46 @@ export const clock = { ms: 0 };
 export function videoOnTestClock(): { video: VideoOptions } {
   clock.ms = 0;
   return { video: { ...DEFAULT_VIDEO_OPTIONS, clock: () => clock.ms } };
+}
+
+export interface StreamViewerRig {
+  feed: FeedSource;
+  server: SpiceServer;
+  viewer: SpiceClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * A server fed by the test (a `width` x `height` primary surface, then `background` drawn on it),
+ * its streams on the test's clock, and one viewer of its display that takes streams, past its
+ * first frame. `imageQuality` 'lossy' stands in for a link measured thin.
+ */
+export async function streamViewerRig(
+  width: number,
+  height: number,
+  background: DisplayCommand,
+  imageQuality: ImageQuality,
+  waitMs: number,
+): Promise<StreamViewerRig> {
+  const feed = new FeedSource();
+  feed.push({ kind: 'surfaceCreate', surfaceId: 0, width, height, primary: true });
+  feed.push(background);
+  const display = { ...videoOnTestClock(), imageQuality, lossyQuietMs: 150 };
+  const server = new SpiceServer({ source: feed, port: 0, listen: '127.0.0.1', audio: false, display });
+  await server.start();
+  const viewer = new SpiceClient({ port: server.port, channels: [2], streams: true });
+  const stop = async (): Promise<void> => {
+    viewer.close();
+    await server.stop();
+  };
+  try {
+    await viewer.connect();
+    await viewer.waitFor(() => viewer.display.marks > 0, waitMs, 'first frame');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { feed, server, viewer, stop };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
