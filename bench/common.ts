@@ -16,6 +16,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The Chromium the browser benches drive: $CHROMIUM, else Debian's. */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** The command-line value after `name` (`--photos 30`), or `fallback` when it is not given. */
+export function argValue(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
+}
+
+/** argValue as a number. */
+export function numberArg(name: string, fallback: number): number {
+  return Number(argValue(name, String(fallback)));
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

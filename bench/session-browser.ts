@@ -7,8 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { PixelImage } from '../src/display/pixels.js';
 import { decodePng } from '../src/display/png.js';
 import { findHtml5Dir } from '../src/server/web.js';
-
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { CHROMIUM } from './common.js';
 
 export class BrowserViewer {
   private constructor(

@@ -17,8 +17,8 @@ import { encodeQuic } from '../src/display/quic.js';
 import { ImageType } from '../src/protocol/constants.js';
 import { findViewerDir } from '../src/server/web.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
+import { CHROMIUM, median, numberArg } from './common.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const W = 1024;
 const H = 768;
 
@@ -28,16 +28,11 @@ interface Codec {
   bytes: Buffer;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 /** "first F, median M, least L" of decode times, the first (cold) one apart. */
 function summary(ms: number[]): string {
-  const rest = ms.slice(1).sort((a, b) => a - b);
+  const rest = ms.slice(1);
   const f = (x: number): string => x.toFixed(1).padStart(7);
-  return `first ${f(ms[0]!)}  median ${f(rest[rest.length >> 1]!)}  least ${f(rest[0]!)}`;
+  return `first ${f(ms[0]!)}  median ${f(median(rest))}  least ${f(Math.min(...rest))}`;
 }
 
 /** The blank page and the worker's bundle, on a loopback port (the page's origin for the worker). */
@@ -86,7 +81,7 @@ async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
   const viewerDir = findViewerDir();
   if (!viewerDir) throw new Error('the web viewer is not built (npm run build)');
-  const runs = arg('--runs', 30);
+  const runs = numberArg('--runs', 30);
   const photo = renderLandscape(W, H, 3);
   const codecs: Codec[] = [
     { name: 'QUIC', type: ImageType.Quic, bytes: encodeQuic(photo) },

@@ -16,15 +16,10 @@ import { encodeStats } from '../src/channels/display-items.js';
 import type { PixelImage } from '../src/display/pixels.js';
 import { HandDesktop, marked, serveForBrowser } from './hand-desktop.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
+import { argValue, CHROMIUM, numberArg } from './common.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const W = 1024;
 const H = 768;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -78,8 +73,8 @@ function photo(k: number, colour: number): PixelImage {
 
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
-  const photos = Number(arg('--photos', '16'));
-  const query = `resize=0&audio=off&${arg('--query', '')}`;
+  const photos = numberArg('--photos', 16);
+  const query = `resize=0&audio=off&${argValue('--query', '')}`;
   const source = new HandDesktop(W, H);
   const server = await serveForBrowser(source);
   const { chromium } = await import('playwright-core');

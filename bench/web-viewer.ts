@@ -17,15 +17,10 @@ import { HandDesktop, marked, serveForBrowser } from './hand-desktop.js';
 import { findHtml5Dir, findViewerDir } from '../src/server/web.js';
 import { DemoSource } from '../src/sources/demo/demo-source.js';
 import { renderLandscape } from '../src/sources/demo/photo.js';
+import { CHROMIUM, numberArg } from './common.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const W = 1024;
 const H = 768;
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 interface Viewer {
   name: string;
@@ -310,9 +305,9 @@ async function main(): Promise<void> {
   const viewerDir = findViewerDir();
   if (!viewerDir) throw new Error('the web viewer is not built (npm run build)');
   const viewers = findHtml5Dir() ? VIEWERS : VIEWERS.filter((v) => v.path === '/');
-  const smallN = arg('--small', 200);
-  const photoN = arg('--photos', 40);
-  const cpuSeconds = arg('--cpu-seconds', 10);
+  const smallN = numberArg('--small', 200);
+  const photoN = numberArg('--photos', 40);
+  const cpuSeconds = numberArg('--cpu-seconds', 10);
   const { chromium } = await import('playwright-core');
   const args = [
     '--no-sandbox',
