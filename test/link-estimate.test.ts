@@ -8,15 +8,15 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-/**
- * A link of `rate` bytes/s behind a token bucket of `burst` bytes, fed `offered` bytes every
- * `everyMs`, read every 10 ms: what the kernel would show of a shaped link.
- */
 /** A kernel reading: nothing in flight or lost on a fast path unless said otherwise. */
 function reading(v: Partial<KernelLinkView>): KernelLinkView {
   return { acked: 0, unsent: 0, inFlight: 0, inFlightSegments: 0, retransmitted: 0, rttMs: 0.1, minRttMs: 0.05, ...v };
 }
 
+/**
+ * A link of `rate` bytes/s behind a token bucket of `burst` bytes, fed `offered` bytes every
+ * `everyMs`, read every 10 ms: what the kernel would show of a shaped link.
+ */
 function shapedLink(
   e: LinkEstimate,
   c: ReturnType<typeof clock>,
